@@ -1,0 +1,44 @@
+"""The `marketplace` command: one root group; each area adds its commands from its own module.
+
+User errors (bad options, bad files, refused actions) print one line naming the option or field, the value and
+what is allowed, and exit with status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from marketplace.errors import MarketplaceError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="public-data-marketplace", prog_name="marketplace")
+def main() -> None:
+    """Public data marketplace sandbox: seed a synthetic world, run the workflows, study policies."""
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: click in non-standalone mode so every user error becomes one line and exit 2."""
+    try:
+        rv = main.main(args=argv, prog_name="marketplace", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.exceptions.UsageError as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except MarketplaceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# Command modules register themselves on `main` (keep one line each).
+from marketplace.cli import core  # noqa: E402,F401

@@ -1,0 +1,97 @@
+"""Sandbox housekeeping commands: `info`, `reset`, `catalog list`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import sqlalchemy as sa
+from sqlmodel import SQLModel, select
+
+from marketplace import db
+from marketplace.cli import main
+from marketplace.models import Resource
+from marketplace.vocabulary import Grade
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def info(as_json: bool) -> None:
+    """Database URL and the number of rows of every entity."""
+    engine = db.get_engine()
+    db.check_connection(engine)
+    inspector = sa.inspect(engine)
+    counts: dict[str, int] = {}
+    with engine.connect() as conn:
+        for name, table in sorted(SQLModel.metadata.tables.items()):
+            counts[name] = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() \
+                if inspector.has_table(name) else 0
+    if as_json:
+        click.echo(json.dumps({"database": db.redact(str(engine.url)), "counts": counts}, indent=2))
+        return
+    click.echo(f"database: {db.redact(str(engine.url))}")
+    width = max(map(len, counts))
+    for name, n in counts.items():
+        click.echo(f"  {name:<{width}}  {n:>8}")
+
+
+@main.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(yes: bool) -> None:
+    """Delete everything in the sandbox database and leave empty tables."""
+    engine = db.get_engine()
+    db.check_connection(engine)
+    if not yes:
+        click.confirm(f"Erase every row in {db.redact(str(engine.url))}?", abort=True)
+    db.reset(engine)
+    click.echo(f"reset: {db.redact(str(engine.url))} now has empty tables")
+
+
+@main.group()
+def catalog() -> None:
+    """Browse and import the catalog of public data resources."""
+
+
+@catalog.command("list")
+@click.option("--domain", help="Only resources of this domain.")
+@click.option("--grade", type=click.Choice([g.value for g in Grade]), help="Only this grade.")
+@click.option("--channel", type=click.Choice(["sharing", "opening", "authorized_operation"]),
+              help="Only resources this channel can serve under the policy in force.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_json: bool) -> None:
+    """List the resources of the catalog."""
+    from marketplace.workflows.facts import resource_channels
+
+    engine = db.get_engine()
+    db.check_connection(engine)
+    with db.session_scope(engine) as session:
+        if not sa.inspect(engine).has_table("resource"):
+            raise click.UsageError("the sandbox has no tables yet; run `marketplace seed` first")
+        query = select(Resource).order_by(Resource.code)
+        if domain:
+            domains = set(session.exec(select(Resource.domain).distinct()).all())
+            if domain not in domains:
+                raise click.BadParameter(f"{domain!r}; expected one of {', '.join(sorted(domains)) or '(none)'}",
+                                         param_hint="--domain")
+            query = query.where(Resource.domain == domain)
+        if grade:
+            query = query.where(Resource.grade == Grade(grade))
+        rows = []
+        for res in session.exec(query).all():
+            channels = resource_channels(res)
+            if channel and channel not in channels:
+                continue
+            rows.append({"code": res.code, "title": res.title, "domain": res.domain, "grade": res.grade.value,
+                         "sharing": res.sharing_attribute.value, "opening": res.opening_attribute.value,
+                         "holder": res.holder.name, "rows": res.row_count, "channels": channels})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no resources match")
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["channels"] = frame["channels"].map(", ".join)
+    click.echo(frame.to_string(index=False))

@@ -1,0 +1,165 @@
+"""The database: an engine from `MARKETPLACE_DB_URL`, else a SQLite file in the user's data directory.
+
+SQLite is the embedded default (WAL mode and a busy timeout so a notebook and a CLI can share it); any SQLAlchemy
+URL works, and PostgreSQL is tested as a first-class backend. One engine per URL per process is cached, because
+notebooks, widgets and the CLI all ask for "the" database many times.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from platformdirs import user_data_dir
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel
+
+from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from marketplace.errors import DatabaseUnavailable, InvalidInput
+
+ENV_URL = "MARKETPLACE_DB_URL"
+ENV_HOME = "MARKETPLACE_HOME"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def data_dir() -> Path:
+    """Where the sandbox keeps its files (never inside the repository)."""
+    home = os.environ.get(ENV_HOME)
+    path = Path(home) if home else Path(user_data_dir("public-data-marketplace", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_url() -> str:
+    return f"sqlite:///{data_dir() / 'sandbox.db'}"
+
+
+def database_url() -> str:
+    return os.environ.get(ENV_URL) or default_url()
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for `marketplace info` and error messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Build a new engine; prefer `get_engine()`, which caches one per URL."""
+    url = url or database_url()
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InvalidInput(ENV_URL, url, "a SQLAlchemy URL such as sqlite:///path.db or "
+                           "postgresql+psycopg://user@host:5432/db") from exc
+    if parsed.get_backend_name() == "sqlite":
+        in_memory = parsed.database in (None, "", ":memory:")
+        if in_memory:
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        else:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                         "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised via every test
+            cur = dbapi_conn.cursor()
+            if not in_memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (ImportError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise InvalidInput(ENV_URL, redact(str(url)), f"a usable SQLAlchemy URL ({exc})") from exc
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The cached engine for `url` (default: `MARKETPLACE_DB_URL`, else the sandbox SQLite file)."""
+    url = url or database_url()
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def dispose_engines() -> None:
+    """Forget cached engines (tests switch URLs; forked workers must not share connections)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def check_connection(engine: Engine) -> None:
+    """Fail with one clear line when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"{ENV_URL}: cannot reach {redact(str(engine.url))}: {reason}; expected a reachable database"
+        ) from exc
+
+
+def create_all(engine: Engine | None = None) -> Engine:
+    engine = engine or get_engine()
+    check_connection(engine)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def drop_all(engine: Engine | None = None) -> None:
+    engine = engine or get_engine()
+    check_connection(engine)
+    SQLModel.metadata.drop_all(engine)
+
+
+def reset(engine: Engine | None = None) -> Engine:
+    """Drop and re-create every table: an empty sandbox."""
+    engine = engine or get_engine()
+    drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def is_seeded(engine: Engine | None = None) -> bool:
+    """True when the sandbox has tables and at least one organization."""
+    engine = engine or get_engine()
+    check_connection(engine)
+    if not sa.inspect(engine).has_table("organization"):
+        return False
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text("SELECT COUNT(*) FROM organization")).scalar())
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: commit on success, roll back everything on any error."""
+    session = Session(engine or get_engine(), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

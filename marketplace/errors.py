@@ -1,0 +1,68 @@
+"""Errors a user can see, one family for the whole package.
+
+A leaf module (no imports of ours) so that every layer, `policy` included, raises the same types and the
+CLI and widgets can turn any of them into one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MarketplaceError(Exception):
+    """Base class: an error that is the user's to fix, shown as one line without a traceback."""
+
+    exit_code = 2
+
+
+class InvalidInput(MarketplaceError, ValueError):
+    """Bad input: names the field, the value given and what was expected."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        self.field, self.value, self.expected = field, value, expected
+        super().__init__(f"{field}: got {value!r}; expected {expected}")
+
+
+class TransitionError(MarketplaceError):
+    """An action that the lifecycle of DESIGN.md §2 does not allow from the object's current state."""
+
+    def __init__(self, subject: str, state: str, action: str, allowed: list[str] | None = None) -> None:
+        self.subject, self.state, self.action = subject, state, action
+        hint = f"; allowed from {state}: {', '.join(allowed)}" if allowed else ""
+        super().__init__(f"{subject} is {state}: cannot {action}{hint}")
+
+
+class PermissionDenied(MarketplaceError):
+    """The acting account lacks the role or relationship the action requires."""
+
+    def __init__(self, actor: str, action: str, reason: str) -> None:
+        self.actor, self.action, self.reason = actor, action, reason
+        super().__init__(f"{actor} may not {action}: {reason}")
+
+
+class ConflictError(MarketplaceError):
+    """Someone else changed the object first (optimistic version check); reload and try again."""
+
+
+class NotFound(MarketplaceError, LookupError):
+    """A code or id that names nothing."""
+
+    def __init__(self, kind: str, key: Any) -> None:
+        self.kind, self.key = kind, key
+        super().__init__(f"{kind} {key!r} not found")
+
+
+class PolicyRefusal(MarketplaceError):
+    """A policy rule refused the request; `rule` names the rule so a trainer can read it aloud."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"{message} (rule: {rule})")
+
+
+class PrivacyError(MarketplaceError):
+    """A release that cannot meet its privacy target (or budget); nothing is released."""
+
+
+class DatabaseUnavailable(MarketplaceError):
+    """The database URL could not be reached or used."""

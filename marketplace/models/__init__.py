@@ -1,0 +1,40 @@
+"""SQLModel tables, one module per aggregate (DESIGN.md §7). Importing this package registers every table."""
+
+from marketplace.models.audit import AuditEvent
+from marketplace.models.catalog import NoiseLedgerEntry, Registration, Resource, ResourceField
+from marketplace.models.commerce import (
+    Authorization,
+    AuthorizationResource,
+    Payment,
+    Product,
+    ProductResource,
+    Quote,
+    RevenuePeriod,
+)
+from marketplace.models.parties import Account, AccountRole, Organization
+from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review
+from marketplace.models.sandbox import SandboxSetting
+
+__all__ = [
+    "AccessRequest",
+    "Account",
+    "AccountRole",
+    "AuditEvent",
+    "Authorization",
+    "AuthorizationResource",
+    "Condition",
+    "Delivery",
+    "Grant",
+    "NoiseLedgerEntry",
+    "Organization",
+    "Payment",
+    "Product",
+    "ProductResource",
+    "Quote",
+    "Registration",
+    "Resource",
+    "ResourceField",
+    "RevenuePeriod",
+    "Review",
+    "SandboxSetting",
+]

@@ -1,0 +1,114 @@
+"""Catalog: public data resources, their field schema, registrations, and the privacy (ε) ledger."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from marketplace.models._base import Versioned, enum_field, fk, json_field, money_field, utcnow
+from marketplace.vocabulary import (
+    FieldMarking,
+    FieldType,
+    Grade,
+    OpeningAttribute,
+    RegistrationStatus,
+    RegistrationSubject,
+    RegistrationType,
+    SharingAttribute,
+)
+
+if TYPE_CHECKING:
+    from marketplace.models.commerce import Product
+    from marketplace.models.parties import Account, Organization
+
+
+class Resource(Versioned, table=True):
+    """A public data resource held by an organization (the data holder)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    title: str = Field(max_length=300)
+    domain: str = Field(index=True, max_length=64)
+    description: str = Field(default="")
+    holder_id: int = fk("organization.id")
+    grade: Grade = enum_field(Grade)
+    sharing_attribute: SharingAttribute = enum_field(SharingAttribute)
+    opening_attribute: OpeningAttribute = enum_field(OpeningAttribute)
+    update_frequency: str = Field(default="monthly", max_length=32)
+    row_count: int = Field(default=0, description="size: number of records held")
+    cost_basis: Decimal | None = money_field(description="yearly cost of producing and maintaining the data")
+    template: str = Field(default="", max_length=64, description="synthetic-row template")
+    keywords: list[str] = json_field(list)
+    published: bool = Field(default=False, description="already published in the sharing catalogue")
+    epsilon_budget: float | None = Field(default=None, description="ε budget for noisy releases; None = policy")
+    source: str = Field(default="seed", max_length=200, description="seed, or the URI it was imported from")
+    created_at: datetime = Field(default_factory=utcnow)
+
+    holder: "Organization" = Relationship(back_populates="resources")
+    fields: list["ResourceField"] = Relationship(
+        back_populates="resource", cascade_delete=True,
+        sa_relationship_kwargs={"order_by": "ResourceField.position"},
+    )
+    registrations: list["Registration"] = Relationship(back_populates="resource")
+
+    @property
+    def contains_personal_info(self) -> bool:
+        return any(f.marking != FieldMarking.other for f in self.fields)
+
+
+class ResourceField(SQLModel, table=True):
+    """One column of a resource's schema, with its privacy marking."""
+
+    __table_args__ = (sa.UniqueConstraint("resource_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = fk("resource.id", ondelete="CASCADE")
+    position: int = Field(default=0)
+    name: str = Field(max_length=100)
+    dtype: FieldType = enum_field(FieldType, index=False)
+    marking: FieldMarking = enum_field(FieldMarking)
+    description: str = Field(default="")
+    generator: str = Field(default="", max_length=64, description="synthetic generator for this column")
+    params: dict[str, Any] = json_field(dict)
+
+    resource: Resource = Relationship(back_populates="fields")
+
+
+class Registration(Versioned, table=True):
+    """The public registration record of a resource or a product."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, index=True, unique=True, max_length=64,
+                             description="issued when registered")
+    subject: RegistrationSubject = enum_field(RegistrationSubject)
+    resource_id: int | None = fk("resource.id", nullable=True)
+    product_id: int | None = fk("product.id", nullable=True)
+    type: RegistrationType = enum_field(RegistrationType)
+    status: RegistrationStatus = enum_field(RegistrationStatus, default=RegistrationStatus.submitted)
+    applicant_id: int | None = fk("account.id", nullable=True)
+    registrar_id: int | None = fk("account.id", nullable=True)
+    previous_id: int | None = fk("registration.id", nullable=True)
+    submitted_at: datetime | None = None
+    notice_until: date | None = None
+    registered_at: datetime | None = None
+    valid_until: date | None = None
+    reason: str = Field(default="")
+    details: dict[str, Any] = json_field(dict)
+
+    resource: Resource | None = Relationship(back_populates="registrations")
+    product: "Product" = Relationship(back_populates="registrations")
+    applicant: "Account" = Relationship(sa_relationship_kwargs={"foreign_keys": "Registration.applicant_id"})
+
+
+class NoiseLedgerEntry(SQLModel, table=True):
+    """ε spent by one noisy release of a resource; the sum per resource is checked against its budget."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = fk("resource.id")
+    epsilon: float
+    mechanism: str = Field(default="laplace", max_length=32)
+    query: str = Field(default="")
+    delivery_id: int | None = fk("delivery.id", nullable=True)
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,127 @@
+"""Authorized operation and its money: authorizations, products, quotes, payments, and revenue against MAR."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from marketplace.models._base import Versioned, enum_field, fk, json_field, money_field, utcnow
+from marketplace.vocabulary import (
+    AuthorizationModel,
+    AuthorizationStatus,
+    BillingUnit,
+    ProductKind,
+    ProductStatus,
+    QuoteStatus,
+)
+
+if TYPE_CHECKING:
+    from marketplace.models.catalog import Registration, Resource
+    from marketplace.models.parties import Organization
+
+
+class AuthorizationResource(SQLModel, table=True):
+    """Scope of an authorization: the resources the operator may process."""
+
+    authorization_id: int = Field(foreign_key="authorization.id", primary_key=True, ondelete="CASCADE")
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
+
+
+class ProductResource(SQLModel, table=True):
+    """The authorized resources a product is made from."""
+
+    product_id: int = Field(foreign_key="product.id", primary_key=True, ondelete="CASCADE")
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
+
+
+class Authorization(Versioned, table=True):
+    """An authorized-operation agreement between an implementing agency and an operator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    agency_id: int = fk("organization.id")
+    operator_id: int = fk("organization.id")
+    model: AuthorizationModel = enum_field(AuthorizationModel)
+    sector: str = Field(default="", max_length=100, description="for by_sector / by_scenario models")
+    status: AuthorizationStatus = enum_field(AuthorizationStatus, default=AuthorizationStatus.proposed)
+    term_start: date | None = None
+    term_end: date | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    agency: "Organization" = Relationship(sa_relationship_kwargs={"foreign_keys": "Authorization.agency_id"})
+    operator: "Organization" = Relationship(sa_relationship_kwargs={"foreign_keys": "Authorization.operator_id"})
+    resources: list["Resource"] = Relationship(link_model=AuthorizationResource)
+    products: list["Product"] = Relationship(back_populates="authorization")
+
+
+class Product(Versioned, table=True):
+    """What an operator makes from authorized resources, priced under a regulated cap."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    name: str = Field(max_length=300)
+    operator_id: int = fk("organization.id")
+    authorization_id: int | None = fk("authorization.id", nullable=True)
+    kind: ProductKind = enum_field(ProductKind)
+    transformation: str = Field(default="deidentified", max_length=32,
+                                description="deidentified, aggregated, model, raw")
+    billing_unit: BillingUnit = enum_field(BillingUnit)
+    unit_cost: Decimal | None = money_field()
+    price_cap: Decimal | None = money_field()
+    actual_price: Decimal | None = money_field()
+    status: ProductStatus = enum_field(ProductStatus, default=ProductStatus.draft)
+    description: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow)
+
+    operator: "Organization" = Relationship()
+    authorization: Authorization | None = Relationship(back_populates="products")
+    resources: list["Resource"] = Relationship(link_model=ProductResource)
+    registrations: list["Registration"] = Relationship(back_populates="product")
+
+
+class Quote(SQLModel, table=True):
+    """A price computed by the policy for one request: one line per component, each with its reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = fk("accessrequest.id")
+    policy_name: str = Field(max_length=64)
+    currency: str = Field(default="CNY", max_length=3)
+    total: Decimal = money_field(Decimal("0"), nullable=False)
+    lines: list[dict[str, Any]] = json_field(list)
+    status: QuoteStatus = enum_field(QuoteStatus, default=QuoteStatus.offered)
+    created_at: datetime = Field(default_factory=utcnow)
+    accepted_at: datetime | None = None
+
+
+class Payment(SQLModel, table=True):
+    """A fee paid for an accepted quote, split exactly into operator revenue, holder share and taxes."""
+
+    __table_args__ = (sa.UniqueConstraint("quote_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = fk("accessrequest.id")
+    quote_id: int = fk("quote.id")
+    operator_id: int | None = fk("organization.id", nullable=True)
+    amount: Decimal = money_field(Decimal("0"), nullable=False)
+    operator_revenue: Decimal = money_field(Decimal("0"), nullable=False)
+    holder_share: Decimal = money_field(Decimal("0"), nullable=False)
+    taxes: Decimal = money_field(Decimal("0"), nullable=False)
+    paid_at: datetime = Field(default_factory=utcnow)
+
+
+class RevenuePeriod(Versioned, table=True):
+    """An operator's maximum allowed revenue (MAR) for one period and the revenue it actually took."""
+
+    __table_args__ = (sa.UniqueConstraint("operator_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    year: int = Field(index=True)
+    operating_cost: Decimal = money_field(Decimal("0"), nullable=False)
+    profit_rate: Decimal = Field(default=Decimal("0"), sa_type=sa.Numeric(8, 5))
+    taxes: Decimal = money_field(Decimal("0"), nullable=False)
+    mar: Decimal = money_field(Decimal("0"), nullable=False)
+    deduction: Decimal = money_field(Decimal("0"), nullable=False, description="over-MAR revenue of last period")
+    revenue: Decimal = money_field(Decimal("0"), nullable=False)
