@@ -1,0 +1,74 @@
+"""Policy as code: the marketplace's rules as pure functions over a validated policy file.
+
+Workflows, widgets and the simulator all call these functions, so a rule lives here and nowhere else.
+No database, no widgets, no network: inputs are the plain facts of `types.py`, outputs are values.
+"""
+
+from marketplace.policy.loader import (
+    PolicyFileError,
+    PolicyProblem,
+    diff_policies,
+    list_policies,
+    load_policy,
+    policy_dir,
+    summarize_policy,
+)
+from marketplace.policy.mar import MarLedger, max_allowed_revenue
+from marketplace.policy.pricing import check_actual_price, effective_cap, quote, split
+from marketplace.policy.routing import (
+    add_working_days,
+    deadline_outcome,
+    extend_stage,
+    holidays_of,
+    raise_if_refused,
+    route,
+)
+from marketplace.policy.schema import BREACH_OUTCOMES, Policy
+from marketplace.policy.types import (
+    ConditionSpec,
+    MarPeriod,
+    Quote,
+    QuoteLine,
+    Refusal,
+    Requester,
+    RequestFacts,
+    Routing,
+    Split,
+    StagePlan,
+    Target,
+)
+
+__all__ = [
+    "BREACH_OUTCOMES",
+    "ConditionSpec",
+    "MarLedger",
+    "MarPeriod",
+    "Policy",
+    "PolicyFileError",
+    "PolicyProblem",
+    "Quote",
+    "QuoteLine",
+    "Refusal",
+    "RequestFacts",
+    "Requester",
+    "Routing",
+    "Split",
+    "StagePlan",
+    "Target",
+    "add_working_days",
+    "check_actual_price",
+    "deadline_outcome",
+    "diff_policies",
+    "effective_cap",
+    "extend_stage",
+    "holidays_of",
+    "list_policies",
+    "load_policy",
+    "max_allowed_revenue",
+    "policy_dir",
+    "quote",
+    "raise_if_refused",
+    "route",
+    "split",
+    "summarize_policy",
+]

@@ -1,0 +1,449 @@
+"""Loading policy files: TOML -> (extends, overrides) -> pydantic validation -> cross checks.
+
+Every problem in a file is collected and reported together (file, key path, value, expected), and nothing
+is returned unless the whole file is valid: a policy is either fully in force or not at all.
+A policy may say `extends = "national-2025"` and override only the keys it changes; lists replace lists.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from marketplace.errors import MarketplaceError
+from marketplace.policy.schema import Policy
+from marketplace.vocabulary import BillingUnit, ProductKind
+
+__all__ = [
+    "PolicyFileError",
+    "PolicyProblem",
+    "diff_policies",
+    "flatten_policy",
+    "list_policies",
+    "load_policy",
+    "policy_dir",
+    "resolve_policy_path",
+    "summarize_policy",
+]
+
+_MISSING = "(missing)"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """One thing wrong with a policy file."""
+
+    file: str
+    key: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        shown = self.value if self.value == _MISSING else repr(self.value)
+        return f"{self.file}: {self.key}: got {shown}; expected {self.expected}"
+
+
+class PolicyFileError(MarketplaceError):
+    """A policy file that cannot be loaded; `problems` lists every problem, one message line each."""
+
+    def __init__(self, problems: list[PolicyProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# ---------------------------------------------------------------- locating files
+
+
+def policy_dir() -> Path:
+    """The directory of shipped policies: $MARKETPLACE_POLICY_DIR, else the repository's seed/policies."""
+    env = os.environ.get("MARKETPLACE_POLICY_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "seed" / "policies"
+
+
+def list_policies() -> list[str]:
+    """Names of the policies in `policy_dir()` (file stems), sorted."""
+    d = policy_dir()
+    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+
+
+def resolve_policy_path(name_or_path: str | os.PathLike[str], *, relative_to: Path | None = None) -> Path:
+    """A bare name means seed/policies/NAME.toml; anything with a suffix or a slash is a path."""
+    s = os.fspath(name_or_path)
+    if s.endswith(".toml") or "/" in s or os.sep in s:
+        return Path(s)
+    base = relative_to if relative_to is not None else policy_dir()
+    return base / f"{s}.toml"
+
+
+# ---------------------------------------------------------------- loading
+
+
+_CACHE: dict[tuple[str, int, int], Policy] = {}
+
+
+def load_policy(name_or_path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Policy:
+    """Load and validate a policy; `overrides` are dotted keys ({"pricing.caps.per_call": "0.5"}).
+
+    Without overrides, the same unchanged file gives the same (frozen) object, so compiled lookup tables
+    are shared between callers.
+    """
+    path = resolve_policy_path(name_or_path)
+    if not path.is_file():
+        known = ", ".join(list_policies()) or "(none)"
+        raise PolicyFileError(
+            [
+                PolicyProblem(
+                    str(path),
+                    "(file)",
+                    os.fspath(name_or_path),
+                    f"an existing policy file or one of: {known}",
+                )
+            ]
+        )
+    key = None
+    if not overrides:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+    data = _read_with_extends(path, [])
+    problems: list[PolicyProblem] = []
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, str(dotted), value, str(path), problems)
+    policy = _validate(data, str(path), problems)
+    if key is not None:
+        _CACHE[key] = policy
+    return policy
+
+
+def policy_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Policy:
+    """Validate an in-memory policy (e.g. built by a notebook) with the same checks as a file."""
+    return _validate(_deepcopy(data), source, [])
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyFileError([PolicyProblem(str(path), "(syntax)", str(exc), "valid TOML")]) from None
+    except OSError as exc:
+        raise PolicyFileError(
+            [PolicyProblem(str(path), "(file)", str(path), f"a readable file ({exc})")]
+        ) from None
+
+
+def _read_with_extends(path: Path, chain: list[Path]) -> dict[str, Any]:
+    data = _read_toml(path)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise PolicyFileError([PolicyProblem(str(path), "extends", base_name, "the name of another policy")])
+    base_path = resolve_policy_path(base_name, relative_to=path.parent)
+    if not base_path.is_file():  # a bare name not next to the file: a shipped policy
+        base_path = resolve_policy_path(base_name)
+    if base_path.resolve() in [p.resolve() for p in [*chain, path]]:
+        raise PolicyFileError(
+            [PolicyProblem(str(path), "extends", base_name, "a policy that does not extend itself")]
+        )
+    if not base_path.is_file():
+        raise PolicyFileError(
+            [PolicyProblem(str(path), "extends", base_name, f"an existing policy ({base_path})")]
+        )
+    base = _read_with_extends(base_path, [*chain, path])
+    return _merge(base, data)
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in child.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _deepcopy(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _deepcopy(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_deepcopy(v) for v in d]
+    return d
+
+
+def _set_dotted(
+    data: dict[str, Any], dotted: str, value: Any, file: str, problems: list[PolicyProblem]
+) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            problems.append(
+                PolicyProblem(file, ".".join(parts[: i + 1]), nxt, "a table to override a key in")
+            )
+            return
+        node = nxt
+    node[parts[-1]] = value
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _loc_str(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The section model that a key path points into (for listing the allowed keys)."""
+    cls: Any = Policy
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
+            return None
+        cls = _unwrap(cls.model_fields[part].annotation)
+    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
+
+
+def _unwrap(ann: Any) -> Any:
+    for arg in (ann, *typing.get_args(ann)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        for inner in typing.get_args(arg):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return ann
+
+
+def _expected(err: dict[str, Any]) -> str:
+    typ, msg = err["type"], err["msg"]
+    if typ == "missing":
+        return "a value (this required key is missing)"
+    if typ == "extra_forbidden":
+        model = _model_at(tuple(err["loc"][:-1]))
+        allowed = ", ".join(model.model_fields) if model is not None else "?"
+        return f"no such key here; allowed keys: {allowed}"
+    if typ == "decimal_max_places":
+        return "an amount in whole cents (at most 2 decimal places)"
+    if typ in ("enum", "literal_error") and msg.startswith("Input should be "):
+        return "one of " + msg[len("Input should be ") :]
+    if typ in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return "a number " + msg[len("Input should be ") :]
+    for prefix in ("Input should be ", "Value should be ", "Value error, "):
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg[0].lower() + msg[1:] if msg else typ
+
+
+def _validate(data: dict[str, Any], file: str, problems: list[PolicyProblem]) -> Policy:
+    policy: Policy | None = None
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            value = _MISSING if err["type"] == "missing" else err.get("input")
+            problems.append(PolicyProblem(file, _loc_str(loc), value, _expected(err)))
+    if policy is not None:
+        problems.extend(_cross_checks(policy, file))
+    if problems:
+        raise PolicyFileError(problems)
+    assert policy is not None
+    return policy
+
+
+def _cross_checks(p: Policy, file: str) -> list[PolicyProblem]:
+    """Rules between keys that a single field's type cannot express."""
+    out: list[PolicyProblem] = []
+    pur = p.purposes
+    both = sorted(set(pur.free) & set(pur.paid))
+    if both:
+        out.append(
+            PolicyProblem(file, "purposes.paid", [x.value for x in both], "no purpose both free and paid")
+        )
+    classified = set(pur.free) | set(pur.paid)
+    for i, x in enumerate(pur.allowed.authorized_operation):
+        if x not in classified:
+            out.append(
+                PolicyProblem(
+                    file,
+                    f"purposes.allowed.authorized_operation[{i}]",
+                    x.value,
+                    "a purpose listed in purposes.free or purposes.paid",
+                )
+            )
+    pr = p.pricing
+    if pr.caps_apply and pr.forbid_cap_below_cost:
+        for unit in BillingUnit:
+            cost = pr.reference_costs.get(unit)
+            if cost is None:
+                continue
+            cap = pr.caps.get(unit)
+            if cap is not None and cap < cost:
+                out.append(
+                    PolicyProblem(
+                        file,
+                        f"pricing.caps.{unit.value}",
+                        str(cap),
+                        f">= the reference cost {cost} (pricing.reference_costs.{unit.value}), "
+                        "because pricing.forbid_cap_below_cost = true",
+                    )
+                )
+            for kind in ProductKind:
+                kcap = pr.caps_by_kind.get(kind).get(unit)
+                if kcap is not None and kcap < cost:
+                    out.append(
+                        PolicyProblem(
+                            file,
+                            f"pricing.caps_by_kind.{kind.value}.{unit.value}",
+                            str(kcap),
+                            f">= the reference cost {cost} (pricing.reference_costs.{unit.value}), "
+                            "because pricing.forbid_cap_below_cost = true",
+                        )
+                    )
+    prev = None
+    for i, tier in enumerate(pr.tiers):
+        if prev is not None:
+            if tier.from_volume <= prev.from_volume:
+                out.append(
+                    PolicyProblem(
+                        file,
+                        f"pricing.tiers[{i}].from_volume",
+                        tier.from_volume,
+                        f"> {prev.from_volume} (tiers in increasing order of volume)",
+                    )
+                )
+            if tier.multiplier > prev.multiplier:
+                out.append(
+                    PolicyProblem(
+                        file,
+                        f"pricing.tiers[{i}].multiplier",
+                        str(tier.multiplier),
+                        f"<= {prev.multiplier} (a later tier may not cost more per unit: buying in parts "
+                        "must never be cheaper)",
+                    )
+                )
+        prev = tier
+    return out
+
+
+# ---------------------------------------------------------------- show & diff
+
+
+def flatten_policy(policy: Policy) -> dict[str, Any]:
+    """The policy as {dotted key: JSON value}, for summaries and diffs."""
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            out[prefix] = node
+
+    walk("", policy.model_dump(mode="json"))
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(str(x) for x in v) + "]"
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def diff_policies(a: Policy, b: Policy) -> list[tuple[str, Any, Any]]:
+    """(key, value in a, value in b) for every parameter that differs, name/version/description excluded."""
+    fa, fb = flatten_policy(a), flatten_policy(b)
+    skip = {"name", "version", "description"}
+    return [
+        (k, fa.get(k), fb.get(k))
+        for k in sorted(set(fa) | set(fb))
+        if k not in skip and fa.get(k) != fb.get(k)
+    ]
+
+
+def summarize_policy(p: Policy) -> str:
+    """A readable multi-line summary of what a policy does."""
+    pr = p.pricing
+
+    def unit_prices(up: Any) -> str:
+        items = [f"{u.value} {up.get(u)}" for u in BillingUnit if up.get(u) is not None]
+        return ", ".join(items) or "none"
+
+    tiers = "; ".join(f"from {t.from_volume}: x{t.multiplier}" for t in pr.tiers) or "none"
+    disc = [f"{k} {v}" for k, v in pr.discounts.by_kind.model_dump().items() if Decimal(v) > 0]
+    disc += [f"{k} enterprises {v}" for k, v in pr.discounts.by_size.model_dump().items() if Decimal(v) > 0]
+    d = p.deadlines
+    r = p.routing
+    lines = [
+        f"{p.name} (version {p.version})",
+        *([p.description] if p.description else []),
+        "",
+        "Purposes",
+        f"  free: {_fmt([x.value for x in p.purposes.free])}",
+        f"  paid: {_fmt([x.value for x in p.purposes.paid])}",
+        f"  sharing allows: {_fmt([x.value for x in p.purposes.allowed.sharing])}",
+        f"  opening allows: {_fmt([x.value for x in p.purposes.allowed.opening])}",
+        f"  authorized operation allows: {_fmt([x.value for x in p.purposes.allowed.authorized_operation])}",
+        "Pricing",
+        f"  currency {pr.currency}; caps apply: {_fmt(pr.caps_apply)}; "
+        f"cap below cost forbidden: {_fmt(pr.forbid_cap_below_cost)}; rounding: {pr.rounding}",
+        f"  caps per billing unit: {unit_prices(pr.caps)}",
+        f"  reference costs: {unit_prices(pr.reference_costs)}",
+        f"  progressive tiers: {tiers}",
+        f"  discounts: {', '.join(disc) or 'none'}",
+        f"  tax {pr.tax.rate} ({'included in' if pr.tax.included_in_price else 'added to'} prices); "
+        f"holder share of revenue {pr.holder_share}",
+        "Maximum allowed revenue",
+        f"  allowed profit rate <= treasury yield {p.mar.treasury_yield} + {p.mar.profit_margin_over_yield} "
+        f"= {p.allowed_profit_rate}; over-MAR revenue: {p.mar.over_mar}; period {p.mar.period_months} months",
+        "Registration and authorization",
+        f"  mandatory for: {_fmt([c.value for c in p.registration.mandatory_scopes])}; products mandatory: "
+        f"{_fmt(p.registration.products_mandatory)}; validity {p.registration.validity_years} years; "
+        f"public notice {p.registration.public_notice_working_days} working days",
+        f"  authorization term <= {p.authorization.max_term_years} years",
+        "Deadlines (working days)",
+        f"  compliance {d.compliance}; holder {d.holder_published} (published) / {d.holder_unpublished}; "
+        f"conditional open {d.conditional_open} + {d.conditional_open_extension}; security {d.security}",
+        f"  missed deadline: {d.on_breach}; {len(p.calendar.holidays)} holidays in the calendar",
+        "Routing",
+        f"  general -> {_fmt([c.value for c in r.grade_channels.general])}; "
+        f"important -> {_fmt([c.value for c in r.grade_channels.important])}; "
+        f"core -> {_fmt([c.value for c in r.grade_channels.core])}",
+        f"  important products must be processed: {_fmt(r.important_products_processed_only)}; "
+        f"raw data to market: {'allowed' if r.raw_data_to_market else 'forbidden'}",
+        f"  open by default: {_fmt([g.value for g in r.open_by_default_grades])}",
+        "Privacy",
+        f"  k >= {p.privacy.k}, l >= {p.privacy.l}; suppression budget {p.privacy.suppression_budget}; "
+        f"epsilon per resource {p.privacy.epsilon_budget_per_resource}; min cell {p.privacy.min_cell_size}; "
+        f"aggregate only: {_fmt([g.value for g in p.privacy.aggregate_only_grades])}",
+        "Disclosure",
+        f"  {p.disclosure.frequency}, by {p.disclosure.deadline}; public: "
+        + ", ".join(k for k, v in p.disclosure.publish.model_dump().items() if v),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,260 @@
+"""Pricing (DESIGN.md §4): explainable quotes, price caps and the revenue split.
+
+A quote is the sum of its lines in the order purpose rule -> base -> progressive tiers -> discount ->
+cap -> tax, computed exactly in Decimal and rounded once, at the end, to the cent with the policy's
+rounding mode. Marginal prices never rise with volume (tiers are checked when the policy loads) and the
+cap is linear in volume, so the price of a volume is concave: buying in parts never costs less than
+buying at once. Rounding "up" (to the next cent) keeps that true to the cent; "half_up" may differ by at
+most a cent per extra purchase, which is why national-2025 rounds up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from marketplace.errors import InvalidInput, PolicyRefusal
+from marketplace.policy.compiled import CENT, Tables, tables
+from marketplace.policy.schema import Policy
+from marketplace.policy.types import Quote, QuoteLine, Requester, RequestFacts, Split, Target
+from marketplace.vocabulary import BillingUnit, Channel, EnterpriseSize, OrganizationKind, Purpose
+
+__all__ = ["check_actual_price", "effective_cap", "quote", "split"]
+
+_ZERO = Decimal("0")
+_ZERO_CENTS = Decimal("0.00")
+_ONE = Decimal("1")
+_UNIT_WORDS = {
+    BillingUnit.per_product: ("copy", "copies", "per copy"),
+    BillingUnit.per_call: ("call", "calls", "per call"),
+    BillingUnit.per_month: ("month", "months", "per month"),
+    BillingUnit.per_record: ("record", "records", "per record"),
+}
+
+
+def effective_cap(policy: Policy, target: Target) -> Decimal | None:
+    """The cap per billing unit for `target`: the lowest of its own and the policy's caps (None = no cap)."""
+    return _cap(tables(policy), target)
+
+
+def _cap(t: Tables, target: Target) -> Decimal | None:
+    if not t.caps_apply or target.billing_unit is None:
+        return None
+    policy_cap = t.caps[(target.product_kind, target.billing_unit)]
+    own = target.price_cap
+    if own is None:
+        return policy_cap
+    if policy_cap is None:
+        return own
+    return own if own < policy_cap else policy_cap
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def _money(x: Decimal) -> str:
+    return f"{x.quantize(CENT, ROUND_HALF_UP):,}"
+
+
+@dataclass(slots=True)
+class _Text:
+    """Per-policy prebuilt quotes, lines and reason fragments: the hot path only fills in numbers."""
+
+    free_channel: dict[Channel, Quote]
+    free_purpose: dict[Purpose, Quote]
+    paid_line: dict[Purpose, QuoteLine]
+    discount: dict[tuple[OrganizationKind, EnterpriseSize | None], tuple[Decimal, str, QuoteLine]]
+    cap_none: QuoteLine
+    tax_included: str
+    tax_added: str
+
+
+def _text(t: Tables) -> _Text:
+    txt = t.pricing_text
+    if txt is None:
+        txt = t.pricing_text = _build_text(t)
+    return txt  # type: ignore[return-value]
+
+
+def _free(t: Tables, reason: str) -> Quote:
+    return Quote(
+        t.currency, (QuoteLine("purpose", _ZERO, reason),), _ZERO_CENTS, True, _ZERO_CENTS, t.name, _ZERO
+    )
+
+
+def _build_text(t: Tables) -> _Text:
+    name = t.name
+    discount = {}
+    for kind in OrganizationKind:
+        for size in (None, *EnterpriseSize):
+            rate, who = t.discount_kind[kind], kind.value
+            if kind is OrganizationKind.enterprise and size is not None:
+                if t.discount_size[size] > rate:
+                    rate = t.discount_size[size]
+                who = f"{size.value} enterprise"
+            none = QuoteLine("discount", _ZERO, f"Discount: none for a {who} under {name}")
+            discount[(kind, size)] = (rate, f"Discount: {_pct(rate)} for a {who} under {name} = ", none)
+    pct = _pct(t.tax_rate)
+    return _Text(
+        free_channel={ch: _free(t, f"Free: {ch.value} is free of charge under {name}") for ch in Channel},
+        free_purpose={p: _free(t, f"Free: purpose {p.value} is in the free list of {name}") for p in Purpose},
+        paid_line={
+            p: QuoteLine("purpose", _ZERO, f"Paid: purpose {p.value} is in the paid list of {name}")
+            for p in Purpose
+        },
+        discount=discount,
+        cap_none=QuoteLine("cap", _ZERO, f"Cap: none under {name}; the operator sets the price"),
+        tax_included=f"Tax: VAT {pct} is included in the price (",
+        tax_added=f"Tax: VAT {pct} added to ",
+    )
+
+
+def quote(policy: Policy, product: Target, request: RequestFacts, requester: Requester) -> Quote:
+    """The price of `request` for `product` under `policy`, one readable line per component."""
+    t = tables(policy)
+    txt = t.pricing_text or _text(t)
+    vol = request.volume
+    if type(vol) is not int or vol < 1:
+        raise InvalidInput("volume", vol, "a whole number >= 1")
+    purpose = request.purpose
+    ch = product.channel
+    if ch is not Channel.authorized_operation:
+        return txt.free_channel[ch]
+    if purpose in t.free:
+        return txt.free_purpose[purpose]
+    if purpose not in t.paid or purpose not in t.allowed_purposes[ch]:
+        raise PolicyRefusal(
+            "purpose.not_allowed", f"Purpose {purpose.value} is neither free nor paid under {t.name}"
+        )
+    unit = product.billing_unit
+    if unit is None:
+        raise InvalidInput("billing_unit", None, "one of " + ", ".join(u.value for u in BillingUnit))
+    one, many, per = _UNIT_WORDS[unit]
+    cur = t.currency
+    cap = _cap(t, product)
+    if product.actual_price is not None:
+        price, source = product.actual_price, "the operator's actual price"
+    elif cap is not None:
+        price, source = cap, "the cap, as no actual price is set"
+    else:
+        raise InvalidInput("actual_price", None, f"an operator's price {per} (no cap applies under {t.name})")
+    if price < 0:
+        raise InvalidInput("actual_price", price, "a price >= 0")
+
+    base = price * vol
+    units = one if vol == 1 else many
+    lines = [
+        txt.paid_line[purpose],
+        QuoteLine("base", base, f"Base: {vol:,} {units} x {price} {cur} {per} ({source}) = {_money(base)}"),
+    ]
+
+    # progressive tiers: units from `start` on cost price * multiplier (marginal, like income-tax brackets)
+    tier_amt = _ZERO
+    tiers = t.tiers
+    if not tiers:
+        reason = f"Tiers: {t.name} has no volume tiers"
+    elif vol < tiers[0][0]:
+        reason = f"Tiers: {vol:,} {units} is below the first volume tier of {t.name}"
+    else:
+        parts = []
+        last = len(tiers) - 1
+        for i, (start, mult) in enumerate(tiers):
+            if vol < start:
+                break
+            end = tiers[i + 1][0] - 1 if i < last else vol
+            n = (vol if vol < end else end) - start + 1
+            if mult != _ONE:
+                tier_amt += price * n * (mult - _ONE)
+                parts.append(f"{n:,} {many} from no. {start:,} at x{mult}")
+        reason = f"Tiers: {'; '.join(parts)} = {_money(tier_amt)}"
+    lines.append(QuoteLine("tiers", tier_amt, reason))
+    subtotal = base + tier_amt
+
+    # discount by requester kind / size (the larger rate applies)
+    rate, head, none_line = txt.discount[(requester.kind, requester.size)]
+    if not rate:
+        lines.append(none_line)
+    elif t.discount_purposes is not None and purpose not in t.discount_purposes:
+        lines.append(
+            QuoteLine("discount", _ZERO, f"Discount: none for purpose {purpose.value} under {t.name}")
+        )
+    else:
+        disc = -(subtotal * rate)
+        lines.append(QuoteLine("discount", disc, head + _money(disc)))
+        subtotal += disc
+
+    # cap
+    if cap is None:
+        lines.append(txt.cap_none)
+    else:
+        limit = cap * vol
+        if subtotal > limit:
+            cap_amt = limit - subtotal
+            reason = f"Cap: {cap} {cur} {per} x {vol:,} = {_money(limit)}; the price is reduced to the cap"
+            subtotal = limit
+        else:
+            cap_amt = _ZERO
+            reason = (
+                f"Cap: {_money(subtotal)} is within the cap of {cap} {cur} {per} x {vol:,} = {_money(limit)}"
+            )
+        lines.append(QuoteLine("cap", cap_amt, reason))
+
+    # tax
+    trate = t.tax_rate
+    if t.tax_included:
+        total = subtotal.quantize(CENT, t.rounding)
+        taxes = (total * trate / (_ONE + trate)).quantize(CENT, ROUND_HALF_UP)
+        lines.append(QuoteLine("tax", _ZERO, f"{txt.tax_included}{_money(taxes)} {cur})"))
+        unrounded = subtotal
+    else:
+        tax_amt = subtotal * trate
+        unrounded = subtotal + tax_amt
+        total = unrounded.quantize(CENT, t.rounding)
+        taxes = total - subtotal.quantize(CENT, t.rounding)
+        lines.append(QuoteLine("tax", tax_amt, f"{txt.tax_added}{_money(subtotal)} = {_money(tax_amt)}"))
+    return Quote(cur, tuple(lines), total, False, taxes, t.name, unrounded)
+
+
+def split(policy: Policy, q: Quote) -> Split:
+    """Divide a quote's total between operator, data holder and taxes; the parts sum exactly to the total."""
+    t = tables(policy)
+    taxes = q.taxes
+    net = q.total - taxes
+    holder = (net * t.holder_share).quantize(CENT, ROUND_HALF_UP)
+    return Split(net - holder, holder, taxes)
+
+
+def check_actual_price(
+    policy: Policy,
+    cap: Decimal | None,
+    price: Decimal,
+    *,
+    product_code: str = "",
+    unit_cost: Decimal | None = None,
+) -> Decimal:
+    """Refuse an operator's actual price above the cap (naming the cap), or a cap below cost where forbidden.
+
+    Returns the price when it may be set. Under a policy without caps (market pricing) any price >= 0 is fine.
+    """
+    t = tables(policy)
+    what = f"product {product_code}" if product_code else "the product"
+    if not isinstance(price, Decimal):
+        raise InvalidInput("actual_price", price, "a Decimal amount")
+    if price < 0:
+        raise InvalidInput("actual_price", price, "a price >= 0")
+    if not t.caps_apply or cap is None:
+        return price
+    if t.forbid_cap_below_cost and unit_cost is not None and cap < unit_cost:
+        raise PolicyRefusal(
+            "pricing.cap_below_cost",
+            f"The cap {cap} {t.currency} of {what} is below its unit cost {unit_cost} {t.currency}, "
+            f"which {t.name} forbids",
+        )
+    if price > cap:
+        raise PolicyRefusal(
+            "pricing.above_cap",
+            f"The actual price {price} {t.currency} of {what} is above its cap {cap} {t.currency} "
+            f"under {t.name}",
+        )
+    return price

@@ -1,0 +1,298 @@
+"""The policy file schema (DESIGN.md §3) as pydantic v2 models.
+
+Every section forbids unknown keys, so a typo in a policy file is an error and not a silently ignored rule.
+The models are frozen: a loaded policy is a value that the simulator can share between runs. The hot path
+(`route`, `quote`) never reads these models directly; it reads lookup tables compiled once per policy
+(see `compiled.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from marketplace.vocabulary import (
+    BillingUnit,
+    Channel,
+    EnterpriseSize,
+    Grade,
+    OrganizationKind,
+    ProductKind,
+    Purpose,
+    ReviewStage,
+    Role,
+)
+
+__all__ = ["BREACH_OUTCOMES", "Policy"]
+
+BREACH_OUTCOMES = ("escalate", "deemed_approval", "deemed_rejection")
+Breach = Literal["escalate", "deemed_approval", "deemed_rejection"]
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Rate = Annotated[Decimal, Field(ge=0, le=1)]
+PosInt = Annotated[int, Field(ge=1)]
+NonNegInt = Annotated[int, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# ---------------------------------------------------------------- purposes
+
+
+class ChannelPurposes(_Section):
+    """Purposes a request may state on each channel."""
+
+    sharing: list[Purpose]
+    opening: list[Purpose]
+    authorized_operation: list[Purpose]
+
+
+class Purposes(_Section):
+    free: list[Purpose]
+    paid: list[Purpose]
+    allowed: ChannelPurposes
+
+
+# ---------------------------------------------------------------- pricing
+
+
+class UnitPrices(_Section):
+    """A price (or cost) per billing unit; a missing unit means "no value set"."""
+
+    per_product: Money | None = None
+    per_call: Money | None = None
+    per_month: Money | None = None
+    per_record: Money | None = None
+
+    def get(self, unit: BillingUnit) -> Decimal | None:
+        return getattr(self, unit.value)
+
+
+class CapsByKind(_Section):
+    dataset: UnitPrices = UnitPrices()
+    api: UnitPrices = UnitPrices()
+    report: UnitPrices = UnitPrices()
+
+    def get(self, kind: ProductKind) -> UnitPrices:
+        return getattr(self, kind.value)
+
+
+class Tier(_Section):
+    """Units from `from_volume` on (1-based, marginal) cost `multiplier` times the unit price."""
+
+    from_volume: PosInt
+    multiplier: Rate
+
+
+class DiscountsByKind(_Section):
+    department: Rate = Decimal("0")
+    institution: Rate = Decimal("0")
+    enterprise: Rate = Decimal("0")
+    research: Rate = Decimal("0")
+    nonprofit: Rate = Decimal("0")
+    operator: Rate = Decimal("0")
+    regulator: Rate = Decimal("0")
+
+
+class DiscountsBySize(_Section):
+    micro: Rate = Decimal("0")
+    small: Rate = Decimal("0")
+    medium: Rate = Decimal("0")
+    large: Rate = Decimal("0")
+
+
+class Discounts(_Section):
+    """Discount rates by requester kind and (for enterprises) size; the larger applicable rate wins."""
+
+    by_kind: DiscountsByKind = DiscountsByKind()
+    by_size: DiscountsBySize = DiscountsBySize()
+    purposes: list[Purpose] = []
+
+
+class Tax(_Section):
+    rate: Rate
+    included_in_price: bool
+
+
+class Pricing(_Section):
+    currency: str = Field(min_length=3, max_length=3)
+    caps_apply: bool
+    forbid_cap_below_cost: bool
+    rounding: Literal["half_up", "up"]
+    holder_share: Rate
+    caps: UnitPrices
+    caps_by_kind: CapsByKind = CapsByKind()
+    reference_costs: UnitPrices = UnitPrices()
+    tiers: list[Tier] = []
+    discounts: Discounts = Discounts()
+    tax: Tax
+
+
+# ---------------------------------------------------------------- MAR
+
+
+class Mar(_Section):
+    """Maximum allowed revenue = operating cost + allowed profit + taxes."""
+
+    treasury_yield: Rate
+    profit_margin_over_yield: Rate
+    over_mar: Literal["deduct_next_period", "none"]
+    period_months: PosInt
+
+
+# ---------------------------------------------------------------- registration & authorization
+
+
+class Registration(_Section):
+    mandatory_scopes: list[Channel]
+    products_mandatory: bool
+    validity_years: PosInt
+    public_notice_working_days: NonNegInt
+
+
+class Authorization(_Section):
+    max_term_years: PosInt
+
+
+# ---------------------------------------------------------------- deadlines
+
+
+class OnBreachByStage(_Section):
+    compliance: Breach | None = None
+    holder: Breach | None = None
+    security: Breach | None = None
+
+
+class Deadlines(_Section):
+    """Working days per review stage; stages run in sequence."""
+
+    compliance: NonNegInt
+    holder_published: NonNegInt
+    holder_unpublished: NonNegInt
+    conditional_open: NonNegInt
+    conditional_open_extension: NonNegInt
+    security: NonNegInt
+    on_breach: Breach
+    on_breach_by_stage: OnBreachByStage = OnBreachByStage()
+
+
+class Calendar(_Section):
+    """Non-working weekdays and working weekend days (make-up days)."""
+
+    holidays: list[date] = []
+    working_weekends: list[date] = []
+
+
+# ---------------------------------------------------------------- routing
+
+
+class AttributeStages(_Section):
+    unconditional: list[ReviewStage]
+    conditional: list[ReviewStage]
+
+
+class Stages(_Section):
+    sharing: AttributeStages
+    opening: AttributeStages
+    authorized_operation: list[ReviewStage]
+
+
+class ReviewerRoles(_Section):
+    compliance: Role
+    holder: Role
+    security: Role
+
+
+class GradeChannels(_Section):
+    general: list[Channel]
+    important: list[Channel]
+    core: list[Channel]
+
+
+class RequesterKinds(_Section):
+    sharing: list[OrganizationKind]
+    opening: list[OrganizationKind]
+    authorized_operation: list[OrganizationKind]
+
+
+class RoutingRules(_Section):
+    grade_channels: GradeChannels
+    important_products_processed_only: bool
+    raw_data_to_market: bool
+    personal_info_forces_conditional_open: bool
+    open_by_default_grades: list[Grade] = []
+    requester_kinds: RequesterKinds
+    stages: Stages
+    reviewer_roles: ReviewerRoles
+
+
+# ---------------------------------------------------------------- conditions & privacy
+
+
+class Conditions(_Section):
+    max_grant_days: PosInt
+    no_onward_transfer: list[Channel] = []
+    report_usage: list[Channel] = []
+
+
+class Privacy(_Section):
+    k: Annotated[int, Field(ge=2)]
+    l: Annotated[int, Field(ge=1)]  # noqa: E741 - the literature's name for l-diversity
+    suppression_budget: Rate
+    epsilon_budget_per_resource: Annotated[Decimal, Field(ge=0)]
+    min_cell_size: PosInt
+    aggregate_only_grades: list[Grade] = []
+
+
+# ---------------------------------------------------------------- disclosure
+
+
+class Publish(_Section):
+    caps: bool
+    product_lists: bool
+    prices: bool
+    use_statements: bool
+    mar_compliance: bool
+
+
+class Disclosure(_Section):
+    frequency: Literal["yearly"]
+    deadline: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    publish: Publish
+
+
+# ---------------------------------------------------------------- the policy
+
+
+class Policy(_Section):
+    """A complete, validated policy. Load one with `load_policy`."""
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    description: str = ""
+    purposes: Purposes
+    pricing: Pricing
+    mar: Mar
+    registration: Registration
+    authorization: Authorization
+    deadlines: Deadlines
+    calendar: Calendar = Calendar()
+    routing: RoutingRules
+    conditions: Conditions
+    privacy: Privacy
+    disclosure: Disclosure
+
+    @property
+    def allowed_profit_rate(self) -> Decimal:
+        """The cap on the MAR profit rate: treasury yield + margin."""
+        return self.mar.treasury_yield + self.mar.profit_margin_over_yield
+
+
+# Purposes kept in a constant for the loader's cross checks.
+ALL_PURPOSES = tuple(p.value for p in Purpose)
+ALL_SIZES = tuple(s.value for s in EnterpriseSize)
