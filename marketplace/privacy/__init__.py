@@ -1,0 +1,26 @@
+"""Privacy-preserving delivery (DESIGN.md §5): de-identified rows, aggregate products and the ε ledger.
+
+release = deidentify(df, resource.fields, k=5, l=2)
+release.table, release.report.to_dict()
+agg = aggregate(df, ["district"], sums=["income"], min_cell=10, epsilon=0.5, clip=1e5, seed=1)
+"""
+
+from marketplace.privacy.aggregate import AggregateRelease, AggregateReport, aggregate
+from marketplace.privacy.hierarchies import Hierarchy, default_hierarchy
+from marketplace.privacy.pipeline import Release, deidentify, pseudonym
+from marketplace.privacy.report import PrivacyReport
+from marketplace.privacy.schema import Roles, resolve_roles
+
+__all__ = [
+    "AggregateRelease",
+    "AggregateReport",
+    "Hierarchy",
+    "PrivacyReport",
+    "Release",
+    "Roles",
+    "aggregate",
+    "default_hierarchy",
+    "deidentify",
+    "pseudonym",
+    "resolve_roles",
+]
