@@ -1,0 +1,322 @@
+"""Renderers of a `DisclosureReport`: HTML (one self-contained file), Markdown, CSV (zip or directory), JSON.
+
+Pure functions of the report (no database, no widgets), so the CLI and the disclosure panel produce the same
+bytes. The HTML page has inline CSS and inline SVG charts drawn by matplotlib's object-oriented API on the SVG
+backend (no pyplot global state, safe inside a widget callback); it references nothing outside itself.
+
+CSV layout: one file per table named `<table>.csv` (registrations, authorizations, products, requests,
+revenue, and use_statements when published) plus `about.csv` (year, policy, generation time, notes);
+`to_csv_bytes` zips them, `write_csv_dir` writes them into a directory.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import math
+import re
+import warnings
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from marketplace.disclosure.report import TABLE_TITLES, DisclosureReport
+
+__all__ = [
+    "MIME_TYPES",
+    "chart_svgs",
+    "csv_files",
+    "render_html",
+    "render_markdown",
+    "report_files",
+    "to_csv_bytes",
+    "to_json",
+    "write_csv_dir",
+]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;
+margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1f2933;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #d9e2ec}
+.meta{color:#52606d}.notes{background:#fffbea;border-left:4px solid #f0b429;padding:.5rem 1rem}
+.summary{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
+.summary div{background:#f0f4f8;border-radius:6px;padding:.5rem 1rem;min-width:9rem}
+.summary b{display:block;font-size:1.4rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0 1rem}
+th,td{border:1px solid #d9e2ec;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f0f4f8;position:sticky;top:0}tr:nth-child(even) td{background:#fafbfc}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.charts{display:flex;flex-wrap:wrap;gap:1rem}
+.charts figure{margin:0;flex:1 1 480px}.empty{color:#7b8794;font-style:italic}
+"""
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _cell(value: Any) -> Any:
+    """JSON/Markdown-friendly value: dates as ISO strings, NaN as None, numpy scalars as Python."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _cell(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _cell(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _about(report: DisclosureReport) -> dict[str, Any]:
+    return {
+        "year": report.year,
+        "policy": report.policy_name,
+        "generated_at": report.generated_at.isoformat(timespec="seconds"),
+        "notes": list(report.notes),
+    }
+
+
+def _display(value: Any) -> str:
+    value = _cell(value)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _svg(fig: Any, prefix: str) -> str:
+    """Inline SVG markup of a matplotlib figure, without XML prolog, DOCTYPE or metadata (external refs)."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    buf = io.StringIO()
+    with warnings.catch_warnings():
+        # Text is kept as SVG text (the browser picks a CJK font); matplotlib only measures it.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        FigureCanvasSVG(fig).print_svg(
+            buf, metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+        )
+    text = buf.getvalue()
+    text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
+    text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    # Several charts share one page: make every id (and every reference to one) unique to this chart.
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
+    return text.strip()
+
+
+def chart_svgs(report: DisclosureReport) -> dict[str, str]:
+    """Inline SVG charts: requests per channel and operator revenue against MAR (only those with data)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    charts: dict[str, str] = {}
+    # Text stays text (fonttype none: smaller, no glyph ids); each chart gets its own id salt so that two SVGs
+    # inlined in one page never share a clip-path id.
+    with matplotlib.rc_context(
+        {"svg.hashsalt": f"disclosure-{report.year}-requests", "svg.fonttype": "none"}
+    ):
+        req = report.requests
+        if not req.empty:
+            totals = req[req["requester_kind"] == "all"].set_index("channel")
+            fig = Figure(figsize=(6, 3.2), layout="constrained")
+            ax = fig.add_subplot()
+            totals[["filed", "approved", "rejected"]].plot.bar(
+                ax=ax, rot=0, color=["#486581", "#3ebd93", "#e12d39"]
+            )
+            ax.set_title(f"Requests filed in {report.year} by channel")
+            ax.set_xlabel("")
+            ax.set_ylabel("requests")
+            charts["requests"] = _svg(fig, "chart-requests")
+    with matplotlib.rc_context({"svg.hashsalt": f"disclosure-{report.year}-revenue", "svg.fonttype": "none"}):
+        rev = report.revenue
+        if not rev.empty:
+            fig = Figure(figsize=(6, 3.2), layout="constrained")
+            ax = fig.add_subplot()
+            frame = rev.set_index("operator")[["revenue", "mar"]].rename(columns={"mar": "MAR"})
+            frame.plot.barh(ax=ax, color=["#486581", "#bcccdc"])
+            ax.set_title(f"Operator revenue against MAR, {report.year}")
+            ax.set_ylabel("")
+            charts["revenue"] = _svg(fig, "chart-revenue")
+    return charts
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return '<p class="empty">Nothing to publish for this year.</p>'
+    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            numeric = isinstance(_cell(value), int | float) and not isinstance(_cell(value), bool)
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{html.escape(_display(value))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(report: DisclosureReport, *, charts: bool = True) -> str:
+    """One self-contained HTML page: inline CSS and SVG charts, readable tables; no external references."""
+    summary = report.summary()
+    cards = "".join(f"<div><b>{v}</b>{html.escape(k.replace('_', ' '))}</div>" for k, v in summary.items())
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Public data disclosure {report.year}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Public data disclosure report {report.year}</h1>",
+        f'<p class="meta">Policy in force: {html.escape(report.policy_name or "(none)")} · generated '
+        f"{report.generated_at.date().isoformat()} (sandbox date)</p>",
+        f'<div class="summary">{cards}</div>',
+    ]
+    if report.notes:
+        parts.append(
+            '<div class="notes"><ul>'
+            + "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
+            + "</ul></div>"
+        )
+    if charts:
+        svgs = chart_svgs(report)
+        if svgs:
+            parts.append(
+                '<h2>Charts</h2><div class="charts">'
+                + "".join(f"<figure>{svg}</figure>" for svg in svgs.values())
+                + "</div>"
+            )
+    for name, frame in report.tables().items():
+        parts.append(f'<h2 id="{name}">{html.escape(TABLE_TITLES[name])}</h2>')
+        parts.append(_html_table(frame))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "_Nothing to publish for this year._"
+    header = "| " + " | ".join(_md_escape(str(c)) for c in frame.columns) + " |"
+    rule = (
+        "|"
+        + "|".join(
+            "---:" if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].dtype != bool else "---"
+            for c in frame.columns
+        )
+        + "|"
+    )
+    rows = [
+        "| " + " | ".join(_md_escape(_display(v)) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def render_markdown(report: DisclosureReport) -> str:
+    """Markdown: a heading per table and a pipe table each (GitHub / Jupyter flavour)."""
+    lines = [
+        f"# Public data disclosure report {report.year}",
+        "",
+        f"Policy in force: {report.policy_name or '(none)'} · generated "
+        f"{report.generated_at.date().isoformat()} (sandbox date)",
+        "",
+    ]
+    lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in report.summary().items()]
+    if report.notes:
+        lines += ["", *[f"> {n}" for n in report.notes]]
+    for name, frame in report.tables().items():
+        lines += ["", f"## {TABLE_TITLES[name]}", "", _md_table(frame)]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- CSV and JSON
+
+
+def csv_files(report: DisclosureReport) -> dict[str, bytes]:
+    """File name -> UTF-8 CSV bytes: one file per table plus `about.csv`."""
+    files = {
+        f"{name}.csv": frame.to_csv(index=False).encode("utf-8") for name, frame in report.tables().items()
+    }
+    about = _about(report)
+    about_rows = [
+        ("year", about["year"]),
+        ("policy", about["policy"]),
+        ("generated_at", about["generated_at"]),
+    ]
+    about_rows += [("note", n) for n in about["notes"]]
+    files["about.csv"] = (
+        pd.DataFrame(about_rows, columns=["key", "value"]).to_csv(index=False).encode("utf-8")
+    )
+    return files
+
+
+def to_csv_bytes(report: DisclosureReport) -> bytes:
+    """A zip archive of `csv_files(report)` (fixed timestamps, so the same report gives the same bytes)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in csv_files(report).items():
+            info = zipfile.ZipInfo(f"disclosure-{report.year}/{name}", date_time=(report.year, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def write_csv_dir(report: DisclosureReport, directory: str | Path) -> list[Path]:
+    """Write one CSV per table into `directory` (created if needed); returns the paths written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in csv_files(report).items():
+        path = directory / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def to_json(report: DisclosureReport, *, indent: int | None = 2) -> str:
+    """One JSON document: {"year", "policy", "generated_at", "notes", "summary", "tables": {name: [rows]}}."""
+    doc = _about(report)
+    doc["summary"] = report.summary()
+    doc["tables"] = {name: _records(frame) for name, frame in report.tables().items()}
+    return json.dumps(doc, ensure_ascii=False, indent=indent, default=str)
+
+
+MIME_TYPES = {
+    ".html": "text/html",
+    ".md": "text/markdown",
+    ".json": "application/json",
+    ".zip": "application/zip",
+}
+
+
+def report_files(report: DisclosureReport) -> dict[str, bytes]:
+    """Every download of a report by file name (.html, .md, .json and a CSV .zip); see MIME_TYPES."""
+    stem = f"disclosure-{report.year}"
+    return {
+        f"{stem}.html": render_html(report).encode("utf-8"),
+        f"{stem}.md": render_markdown(report).encode("utf-8"),
+        f"{stem}.json": to_json(report).encode("utf-8"),
+        f"{stem}-csv.zip": to_csv_bytes(report),
+    }
