@@ -1,0 +1,37 @@
+"""Policy scenarios: simulate months of demand under a policy, compare policies, sweep parameters.
+
+    from marketplace.sim import run, compare, sweep, load_scenario
+    r = run("national-2025", seed=1)         # metrics (dict) + event tables (DataFrames)
+    compare("national-2025", "sme-discount", seeds=10)
+    sweep("national-2025", {"review.capacity.holder": [60, 90, 120]}, seeds=5)
+
+Decisions, stages, due dates, conditions, quotes and revenue splits all come from `marketplace.policy`.
+"""
+
+from marketplace.sim.runner import RunResult, compare, run, summarize, sweep
+from marketplace.sim.scenario import (
+    REQUESTER_CLASSES,
+    Scenario,
+    ScenarioFileError,
+    ScenarioProblem,
+    apply_overrides,
+    list_scenarios,
+    load_scenario,
+    scenario_dir,
+)
+
+__all__ = [
+    "REQUESTER_CLASSES",
+    "RunResult",
+    "Scenario",
+    "ScenarioFileError",
+    "ScenarioProblem",
+    "apply_overrides",
+    "compare",
+    "list_scenarios",
+    "load_scenario",
+    "run",
+    "scenario_dir",
+    "summarize",
+    "sweep",
+]

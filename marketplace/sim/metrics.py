@@ -1,0 +1,213 @@
+"""Metrics of one run (DESIGN.md §6), from the model's arrays.
+
+Money is summed exactly: every paid delivery carries the (memoised) policy `Quote` and `Split` of its distinct
+input, so the totals are Decimal sums of count x amount and the budget balance
+payments = operator revenue + holder share + taxes holds to the cent by construction of `split`, and is
+checked here. Everything else is a float rounded to 6 decimals so the metrics JSON is byte-identical for the
+same scenario and seed on any backend.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from marketplace.policy import MarLedger, max_allowed_revenue
+from marketplace.sim.model import (
+    CHANNELS,
+    DELIVERED,
+    IN_REVIEW,
+    NOT_FILED,
+    REJECTED,
+    STAGES,
+    UNSERVED,
+    MarketModel,
+)
+from marketplace.sim.scenario import REQUESTER_CLASSES
+
+__all__ = ["compute_metrics", "gini"]
+
+_ZERO = Decimal("0.00")
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative amounts (0 = equal access, -> 1 = one party gets everything)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n = x.size
+    if n == 0 or x.sum() == 0:
+        return 0.0
+    cum = np.cumsum(x)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def _r(x: float) -> float:
+    return round(float(x), 6)
+
+
+def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]:
+    """(metrics, money): flat metric name -> number, and the exact money totals."""
+    st = m.statics
+    status = m.status
+    filed = m.filed_day >= 0
+    delivered = status == DELIVERED
+    rejected = status == REJECTED
+    pending = filed & (status == IN_REVIEW)
+    decided = filed & (m.decided_day >= 0)
+    chan = np.where(m.target >= 0, st.world.target_channel[np.maximum(m.target, 0)], -1)
+    out: dict[str, Any] = {
+        "arrivals": int(m.n),
+        "filed": int(filed.sum()),
+        "not_filed": int((status == NOT_FILED).sum()),
+        "unserved": int((status == UNSERVED).sum()),
+        "approved": int(delivered.sum()),
+        "rejected": int(rejected.sum()),
+        "delivered": int(delivered.sum()),
+        "pending": int(pending.sum()),
+    }
+    for ci, ch in enumerate(CHANNELS):
+        mc = chan == ci
+        out[f"filed.{ch.value}"] = int((filed & mc).sum())
+        out[f"approved.{ch.value}"] = int((delivered & mc).sum())
+        out[f"rejected.{ch.value}"] = int((rejected & mc).sum())
+        out[f"delivered.{ch.value}"] = int((delivered & mc).sum())
+    for ki, cls in enumerate(REQUESTER_CLASSES):
+        mk = m.arr_cls == ki
+        out[f"filed.{cls}"] = int((filed & mk).sum())
+        out[f"approved.{cls}"] = int((delivered & mk).sum())
+        out[f"rejected.{cls}"] = int((rejected & mk).sum())
+        out[f"delivered.{cls}"] = int((delivered & mk).sum())
+
+    # waiting: filing -> final decision, calendar days
+    wait = (m.decided_day - m.filed_day)[decided]
+    out["waiting_days_mean"] = _r(wait.mean()) if wait.size else 0.0
+    out["waiting_days_median"] = _r(np.median(wait)) if wait.size else 0.0
+    out["waiting_days_p90"] = _r(np.percentile(wait, 90)) if wait.size else 0.0
+    reviewed = decided & (st.shape_len[m.req_shape] > 0)
+    rw = (m.decided_day - m.filed_day)[reviewed]
+    out["waiting_days_reviewed_median"] = _r(np.median(rw)) if rw.size else 0.0
+    out["waiting_days_reviewed_p90"] = _r(np.percentile(rw, 90)) if rw.size else 0.0
+    if m.reviews:
+        rv_status = np.concatenate([r[7] for r in m.reviews])
+        rv_late = np.concatenate([r[8] for r in m.reviews])
+        rv_stage = np.concatenate([r[2] for r in m.reviews])
+    else:
+        rv_status = rv_late = rv_stage = np.zeros(0, dtype=np.int64)
+    out["reviews"] = int(rv_status.size)
+    out["deadline_breaches"] = int(rv_late.sum())
+    out["deadline_breach_share"] = _r(rv_late.mean()) if rv_late.size else 0.0
+    out["deemed_decisions"] = int((rv_status == 1).sum())
+    out["escalations"] = int((rv_status == 2).sum())
+    for si, s in enumerate(STAGES):
+        out[f"deadline_breaches.{s.value}"] = int(rv_late[rv_stage == si].sum())
+    # still waiting at the horizon past their due date
+    open_pos = m.stage_pos[pending]
+    overdue = m.due[np.flatnonzero(pending), open_pos] < m.n_days - 1 if pending.any() else np.zeros(0, bool)
+    out["pending_overdue"] = int(overdue.sum())
+
+    # money, exactly
+    paid = delivered & ~m.free & (m.quote_id >= 0)
+    counts = np.bincount(m.quote_id[paid], minlength=len(m.quote_keys)) if m.quote_keys else np.zeros(0, int)
+    payments = operator = holder = taxes = _ZERO
+    by_operator: dict[int, list[Decimal]] = defaultdict(lambda: [_ZERO, _ZERO])  # revenue, taxes
+    for q_i, n in enumerate(counts.tolist()):
+        if not n:
+            continue
+        key = m.quote_keys[q_i]
+        q, sp = st.quote_memo[key]
+        payments += q.total * n
+        operator += sp.operator * n
+        holder += sp.holder * n
+        taxes += sp.taxes * n
+        op = st.world.targets[key[0]].operator_id or 0
+        by_operator[op][0] += q.total * n
+        by_operator[op][1] += sp.taxes * n
+    if payments != operator + holder + taxes:  # pragma: no cover - guaranteed by policy.split
+        raise AssertionError(f"budget does not balance: {payments} != {operator} + {holder} + {taxes}")
+    money = {"payments": payments, "operator_revenue": operator, "holder_share": holder, "taxes": taxes}
+    out["payments"] = _r(payments)
+    out["operator_revenue"] = _r(operator)
+    out["holder_share"] = _r(holder)
+    out["taxes"] = _r(taxes)
+    out["budget_balance_error"] = _r(payments - operator - holder - taxes)
+    out["paid_deliveries"] = int(paid.sum())
+    for ki, cls in enumerate(REQUESTER_CLASSES):
+        mk = paid & (m.arr_cls == ki)
+        out[f"price_paid_mean.{cls}"] = _r(m.price[mk].mean()) if mk.any() else 0.0
+
+    # welfare
+    end = np.where(m.decided_day >= 0, m.decided_day, m.n_days)
+    waited = np.where(filed, end - m.filed_day, 0)
+    wait_cost = (st.waiting_cost[m.arr_cls] * waited).sum()
+    value = m.value[delivered].sum()
+    prices = m.price[delivered].sum()
+    product = delivered & (m.target >= 0) & (chan == CHANNELS.index(CHANNELS[2]))
+    var_cost = (st.unit_cost[np.maximum(m.target, 0)] * m.volume)[product].sum()
+    fixed = {op: c * Decimal(m.n_days) / Decimal(365) for op, c in st.world.operator_costs.items()}
+    fixed_total = float(sum(fixed.values(), Decimal(0)))
+    cs = value - prices - wait_cost
+    out["consumer_surplus"] = _r(cs)
+    out["waiting_cost"] = _r(wait_cost)
+    out["operator_cost"] = _r(var_cost + fixed_total)
+    out["welfare"] = _r(cs + float(operator) - var_cost - fixed_total + float(holder) + float(taxes))
+    nd = int(delivered.sum())
+    out["free_use_share"] = _r((delivered & m.free).sum() / nd) if nd else 0.0
+
+    # access concentration over requester organizations
+    req_orgs = np.flatnonzero(st.world.org_class >= 0)
+    per_org = np.bincount(m.org[delivered & (m.org >= 0)], minlength=len(st.world.orgs))
+    out["access_gini"] = _r(gini(per_org[req_orgs])) if req_orgs.size else 0.0
+    out["orgs_served"] = int((per_org[req_orgs] > 0).sum()) if req_orgs.size else 0
+
+    # privacy of releases (thresholds from the policy's conditions)
+    ks = m.release_k[delivered]
+    ks = ks[ks > 0]
+    out["releases_protected"] = int(ks.size)
+    out["release_k_min"] = int(ks.min()) if ks.size else 0
+    out["prosecutor_risk_max"] = _r(1.0 / ks.min()) if ks.size else 0.0
+    out["prosecutor_risk_mean"] = _r((1.0 / ks).mean()) if ks.size else 0.0
+
+    # MAR compliance, per operator and period
+    policy = st.policy
+    period_days = max(1, round(policy.mar.period_months * 365 / 12))
+    op_ids = sorted(set(st.world.operator_costs) | set(by_operator))
+    compliant = 0
+    excess = Decimal(0)
+    unit_cost_dec = [row.target.unit_cost or Decimal(0) for row in st.world.targets]
+    prod_idx = np.flatnonzero(product)
+    op_of_target = (
+        np.array([row.operator_id or 0 for row in st.world.targets], dtype=np.int64)
+        if st.world.targets
+        else np.zeros(0, dtype=np.int64)
+    )
+    for op in op_ids:
+        ledger = MarLedger.for_policy(policy)
+        for p0 in range(0, m.n_days, period_days):
+            p1 = min(p0 + period_days, m.n_days)
+            sel = prod_idx[
+                (op_of_target[m.target[prod_idx]] == op)
+                & (m.decided_day[prod_idx] >= p0)
+                & (m.decided_day[prod_idx] < p1)
+            ]
+            costs = fixed.get(op, Decimal(0)) * Decimal(p1 - p0) / Decimal(m.n_days)
+            pay = tax = Decimal(0)
+            tv = np.stack([m.target[sel], m.volume[sel]], axis=1) if sel.size else np.zeros((0, 2), np.int64)
+            for (t, v), n in zip(*np.unique(tv, axis=0, return_counts=True), strict=True):
+                costs += unit_cost_dec[int(t)] * int(v) * int(n)
+            sp = sel[paid[sel]]
+            if sp.size:
+                for q_i, n in zip(*np.unique(m.quote_id[sp], return_counts=True), strict=True):
+                    q, s = st.quote_memo[m.quote_keys[int(q_i)]]
+                    pay += q.total * int(n)
+                    tax += s.taxes * int(n)
+            base = max_allowed_revenue(costs, policy.allowed_profit_rate, tax, policy=policy)
+            ledger = ledger.open_period(f"{op}:{p0}", base).record_revenue(pay)
+        if ledger.compliant:
+            compliant += 1
+        excess += sum((p.excess for p in ledger.periods), Decimal(0))
+    out["mar_operators"] = len(op_ids)
+    out["mar_compliant_share"] = _r(compliant / len(op_ids)) if op_ids else 1.0
+    out["mar_excess"] = _r(excess)
+    return out, money

@@ -1,0 +1,686 @@
+"""The agent-based model (Mesa 3): requester groups file requests, review teams work their queues day by day.
+
+One `MarketModel.step()` is one calendar day:
+1. each `RequesterGroup` agent (one per requester class: department, enterprise_micro, ...) takes that day's
+   arrivals, and each arrival files when  P(approve) x value  >  price + waiting cost per day x expected wait;
+   the expected wait is what a requester can see: the backlog of every review team on its route;
+2. each `ReviewTeam` agent (one per review stage) decides up to its capacity of requests, first come first
+   served, on the policy's working days; a stage decided after its due date is a breach;
+3. stages whose deadline passed are handled as the policy says (escalate: the stage waits and is recorded as
+   late; deemed approval / rejection: decided by silence at the end of the due day);
+4. the DataCollector records the queues and the day's flows.
+
+Every rule comes from `marketplace.policy` (route, quote, split, deadline_outcome, add_working_days,
+max_allowed_revenue); nothing is re-implemented. Speed comes from two things only: the random draws of the
+whole horizon are made up front with numpy, and policy results are memoised per distinct input:
+- `route` per (target routing facts, requester kind, purpose) for the decision, stages and conditions, and per
+  (stage plan, start date) for the due dates (route reads only the fields of `RequestFacts`/`Target` that
+  `_route_facts` keeps, and due dates depend only on the stage plan and the start date; a test checks the memo
+  against direct calls);
+- `quote` and `split` per (product, purpose, requester kind/size, volume).
+Requester organizations are not individual Mesa agents: at province size there are ~1,000 of them and
+100,000+ arrivals a year, so one agent per class draws which of its organizations files (Zipf activity).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.agent import AgentSet
+
+from marketplace.errors import InvalidInput, PolicyRefusal
+from marketplace.policy import (
+    Policy,
+    Requester,
+    RequestFacts,
+    Routing,
+    Target,
+    add_working_days,
+    deadline_outcome,
+    holidays_of,
+    quote,
+    route,
+    split,
+)
+from marketplace.sim.scenario import REQUESTER_CLASSES, Exponential, Lognormal, Scenario, Uniform
+from marketplace.sim.world import SimWorld
+from marketplace.vocabulary import (
+    BillingUnit,
+    Channel,
+    ConditionKind,
+    EnterpriseSize,
+    OrganizationKind,
+    Purpose,
+    ReviewStage,
+)
+
+__all__ = [
+    "CHANNELS",
+    "PURPOSES",
+    "STAGES",
+    "STATUS",
+    "MarketModel",
+    "RequesterGroup",
+    "ReviewTeam",
+    "Statics",
+]
+
+PURPOSES: tuple[Purpose, ...] = tuple(Purpose)
+CHANNELS: tuple[Channel, ...] = tuple(Channel)
+STAGES: tuple[ReviewStage, ...] = tuple(ReviewStage)
+KINDS: tuple[OrganizationKind, ...] = tuple(OrganizationKind)
+UNITS: tuple[BillingUnit, ...] = tuple(BillingUnit)
+#: request outcome codes (index into STATUS)
+STATUS = ("not_filed", "unserved", "in_review", "delivered", "rejected")
+NOT_FILED, UNSERVED, IN_REVIEW, DELIVERED, REJECTED = range(5)
+#: review decision / status codes
+DECISIONS = ("approve", "approve_with_conditions", "reject")
+REVIEW_STATUS = ("decided", "deemed", "escalated")
+BREACH = {"escalate": 0, "deemed_approval": 1, "deemed_rejection": 2}
+
+_NEVER = np.iinfo(np.int32).max
+
+
+def class_requester(cls: str, org_id: int = 0) -> Requester:
+    """The policy `Requester` of a demand class (quote reads kind and size; route reads kind)."""
+    if cls.startswith("enterprise_"):
+        return Requester(org_id, OrganizationKind.enterprise, EnterpriseSize(cls.removeprefix("enterprise_")))
+    return Requester(org_id, OrganizationKind(cls))
+
+
+def _route_facts(t: Target) -> Target:
+    """The target with the facts `route` does not read (holder, prices, costs, product kind) blanked."""
+    return dataclasses.replace(
+        t,
+        holder_id=0,
+        billing_unit=None,
+        price_cap=None,
+        actual_price=None,
+        unit_cost=None,
+        product_kind=None,
+        personal_fields=(),
+    )
+
+
+# ---------------------------------------------------------------- static tables (per scenario + world)
+
+
+@dataclass(slots=True)
+class Statics:
+    """Everything that depends on the scenario, its policy and the world, but not on the seed."""
+
+    scenario: Scenario
+    policy: Policy
+    world: SimWorld
+    start: date
+    days: int
+    rates: np.ndarray  # (C,) mean arrivals per day
+    purpose_cdf: np.ndarray  # (C, P)
+    channel_cdf: np.ndarray  # (C, 3)
+    waiting_cost: np.ndarray  # (C,)
+    class_orgs: list[np.ndarray]  # org indices per class
+    target_sig: np.ndarray  # (T,) routing-facts id
+    sig_targets: list[Target]
+    allowed: np.ndarray  # (S, K, P) bool
+    shape: np.ndarray  # (S, K, P) int (stage-plan id; -1 refused)
+    free: np.ndarray  # (S, K, P) bool
+    policy_conditions: np.ndarray  # (S, K, P) bool: the policy attaches conditions
+    release_k: np.ndarray  # (S, K, P) int: k (or min cell) the policy requires of a release, 0 = none
+    refusal_rule: dict[tuple[int, int, int], str]
+    shapes: list[tuple[tuple[ReviewStage, int, str], ...]]
+    shape_rep: list[tuple[RequestFacts, Target, Requester]]
+    shape_stage_idx: np.ndarray  # (H, 3) stage index per position, -1 past the end
+    shape_len: np.ndarray  # (H,)
+    working: np.ndarray  # (days + 60,) bool
+    capacity: np.ndarray  # (3,) per stage
+    reject_rate: np.ndarray  # (3,)
+    on_breach: np.ndarray  # (3,) BREACH codes
+    dist_code: np.ndarray  # (T,) 0 lognormal 1 uniform 2 exponential
+    dist_a: np.ndarray
+    dist_b: np.ndarray
+    unit_idx: np.ndarray  # (T,) index into UNITS, -1 for resources
+    volume_values: list[np.ndarray]  # per unit
+    volume_cdf: list[np.ndarray]
+    unit_cost: np.ndarray  # (T,) float
+    due_memo: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
+    quote_memo: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, scenario: Scenario, world: SimWorld, days: int | None = None) -> Statics:
+        policy = scenario.policy_obj
+        dem = scenario.demand
+        n_days = days or scenario.horizon.days
+        start = scenario.horizon.start
+        C = len(REQUESTER_CLASSES)
+        rates = np.array([dem.arrivals.get(c, 0.0) for c in REQUESTER_CLASSES])
+
+        def cdf(table: str, names: list[str]) -> np.ndarray:
+            out = np.zeros((C, len(names)))
+            for i, c in enumerate(REQUESTER_CLASSES):
+                if rates[i] == 0 and c not in getattr(dem, table) and "default" not in getattr(dem, table):
+                    out[i, -1] = 1.0
+                    continue
+                w = dem.weights(table, c)
+                row = np.array([w.get(n, 0.0) for n in names], dtype=float)
+                out[i] = np.cumsum(row) / row.sum()
+            return out
+
+        purpose_cdf = cdf("purposes", [p.value for p in PURPOSES])
+        channel_cdf = cdf("channels", [c.value for c in CHANNELS])
+        waiting_cost = np.array([dem.waiting_cost(c) for c in REQUESTER_CLASSES])
+        class_orgs = [np.flatnonzero(world.org_class == i) for i in range(C)]
+
+        # routing facts: distinct targets as route sees them
+        sig_index: dict[Target, int] = {}
+        target_sig = np.empty(len(world.targets), dtype=np.int64)
+        for i, row in enumerate(world.targets):
+            target_sig[i] = sig_index.setdefault(_route_facts(row.target), len(sig_index))
+        sig_targets = list(sig_index)
+        S, K, P = len(sig_targets), len(KINDS), len(PURPOSES)
+        allowed = np.zeros((S, K, P), dtype=bool)
+        free = np.zeros((S, K, P), dtype=bool)
+        pcond = np.zeros((S, K, P), dtype=bool)
+        release_k = np.zeros((S, K, P), dtype=np.int64)
+        shape = np.full((S, K, P), -1, dtype=np.int64)
+        shapes: list[tuple[tuple[ReviewStage, int, str], ...]] = []
+        shape_ids: dict[tuple[tuple[ReviewStage, int, str], ...], int] = {}
+        shape_rep: list[tuple[RequestFacts, Target, Requester]] = []
+        refusal: dict[tuple[int, int, int], str] = {}
+        facts = [RequestFacts(p) for p in PURPOSES]
+        for s, tgt in enumerate(sig_targets):
+            for k, kind in enumerate(KINDS):
+                req = Requester(0, kind)
+                for p in range(P):
+                    r: Routing = route(policy, facts[p], tgt, req, start=start)
+                    if not r.allowed:
+                        refusal[(s, k, p)] = r.refusal.rule if r.refusal else "refused"
+                        continue
+                    allowed[s, k, p] = True
+                    free[s, k, p] = r.free
+                    key = tuple((st.stage, st.working_days, st.on_breach) for st in r.stages)
+                    if key not in shape_ids:
+                        shape_ids[key] = len(shapes)
+                        shapes.append(key)
+                        shape_rep.append((facts[p], tgt, req))
+                    shape[s, k, p] = shape_ids[key]
+                    kinds = {c.kind for c in r.conditions}
+                    pcond[s, k, p] = bool(kinds - {ConditionKind.expires_after})
+                    for c in r.conditions:
+                        if c.kind is ConditionKind.deidentify:
+                            release_k[s, k, p] = int(c.params.get("k", 0))
+                        elif c.kind is ConditionKind.aggregate:
+                            release_k[s, k, p] = int(c.params.get("min_cell", 0))
+        H = max(len(shapes), 1)
+        shape_stage_idx = np.full((H, len(STAGES) + 1), -1, dtype=np.int64)
+        shape_len = np.zeros(H, dtype=np.int64)
+        for h, key in enumerate(shapes):
+            shape_len[h] = len(key)
+            for j, (st, _, _) in enumerate(key):
+                shape_stage_idx[h, j] = STAGES.index(st)
+
+        hol = holidays_of(policy)
+        ww = frozenset(policy.calendar.working_weekends)
+        span = n_days + 60
+        one = timedelta(days=1)
+        working = np.array(
+            [
+                add_working_days(start + timedelta(days=d) - one, 1, hol, ww) == start + timedelta(days=d)
+                for d in range(span)
+            ],
+            dtype=bool,
+        )
+        rv = scenario.review
+        capacity = np.array([rv.capacity[s] for s in STAGES], dtype=np.int64)
+        reject_rate = np.array([rv.reject_rate.get(s, 0.0) for s in STAGES])
+        on_breach = np.array([BREACH[deadline_outcome(policy, s)] for s in STAGES], dtype=np.int64)
+
+        T = len(world.targets)
+        dist_code = np.zeros(T, dtype=np.int64)
+        dist_a = np.zeros(T)
+        dist_b = np.zeros(T)
+        for d_i, dom in enumerate(world.domains):
+            dist = dem.value_dist(dom)
+            m = world.target_domain == d_i
+            if isinstance(dist, Lognormal):
+                dist_code[m], dist_a[m], dist_b[m] = 0, dist.median, dist.sigma
+            elif isinstance(dist, Uniform):
+                dist_code[m], dist_a[m], dist_b[m] = 1, dist.low, dist.high
+            else:
+                assert isinstance(dist, Exponential)
+                dist_code[m], dist_a[m] = 2, dist.mean
+        unit_idx = np.array(
+            [
+                -1 if row.target.billing_unit is None else UNITS.index(row.target.billing_unit)
+                for row in world.targets
+            ],
+            dtype=np.int64,
+        )
+        vv, vc = [], []
+        for u in UNITS:
+            ch = dem.volumes.get(u)
+            vv.append(np.array(ch.values, dtype=np.int64))
+            w = np.array(ch.weights, dtype=float)
+            vc.append(np.cumsum(w) / w.sum())
+        unit_cost = np.array([float(row.target.unit_cost or 0) for row in world.targets])
+        return cls(
+            scenario,
+            policy,
+            world,
+            start,
+            n_days,
+            rates,
+            purpose_cdf,
+            channel_cdf,
+            waiting_cost,
+            class_orgs,
+            target_sig,
+            sig_targets,
+            allowed,
+            shape,
+            free,
+            pcond,
+            release_k,
+            refusal,
+            shapes,
+            shape_rep,
+            shape_stage_idx,
+            shape_len,
+            working,
+            capacity,
+            reject_rate,
+            on_breach,
+            dist_code,
+            dist_a,
+            dist_b,
+            unit_idx,
+            vv,
+            vc,
+            unit_cost,
+        )
+
+    # ------------------------------------------------------------ memoised policy calls
+
+    def due_days(self, shape: int, day: int) -> tuple[int, ...]:
+        """Due days of the stages of plan `shape` for a request filed on `day` (via route)."""
+        key = (shape, day)
+        hit = self.due_memo.get(key)
+        if hit is None:
+            facts, tgt, req = self.shape_rep[shape]
+            start = self.start + timedelta(days=day)
+            r = route(self.policy, facts, tgt, req, start=start)
+            hit = tuple((st.due - self.start).days for st in r.stages)
+            self.due_memo[key] = hit
+        return hit
+
+    def quote_for(self, target: int, purpose: int, cls: int, volume: int) -> Any:
+        """(Quote, Split) for a paid request, or a refusal rule string (memoised per distinct input)."""
+        key = (target, purpose, cls, volume)
+        hit = self.quote_memo.get(key)
+        if hit is None:
+            tgt = self.world.targets[target].target
+            markup = self.scenario.operators.price_markup
+            if markup != 1.0 and tgt.actual_price is not None:
+                asked = (tgt.actual_price * Decimal(repr(markup))).quantize(Decimal("0.01"))
+                tgt = dataclasses.replace(tgt, actual_price=asked)
+            try:
+                q = quote(
+                    self.policy,
+                    tgt,
+                    RequestFacts(PURPOSES[purpose], volume),
+                    class_requester(REQUESTER_CLASSES[cls]),
+                )
+                hit = (q, split(self.policy, q))
+            except (PolicyRefusal, InvalidInput) as exc:
+                hit = getattr(exc, "rule", None) or f"pricing.{getattr(exc, 'field', 'invalid')}"
+            self.quote_memo[key] = hit
+        return hit
+
+
+# ---------------------------------------------------------------- agents
+
+
+class RequesterGroup(mesa.Agent):
+    """All requester organizations of one class (e.g. small enterprises): files that class's arrivals."""
+
+    def __init__(self, model: MarketModel, cls: int) -> None:
+        super().__init__(model)
+        self.cls = cls
+        self.name = REQUESTER_CLASSES[cls]
+        self.filed = 0
+        self.declined = 0
+
+    def step(self) -> None:
+        m = self.model
+        lo, hi = m.slice_of(m.day, self.cls)
+        if lo == hi:
+            return
+        idx = np.arange(lo, hi)
+        idx = idx[m.status[idx] != UNSERVED]
+        if not idx.size:
+            return
+        st = m.statics
+        wait = m.expected_wait()[m.req_shape[idx]]
+        worth = m.p_approve[m.req_shape[idx]] * m.value[idx]
+        files = worth > m.price[idx] + st.waiting_cost[self.cls] * wait
+        m.status[idx[~files]] = NOT_FILED
+        self.declined += int((~files).sum())
+        filed = idx[files]
+        self.filed += int(filed.size)
+        if filed.size:
+            m.file(filed)
+
+
+class ReviewTeam(mesa.Agent):
+    """The reviewers of one stage: up to `capacity` decisions per working day, first come first served."""
+
+    def __init__(self, model: MarketModel, stage: int) -> None:
+        super().__init__(model)
+        self.stage = stage
+        self.name = STAGES[stage].value
+        self.capacity = int(model.statics.capacity[stage])
+        self.queue = np.empty(0, dtype=np.int64)
+        self.incoming: list[np.ndarray] = []
+        self.decided = 0
+
+    def admit(self) -> None:
+        if self.incoming:
+            self.queue = np.concatenate([self.queue, *self.incoming])
+            self.incoming = []
+
+    def step(self) -> None:
+        m = self.model
+        if not m.statics.working[m.day] or not self.queue.size or self.capacity == 0:
+            return
+        head, self.queue = self.queue[: self.capacity], self.queue[self.capacity :]
+        self.decided += int(head.size)
+        m.decide(head, self.stage, deemed=False)
+
+    def expire(self) -> None:
+        """End of day: stages past their due date under a deemed-decision policy are decided by silence."""
+        m = self.model
+        if not self.queue.size or m.statics.on_breach[self.stage] == BREACH["escalate"]:
+            return
+        late = m.due[self.queue, m.stage_pos[self.queue]] <= m.day
+        if late.any():
+            gone = self.queue[late]
+            self.queue = self.queue[~late]
+            m.decide(gone, self.stage, deemed=True)
+
+
+# ---------------------------------------------------------------- the model
+
+
+class MarketModel(mesa.Model):
+    """One run: a scenario on its world for its horizon, from one seed."""
+
+    def __init__(self, statics: Statics, seed: int) -> None:
+        super().__init__(seed=seed)
+        self.statics = st = statics
+        self.seed_value = seed
+        self.day = 0
+        self.filed_today = self.decided_today = 0
+        self._draw()
+        self.p_approve = np.ones(max(len(st.shapes), 1))
+        for h, key in enumerate(st.shapes):
+            for s_stage, _, _ in key:
+                self.p_approve[h] *= 1.0 - st.reject_rate[STAGES.index(s_stage)]
+        self.groups = AgentSet(
+            [RequesterGroup(self, c) for c in range(len(REQUESTER_CLASSES))], random=self.random
+        )
+        self.teams_list = [ReviewTeam(self, s) for s in range(len(STAGES))]
+        self.teams = AgentSet(self.teams_list, random=self.random)
+        self.reviews: list[tuple[np.ndarray, ...]] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "day": "day",
+                **{
+                    f"queue_{s.value}": (lambda m, i=i: int(m.teams_list[i].queue.size))
+                    for i, s in enumerate(STAGES)
+                },
+                "filed": "filed_today",
+                "decided": "decided_today",
+            }
+        )
+
+    # ------------------------------------------------------------ random draws of the whole horizon
+
+    def _draw(self) -> None:
+        st, rng = self.statics, self.rng
+        C, D, T = len(REQUESTER_CLASSES), st.days, len(st.world.targets)
+        counts = rng.poisson(st.rates[None, :], size=(D, C))  # day-major, then class
+        self.offsets = np.concatenate([[0], np.cumsum(counts.ravel())])
+        N = int(self.offsets[-1])
+        self.n = N
+        self.arr_day = np.repeat(np.repeat(np.arange(D), C), counts.ravel())
+        self.arr_cls = np.repeat(np.tile(np.arange(C), D), counts.ravel())
+        u = rng.random((N, 8))
+        z = rng.standard_normal(N)
+        # purpose and channel by class weights
+        self.purpose = _pick(st.purpose_cdf[self.arr_cls], u[:, 0])
+        channel = _pick(st.channel_cdf[self.arr_cls], u[:, 1])
+        # organization within the class, Zipf activity over a seed-drawn ranking
+        self.org = np.full(N, -1, dtype=np.int64)
+        for c in range(C):
+            orgs = st.class_orgs[c]
+            m = self.arr_cls == c
+            if not m.any() or not orgs.size:
+                continue
+            w = (rng.permutation(orgs.size) + 1.0) ** -st.scenario.demand.org_zipf
+            cdf = np.cumsum(w) / w.sum()
+            self.org[m] = orgs[np.minimum(np.searchsorted(cdf, u[m, 2], side="right"), orgs.size - 1)]
+        # target among those the policy lets this kind ask for, for this purpose, on this channel
+        kind_of_class = np.array([KINDS.index(class_requester(c).kind) for c in REQUESTER_CLASSES])
+        pop = (rng.permutation(T) + 1.0) ** -st.scenario.demand.target_zipf if T else np.zeros(0)
+        self.target = np.full(N, -1, dtype=np.int64)
+        P = len(PURPOSES)
+        combo = (self.arr_cls * P + self.purpose) * len(CHANNELS) + channel
+        for key in np.unique(combo):
+            c, rest = divmod(int(key), P * len(CHANNELS))
+            p, ch = divmod(rest, len(CHANNELS))
+            ok = (st.world.target_channel == ch) & st.allowed[st.target_sig, kind_of_class[c], p]
+            cand = np.flatnonzero(ok)
+            m = combo == key
+            if not cand.size:
+                continue
+            cdf = np.cumsum(pop[cand]) / pop[cand].sum()
+            self.target[m] = cand[np.minimum(np.searchsorted(cdf, u[m, 3], side="right"), cand.size - 1)]
+        has = self.target >= 0
+        tg = np.where(has, self.target, 0)
+        sig = st.target_sig[tg] if T else np.zeros(N, dtype=np.int64)
+        kind = kind_of_class[self.arr_cls]
+        self.req_shape = np.where(has, st.shape[sig, kind, self.purpose] if T else -1, 0)
+        self.free = np.where(has, st.free[sig, kind, self.purpose] if T else True, True)
+        self.policy_cond = np.where(has, st.policy_conditions[sig, kind, self.purpose] if T else False, False)
+        self.release_k = np.where(has, st.release_k[sig, kind, self.purpose] if T else 0, 0)
+        # value of the request to its requester (per-domain distribution)
+        code, a, b = st.dist_code[tg], st.dist_a[tg], st.dist_b[tg]
+        self.value = np.empty(N)
+        for c, f in (
+            (0, lambda m: a[m] * np.exp(b[m] * z[m])),
+            (1, lambda m: a[m] + (b[m] - a[m]) * u[m, 4]),
+            (2, lambda m: -a[m] * np.log1p(-u[m, 4])),
+        ):
+            sel = code == c
+            self.value[sel] = f(sel)
+        # volume in the product's billing unit
+        self.volume = np.ones(N, dtype=np.int64)
+        unit = np.where(has, st.unit_idx[tg], -1)
+        for ui in range(len(UNITS)):
+            m = unit == ui
+            if m.any():
+                vals, cdf = st.volume_values[ui], st.volume_cdf[ui]
+                self.volume[m] = vals[np.minimum(np.searchsorted(cdf, u[m, 5], side="right"), vals.size - 1)]
+        self.u_reject = rng.random((N, len(STAGES)))
+        self.u_cond = u[:, 6]
+        # quotes for paid requests, one policy call per distinct (product, purpose, class, volume)
+        self.price = np.zeros(N)
+        self.quote_id = np.full(N, -1, dtype=np.int64)
+        self.quote_keys: list[tuple[int, int, int, int]] = []
+        self.status = np.full(N, IN_REVIEW, dtype=np.int64)
+        self.refusal = np.full(N, "", dtype=object)
+        self.status[~has] = UNSERVED
+        paid = np.flatnonzero(has & ~self.free)
+        if paid.size:
+            V = int(self.volume.max()) + 1
+            qkey = ((self.target[paid] * P + self.purpose[paid]) * C + self.arr_cls[paid]) * V + self.volume[
+                paid
+            ]
+            uniq, inv = np.unique(qkey, return_inverse=True)
+            prices = np.zeros(uniq.size)
+            ok = np.ones(uniq.size, dtype=bool)
+            rules = [""] * uniq.size
+            for j, k in enumerate(uniq.tolist()):
+                rest, vol = divmod(k, V)
+                rest, c = divmod(rest, C)
+                t, p = divmod(rest, P)
+                hit = st.quote_for(t, p, c, vol)
+                if isinstance(hit, str):
+                    ok[j], rules[j] = False, hit
+                else:
+                    prices[j] = float(hit[0].total)
+                self.quote_keys.append((t, p, c, vol))
+            self.price[paid] = prices[inv]
+            self.quote_id[paid] = inv
+            bad = paid[~ok[inv]]
+            self.status[bad] = UNSERVED
+            self.refusal[bad] = np.array(rules, dtype=object)[inv][~ok[inv]]
+        self.n_days = D
+        # request state
+        self.filed_day = np.full(N, -1, dtype=np.int64)
+        self.decided_day = np.full(N, -1, dtype=np.int64)
+        self.stage_pos = np.zeros(N, dtype=np.int64)
+        self.entered_day = np.zeros(N, dtype=np.int64)
+        self.due = np.full((N, len(STAGES) + 1), _NEVER, dtype=np.int64)
+        self.breaches = np.zeros(N, dtype=np.int64)
+        self.with_conditions = np.zeros(N, dtype=bool)
+
+    def slice_of(self, day: int, cls: int) -> tuple[int, int]:
+        i = day * len(REQUESTER_CLASSES) + cls
+        return int(self.offsets[i]), int(self.offsets[i + 1])
+
+    # ------------------------------------------------------------ behaviour
+
+    def expected_wait(self) -> np.ndarray:
+        """Calendar days a requester expects per stage plan, from today's backlogs (cached per day)."""
+        if getattr(self, "_wait_day", -1) == self.day:
+            return self._wait
+        st = self.statics
+        per_stage = np.array(
+            [
+                (t.queue.size + sum(x.size for x in t.incoming)) / t.capacity + 1.0 if t.capacity else np.inf
+                for t in self.teams_list
+            ]
+        )
+        wait = np.zeros(max(len(st.shapes), 1))
+        for h, key in enumerate(st.shapes):
+            total = 0.0
+            for stage, wd, breach in key:
+                est = per_stage[STAGES.index(stage)]
+                if breach != "escalate":
+                    est = min(est, wd + 1.0)
+                total += est
+            wait[h] = total * 7.0 / 5.0
+        self._wait, self._wait_day = wait, self.day
+        return wait
+
+    def file(self, idx: np.ndarray) -> None:
+        """Requests filed today: due dates from the policy, then the first stage's queue."""
+        st = self.statics
+        d = self.day
+        self.filed_day[idx] = d
+        self.filed_today += int(idx.size)
+        shapes = self.req_shape[idx]
+        for h in np.unique(shapes).tolist():
+            m = idx[shapes == h]
+            dues = st.due_days(h, d)
+            if dues:
+                self.due[m, : len(dues)] = dues
+        self.entered_day[idx] = d
+        self._advance(idx)
+
+    def _advance(self, idx: np.ndarray) -> None:
+        """Send requests to the queue of their current stage, or finish those that passed every stage."""
+        st = self.statics
+        nxt = st.shape_stage_idx[self.req_shape[idx], self.stage_pos[idx]]
+        done = idx[nxt < 0]
+        if done.size:
+            self.status[done] = DELIVERED
+            self.decided_day[done] = self.day
+            self.decided_today += int(done.size)
+            self.with_conditions[done] = self.policy_cond[done] | (
+                self.u_cond[done] < st.scenario.review.conditions_rate
+            )
+        for s in range(len(STAGES)):
+            m = idx[nxt == s]
+            if m.size:
+                self.entered_day[m] = self.day
+                self.teams_list[s].incoming.append(m)
+
+    def decide(self, idx: np.ndarray, stage: int, *, deemed: bool) -> None:
+        st = self.statics
+        d = self.day
+        pos = self.stage_pos[idx]
+        due = self.due[idx, pos]
+        late = d > due
+        if deemed:
+            reject = np.full(idx.size, st.on_breach[stage] == BREACH["deemed_rejection"])
+            late = np.ones(idx.size, dtype=bool)
+            rstatus = np.full(idx.size, 1)
+        else:
+            reject = self.u_reject[idx, stage] < st.reject_rate[stage]
+            rstatus = np.where(late, 2, 0)
+        self.breaches[idx] += late
+        last = st.shape_stage_idx[self.req_shape[idx], pos + 1] < 0
+        conds = (
+            ~reject & last & (self.policy_cond[idx] | (self.u_cond[idx] < st.scenario.review.conditions_rate))
+        )
+        decision = np.where(reject, 2, np.where(conds, 1, 0))
+        self.reviews.append(
+            (
+                idx,
+                pos,
+                np.full(idx.size, stage),
+                self.entered_day[idx].copy(),
+                np.full(idx.size, d),
+                due,
+                decision,
+                rstatus,
+                late,
+            )
+        )
+        rej = idx[reject]
+        self.status[rej] = REJECTED
+        self.decided_day[rej] = d
+        self.decided_today += int(rej.size)
+        go = idx[~reject]
+        self.stage_pos[go] += 1
+        self._advance(go)
+
+    def step(self) -> None:
+        self.filed_today = self.decided_today = 0
+        self.groups.do("step")
+        for t in self.teams_list:
+            t.admit()
+        self.teams.do("step")
+        for t in self.teams_list:
+            t.expire()
+        self.datacollector.collect(self)
+        self.day += 1
+
+    def run(self, progress: Any = None) -> None:
+        for _ in range(self.n_days):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+
+def _pick(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index of the category that uniform `u` falls in, per row of cumulative weights."""
+    idx = (u[:, None] >= cdf_rows).sum(axis=1)
+    return np.minimum(idx, cdf_rows.shape[1] - 1)

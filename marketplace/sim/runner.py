@@ -1,0 +1,354 @@
+"""Running scenarios: `run` one seed, `compare` two scenarios on common seeds, `sweep` parameters x seeds.
+
+Sweeps go to any `concurrent.futures` executor: a local process pool by default, or a Dask distributed cluster
+(`Client(address).get_executor()`). A task carries only the scenario (as data), its overrides and the seed;
+each worker process builds (and caches) the world and the policy tables itself, and results come back as plain
+dicts, so serial, process-pool and Dask runs give identical numbers.
+The confidence intervals are Student t-intervals (scipy, which Mesa already depends on).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import product
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketplace.errors import InvalidInput
+from marketplace.sim.metrics import compute_metrics
+from marketplace.sim.model import (
+    CHANNELS,
+    DECISIONS,
+    PURPOSES,
+    REVIEW_STATUS,
+    STAGES,
+    STATUS,
+    MarketModel,
+    Statics,
+)
+from marketplace.sim.scenario import REQUESTER_CLASSES, Scenario, apply_overrides, load_scenario
+from marketplace.sim.world import SimWorld, sim_world
+
+__all__ = ["RunResult", "compare", "run", "summarize", "sweep"]
+
+
+# ---------------------------------------------------------------- one run
+
+
+@dataclass
+class RunResult:
+    """Metrics and event tables (pandas DataFrames; days count from the start date) of one run."""
+
+    scenario: str
+    policy: str
+    seed: int
+    days: int
+    metrics: dict[str, Any]
+    money: dict[str, Decimal]
+    model: MarketModel = field(repr=False)
+
+    @property
+    def metrics_df(self) -> pd.DataFrame:
+        return pd.DataFrame({"value": pd.Series(self.metrics)}).rename_axis("metric")
+
+    def metrics_json(self) -> str:
+        """Canonical JSON (sorted keys, money as exact strings): byte-identical per scenario and seed."""
+        doc = {
+            "scenario": self.scenario,
+            "policy": self.policy,
+            "seed": self.seed,
+            "days": self.days,
+            "metrics": self.metrics,
+            "money": {k: str(v) for k, v in self.money.items()},
+        }
+        return json.dumps(doc, sort_keys=True, indent=1) + "\n"
+
+    @property
+    def requests(self) -> pd.DataFrame:
+        """Every arrival: who, what, purpose, value, price and what became of it (status)."""
+        m = self.model
+        st = m.statics
+        tgt = np.maximum(m.target, 0)
+        has = m.target >= 0
+        chan = np.where(has, st.world.target_channel[tgt], -1)
+        return pd.DataFrame(
+            {
+                "request": np.arange(m.n),
+                "day": m.arr_day,
+                "requester_class": pd.Categorical.from_codes(m.arr_cls, REQUESTER_CLASSES),
+                "org": np.where(m.org >= 0, st.world.org_ids[np.maximum(m.org, 0)], -1),
+                "target": m.target,
+                "channel": pd.Categorical.from_codes(chan, [c.value for c in CHANNELS]),
+                "purpose": pd.Categorical.from_codes(m.purpose, [p.value for p in PURPOSES]),
+                "volume": m.volume,
+                "value": m.value,
+                "price": m.price,
+                "free": m.free,
+                "status": pd.Categorical.from_codes(m.status, STATUS),
+                "filed_day": m.filed_day,
+                "decided_day": m.decided_day,
+                "breaches": m.breaches,
+                "with_conditions": m.with_conditions,
+                "release_k": m.release_k,
+                "refusal": m.refusal,
+            }
+        )
+
+    @property
+    def reviews(self) -> pd.DataFrame:
+        """One row per decided review stage: opened and decided day, due day, decision, breach."""
+        cols = [
+            "request",
+            "sequence",
+            "stage",
+            "opened_day",
+            "decided_day",
+            "due_day",
+            "decision",
+            "status",
+            "breached",
+        ]
+        rv = self.model.reviews
+        if not rv:
+            return pd.DataFrame({c: [] for c in cols})
+        arr = [np.concatenate([r[i] for r in rv]) for i in range(len(cols))]
+        df = pd.DataFrame(dict(zip(cols, arr, strict=True)))
+        df["stage"] = pd.Categorical.from_codes(df["stage"], [s.value for s in STAGES])
+        df["decision"] = pd.Categorical.from_codes(df["decision"], list(DECISIONS))
+        df["status"] = pd.Categorical.from_codes(df["status"], list(REVIEW_STATUS))
+        df["breached"] = df["breached"].astype(bool)
+        return df.sort_values(["request", "sequence"], kind="stable").reset_index(drop=True)
+
+    @property
+    def quotes(self) -> pd.DataFrame:
+        """The distinct quotes of the run with their split, and how many filed requests used each."""
+        m = self.model
+        st = m.statics
+        filed = (m.filed_day >= 0) & (m.quote_id >= 0)
+        used = np.bincount(m.quote_id[filed], minlength=len(m.quote_keys)) if m.quote_keys else []
+        rows = []
+        for i, key in enumerate(m.quote_keys):
+            hit = st.quote_memo[key]
+            if isinstance(hit, str):
+                continue
+            q, sp = hit
+            t, p, c, vol = key
+            rows.append(
+                {
+                    "quote": i,
+                    "target": t,
+                    "purpose": PURPOSES[p].value,
+                    "requester_class": REQUESTER_CLASSES[c],
+                    "volume": vol,
+                    "total": q.total,
+                    "operator": sp.operator,
+                    "holder": sp.holder,
+                    "taxes": sp.taxes,
+                    "requests": int(used[i]),
+                    "lines": q.as_dict()["lines"],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    @property
+    def deliveries(self) -> pd.DataFrame:
+        """One row per delivered request: day, release kind and the k the policy required."""
+        req = self.requests
+        d = req[req["status"] == "delivered"]
+        return pd.DataFrame(
+            {
+                "request": d["request"].to_numpy(),
+                "day": d["decided_day"].to_numpy(),
+                "kind": np.where(
+                    self.model.statics.world.target_channel[np.maximum(d["target"].to_numpy(), 0)] == 2,
+                    "aggregate",
+                    "rows",
+                ),
+                "release_k": d["release_k"].to_numpy(),
+                "prosecutor_risk": np.where(d["release_k"] > 0, 1.0 / np.maximum(d["release_k"], 1), 0.0),
+            }
+        )
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """The DataCollector's day-by-day model table (queues, filings, decisions)."""
+        return self.model.datacollector.get_model_vars_dataframe()
+
+
+_STATICS: dict[tuple[str, int, str], Statics] = {}
+
+
+def _statics(scenario: Scenario, days: int | None, world: SimWorld | None) -> Statics:
+    w = (
+        world
+        if world is not None
+        else sim_world(scenario.world.size, scenario.world.seed, scenario.world.locale)
+    )
+    key = (scenario.model_dump_json(), days or scenario.horizon.days, f"{id(w)}")
+    hit = _STATICS.get(key)
+    if hit is None or hit.world is not w:
+        if len(_STATICS) > 16:
+            _STATICS.clear()
+        hit = _STATICS[key] = Statics.build(scenario, w, days)
+    return hit
+
+
+def _as_scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def run(
+    scenario: Scenario | str | os.PathLike[str],
+    seed: int | None = None,
+    days: int | None = None,
+    *,
+    world: SimWorld | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> RunResult:
+    """Run `scenario` (a Scenario, a name or a path) for `days` (default: its horizon) from `seed`."""
+    sc = _as_scenario(scenario)
+    if seed is None:
+        seed = sc.seeds.default
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidInput("seed", seed, "a non-negative integer")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660):
+        raise InvalidInput("days", days, "a whole number of days from 1 to 3660")
+    statics = _statics(sc, days, world)
+    model = MarketModel(statics, int(seed))
+    model.run(progress)
+    metrics, money = compute_metrics(model)
+    return RunResult(sc.name, statics.policy.name, int(seed), statics.days, metrics, money, model)
+
+
+def _run_metrics(
+    scenario_data: dict[str, Any], overrides: dict[str, Any], seed: int, days: int | None
+) -> dict:
+    """Worker task: rebuild the scenario from data, apply overrides, run, return the metrics (plain dict)."""
+    sc = Scenario.model_validate(scenario_data)
+    if overrides:
+        sc = apply_overrides(sc, overrides)
+    return run(sc, seed, days).metrics
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def summarize(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of a Student t-interval; a single value gives a zero-width interval."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean()) if x.size else float("nan")
+    if x.size < 2 or np.ptp(x) == 0:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def _seed_list(sc: Scenario, seeds: int | Iterable[int] | None) -> list[int]:
+    if seeds is None:
+        seeds = sc.seeds.count
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise InvalidInput("seeds", seeds, "a number of seeds >= 1")
+        return list(range(sc.seeds.default, sc.seeds.default + seeds))
+    return [int(s) for s in seeds]
+
+
+def compare(
+    a: Scenario | str,
+    b: Scenario | str,
+    seeds: int | Iterable[int] | None = None,
+    *,
+    days: int | None = None,
+    metrics: Sequence[str] | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> pd.DataFrame:
+    """Metrics of `a` and `b` on the same seeds (common random numbers): mean and 95 % CI of each,
+    and of the paired difference b - a. One row per metric."""
+    sa, sb = _as_scenario(a), _as_scenario(b)
+    seed_list = _seed_list(sa, seeds)
+    ra, rb = [], []
+    for s in seed_list:
+        ra.append(run(sa, s, days).metrics)
+        rb.append(run(sb, s, days).metrics)
+        if progress is not None:
+            progress(1)
+    da, db = pd.DataFrame(ra), pd.DataFrame(rb)
+    names = list(metrics) if metrics else [c for c in da.columns if c in db.columns]
+    rows = []
+    for name in names:
+        ma, la, ha = summarize(da[name])
+        mb, lb, hb = summarize(db[name])
+        md, ld, hd = summarize(db[name].to_numpy(float) - da[name].to_numpy(float))
+        rows.append(
+            {
+                "metric": name,
+                "a_mean": ma,
+                "a_low": la,
+                "a_high": ha,
+                "b_mean": mb,
+                "b_low": lb,
+                "b_high": hb,
+                "diff_mean": md,
+                "diff_low": ld,
+                "diff_high": hd,
+            }
+        )
+    out = pd.DataFrame(rows).set_index("metric")
+    out.attrs.update({"a": sa.name, "b": sb.name, "seeds": seed_list})
+    return out
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+def sweep(
+    scenario: Scenario | str,
+    params: Mapping[str, Sequence[Any]],
+    seeds: int | Iterable[int] | None = None,
+    executor: Executor | None = None,
+    *,
+    days: int | None = None,
+    max_workers: int | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> pd.DataFrame:
+    """Run every combination of `params` values (dotted scenario keys) x seeds; one row per run.
+
+    Every point is validated before anything runs. Without an executor a local process pool is used.
+    """
+    sc = _as_scenario(scenario)
+    if not params:
+        raise InvalidInput("params", dict(params), "at least one KEY with values")
+    keys = list(params)
+    points = [dict(zip(keys, combo, strict=True)) for combo in product(*(list(params[k]) for k in keys))]
+    for pt in points:
+        apply_overrides(sc, pt)  # raises ScenarioFileError naming the key and value
+    seed_list = _seed_list(sc, seeds)
+    data = sc.model_dump(mode="python")
+    tasks = [(pt, s) for pt in points for s in seed_list]
+    own = executor is None
+    ex = executor or ProcessPoolExecutor(max_workers=max_workers or os.cpu_count() or 1)
+    try:
+        futures = [ex.submit(_run_metrics, data, pt, s, days) for pt, s in tasks]
+        results = []
+        for f in futures:
+            results.append(f.result())
+            if progress is not None:
+                progress(1)
+    finally:
+        if own:
+            ex.shutdown()
+    rows = []
+    for (pt, s), met in zip(tasks, results, strict=True):
+        rows.append({**{k: str(v) for k, v in pt.items()}, "seed": s, **met})
+    df = pd.DataFrame(rows)
+    df.attrs.update({"scenario": sc.name, "params": keys})
+    return df

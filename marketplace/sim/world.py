@@ -1,0 +1,201 @@
+"""The simulator's view of a synthetic world: requester organizations and the targets they can ask for.
+
+`marketplace.synth.build_world` makes the world; `sim_world()` flattens it once into numpy arrays plus the
+policy `Target` facts of every resource (as a sharing and as an opening target) and every listed product (as
+an authorized-operation target). A flat, array-shaped view is what lets one year of province demand run in
+about a second; it is cached per (size, seed, locale) in each process, so the seeds of a sweep share it.
+Tests may also build a `SimWorld` by hand (e.g. one product with a known price) with `SimWorld.build`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from marketplace.policy import Target
+from marketplace.sim.scenario import REQUESTER_CLASSES
+from marketplace.vocabulary import (
+    BillingUnit,
+    Channel,
+    FieldMarking,
+    Grade,
+    OpeningAttribute,
+    OrganizationKind,
+    ProductKind,
+    SharingAttribute,
+)
+
+__all__ = ["OrgRow", "SimWorld", "TargetRow", "org_class", "sim_world"]
+
+_GRADE_RANK = {Grade.general: 0, Grade.important: 1, Grade.core: 2}
+
+
+def org_class(kind: OrganizationKind | str, size: str | None) -> str | None:
+    """The demand-model class of an organization (None for operators and regulators, who do not request)."""
+    k = OrganizationKind(kind)
+    if k is OrganizationKind.enterprise:
+        return f"enterprise_{size or 'medium'}"
+    return k.value if k.value in REQUESTER_CLASSES else None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRow:
+    id: int
+    code: str
+    kind: OrganizationKind
+    size: str | None = None
+    region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    """One thing a request can name: a resource on a channel, or a product (authorized operation)."""
+
+    target: Target
+    code: str
+    domain: str
+    resource_id: int | None = None
+    product_id: int | None = None
+    operator_id: int | None = None
+
+
+@dataclass(slots=True)
+class SimWorld:
+    """Requester organizations and targets as arrays (index = position in `orgs` / `targets`)."""
+
+    orgs: list[OrgRow]
+    targets: list[TargetRow]
+    operator_costs: dict[int, Decimal] = field(default_factory=dict)
+    """Yearly fixed operating cost of each operator (org id), the cost basis of its MAR."""
+    label: str = "custom"
+    org_class: np.ndarray = field(init=False)
+    org_ids: np.ndarray = field(init=False)
+    domains: list[str] = field(init=False)
+    target_domain: np.ndarray = field(init=False)
+    target_channel: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        cls_index = {c: i for i, c in enumerate(REQUESTER_CLASSES)}
+        self.org_class = np.array(
+            [cls_index.get(org_class(o.kind, o.size) or "", -1) for o in self.orgs], dtype=np.int64
+        )
+        self.org_ids = np.array([o.id for o in self.orgs], dtype=np.int64)
+        self.domains = sorted({t.domain for t in self.targets})
+        dom = {d: i for i, d in enumerate(self.domains)}
+        self.target_domain = np.array([dom[t.domain] for t in self.targets], dtype=np.int64)
+        chans = list(Channel)
+        self.target_channel = np.array([chans.index(t.target.channel) for t in self.targets], dtype=np.int64)
+
+    @classmethod
+    def build(cls, orgs: list[OrgRow], targets: list[TargetRow], **kw: Any) -> SimWorld:
+        return cls(orgs=orgs, targets=targets, **kw)
+
+
+# ---------------------------------------------------------------- from marketplace.synth
+
+
+def _dec(x: Any) -> Decimal | None:
+    return None if x is None else Decimal(str(x))
+
+
+def from_synth(world: Any, label: str = "synth") -> SimWorld:
+    """Flatten a `marketplace.synth` World (its table rows) into a SimWorld.
+
+    Operators' yearly fixed cost (the MAR cost basis) is the cost basis of the resources in their
+    authorizations' scope.
+    """
+    tables = world.tables
+    orgs = [
+        OrgRow(
+            int(o["id"]),
+            str(o["code"]),
+            OrganizationKind(o["kind"]),
+            None if o.get("size") is None else str(o["size"]),
+            str(o.get("region") or ""),
+        )
+        for o in tables["organization"]
+    ]
+    fields: dict[int, list[tuple[str, str]]] = {}
+    for f in sorted(tables.get("resourcefield", []), key=lambda f: (f["resource_id"], f.get("position", 0))):
+        fields.setdefault(int(f["resource_id"]), []).append((str(f["name"]), str(f["marking"])))
+    targets: list[TargetRow] = []
+    resources: dict[int, tuple[dict[str, Any], str, Decimal]] = {}
+    for r in tables["resource"]:
+        rid = int(r["id"])
+        fl = fields.get(rid, [])
+        personal = tuple(n for n, mk in fl if mk != FieldMarking.other.value)
+        base = dict(
+            grade=Grade(r["grade"]),
+            sharing_attribute=SharingAttribute(r["sharing_attribute"]),
+            opening_attribute=OpeningAttribute(r["opening_attribute"]),
+            holder_id=int(r["holder_id"]),
+            contains_personal_info=bool(personal),
+            published=bool(r.get("published", False)),
+            field_names=tuple(n for n, _ in fl),
+            personal_fields=personal,
+        )
+        resources[rid] = (base, str(r["domain"]), _dec(r.get("cost_basis")) or Decimal(0))
+        for ch in (Channel.sharing, Channel.opening):
+            targets.append(
+                TargetRow(Target(channel=ch, **base), str(r["code"]), str(r["domain"]), resource_id=rid)
+            )
+    sources: dict[int, list[int]] = {}
+    for pr in tables.get("productresource", []):
+        sources.setdefault(int(pr["product_id"]), []).append(int(pr["resource_id"]))
+    op_costs: dict[int, Decimal] = {}
+    auth_op = {int(a["id"]): int(a["operator_id"]) for a in tables.get("authorization", [])}
+    for ar in tables.get("authorizationresource", []):
+        op = auth_op.get(int(ar["authorization_id"]))
+        res = resources.get(int(ar["resource_id"]))
+        if op is not None and res is not None:
+            op_costs[op] = op_costs.get(op, Decimal(0)) + res[2]
+    for p in tables.get("product", []):
+        if str(p.get("status")) not in ("listed", "priced"):
+            continue
+        src = [resources[i] for i in sources.get(int(p["id"]), []) if i in resources]
+        if not src:
+            continue
+        grade = max((s[0]["grade"] for s in src), key=_GRADE_RANK.__getitem__)
+        personal = tuple(sorted({f for s in src for f in s[0]["personal_fields"]}))
+        transformation = str(p.get("transformation") or "deidentified")
+        op = int(p["operator_id"])
+        targets.append(
+            TargetRow(
+                Target(
+                    channel=Channel.authorized_operation,
+                    grade=grade,
+                    sharing_attribute=src[0][0]["sharing_attribute"],
+                    opening_attribute=src[0][0]["opening_attribute"],
+                    holder_id=src[0][0]["holder_id"],
+                    contains_personal_info=bool(personal),
+                    is_product=True,
+                    raw=transformation == "raw",
+                    aggregated=transformation == "aggregated",
+                    deidentified=transformation in ("deidentified", "model"),
+                    billing_unit=BillingUnit(p["billing_unit"]),
+                    price_cap=_dec(p.get("price_cap")),
+                    actual_price=_dec(p.get("actual_price")),
+                    unit_cost=_dec(p.get("unit_cost")),
+                    personal_fields=personal,
+                    product_kind=ProductKind(p["kind"]),
+                ),
+                str(p["code"]),
+                src[0][1],
+                product_id=int(p["id"]),
+                operator_id=op,
+            )
+        )
+        op_costs.setdefault(op, Decimal(0))
+    return SimWorld(orgs=orgs, targets=targets, operator_costs=op_costs, label=label)
+
+
+@lru_cache(maxsize=8)
+def sim_world(size: str, seed: int, locale: str) -> SimWorld:
+    """The synthetic world of a scenario, flattened (cached per process)."""
+    from marketplace.synth import build_world
+
+    return from_synth(build_world(seed, size=size, locale=locale), label=f"{size}/{seed}/{locale}")

@@ -1,0 +1,127 @@
+"""`marketplace simulate | compare | sweep` end to end (on the hand-built world, short horizons)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketplace.cli import run as cli
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        cli(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_simulate_prints_table_and_writes_identical_json(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    code, out, _ = _cli(
+        ["simulate", "national-2025", "--seed", "3", "--days", "30", "--json", str(a)], capsys
+    )
+    assert code == 0 and "waiting_days_p90" in out and "budget: payments" in out
+    _cli(["simulate", "national-2025", "--seed", "3", "--days", "30", "--json", str(b)], capsys)
+    assert a.read_bytes() == b.read_bytes()
+    doc = json.loads(a.read_text())
+    assert doc["seed"] == 3 and doc["days"] == 30 and doc["metrics"]["arrivals"] > 0
+
+
+def test_compare_prints_intervals_and_plots(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    png = tmp_path / "diff.png"
+    code, out, _ = _cli(
+        ["compare", "national-2025", "sme-discount", "--seeds", "2", "--days", "20", "--plot", str(png)],
+        capsys,
+    )
+    assert code == 0 and "B - A" in out and "±" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sweep_writes_parquet(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "s.parquet"
+    code, out, _ = _cli(
+        [
+            "sweep",
+            "national-2025",
+            "--param",
+            "review.capacity.holder=30,60",
+            "--seeds",
+            "2",
+            "--days",
+            "20",
+            "--workers",
+            "2",
+            "--out",
+            str(out_file),
+        ],
+        capsys,
+    )
+    assert code == 0, out
+    df = pd.read_parquet(out_file)
+    assert len(df) == 4 and set(df["review.capacity.holder"]) == {"30", "60"}
+
+
+def test_sweep_on_a_dask_scheduler(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distributed import LocalCluster
+
+    out_file = tmp_path / "d.parquet"
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as cluster:
+        code, out, _ = _cli(
+            [
+                "sweep",
+                "national-2025",
+                "--param",
+                "review.capacity.holder=30,60",
+                "--seeds",
+                "2",
+                "--days",
+                "20",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--out",
+                str(out_file),
+            ],
+            capsys,
+        )
+    assert code == 0, out
+    from marketplace.sim import apply_overrides, load_scenario, run
+
+    got = pd.read_parquet(out_file)
+    sc = load_scenario("national-2025")
+    want = [
+        run(apply_overrides(sc, {"review.capacity.holder": v}), s, 20).metrics["filed"]
+        for v in (30, 60)
+        for s in (1, 2)
+    ]
+    assert got["filed"].tolist() == want
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["simulate", "no-such"], "no-such"),
+        (["simulate", "national-2025", "--days", "0"], "--days"),
+        (["sweep", "national-2025", "--param", "nonsense", "--out", "x.parquet"], "--param"),
+        (
+            ["sweep", "national-2025", "--param", "review.capacty.holder=1,2", "--out", "x.parquet"],
+            "review.capacty",
+        ),
+    ],
+)
+def test_user_errors_are_one_clear_line_exit_2(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(argv, capsys)
+    assert code == 2
+    assert needle in err and "Traceback" not in err
