@@ -1,0 +1,51 @@
+"""`marketplace seed`: rebuild the sandbox database from a seed (a synthetic world)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from marketplace import db
+from marketplace.cli import main
+from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALES, SIZES, seed_sandbox
+
+
+@main.command()
+@click.option(
+    "--seed",
+    "seed_",
+    type=click.IntRange(min=0),
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Seed of the synthetic world (same seed => same database).",
+)
+@click.option(
+    "--size",
+    type=click.Choice(SIZES),
+    default=DEFAULT_SIZE,
+    show_default=True,
+    help="small (~90 organizations, 34 resources) or province (ten times more).",
+)
+@click.option(
+    "--locale",
+    type=click.Choice(LOCALES),
+    default=DEFAULT_LOCALE,
+    show_default=True,
+    help="Language of names, addresses and titles.",
+)
+@click.option(
+    "--yes", is_flag=True, help="Accepted for scripts; seeding always replaces the sandbox content."
+)
+def seed(seed_: int, size: str, locale: str, yes: bool) -> None:
+    """Replace the sandbox content by the synthetic world of a seed."""
+    engine = db.get_engine()
+    db.check_connection(engine)
+    start = time.perf_counter()
+    counts = seed_sandbox(engine, seed_, size, locale, reset=True)
+    elapsed = time.perf_counter() - start
+    click.echo(f"seeded {db.redact(str(engine.url))}: seed {seed_}, size {size}, locale {locale}")
+    width = max(map(len, counts))
+    for name, n in counts.items():
+        click.echo(f"  {name:<{width}}  {n:>8}")
+    click.echo(f"done in {elapsed:.2f} s")

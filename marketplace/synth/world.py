@@ -1,0 +1,649 @@
+"""The synthetic world: parties, accounts, the catalog, authorized operation and registrations, from a seed
+alone.
+
+`build_world` works in memory (no database) and returns plain rows keyed by table name, with explicit ids and
+timestamps derived from the sandbox epoch, so the same seed gives the same rows and `persist_world` can write
+them with one bulk insert per table. The counts, names, regions and templates come from seed/world and
+seed/templates.
+
+Grades, sharing and opening attributes come from the templates and follow the national-2025 grade -> channel
+rule (DESIGN.md §3): core data has no channel (not shared, not open, never in an authorization scope);
+important data is shared or operated (de-identified/aggregated products only) but never opened; general data
+is open, conditionally when it contains personal information. `check_world` verifies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+from faker import Faker
+
+from marketplace.codes import make_code
+from marketplace.synth.spec import (
+    FieldSpec,
+    Template,
+    check_locale,
+    check_seed,
+    check_size,
+    domain_labels,
+    epoch,
+    regions,
+    templates,
+    world_spec,
+)
+from marketplace.synth.tables import fake_company
+from marketplace.vocabulary import (
+    AuthorizationModel,
+    AuthorizationStatus,
+    BillingUnit,
+    EnterpriseSize,
+    FieldMarking,
+    Grade,
+    OpeningAttribute,
+    OrganizationKind,
+    ProductKind,
+    ProductStatus,
+    RegistrationStatus,
+    RegistrationSubject,
+    RegistrationType,
+    Role,
+    SharingAttribute,
+)
+
+__all__ = ["ResourceSpec", "World", "build_world", "check_world"]
+
+CENT = Decimal("0.01")
+TABLE_ORDER = (
+    "organization",
+    "account",
+    "accountrole",
+    "resource",
+    "resourcefield",
+    "authorization",
+    "authorizationresource",
+    "product",
+    "productresource",
+    "registration",
+    "sandboxsetting",
+)
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A world resource as `rows()` and callers see it: the resource row as attributes, plus `.fields`."""
+
+    row: dict[str, Any]
+    fields: list[FieldSpec]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.row[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def contains_personal_info(self) -> bool:
+        return any(f.marking is not FieldMarking.other for f in self.fields)
+
+
+@dataclass
+class World:
+    """Rows of every seeded table, keyed by table name (explicit ids; FK order = TABLE_ORDER)."""
+
+    seed: int
+    size: str
+    locale: str
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(self.tables.get(name, [])) for name in TABLE_ORDER}
+
+    @property
+    def organizations(self) -> list[dict[str, Any]]:
+        return self.tables["organization"]
+
+    @property
+    def accounts(self) -> list[dict[str, Any]]:
+        return self.tables["account"]
+
+    @property
+    def resources(self) -> list[ResourceSpec]:
+        by_res: dict[int, list[FieldSpec]] = {}
+        for f in self.tables["resourcefield"]:
+            by_res.setdefault(f["resource_id"], []).append(
+                FieldSpec(f["name"], f["dtype"], f["marking"], f["generator"], f["params"])
+            )
+        return [ResourceSpec(r, by_res.get(r["id"], [])) for r in self.tables["resource"]]
+
+    def resource(self, code_or_template: str) -> ResourceSpec:
+        for r in self.resources:
+            if code_or_template in (r.code, r.template):
+                return r
+        raise KeyError(code_or_template)
+
+    def roles_of(self, username: str) -> set[Role]:
+        acc = next(a for a in self.accounts if a["username"] == username)
+        return {r["role"] for r in self.tables["accountrole"] if r["account_id"] == acc["id"]}
+
+
+def _dec(x: float) -> Decimal:
+    return Decimal(repr(float(x))).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _add_years(d: date, years: int) -> date:
+    return (
+        d.replace(year=d.year + years, day=28)
+        if (d.month, d.day) == (2, 29)
+        else d.replace(year=d.year + years)
+    )
+
+
+def _allocate(total: int, weights: dict[str, float]) -> list[str]:
+    """Largest-remainder split of `total` items over the keys (every key with a weight gets at least one)."""
+    keys = list(weights)
+    w = np.array([weights[k] for k in keys], float)
+    raw = w / w.sum() * total
+    n = np.maximum(np.floor(raw).astype(int), 1 if total >= len(keys) else 0)
+    while n.sum() < total:
+        n[int(np.argmax(raw - n))] += 1
+    while n.sum() > total:
+        n[int(np.argmax(n))] -= 1
+    return [k for k, c in zip(keys, n, strict=True) for _ in range(c)]
+
+
+class _Builder:
+    def __init__(self, seed: int, size: str, locale: str) -> None:
+        self.seed, self.size, self.locale = seed, size, locale
+        self.spec = world_spec()
+        self.sizes = self.spec["sizes"][size]
+        self.cities = regions(locale)["cities"][: self.sizes["regions"]]
+        self.multi = len(self.cities) > 1
+        self.rng = np.random.default_rng([seed, 2025])
+        self.fake = Faker(locale)
+        self.fake.seed_instance(seed)
+        self.epoch = epoch().astimezone(UTC)
+        self.t: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_ORDER}
+        self.dept: dict[tuple[str, int], dict[str, Any]] = {}  # (key, region index) -> organization row
+        self.stewards: dict[int, int] = {}  # org id -> steward account id
+        self.registrar: dict[int, int] = {}  # region index -> registrar account id
+        self.operator_account: dict[int, int] = {}  # operator org id -> account id
+        self.zh = locale == "zh_CN"
+
+    # ------------------------------------------------------------ helpers
+    def days_before(self, lo: int, hi: int) -> datetime:
+        return self.epoch - timedelta(days=int(self.rng.integers(lo, hi)))
+
+    def name_for(self, city: dict[str, Any], name: str) -> str:
+        return f"{city['name']}{name}" if self.zh else f"{city['name']} {name}"
+
+    def user(self, base: str, region: int | None) -> str:
+        return f"{base}.{self.cities[region]['slug']}" if self.multi and region is not None else base
+
+    def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        rows = self.t[table]
+        if "id" not in row and table not in ("authorizationresource", "productresource", "sandboxsetting"):
+            row = {"id": len(rows) + 1, **row}
+        rows.append(row)
+        return row
+
+    def org(
+        self,
+        kind: OrganizationKind,
+        name: str,
+        region: int,
+        *,
+        sector: str = "",
+        size: EnterpriseSize | None = None,
+    ) -> dict[str, Any]:
+        oid = len(self.t["organization"]) + 1
+        return self.add(
+            "organization",
+            {
+                "id": oid,
+                "code": make_code("organization", oid),
+                "name": name,
+                "kind": kind,
+                "size": size,
+                "region": self.cities[region]["name"],
+                "sector": sector,
+                "version": 1,
+                "created_at": self.days_before(400, 4000),
+            },
+        )
+
+    def account(self, username: str, org: dict[str, Any], roles: list[Role]) -> dict[str, Any]:
+        acc = self.add(
+            "account",
+            {
+                "username": username,
+                "display_name": self.fake.name(),
+                "email": f"{username}@{org['code'].lower()}.example.org",
+                "organization_id": org["id"],
+                "active": True,
+                "version": 1,
+                "created_at": self.days_before(30, 400),
+            },
+        )
+        for role in roles:
+            self.add("accountrole", {"account_id": acc["id"], "role": role})
+        return acc
+
+    # ------------------------------------------------------------ parties
+    def parties(self) -> None:
+        domain_label = domain_labels()
+        for r, city in enumerate(self.cities):
+            for d in self.spec["departments"]:
+                label = domain_label.get(d["domain"], {}).get(self.locale, "")
+                o = self.org(
+                    OrganizationKind.department, self.name_for(city, d[self.locale]), r, sector=label
+                )
+                self.dept[(d["key"], r)] = o
+                self.account(self.user(f"req.{d['key']}", r), o, [Role.requester])
+                if d["domain"]:
+                    self.stewards[o["id"]] = self.account(
+                        self.user(f"steward.{d['key']}", r), o, [Role.steward]
+                    )["id"]
+                if d.get("registrar"):
+                    self.registrar[r] = self.account(
+                        self.user(f"registrar.{d['key']}", r), o, [Role.registrar]
+                    )["id"]
+                    self.account(self.user(f"security.{d['key']}", r), o, [Role.security_reviewer])
+                    self.account(self.user("trainer", r), o, [Role.trainer])
+            for inst in self.spec["institutions"][: self.sizes["institutions_per_region"]]:
+                label = domain_label.get(inst["domain"], {}).get(self.locale, "")
+                o = self.org(
+                    OrganizationKind.institution, self.name_for(city, inst[self.locale]), r, sector=label
+                )
+                self.dept[(inst["key"], r)] = o
+                self.account(self.user(f"req.{inst['key']}", r), o, [Role.requester])
+                self.stewards[o["id"]] = self.account(
+                    self.user(f"steward.{inst['key']}", r), o, [Role.steward]
+                )["id"]
+        self.enterprises()
+        self.others()
+
+    def region_draw(self, n: int) -> np.ndarray:
+        w = np.array([c["weight"] for c in self.cities], float)
+        return self.rng.choice(len(self.cities), size=n, p=w / w.sum())
+
+    def enterprises(self) -> None:
+        n = self.sizes["enterprises"]
+        sizes = _allocate(n, self.spec["enterprise_sizes"])
+        self.rng.shuffle(sizes)
+        seen: set[str] = set()
+        where = self.region_draw(n)
+        sectors = self.spec["sectors"]
+        for i in range(n):
+            name = fake_company(self.fake, self.locale)
+            tries = 0
+            while name in seen:
+                tries += 1
+                name = fake_company(self.fake, self.locale) if tries < 20 else f"{name} {tries}"
+            seen.add(name)
+            o = self.org(
+                OrganizationKind.enterprise,
+                name,
+                int(where[i]),
+                sector=sectors[int(self.rng.integers(len(sectors)))],
+                size=EnterpriseSize(sizes[i]),
+            )
+            self.account(f"req-ent-{i + 1:03d}", o, [Role.requester])
+
+    def others(self) -> None:
+        names = self.spec["names"]
+        plan = [
+            (OrganizationKind.research, "research", "req-res"),
+            (OrganizationKind.nonprofit, "nonprofit", "req-npo"),
+        ]
+        for kind, key, prefix in plan:
+            n = self.sizes["research" if key == "research" else "nonprofits"]
+            pool = names[key][self.locale]
+            for i in range(n):
+                r = i % len(self.cities)
+                o = self.org(
+                    kind,
+                    self.name_for(self.cities[r], pool[(i // len(self.cities)) % len(pool)]),
+                    r,
+                    sector=key,
+                )
+                if (i // len(self.cities)) >= len(pool):  # more organizations than names: number them
+                    o["name"] += f" {i // (len(self.cities) * len(pool)) + 1}"
+                self.account(f"{prefix}-{i + 1:03d}", o, [Role.requester])
+        n_op = self.sizes["operators"]
+        for i in range(n_op):
+            r = i % len(self.cities)
+            pool = names["operator"][self.locale]
+            o = self.org(
+                OrganizationKind.operator,
+                self.name_for(self.cities[r], pool[i // len(self.cities) % len(pool)]),
+                r,
+            )
+            acc = self.account(f"operator-{i + 1:02d}", o, [Role.operator])
+            self.operator_account[o["id"]] = acc["id"]
+        n_reg = self.sizes["regulators"]
+        for i in range(n_reg):
+            r = i % len(self.cities)
+            o = self.org(
+                OrganizationKind.regulator, self.name_for(self.cities[r], names["regulator"][self.locale]), r
+            )
+            self.account("regulator" if n_reg == 1 else f"regulator-{i + 1:02d}", o, [Role.regulator])
+
+    # ------------------------------------------------------------ catalog
+    def catalog(self) -> None:
+        weights = np.array([c["weight"] for c in self.cities], float)
+        weights = weights / weights.max()
+        for r, city in enumerate(self.cities):
+            for _copy in range(self.sizes["resource_copies"]):
+                for tpl in templates():
+                    self.resource(tpl, r, city, float(weights[r]))
+
+    def resource(self, tpl: Template, r: int, city: dict[str, Any], weight: float) -> None:
+        holder = self.dept[(tpl.holder, r)]
+        rid = len(self.t["resource"]) + 1
+        row_count = max(100, int(tpl.rows * (0.3 + 0.7 * weight) * self.rng.lognormal(0, 0.25)))
+        cost = _dec(row_count * tpl.cost_per_record * self.rng.uniform(0.8, 1.2) + 5000)
+        title = tpl.title[self.locale]
+        title = f"{city['name']}{title}" if self.zh else f"{title}, {city['name']}"
+        freq = tpl.update_frequency
+        desc = (
+            f"{title}：由{holder['name']}持有，更新频率 {freq}。"
+            if self.zh
+            else f"{title}: held by {holder['name']}, updated {freq}."
+        )
+        shared = tpl.sharing is not SharingAttribute.not_shared
+        self.add(
+            "resource",
+            {
+                "id": rid,
+                "code": make_code("resource", rid),
+                "title": title,
+                "domain": tpl.domain,
+                "description": desc,
+                "holder_id": holder["id"],
+                "grade": tpl.grade,
+                "sharing_attribute": tpl.sharing,
+                "opening_attribute": tpl.opening,
+                "update_frequency": freq,
+                "row_count": row_count,
+                "cost_basis": cost,
+                "template": tpl.name,
+                "keywords": [*tpl.keywords, tpl.domain],
+                "published": bool(shared and self.rng.random() < 0.7),
+                "epsilon_budget": None,
+                "source": "seed",
+                "version": 1,
+                "created_at": self.days_before(60, 1500),
+            },
+        )
+        for pos, f in enumerate(tpl.fields):
+            self.add(
+                "resourcefield",
+                {
+                    "resource_id": rid,
+                    "position": pos,
+                    "name": f.name,
+                    "dtype": f.dtype,
+                    "marking": f.marking,
+                    "description": "",
+                    "generator": f.generator,
+                    "params": dict(f.params),
+                },
+            )
+
+    # ------------------------------------------------------------ authorized operation
+    def registration(
+        self,
+        subject: RegistrationSubject,
+        target_id: int,
+        applicant: int | None,
+        registrar: int | None,
+        submitted: datetime,
+    ) -> dict[str, Any]:
+        notice_until = (submitted + timedelta(days=14)).date()
+        registered = datetime.combine(notice_until + timedelta(days=1), datetime.min.time(), UTC) + timedelta(
+            hours=9
+        )
+        reg_id = len(self.t["registration"]) + 1
+        tag = "R" if subject is RegistrationSubject.resource else "P"
+        return self.add(
+            "registration",
+            {
+                "id": reg_id,
+                "code": make_code("registration", reg_id, year=registered.year, tag=tag),
+                "subject": subject,
+                "resource_id": target_id if subject is RegistrationSubject.resource else None,
+                "product_id": target_id if subject is RegistrationSubject.product else None,
+                "type": RegistrationType.initial,
+                "status": RegistrationStatus.registered,
+                "applicant_id": applicant,
+                "registrar_id": registrar,
+                "previous_id": None,
+                "submitted_at": submitted,
+                "notice_until": notice_until,
+                "registered_at": registered,
+                "valid_until": _add_years(registered.date(), 3),
+                "reason": "",
+                "details": {},
+                "version": 1,
+            },
+        )
+
+    def operation(self) -> None:
+        resources = self.t["resource"]
+        fields_by_res: dict[int, bool] = {}
+        for f in self.t["resourcefield"]:
+            fields_by_res[f["resource_id"]] = (
+                fields_by_res.get(f["resource_id"], False) or f["marking"] is not FieldMarking.other
+            )
+        region_of = {o["id"]: o["region"] for o in self.t["organization"]}
+        free: dict[str, list[dict[str, Any]]] = {}
+        for res in resources:  # candidates: important or general (core never has a channel)
+            if res["grade"] is not Grade.core:
+                free.setdefault(region_of[res["holder_id"]], []).append(res)
+        registered: set[int] = set()
+        pspec = self.spec["products"]
+        operators = [o for o in self.t["organization"] if o["kind"] is OrganizationKind.operator]
+        for i, op in enumerate(operators):
+            r = next(k for k, c in enumerate(self.cities) if c["name"] == op["region"])
+            pool = free[op["region"]]
+            model = AuthorizationModel.overall if i % 2 == 0 else AuthorizationModel.by_sector
+            sector = ""
+            if model is AuthorizationModel.by_sector:
+                by_domain: dict[str, int] = {}
+                for res in pool:
+                    by_domain[res["domain"]] = by_domain.get(res["domain"], 0) + 1
+                rich = sorted(d for d, c in by_domain.items() if c >= 2)
+                if rich:
+                    sector = rich[int(self.rng.integers(len(rich)))]
+                    scope = [res for res in pool if res["domain"] == sector]
+                else:
+                    model = AuthorizationModel.overall
+            if model is AuthorizationModel.overall:
+                k = min(len(pool), int(self.rng.integers(4, 8)))
+                picked = sorted(self.rng.choice(len(pool), size=k, replace=False).tolist()) if k else []
+                scope = [pool[j] for j in picked]
+            if not scope:
+                continue
+            chosen = {res["id"] for res in scope}
+            free[op["region"]] = [res for res in pool if res["id"] not in chosen]
+            start = date(2024, int(self.rng.integers(1, 13)), 1)
+            years = int(self.rng.integers(3, 6))
+            end = date(start.year + years, start.month, 1) - timedelta(days=1)
+            created = datetime.combine(start, datetime.min.time(), UTC) - timedelta(days=30)
+            agency = self.dept[("data-bureau", r)]
+            aid = len(self.t["authorization"]) + 1
+            self.add(
+                "authorization",
+                {
+                    "id": aid,
+                    "code": make_code("authorization", aid, year=start.year),
+                    "agency_id": agency["id"],
+                    "operator_id": op["id"],
+                    "model": model,
+                    "sector": sector,
+                    "status": AuthorizationStatus.active,
+                    "term_start": start,
+                    "term_end": end,
+                    "version": 1,
+                    "created_at": created,
+                },
+            )
+            for res in scope:
+                self.add("authorizationresource", {"authorization_id": aid, "resource_id": res["id"]})
+                if res["id"] not in registered:
+                    registered.add(res["id"])
+                    self.registration(
+                        RegistrationSubject.resource,
+                        res["id"],
+                        self.stewards.get(res["holder_id"]),
+                        self.registrar.get(r),
+                        created - timedelta(days=int(self.rng.integers(20, 90))),
+                    )
+            for _ in range(int(self.rng.integers(2, 5))):
+                self.product(
+                    op, aid, scope, pspec, datetime.combine(start, datetime.min.time(), UTC), r, fields_by_res
+                )
+
+    def product(
+        self,
+        op: dict[str, Any],
+        aid: int,
+        scope: list[dict[str, Any]],
+        pspec: dict[str, Any],
+        start: datetime,
+        r: int,
+        personal: dict[int, bool],
+    ) -> None:
+        kind = ProductKind([k.value for k in ProductKind][int(self.rng.integers(3))])
+        units = pspec[kind.value]["billing_units"]
+        unit = BillingUnit(units[int(self.rng.integers(len(units)))])
+        n_src = min(len(scope), int(self.rng.integers(1, 3)))
+        sources = [scope[j] for j in sorted(self.rng.choice(len(scope), size=n_src, replace=False).tolist())]
+        important = any(s["grade"] is Grade.important for s in sources)
+        if kind is ProductKind.report:
+            transformation = "aggregated"
+        else:
+            options = ["deidentified", "aggregated"] if important else ["deidentified", "aggregated", "model"]
+            if not any(personal.get(s["id"]) for s in sources) and not important:
+                options = ["aggregated", "model", "deidentified"]
+            transformation = options[int(self.rng.integers(len(options)))]
+        report = kind is ProductKind.report
+        lo, hi = pspec["max_cap"]["report_cost"] if report else pspec["cost"][unit.value]
+        max_cap = Decimal(pspec["max_cap"]["report_per_product" if report else unit.value])
+        lo_d, hi_d = Decimal(lo), Decimal(hi)
+        unit_cost = (lo_d + (hi_d - lo_d) * Decimal(repr(round(float(self.rng.random()), 4)))).quantize(CENT)
+        markup = Decimal(repr(round(float(self.rng.uniform(1.2, 2.5)), 3)))
+        cap = min((unit_cost * markup).quantize(CENT, rounding=ROUND_DOWN), max_cap)
+        share = Decimal(repr(round(float(self.rng.uniform(0.7, 1.0)), 3)))
+        actual = max((cap * share).quantize(CENT, rounding=ROUND_DOWN), unit_cost)
+        actual = min(actual, cap)
+        pid = len(self.t["product"]) + 1
+        label = {
+            ProductKind.dataset: ("dataset", "数据集"),
+            ProductKind.api: ("API", "数据接口"),
+            ProductKind.report: ("report", "分析报告"),
+        }[kind]
+        tr = {
+            "deidentified": ("de-identified", "脱敏"),
+            "aggregated": ("aggregated", "汇总"),
+            "model": ("model-based", "模型"),
+        }[transformation]
+        base = sources[0]["title"]
+        name = f"{base}{tr[1]}{label[1]}" if self.zh else f"{base} — {tr[0]} {label[0]}"
+        created = start + timedelta(days=int(self.rng.integers(10, 120)))
+        self.add(
+            "product",
+            {
+                "id": pid,
+                "code": make_code("product", pid, year=created.year),
+                "name": name,
+                "operator_id": op["id"],
+                "authorization_id": aid,
+                "kind": kind,
+                "transformation": transformation,
+                "billing_unit": unit,
+                "unit_cost": unit_cost,
+                "price_cap": cap,
+                "actual_price": actual,
+                "status": ProductStatus.listed,
+                "description": name,
+                "version": 1,
+                "created_at": created,
+            },
+        )
+        for s in sources:
+            self.add("productresource", {"product_id": pid, "resource_id": s["id"]})
+        self.registration(
+            RegistrationSubject.product,
+            pid,
+            self.operator_account.get(op["id"]),
+            self.registrar.get(r),
+            created + timedelta(days=3),
+        )
+
+    def settings(self) -> None:
+        for key, value in (
+            ("policy", self.spec["policy"]),
+            ("world", {"seed": self.seed, "size": self.size, "locale": self.locale}),
+        ):
+            self.add("sandboxsetting", {"key": key, "value": value, "version": 1, "updated_at": self.epoch})
+
+    def build(self) -> World:
+        self.parties()
+        self.catalog()
+        self.operation()
+        self.settings()
+        return World(self.seed, self.size, self.locale, self.t)
+
+
+def build_world(seed: int, size: str = "small", locale: str = "en_US") -> World:
+    """The synthetic world of `seed`, in memory; same arguments => the same rows."""
+    world = _Builder(check_seed(seed), check_size(size), check_locale(locale)).build()
+    check_world(world)
+    return world
+
+
+def channel_problems(
+    grade: Grade, sharing: SharingAttribute, opening: OpeningAttribute, personal: bool, in_operation: bool
+) -> list[str]:
+    """Where a resource breaks the national-2025 grade -> channel rule (DESIGN.md §3); [] when consistent."""
+    out = []
+    if grade is Grade.core:
+        if (
+            sharing is not SharingAttribute.not_shared
+            or opening is not OpeningAttribute.not_open
+            or in_operation
+        ):
+            out.append("core data has no channel")
+    elif grade is Grade.important:
+        if opening is not OpeningAttribute.not_open:
+            out.append("important data is never opened")
+    elif opening is OpeningAttribute.not_open:
+        out.append("general data is opened")
+    elif personal and opening is not OpeningAttribute.conditional:
+        out.append("general data with personal information is opened conditionally")
+    return out
+
+
+def check_world(world: World) -> None:
+    """Fail loudly when a built world breaks the grade -> channel rule or the product pricing rule."""
+    in_scope = {r["resource_id"] for r in world.tables["authorizationresource"]}
+    problems = []
+    for res in world.resources:
+        for p in channel_problems(
+            res.grade,
+            res.sharing_attribute,
+            res.opening_attribute,
+            res.contains_personal_info,
+            res.id in in_scope,
+        ):
+            problems.append(f"{res.code} ({res.template}): {p}")
+    for p in world.tables["product"]:
+        if not (p["unit_cost"] <= p["actual_price"] <= p["price_cap"]) or p["transformation"] == "raw":
+            problems.append(f"{p['code']}: price or transformation out of rule")
+    if problems:
+        raise AssertionError("synthetic world breaks the policy: " + "; ".join(problems))
