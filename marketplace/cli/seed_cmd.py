@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -34,13 +35,19 @@ from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALE
     show_default=True,
     help="Language of names, addresses and titles.",
 )
-@click.option(
-    "--yes", is_flag=True, help="Accepted for scripts; seeding always replaces the sandbox content."
-)
-def seed(seed_: int, size: str, locale: str, yes: bool) -> None:
+@click.option("--yes", is_flag=True, help="Replace existing sandbox content without asking (at a terminal).")
+@click.option("--if-empty", is_flag=True,
+              help="Seed only when the sandbox is empty (used by `make lab` and Binder).")
+def seed(seed_: int, size: str, locale: str, yes: bool, if_empty: bool) -> None:
     """Replace the sandbox content by the synthetic world of a seed."""
     engine = db.get_engine()
     db.check_connection(engine)
+    if db.is_seeded(engine):
+        if if_empty:
+            click.echo(f"sandbox already seeded: {db.redact(str(engine.url))} (`marketplace seed` rebuilds)")
+            return
+        if not yes and sys.stdin.isatty():
+            click.confirm(f"Replace everything in {db.redact(str(engine.url))}?", abort=True)
     start = time.perf_counter()
     counts = seed_sandbox(engine, seed_, size, locale, reset=True)
     elapsed = time.perf_counter() - start

@@ -74,3 +74,23 @@ def test_the_command_in_a_fresh_process_rejects_a_bad_size_before_touching_the_d
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "galaxy" in bad.stderr and "small" in bad.stderr and "province" in bad.stderr
     assert not (tmp_path / "sandbox.db").exists()
+
+
+def test_seed_if_empty_seeds_once_and_then_leaves_the_sandbox_alone(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from marketplace import db
+    from marketplace.cli import main
+    from marketplace.synth import canonical_dump
+
+    monkeypatch.setenv("MARKETPLACE_DB_URL", f"sqlite:///{tmp_path / 'once.db'}")
+    db.dispose_engines()
+    runner = CliRunner()
+    first = runner.invoke(main, ["seed", "--if-empty", "--seed", "3"])
+    assert first.exit_code == 0, first.output
+    assert "seeded" in first.output
+    before = canonical_dump(db.get_engine())
+    second = runner.invoke(main, ["seed", "--if-empty", "--seed", "4"])
+    assert second.exit_code == 0, second.output
+    assert "already seeded" in second.output
+    assert canonical_dump(db.get_engine()) == before
