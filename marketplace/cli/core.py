@@ -71,8 +71,8 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
         if domain:
             domains = set(session.exec(select(Resource.domain).distinct()).all())
             if domain not in domains:
-                raise click.BadParameter(f"{domain!r}; expected one of {', '.join(sorted(domains)) or '(none)'}",
-                                         param_hint="--domain")
+                allowed = ", ".join(sorted(domains)) or "(none)"
+                raise click.BadParameter(f"{domain!r}; expected one of {allowed}", param_hint="--domain")
             query = query.where(Resource.domain == domain)
         if grade:
             query = query.where(Resource.grade == Grade(grade))
