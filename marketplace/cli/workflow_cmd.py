@@ -1,0 +1,141 @@
+"""Workflow commands: `clock show|advance`, `audit verify|log`, `demo`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from sqlalchemy.engine import Engine
+
+from marketplace import db
+from marketplace.cli import main
+from marketplace.errors import MarketplaceError
+
+
+def _engine() -> Engine:
+    engine = db.get_engine()
+    db.check_connection(engine)
+    db.create_all(engine)
+    return engine
+
+
+@main.group()
+def clock() -> None:
+    """Sandbox time: show it, or advance it so deadlines and expiries happen."""
+
+
+@clock.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def clock_show(as_json: bool) -> None:
+    """The sandbox date and how the clock is set."""
+    from marketplace.workflows import clock as wclock
+
+    with db.session_scope(_engine()) as s:
+        state = wclock.clock_state(s)
+        today = state.today()
+    if as_json:
+        click.echo(json.dumps({"today": today.isoformat(), **state.to_value()}))
+        return
+    click.echo(
+        f"sandbox date: {today}  (start {state.start}, +{state.offset_days} days, "
+        f"{'paused' if state.paused else 'running with the wall calendar'})"
+    )
+
+
+@clock.command("advance")
+@click.option("--days", type=click.IntRange(1, 3660), required=True, help="Days to move forward (1-3660).")
+@click.option("--as", "username", default=None, help="Acting account (default: the trainer account).")
+def clock_advance(days: int, username: str | None) -> None:
+    """Move sandbox time forward; missed deadlines and expiries are handled as the policy says."""
+    from marketplace import workflows as wf
+    from marketplace.vocabulary import Role
+
+    with db.session_scope(_engine()) as s:
+        if username:
+            actor = wf.account(s, username)
+        else:
+            trainers = wf.accounts_with_role(s, Role.trainer)
+            if not trainers:
+                raise click.UsageError(
+                    "no trainer account in the sandbox; seed it first or pass --as USERNAME"
+                )
+            actor = trainers[0]
+        report = wf.advance_clock(s, actor, days)
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 0 when intact, 1 naming the first bad event otherwise."""
+    from marketplace.workflows import verify_chain
+
+    with db.session_scope(_engine()) as s:
+        result = verify_chain(s)
+    if result.ok:
+        click.echo(str(result))
+        return
+    click.echo(str(result), err=True)
+    sys.exit(1)
+
+
+@audit.command("log")
+@click.option(
+    "--last",
+    type=click.IntRange(1, 1_000_000),
+    default=20,
+    show_default=True,
+    help="How many of the latest events.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def audit_log(last: int, as_json: bool) -> None:
+    """The latest audit events."""
+    from marketplace.models import Account
+    from marketplace.workflows import audit_events
+
+    with db.session_scope(_engine()) as s:
+        rows = []
+        for e in audit_events(s, last=last):
+            actor = s.get(Account, e.actor_id) if e.actor_id else None
+            rows.append(
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(timespec="seconds"),
+                    "actor": actor.username if actor else "-",
+                    "action": e.action,
+                    "subject": f"{e.subject_type} {e.subject_id}" if e.subject_type else "-",
+                    "outcome": str(e.outcome),
+                    "payload": e.payload,
+                    "hash": e.hash,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("the audit log is empty")
+    for r in rows:
+        extra = r["payload"].get("reason") or r["payload"].get("rule") or ""
+        click.echo(
+            f"{r['seq']:>6}  {r['at']}  {r['actor']:<24} {r['action']:<24} {r['subject']:<18} "
+            f"{r['outcome']:<8} {r['hash'][:12]}  {extra}"
+        )
+
+
+@main.command()
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic world.")
+def demo(seed: int) -> None:
+    """Reset the sandbox and tell one story through all three channels (headless)."""
+    from marketplace.workflows.demo import run_demo
+
+    try:
+        ok = run_demo(seed=seed, echo=click.echo)
+    except MarketplaceError:
+        raise
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,156 @@
+"""State changes of the marketplace: every lifecycle step, the roles, deadlines and the audit log.
+
+One call = one step, taking the session and the acting `Account` first; the caller owns the transaction:
+
+    from marketplace import db, workflows as wf
+    with db.session_scope() as s:                       # commit on success, roll back on any error
+        req = wf.create_request(s, alice, resource=res, channel="sharing", purpose="public_governance")
+        wf.submit_request(s, alice, req)
+
+A step either applies fully or raises a `marketplace.errors` error and leaves the database unchanged, except
+that refused attempts (PermissionDenied, TransitionError, PolicyRefusal, PrivacyError, ConflictError) are
+always recorded in the audit log, even when the caller rolls back. Rules come from `marketplace.policy`.
+
+Requests (channels: sharing, opening, authorized_operation)
+    create_request(s, actor, *, resource=|product=, channel, purpose, use_statement, fields, volume,
+                   duration_days)                   -> draft
+    submit_request(s, actor, request)               routes, quotes a product, opens reviews; with no review
+                                                    needed: approved, granted and delivered at once
+    edit_request(s, actor, request, **changes), resubmit(s, actor, request, **changes),
+    withdraw(s, actor, request, reason=""), accept_quote(s, actor, request) -> Payment | None,
+    current_quote(s, request), fee_due(s, request)
+Reviews
+    decide(s, actor, review, decision, *, conditions=[...], reason="")
+        conditions: "deidentify(k>=5, l>=2)", "aggregate(min_cell=10)", "fields(only=[a, b])",
+        "no_onward_transfer", "expires_after(days=365)", "report_usage"
+    open_review(request), review_queue(s, actor), parse_condition(spec, policy)
+Grants and delivery
+    grant(s, actor, request), revoke_grant(s, actor, request, reason), expire_grants(s)
+    deliver(s, actor, request, *, rows=None, seed=0, frame=None) -> Delivered(delivery, table, report)
+Registration (resources and products)
+    submit_registration(s, actor, resource_or_product, type="initial"), accept_registration,
+    start_registration_review, publish_notice, register, reject_registration(s, actor, reg, reason),
+    change_registration, correct_registration, deregister, current_registration(s, subject)
+Authorized operation
+    propose_authorization(s, actor, *, operator, resources, model, term_years|term_end),
+    agree_authorization, activate_authorization, terminate_authorization(s, actor, auth, reason)
+    create_product(s, actor, authorization, *, name, kind, billing_unit, resources, transformation,
+                   unit_cost), register_product, price_product(s, actor, product, price), list_product,
+    withdraw_product, set_price_cap(s, regulator, product, cap)
+Sandbox
+    clock.today(s), clock.now(s), advance_clock(s, trainer, days) -> AdvanceReport, set_clock, set_policy
+    verify_chain(s) -> ChainCheck(ok, checked, first_bad_seq, reason), audit_events(s, last=N)
+    account(s, username), accounts_with_role(s, role), current_policy(s), resource_channels(resource)
+"""
+
+from marketplace.workflows import clock
+from marketplace.workflows.admin import set_policy
+from marketplace.workflows.audit import ChainCheck, verify_chain
+from marketplace.workflows.audit import events as audit_events
+from marketplace.workflows.authorization import (
+    activate_authorization,
+    agree_authorization,
+    expire_authorizations,
+    propose_authorization,
+    terminate_authorization,
+)
+from marketplace.workflows.clock import AdvanceReport, set_clock
+from marketplace.workflows.clock import advance as advance_clock
+from marketplace.workflows.deadlines import process_deadlines
+from marketplace.workflows.delivery import Delivered, deliver
+from marketplace.workflows.facts import current_policy, resource_channels
+from marketplace.workflows.grants import expire_grants, grant, revoke_grant
+from marketplace.workflows.products import (
+    create_product,
+    list_product,
+    price_product,
+    register_product,
+    set_price_cap,
+    withdraw_product,
+)
+from marketplace.workflows.registration import (
+    accept_registration,
+    change_registration,
+    correct_registration,
+    current_registration,
+    deregister,
+    publish_notice,
+    register,
+    reject_registration,
+    start_registration_review,
+    submit_registration,
+)
+from marketplace.workflows.requests import (
+    accept_quote,
+    create_request,
+    current_quote,
+    edit_request,
+    fee_due,
+    resubmit,
+    submit_request,
+    withdraw,
+)
+from marketplace.workflows.reviews import (
+    decide,
+    open_review,
+    parse_condition,
+    review_queue,
+    review_queue_count,
+)
+from marketplace.workflows.roles import account, accounts_with_role, has_role
+
+__all__ = [
+    "AdvanceReport",
+    "ChainCheck",
+    "Delivered",
+    "accept_quote",
+    "accept_registration",
+    "account",
+    "accounts_with_role",
+    "activate_authorization",
+    "advance_clock",
+    "agree_authorization",
+    "audit_events",
+    "change_registration",
+    "clock",
+    "correct_registration",
+    "create_product",
+    "create_request",
+    "current_policy",
+    "current_quote",
+    "current_registration",
+    "decide",
+    "deliver",
+    "deregister",
+    "edit_request",
+    "expire_authorizations",
+    "expire_grants",
+    "fee_due",
+    "grant",
+    "has_role",
+    "list_product",
+    "open_review",
+    "parse_condition",
+    "price_product",
+    "process_deadlines",
+    "propose_authorization",
+    "publish_notice",
+    "register",
+    "register_product",
+    "reject_registration",
+    "resource_channels",
+    "resubmit",
+    "review_queue",
+    "review_queue_count",
+    "revoke_grant",
+    "set_clock",
+    "set_policy",
+    "set_price_cap",
+    "start_registration_review",
+    "submit_registration",
+    "submit_request",
+    "terminate_authorization",
+    "verify_chain",
+    "withdraw",
+    "withdraw_product",
+]

@@ -1,0 +1,408 @@
+"""The append-only, hash-chained audit log.
+
+Every state change and every refused attempt appends one `AuditEvent`; its `hash` is SHA-256 over a canonical
+JSON of the event's fields and the previous event's hash, so changing, deleting or reordering any row breaks
+the chain at that row and `verify_chain` names it.
+
+Appends are serialised so that concurrent writers never fork the chain: PostgreSQL takes a transaction-scoped
+advisory lock, SQLite takes its database write lock (a no-op UPDATE) before reading the chain head.
+
+Refused attempts must be recorded even though the step that was refused rolls back: `refuse()` queues the
+event on the session; it is written inside the same transaction if the caller commits anyway, or in a fresh
+short transaction right after the session's transaction ends without a commit (rollback or close)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, select
+
+from marketplace.models import Account, AuditEvent, SandboxSetting
+from marketplace.vocabulary import AuditOutcome
+
+GENESIS = "0" * 64
+_ADVISORY_KEY = 0x4D4B54415544  # "MKTAUD": one lock for the whole chain
+_PENDING = "marketplace.audit.pending"  # refused events not written yet
+_INLINE = "marketplace.audit.inline"  # refused events written in the open transaction (redone on rollback)
+_HEAD = "marketplace.audit.head"
+_MOVED = "marketplace.audit.head_moved"
+_TRANSACTION_CACHES = ("marketplace.clock", "marketplace.policy", "marketplace.settings")
+HEAD_KEY = "audit_head"  # setting anchoring the last (seq, hash), so deleting the newest events shows
+
+__all__ = [
+    "GENESIS",
+    "ChainCheck",
+    "event_hash",
+    "events",
+    "forget_cached_state",
+    "record",
+    "refuse",
+    "subject_of",
+    "verify_chain",
+]
+
+
+# ---------------------------------------------------------------- subjects
+
+
+def subject_of(obj: Any) -> tuple[str, int | None, str]:
+    """(type, id, label) of a row for the log: label is what a person reads ("request REQ-2025-000003")."""
+    if obj is None:
+        return "", None, "sandbox"
+    if isinstance(obj, tuple):
+        kind, ident = obj
+        return kind, ident, f"{kind} {ident}"
+    kind = type(obj).__name__.lower()
+    kind = {"accessrequest": "request", "sandboxsetting": "setting"}.get(kind, kind)
+    ident = getattr(obj, "id", None)
+    code = getattr(obj, "code", None) or getattr(obj, "key", None) or ident
+    return kind, ident if isinstance(ident, int) else None, f"{kind} {code}"
+
+
+# ---------------------------------------------------------------- hashing
+
+
+def _time_text(at: datetime) -> str:
+    """UTC, no offset, microseconds: the form both SQLite and PostgreSQL give back for the `at` column."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def jsonable(payload: dict[str, Any] | None) -> dict[str, Any]:
+    """The payload exactly as it will be stored and read back (Decimals, dates and enums as strings)."""
+    return json.loads(_canonical(payload or {}))
+
+
+def event_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    outcome: str,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    body = {
+        "seq": seq,
+        "at": _time_text(at),
+        "actor_id": actor_id,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "outcome": str(outcome),
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(_canonical(body).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- appending
+
+
+def _lock_chain(session: Session) -> None:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+    elif conn.dialect.name == "sqlite":
+        # Any write statement makes SQLite take its RESERVED lock for the rest of the transaction.
+        conn.execute(sa.text("UPDATE auditevent SET seq = seq WHERE 1 = 0"))
+
+
+def _append(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    outcome: AuditOutcome,
+    payload: dict[str, Any],
+    at: datetime,
+) -> int:
+    head = session.info.get(_HEAD)
+    if head is None and session.connection().dialect.name == "sqlite":
+        # One statement takes SQLite's write lock and reads the recorded head of the chain.
+        anchor = (
+            session.connection()
+            .execute(
+                sa.text("UPDATE sandboxsetting SET version = version WHERE key = :k RETURNING value"),
+                {"k": HEAD_KEY},
+            )
+            .first()
+        )
+        if anchor is not None:
+            value = anchor[0] if isinstance(anchor[0], dict) else json.loads(anchor[0])
+            head = (int(value["seq"]), value["hash"])
+    if head is None:
+        _lock_chain(session)
+        row = (
+            session.connection()
+            .execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+            .first()
+        )
+        head = (row[0], row[1]) if row else (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
+    digest = event_hash(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        outcome=outcome.value,
+        payload=payload,
+        prev_hash=prev,
+    )
+    session.connection().execute(
+        sa.insert(AuditEvent.__table__).values(
+            seq=seq,
+            at=at,
+            recorded_at=datetime.now(UTC),
+            actor_id=actor_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            outcome=outcome.value,
+            payload=payload,
+            prev_hash=prev,
+            hash=digest,
+        )
+    )
+    session.info[_HEAD] = (seq, digest)  # we hold the lock until the transaction ends
+    session.info[_MOVED] = True
+    return seq
+
+
+def _anchor_head(session: Session) -> None:
+    """Record the chain head in the `audit_head` setting (once per transaction, under the chain lock)."""
+    if not session.info.pop(_MOVED, False):
+        return
+    seq, digest = session.info[_HEAD]
+    table = SandboxSetting.__table__
+    value = {"seq": seq, "hash": digest}
+    conn = session.connection()
+    done = conn.execute(
+        sa.update(table)
+        .where(table.c.key == HEAD_KEY)
+        .values(value=value, version=table.c.version + 1, updated_at=datetime.now(UTC))
+    )
+    if done.rowcount == 0:
+        conn.execute(
+            sa.insert(table).values(key=HEAD_KEY, value=value, version=1, updated_at=datetime.now(UTC))
+        )
+
+
+def _actor_id(actor: Account | int | None) -> int | None:
+    return actor if isinstance(actor, int) or actor is None else actor.id
+
+
+def record(
+    session: Session,
+    actor: Account | int | None,
+    action: str,
+    subject: Any = None,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Append an `ok` event for a state change, in the caller's transaction; returns its sequence number."""
+    from marketplace.workflows.clock import now
+
+    kind, ident, _ = subject_of(subject)
+    _write_pending(session)  # earlier refusals first, so the log keeps the order things happened in
+    return _append(
+        session,
+        actor_id=_actor_id(actor),
+        action=action,
+        subject_type=kind,
+        subject_id=ident,
+        outcome=AuditOutcome.ok,
+        payload=jsonable(payload),
+        at=now(session),
+    )
+
+
+def refuse(
+    session: Session,
+    actor: Account | int | None,
+    action: str,
+    subject: Any,
+    error: BaseException,
+    payload: dict[str, Any] | None = None,
+) -> BaseException:
+    """Queue a `refused` event that survives the caller's rollback; returns `error` to raise."""
+    from marketplace.workflows.clock import now
+
+    kind, ident, _ = subject_of(subject)
+    try:
+        at = now(session)
+    except Exception:  # a session that already failed cannot read the clock: wall time is still ordered
+        at = datetime.now(UTC)
+    body = {"error": type(error).__name__, "reason": str(error), **(payload or {})}
+    rule = getattr(error, "rule", None)
+    if rule:
+        body["rule"] = rule
+    session.info.setdefault(_PENDING, []).append(
+        dict(
+            actor_id=_actor_id(actor),
+            action=action,
+            subject_type=kind,
+            subject_id=ident,
+            outcome=AuditOutcome.refused,
+            payload=jsonable(body),
+            at=at,
+        )
+    )
+    return error
+
+
+def _write_pending(session: OrmSession) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        for ev in pending:
+            _append(session, **ev)  # type: ignore[arg-type]
+        session.info.setdefault(_INLINE, []).extend(pending)
+
+
+def forget_cached_state(session: Session) -> None:
+    """Drop the chain head, clock, policy and settings cached on the session for the open transaction.
+
+    Call it after replacing tables wholesale inside a transaction (e.g. restoring a snapshot).
+    """
+    for key in (_HEAD, _MOVED, *_TRANSACTION_CACHES):
+        session.info.pop(key, None)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_pending_in_transaction(session: OrmSession) -> None:
+    _write_pending(session)
+    _anchor_head(session)  # type: ignore[arg-type]
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    session.info.pop(_INLINE, None)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _write_pending_after_rollback(session: OrmSession, transaction: Any) -> None:
+    if transaction.parent is not None:
+        return
+    for key in _TRANSACTION_CACHES:  # clock, policy and settings are read again by the next transaction
+        session.info.pop(key, None)
+    session.info.pop(_HEAD, None)
+    session.info.pop(_MOVED, None)
+    pending = session.info.pop(_INLINE, []) + session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    with Session(session.get_bind()) as fresh:
+        for ev in pending:
+            _append(fresh, **ev)  # type: ignore[arg-type]
+        fresh.commit()
+
+
+# ---------------------------------------------------------------- reading and verifying
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """Result of `verify_chain`: `ok`, how many events were checked, and the first bad one with the reason."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.checked} events"
+        return f"audit chain broken at event seq={self.first_bad_seq}: {self.reason}"
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
+    """Walk the chain in seq order and recompute every hash; stop at the first event that does not fit."""
+    prev_hash, expected_seq, checked = GENESIS, 1, 0
+    query = sa.select(AuditEvent.__table__).order_by(AuditEvent.seq)
+    for row in session.connection().execution_options(yield_per=batch).execute(query).mappings():
+        seq = row["seq"]
+        if seq != expected_seq:
+            missing = "deleted or renumbered" if seq > expected_seq else "duplicated or renumbered"
+            return ChainCheck(
+                False,
+                checked,
+                expected_seq if seq > expected_seq else seq,
+                f"expected seq {expected_seq} next but found {seq} (event {missing})",
+            )
+        if row["prev_hash"] != prev_hash:
+            return ChainCheck(
+                False,
+                checked,
+                seq,
+                "prev_hash does not match the previous event's hash "
+                "(an earlier event was deleted, reordered or changed)",
+            )
+        digest = event_hash(
+            seq=seq,
+            at=row["at"],
+            actor_id=row["actor_id"],
+            action=row["action"],
+            subject_type=row["subject_type"],
+            subject_id=row["subject_id"],
+            outcome=str(row["outcome"]),
+            payload=row["payload"],
+            prev_hash=row["prev_hash"],
+        )
+        if digest != row["hash"]:
+            return ChainCheck(False, checked, seq, "hash does not match the event's content (event changed)")
+        prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
+    head = session.get(SandboxSetting, HEAD_KEY)
+    if head is not None and isinstance(head.value, dict):
+        h_seq, h_hash = int(head.value.get("seq", 0)), head.value.get("hash")
+        last = expected_seq - 1
+        if h_seq > last:
+            return ChainCheck(
+                False,
+                checked,
+                last + 1,
+                f"the log head records {h_seq} events but the chain "
+                f"ends at seq {last} (the newest events were deleted)",
+            )
+        if h_seq < last:
+            return ChainCheck(
+                False,
+                checked,
+                h_seq + 1,
+                f"events after seq {h_seq} are not covered by the log head (inserted directly)",
+            )
+        if h_hash != prev_hash:
+            return ChainCheck(
+                False, checked, last, "the last event's hash differs from the recorded log head"
+            )
+    elif checked:
+        return ChainCheck(False, checked, 1, "the log head record is missing (deleted)")
+    return ChainCheck(True, checked)
+
+
+def events(session: Session, *, last: int | None = None, subject: Any = None) -> list[AuditEvent]:
+    """Events in seq order (the last `last` of them; only those about `subject` when given)."""
+    query = select(AuditEvent)
+    if subject is not None:
+        kind, ident, _ = subject_of(subject)
+        query = query.where(AuditEvent.subject_type == kind, AuditEvent.subject_id == ident)
+    if last:
+        rows = list(session.exec(query.order_by(AuditEvent.seq.desc()).limit(last)).all())
+        return rows[::-1]
+    return list(session.exec(query.order_by(AuditEvent.seq)).all())

@@ -1,0 +1,269 @@
+"""Delivery: release data under a grant, enforcing every condition of the request.
+
+Conditions are data (Condition rows) and are enforced here, in this order: the grant must be active and in
+date; `fields(only=[...])` and the requested fields restrict the columns; `aggregate(min_cell=N)` (or an
+aggregated product) releases group counts through `marketplace.privacy.aggregate`; `deidentify(k, l)` (or a
+de-identified product with personal information) releases rows through `marketplace.privacy.deidentify`, and
+the achieved k and ℓ are checked again before anything is recorded. If the privacy package cannot be used, a
+release that needs it is refused — raw personal data is never released in its place. `no_onward_transfer` and
+`report_usage` live in the grant's terms (prohibition, duty with a due date)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session
+
+from marketplace.errors import InvalidInput, MarketplaceError, PrivacyError, TransitionError
+from marketplace.models import AccessRequest, Account, Delivery, Resource
+from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus, Role
+from marketplace.workflows import audit, clock, facts
+from marketplace.workflows._core import flush, transition
+from marketplace.workflows.roles import has_role, require
+
+__all__ = ["DEFAULT_ROWS", "Delivered", "deliver", "deliver_for", "source_frame"]
+
+DEFAULT_ROWS = 500
+MAX_ROWS = 200_000
+
+
+@dataclass
+class Delivered:
+    """A recorded delivery with the released table and the privacy (or aggregate) report as a dict."""
+
+    delivery: Delivery
+    table: pd.DataFrame
+    report: dict[str, Any] | None
+
+
+def source_frame(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
+    """Synthetic rows of the resource (marketplace.synth): the sandbox never holds real records."""
+    try:
+        from marketplace.synth import rows as synth_rows
+    except ImportError as exc:  # pragma: no cover - synth is part of the package
+        raise MarketplaceError(f"synthetic rows for {resource.code} are unavailable: {exc}") from exc
+    return synth_rows(resource, rows, seed)
+
+
+def _source(req: AccessRequest) -> Resource:
+    if req.resource_id is not None:
+        return req.resource
+    resources = list(req.product.resources)
+    if not resources:
+        raise MarketplaceError(f"product {req.product.code} names no resource to make a delivery from")
+    return resources[0]
+
+
+def _require_supplier(session: Session, actor: Account, req: AccessRequest) -> None:
+    if req.product_id is not None:
+        ok = has_role(actor, Role.operator) and actor.organization_id == req.product.operator_id
+        why = "only the product's operator delivers it"
+    else:
+        ok = has_role(actor, Role.steward) and actor.organization_id == req.resource.holder_id
+        why = "only a steward of the data holder delivers its data"
+    require(session, actor, ok, f"deliver request {req.code}", req, why, audit_action="request.deliver")
+
+
+def deliver(
+    session: Session,
+    actor: Account,
+    request: AccessRequest,
+    *,
+    rows: int | None = None,
+    seed: int = 0,
+    frame: pd.DataFrame | None = None,
+) -> Delivered:
+    """The supplier releases data under the request's grant, every condition enforced (see module doc).
+
+    `frame` replaces the synthetic source rows (e.g. a trainer's table); `rows`/`seed` size and seed them.
+    """
+    _require_supplier(session, actor, request)
+    return deliver_for(session, actor, request, rows=rows, seed=seed, frame=frame)
+
+
+def _default_by(resource: Resource, columns: list[str]) -> list[str]:
+    fields = {f.name: f for f in resource.fields if f.name in columns}
+    cats = [
+        n
+        for n, f in fields.items()
+        if f.marking is FieldMarking.quasi_identifier
+        and f.dtype in (FieldType.category, FieldType.string, FieldType.boolean)
+    ]
+    if not cats:
+        cats = [
+            n
+            for n, f in fields.items()
+            if f.marking is FieldMarking.other and f.dtype in (FieldType.category, FieldType.boolean)
+        ]
+    return cats[:2]
+
+
+def deliver_for(
+    session: Session,
+    actor: Account | None,
+    req: AccessRequest,
+    *,
+    rows: int | None = None,
+    seed: int | None = None,
+    frame: pd.DataFrame | None = None,
+    automatic: bool = False,
+) -> Delivered:
+    """Delivery without the supplier check: for `deliver` and for requests delivered at once."""
+    if rows is not None and (
+        isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_ROWS
+    ):
+        raise InvalidInput("rows", rows, f"a whole number of rows from 1 to {MAX_ROWS}")
+    new_status = transition(session, actor, req, "deliver", audit_action="request.deliver")
+    g = req.grant
+    today = clock.today(session)
+    if (
+        g is None
+        or g.status is not GrantStatus.active
+        or (g.valid_until is not None and g.valid_until < today)
+    ):
+        state = "missing" if g is None else ("expired" if g.status is GrantStatus.active else g.status.value)
+        raise audit.refuse(
+            session,
+            actor,
+            "request.deliver",
+            req,
+            TransitionError(f"grant of request {req.code}", state, f"deliver on {today}"),
+        )
+
+    resource = _source(req)
+    policy = facts.current_policy(session)
+    conditions = list(req.conditions)
+    n = rows or (req.volume if req.volume > 1 else DEFAULT_ROWS)
+    n = min(n, MAX_ROWS)
+    seed = req.id if seed is None else seed
+    df = frame.copy() if frame is not None else source_frame(resource, n, seed)
+
+    # fields(only=...) and the fields asked for
+    keep = list(df.columns)
+    for c in conditions:
+        if c.kind is ConditionKind.fields:
+            keep = [col for col in keep if col in c.params.get("only", [])]
+    if req.fields:
+        keep = [col for col in keep if col in req.fields]
+    if not keep:
+        raise audit.refuse(
+            session,
+            actor,
+            "request.deliver",
+            req,
+            InvalidInput("fields", req.fields, "at least one field the conditions allow"),
+        )
+    df = df[keep]
+
+    deid = [c for c in conditions if c.kind is ConditionKind.deidentify]
+    aggr = [c for c in conditions if c.kind is ConditionKind.aggregate]
+    transformation = (req.product.transformation if req.product_id else "") or ""
+    personal = [f.name for f in resource.fields if f.marking is not FieldMarking.other and f.name in keep]
+    kind = DeliveryKind.rows
+    report: dict[str, Any] | None = None
+    epsilon = None
+    try:
+        if aggr or transformation == "aggregated":
+            from marketplace.privacy import aggregate
+
+            min_cell = max(
+                [int(c.params.get("min_cell", policy.privacy.min_cell_size)) for c in aggr]
+                or [policy.privacy.min_cell_size]
+            )
+            by = next((c.params["by"] for c in aggr if c.params.get("by")), None) or _default_by(
+                resource, keep
+            )
+            if not by:
+                raise PrivacyError(f"aggregate release of {resource.code}: no category field to group by")
+            sums = [
+                f.name
+                for f in resource.fields
+                if f.name in keep
+                and f.name not in by
+                and f.marking is FieldMarking.other
+                and f.dtype in (FieldType.integer, FieldType.number)
+            ][:1]
+            agg = aggregate(df, by, sums=sums, min_cell=min_cell, seed=seed)
+            table, report, kind = agg.table, agg.report.to_dict(), DeliveryKind.aggregate
+            epsilon = report.get("epsilon_spent")
+        elif deid or (transformation in ("deidentified", "model") and personal):
+            from marketplace.privacy import deidentify
+
+            k = max([int(c.params.get("k", policy.privacy.k)) for c in deid] or [policy.privacy.k])
+            l_ = max([int(c.params.get("l", policy.privacy.l)) for c in deid] or [policy.privacy.l])
+            schema = [f for f in resource.fields if f.name in keep]
+            release = deidentify(
+                df, schema, k=k, l=l_, suppression_budget=float(policy.privacy.suppression_budget)
+            )
+            rep = release.report
+            if rep.k_achieved < k or (rep.l_achieved is not None and rep.l_achieved < l_):
+                raise PrivacyError(
+                    f"release of {resource.code} reached k={rep.k_achieved}, "
+                    f"l={rep.l_achieved}; the conditions ask k>={k}, l>={l_}"
+                )
+            table, report = release.table, rep.to_dict()
+        else:
+            table = df
+    except ImportError as exc:
+        raise audit.refuse(
+            session,
+            actor,
+            "request.deliver",
+            req,
+            PrivacyError(f"de-identification is unavailable ({exc}); nothing was released"),
+        ) from exc
+    except PrivacyError as exc:
+        raise audit.refuse(session, actor, "request.deliver", req, exc) from exc
+
+    checksum = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
+    d = Delivery(
+        grant_id=g.id,
+        request_id=req.id,
+        kind=kind,
+        row_count=len(table),
+        columns=list(table.columns),
+        checksum=checksum,
+        privacy_report=audit.jsonable(report) if report is not None else None,
+        delivered_at=clock.now(session),
+    )
+    g.deliveries.append(d)
+    req.status = new_status
+    req.updated_at = d.delivered_at
+    flush(session, f"request {req.code}", actor=actor, action="request.deliver", subject=req)
+    if epsilon:
+        from marketplace.privacy.ledger import spend_epsilon
+
+        spend_epsilon(session, resource.id, float(epsilon), resource.epsilon_budget, delivery_id=d.id)
+    audit.record(
+        session,
+        actor,
+        "request.deliver",
+        req,
+        {
+            "delivery_id": d.id,
+            "kind": kind,
+            "rows": len(table),
+            "columns": list(table.columns),
+            "checksum": checksum,
+            "automatic": automatic,
+            "privacy": None
+            if report is None
+            else {
+                k: report.get(k)
+                for k in (
+                    "k_achieved",
+                    "l_achieved",
+                    "prosecutor_risk_max",
+                    "ncp",
+                    "rows_suppressed",
+                    "cells_suppressed",
+                    "min_cell",
+                )
+                if k in report
+            },
+        },
+    )
+    return Delivered(d, table, report)

@@ -1,0 +1,404 @@
+"""The headless demo (`marketplace demo`, `make demo`): one story through the three supply channels.
+
+It resets the configured sandbox database, seeds the synthetic world, and then runs every step through the
+public workflow functions, one transaction per step, exactly as the notebooks and widgets do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from marketplace import db
+from marketplace.errors import MarketplaceError
+from marketplace.models import AccessRequest, Account, AccountRole, Organization, Product, Resource
+from marketplace.vocabulary import Grade, OrganizationKind, Role
+from marketplace.workflows import (
+    accept_quote,
+    accept_registration,
+    account,
+    accounts_with_role,
+    activate_authorization,
+    advance_clock,
+    agree_authorization,
+    audit_events,
+    clock,
+    create_product,
+    create_request,
+    current_policy,
+    current_quote,
+    decide,
+    deliver,
+    list_product,
+    open_review,
+    price_product,
+    propose_authorization,
+    publish_notice,
+    register,
+    register_product,
+    resource_channels,
+    start_registration_review,
+    submit_registration,
+    submit_request,
+    verify_chain,
+)
+
+__all__ = ["run_demo"]
+
+Echo = Callable[[str], Any]
+
+
+class _Story:
+    def __init__(self, engine: Engine, echo: Echo) -> None:
+        self.engine, self.echo, self.n = engine, echo, 0
+
+    def step(self, title: str) -> Session:
+        self.n += 1
+        self.echo(f"\n[{self.n}] {title}")
+        return db.session_scope(self.engine)  # type: ignore[return-value]
+
+    def say(self, text: str) -> None:
+        self.echo(f"    {text}")
+
+
+def _requester(s: Session, kind: OrganizationKind, exclude_org: int | None = None) -> Account:
+    query = (
+        select(Account)
+        .join(Organization)
+        .join(AccountRole)
+        .where(Organization.kind == kind, AccountRole.role == Role.requester)
+        .order_by(Account.id)
+    )
+    for acc in s.exec(query).all():
+        if acc.organization_id != exclude_org:
+            return acc
+    raise MarketplaceError(f"the seeded world has no {kind.value} requester")
+
+
+def _steward(s: Session, org_id: int) -> Account:
+    stewards = accounts_with_role(s, Role.steward, org_id=org_id)
+    if not stewards:
+        raise MarketplaceError(f"organization {org_id} has no steward account")
+    return stewards[0]
+
+
+def _resource(s: Session, test: Callable[[Resource], bool], what: str) -> Resource:
+    for r in s.exec(select(Resource).order_by(Resource.id)).all():
+        if accounts_with_role(s, Role.steward, org_id=r.holder_id) and test(r):
+            return r
+    raise MarketplaceError(f"the seeded world has no {what}")
+
+
+def _reviewer(s: Session, req: AccessRequest) -> Account:
+    review = open_review(req)
+    assert review is not None
+    if review.reviewer_org_id is not None:
+        return _steward(s, review.reviewer_org_id)
+    return accounts_with_role(s, review.reviewer_role)[0]
+
+
+def _show_delivery(story: _Story, d: Any) -> None:
+    dl = d.delivery
+    story.say(f"delivery #{dl.id}: {dl.kind.value}, {dl.row_count} rows, columns {', '.join(dl.columns)}")
+    story.say(f"checksum sha256 {dl.checksum[:16]}…")
+    rep = d.report
+    if rep and "k_achieved" in rep:
+        story.say(
+            f"privacy report: k={rep['k_achieved']} (target {rep['k_target']}), ℓ={rep['l_achieved']} "
+            f"(target {rep['l_target']}), prosecutor risk ≤ {rep['prosecutor_risk_max']:.3f}, "
+            f"NCP {rep['ncp']:.1%}, {rep['rows_suppressed']} rows suppressed"
+        )
+    elif rep:
+        story.say(
+            f"aggregate report: {rep.get('cells_released')} cells released, "
+            f"{rep.get('cells_suppressed')} suppressed below min_cell={rep.get('min_cell')}"
+        )
+
+
+def _review_all(story: _Story, req_id: int, conditions: dict[str, list[str]] | None = None) -> None:
+    conditions = conditions or {}
+    while True:
+        with db.session_scope(story.engine) as s:
+            req = s.get(AccessRequest, req_id)
+            review = open_review(req) if req.status.value == "in_review" else None
+            if review is None:
+                story.say(f"request {req.code}: {req.status.value}")
+                return
+            who = _reviewer(s, req)
+            conds = conditions.get(review.stage.value, [])
+            decision = "approve_with_conditions" if conds else "approve"
+            decide(s, who, review, decision, conditions=conds)
+            extra = f" with {', '.join(conds)}" if conds else ""
+            story.say(
+                f"{review.stage.value} stage (due {review.due_on}): {who.username} -> {decision}{extra}"
+            )
+
+
+def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None) -> bool:
+    """Reset and seed the sandbox, run the story, print each step; True when the audit chain verifies."""
+    from marketplace.synth import seed_sandbox
+
+    engine = engine or db.get_engine()
+    echo(f"database: {db.redact(str(engine.url))}")
+    counts = seed_sandbox(engine, seed, "small")
+    echo(
+        f"fresh sandbox seeded from seed {seed}: {counts.get('organization', '?')} organizations, "
+        f"{counts.get('resource', '?')} resources, {counts.get('account', '?')} accounts"
+    )
+    story = _Story(engine, echo)
+
+    with story.step("Sandbox clock") as s:
+        story.say(f"today is {clock.today(s)} (policy in force: {current_policy(s).name})")
+
+    # ---------------------------------------------------------------- sharing
+    with story.step("Sharing: a department asks another department's conditional resource") as s:
+        res = _resource(
+            s, lambda r: r.sharing_attribute.value == "conditional", "conditionally shared resource"
+        )
+        dept = _requester(s, OrganizationKind.department, exclude_org=res.holder_id)
+        req = create_request(
+            s,
+            dept,
+            resource=res,
+            channel="sharing",
+            purpose="public_governance",
+            use_statement="Cross-check benefit eligibility for the annual review",
+        )
+        submit_request(s, dept, req)
+        story.say(f"{dept.username} filed {req.code} for {res.code} ({res.title}); free between departments")
+        for r in req.reviews:
+            story.say(f"stage {r.stage.value}: reviewed by {r.reviewer_role.value}, due {r.due_on}")
+        story.say("policy conditions: " + ", ".join(c.text for c in req.conditions))
+        share_id, share_fields = req.id, [f.name for f in res.fields if f.marking.value != "identifier"][:5]
+    _review_all(story, share_id, {"holder": [f"fields(only=[{', '.join(share_fields)}])"]})
+    with story.step("Sharing: the holder's steward delivers under the grant") as s:
+        req = s.get(AccessRequest, share_id)
+        g = req.grant
+        story.say(
+            f"grant {g.code}: valid until {g.valid_until}, prohibition "
+            f"{[p['action'] for p in g.terms['prohibition']]}, "
+            f"duties {[d['action'] for d in g.terms['duty']]}"
+            f", usage report due {g.usage_report_due}"
+        )
+        d = deliver(s, _steward(s, req.resource.holder_id), req, rows=200, seed=seed)
+        _show_delivery(story, d)
+
+    # ---------------------------------------------------------------- opening
+    with story.step("Opening, unconditional: granted and delivered at once") as s:
+        res = _resource(
+            s,
+            lambda r: (
+                "opening" in resource_channels(r)
+                and r.opening_attribute.value == "unconditional"
+                and not r.contains_personal_info
+            ),
+            "unconditionally open resource",
+        )
+        ent = _requester(s, OrganizationKind.enterprise)
+        req = create_request(
+            s, ent, resource=res, channel="opening", purpose="industry_development", volume=100
+        )
+        submit_request(s, ent, req, seed=seed)
+        story.say(
+            f"{ent.username} ({ent.organization.name}) asked {res.code}: {req.status.value} at once, "
+            f"grant {req.grant.code}, {req.grant.deliveries[0].row_count} rows"
+        )
+    with story.step("Opening, conditional: a research application reviewed by the holder") as s:
+        res = _resource(
+            s,
+            lambda r: (
+                r.opening_attribute.value == "conditional"
+                and r.contains_personal_info
+                and r.grade is Grade.general
+            ),
+            "conditionally open resource with personal information",
+        )
+        rsr = _requester(s, OrganizationKind.research)
+        req = create_request(
+            s,
+            rsr,
+            resource=res,
+            channel="opening",
+            purpose="research",
+            use_statement="Study of regional patterns",
+            duration_days=180,
+        )
+        submit_request(s, rsr, req)
+        story.say(
+            f"{rsr.username} filed {req.code} for {res.code} ({res.title}), personal information inside"
+        )
+        story.say("policy conditions: " + ", ".join(c.text for c in req.conditions))
+        open_id, holder = req.id, res.holder_id
+    _review_all(story, open_id, {"holder": ["deidentify(k>=10, l>=2)", "report_usage(days=90)"]})
+    with story.step("Opening, conditional: delivery through de-identification") as s:
+        req = s.get(AccessRequest, open_id)
+        story.say("conditions enforced: " + ", ".join(c.text for c in req.conditions))
+        _show_delivery(story, deliver(s, _steward(s, holder), req, rows=1000, seed=seed))
+
+    # ---------------------------------------------------------------- authorized operation
+    with story.step("Registration of a resource for authorized operation") as s:
+        res = _resource(
+            s,
+            lambda r: (
+                r.contains_personal_info
+                and r.grade is not Grade.core
+                and "authorized_operation" in resource_channels(r)
+                and not r.registrations
+            ),
+            "unregistered resource for authorized operation",
+        )
+        reg = submit_registration(s, _steward(s, res.holder_id), res)
+        registrar = accounts_with_role(s, Role.registrar)[0]
+        accept_registration(s, registrar, reg)
+        start_registration_review(s, registrar, reg)
+        publish_notice(s, registrar, reg)
+        story.say(
+            f"{res.code} ({res.title}): submitted, accepted, reviewed; public notice until {reg.notice_until}"
+        )
+        ao_res, reg_id = res.id, reg.id
+    with story.step("The trainer advances the clock past the notice period") as s:
+        for line in advance_clock(
+            s, account(s, "trainer") if _has(s, "trainer") else accounts_with_role(s, Role.trainer)[0], 15
+        ).lines():
+            story.say(line)
+    with story.step("The registrar registers it; the agency authorizes an operator") as s:
+        from marketplace.models import Registration
+
+        reg = s.get(Registration, reg_id)
+        registrar = accounts_with_role(s, Role.registrar)[0]
+        register(s, registrar, reg)
+        story.say(f"registered: {reg.code}, valid until {reg.valid_until}")
+        operator_org = s.exec(
+            select(Organization)
+            .where(Organization.kind == OrganizationKind.operator)
+            .order_by(Organization.id)
+        ).first()
+        agency = accounts_with_role(s, Role.registrar)[0]
+        auth = propose_authorization(
+            s,
+            agency,
+            operator=operator_org,
+            resources=[s.get(Resource, ao_res)],
+            model="by_scenario",
+            sector="public services",
+            term_years=3,
+        )
+        op = accounts_with_role(s, Role.operator, org_id=operator_org.id)[0]
+        agree_authorization(s, op, auth)
+        activate_authorization(s, agency, auth)
+        story.say(
+            f"authorization {auth.code}: {agency.organization.name} -> {operator_org.name}, "
+            f"{auth.status.value} {auth.term_start} .. {auth.term_end}"
+        )
+        auth_id, op_id = auth.id, op.id
+    with story.step("The operator makes, registers, prices and lists a de-identified product") as s:
+        from marketplace.models import Authorization
+
+        auth = s.get(Authorization, auth_id)
+        op = s.get(Account, op_id)
+        prod = create_product(
+            s,
+            op,
+            auth,
+            name="De-identified records extract",
+            kind="dataset",
+            billing_unit="per_record",
+            resources=list(auth.resources),
+            unit_cost="0.01",
+        )
+        story.say(f"product {prod.code}: cap {prod.price_cap} per record (from the policy)")
+        preg = submit_registration(s, op, prod)
+        registrar = accounts_with_role(s, Role.registrar)[0]
+        for f in (accept_registration, start_registration_review, publish_notice):
+            f(s, registrar, preg)
+        prod_id, preg_id = prod.id, preg.id
+    with story.step("Notice period for the product, then registration and listing") as s:
+        advance_clock(s, accounts_with_role(s, Role.trainer)[0], 15)
+        from marketplace.models import Registration
+
+        register(s, accounts_with_role(s, Role.registrar)[0], s.get(Registration, preg_id))
+        prod, op = s.get(Product, prod_id), s.get(Account, op_id)
+        register_product(s, op, prod)
+        cap = prod.price_cap
+    try:
+        with db.session_scope(engine) as s:
+            price_product(s, s.get(Account, op_id), s.get(Product, prod_id), (cap or 0) + 1)
+    except MarketplaceError as exc:
+        story.say(f"pricing above the cap is refused: {exc}")
+    with db.session_scope(engine) as s:
+        prod = s.get(Product, prod_id)
+        price = (cap * 8 / 10).quantize(cap) if cap else "0.05"
+        price_product(s, s.get(Account, op_id), prod, price)
+        list_product(s, s.get(Account, op_id), prod)
+        story.say(f"priced at {prod.actual_price} per record (cap {prod.price_cap}) and {prod.status.value}")
+
+    with story.step("An enterprise buys 2,000 records: quote, payment, three review stages") as s:
+        ent = _requester(s, OrganizationKind.enterprise)
+        prod = s.get(Product, prod_id)
+        req = create_request(
+            s,
+            ent,
+            product=prod,
+            purpose="industry_development",
+            volume=2000,
+            use_statement="Market sizing for a new service",
+        )
+        submit_request(s, ent, req)
+        q = current_quote(s, req)
+        for line in q.lines:
+            story.say(f"quote | {line['reason']}")
+        story.say(f"quote total: {q.total} {q.currency}")
+        pay = accept_quote(s, ent, req)
+        story.say(
+            f"paid {pay.amount}: operator {pay.operator_revenue}, data holder {pay.holder_share}, "
+            f"taxes {pay.taxes}"
+        )
+        paid_id = req.id
+    _review_all(story, paid_id)
+    with story.step("The operator delivers the product under the grant") as s:
+        req = s.get(AccessRequest, paid_id)
+        _show_delivery(story, deliver(s, s.get(Account, op_id), req, rows=2000, seed=seed))
+
+    with story.step("A nonprofit asks the same product for public welfare: free") as s:
+        npo = _requester(s, OrganizationKind.nonprofit)
+        req = create_request(s, npo, product=s.get(Product, prod_id), purpose="public_welfare", volume=500)
+        submit_request(s, npo, req)
+        q = current_quote(s, req)
+        story.say(f"quote | {q.lines[0]['reason']}  -> total {q.total} {q.currency}")
+        free_id = req.id
+    _review_all(story, free_id)
+
+    # ---------------------------------------------------------------- deadlines and refusals
+    with story.step("A request left waiting: the clock moves past its deadline") as s:
+        res = s.get(AccessRequest, share_id).resource
+        dept = _requester(s, OrganizationKind.department, exclude_org=res.holder_id)
+        req = create_request(s, dept, resource=res, channel="sharing", purpose="public_welfare")
+        submit_request(s, dept, req)
+        late_id = req.id
+    try:
+        with db.session_scope(engine) as s:
+            req = s.get(AccessRequest, late_id)
+            decide(s, req.requester, open_review(req), "approve")
+    except MarketplaceError as exc:
+        story.say(f"refused and recorded: {exc}")
+    with db.session_scope(engine) as s:
+        for line in advance_clock(s, accounts_with_role(s, Role.trainer)[0], 30).lines():
+            story.say(line)
+
+    with story.step("Audit log") as s:
+        for e in audit_events(s, last=4):
+            story.say(f"#{e.seq} {e.action} {e.outcome} {e.hash[:12]}…")
+        result = verify_chain(s)
+        story.say(str(result))
+    return result.ok
+
+
+def _has(s: Session, username: str) -> bool:
+    try:
+        account(s, username)
+        return True
+    except MarketplaceError:
+        return False

@@ -1,0 +1,169 @@
+"""Table rows -> the plain facts the policy rules take, and the policy in force.
+
+Workflows never decide a rule themselves: they describe the request, the target and the requester to
+`marketplace.policy` with these converters and act on its answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from sqlmodel import Session
+
+from marketplace.models import AccessRequest, Organization, Product, Resource
+from marketplace.policy import Policy, Requester, RequestFacts, Target, load_policy, route
+from marketplace.vocabulary import Channel, FieldMarking, Grade
+
+POLICY_KEY = "policy"
+DEFAULT_POLICY = "national-2025"
+_GRADE_ORDER = {Grade.general: 0, Grade.important: 1, Grade.core: 2}
+_CACHE = "marketplace.policy"
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "current_policy",
+    "policy_named",
+    "product_target",
+    "request_facts",
+    "requester_facts",
+    "resource_channels",
+    "resource_target",
+    "target_of",
+]
+
+
+@lru_cache(maxsize=32)
+def policy_named(name: str) -> Policy:
+    """A loaded policy, cached per name (policies are frozen values)."""
+    return load_policy(name)
+
+
+def current_policy(session: Session) -> Policy:
+    """The policy in force: the `policy` sandbox setting, else national-2025 (read once per transaction)."""
+    cached = session.info.get(_CACHE)
+    if cached is not None:
+        return cached
+    from marketplace.workflows._core import setting_row
+
+    row = setting_row(session, POLICY_KEY)
+    name = DEFAULT_POLICY
+    if row is not None and row.value:
+        name = row.value.get("name", DEFAULT_POLICY) if isinstance(row.value, dict) else str(row.value)
+    policy = policy_named(name)
+    session.info[_CACHE] = policy
+    return policy
+
+
+def requester_facts(org: Organization) -> Requester:
+    return Requester(org_id=org.id or 0, kind=org.kind, size=org.size, region=org.region or "")
+
+
+def _personal(resource: Resource) -> tuple[str, ...]:
+    return tuple(f.name for f in resource.fields if f.marking != FieldMarking.other)
+
+
+def resource_target(resource: Resource, channel: Channel | str) -> Target:
+    personal = _personal(resource)
+    return Target(
+        channel=Channel(channel),
+        grade=resource.grade,
+        sharing_attribute=resource.sharing_attribute,
+        opening_attribute=resource.opening_attribute,
+        holder_id=resource.holder_id,
+        contains_personal_info=bool(personal),
+        published=resource.published,
+        field_names=tuple(f.name for f in resource.fields),
+        personal_fields=personal,
+    )
+
+
+def product_holder_id(product: Product) -> int:
+    """The data holder answering for a product: the holder of its first resource (else the agency)."""
+    resources = list(product.resources)
+    if resources:
+        return resources[0].holder_id
+    return product.authorization.agency_id if product.authorization is not None else product.operator_id
+
+
+def product_target(product: Product) -> Target:
+    resources = list(product.resources)
+    grade = max((r.grade for r in resources), key=_GRADE_ORDER.__getitem__, default=Grade.general)
+    personal = tuple(n for r in resources for n in _personal(r))
+    first = resources[0] if resources else None
+    transformation = (product.transformation or "").lower()
+    return Target(
+        channel=Channel.authorized_operation,
+        grade=grade,
+        sharing_attribute=first.sharing_attribute if first else "not_shared",  # type: ignore[arg-type]
+        opening_attribute=first.opening_attribute if first else "not_open",  # type: ignore[arg-type]
+        holder_id=product_holder_id(product),
+        contains_personal_info=bool(personal),
+        published=any(r.published for r in resources),
+        is_product=True,
+        raw=transformation == "raw",
+        aggregated=transformation == "aggregated",
+        deidentified=transformation in ("deidentified", "model"),
+        billing_unit=product.billing_unit,
+        price_cap=product.price_cap,
+        actual_price=product.actual_price,
+        unit_cost=product.unit_cost,
+        personal_fields=personal,
+        product_kind=product.kind,
+    )
+
+
+def target_of(request: AccessRequest) -> Target:
+    if request.product_id is not None:
+        return product_target(request.product)
+    return resource_target(request.resource, request.channel)
+
+
+def request_facts(request: AccessRequest) -> RequestFacts:
+    return RequestFacts(
+        purpose=request.purpose,
+        volume=request.volume,
+        fields=tuple(request.fields or ()),
+        duration_days=request.duration_days,
+    )
+
+
+def resource_channels(resource: Resource, policy: Policy | None = None) -> list[str]:
+    """Which channels can serve `resource` under `policy` (default national-2025), asked of `policy.route`.
+
+    Each channel is probed with the first requester kind and purpose the policy allows on it; authorized
+    operation is probed as a de-identified and as an aggregated product made from the resource.
+    """
+    policy = policy or policy_named(DEFAULT_POLICY)
+    out: list[str] = []
+    for channel in Channel:
+        kinds = getattr(policy.routing.requester_kinds, channel.value)
+        purposes = getattr(policy.purposes.allowed, channel.value)
+        if not kinds or not purposes:
+            continue
+        requester = Requester(org_id=-1, kind=kinds[0])
+        facts = RequestFacts(purpose=purposes[0])
+        base = resource_target(resource, channel)
+        if channel is Channel.authorized_operation:
+            probes = [_as_product(base, deidentified=True), _as_product(base, aggregated=True)]
+        else:
+            probes = [base]
+        if any(route(policy, facts, t, requester, start=date(2025, 1, 6)).allowed for t in probes):
+            out.append(channel.value)
+    return out
+
+
+def _as_product(t: Target, *, deidentified: bool = False, aggregated: bool = False) -> Target:
+    return Target(
+        channel=t.channel,
+        grade=t.grade,
+        sharing_attribute=t.sharing_attribute,
+        opening_attribute=t.opening_attribute,
+        holder_id=t.holder_id,
+        contains_personal_info=t.contains_personal_info,
+        published=t.published,
+        is_product=True,
+        deidentified=deidentified,
+        aggregated=aggregated,
+        personal_fields=t.personal_fields,
+    )

@@ -1,0 +1,241 @@
+"""Grants: the licence an approved request turns into, with ODRL-shaped terms; revocation and expiry.
+
+A grant is issued as soon as the request is approved and nothing is left to pay. Its terms carry every
+condition as ODRL permission constraints, prohibitions and duties, so the licence can be read (and exported)
+on its own."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from marketplace.errors import TransitionError
+from marketplace.models import AccessRequest, Account, Condition, Grant
+from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
+from marketplace.workflows import audit, clock
+from marketplace.workflows._core import assign_code, flush, temp_code, transition
+from marketplace.workflows.roles import has_role, require
+
+__all__ = ["expire_grants", "finish_approval", "grant", "grant_terms", "issue_grant", "revoke_grant"]
+
+USAGE_REPORT_DAYS = 90  # default when a report_usage condition gives no `days`: a usage report each quarter
+
+
+def _validity(conditions: list[Condition], start: date) -> date | None:
+    days = [int(c.params.get("days", 0)) for c in conditions if c.kind is ConditionKind.expires_after]
+    return start + timedelta(days=min(days)) if days else None
+
+
+def _usage_due(conditions: list[Condition], start: date, until: date | None) -> date | None:
+    days = [
+        int(c.params.get("days", USAGE_REPORT_DAYS))
+        for c in conditions
+        if c.kind is ConditionKind.report_usage
+    ]
+    if not days:
+        return None
+    due = start + timedelta(days=min(days))
+    return min(due, until) if until else due
+
+
+def grant_terms(
+    req: AccessRequest,
+    code: str,
+    conditions: list[Condition],
+    valid_from: date,
+    valid_until: date | None,
+    usage_due: date | None,
+) -> dict[str, Any]:
+    """ODRL-shaped terms: permission (use, for the purpose, until the end date), prohibitions, duties."""
+    target = req.product.code if req.product_id else req.resource.code
+    assigner = req.product.operator.code if req.product_id else req.resource.holder.code
+    constraints: list[dict[str, Any]] = [
+        {"leftOperand": "purpose", "operator": "eq", "rightOperand": req.purpose.value}
+    ]
+    if valid_until:
+        constraints.append(
+            {"leftOperand": "dateTime", "operator": "lteq", "rightOperand": valid_until.isoformat()}
+        )
+    prohibitions: list[dict[str, Any]] = []
+    duties: list[dict[str, Any]] = []
+    for c in conditions:
+        if c.kind is ConditionKind.no_onward_transfer:
+            prohibitions.append({"action": "distribute", "note": c.text})
+        elif c.kind is ConditionKind.report_usage:
+            duties.append(
+                {
+                    "action": "inform",
+                    "note": c.text,
+                    "constraint": [
+                        {
+                            "leftOperand": "dateTime",
+                            "operator": "lteq",
+                            "rightOperand": usage_due.isoformat() if usage_due else None,
+                        }
+                    ],
+                }
+            )
+        elif c.kind is ConditionKind.deidentify:
+            duties.append({"action": "anonymize", "note": c.text, "params": dict(c.params)})
+        elif c.kind is ConditionKind.aggregate:
+            duties.append({"action": "aggregate", "note": c.text, "params": dict(c.params)})
+        elif c.kind is ConditionKind.fields:
+            constraints.append(
+                {
+                    "leftOperand": "field",
+                    "operator": "isAnyOf",
+                    "rightOperand": list(c.params.get("only", [])),
+                }
+            )
+    return {
+        "@context": "http://www.w3.org/ns/odrl.jsonld",
+        "@type": "Agreement",
+        "uid": code,
+        "assigner": assigner,
+        "assignee": req.requester_org.code,
+        "target": target,
+        "permission": [{"action": "use", "target": target, "constraint": constraints}],
+        "prohibition": prohibitions,
+        "duty": duties,
+    }
+
+
+def issue_grant(session: Session, actor: Account | None, req: AccessRequest) -> Grant:
+    """Turn an approved request with nothing left to pay into a grant (internal)."""
+    from marketplace.workflows.requests import fee_due
+
+    transition(session, actor, req, "grant", audit_action="request.grant")
+    if fee_due(session, req):
+        raise audit.refuse(
+            session,
+            actor,
+            "request.grant",
+            req,
+            TransitionError(
+                f"request {req.code}", req.status.value, "be granted (the quote is not accepted and paid yet)"
+            ),
+        )
+    today = clock.today(session)
+    conditions = list(req.conditions)
+    until = _validity(conditions, today)
+    usage = _usage_due(conditions, today, until)
+    g = Grant(
+        code=temp_code(),
+        request_id=req.id,
+        terms={},
+        status=GrantStatus.active,
+        valid_from=today,
+        valid_until=until,
+        usage_report_due=usage,
+        created_at=clock.now(session),
+    )
+    req.grant = g
+    flush(session)
+    assign_code(g, "grant", today.year)
+    g.terms = grant_terms(req, g.code, conditions, today, until, usage)
+    req.status = RequestStatus.granted
+    req.updated_at = clock.now(session)
+    audit.record(
+        session,
+        actor,
+        "request.grant",
+        req,
+        {
+            "grant": g.code,
+            "valid_until": until,
+            "usage_report_due": usage,
+            "prohibitions": [p["action"] for p in g.terms["prohibition"]],
+            "duties": [d["action"] for d in g.terms["duty"]],
+        },
+    )
+    return g
+
+
+def finish_approval(
+    session: Session,
+    actor: Account | None,
+    req: AccessRequest,
+    status: RequestStatus,
+    *,
+    deliver_now: bool = False,
+    deliver_rows: int | None = None,
+    seed: int | None = None,
+) -> None:
+    """The last stage approved (or none was needed): approve, grant when paid, deliver at once when asked."""
+    from marketplace.workflows.requests import fee_due
+
+    action = "approve_with_conditions" if status is RequestStatus.approved_with_conditions else "approve"
+    req.status = transition(session, actor, req, action, audit_action="request.approve")
+    req.decided_at = clock.now(session)
+    req.updated_at = req.decided_at
+    audit.record(
+        session,
+        actor,
+        "request.approve",
+        req,
+        {"status": req.status, "conditions": [c.text for c in req.conditions]},
+    )
+    if fee_due(session, req):
+        return
+    issue_grant(session, actor, req)
+    if deliver_now:
+        from marketplace.workflows.delivery import deliver_for
+
+        deliver_for(session, actor, req, rows=deliver_rows, seed=seed, automatic=True)
+
+
+def grant(session: Session, actor: Account, request: AccessRequest) -> Grant:
+    """Issue the grant of an approved request whose fee is paid (normally this happens by itself)."""
+    _require_supplier(session, actor, request, "grant")
+    return issue_grant(session, actor, request)
+
+
+def _require_supplier(session: Session, actor: Account, req: AccessRequest, action: str) -> None:
+    """The data holder's steward (resources) or the product's operator, as the supplier of the request."""
+    if req.product_id is not None:
+        ok = has_role(actor, Role.operator) and actor.organization_id == req.product.operator_id
+        why = "only the product's operator may do this"
+    else:
+        ok = has_role(actor, Role.steward) and actor.organization_id == req.resource.holder_id
+        why = "only a steward of the data holder may do this"
+    require(session, actor, ok, f"{action} request {req.code}", req, why, audit_action=f"request.{action}")
+
+
+def revoke_grant(session: Session, actor: Account, request: AccessRequest, reason: str) -> Grant:
+    """The supplier (or the regulator) revokes a grant: no more deliveries under it."""
+    if not reason.strip():
+        from marketplace.errors import InvalidInput
+
+        raise InvalidInput("reason", reason, "a non-empty reason for the revocation")
+    if not has_role(actor, Role.regulator):
+        _require_supplier(session, actor, request, "revoke")
+    new_status = transition(session, actor, request, "revoke")
+    g = request.grant
+    g.status = transition(session, actor, g, "revoke")
+    g.revoked_reason = reason
+    request.status = new_status
+    request.updated_at = clock.now(session)
+    flush(session, f"grant {g.code}", actor=actor, action="request.revoke", subject=request)
+    audit.record(session, actor, "request.revoke", request, {"grant": g.code, "reason": reason})
+    return g
+
+
+def expire_grants(session: Session, actor: Account | None = None) -> list[Grant]:
+    """Grants past their end date expire (called when the clock moves)."""
+    today = clock.today(session)
+    out = []
+    for g in session.exec(
+        select(Grant).where(
+            Grant.status == GrantStatus.active, Grant.valid_until.is_not(None), Grant.valid_until < today
+        )
+    ).all():
+        g.status = GrantStatus.expired
+        req = g.request
+        if req.status in (RequestStatus.granted, RequestStatus.delivered):
+            req.status = RequestStatus.expired
+            req.updated_at = clock.now(session)
+        audit.record(session, actor, "request.expire", req, {"grant": g.code, "valid_until": g.valid_until})
+        out.append(g)
+    return out

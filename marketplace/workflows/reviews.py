@@ -1,0 +1,387 @@
+"""Review stages: a reviewer decides the open stage of a request; the request moves on when the last approves.
+
+Stages run one after another (the policy gives each its due date). Deciding is guarded three ways: the
+lifecycle (only the open stage of a request in review), the roles (the stage's reviewer role, the holder's own
+steward, never the requester), and the version check (two reviewers deciding at once: one lands, the other
+gets ConflictError)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from marketplace.errors import InvalidInput, TransitionError
+from marketplace.models import AccessRequest, Account, AccountRole, Condition, Review
+from marketplace.policy import ConditionSpec, Policy
+from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
+from marketplace.workflows import audit, clock, facts
+from marketplace.workflows._core import flush, transition
+from marketplace.workflows.roles import has_role, require
+
+__all__ = [
+    "condition_text",
+    "decide",
+    "open_review",
+    "parse_condition",
+    "parse_conditions",
+    "review_queue",
+    "review_queue_count",
+]
+
+_CALL = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$", re.S)
+_ARG = re.compile(r"^\s*([a-z_]+)\s*(>=|=|:)\s*(.+?)\s*$", re.S)
+
+
+def _split_args(text: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur)
+    return out
+
+
+def _value(raw: str) -> Any:
+    raw = raw.strip()
+    if raw.startswith("[") and raw.endswith("]"):
+        return [v.strip().strip("'\"") for v in raw[1:-1].split(",") if v.strip()]
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw.strip("'\"")
+
+
+def condition_text(kind: ConditionKind, params: dict[str, Any]) -> str:
+    if kind is ConditionKind.deidentify:
+        return f"deidentify(k>={params['k']}, l>={params['l']})"
+    if not params:
+        return kind.value
+    inner = ", ".join(
+        f"{k}=[{', '.join(map(str, v))}]" if isinstance(v, list) else f"{k}={v}" for k, v in params.items()
+    )
+    return f"{kind.value}({inner})"
+
+
+def _whole(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bound = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise InvalidInput(name, value, f"a whole number {bound}")
+    return value
+
+
+def parse_condition(spec: Any, policy: Policy, field_names: Iterable[str] = ()) -> ConditionSpec:
+    """A condition from text ("deidentify(k>=5, l>=2)"), a {"kind", "params"} dict or a ConditionSpec.
+
+    Reviewers may tighten the policy's thresholds, never loosen them.
+    """
+    if isinstance(spec, ConditionSpec):
+        kind_raw, params = spec.kind, dict(spec.params)
+    elif isinstance(spec, dict):
+        kind_raw, params = spec.get("kind"), dict(spec.get("params") or {})
+    elif isinstance(spec, str):
+        m = _CALL.match(spec)
+        if not m:
+            raise InvalidInput("conditions", spec, "kind(param=value, ...) e.g. deidentify(k>=5, l>=2)")
+        kind_raw, params = m.group(1), {}
+        for arg in _split_args(m.group(2) or ""):
+            a = _ARG.match(arg)
+            if not a:
+                raise InvalidInput("conditions", spec, "parameters written name=value or name>=value")
+            params[a.group(1)] = _value(a.group(3))
+    else:
+        raise InvalidInput("conditions", spec, "a condition text, dict or ConditionSpec")
+    try:
+        kind = ConditionKind(kind_raw)
+    except ValueError:
+        raise InvalidInput(
+            "conditions.kind", kind_raw, "one of " + ", ".join(k.value for k in ConditionKind)
+        ) from None
+    pv = policy.privacy
+    allowed: dict[ConditionKind, set[str]] = {
+        ConditionKind.deidentify: {"k", "l"},
+        ConditionKind.aggregate: {"min_cell", "by"},
+        ConditionKind.fields: {"only"},
+        ConditionKind.no_onward_transfer: set(),
+        ConditionKind.expires_after: {"days"},
+        ConditionKind.report_usage: {"days"},
+    }
+    extra = sorted(set(params) - allowed[kind])
+    if extra:
+        raise InvalidInput(
+            f"conditions.{kind.value}", extra, "parameters " + (", ".join(sorted(allowed[kind])) or "none")
+        )
+    names = list(field_names)
+    if kind is ConditionKind.deidentify:
+        params = {
+            "k": _whole("deidentify.k", params.get("k", pv.k), pv.k),
+            "l": _whole("deidentify.l", params.get("l", pv.l), pv.l),
+        }
+    elif kind is ConditionKind.aggregate:
+        params["min_cell"] = _whole(
+            "aggregate.min_cell", params.get("min_cell", pv.min_cell_size), pv.min_cell_size
+        )
+        by = params.get("by")
+        if by is not None:
+            by = [by] if isinstance(by, str) else list(by)
+            unknown = [b for b in by if names and b not in names]
+            if not by or unknown:
+                raise InvalidInput("aggregate.by", by, "fields of the data: " + ", ".join(names))
+            params["by"] = by
+    elif kind is ConditionKind.fields:
+        only = params.get("only")
+        only = [only] if isinstance(only, str) else list(only or [])
+        unknown = [f for f in only if names and f not in names]
+        if not only or unknown:
+            raise InvalidInput(
+                "fields.only", only, "a non-empty list of fields of the data: " + ", ".join(names)
+            )
+        params = {"only": only}
+    elif kind is ConditionKind.expires_after:
+        params = {
+            "days": _whole("expires_after.days", params.get("days"), 1, policy.conditions.max_grant_days)
+        }
+    elif kind is ConditionKind.report_usage and "days" in params:
+        params = {"days": _whole("report_usage.days", params["days"], 1)}
+    return ConditionSpec(kind, params, condition_text(kind, params))
+
+
+def parse_conditions(
+    specs: Iterable[Any], policy: Policy, field_names: Iterable[str] = ()
+) -> list[ConditionSpec]:
+    names = list(field_names)
+    return [parse_condition(s, policy, names) for s in specs]
+
+
+def _field_names(req: AccessRequest) -> list[str]:
+    if req.resource_id is not None:
+        return [f.name for f in req.resource.fields]
+    return [f.name for r in req.product.resources for f in r.fields]
+
+
+def open_review(request: AccessRequest) -> Review | None:
+    """The stage of a request that can be decided now (pending or escalated, opened), if any."""
+    for r in request.reviews:
+        if r.status in (ReviewStatus.pending, ReviewStatus.escalated):
+            return r if r.opened_at is not None else None
+    return None
+
+
+def decide(
+    session: Session,
+    actor: Account,
+    review: Review,
+    decision: Decision | str,
+    *,
+    conditions: Iterable[Any] = (),
+    reason: str = "",
+) -> Review:
+    """Decide the open stage: approve, approve_with_conditions (+ conditions), reject, return_for_revision."""
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise InvalidInput("decision", decision, "one of " + ", ".join(d.value for d in Decision)) from None
+    req = review.request
+    policy = facts.current_policy(session)
+    conditions = list(conditions)
+    specs = parse_conditions(conditions, policy, _field_names(req) if conditions else [])
+    if decision is Decision.approve_with_conditions and not specs:
+        raise InvalidInput("conditions", [], "at least one condition for approve_with_conditions")
+    if specs and decision is not Decision.approve_with_conditions:
+        raise InvalidInput(
+            "conditions", [s.text for s in specs], "no conditions unless approve_with_conditions"
+        )
+    if decision in (Decision.reject, Decision.return_for_revision) and not reason.strip():
+        raise InvalidInput("reason", reason, f"a reason the requester can read for {decision.value}")
+
+    label = f"decide the {review.stage.value} stage of request {req.code}"
+    require(
+        session,
+        actor,
+        actor.id != req.requester_id,
+        label,
+        req,
+        "a requester cannot review their own request",
+        audit_action="review.decide",
+    )
+    require(
+        session,
+        actor,
+        has_role(actor, review.reviewer_role),
+        label,
+        req,
+        f"the {review.stage.value} stage is reviewed by the {review.reviewer_role.value} role",
+        audit_action="review.decide",
+    )
+    if review.reviewer_org_id is not None:
+        require(
+            session,
+            actor,
+            actor.organization_id == review.reviewer_org_id,
+            label,
+            req,
+            "a steward reviews only for their own organization's resources",
+            audit_action="review.decide",
+        )
+    transition(session, actor, req, "decide", audit_action="review.decide")
+    transition(session, actor, review, "decide", audit_action="review.decide")
+    if open_review(req) is not review:
+        raise audit.refuse(
+            session,
+            actor,
+            "review.decide",
+            req,
+            TransitionError(
+                f"review {review.stage.value} of request {req.code}",
+                "waiting",
+                "be decided before the earlier stages",
+            ),
+        )
+
+    now = clock.now(session)
+    review.status = ReviewStatus.decided
+    review.decision = decision
+    review.reason = reason
+    review.reviewer_id = actor.id
+    review.decided_at = now
+    for spec in specs:
+        req.conditions.append(
+            Condition(
+                request_id=req.id,
+                review_id=review.id,
+                kind=spec.kind,
+                params=dict(spec.params),
+                text=spec.text,
+                source="reviewer",
+            )
+        )
+    req.updated_at = now
+    flush(
+        session,
+        f"the {review.stage.value} review of request {req.code}",
+        actor=actor,
+        action="review.decide",
+        subject=req,
+    )
+    audit.record(
+        session,
+        actor,
+        "review.decide",
+        req,
+        {
+            "review_id": review.id,
+            "stage": review.stage,
+            "decision": decision,
+            "reason": reason,
+            "conditions": [s.text for s in specs],
+            "due": review.due_on,
+            "late": now.date() > review.due_on if review.due_on else False,
+        },
+    )
+    after_decision(session, actor, req, review)
+    return review
+
+
+def after_decision(session: Session, actor: Account | None, req: AccessRequest, review: Review) -> None:
+    """Move the request on after a stage is decided (or deemed): next stage, final approval, or the end."""
+    now = clock.now(session)
+    if review.decision in (Decision.reject, Decision.return_for_revision):
+        for other in req.reviews:
+            if other.status in (ReviewStatus.pending, ReviewStatus.escalated):
+                other.status = ReviewStatus.cancelled
+        action = "reject" if review.decision is Decision.reject else "return"
+        req.status = transition(session, actor, req, action, audit_action=f"request.{action}")
+        req.decided_at = now if action == "reject" else req.decided_at
+        req.updated_at = now
+        audit.record(
+            session, actor, f"request.{action}", req, {"stage": review.stage, "reason": review.reason}
+        )
+        return
+    nxt = next((r for r in req.reviews if r.status is ReviewStatus.pending and r.opened_at is None), None)
+    if nxt is not None:
+        nxt.opened_at = now
+        return
+    round_start = max(
+        (
+            r.sequence
+            for r in req.reviews
+            if r.status is ReviewStatus.cancelled or r.decision is Decision.return_for_revision
+        ),
+        default=-1,
+    )
+    with_conditions = any(
+        r.decision is Decision.approve_with_conditions
+        for r in req.reviews
+        if r.sequence > round_start and r.status in (ReviewStatus.decided, ReviewStatus.deemed)
+    )
+    from marketplace.workflows.grants import finish_approval
+
+    finish_approval(
+        session,
+        actor,
+        req,
+        RequestStatus.approved_with_conditions if with_conditions else RequestStatus.approved,
+    )
+
+
+def _queue_query(session: Session, actor: Account) -> Any:
+    roles = [
+        r.role for r in session.exec(select(AccountRole).where(AccountRole.account_id == actor.id)).all()
+    ]
+    if not roles:
+        return None
+    return (
+        select(Review)
+        .join(AccessRequest)
+        .where(
+            Review.status.in_([ReviewStatus.pending, ReviewStatus.escalated]),
+            Review.opened_at.is_not(None),
+            Review.reviewer_role.in_(roles),
+            or_(Review.reviewer_org_id.is_(None), Review.reviewer_org_id == actor.organization_id),
+            AccessRequest.status == RequestStatus.in_review,
+            AccessRequest.requester_id != actor.id,
+        )
+    )
+
+
+def review_queue(
+    session: Session, actor: Account, *, limit: int | None = None, offset: int = 0
+) -> list[Review]:
+    """The open stages `actor` may decide now, earliest due first; `limit`/`offset` page in SQL.
+
+    Their roles, their organization's stages only, never their own requests.
+    """
+    query = _queue_query(session, actor)
+    if query is None:
+        return []
+    query = query.order_by(Review.due_on, Review.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def review_queue_count(session: Session, actor: Account) -> int:
+    """How many stages `review_queue` would list."""
+    query = _queue_query(session, actor)
+    if query is None:
+        return 0
+    return int(session.exec(select(func.count()).select_from(query.subquery())).one())

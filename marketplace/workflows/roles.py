@@ -1,0 +1,132 @@
+"""Who may do what. Enforced here, never in the UI: every refusal raises PermissionDenied and is logged.
+
+Rules (DESIGN.md §2, issue 4): a requester files requests and cannot review their own; a steward reviews and
+delivers only for their organization's resources; a security_reviewer takes the security stage; an operator
+acts only on its own organization's products; the registrar registers (and checks compliance where the policy
+says so); the regulator reads everything and sets caps; the trainer administers the sandbox (clock, reset,
+policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from marketplace.errors import NotFound, PermissionDenied
+from marketplace.models import Account, AccountRole
+from marketplace.vocabulary import Role
+from marketplace.workflows import audit
+
+__all__ = [
+    "account",
+    "accounts_with_role",
+    "has_role",
+    "label",
+    "require",
+    "require_org",
+    "require_role",
+    "roles_of",
+]
+
+
+def label(actor: Account | None) -> str:
+    return "the system" if actor is None else f"{actor.username}"
+
+
+def roles_of(actor: Account) -> set[Role]:
+    return actor.role_names
+
+
+def has_role(actor: Account | None, role: Role | str) -> bool:
+    return actor is not None and actor.active and Role(role) in actor.role_names
+
+
+def require(
+    session: Session,
+    actor: Account | None,
+    ok: bool,
+    action: str,
+    subject: Any,
+    reason: str,
+    *,
+    audit_action: str = "",
+) -> None:
+    """Raise (and log) PermissionDenied with `reason` unless `ok`."""
+    if ok:
+        return
+    if actor is not None and not actor.active:
+        reason = "the account is inactive"
+    kind = audit.subject_of(subject)[0] or "sandbox"
+    raise audit.refuse(
+        session,
+        actor,
+        audit_action or f"{kind}.{action.split()[0]}",
+        subject,
+        PermissionDenied(label(actor), action, reason),
+    )
+
+
+def require_role(
+    session: Session,
+    actor: Account | None,
+    role: Role | str,
+    action: str,
+    subject: Any = None,
+    *,
+    audit_action: str = "",
+) -> None:
+    require(
+        session,
+        actor,
+        has_role(actor, role),
+        action,
+        subject,
+        f"needs the {Role(role).value} role (has: {_role_list(actor)})"
+        if actor is not None
+        else f"needs the {Role(role).value} role",
+        audit_action=audit_action,
+    )
+
+
+def require_org(
+    session: Session,
+    actor: Account | None,
+    role: Role | str,
+    org_id: int | None,
+    action: str,
+    subject: Any = None,
+    *,
+    what: str = "organization",
+    audit_action: str = "",
+) -> None:
+    """The actor must hold `role` and act for organization `org_id`."""
+    require_role(session, actor, role, action, subject, audit_action=audit_action)
+    assert actor is not None
+    require(
+        session,
+        actor,
+        actor.organization_id == org_id,
+        action,
+        subject,
+        f"acts for another {what} than the one responsible",
+        audit_action=audit_action,
+    )
+
+
+def _role_list(actor: Account) -> str:
+    return ", ".join(sorted(r.value for r in actor.role_names)) or "none"
+
+
+def account(session: Session, username: str) -> Account:
+    """The account with this username, or NotFound."""
+    acc = session.exec(select(Account).where(Account.username == username)).first()
+    if acc is None:
+        raise NotFound("account", username)
+    return acc
+
+
+def accounts_with_role(session: Session, role: Role | str, *, org_id: int | None = None) -> list[Account]:
+    query = select(Account).join(AccountRole).where(AccountRole.role == Role(role), Account.active)
+    if org_id is not None:
+        query = query.where(Account.organization_id == org_id)
+    return list(session.exec(query.order_by(Account.id)).all())
