@@ -1,0 +1,115 @@
+"""Small building blocks shared by the panels: a feedback line, error guarding, tables and figures.
+
+`guard` is the one place where a panel turns a `MarketplaceError` (a refused, invalid or conflicting action)
+into a message the user reads in the panel; any other exception is re-raised so that it is never swallowed
+silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import ipywidgets as w
+
+from marketplace.errors import MarketplaceError
+from marketplace.ui.i18n import bind, t
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STYLES = {
+    "error": "color:#b00020;font-weight:600",
+    "ok": "color:#1b5e20;font-weight:600",
+    "info": "color:#333",
+}
+
+
+class Feedback(w.HTML):
+    """One line under a panel: what just happened, or why it was refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(value="", **kwargs)
+        self.add_class("mp-feedback")
+        self.kind = ""
+        self.text = ""
+
+    def show(self, kind: str, text: str) -> None:
+        self.kind, self.text = kind, text
+        self.value = f'<div class="mp-{kind}" style="{_STYLES[kind]}">{html.escape(text)}</div>'
+
+    def ok(self, text: str) -> None:
+        self.show("ok", text)
+
+    def info(self, text: str) -> None:
+        self.show("info", text)
+
+    def error(self, exc: BaseException | str) -> None:
+        self.show("error", t("common.error", message=str(exc)))
+
+    def clear(self) -> None:
+        self.kind, self.text, self.value = "", "", ""
+
+
+def guard(feedback: Feedback) -> Callable[[F], F]:
+    """Decorator for callbacks: domain errors are shown in `feedback`; others propagate (and are logged)."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except MarketplaceError as exc:
+                feedback.error(exc)
+                return None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def heading(key: str, level: int = 3, **kwargs: Any) -> w.HTML:
+    """A translated heading that follows language switches."""
+    return bind(w.HTML(), "value", key, template=f"<h{level}>{{}}</h{level}>", **kwargs)
+
+
+def text(key: str, **kwargs: Any) -> w.HTML:
+    """A translated paragraph bound to the language (the message may contain simple markup)."""
+    return bind(w.HTML(), "value", key, template="<div class='mp-text'>{}</div>", **kwargs)
+
+
+def button(key: str, style: str = "", icon: str = "") -> w.Button:
+    return bind(w.Button(button_style=style, icon=icon, layout=w.Layout(width="auto")), "description", key)
+
+
+def set_options(control: Any, options: list[Any]) -> None:
+    """Replace a dropdown's options, keeping the current value when it is still offered, else the first one.
+
+    (ipywidgets 8 leaves the value None after new options; every panel wants a sensible selection instead.)
+    """
+    keep = control.value
+    control.options = options
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    control.value = keep if keep in values else (values[0] if values else None)
+
+
+def table_html(df: pd.DataFrame, *, max_rows: int = 50, css_class: str = "mp-table") -> str:
+    """A DataFrame as an escaped HTML table (values are synthetic but may contain markup characters)."""
+    if df.empty:
+        return f"<p class='{css_class}-empty'><i>{html.escape(t('common.empty'))}</i></p>"
+    return df.head(max_rows).to_html(index=False, escape=True, classes=css_class, border=0, na_rep="—")
+
+
+def figure_image(fig: Any) -> w.Image:
+    """A static matplotlib figure as a PNG Image widget (works the same in JupyterLab, Voila and Binder).
+
+    Pass a `matplotlib.figure.Figure` made directly (not through pyplot), so nothing is left open.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return w.Image(value=buf.getvalue(), format="png")

@@ -1,0 +1,579 @@
+"""Every user-facing string of the panels and notebooks, in English and Simplified Chinese: key -> (en, zh).
+
+Kept as one Python dict (not data files) so it ships inside the package on Binder without package-data set-up,
+and a test checks that every key has both languages and that every key used in `marketplace.ui` exists.
+Vocabulary values are shown through `enum.<value>` keys; the stored values stay the English words of
+DESIGN.md.
+"""
+
+from __future__ import annotations
+
+ENUMS: dict[str, tuple[str, str]] = {
+    # organization kinds and sizes
+    "department": ("department", "政务部门"),
+    "institution": ("public institution", "公共机构"),
+    "enterprise": ("enterprise", "企业"),
+    "research": ("research", "科研"),
+    "nonprofit": ("nonprofit", "非营利组织"),
+    "operator": ("operator", "运营方"),
+    "regulator": ("regulator", "监管方"),
+    "micro": ("micro", "微型"),
+    "small": ("small", "小型"),
+    "medium": ("medium", "中型"),
+    "large": ("large", "大型"),
+    # roles
+    "requester": ("requester", "申请方"),
+    "steward": ("steward", "数据持有方审核员"),
+    "security_reviewer": ("security reviewer", "安全审查员"),
+    "registrar": ("registrar", "登记机构"),
+    "trainer": ("trainer", "培训管理员"),
+    # grades and attributes
+    "general": ("general", "一般数据"),
+    "important": ("important", "重要数据"),
+    "core": ("core", "核心数据"),
+    "unconditional": ("unconditional", "无条件"),
+    "conditional": ("conditional", "有条件"),
+    "not_shared": ("not shared", "不予共享"),
+    "not_open": ("not open", "不予开放"),
+    # fields
+    "identifier": ("identifier", "直接标识符"),
+    "quasi_identifier": ("quasi-identifier", "准标识符"),
+    "sensitive": ("sensitive", "敏感属性"),
+    "other": ("other", "其他"),
+    "string": ("text", "文本"),
+    "integer": ("integer", "整数"),
+    "number": ("number", "数值"),
+    "date": ("date", "日期"),
+    "category": ("category", "类别"),
+    "boolean": ("yes/no", "是/否"),
+    # channels and purposes
+    "sharing": ("sharing", "共享"),
+    "opening": ("opening", "开放"),
+    "authorized_operation": ("authorized operation", "授权运营"),
+    "public_governance": ("public governance", "公共治理"),
+    "public_welfare": ("public welfare", "公益事业"),
+    "industry_development": ("industry development", "产业发展"),
+    "sector_development": ("sector development", "行业发展"),
+    # registrations
+    "initial": ("initial", "首次登记"),
+    "change": ("change", "变更登记"),
+    "correction": ("correction", "更正登记"),
+    "deregistration": ("deregistration", "注销登记"),
+    "submitted": ("submitted", "已提交"),
+    "accepted": ("accepted", "已受理"),
+    "under_review": ("under review", "审核中"),
+    "public_notice": ("public notice", "公示中"),
+    "registered": ("registered", "已登记"),
+    "rejected": ("rejected", "已驳回"),
+    "changed": ("changed", "已变更"),
+    "corrected": ("corrected", "已更正"),
+    "deregistered": ("deregistered", "已注销"),
+    "expired": ("expired", "已过期"),
+    "resource": ("resource", "数据资源"),
+    "product": ("product", "数据产品"),
+    # authorizations and products
+    "overall": ("overall", "整体授权"),
+    "by_sector": ("by sector", "分领域授权"),
+    "by_scenario": ("by scenario", "分场景授权"),
+    "proposed": ("proposed", "拟议中"),
+    "agreed": ("agreed", "已签约"),
+    "active": ("active", "有效"),
+    "terminated": ("terminated", "已终止"),
+    "dataset": ("dataset", "数据集"),
+    "api": ("API", "数据接口"),
+    "report": ("report", "数据报告"),
+    "per_product": ("per product", "按产品"),
+    "per_call": ("per call", "按调用次数"),
+    "per_month": ("per month", "按月"),
+    "per_record": ("per record", "按记录条数"),
+    "draft": ("draft", "草稿"),
+    "priced": ("priced", "已定价"),
+    "listed": ("listed", "已上架"),
+    "withdrawn": ("withdrawn", "已撤回"),
+    # requests and reviews
+    "in_review": ("in review", "审查中"),
+    "returned": ("returned", "已退回"),
+    "approved": ("approved", "已批准"),
+    "approved_with_conditions": ("approved with conditions", "附条件批准"),
+    "granted": ("granted", "已授予许可"),
+    "delivered": ("delivered", "已交付"),
+    "revoked": ("revoked", "已撤销"),
+    "compliance": ("compliance check", "合规审查"),
+    "holder": ("data holder review", "持有方审核"),
+    "security": ("security review", "安全审查"),
+    "pending": ("pending", "待处理"),
+    "decided": ("decided", "已决定"),
+    "deemed": ("deemed decided", "视为已决定"),
+    "escalated": ("escalated", "已升级"),
+    "cancelled": ("cancelled", "已取消"),
+    "approve": ("approve", "批准"),
+    "approve_with_conditions": ("approve with conditions", "附条件批准"),
+    "reject": ("reject", "驳回"),
+    "return_for_revision": ("return for revision", "退回修改"),
+    "deidentify": ("de-identify", "去标识化"),
+    "aggregate": ("aggregate", "聚合"),
+    "fields": ("only these fields", "限定字段"),
+    "no_onward_transfer": ("no onward transfer", "禁止再转让"),
+    "expires_after": ("expires after", "到期失效"),
+    "report_usage": ("report usage", "报告使用情况"),
+    "offered": ("offered", "已报价"),
+    "superseded": ("superseded", "已作废"),
+    "rows": ("rows", "明细数据"),
+    "ok": ("ok", "成功"),
+    # product transformations
+    "deidentified": ("de-identified", "去标识化"),
+    "aggregated": ("aggregated", "聚合统计"),
+    "model": ("model output", "模型结果"),
+    "raw": ("raw data", "原始数据"),
+    "refused": ("refused", "被拒绝"),
+}
+
+COMMON: dict[str, tuple[str, str]] = {
+    "common.error": ("Not done: {message}", "未完成：{message}"),
+    "common.empty": ("Nothing to show.", "暂无内容。"),
+    "common.refresh": ("Refresh", "刷新"),
+    "common.previous": ("◀ Previous", "◀ 上一页"),
+    "common.next": ("Next ▶", "下一页 ▶"),
+    "common.page": ("Page {page} of {pages} · {total} items", "第 {page} / {pages} 页 · 共 {total} 项"),
+    "common.acting_as": (
+        "Acting as {name} ({org}) — roles: {roles}",
+        "当前身份：{name}（{org}）— 角色：{roles}",
+    ),
+    "common.nobody": (
+        "Nobody selected: choose an account in “Act as”.",
+        "尚未选择身份：请在“切换身份”中选择账户。",
+    ),
+    "common.done": ("Done.", "已完成。"),
+    "common.code": ("Code", "编号"),
+    "common.title": ("Title", "名称"),
+    "common.status": ("Status", "状态"),
+    "common.channel": ("Channel", "渠道"),
+    "common.purpose": ("Purpose", "用途"),
+    "common.domain": ("Domain", "领域"),
+    "common.grade": ("Grade", "分级"),
+    "common.holder": ("Holder", "持有方"),
+    "common.all": ("(all)", "（全部）"),
+    "common.none": ("(none)", "（无）"),
+    "common.year": ("Year", "年度"),
+    "common.seed": ("Seed", "随机种子"),
+    "common.name": ("Name", "名称"),
+    "common.kind": ("Kind", "类型"),
+    "common.price_cap": ("Price cap", "价格上限"),
+    "common.actual_price": ("Actual price", "实际价格"),
+    "common.billing_unit": ("Billing unit", "计费单位"),
+    "common.operator": ("Operator", "运营方"),
+    "common.valid_until": ("Valid until", "有效期至"),
+    "common.metric": ("Metric", "指标"),
+    "common.value": ("Value", "数值"),
+}
+
+START: dict[str, tuple[str, str]] = {
+    "start.title": ("Public data marketplace sandbox", "公共数据市场沙盒"),
+    "prose.start.intro": (
+        "<p>This sandbox lets you <b>operate</b> and <b>study</b> a public data marketplace on synthetic "
+        "data. "
+        "Public data comes from government bodies and public institutions and reaches users through three "
+        "channels: <b>sharing</b> (between departments, free), <b>opening</b> (to everyone, free) and "
+        "<b>authorized operation</b> (an authorized operator makes products; free for public governance and "
+        "public welfare, otherwise a fee not above a regulated cap).</p>"
+        "<p>Everything here is synthetic and lives in your own sandbox database; nothing you do leaves "
+        "it.</p>",
+        "<p>本沙盒让您在合成数据上<b>运行</b>并<b>研究</b>一个公共数据市场。公共数据由政务部门和公共机构在履职或"
+        "提供公共服务中产生，通过三种渠道供给：<b>共享</b>（部门之间，免费）、<b>开放</b>（面向社会，免费）和"
+        "<b>授权运营</b>（由获授权的运营方加工成产品；用于公共治理和公益事业的免费，其他用途收费且不超过政府"
+        "指导价上限）。</p><p>这里的一切都是合成数据，保存在您自己的沙盒数据库中，不会外传。</p>",
+    ),
+    "start.language_tooltip": ("Language of all panels", "所有面板的显示语言"),
+    "start.roles_title": ("Who does what", "角色与职责"),
+    "start.role_col": ("Role", "角色"),
+    "start.does_col": ("What they do here", "在沙盒中做什么"),
+    "start.role.requester": (
+        "files requests for resources and products, accepts quotes",
+        "提交数据资源或产品申请，接受报价",
+    ),
+    "start.role.steward": (
+        "reviews requests for the data holder's resources, attaches conditions",
+        "代表数据持有方审核申请，附加使用条件",
+    ),
+    "start.role.security_reviewer": (
+        "checks security for authorized-operation requests",
+        "对授权运营申请进行安全审查",
+    ),
+    "start.role.operator": (
+        "makes products from authorized resources and sets prices under the cap",
+        "利用授权数据加工产品，并在价格上限内定价",
+    ),
+    "start.role.registrar": (
+        "registers resources and products and issues registration codes",
+        "办理数据资源和产品登记，发放登记编号",
+    ),
+    "start.role.regulator": (
+        "reads everything, sets price caps, watches revenue against the allowed maximum",
+        "查看全部信息，设定价格上限，监督收入不超过最高准许收入",
+    ),
+    "start.role.trainer": (
+        "administers the sandbox: clock, policy in force, reset",
+        "管理沙盒：时钟、现行政策、重置",
+    ),
+    "start.tour_title": ("A five-minute tour", "五分钟导览"),
+    "start.tour_intro": (
+        "Open the steps in order; each one shows the panel you need.",
+        "请依次展开各步骤，每一步都会显示所需的面板。",
+    ),
+    "start.step1": ("Choose who you are", "选择您的身份"),
+    "start.step1.body": (
+        "Act as a requester first — for example a researcher at a university.",
+        "先以申请方身份操作，例如一名高校研究人员。",
+    ),
+    "start.step2": ("Browse the catalogue", "浏览数据目录"),
+    "start.step2.body": (
+        "Filter resources by domain, grade and channel; open one to see its fields and sample rows.",
+        "按领域、分级和渠道筛选数据资源；打开一项即可查看字段和样例数据。",
+    ),
+    "start.step3": ("File a request and watch the quote", "提交申请并查看报价"),
+    "start.step3.body": (
+        "Change the purpose or the volume: the quote lines explain every component of the price.",
+        "修改用途或数量：报价明细会逐项说明价格的构成。",
+    ),
+    "start.step4": ("Review as the data holder", "以持有方身份审核"),
+    "start.step4.body": (
+        "Switch to the steward in step 1, then approve, with conditions if needed.",
+        "在第 1 步切换为持有方审核员，然后批准申请，必要时附加条件。",
+    ),
+    "start.step5": ("Read the public disclosure", "查看信息公开报告"),
+    "start.step5.body": (
+        "Every registration, authorization, cap and price is published once a year.",
+        "所有登记、授权、价格上限和实际价格每年公开一次。",
+    ),
+}
+
+ACTAS: dict[str, tuple[str, str]] = {
+    "actas.title": ("Act as", "切换身份"),
+    "actas.role": ("Role", "角色"),
+    "actas.account": ("Account", "账户"),
+    "actas.no_accounts": ("No account holds the role {role}.", "没有账户具有“{role}”角色。"),
+}
+
+PRIVACY: dict[str, tuple[str, str]] = {
+    "privacy.title": ("Privacy lab", "隐私实验室"),
+    "privacy.intro": (
+        "Pick a resource with personal information, choose k and ℓ, and compare the rows before "
+        "and after de-identification. The curve shows information loss (NCP) as k grows.",
+        "选择一个含个人信息的数据资源，设定 k 和 ℓ，比较去标识化前后的数据。曲线显示信息损失"
+        "（NCP）随 k 增大的变化。",
+    ),
+    "privacy.resource": ("Resource", "数据资源"),
+    "privacy.rows": ("Rows", "行数"),
+    "privacy.k": ("k", "k 值"),
+    "privacy.l": ("ℓ", "ℓ 值"),
+    "privacy.suppression": ("Suppression", "抑制比例"),
+    "privacy.run": ("De-identify", "去标识化"),
+    "privacy.before": ("Before (synthetic source rows)", "处理前（合成源数据）"),
+    "privacy.after": ("After (released rows)", "处理后（发布数据）"),
+    "privacy.loss_title": (
+        "Information loss (NCP, 0 = none, 1 = all) against k; the red dot is your choice",
+        "信息损失（NCP，0 表示无损失，1 表示全部损失）随 k 的变化；红点为当前选择",
+    ),
+    "privacy.k_achieved": ("k achieved", "实际 k 值"),
+    "privacy.l_achieved": ("ℓ achieved", "实际 ℓ 值"),
+    "privacy.risk_max": ("Prosecutor risk (max)", "检察官攻击风险（最大）"),
+    "privacy.risk_avg": ("Prosecutor risk (average)", "检察官攻击风险（平均）"),
+    "privacy.ncp": ("Information loss (NCP)", "信息损失（NCP）"),
+    "privacy.released": ("Rows released", "发布行数"),
+    "privacy.suppressed": ("Rows suppressed", "抑制行数"),
+    "privacy.summary": (
+        "k={k}, ℓ={l}, risk ≤ {risk}, information loss {ncp}; {released} of {rows} rows released, "
+        "{suppressed} suppressed.",
+        "k={k}，ℓ={l}，风险 ≤ {risk}，信息损失 {ncp}；发布 {released}/{rows} 行，抑制 {suppressed} 行。",
+    ),
+    "privacy.classes": ("Equivalence classes", "等价类数量"),
+}
+
+DISCLOSURE: dict[str, tuple[str, str]] = {
+    "disclosure.title": ("Public disclosure", "信息公开"),
+    "disclosure.intro": (
+        "Each year, by 31 March, implementing agencies publish price caps and operators publish "
+        "their products and prices. Build the report for a year and download it.",
+        "每年 3 月 31 日前，实施机构公开价格上限，运营方公开产品目录和价格。生成某一年度的报告并下载。",
+    ),
+    "disclosure.build": ("Build report", "生成报告"),
+    "disclosure.built": (
+        "Report for {year} built under policy {policy}.",
+        "已按政策 {policy} 生成 {year} 年度报告。",
+    ),
+    "disclosure.downloads": ("Download:", "下载："),
+    "disclosure.download.html": ("HTML report", "HTML 报告"),
+    "disclosure.download.md": ("Markdown", "Markdown 文本"),
+    "disclosure.download.csv": ("CSV tables", "CSV 表格"),
+    "disclosure.download.json": ("JSON", "JSON 数据"),
+    "disclosure.download.dcat": ("DCAT-AP catalogue (Turtle)", "DCAT-AP 目录（Turtle）"),
+    "disclosure.summary.registrations": ("Registrations", "登记数"),
+    "disclosure.summary.authorizations": ("Authorizations", "授权数"),
+    "disclosure.summary.products": ("Products", "产品数"),
+    "disclosure.summary.requests_filed": ("Requests filed", "申请数"),
+    "disclosure.summary.requests_approved": ("Requests approved", "批准数"),
+    "disclosure.summary.operators_over_mar": (
+        "Operators over their allowed revenue",
+        "收入超过最高准许收入的运营方",
+    ),
+    "disclosure.table.registrations": ("Registrations", "登记"),
+    "disclosure.table.authorizations": ("Authorizations", "授权"),
+    "disclosure.table.products": ("Products and prices", "产品与价格"),
+    "disclosure.table.requests": ("Requests", "申请统计"),
+    "disclosure.table.revenue": ("Revenue against MAR", "收入与最高准许收入"),
+    "disclosure.table.use_statements": ("Use statements", "用途说明"),
+}
+
+CATALOG: dict[str, tuple[str, str]] = {
+    "catalog.title": ("Catalogue of public data resources", "公共数据资源目录"),
+    "catalog.intro": (
+        "Filter by domain, grade and channel, then pick a resource to see its fields and a few "
+        "synthetic rows.",
+        "按领域、分级和渠道筛选，再选择一项资源查看其字段和若干合成数据行。",
+    ),
+    "catalog.count": ("{shown} of {total} resources", "共 {total} 项资源，显示 {shown} 项"),
+    "catalog.sample": ("Sample of synthetic rows", "合成数据样例"),
+    "catalog.schema": ("Fields", "字段"),
+    "catalog.field": ("Field", "字段名"),
+    "catalog.type": ("Type", "类型"),
+    "catalog.marking": ("Privacy marking", "隐私标记"),
+    "catalog.description": ("Description", "说明"),
+    "catalog.sharing": ("Sharing attribute", "共享属性"),
+    "catalog.opening": ("Opening attribute", "开放属性"),
+    "catalog.channels": ("Channels under the policy in force", "现行政策下可用渠道"),
+    "catalog.frequency": ("Update frequency", "更新频率"),
+    "catalog.size": ("Records held", "记录数"),
+    "catalog.registration": ("Registration", "登记"),
+}
+
+REQUEST: dict[str, tuple[str, str]] = {
+    "request.title": ("File a request", "提交数据申请"),
+    "request.intro": (
+        "Ask for a resource (sharing or opening) or for an operator's product (authorized "
+        "operation). The quote and the review route update as you change the inputs.",
+        "申请数据资源（共享或开放）或运营方的数据产品（授权运营）。修改输入时，报价和审核流程会即时更新。",
+    ),
+    "request.resource": ("Resource", "数据资源"),
+    "request.product": ("Product", "数据产品"),
+    "request.fields": ("Fields", "字段"),
+    "request.volume": ("Volume", "数量"),
+    "request.duration": ("Days", "使用天数"),
+    "request.use": ("Use statement", "用途说明"),
+    "request.submit": ("Submit request", "提交申请"),
+    "request.accept_quote": ("Accept quote and pay", "接受报价并支付"),
+    "request.withdraw": ("Withdraw", "撤回申请"),
+    "request.mine": ("My requests", "我的申请"),
+    "request.quote_title": ("Quote and review route", "报价与审核流程"),
+    "request.status_title": ("Status", "办理状态"),
+    "request.no_quote": (
+        "Choose an account and a target to see the quote.",
+        "请选择身份和申请对象以查看报价。",
+    ),
+    "request.free_channel": ("Sharing and opening are free: no quote.", "共享和开放均免费，无需报价。"),
+    "request.component": ("Component", "组成部分"),
+    "request.amount": ("Amount", "金额"),
+    "request.reason": ("Why", "依据"),
+    "request.total": ("Total: {total} (policy {policy})", "合计：{total}（政策 {policy}）"),
+    "request.refused": (
+        "Refused by the policy: {reason} (rule {rule})",
+        "政策不允许：{reason}（规则 {rule}）",
+    ),
+    "request.stages": ("Review stages and due dates: {stages}", "审核环节及截止日期：{stages}"),
+    "request.no_review": ("none — granted at once", "无需审核，立即授予"),
+    "request.conditions": ("Conditions: {conditions}", "使用条件：{conditions}"),
+    "request.submitted": ("Request {code} submitted: {status}.", "申请 {code} 已提交：{status}。"),
+    "request.quote_accepted": ("Quote of {code} accepted and paid.", "申请 {code} 的报价已接受并支付。"),
+    "request.withdrawn": ("Request {code} withdrawn.", "申请 {code} 已撤回。"),
+    "request.status_is": ("Status: {status}", "状态：{status}"),
+    "request.quote_status": ("Quote: {total} ({status})", "报价：{total}（{status}）"),
+    "request.grant": ("Licence {code}, valid until {until}", "许可 {code}，有效期至 {until}"),
+    "request.waiting_for": (
+        "Waiting for the {stage} by the {role}: {names}",
+        "等待{role}进行{stage}：{names}",
+    ),
+    "request.returned_hint": (
+        "Returned for revision: change the request and submit it again.",
+        "已退回修改：请修改后重新提交。",
+    ),
+    "quote.purpose": ("purpose", "用途"),
+    "quote.base": ("base price", "基础价格"),
+    "quote.tiers": ("volume tiers", "阶梯计价"),
+    "quote.discount": ("discount", "优惠"),
+    "quote.cap": ("price cap", "价格上限"),
+    "quote.tax": ("tax", "税费"),
+}
+
+REVIEW: dict[str, tuple[str, str]] = {
+    "review.title": ("Review queue", "待审核事项"),
+    "review.intro": (
+        "The review stages you may decide now, earliest due date first. Approve, approve with "
+        "conditions (one per line), reject or return for revision with a reason.",
+        "您现在可以处理的审核环节，按截止日期排序。可批准、附条件批准（每行一个条件）、驳回或"
+        "退回修改（需填写理由）。",
+    ),
+    "review.acting": ("Queue of {name}", "{name} 的待审事项"),
+    "review.item": ("Item", "事项"),
+    "review.decision": ("Decision", "审核决定"),
+    "review.conditions": ("Conditions", "附加条件"),
+    "review.reason": ("Reason", "理由"),
+    "review.decide": ("Decide", "提交决定"),
+    "review.decided": (
+        "{code} decided: the request is now {status}.",
+        "{code} 已决定：申请状态为“{status}”。",
+    ),
+    "review.target": ("Target", "申请对象"),
+    "review.requester": ("Requester", "申请方"),
+    "review.stage": ("Stage", "审核环节"),
+    "review.due": ("Due", "截止日期"),
+    "review.days_left": ("Days left", "剩余天数"),
+    "review.breached": ("Deadline", "时限"),
+    "review.overdue": ("overdue", "已超时"),
+    "review.deliver_title": (
+        "Deliver (data holder's steward or the product's operator)",
+        "交付（数据持有方审核员或产品运营方）",
+    ),
+    "review.deliver_intro": (
+        "A granted request is delivered from synthetic rows; every condition is enforced "
+        "(fields, de-identification, aggregation).",
+        "已授予许可的申请将以合成数据交付，并执行全部使用条件（字段限定、去标识化、聚合）。",
+    ),
+    "review.deliver_code": ("Request", "申请编号"),
+    "review.deliver": ("Deliver", "交付"),
+    "review.delivered": (
+        "{code}: {rows} rows delivered ({columns}).",
+        "{code}：已交付 {rows} 行（{columns}）。",
+    ),
+}
+
+REGISTRATION: dict[str, tuple[str, str]] = {
+    "registration.title": ("Registration", "登记"),
+    "registration.intro": (
+        "The data holder's steward (for a resource) or the operator (for a product) files a "
+        "registration; the registrar accepts it, reviews it, publishes a public notice and, "
+        "after the notice period, registers it with a code.",
+        "数据持有方审核员（数据资源）或运营方（数据产品）提交登记申请；登记机构受理、审核、"
+        "公示，公示期满后予以登记并发放登记编号。",
+    ),
+    "registration.apply_title": ("Apply (steward or operator)", "提交登记（持有方审核员或运营方）"),
+    "registration.registrar_title": ("Registrar's steps", "登记机构办理"),
+    "registration.subject": ("Subject", "登记对象"),
+    "registration.record": ("Record", "登记记录"),
+    "registration.apply": ("File registration", "提交登记"),
+    "registration.filed": ("Registration #{id} filed for {subject}.", "已为 {subject} 提交登记 #{id}。"),
+    "registration.accept": ("Accept", "受理"),
+    "registration.start_review": ("Start review", "开始审核"),
+    "registration.publish_notice": ("Publish notice", "公示"),
+    "registration.register": ("Register", "予以登记"),
+    "registration.reject": ("Reject", "驳回"),
+    "registration.moved": ("Registration #{id} is now {status}.", "登记 #{id} 当前状态：{status}。"),
+    "registration.code": ("Code issued: {code}.", "登记编号：{code}。"),
+    "registration.notice_until": ("Public notice until", "公示截止"),
+    "clock.today": ("Sandbox date: {date}", "沙盒日期：{date}"),
+    "clock.days": ("Days", "天数"),
+    "clock.advance": ("Advance clock (trainer)", "推进时钟（培训管理员）"),
+    "clock.moved": ("The sandbox date is now {date}.", "沙盒日期已推进到 {date}。"),
+}
+
+OPERATOR: dict[str, tuple[str, str]] = {
+    "operator.title": ("Authorized operation", "授权运营"),
+    "operator.intro": (
+        "An implementing agency authorizes an operator over its registered resources; the operator "
+        "makes products, registers them, sets an actual price not above the cap and lists them. "
+        "The regulator sets caps.",
+        "实施机构将已登记的数据资源授权给运营方；运营方加工产品、办理登记、在价格上限内确定"
+        "实际价格并上架。监管方设定价格上限。",
+    ),
+    "operator.authorizations": ("Authorizations", "授权协议"),
+    "operator.authorization": ("Authorization", "授权协议"),
+    "operator.agree": ("Agree (operator)", "签约（运营方）"),
+    "operator.activate": ("Activate (agency)", "生效（实施机构）"),
+    "operator.terminate": ("Terminate", "终止"),
+    "operator.propose_title": ("Propose an authorization (agency steward)", "提出授权（实施机构审核员）"),
+    "operator.propose": ("Propose", "提出授权"),
+    "operator.scope": ("Resources in scope", "授权范围"),
+    "operator.model": ("Model", "授权模式"),
+    "operator.term": ("Years", "期限（年）"),
+    "operator.agency": ("Implementing agency", "实施机构"),
+    "operator.products": ("Products", "数据产品"),
+    "operator.set_price": ("Set price", "确定价格"),
+    "operator.register": ("Mark registered", "确认已登记"),
+    "operator.list": ("List", "上架"),
+    "operator.withdraw": ("Withdraw", "下架"),
+    "operator.set_cap": ("Set cap (regulator)", "设定上限（监管方）"),
+    "operator.create_title": ("New product (operator)", "新建产品（运营方）"),
+    "operator.create": ("Create product", "创建产品"),
+    "operator.transformation": ("Processing", "加工方式"),
+    "operator.resources": ("Made from", "数据来源"),
+    "operator.unit_cost": ("Unit cost", "单位成本"),
+    "operator.auth_moved": ("Authorization {code} is now {status}.", "授权协议 {code} 当前状态：{status}。"),
+    "operator.product_moved": (
+        "Product {code}: {status}, cap {cap}, price {price}.",
+        "产品 {code}：{status}，上限 {cap}，价格 {price}。",
+    ),
+}
+
+SCENARIO: dict[str, tuple[str, str]] = {
+    "scenario.title": ("Scenario lab", "政策情景实验室"),
+    "scenario.intro": (
+        "Pick two scenarios (a policy with a demand model) and run both on the same seeds: the "
+        "table shows each metric's mean with its 95 % interval and the paired difference B − A.",
+        "选择两个情景（政策加需求模型），在相同随机种子上运行：表格给出每项指标的均值及其 95% "
+        "置信区间，以及配对差值 B − A。",
+    ),
+    "scenario.a": ("Scenario A", "情景 A"),
+    "scenario.b": ("Scenario B", "情景 B"),
+    "scenario.seeds": ("Seeds", "种子数"),
+    "scenario.days": ("Days", "模拟天数"),
+    "scenario.run": ("Run both", "运行对比"),
+    "scenario.running": ("Running…", "运行中……"),
+    "scenario.done": (
+        "Compared {a} and {b} on {seeds} seeds over {days} days.",
+        "已在 {seeds} 个种子、{days} 天内对比 {a} 与 {b}。",
+    ),
+    "scenario.diff": ("Difference B − A", "差值 B − A"),
+    "scenario.plots_caption": (
+        "Plots: A and B side by side with 95 % intervals (requests, waiting days, money, "
+        "access), and the review queue day by day on the first seed.",
+        "图表：A 与 B 并列及 95% 置信区间（申请量、等待天数、金额、可及性），以及第一个种子"
+        "下每日的审核队列长度。",
+    ),
+    "metric.filed": ("Requests filed", "提交申请数"),
+    "metric.approved": ("Requests approved", "批准申请数"),
+    "metric.delivered": ("Requests delivered", "交付申请数"),
+    "metric.waiting_days_median": ("Waiting days (median)", "等待天数（中位数）"),
+    "metric.waiting_days_p90": ("Waiting days (90th percentile)", "等待天数（第 90 百分位）"),
+    "metric.deadline_breaches": ("Deadline breaches", "超时次数"),
+    "metric.operator_revenue": ("Operator revenue", "运营方收入"),
+    "metric.consumer_surplus": ("Consumer surplus", "消费者剩余"),
+    "metric.welfare": ("Welfare", "社会福利"),
+    "metric.free_use_share": ("Share of free use", "免费使用占比"),
+    "metric.access_gini": ("Access concentration (Gini)", "获取集中度（基尼系数）"),
+    "metric.prosecutor_risk_max": ("Re-identification risk (max)", "再识别风险（最大）"),
+    "metric.mar_compliant_share": ("Operators within allowed revenue", "收入未超上限的运营方占比"),
+}
+
+APPS: dict[str, tuple[str, str]] = {
+    "app.catalog": ("Public data catalogue", "公共数据目录"),
+    "app.request_and_review": ("Requests and reviews", "申请与审核"),
+    "app.privacy_lab": ("Privacy lab", "隐私实验室"),
+    "app.scenario_lab": ("Policy scenario lab", "政策情景实验室"),
+    "app.disclosure": ("Public disclosure", "信息公开"),
+}
+
+SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
+    COMMON,
+    START,
+    ACTAS,
+    PRIVACY,
+    DISCLOSURE,
+    CATALOG,
+    REQUEST,
+    REVIEW,
+    REGISTRATION,
+    OPERATOR,
+    SCENARIO,
+    APPS,
+)
+MESSAGES: dict[str, tuple[str, str]] = {f"enum.{k}": v for k, v in ENUMS.items()}
+for _section in SECTIONS:
+    MESSAGES.update(_section)

@@ -1,0 +1,267 @@
+"""Every notebook (tour and apps) executed top to bottom in a real kernel, then driven by appended cells.
+
+The appended cells act like a user (set widget values, click buttons) and assert on panel state and database
+rows. A widget callback that raises inside a kernel prints a traceback into the cell instead of failing it, so
+every cell's outputs are also checked for errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+
+COMMON = """
+import sqlalchemy as sa
+from sqlmodel import select
+from marketplace.ui.context import default_sandbox
+from marketplace.models import AccessRequest, Account, AccountRole, Organization, Resource, Condition
+from marketplace.vocabulary import Role
+sb = default_sandbox()
+def user(role, org_id=None, kind=None):
+    with sb.session() as s:
+        q = select(Account.username).join(AccountRole).join(Organization).where(AccountRole.role == role)
+        if org_id is not None:
+            q = q.where(Account.organization_id == org_id)
+        if kind is not None:
+            q = q.where(Organization.kind == kind)
+        return s.exec(q.order_by(Account.id)).first()
+def resource(code):
+    with sb.session() as s:
+        r = s.exec(select(Resource).where(Resource.code == code)).one()
+        return r.id, r.holder_id
+"""
+
+CHECKS: dict[str, list[str]] = {
+    "00_start_here.ipynb": [
+        """
+assert tour.panels == {}
+panels = [tour.open_step(i) for i in range(5)]
+assert [type(p).__name__ for p in panels] == ["ActAs", "CatalogBrowser", "RequestPanel", "ReviewQueue",
+                                              "DisclosurePanel"]
+assert sb.account_id is not None
+from marketplace.ui import i18n
+i18n.set_language("zh")
+assert tour.accordion.get_title(0) == "1. 选择您的身份", tour.accordion.get_title(0)
+assert panels[2].submit_button.description == "提交申请"
+i18n.set_language("en")
+assert panels[2].submit_button.description == "Submit request"
+""",
+    ],
+    "01_catalog_and_registration.ipynb": [
+        """
+shown = catalog.filter(grade="important")
+assert shown and all(r["grade"] == "important" for r in shown)
+catalog.listing.value = shown[0]["id"]
+assert shown[0]["code"] in catalog.detail.value and "<table" in catalog.sample.value
+rid, holder = resource("RES-000004")
+who.choose("steward", user(Role.steward, holder))
+registration.subject.value = f"resource:{rid}"
+registration.apply_button.click()
+assert registration.feedback.kind == "ok", registration.feedback.text
+from marketplace.models import Registration
+with sb.session() as s:
+    regs = s.exec(select(Registration).where(Registration.resource_id == rid)).all()
+assert any(r.status == "submitted" for r in regs), [r.status for r in regs]
+who.choose("registrar")
+registration.step_buttons["accept"].click()
+assert registration.feedback.kind == "ok", registration.feedback.text
+""",
+    ],
+    "02_request_and_review.ipynb": [
+        """
+rid, holder = resource("RES-000003")
+who.choose("requester", user(Role.requester, kind="research"))
+req.resource.value = rid
+req.channel.value = "opening"
+req.purpose.value = "research"
+req.submit_button.click()
+assert req.feedback.kind == "ok", req.feedback.text
+code = req.feedback.text.split()[1]
+assert "in review" in req.status.value
+who.choose("steward", user(Role.steward, holder))
+queue.select(code)
+queue.decision.value = "approve_with_conditions"
+queue.conditions.value = "deidentify(k>=5, l>=2)"
+queue.decide_button.click()
+assert queue.feedback.kind == "ok", queue.feedback.text
+with sb.session() as s:
+    r = s.exec(select(AccessRequest).where(AccessRequest.code == code)).one()
+    conds = [c.text for c in r.conditions if c.source == "reviewer"]
+    status = r.status.value
+assert status in ("approved_with_conditions", "granted", "delivered"), status
+assert conds == ["deidentify(k>=5, l>=2)"], conds
+assert code in req.status.value
+queue.deliver_button.click()
+assert queue.feedback.kind == "ok", queue.feedback.text
+with sb.session() as s:
+    assert s.exec(select(AccessRequest).where(AccessRequest.code == code)).one().status == "delivered"
+assert "Status: delivered" in req.status.value
+""",
+        """
+# sharing: a department asks another department; authorized operation: a paid product quote
+who.choose("requester", user(Role.requester, kind="department"))
+req.kind.value = "resource"
+req.resource.value = resource("RES-000002")[0]
+req.channel.value = "sharing"
+req.purpose.value = "public_governance"
+req.submit_button.click()
+assert req.feedback.kind == "ok", req.feedback.text
+req.kind.value = "product"
+req.purpose.value = "industry_development"
+req.volume.value = 100
+assert req.last_quote is not None and req.last_quote.total > 0
+req.submit_button.click()
+assert req.feedback.kind == "ok", req.feedback.text
+with sb.session() as s:
+    channels = {c for (c,) in s.exec(sa.select(AccessRequest.channel)).all()}
+assert {"sharing", "opening", "authorized_operation"} <= {str(c) for c in channels}, channels
+""",
+    ],
+    "03_pricing.ipynb": [
+        """
+assert ops.products, "the operator sees its products"
+assert "Price cap" in ops.product_table.value
+who.choose("requester", user(Role.requester, kind="enterprise"))
+quote.purpose.value = "industry_development"
+quote.volume.value = 1
+low = quote.last_quote.total
+quote.volume.value = 1000
+assert quote.last_quote.total > low
+quote.purpose.value = "public_welfare"
+assert quote.last_quote.total == 0 and "Free" in quote.quote_html.value
+""",
+    ],
+    "04_privacy.ipynb": [
+        """
+lab.rows.value, lab.k.value = 300, 7
+lab.run_button.click()
+assert lab.feedback.kind == "ok", lab.feedback.text
+assert lab.report.k_achieved >= 7 and lab.plot.children
+""",
+    ],
+    "05_policy_scenarios.ipynb": [
+        """
+lab.seeds.value, lab.days.value = 1, 10
+lab.run_button.click()
+assert lab.feedback.kind == "ok", lab.feedback.text
+assert lab.progress.value == lab.progress.max and "Requests filed" in lab.table.value
+""",
+    ],
+    "06_disclosure.ipynb": [
+        """
+panel.build_button.click()
+assert panel.feedback.kind == "ok", panel.feedback.text
+assert panel.downloads.value.count("download=") == 5
+""",
+    ],
+    "apps/catalog.ipynb": ["browser = app.children[1]\nassert browser.rows and browser.listing.options"],
+    "apps/request_and_review.ipynb": [
+        "who, tabs = app.children[1], app.children[2]\n"
+        "assert sb.account_id is not None and len(tabs.children) == 2"
+    ],
+    "apps/privacy_lab.ipynb": [
+        "lab = app.children[1]\nlab.run_button.click()\nassert lab.feedback.kind == 'ok', lab.feedback.text"
+    ],
+    "apps/scenario_lab.ipynb": ["lab = app.children[1]\nassert lab.a.value and lab.b.value"],
+    "apps/disclosure.ipynb": [
+        "panel = app.children[1]\npanel.build_button.click()\n"
+        "assert panel.feedback.kind == 'ok', panel.feedback.text"
+    ],
+}
+
+
+def all_notebooks() -> list[str]:
+    """The tour and the apps; notebooks/workshop/ needs a workshop set up (join codes) and is executed by
+    tests/workshop/test_workshop_notebooks.py."""
+    return sorted(
+        str(p.relative_to(NOTEBOOKS))
+        for p in NOTEBOOKS.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and "workshop" not in p.parts
+    )
+
+
+def test_expected_notebooks_exist() -> None:
+    assert set(CHECKS) <= set(all_notebooks())
+
+
+@pytest.mark.parametrize("name", all_notebooks())
+def test_notebook_is_committed_clean(name: str) -> None:
+    book = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(book)
+    assert book.nbformat == 4 and book.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert code, "a notebook without code"
+    for cell in code:
+        assert cell.outputs == [] and cell.execution_count is None, "committed with outputs"
+        assert 1 <= len(cell.source.strip().splitlines()) <= 3, (
+            f"code cell longer than 3 lines: {cell.source!r}"
+        )
+        assert "class " not in cell.source and "def " not in cell.source, "logic belongs in the package"
+    if name.startswith("apps/"):
+        assert [c.cell_type for c in book.cells] == ["code"], "an app only displays a panel"
+
+
+def _errors(book: nbformat.NotebookNode) -> list[str]:
+    found = []
+    for i, cell in enumerate(book.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}")
+            elif out.get("output_type") == "stream" and "Traceback" in out.get("text", ""):
+                found.append(f"cell {i}: {out['text'][-800:]}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def kernel_name() -> str:
+    """The python3 kernel must run this interpreter (the project's venv)."""
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    argv0 = spec.argv[0]
+    assert (
+        argv0 in ("python", "python3", sys.executable)
+        or Path(argv0).resolve() == Path(sys.executable).resolve()
+    ), f"python3 kernelspec runs {argv0}; install it with: {sys.executable} -m ipykernel install --sys-prefix"
+    return "python3"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_notebook_runs_and_reacts(
+    name: str, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = nbformat.read(NOTEBOOKS / name, as_version=4)
+    original = len(book.cells)
+    book.cells.append(nbformat.v4.new_code_cell(COMMON))
+    for source in CHECKS[name]:
+        book.cells.append(nbformat.v4.new_code_cell(source))
+    monkeypatch.setenv("MARKETPLACE_DB_URL", "sqlite://")
+    monkeypatch.setenv("MARKETPLACE_HOME", str(tmp_path))
+    monkeypatch.setenv("MARKETPLACE_LANG", "en")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        book,
+        kernel_name=kernel_name,
+        timeout=240,
+        startup_timeout=120,
+        resources={"metadata": {"path": str((NOTEBOOKS / name).parent)}},
+    )
+    client.execute()
+    assert _errors(book) == []
+    displayed = [
+        c
+        for c in book.cells[:original]
+        if c.cell_type == "code"
+        and any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.outputs)
+    ]
+    assert displayed, "no widget was displayed"
+    assert not any(
+        json.dumps(o).count("Not done:") for c in book.cells[:original] for o in c.get("outputs", [])
+    )

@@ -1,0 +1,64 @@
+"""The privacy and scenario labs: controls in, measured numbers and static plots out."""
+
+from __future__ import annotations
+
+from marketplace.ui import privacy, scenarios, start
+from marketplace.ui.context import Sandbox
+
+
+def test_privacy_lab_meets_k_and_draws_the_loss_curve(sandbox: Sandbox) -> None:
+    lab = privacy.privacy_lab(sandbox)
+    assert lab.resource.value is not None
+    lab.rows.value, lab.k.value, lab.l.value = 300, 10, 2
+    lab.run_button.click()
+    assert lab.feedback.kind == "ok", lab.feedback.text
+    report = lab.report
+    assert report.k_achieved >= 10 and report.rows_in == 300
+    assert f"{report.k_achieved} (≥ 10)" in lab.metrics.value
+    assert lab.before.value.count("<tr>") > 1 and lab.after.value.count("<tr>") > 1
+    ks = [k for k, v in lab.curve if v is not None]
+    assert 10 in ks and len(ks) >= 3
+    ncps = [v for _, v in lab.curve if v is not None]
+    assert ncps == sorted(ncps), "information loss does not fall as k grows"
+    image = lab.plot.children[0]
+    assert image.format == "png" and image.value[:4] == b"\x89PNG"
+
+
+def test_privacy_lab_shows_an_impossible_target(sandbox: Sandbox) -> None:
+    lab = privacy.privacy_lab(sandbox)
+    lab.rows.value, lab.k.value = 50, 50
+    lab.l.value = 10
+    lab.run_button.click()
+    assert lab.feedback.kind == "error" and "nothing released" in lab.feedback.text
+    assert lab.report is None
+
+
+def test_scenario_lab_runs_two_scenarios_with_progress() -> None:
+    lab = scenarios.scenario_lab("national-2025", "sme-discount", seeds=2, days=20)
+    lab.run_button.click()
+    assert lab.feedback.kind == "ok", lab.feedback.text
+    assert lab.progress.value == lab.progress.max == 2 + 2 * 20
+    assert lab.comparison is not None and lab.comparison.attrs["seeds"] == [
+        *range(lab.comparison.attrs["seeds"][0], lab.comparison.attrs["seeds"][0] + 2)
+    ]
+    assert "Requests filed" in lab.table.value and "sme-discount" in lab.table.value
+    assert len(lab.plots.children) == len(scenarios.PLOT_GROUPS) + 1
+    row = lab.metric_row("filed")
+    assert row["a_low"] <= row["a_mean"] <= row["a_high"]
+
+
+def test_scenario_lab_bad_days_is_a_message() -> None:
+    lab = scenarios.scenario_lab(seeds=1, days=5)
+    lab.a.value = None
+    lab.run_button.click()
+    assert lab.feedback.kind == "error" and "scenario" in lab.feedback.text
+
+
+def test_tour_builds_each_step_when_opened(sandbox: Sandbox) -> None:
+    tour = start.tour(sandbox)
+    assert tour.panels == {}
+    for i in range(len(tour.steps)):
+        panel = tour.open_step(i)
+        assert panel in tour.bodies[i].children
+    assert set(tour.panels) == set(range(5))
+    assert sandbox.account_id is not None

@@ -1,0 +1,468 @@
+"""Panels driven headlessly: set widget values, click buttons, check the database and the displayed text."""
+
+from __future__ import annotations
+
+import base64
+import re
+from decimal import Decimal
+
+import ipywidgets as w
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from marketplace.models import (
+    AccessRequest,
+    Account,
+    AccountRole,
+    AuditEvent,
+    Condition,
+    Product,
+    Registration,
+    Resource,
+)
+from marketplace.ui import actas, catalog, disclosure, i18n, operator, registration, requests, review
+from marketplace.ui.context import Sandbox
+from marketplace.vocabulary import Grade, ProductStatus, RegistrationStatus, RequestStatus, Role
+
+CONDITIONAL_OPEN = "RES-000003"  # general, conditionally open: one holder-steward review stage
+
+
+def _count(sandbox: Sandbox, model: type) -> int:
+    with sandbox.session() as s:
+        return s.exec(select(sa.func.count()).select_from(model)).one()
+
+
+def _username_with(sandbox: Sandbox, role: Role, org_id: int | None = None) -> str:
+    with sandbox.session() as s:
+        q = select(Account.username).join(AccountRole).where(AccountRole.role == role).order_by(Account.id)
+        if org_id is not None:
+            q = q.where(Account.organization_id == org_id)
+        return s.exec(q).first()
+
+
+def _resource(sandbox: Sandbox, code: str) -> Resource:
+    with sandbox.session() as s:
+        r = s.exec(select(Resource).where(Resource.code == code)).one()
+        s.expunge(r)
+        return r
+
+
+def _file_conditional_open(sandbox: Sandbox, who: actas.ActAs) -> requests.RequestPanel:
+    who.choose(Role.requester, _username_with_kind(sandbox, "research"))
+    panel = requests.request_panel(sandbox)
+    panel.resource.value = _resource(sandbox, CONDITIONAL_OPEN).id
+    panel.channel.value = "opening"
+    panel.purpose.value = "research"
+    panel.use_statement.value = "Study of service coverage"
+    panel.submit_button.click()
+    assert panel.feedback.kind == "ok", panel.feedback.text
+    return panel
+
+
+def _username_with_kind(sandbox: Sandbox, kind: str) -> str:
+    from marketplace.models import Organization
+
+    with sandbox.session() as s:
+        return s.exec(
+            select(Account.username)
+            .join(Organization)
+            .join(AccountRole)
+            .where(Organization.kind == kind, AccountRole.role == Role.requester)
+            .order_by(Account.id)
+        ).first()
+
+
+# ---------------------------------------------------------------- act as
+
+
+def test_act_as_lists_accounts_by_role_and_sets_the_actor(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    assert sandbox.account_id is not None
+    assert "Acting as" in who.status.value
+    who.role.value = Role.registrar.value
+    registrar = _username_with(sandbox, Role.registrar)
+    with sandbox.session() as s:
+        acc = s.exec(select(Account).where(Account.username == registrar)).one()
+        assert sandbox.account_id == acc.id
+        assert acc.display_name in who.status.value
+    assert [v for _, v in who.account.options] == [acc.id]
+
+
+def test_act_as_unknown_user_is_refused(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    with pytest.raises(LookupError, match="nobody-here"):
+        who.choose(Role.requester, "nobody-here")
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def test_catalog_filters_and_detail(sandbox: Sandbox) -> None:
+    browser = catalog.catalog_browser(sandbox)
+    total = len(browser.rows)
+    assert total > 10 and f"{total} of {total}" in browser.count.value
+    important = browser.filter(grade=Grade.important.value)
+    assert important and all(r["grade"] == "important" for r in important)
+    assert len(important) < total
+    opening = browser.filter(channel="opening")
+    assert opening and all("opening" in r["channels"] for r in opening)
+    assert not any(r["grade"] == "core" for r in opening)
+    browser.filter()
+    browser.listing.value = browser.shown[0]["id"]
+    assert browser.shown[0]["code"] in browser.detail.value
+    assert "Privacy marking" in browser.detail.value
+    assert browser.sample.value.count("<tr>") >= catalog.SAMPLE_ROWS
+
+
+# ---------------------------------------------------------------- requests and the live quote
+
+
+def test_live_quote_follows_every_input(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    who.choose(Role.requester, _username_with_kind(sandbox, "enterprise"))
+    panel = requests.request_panel(sandbox, kind="product")
+    assert panel.product.value is not None
+    panel.purpose.value = "industry_development"
+    panel.volume.value = 10
+    first = panel.last_quote
+    assert first is not None and "10" in panel.quote_html.value
+    panel.volume.value = 500
+    assert panel.last_quote.total > first.total
+    assert re.search(r"500 \w+ x", panel.quote_html.value), panel.quote_html.value
+    panel.purpose.value = "public_welfare"
+    assert panel.last_quote.total == 0
+    assert "Free" in panel.quote_html.value
+
+
+def test_submit_writes_the_request_and_shows_its_status(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    before = _count(sandbox, AccessRequest)
+    panel = _file_conditional_open(sandbox, who)
+    assert _count(sandbox, AccessRequest) == before + 1
+    with sandbox.session() as s:
+        req = s.exec(select(AccessRequest).order_by(AccessRequest.id.desc())).first()
+        assert req.status is RequestStatus.in_review
+        assert req.requester_id == sandbox.account_id
+    assert req.code in panel.feedback.text
+    assert req.code in panel.status.value and "in review" in panel.status.value
+    assert "Waiting for the data holder review by the steward" in panel.status.value
+
+
+def test_refused_request_is_shown_and_writes_nothing(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    who.choose(Role.requester, _username_with_kind(sandbox, "enterprise"))
+    panel = requests.request_panel(sandbox)
+    with sandbox.session() as s:
+        core = s.exec(select(Resource).where(Resource.grade == Grade.core)).first()
+    assert core is not None
+    panel.resource.value = core.id
+    panel.channel.value = "sharing"
+    assert "Refused by the policy" in panel.preview.value
+    before = _count(sandbox, AccessRequest)
+    panel.submit_button.click()
+    assert panel.feedback.kind == "error" and "rule" in panel.feedback.text
+    assert _count(sandbox, AccessRequest) == before
+    with sandbox.session() as s:
+        refused = s.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
+    assert refused, "the refused attempt is recorded in the audit log"
+
+
+def test_nobody_selected_is_a_message_not_a_crash(sandbox: Sandbox) -> None:
+    panel = requests.request_panel(sandbox)
+    sandbox.account_id = None
+    panel.submit_button.click()
+    assert panel.feedback.kind == "error" and "none selected" in panel.feedback.text
+
+
+# ---------------------------------------------------------------- review
+
+
+def test_steward_approves_with_a_condition(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    panel = _file_conditional_open(sandbox, who)
+    code = panel.feedback.text.split()[1]
+    holder = _resource(sandbox, CONDITIONAL_OPEN).holder_id
+    who.choose(Role.steward, _username_with(sandbox, Role.steward, holder))
+    queue = review.review_queue(sandbox)
+    assert code in queue.table.value
+    queue.select(code)
+    queue.decision.value = "approve_with_conditions"
+    queue.conditions.value = "deidentify(k>=5, l>=2)\nno_onward_transfer"
+    queue.decide_button.click()
+    assert queue.feedback.kind == "ok", queue.feedback.text
+    with sandbox.session() as s:
+        req = s.exec(select(AccessRequest).where(AccessRequest.code == code)).one()
+        assert req.status in (
+            RequestStatus.approved_with_conditions,
+            RequestStatus.granted,
+            RequestStatus.delivered,
+        )
+        texts = {
+            c.text
+            for c in s.exec(
+                select(Condition).where(Condition.request_id == req.id, Condition.source == "reviewer")
+            ).all()
+        }
+        status = i18n.label(req.status)
+    assert texts == {"deidentify(k>=5, l>=2)", "no_onward_transfer"}
+    assert status in queue.feedback.text
+    assert code not in queue.table.value, "a decided stage leaves the queue"
+    # the requester's panel follows the change
+    assert status in panel.status.value
+
+
+def test_bad_condition_is_shown_and_nothing_changes(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    panel = _file_conditional_open(sandbox, who)
+    code = panel.feedback.text.split()[1]
+    who.choose(
+        Role.steward, _username_with(sandbox, Role.steward, _resource(sandbox, CONDITIONAL_OPEN).holder_id)
+    )
+    queue = review.review_queue(sandbox)
+    queue.select(code)
+    queue.decision.value = "approve_with_conditions"
+    queue.conditions.value = "deidentify(k>=1, l>=1)"  # looser than the policy allows
+    queue.decide_button.click()
+    assert queue.feedback.kind == "error" and "deidentify.k" in queue.feedback.text
+    with sandbox.session() as s:
+        assert (
+            s.exec(select(AccessRequest).where(AccessRequest.code == code)).one().status
+            is RequestStatus.in_review
+        )
+
+
+def test_requester_cannot_review(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    _file_conditional_open(sandbox, who)
+    queue = review.review_queue(sandbox)
+    assert queue.total == 0 and queue.item.value is None
+    queue.decide_button.click()
+    assert queue.feedback.kind == "error"
+
+
+def test_review_queue_pages(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    requester = _username_with_kind(sandbox, "research")
+    who.choose(Role.requester, requester)
+    panel = requests.request_panel(sandbox)
+    panel.resource.value = _resource(sandbox, CONDITIONAL_OPEN).id
+    panel.channel.value = "opening"
+    for _ in range(7):
+        panel.submit_button.click()
+        assert panel.feedback.kind == "ok"
+    who.choose(
+        Role.steward, _username_with(sandbox, Role.steward, _resource(sandbox, CONDITIONAL_OPEN).holder_id)
+    )
+    queue = review.ReviewQueue(sandbox, page_size=3)
+    assert queue.total == 7 and len(queue.rows) == 3
+    assert "Page 1 of 3" in queue.page_label.value and queue.prev_button.disabled
+    first_page = [r["code"] for r in queue.rows]
+    queue.next_button.click()
+    queue.next_button.click()
+    assert "Page 3 of 3" in queue.page_label.value and len(queue.rows) == 1 and queue.next_button.disabled
+    queue.prev_button.click()
+    assert not set(first_page) & {r["code"] for r in queue.rows}
+
+
+# ---------------------------------------------------------------- registration
+
+
+def test_registration_from_application_to_code(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    with sandbox.session() as s:
+        unregistered = s.exec(
+            select(Resource).where(
+                ~Resource.id.in_(
+                    select(Registration.resource_id).where(Registration.resource_id.is_not(None))
+                )
+            )
+        ).first()
+    assert unregistered is not None
+    who.choose(Role.steward, _username_with(sandbox, Role.steward, unregistered.holder_id))
+    panel = registration.registration_panel(sandbox)
+    panel.subject.value = f"resource:{unregistered.id}"
+    panel.apply_button.click()
+    assert panel.feedback.kind == "ok", panel.feedback.text
+    with sandbox.session() as s:
+        reg = s.exec(select(Registration).where(Registration.resource_id == unregistered.id)).one()
+    who.choose(Role.registrar)
+    panel.record.value = reg.id
+    for step in ("accept", "start_review", "publish_notice"):
+        panel.step_buttons[step].click()
+        assert panel.feedback.kind == "ok", (step, panel.feedback.text)
+    panel.step_buttons["register"].click()
+    assert panel.feedback.kind == "error" and "notice" in panel.feedback.text
+    who.choose(Role.trainer)
+    panel.clock.days.value = 30
+    panel.clock.advance_button.click()
+    assert panel.clock.feedback.kind == "ok", panel.clock.feedback.text
+    who.choose(Role.registrar)
+    panel.record.value = reg.id
+    panel.step_buttons["register"].click()
+    assert panel.feedback.kind == "ok", panel.feedback.text
+    with sandbox.session() as s:
+        reg = s.get(Registration, reg.id)
+        assert reg.status is RegistrationStatus.registered and reg.code
+    assert reg.code in panel.feedback.text
+
+
+# ---------------------------------------------------------------- operator
+
+
+def test_operator_makes_registers_prices_within_cap_and_lists(sandbox: Sandbox) -> None:
+    from marketplace.models import Authorization
+    from marketplace.vocabulary import AuthorizationStatus
+
+    with sandbox.session() as s:
+        auth = s.exec(select(Authorization).where(Authorization.status == AuthorizationStatus.active)).first()
+        assert auth is not None
+        op = s.exec(
+            select(Account.username)
+            .join(AccountRole)
+            .where(AccountRole.role == Role.operator, Account.organization_id == auth.operator_id)
+        ).first()
+        scope = [r.id for r in auth.resources][:1]
+    who = actas.act_as(sandbox)
+    who.choose(Role.operator, op)
+    ops = operator.operator_panel(sandbox)
+    ops.authorization.value = auth.id
+    ops.new_name.value = "Commuting flows by district"
+    ops.new_kind.value, ops.new_unit.value, ops.new_transformation.value = (
+        "dataset",
+        "per_record",
+        "aggregated",
+    )
+    ops.new_resources.value = tuple(scope)
+    ops.create_button.click()
+    assert ops.feedback.kind == "ok", ops.feedback.text
+    with sandbox.session() as s:
+        product = s.exec(select(Product).where(Product.name == "Commuting flows by district")).one()
+    assert product.status is ProductStatus.draft and product.price_cap is not None
+    assert ops.product.value == product.id
+    # registration of the product: the operator applies, the registrar registers after the notice period
+    reg = registration.registration_panel(sandbox)
+    reg.subject.value = f"product:{product.id}"
+    reg.apply_button.click()
+    assert reg.feedback.kind == "ok", reg.feedback.text
+    who.choose(Role.registrar)
+    for step in ("accept", "start_review", "publish_notice"):
+        reg.step_buttons[step].click()
+        assert reg.feedback.kind == "ok", (step, reg.feedback.text)
+    who.choose(Role.trainer)
+    reg.clock.advance_button.click()
+    reg.clock.days.value = 30
+    reg.clock.advance_button.click()
+    who.choose(Role.registrar)
+    reg.step_buttons["register"].click()
+    assert reg.feedback.kind == "ok", reg.feedback.text
+    who.choose(Role.operator, op)
+    ops.product.value = product.id
+    ops.register_button.click()
+    assert ops.feedback.kind == "ok", ops.feedback.text
+    ops.price.value = str(Decimal(product.price_cap) + 1)
+    ops.price_button.click()
+    assert ops.feedback.kind == "error" and "cap" in ops.feedback.text
+    with sandbox.session() as s:
+        assert s.get(Product, product.id).actual_price is None
+    price = (Decimal(product.price_cap) / 2).quantize(Decimal("0.01"))
+    ops.price.value = str(price)
+    ops.price_button.click()
+    assert ops.feedback.kind == "ok", ops.feedback.text
+    ops.list_button.click()
+    assert ops.feedback.kind == "ok", ops.feedback.text
+    with sandbox.session() as s:
+        saved = s.get(Product, product.id)
+        assert saved.actual_price == price and saved.status is ProductStatus.listed
+    assert "listed" in ops.product_table.value
+
+
+def test_requester_cannot_set_a_cap(sandbox: Sandbox) -> None:
+    actas.act_as(sandbox)
+    panel = operator.operator_panel(sandbox)
+    assert panel.product.value is None
+    panel.cap_button.click()
+    assert panel.feedback.kind == "error"
+
+
+# ---------------------------------------------------------------- disclosure
+
+
+def test_disclosure_report_and_downloads(sandbox: Sandbox) -> None:
+    panel = disclosure.disclosure_panel(sandbox)
+    panel.build_button.click()
+    assert panel.feedback.kind == "ok", panel.feedback.text
+    links = re.findall(
+        r'download="([^"]+)" href="data:([^;]+);charset=utf-8;base64,([^"]+)"', panel.downloads.value
+    )
+    assert [name.rsplit(".", 1)[1] for name, _, _ in links] == ["html", "md", "csv", "json", "ttl"]
+    html_doc = base64.b64decode(links[0][2]).decode("utf-8")
+    assert str(panel.year.value) in html_doc
+    assert "dcat" in base64.b64decode(links[4][2]).decode("utf-8").lower()
+    assert len(panel.tabs.children) >= 5
+    # every table and headline figure the disclosure module publishes has a translated title
+    assert all(i18n.has(f"disclosure.summary.{k}") for k in panel.report.summary())
+    assert all(i18n.has(f"disclosure.table.{k}") for k in [*panel.report.tables(), "use_statements"])
+
+
+# ---------------------------------------------------------------- language and error plumbing
+
+
+def test_switching_language_relabels_live_panels(sandbox: Sandbox) -> None:
+    actas.act_as(sandbox)
+    panel = requests.request_panel(sandbox)
+    assert panel.submit_button.description == "Submit request"
+    i18n.set_language("zh")
+    assert panel.submit_button.description == "提交申请"
+    assert ("科研", "research") in panel.purpose.options
+    assert panel.purpose.value == "research"
+
+
+def test_swallowed_callback_errors_are_caught(_callback_errors) -> None:
+    """The autouse fixture sees an exception that ipywidgets would only log."""
+    b = w.Button()
+    b.on_click(lambda _b: 1 / 0)
+    b.click()
+    assert _callback_errors.records and "ZeroDivisionError" in str(_callback_errors.records[0].exc_info)
+    _callback_errors.records.clear()
+
+
+def test_steward_delivers_under_the_deidentify_condition(sandbox: Sandbox) -> None:
+    from marketplace.models import Delivery
+
+    who = actas.act_as(sandbox)
+    panel = _file_conditional_open(sandbox, who)
+    code = panel.feedback.text.split()[1]
+    who.choose(
+        Role.steward, _username_with(sandbox, Role.steward, _resource(sandbox, CONDITIONAL_OPEN).holder_id)
+    )
+    queue = review.review_queue(sandbox)
+    queue.select(code)
+    queue.decision.value = "approve_with_conditions"
+    queue.conditions.value = "deidentify(k>=5, l>=2)"
+    queue.decide_button.click()
+    assert queue.deliver_code.value == code
+    queue.deliver_rows.value = 300
+    queue.deliver_button.click()
+    assert queue.feedback.kind == "ok", queue.feedback.text
+    with sandbox.session() as s:
+        req = s.exec(select(AccessRequest).where(AccessRequest.code == code)).one()
+        delivery = s.exec(select(Delivery).where(Delivery.request_id == req.id)).one()
+        assert req.status is RequestStatus.delivered
+    assert delivery.privacy_report is not None, f"{CONDITIONAL_OPEN} holds personal information"
+    assert delivery.privacy_report["k_achieved"] >= 5
+    assert f"k_achieved={delivery.privacy_report['k_achieved']}" in queue.delivered.value
+    assert f"{delivery.row_count} rows delivered" in queue.delivered.value
+    assert "delivered" in panel.status.value
+
+
+def test_delivery_by_someone_else_is_refused(sandbox: Sandbox) -> None:
+    who = actas.act_as(sandbox)
+    panel = _file_conditional_open(sandbox, who)
+    queue = review.review_queue(sandbox)
+    queue.deliver_code.value = panel.feedback.text.split()[1]
+    queue.deliver_button.click()
+    assert queue.feedback.kind == "error"
+    queue.deliver_code.value = "REQ-0000-999999"
+    queue.deliver_button.click()
+    assert queue.feedback.kind == "error" and "REQ-0000-999999" in queue.feedback.text
