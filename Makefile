@@ -25,6 +25,7 @@ $(BIN)/python:
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m marketplace.jupyter_nodelay
 	@touch $@
 
 $(STAMP_TEST): pyproject.toml $(STAMP_RUN)
