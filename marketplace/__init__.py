@@ -1,3 +1,3 @@
-"""Public data marketplace sandbox: registration, sharing, opening and authorized operation on synthetic data."""
+"""Public data marketplace sandbox: sharing, opening and authorized operation on synthetic data."""
 
 __version__ = "0.1.0"

@@ -1,8 +1,8 @@
 """The database: an engine from `MARKETPLACE_DB_URL`, else a SQLite file in the user's data directory.
 
-SQLite is the embedded default (WAL mode and a busy timeout so a notebook and a CLI can share it); any SQLAlchemy
-URL works, and PostgreSQL is tested as a first-class backend. One engine per URL per process is cached, because
-notebooks, widgets and the CLI all ask for "the" database many times.
+SQLite is the embedded default (WAL mode and a busy timeout so a notebook and a CLI can share it); any
+SQLAlchemy URL works, and PostgreSQL is tested as a first-class backend. One engine per URL per process is
+cached, because notebooks, widgets and the CLI all ask for "the" database many times.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ def install(prefix: str | None = None) -> Path:
     config_d = Path(prefix or sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d"
     target = config_d / "marketplace-nodelay.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"ServerApp": {"jpserver_extensions": {"marketplace.jupyter_nodelay": True}}}, indent=2) + "\n")
+    config = {"ServerApp": {"jpserver_extensions": {"marketplace.jupyter_nodelay": True}}}
+    target.write_text(json.dumps(config, indent=2) + "\n")
     return target
 
 

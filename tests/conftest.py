@@ -15,15 +15,17 @@ from sqlmodel import SQLModel, create_engine
 
 sys.path.insert(0, str(Path(__file__).parent))  # for `pgserver`
 
-from pgserver import PgServer, start_server  # noqa: E402
+from pgserver import PgServer, start_server
 
-from marketplace import db  # noqa: E402
+from marketplace import db
 
 _db_counter = itertools.count()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_sandbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """No test ever touches the user's real sandbox: default DB lives in a temp dir, engines are forgotten."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MARKETPLACE_HOME", str(home))

@@ -1,8 +1,8 @@
 """A throwaway PostgreSQL server on loopback for the tests (DESIGN.md §9).
 
-Uses the Debian server binaries; when running as root (CI), `initdb` and `pg_ctl` run as the `postgres` user on a
-directory that user owns. If the binaries are missing the fixture FAILS with the package to install — a test that
-needs PostgreSQL is never silently skipped.
+Uses the Debian server binaries; when running as root (CI), `initdb` and `pg_ctl` run as the `postgres`
+user on a directory that user owns. If the binaries are missing the fixture FAILS with the package to
+install — a test that needs PostgreSQL is never silently skipped.
 """
 
 from __future__ import annotations

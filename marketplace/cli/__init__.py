@@ -40,5 +40,17 @@ def run(argv: list[str] | None = None) -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
-# Command modules register themselves on `main` (keep one line each).
-from marketplace.cli import core  # noqa: E402,F401
+# Command modules register themselves on `main` when imported (one module per area).
+from marketplace.cli import (  # noqa: E402,F401
+    core,
+    disclosure_cmd,
+    privacy_cmd,
+    seed_cmd,
+    sim_cmd,
+    workflow_cmd,
+    workshop_cmd,
+)
+from marketplace.cli.policy_cmd import policy, quote_cmd  # noqa: E402
+
+main.add_command(policy)
+main.add_command(quote_cmd)

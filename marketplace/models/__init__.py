@@ -14,19 +14,24 @@ from marketplace.models.commerce import (
 from marketplace.models.parties import Account, AccountRole, Organization
 from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review
 from marketplace.models.sandbox import SandboxSetting
+from marketplace.models.workshop import ActionReceipt, Checkpoint, ExerciseRelease, Participant
 
 __all__ = [
     "AccessRequest",
     "Account",
     "AccountRole",
+    "ActionReceipt",
     "AuditEvent",
     "Authorization",
     "AuthorizationResource",
+    "Checkpoint",
     "Condition",
     "Delivery",
+    "ExerciseRelease",
     "Grant",
     "NoiseLedgerEntry",
     "Organization",
+    "Participant",
     "Payment",
     "Product",
     "ProductResource",

@@ -1,9 +1,9 @@
 """Column helpers shared by the tables.
 
-Why these exist: every status/kind is stored as a plain string column (portable between SQLite and PostgreSQL, no
-native enum types to migrate) yet typed as the vocabulary enum in Python; money is an exact decimal; rows that several
-people can change carry a version column that SQLAlchemy checks on every UPDATE (optimistic locking: a stale write
-raises instead of silently overwriting).
+Why these exist: every status/kind is stored as a plain string column (portable between SQLite and
+PostgreSQL, no native enum types to migrate) yet typed as the vocabulary enum in Python; money is an exact
+decimal; rows that several people can change carry a version column that SQLAlchemy checks on every UPDATE
+(optimistic locking: a stale write raises instead of silently overwriting).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ MONEY = sa.Numeric(16, 2)
 
 
 def utcnow() -> datetime:
-    """Wall-clock time, timezone-aware (every datetime column stores UTC); sandbox time comes from the clock."""
+    """Wall-clock time, timezone-aware (datetime columns store UTC); sandbox time comes from the clock."""
     return datetime.now(UTC)
 
 
@@ -52,5 +52,5 @@ class Versioned(SQLModel):
     version: int = Field(default=1, nullable=False)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - SQLAlchemy directive
+    def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}

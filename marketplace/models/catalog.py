@@ -42,7 +42,7 @@ class Resource(Versioned, table=True):
     template: str = Field(default="", max_length=64, description="synthetic-row template")
     keywords: list[str] = json_field(list)
     published: bool = Field(default=False, description="already published in the sharing catalogue")
-    epsilon_budget: float | None = Field(default=None, description="ε budget for noisy releases; None = policy")
+    epsilon_budget: float | None = Field(default=None, description="ε budget; None = policy")
     source: str = Field(default="seed", max_length=200, description="seed, or the URI it was imported from")
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -50,8 +50,10 @@ class Authorization(Versioned, table=True):
     term_end: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
-    agency: "Organization" = Relationship(sa_relationship_kwargs={"foreign_keys": "Authorization.agency_id"})
-    operator: "Organization" = Relationship(sa_relationship_kwargs={"foreign_keys": "Authorization.operator_id"})
+    agency: "Organization" = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "Authorization.agency_id"})
+    operator: "Organization" = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "Authorization.operator_id"})
     resources: list["Resource"] = Relationship(link_model=AuthorizationResource)
     products: list["Product"] = Relationship(back_populates="authorization")
 
@@ -123,5 +125,6 @@ class RevenuePeriod(Versioned, table=True):
     profit_rate: Decimal = Field(default=Decimal("0"), sa_type=sa.Numeric(8, 5))
     taxes: Decimal = money_field(Decimal("0"), nullable=False)
     mar: Decimal = money_field(Decimal("0"), nullable=False)
-    deduction: Decimal = money_field(Decimal("0"), nullable=False, description="over-MAR revenue of last period")
+    deduction: Decimal = money_field(Decimal("0"), nullable=False,
+                                     description="over-MAR revenue of the last period")
     revenue: Decimal = money_field(Decimal("0"), nullable=False)

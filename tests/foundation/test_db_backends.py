@@ -25,7 +25,8 @@ from marketplace.vocabulary import (
 )
 
 
-def _org(session: Session, code: str = "D1", kind: OrganizationKind = OrganizationKind.department) -> Organization:
+def _org(session: Session, code: str = "D1",
+         kind: OrganizationKind = OrganizationKind.department) -> Organization:
     org = Organization(code=code, name=f"Org {code}", kind=kind, region="R")
     session.add(org)
     session.flush()
@@ -55,13 +56,14 @@ def test_rows_round_trip_with_enums_decimals_and_relationships(engine: sa.Engine
         holder = _org(session)
         acc = Account(username="alice", display_name="Alice", organization_id=holder.id)
         acc.roles = [AccountRole(role=Role.requester), AccountRole(role=Role.steward)]
-        res = Resource(code="R1", title="Clinic visits", domain="health", holder_id=holder.id, grade=Grade.important,
-                       sharing_attribute=SharingAttribute.conditional, opening_attribute=OpeningAttribute.not_open,
-                       cost_basis=Decimal("1234.50"))
-        res.fields = [ResourceField(name="id_number", dtype=FieldType.string, marking=FieldMarking.identifier,
-                                    position=0),
-                      ResourceField(name="age", dtype=FieldType.integer, marking=FieldMarking.quasi_identifier,
-                                    position=1)]
+        res = Resource(code="R1", title="Clinic visits", domain="health", holder_id=holder.id,
+                       grade=Grade.important, sharing_attribute=SharingAttribute.conditional,
+                       opening_attribute=OpeningAttribute.not_open, cost_basis=Decimal("1234.50"))
+        res.fields = [
+            ResourceField(name="id_number", dtype=FieldType.string, marking=FieldMarking.identifier),
+            ResourceField(name="age", dtype=FieldType.integer, marking=FieldMarking.quasi_identifier,
+                          position=1),
+        ]
         op = _org(session, "OP", OrganizationKind.operator)
         session.add_all([acc, res, Product(code="P1", name="Index", operator_id=op.id, kind=ProductKind.api,
                                            billing_unit=BillingUnit.per_call, price_cap=Decimal("0.50"))])

@@ -52,5 +52,6 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_no_database_file_is_shipped() -> None:
-    shipped = [p for p in ROOT.rglob("*") if p.suffix in {".db", ".sqlite", ".sqlite3"} and ".venv" not in p.parts]
+    shipped = [p for p in ROOT.rglob("*")
+               if p.suffix in {".db", ".sqlite", ".sqlite3"} and ".venv" not in p.parts]
     assert shipped == []

@@ -1,0 +1,152 @@
+"""`marketplace workshop ...`: set up participants, and the trainer operations that suit a terminal.
+
+`create` is the set-up step run by whoever runs the database (the first trainer seat is created then, and its
+code printed with the roster); every other command needs a trainer's join code (`--trainer-code` or
+MARKETPLACE_TRAINER_CODE) and is refused, and audited, for anyone else.
+"""
+
+from __future__ import annotations
+
+import click
+
+from marketplace import db
+from marketplace.cli import main
+
+TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
+
+
+def _engine():
+    engine = db.get_engine()
+    db.create_all(engine)
+    return engine
+
+
+def _facilitator(code: str | None):
+    from marketplace.workshop import facilitate
+
+    if not code:
+        raise click.UsageError(f"--trainer-code (or {TRAINER_ENV}) is required: the trainer's join code")
+    return facilitate(code, _engine())
+
+
+trainer_code = click.option(
+    "--trainer-code", envvar=TRAINER_ENV, help=f"The trainer's join code [env {TRAINER_ENV}]."
+)
+
+
+@main.group()
+def workshop() -> None:
+    """Run a workshop: many participants in one shared marketplace."""
+
+
+@workshop.command("create")
+@click.option("--participants", "-n", type=int, required=True, help="How many participant seats (1-1000).")
+@click.option(
+    "--roles",
+    "mix",
+    default=None,
+    help="Seats per group, e.g. department=5,enterprise=10,steward=3,operator=2 (must add up to -n).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default="roster.csv",
+    show_default=True,
+    help="Where to write the roster CSV (it holds the join codes: hand each person their own).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for choosing organizations.")
+@click.option("--practice-world", is_flag=True, help="Start an empty database with the small practice world.")
+@trainer_code
+def create(
+    participants: int, mix: str | None, out: str, seed: int, practice_world: bool, trainer_code: str | None
+) -> None:
+    """Create participant accounts with join codes and write the roster."""
+    from marketplace.workshop import bootstrap_trainer, facilitate, parse_mix, write_roster
+    from marketplace.workshop.roster import trainer_exists
+
+    groups = parse_mix(mix, participants)  # check before touching the database
+    engine = _engine()
+    if practice_world:
+        from marketplace.workshop.practice import build_practice_world
+
+        build_practice_world(engine, seed=seed)
+    elif not db.is_seeded(engine):
+        from marketplace.synth import ensure_seeded
+
+        ensure_seeded(engine)
+    entries = []
+    with db.session_scope(engine) as s:
+        has_trainer = trainer_exists(s)
+    if not has_trainer:
+        first = bootstrap_trainer(engine)
+        entries.append(first)
+        trainer_code = first.join_code
+    fac = facilitate(trainer_code, engine) if trainer_code else _facilitator(None)
+    entries += fac.create_participants(groups, seed=seed)
+    write_roster(entries, out)
+    counts = ", ".join(f"{g}={n}" for g, n in groups.items())
+    click.echo(f"created {participants} participant seats ({counts}) in {db.redact(str(engine.url))}")
+    if not has_trainer:
+        click.echo(f"trainer seat created: join code {entries[0].join_code} (also in the roster)")
+    click.echo(f"roster: {out}  (keep it private: each row's join code acts as that account)")
+
+
+@workshop.command("status")
+@trainer_code
+def status(trainer_code: str | None) -> None:
+    """The dashboard figures: clock, policy, queues, revenue, breaches, exercises."""
+    d = _facilitator(trainer_code).dashboard()
+    click.echo(f"sandbox date {d.today} ({'paused' if d.clock_paused else 'running'}), policy {d.policy}")
+    for k, v in d.figures.items():
+        click.echo(f"  {k:<20} {v}")
+    if not d.exercises.empty:
+        click.echo(d.exercises.to_string(index=False))
+
+
+@workshop.command("release")
+@click.argument("exercise", required=False)
+@trainer_code
+def release(exercise: str | None, trainer_code: str | None) -> None:
+    """Release EXERCISE (default: the next one)."""
+    fac = _facilitator(trainer_code)
+    ex = fac.release(exercise) if exercise else fac.release_next()
+    click.echo(f"released {ex.id}: {ex.title.en}" if ex else "every exercise is already released")
+
+
+@workshop.command("checkpoint")
+@click.argument("name")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False), help="Also write it to this file.")
+@trainer_code
+def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> None:
+    """Save the whole marketplace as checkpoint NAME."""
+    fac = _facilitator(trainer_code)
+    counts = fac.checkpoint(name)
+    click.echo(f"checkpoint {name}: {sum(counts.values())} rows in {len(counts)} tables")
+    if export_path:
+        click.echo(f"written to {fac.export_checkpoint(name, export_path)}")
+
+
+@workshop.command("restore")
+@click.argument("name")
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Import this snapshot file as checkpoint NAME first (portable across SQLite and PostgreSQL).",
+)
+@trainer_code
+def restore(name: str, from_file: str | None, trainer_code: str | None) -> None:
+    """Put the marketplace back as it was at checkpoint NAME."""
+    fac = _facilitator(trainer_code)
+    if from_file:
+        fac.import_checkpoint(from_file, name)
+    counts = fac.restore(name)
+    click.echo(f"restored {name}: {sum(counts.values())} rows")
+
+
+@workshop.command("policy")
+@click.argument("name")
+@trainer_code
+def policy(name: str, trainer_code: str | None) -> None:
+    """Switch the policy in force to NAME and show its effect on recent requests."""
+    for line in _facilitator(trainer_code).switch_policy(name).lines():
+        click.echo(line)

@@ -1,0 +1,622 @@
+"""Workshop panels: the participant's panel (bound to one account by a join code) and the trainer's console.
+
+The participant panel is built on a `ParticipantSession`, not on the shared "act as" sandbox: it has no
+control to change account, and it only shows the sections the account's roles allow. The console calls
+`marketplace.workshop.Facilitator`, whose operations check the trainer role (and audit refusals). Neither
+panel holds a rule: they show what the workshop and workflows layers answer.
+
+Texts are kept in `WORKSHOP_TEXT` (English, Simplified Chinese) and follow `i18n.set_language`.
+TODO(lead): move WORKSHOP_TEXT into `marketplace.ui.messages` so the shared i18n checks cover it.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from marketplace.policy import list_policies
+from marketplace.ui import i18n
+from marketplace.ui.common import Feedback, guard, table_html
+from marketplace.vocabulary import Decision, Purpose, Role
+from marketplace.workshop import Facilitator, ParticipantSession
+from marketplace.workshop.agents import REVIEWER_ROLES
+
+WORKSHOP_TEXT: dict[str, tuple[str, str]] = {
+    "join_code": ("Join code", "加入码"),
+    "trainer_code": ("Trainer code", "培训管理员码"),
+    "join": ("Join", "加入"),
+    "you_are": (
+        "You act as <b>{name}</b> of <b>{org}</b> — roles: {roles}",
+        "您的身份：<b>{org}</b> 的 <b>{name}</b>——角色：{roles}",
+    ),
+    "exercises": ("Exercises", "练习"),
+    "no_exercises": ("No exercise released yet: wait for the trainer.", "培训管理员尚未发布练习，请稍候。"),
+    "done": ("done", "已完成"),
+    "todo": ("to do", "未完成"),
+    "refresh": ("Refresh", "刷新"),
+    "language": ("Language", "语言"),
+    "request_title": ("File a request", "提交申请"),
+    "target": ("Resource / product", "资源/产品"),
+    "channel": ("Channel", "渠道"),
+    "purpose": ("Purpose", "用途"),
+    "volume": ("Volume", "数量"),
+    "use_statement": ("Use statement", "使用说明"),
+    "file": ("File request", "提交申请"),
+    "filed": ("Filed {code}: {status}{quote}", "已提交 {code}：{status}{quote}"),
+    "quote_is": ("; quote {total}", "；报价 {total}"),
+    "my_requests": ("My requests", "我的申请"),
+    "accept": ("Accept quote", "接受报价"),
+    "accepted": (
+        "Quote of {code} accepted ({paid} paid); request is {status}",
+        "已接受 {code} 的报价（已付 {paid}）；申请状态：{status}",
+    ),
+    "queue_title": ("Review queue", "审核队列"),
+    "stage": ("Stage", "审核环节"),
+    "decision": ("Decision", "决定"),
+    "reason": ("Reason", "理由"),
+    "conditions": ("Conditions (comma-separated)", "附加条件（逗号分隔）"),
+    "decide": ("Decide", "作出决定"),
+    "decided": (
+        "Decided review {review}: {decision}; request is {status}",
+        "已对审核 {review} 作出决定：{decision}；申请状态：{status}",
+    ),
+    "products": ("My products", "我的产品"),
+    "console": ("Trainer console", "培训管理台"),
+    "dashboard": ("Dashboard", "仪表板"),
+    "auto": ("Refresh every 10 s", "每 10 秒刷新"),
+    "status_line": (
+        "Sandbox date {today} ({state}) — policy in force: <b>{policy}</b> — refreshed {at}",
+        "沙盒日期 {today}（{state}）——现行政策：<b>{policy}</b>——刷新于 {at}",
+    ),
+    "paused": ("paused", "已暂停"),
+    "running": ("running", "运行中"),
+    "release_next": ("Release next exercise", "发布下一个练习"),
+    "released": ("Released {id}: {title}", "已发布 {id}：{title}"),
+    "all_released": ("Every exercise is released.", "所有练习均已发布。"),
+    "pause": ("Pause clock", "暂停时钟"),
+    "resume": ("Resume clock", "恢复时钟"),
+    "advance": ("Advance days", "拨快天数"),
+    "advance_btn": ("Advance", "拨快"),
+    "checkpoint_name": ("Checkpoint", "检查点"),
+    "save": ("Save checkpoint", "保存检查点"),
+    "restore": ("Restore", "恢复"),
+    "saved": ("Checkpoint {name} saved ({rows} rows)", "检查点 {name} 已保存（{rows} 行）"),
+    "restored": ("Marketplace restored to {name} ({rows} rows)", "市场已恢复到 {name}（{rows} 行）"),
+    "policy": ("Policy", "政策"),
+    "switch": ("Switch policy", "切换政策"),
+    "switched": ("Policy in force: {old} → {new}", "现行政策：{old} → {new}"),
+    "traffic": ("Background traffic", "背景流量"),
+    "agents": ("Agents", "模拟参与者"),
+    "seed": ("Seed", "随机种子"),
+    "start": ("Start", "开始"),
+    "stop": ("Stop", "停止"),
+    "one_round": ("One round", "运行一轮"),
+    "traffic_counts": ("Background actions: {counts}", "背景操作：{counts}"),
+    "clock_done": ("Clock: {lines}", "时钟：{lines}"),
+}
+
+
+def wt(key: str, **kwargs: Any) -> str:
+    """Workshop text in the language in force."""
+    en, zh = WORKSHOP_TEXT[key]
+    text = zh if i18n.get_language() == "zh" else en
+    return text.format(**kwargs) if kwargs else text
+
+
+class _Texts:
+    """Widgets whose labels follow language switches."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[Any, str, str]] = []
+        i18n.on_language_change(lambda _l: self.apply())
+
+    def __call__(self, widget: Any, trait: str, key: str, template: str = "{}") -> Any:
+        self._items.append((widget, trait, key))
+        setattr(widget, trait, template.format(wt(key)) if template != "{}" else wt(key))
+        if template != "{}":
+            widget._mp_template = template
+        return widget
+
+    def apply(self) -> None:
+        for widget, trait, key in self._items:
+            template = getattr(widget, "_mp_template", "{}")
+            setattr(widget, trait, template.format(wt(key)))
+
+
+def _button(texts: _Texts, key: str, style: str = "") -> w.Button:
+    return texts(w.Button(button_style=style, layout=w.Layout(width="auto")), "description", key)
+
+
+def _h(texts: _Texts, key: str) -> w.HTML:
+    return texts(w.HTML(), "value", key, "<h4>{}</h4>")
+
+
+def _set_options(dropdown: w.Dropdown, options: list[Any]) -> None:
+    """Replace a dropdown's options, keeping its value when still offered, else choosing the first."""
+    old = dropdown.value
+    dropdown.options = options
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    dropdown.value = old if old in values else (values[0] if values else None)
+
+
+def _language_picker() -> w.Dropdown:
+    pick = w.Dropdown(
+        options=[("English", "en"), ("中文", "zh")], value=i18n.get_language(), layout=w.Layout(width="120px")
+    )
+    pick.observe(lambda c: i18n.set_language(c["new"]), names="value")
+    return pick
+
+
+class ParticipantPanel(w.VBox):
+    """What one participant may do, and nothing else."""
+
+    def __init__(self, session: ParticipantSession) -> None:
+        self.session = session
+        self.texts = _Texts()
+        self.feedback = Feedback()
+        me = session.whoami()
+        self.roles = me.roles
+        self.identity = w.HTML()
+        self._me = me
+        self.exercise_box = w.HTML()
+        sections: list[w.Widget] = [
+            w.HBox([self.identity, _language_picker()]),
+            self.feedback,
+            _h(self.texts, "exercises"),
+            self.exercise_box,
+        ]
+        refresh = _button(self.texts, "refresh")
+        refresh.on_click(guard(self.feedback)(lambda _b: self.refresh()))
+        sections.append(refresh)
+        if Role.requester in self.roles:
+            sections.append(self._requester_section())
+        if self.roles & REVIEWER_ROLES:
+            sections.append(self._reviewer_section())
+        if Role.operator in self.roles:
+            self.products = w.HTML()
+            sections += [_h(self.texts, "products"), self.products]
+        i18n.on_language_change(lambda _l: self.refresh())
+        super().__init__(sections)
+        self.add_class("mp-workshop-participant")
+        self.refresh()
+
+    # ------------------------------------------------------------ sections
+
+    def _requester_section(self) -> w.VBox:
+        self.target = self.texts(
+            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "target"
+        )
+        self.channel = self.texts(w.Dropdown(options=[]), "description", "channel")
+        self.purpose = self.texts(w.Dropdown(options=[p.value for p in Purpose]), "description", "purpose")
+        self.volume = self.texts(w.BoundedIntText(value=1, min=1, max=10_000_000), "description", "volume")
+        self.use_statement = self.texts(
+            w.Text(layout=w.Layout(width="560px")), "description", "use_statement"
+        )
+        self.file_button = _button(self.texts, "file", "primary")
+        self.requests_table = w.HTML()
+        self.quote_pick = w.Dropdown(options=[], layout=w.Layout(width="360px"))
+        self.accept_button = _button(self.texts, "accept", "success")
+        self.target.observe(lambda _c: self._channels(), names="value")
+        self.file_button.on_click(guard(self.feedback)(lambda _b: self.file()))
+        self.accept_button.on_click(guard(self.feedback)(lambda _b: self.accept()))
+        self._catalog: dict[str, dict[str, Any]] = {}
+        return w.VBox(
+            [
+                _h(self.texts, "request_title"),
+                self.target,
+                w.HBox([self.channel, self.purpose]),
+                self.volume,
+                self.use_statement,
+                self.file_button,
+                _h(self.texts, "my_requests"),
+                self.requests_table,
+                w.HBox([self.quote_pick, self.accept_button]),
+            ]
+        )
+
+    def _reviewer_section(self) -> w.VBox:
+        self.queue_table = w.HTML()
+        self.review_pick = w.Dropdown(options=[], layout=w.Layout(width="560px"))
+        self.decision = self.texts(w.Dropdown(options=[d.value for d in Decision]), "description", "decision")
+        self.reason = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "reason")
+        self.conditions = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "conditions")
+        self.decide_button = _button(self.texts, "decide", "primary")
+        self.decide_button.on_click(guard(self.feedback)(lambda _b: self.decide()))
+        return w.VBox(
+            [
+                _h(self.texts, "queue_title"),
+                self.queue_table,
+                self.review_pick,
+                self.decision,
+                self.reason,
+                self.conditions,
+                self.decide_button,
+            ]
+        )
+
+    # ------------------------------------------------------------ refresh
+
+    def refresh(self) -> None:
+        me = self._me
+        roles = ", ".join(i18n.label(r) for r in sorted(me.roles))
+        self.identity.value = wt(
+            "you_are",
+            name=html.escape(me.display_name),
+            org=html.escape(me.organization),
+            roles=html.escape(roles),
+        )
+        exercises = self.session.exercises(i18n.get_language())
+        if not exercises:
+            self.exercise_box.value = f"<i>{html.escape(wt('no_exercises'))}</i>"
+        else:
+            items = "".join(
+                f"<li><b>{html.escape(e['title'])}</b> — "
+                f"<span class='mp-ex-{'done' if e['done'] else 'todo'}'>"
+                f"{html.escape(wt('done') if e['done'] else wt('todo'))} ({e['progress']})</span>"
+                f"<br>{html.escape(e['instructions'])}</li>"
+                for e in exercises
+            )
+            self.exercise_box.value = f"<ol class='mp-exercises'>{items}</ol>"
+        if Role.requester in self.roles:
+            if not self._catalog:
+                self._catalog = {f"{c['code']} — {c['title']}": c for c in self.session.catalog()}
+                _set_options(self.target, list(self._catalog))
+                self._channels()
+            mine = self.session.my_requests()
+            self.requests_table.value = table_html(
+                pd.DataFrame(
+                    mine,
+                    columns=["code", "channel", "purpose", "status", "target", "quote_total", "quote_status"],
+                )
+            )
+            _set_options(
+                self.quote_pick,
+                [(f"{r['code']} ({r['quote_total']})", r["id"]) for r in mine if r["fee_due"]],
+            )
+        if self.roles & REVIEWER_ROLES:
+            queue = self.session.review_queue()
+            self.queue_table.value = table_html(
+                pd.DataFrame(
+                    queue,
+                    columns=[
+                        "review_id",
+                        "request",
+                        "stage",
+                        "due_on",
+                        "purpose",
+                        "channel",
+                        "target",
+                        "use_statement",
+                    ],
+                )
+            )
+            _set_options(
+                self.review_pick,
+                [
+                    (f"#{q['review_id']} {q['request']} — {q['stage']} (due {q['due_on']})", q["review_id"])
+                    for q in queue
+                ],
+            )
+        if Role.operator in self.roles:
+            self.products.value = table_html(pd.DataFrame(self.session.my_products()))
+
+    def _channels(self) -> None:
+        item = self._catalog.get(self.target.value) if self.target.value else None
+        _set_options(self.channel, item["channels"] if item else [])
+
+    # ------------------------------------------------------------ actions
+
+    def file(self) -> Any:
+        item = self._catalog[self.target.value]
+        ref = (
+            {"product": item["code"]}
+            if item["kind"] == "product"
+            else {"resource": item["code"], "channel": self.channel.value}
+        )
+        receipt = self.session.file_request(
+            purpose=self.purpose.value,
+            volume=int(self.volume.value),
+            use_statement=self.use_statement.value,
+            **ref,
+        )
+        r = receipt.result
+        quote = wt("quote_is", total=r["quote_total"]) if r.get("quote_total") is not None else ""
+        self.refresh()
+        self.feedback.ok(wt("filed", code=r["code"], status=i18n.label(r["status"]), quote=quote))
+        return receipt
+
+    def accept(self) -> Any:
+        if self.quote_pick.value is None:
+            return None
+        receipt = self.session.accept_quote(self.quote_pick.value)
+        self.refresh()
+        code = next((r["code"] for r in self.session.my_requests() if r["id"] == receipt.subject_id), "")
+        self.feedback.ok(
+            wt(
+                "accepted",
+                code=code,
+                paid=receipt.result.get("paid") or "0",
+                status=i18n.label(receipt.result["status"]),
+            )
+        )
+        return receipt
+
+    def decide(self) -> Any:
+        if self.review_pick.value is None:
+            return None
+        conditions = (
+            [c.strip() for c in self.conditions.value.split(",") if c.strip()]
+            if self.decision.value == Decision.approve_with_conditions.value
+            else []
+        )
+        receipt = self.session.decide(
+            self.review_pick.value, self.decision.value, reason=self.reason.value, conditions=conditions
+        )
+        self.refresh()
+        self.feedback.ok(
+            wt(
+                "decided",
+                review=receipt.result["review_id"],
+                decision=i18n.label(receipt.result["decision"]),
+                status=i18n.label(receipt.result["request_status"]),
+            )
+        )
+        return receipt
+
+
+class FacilitatorConsole(w.VBox):
+    """The trainer's console: dashboard, exercises, clock, checkpoints, policy, background traffic."""
+
+    AUTO_REFRESH_S = 10.0
+
+    def __init__(self, facilitator: Facilitator) -> None:
+        self.fac = facilitator
+        self.texts = _Texts()
+        self.feedback = Feedback()
+        self.status = w.HTML()
+        self.figures = w.HTML()
+        self.tables = w.HTML()
+        self.completion = w.HTML()
+        self.refresh_button = _button(self.texts, "refresh")
+        self.auto = self.texts(w.Checkbox(value=False), "description", "auto")
+        self.release_button = _button(self.texts, "release_next", "primary")
+        self.pause_button = _button(self.texts, "pause")
+        self.resume_button = _button(self.texts, "resume")
+        self.days = self.texts(
+            w.BoundedIntText(value=5, min=1, max=3660, layout=w.Layout(width="200px")),
+            "description",
+            "advance",
+        )
+        self.advance_button = _button(self.texts, "advance_btn")
+        self.checkpoint_name = self.texts(w.Text(value="start"), "description", "checkpoint_name")
+        self.save_button = _button(self.texts, "save")
+        self.checkpoint_pick = w.Dropdown(options=[])
+        self.restore_button = _button(self.texts, "restore", "warning")
+        self.policy_pick = self.texts(w.Dropdown(options=list_policies()), "description", "policy")
+        self.switch_button = _button(self.texts, "switch", "warning")
+        self.effect = w.HTML()
+        self.agents = self.texts(
+            w.BoundedIntText(value=6, min=1, max=50, layout=w.Layout(width="200px")), "description", "agents"
+        )
+        self.seed = self.texts(w.IntText(value=0, layout=w.Layout(width="200px")), "description", "seed")
+        self.start_button = _button(self.texts, "start")
+        self.stop_button = _button(self.texts, "stop")
+        self.round_button = _button(self.texts, "one_round")
+        self.traffic_status = w.HTML()
+        self.traffic: Any = None
+        self._timer: threading.Timer | None = None
+        g = guard(self.feedback)
+        self.refresh_button.on_click(g(lambda _b: self.refresh()))
+        self.auto.observe(lambda c: self._auto(c["new"]), names="value")
+        self.release_button.on_click(g(lambda _b: self.release_next()))
+        self.pause_button.on_click(g(lambda _b: self._clock(self.fac.pause_clock)))
+        self.resume_button.on_click(g(lambda _b: self._clock(self.fac.resume_clock)))
+        self.advance_button.on_click(g(lambda _b: self.advance()))
+        self.save_button.on_click(g(lambda _b: self.save_checkpoint()))
+        self.restore_button.on_click(g(lambda _b: self.restore_checkpoint()))
+        self.switch_button.on_click(g(lambda _b: self.switch_policy()))
+        self.start_button.on_click(g(lambda _b: self.start_traffic()))
+        self.stop_button.on_click(g(lambda _b: self.stop_traffic()))
+        self.round_button.on_click(g(lambda _b: self.traffic_round()))
+        super().__init__(
+            [
+                w.HBox([self.texts(w.HTML(), "value", "console", "<h3>{}</h3>"), _language_picker()]),
+                self.feedback,
+                self.status,
+                _h(self.texts, "dashboard"),
+                w.HBox([self.refresh_button, self.auto]),
+                self.figures,
+                self.tables,
+                self.completion,
+                _h(self.texts, "exercises"),
+                self.release_button,
+                w.HBox([self.pause_button, self.resume_button, self.days, self.advance_button]),
+                w.HBox([self.checkpoint_name, self.save_button, self.checkpoint_pick, self.restore_button]),
+                w.HBox([self.policy_pick, self.switch_button]),
+                self.effect,
+                _h(self.texts, "traffic"),
+                w.HBox([self.agents, self.seed, self.start_button, self.stop_button, self.round_button]),
+                self.traffic_status,
+            ]
+        )
+        self.add_class("mp-workshop-console")
+        i18n.on_language_change(lambda _l: self.refresh())
+        self.refresh()
+
+    # ------------------------------------------------------------ dashboard
+
+    def refresh(self) -> None:
+        d = self.fac.dashboard()
+        self.status.value = wt(
+            "status_line",
+            today=d.today,
+            state=wt("paused" if d.clock_paused else "running"),
+            policy=html.escape(d.policy),
+            at=d.at.strftime("%H:%M:%S"),
+        )
+        fig = "".join(
+            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td><b>{html.escape(str(v))}</b></td></tr>"
+            for k, v in d.figures.items()
+        )
+        self.figures.value = f"<table class='mp-figures'>{fig}</table>"
+        self.tables.value = "".join(
+            f"<div style='display:inline-block;vertical-align:top;margin-right:2em'>{table_html(df)}</div>"
+            for df in (d.queues, d.requests, d.decisions, d.exercises)
+        )
+        comp = d.completion.drop(columns=["account_id", "last_seen"], errors="ignore")
+        for ex in d.exercises["exercise"] if not d.exercises.empty else []:
+            comp[ex] = comp[ex].map({True: "✓", False: "·", None: ""})
+        self.completion.value = table_html(comp, max_rows=200)
+        _set_options(self.checkpoint_pick, list(self.fac.checkpoints()["name"]))
+        self.data = d
+
+    def _auto(self, on: bool) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if on:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        def tick() -> None:
+            if not self.auto.value:
+                return
+            try:
+                self.refresh()
+            finally:
+                self._schedule()
+
+        self._timer = threading.Timer(self.AUTO_REFRESH_S, guard(self.feedback)(tick))
+        self._timer.daemon = True
+        self._timer.start()
+
+    # ------------------------------------------------------------ operations
+
+    def release_next(self) -> Any:
+        ex = self.fac.release_next()
+        self.feedback.ok(
+            wt("released", id=ex.id, title=ex.text(i18n.get_language())[0]) if ex else wt("all_released")
+        )
+        self.refresh()
+        return ex
+
+    def _clock(self, op: Any) -> Any:
+        state = op()
+        self.refresh()
+        return state
+
+    def advance(self) -> Any:
+        report = self.fac.advance_clock(int(self.days.value))
+        self.feedback.ok(wt("clock_done", lines="; ".join(report.lines())))
+        self.refresh()
+        return report
+
+    def save_checkpoint(self) -> Any:
+        counts = self.fac.checkpoint(self.checkpoint_name.value)
+        self.feedback.ok(wt("saved", name=self.checkpoint_name.value, rows=sum(counts.values())))
+        self.refresh()
+        return counts
+
+    def restore_checkpoint(self) -> Any:
+        if not self.checkpoint_pick.value:
+            return None
+        name = self.checkpoint_pick.value
+        counts = self.fac.restore(name)
+        self.feedback.ok(wt("restored", name=name, rows=sum(counts.values())))
+        self.refresh()
+        return counts
+
+    def switch_policy(self) -> Any:
+        effect = self.fac.switch_policy(self.policy_pick.value)
+        self.effect.value = table_html(effect.samples)
+        self.feedback.ok(wt("switched", old=effect.old, new=effect.new))
+        self.refresh()
+        return effect
+
+    def _ensure_traffic(self) -> Any:
+        if self.traffic is None:
+            self.traffic = self.fac.traffic(agents=int(self.agents.value), seed=int(self.seed.value))
+        return self.traffic
+
+    def start_traffic(self) -> None:
+        self._ensure_traffic().start()
+        self._show_traffic()
+
+    def stop_traffic(self) -> None:
+        if self.traffic is not None:
+            self.traffic.stop()
+        self._show_traffic()
+
+    def traffic_round(self) -> Any:
+        outs = self._ensure_traffic().step()
+        self._show_traffic()
+        self.refresh()
+        return outs
+
+    def _show_traffic(self) -> None:
+        counts = dict(self.traffic.counts) if self.traffic is not None else {}
+        self.traffic_status.value = html.escape(wt("traffic_counts", counts=counts or "—"))
+
+
+class JoinBox(w.VBox):
+    """A code field and a button; on a valid code the box shows the panel that `make(code)` builds."""
+
+    def __init__(self, make: Any, key: str = "join_code") -> None:
+        self.texts = _Texts()
+        self.make = make
+        self.feedback = Feedback()
+        self.code = self.texts(w.Password(layout=w.Layout(width="360px")), "description", key)
+        self.join_button = _button(self.texts, "join", "primary")
+        self.panel: Any = None
+        self.join_button.on_click(guard(self.feedback)(lambda _b: self.join()))
+        super().__init__([w.HBox([self.code, self.join_button]), self.feedback])
+
+    def join(self) -> Any:
+        self.panel = self.make(self.code.value.strip())
+        self.code.value = ""
+        self.children = [self.panel]
+        return self.panel
+
+
+def participant_app(code: str | None = None, engine: Any = None) -> w.Widget:
+    """The participant's notebook entry: the panel for `code`, or a box asking for the join code."""
+    if code:
+        return participant_panel(code, engine)
+    return JoinBox(lambda c: participant_panel(c, engine))
+
+
+def facilitator_app(code: str | None = None, engine: Any = None) -> w.Widget:
+    """The trainer's notebook entry: the console for a trainer `code`, or a box asking for it."""
+    if code:
+        return facilitator_console(code, engine)
+    return JoinBox(lambda c: facilitator_console(c, engine), key="trainer_code")
+
+
+def participant_panel(code: str, engine: Any = None) -> ParticipantPanel:
+    """Join with `code` and show that account's panel."""
+    from marketplace.workshop import join
+
+    return ParticipantPanel(join(code, engine))
+
+
+def facilitator_console(code: str, engine: Any = None) -> FacilitatorConsole:
+    """Join with a trainer's `code` and show the console (anyone else is refused, and audited)."""
+    from marketplace.workshop import facilitate
+
+    return FacilitatorConsole(facilitate(code, engine))
+
+
+__all__ = [
+    "WORKSHOP_TEXT",
+    "FacilitatorConsole",
+    "JoinBox",
+    "ParticipantPanel",
+    "facilitator_app",
+    "facilitator_console",
+    "participant_app",
+    "participant_panel",
+]

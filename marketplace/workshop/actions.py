@@ -1,0 +1,281 @@
+"""The participant actions, each a thin call into `marketplace.workflows` (which enforces roles and audits).
+
+Functions take the session and the acting account resolved from the participant's join code; writes return
+`(subject, result)` for the action receipt, reads return plain dicts for panels and agents. No rule lives
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.models import AccessRequest, Account, Organization, Product, Resource, Review
+from marketplace.vocabulary import ProductStatus, QuoteStatus
+from marketplace.workflows import facts
+from marketplace.workflows import requests as wf_requests
+from marketplace.workflows import reviews as wf_reviews
+
+
+def _by_ref(session: Session, model: Any, ref: str | int | None, kind: str) -> Any:
+    if isinstance(ref, bool) or ref is None or (isinstance(ref, str) and not ref.strip()):
+        raise InvalidInput(kind, ref, f"the code or id of a {kind}")
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        row = session.get(model, int(ref))
+    else:
+        row = session.exec(select(model).where(model.code == ref)).first()
+    if row is None:
+        raise NotFound(kind, ref)
+    return row
+
+
+def _request_row(req: AccessRequest, session: Session) -> dict[str, Any]:
+    q = wf_requests.current_quote(session, req) if req.product_id is not None else None
+    return {
+        "id": req.id,
+        "code": req.code,
+        "channel": req.channel.value,
+        "purpose": req.purpose.value,
+        "status": req.status.value,
+        "target": (req.product.code if req.product_id else req.resource.code),
+        "quote_total": None if q is None else str(q.total),
+        "quote_status": None if q is None else q.status.value,
+        "fee_due": bool(q is not None and q.total > 0 and q.status is QuoteStatus.offered),
+    }
+
+
+# Catalogue entries per (engine, policy, resource id, resource version): asking the policy which channels
+# serve a resource is pure but costs a few routing probes, and fifty participants browse the same catalogue.
+_CATALOG_CACHE: dict[tuple[str, str, int, int], dict[str, Any] | None] = {}
+_CATALOG_CACHE_MAX = 20_000
+
+
+def _resource_entry(db_key: str, res: Resource, policy: Any) -> dict[str, Any] | None:
+    key = (db_key, policy.name, res.id, res.version)
+    if key not in _CATALOG_CACHE:
+        if len(_CATALOG_CACHE) >= _CATALOG_CACHE_MAX:
+            _CATALOG_CACHE.clear()
+        channels = [c for c in facts.resource_channels(res, policy) if c != "authorized_operation"]
+        _CATALOG_CACHE[key] = (
+            {
+                "kind": "resource",
+                "id": res.id,
+                "code": res.code,
+                "title": res.title,
+                "grade": res.grade.value,
+                "holder_id": res.holder_id,
+                "channels": channels,
+                "fields": [f.name for f in res.fields],
+            }
+            if channels
+            else None
+        )
+    entry = _CATALOG_CACHE[key]
+    return None if entry is None else {**entry, "channels": list(entry["channels"])}
+
+
+def catalog(session: Session, *, limit: int = 200) -> list[dict[str, Any]]:
+    policy = facts.current_policy(session)
+    bind = session.get_bind()
+    db_key = f"{id(bind)}:{bind.url}"
+    out: list[dict[str, Any]] = []
+    for res in session.exec(select(Resource).order_by(Resource.id).limit(limit)).all():
+        entry = _resource_entry(db_key, res, policy)
+        if entry is not None:
+            out.append(entry)
+    for prod in session.exec(
+        select(Product).where(Product.status == ProductStatus.listed).order_by(Product.id).limit(limit)
+    ).all():
+        out.append(
+            {
+                "kind": "product",
+                "id": prod.id,
+                "code": prod.code,
+                "title": prod.name,
+                "billing_unit": prod.billing_unit.value,
+                "price": str(prod.actual_price or 0),
+                "cap": None if prod.price_cap is None else str(prod.price_cap),
+                "channels": ["authorized_operation"],
+                "operator_id": prod.operator_id,
+            }
+        )
+    return out
+
+
+def _preload(session: Session, actor: Account, res: Resource | None, prod: Product | None) -> None:
+    """Load what routing and pricing read (fields, holders, the requester's organization) BEFORE the first
+    audit event takes the chain lock, so the locked part of the transaction issues fewer statements."""
+    session.get(Organization, actor.organization_id)
+    if prod is not None:
+        session.exec(
+            select(Product)
+            .where(Product.id == prod.id)
+            .options(
+                selectinload(Product.resources).selectinload(Resource.fields),
+                selectinload(Product.authorization),
+            )
+        ).all()
+    if res is not None:
+        session.exec(
+            select(Resource).where(Resource.id == res.id).options(selectinload(Resource.fields))
+        ).all()
+        session.get(Organization, res.holder_id)
+
+
+def file_request(
+    session: Session,
+    actor: Account,
+    *,
+    purpose: str,
+    resource: str | int | None,
+    product: str | int | None,
+    channel: str | None,
+    use_statement: str,
+    fields: Iterable[str],
+    volume: int,
+    duration_days: int,
+) -> tuple[AccessRequest, dict[str, Any]]:
+    if (resource is None) == (product is None):
+        raise InvalidInput("resource/product", None, "exactly one of resource= or product=")
+    res = _by_ref(session, Resource, resource, "resource") if resource is not None else None
+    prod = _by_ref(session, Product, product, "product") if product is not None else None
+    _preload(session, actor, res, prod)
+    req = wf_requests.create_request(
+        session,
+        actor,
+        resource=res,
+        product=prod,
+        channel=channel,
+        purpose=purpose,
+        use_statement=use_statement,
+        fields=list(fields),
+        volume=volume,
+        duration_days=duration_days,
+    )
+    wf_requests.submit_request(session, actor, req)
+    return req, _request_row(req, session)
+
+
+def my_requests(session: Session, actor: Account) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(AccessRequest).where(AccessRequest.requester_id == actor.id).order_by(AccessRequest.id.desc())
+    ).all()
+    return [_request_row(r, session) for r in rows]
+
+
+def _own_request(session: Session, actor: Account, ref: str | int) -> AccessRequest:
+    return _by_ref(session, AccessRequest, ref, "request")
+
+
+def accept_quote(session: Session, actor: Account, ref: str | int) -> tuple[AccessRequest, dict[str, Any]]:
+    req = _own_request(session, actor, ref)
+    payment = wf_requests.accept_quote(session, actor, req)
+    return req, {"status": req.status.value, "paid": None if payment is None else str(payment.amount)}
+
+
+def withdraw(
+    session: Session, actor: Account, ref: str | int, reason: str
+) -> tuple[AccessRequest, dict[str, Any]]:
+    req = _own_request(session, actor, ref)
+    wf_requests.withdraw(session, actor, req, reason)
+    return req, {"status": req.status.value}
+
+
+def review_queue(session: Session, actor: Account, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The first `limit` stages of the actor's queue (in due-date order), their requests loaded in one go."""
+    reviews = list(wf_reviews.review_queue(session, actor, limit=limit))
+    ids = {rv.request_id for rv in reviews}
+    if ids:  # one query instead of three per row: the rows below then come from the identity map
+        session.exec(
+            select(AccessRequest)
+            .where(AccessRequest.id.in_(ids))
+            .options(
+                selectinload(AccessRequest.product),
+                selectinload(AccessRequest.resource),
+                selectinload(AccessRequest.conditions),
+            )
+        ).all()
+    out = []
+    for rv in reviews:
+        req = rv.request
+        out.append(
+            {
+                "review_id": rv.id,
+                "request": req.code,
+                "request_id": req.id,
+                "stage": rv.stage.value,
+                "due_on": rv.due_on,
+                "purpose": req.purpose.value,
+                "channel": req.channel.value,
+                "target": req.product.code if req.product_id else req.resource.code,
+                "use_statement": req.use_statement,
+                "fields": list(req.fields or []),
+                "conditions": [c.text for c in req.conditions],
+            }
+        )
+    return out
+
+
+def decide(
+    session: Session, actor: Account, review_id: int, decision: str, conditions: Iterable[Any], reason: str
+) -> tuple[AccessRequest, dict[str, Any]]:
+    if isinstance(review_id, bool) or not isinstance(review_id, int):
+        raise InvalidInput("review", review_id, "the id of a review stage from your queue")
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound("review", review_id)
+    wf_reviews.decide(session, actor, review, decision, conditions=list(conditions), reason=reason)
+    req = review.request
+    return req, {
+        "review_id": review.id,
+        "decision": review.decision.value,
+        "request_status": req.status.value,
+    }
+
+
+def deliver(session: Session, actor: Account, ref: str | int, rows: int | None) -> tuple[Any, dict[str, Any]]:
+    from marketplace.workflows import delivery as wf_delivery
+
+    req = _by_ref(session, AccessRequest, ref, "request")
+    out = wf_delivery.deliver(session, actor, req, rows=rows)
+    return req, {"status": req.status.value, "delivered": repr(out)[:200]}
+
+
+def my_products(session: Session, actor: Account) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Product).where(Product.operator_id == actor.organization_id).order_by(Product.id)
+    ).all()
+    return [
+        {
+            "id": p.id,
+            "code": p.code,
+            "name": p.name,
+            "status": p.status.value,
+            "billing_unit": p.billing_unit.value,
+            "cap": None if p.price_cap is None else str(p.price_cap),
+            "price": None if p.actual_price is None else str(p.actual_price),
+        }
+        for p in rows
+    ]
+
+
+def price_product(
+    session: Session, actor: Account, ref: str | int, price: Any
+) -> tuple[Product, dict[str, Any]]:
+    from marketplace.workflows import products as wf_products
+
+    prod = _by_ref(session, Product, ref, "product")
+    wf_products.price_product(session, actor, prod, price)
+    return prod, {"status": prod.status.value, "price": str(prod.actual_price)}
+
+
+def list_product(session: Session, actor: Account, ref: str | int) -> tuple[Product, dict[str, Any]]:
+    from marketplace.workflows import products as wf_products
+
+    prod = _by_ref(session, Product, ref, "product")
+    wf_products.list_product(session, actor, prod)
+    return prod, {"status": prod.status.value}

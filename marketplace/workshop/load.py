@@ -1,0 +1,321 @@
+"""Many participants at once: worker processes driving agents, and the audit of what they were told.
+
+Each worker is a separate OS process (forked, with its own engine) that joins with one join code and runs a
+seeded `Agent` until a deadline, with a think time between steps. It appends one JSON line per event to its
+own log *before* it could be lost: `start` before a write, `ack` once the write is committed, `error` for a
+domain
+refusal, `unhandled` for anything else. `verify_run` then checks the database against those logs:
+
+- every acknowledged write has its receipt and exactly ONE matching audit event (nothing lost, nothing
+  doubled);
+- no receipt or audit event exists for a write that was never acknowledged, except the at most one per worker
+  that was in flight when the worker was killed or lost its connection (outcome unknown to the worker);
+- no partial state: no request left in draft, every request has its `request.create` and `request.submit`
+  events, and the audit chain verifies.
+
+Used by `benchmarks/bench_workshop.py` and by the PostgreSQL tests.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import select
+
+from marketplace import db
+from marketplace.models import AccessRequest, ActionReceipt, AuditEvent
+from marketplace.workflows import audit
+
+# The audit event that proves each write landed: (action name, subject type).
+PRIMARY_EVENT = {
+    "file_request": "request.submit",
+    "accept_quote": "request.accept_quote",
+    "decide": "review.decide",
+    "withdraw": "request.withdraw",
+    "deliver": "request.deliver",
+    "set_price": "product.price",
+    "list_product": "product.list",
+}
+WRITES = frozenset(PRIMARY_EVENT)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    url: str
+    code: str
+    seed: int
+    log_path: str
+    start_at: float
+    stop_at: float
+    think_s: tuple[float, float] = (1.0, 4.0)
+    kill_in_write_after: int | None = None  # SIGKILL itself inside its N-th write, before commit (requesters
+    # then only file requests, so that the write happens at a known moment)
+
+
+def _log(fh: Any, **rec: Any) -> None:
+    fh.write(json.dumps(rec, default=str) + "\n")
+    fh.flush()
+
+
+def worker_main(spec: WorkerSpec) -> None:
+    """Body of one participant process (see the module docstring)."""
+    from marketplace.workshop.agents import Agent
+    from marketplace.workshop.session import RECEIPT_PENDING, join
+
+    with open(spec.log_path, "a", encoding="utf-8", buffering=1) as fh:
+        try:
+            db.dispose_engines()
+            engine = db.make_engine(spec.url)
+            writes = {"n": 0}
+
+            def on_start(action: str, key: str) -> None:
+                writes["n"] += 1
+                _log(fh, phase="start", action=action, key=key, t=time.time())
+
+            if spec.kill_in_write_after is not None:
+
+                def kill_before_commit(session: OrmSession) -> None:
+                    if session.info.get(RECEIPT_PENDING) and writes["n"] >= spec.kill_in_write_after:
+                        _log(fh, phase="killing", t=time.time())
+                        os.kill(os.getpid(), signal.SIGKILL)
+
+                event.listen(OrmSession, "before_commit", kill_before_commit)
+
+            agent = Agent(join(spec.code, engine), seed=spec.seed, on_start=on_start)
+            agent.warm_up()
+            rng = np.random.default_rng(spec.seed)
+            _log(fh, phase="ready", t=time.time(), account_id=agent.session.account_id)
+            time.sleep(max(0.0, spec.start_at - time.time()))
+            while time.time() < spec.stop_at:
+                killing = (
+                    spec.kill_in_write_after is not None and "file_request" in agent.session.allowed_actions()
+                )
+                for out in agent.file_once() if killing else agent.step():
+                    rec: dict[str, Any] = {
+                        "action": out.action,
+                        "latency": out.latency_s,
+                        "key": out.key,
+                        "t": time.time(),
+                    }
+                    if out.ok:
+                        rec["phase"] = "ack" if out.receipt is not None else "read"
+                        if out.receipt is not None:
+                            rec.update(
+                                subject_type=out.receipt.subject_type,
+                                subject_id=out.receipt.subject_id,
+                                replayed=out.receipt.replayed,
+                            )
+                    else:
+                        rec.update(phase="error", error=out.error, message=out.message[:300])
+                    _log(fh, **rec)
+                time.sleep(float(rng.uniform(*spec.think_s)))
+            from marketplace.workshop.session import RETRIES
+
+            _log(fh, phase="done", t=time.time(), retries=dict(RETRIES))
+        except BaseException as exc:  # a worker must report, never die silently
+            _log(
+                fh,
+                phase="unhandled",
+                error=type(exc).__name__,
+                message=str(exc)[:500],
+                trace=traceback.format_exc()[-3000:],
+                t=time.time(),
+            )
+            raise
+
+
+def _child(spec: WorkerSpec) -> None:
+    try:
+        worker_main(spec)
+    finally:
+        os._exit(0)  # never run the parent's atexit handlers or close its inherited connections
+
+
+@dataclass
+class RunResult:
+    """What the workers did, and what the database says about it."""
+
+    workers: int
+    seconds: float
+    records: list[dict[str, Any]]
+    exit_codes: list[int | None]
+    problems: list[str] = field(default_factory=list)
+    checked_events: int = 0
+
+    def of(self, phase: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("phase") == phase]
+
+    @property
+    def acks(self) -> list[dict[str, Any]]:
+        return self.of("ack")
+
+    @property
+    def unhandled(self) -> list[dict[str, Any]]:
+        return self.of("unhandled")
+
+    def latencies_ms(self) -> np.ndarray:
+        return np.array(
+            [
+                r["latency"] * 1000
+                for r in self.records
+                if r.get("phase") in ("ack", "read", "error") and "latency" in r
+            ]
+        )
+
+    def summary(self) -> dict[str, Any]:
+        lat = self.latencies_ms()
+        errors = Counter(r["error"] for r in self.of("error"))
+        actions = Counter(r["action"] for r in self.records if r.get("phase") in ("ack", "read"))
+        return {
+            "workers": self.workers,
+            "seconds": round(self.seconds, 1),
+            "actions": int(lat.size),
+            "actions_per_s": round(lat.size / self.seconds, 1) if self.seconds else 0.0,
+            "acknowledged_writes": len(self.acks),
+            "refused": dict(errors),
+            "by_action": dict(actions),
+            "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
+            "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat.size else None,
+            "max_ms": round(float(lat.max()), 1) if lat.size else None,
+            "unhandled": len(self.unhandled),
+            "problems": len(self.problems),
+            "audit_events_checked": self.checked_events,
+            "retried": dict(sum((Counter(r.get("retries", {})) for r in self.of("done")), Counter())),
+        }
+
+
+def run_workers(
+    url: str,
+    codes: list[str],
+    *,
+    seconds: float,
+    log_dir: str | Path,
+    seed: int = 0,
+    think_s: tuple[float, float] = (1.0, 4.0),
+    kill: dict[int, int] | None = None,
+    during: Any = None,
+    warmup_s: float = 3.0,
+) -> RunResult:
+    """Fork one process per code, run them for `seconds`, call `during(t0)` meanwhile, collect the logs.
+
+    `kill` maps worker index -> the write inside which that worker SIGKILLs itself.
+    """
+    ctx = mp.get_context("fork")
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    start_at = time.time() + warmup_s
+    specs = [
+        WorkerSpec(
+            url,
+            code,
+            seed * 100_000 + i,
+            str(log_dir / f"worker-{i:03d}.jsonl"),
+            start_at,
+            start_at + seconds,
+            think_s,
+            (kill or {}).get(i),
+        )
+        for i, code in enumerate(codes)
+    ]
+    procs = [ctx.Process(target=_child, args=(spec,), daemon=False) for spec in specs]
+    for p in procs:
+        p.start()
+    if during is not None:
+        time.sleep(max(0.0, start_at - time.time()))
+        during(start_at)
+    deadline = start_at + seconds + 120
+    for p in procs:
+        p.join(timeout=max(1.0, deadline - time.time()))
+    for p in procs:
+        if p.is_alive():  # only our own children, by pid
+            p.kill()
+            p.join(5)
+    records: list[dict[str, Any]] = []
+    for i, spec in enumerate(specs):
+        path = Path(spec.log_path)
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    rec["worker"] = i
+                    records.append(rec)
+    return RunResult(len(codes), seconds, records, [p.exitcode for p in procs])
+
+
+def verify_run(engine: sa.Engine, result: RunResult, account_ids: set[int] | None = None) -> RunResult:
+    """Check the database against the workers' logs; problems are appended to `result.problems`."""
+    problems = result.problems
+    with db.session_scope(engine) as s:
+        check = audit.verify_chain(s)
+        result.checked_events = check.checked
+        if not check.ok:
+            problems.append(str(check))
+        receipts = {r.key: r for r in s.exec(select(ActionReceipt)).all()}
+        events = s.exec(
+            select(
+                AuditEvent.actor_id, AuditEvent.action, AuditEvent.subject_type, AuditEvent.subject_id
+            ).where(AuditEvent.outcome == "ok")
+        ).all()
+        drafts = s.exec(
+            select(func_count()).select_from(AccessRequest).where(AccessRequest.status == "draft")
+        ).one()
+        request_ids = set(s.exec(select(AccessRequest.id)).all())
+    ev_count = Counter(events)
+    if drafts:
+        problems.append(f"{drafts} request(s) left in draft: a partial file_request")
+    created = {sid for (_, a, st, sid) in events if a == "request.create" and st == "request"}
+    submitted = {sid for (_, a, st, sid) in events if a == "request.submit" and st == "request"}
+    missing = sorted((request_ids - created) | (request_ids - submitted))
+    if missing:
+        problems.append(f"requests without their create/submit events: {missing[:10]}")
+    acked_keys: set[str] = set()
+    for ack in result.acks:
+        key = ack["key"]
+        acked_keys.add(key)
+        rec = receipts.get(key)
+        if rec is None:
+            problems.append(f"acknowledged {ack['action']} {key} has no receipt (lost)")
+            continue
+        want = (rec.account_id, PRIMARY_EVENT[rec.action], rec.subject_type, rec.subject_id)
+        if ack["action"] != "decide" and ev_count[want] != 1:
+            problems.append(f"acknowledged {ack['action']} {key} has {ev_count[want]} audit events {want}")
+    # Decisions are several per request (one per stage): count them per receipt instead.
+    decide_receipts = Counter(
+        (r.account_id, r.subject_type, r.subject_id)
+        for r in receipts.values()
+        if r.action == "decide" and (account_ids is None or r.account_id in account_ids)
+    )
+    for (acc, st, sid), n in decide_receipts.items():
+        if ev_count[(acc, "review.decide", st, sid)] != n:
+            problems.append(
+                f"account {acc} request {sid}: {n} decide receipts but "
+                f"{ev_count[(acc, 'review.decide', st, sid)]} review.decide events"
+            )
+    started = {r["key"]: r for r in result.of("start")}
+    in_flight = set(started) - acked_keys - {r["key"] for r in result.of("error")}
+    per_worker = Counter(started[k]["worker"] for k in in_flight)
+    for worker, n in per_worker.items():
+        if n > 1:
+            problems.append(f"worker {worker} has {n} writes with unknown outcome (at most one expected)")
+    mine = [r for r in receipts.values() if account_ids is None or r.account_id in account_ids]
+    for r in mine:
+        if r.key not in acked_keys and r.key not in in_flight:
+            problems.append(f"receipt {r.key} ({r.action}) was never started by a worker (duplicated?)")
+    return result
+
+
+def func_count() -> Any:
+    return sa.func.count()

@@ -1,0 +1,405 @@
+"""A participant's session: bound by a join code to ONE account, acting only through the workflows.
+
+The binding is the code itself: the session keeps only the code's digest and resolves the account from the
+`participant` table at every action, so there is nothing to re-point at another account, and the API has no
+method that takes an acting account, changes it, or grants a role (roles are granted by trainer operations in
+`marketplace.workshop.facilitator`).
+
+Every action runs in one transaction. Reads are retried when the connection drops (a restarted server); writes
+carry an idempotency key whose receipt (`ActionReceipt`) is written in the same transaction, so after a lost
+connection a retry first looks for the receipt: an action that landed is never performed twice, and one
+that did not is performed once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from marketplace import db
+from marketplace.errors import ConflictError, DatabaseUnavailable, InvalidInput, PermissionDenied
+from marketplace.models import Account, ActionReceipt, Organization, Participant
+from marketplace.vocabulary import Role
+from marketplace.workflows import audit
+from marketplace.workshop import actions, roster
+
+T = TypeVar("T")
+
+RECEIPT_PENDING = "marketplace.workshop.receipt"
+RETRY_ATTEMPTS = 40
+RETRY_BASE_S = 0.05
+RETRY_MAX_S = 1.0
+_RETRYABLE = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Connection lost / server restarting / deadlock or serialization failure: the transaction rolled
+    back."""
+    if isinstance(exc, _RETRYABLE):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+RETRIES: Counter[str] = Counter()  # retried failures by kind, for the load report
+
+
+def run_retrying(engine: Engine, fn: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run `fn` in one transaction, again after a dropped connection (only for reads and idempotent
+    writes)."""
+    delay = RETRY_BASE_S
+    for attempt in range(attempts):
+        try:
+            with db.session_scope(engine) as session:
+                return fn(session)
+        except sa.exc.DBAPIError as exc:
+            if not _retryable(exc) or attempt == attempts - 1:
+                if _retryable(exc):
+                    raise DatabaseUnavailable(
+                        f"database unreachable after {attempts} attempts: "
+                        f"{str(exc.orig or exc).strip().splitlines()[0]}"
+                    ) from exc
+                raise
+            RETRIES[type(exc.orig or exc).__name__] += 1
+            time.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a session acts as (for display; changing it changes nothing)."""
+
+    account_id: int
+    username: str
+    display_name: str
+    organization_id: int
+    organization: str
+    organization_kind: str
+    roles: frozenset[Role]
+    group: str
+    seat: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """An acknowledged action: what was done to which subject, and its result."""
+
+    key: str
+    action: str
+    subject_type: str
+    subject_id: int | None
+    result: dict[str, Any]
+    replayed: bool = False  # True when the action had already landed before a lost connection
+
+
+class ParticipantSession:
+    """The only handle a participant gets. Created by `join(code)`; see the module docstring."""
+
+    __slots__ = ("__weakref__", "_code_hash", "_engine")
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        raise TypeError("use marketplace.workshop.join(code) to start a participant session")
+
+    @classmethod
+    def _bind(cls, engine: Engine, code_digest: str) -> ParticipantSession:
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_engine", engine)
+        object.__setattr__(obj, "_code_hash", code_digest)
+        return obj
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a participant session is bound to one account; {name!r} cannot be set")
+
+    def __repr__(self) -> str:
+        return f"<ParticipantSession account_id={self.account_id}>"
+
+    # ------------------------------------------------------------ binding
+
+    def _participant(self, session: Session) -> Participant:
+        p = session.exec(_select_participant(self._code_hash)).first()
+        if p is None:
+            raise PermissionDenied(
+                "this session",
+                "act",
+                "its join code is no longer valid (the seat was removed "
+                "or the marketplace was restored to before it existed)",
+            )
+        return p
+
+    def _actor(self, session: Session) -> Account:
+        """The bound account, loaded in `session` (for the workflows calls of this package)."""
+        account = session.get(Account, self._participant(session).account_id)
+        assert account is not None
+        return account
+
+    @property
+    def account_id(self) -> int:
+        return run_retrying(self._engine, lambda s: self._participant(s).account_id)
+
+    def whoami(self) -> Identity:
+        def read(s: Session) -> Identity:
+            p = self._participant(s)
+            acc = s.get(Account, p.account_id)
+            org = s.get(Organization, acc.organization_id)
+            return Identity(
+                acc.id,
+                acc.username,
+                acc.display_name,
+                org.id,
+                org.name,
+                org.kind.value,
+                roster.role_names(s, acc.id),
+                p.group,
+                p.seat,
+            )
+
+        return run_retrying(self._engine, read)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return self.whoami().roles
+
+    # ------------------------------------------------------------ running actions
+
+    def _read(self, fn: Callable[[Session, Account], T]) -> T:
+        """Run a read-only `fn(session, actor)`; retried after a dropped connection."""
+        return run_retrying(self._engine, lambda s: fn(s, self._actor(s)))
+
+    def _write(
+        self,
+        action: str,
+        fn: Callable[[Session, Account], tuple[Any, dict[str, Any]]],
+        *,
+        key: str | None = None,
+    ) -> Receipt:
+        """Run the state change `fn(session, actor) -> (subject, result)` exactly once under idempotency
+        `key`.
+
+        The receipt is written in the same transaction as the change. After a dropped connection the
+        receipt is looked up first: present means the change landed (returned with `replayed=True`), absent
+        means it did not, and it is tried again. Domain errors (refused, conflict, invalid) propagate
+        unchanged.
+        """
+        key = key or uuid.uuid4().hex
+        if not isinstance(key, str) or not 8 <= len(key) <= 64:
+            raise InvalidInput("key", key, "an idempotency key of 8 to 64 characters")
+
+        def attempt(s: Session) -> Receipt:
+            try:
+                return _attempt(s)
+            except (StaleDataError, sa.exc.PendingRollbackError) as exc:
+                # A concurrent change won the optimistic version check. (Workflows normally raise
+                # ConflictError
+                # itself; a stale flush outside its `flush` helper surfaces here.) Nothing was saved.
+                if isinstance(exc, sa.exc.PendingRollbackError) and "expected to update" not in str(exc):
+                    raise
+                raise ConflictError(
+                    f"{action}: the record was changed by someone else at the same time; "
+                    "nothing was saved — reload it and try again"
+                ) from exc
+
+        def _attempt(s: Session) -> Receipt:
+            found = s.get(ActionReceipt, key)
+            if found is not None:
+                return _receipt(found, replayed=True)
+            actor = self._actor(s)
+            subject, result = fn(s, actor)
+            kind, ident, _ = audit.subject_of(subject)
+            row = ActionReceipt(
+                key=key,
+                account_id=actor.id,
+                action=action,
+                subject_type=kind,
+                subject_id=ident,
+                result=audit.jsonable(result),
+                at=datetime.now(UTC),
+            )
+            s.add(row)
+            s.flush()
+            s.info[RECEIPT_PENDING] = key  # the write is flushed, not yet committed (fault tests hook here)
+            return _receipt(row, replayed=False)
+
+        try:
+            return run_retrying(self._engine, attempt)
+        except ConflictError as exc:
+            if isinstance(exc.__cause__, (StaleDataError, sa.exc.PendingRollbackError)):
+                self._record_refusal(action, exc)
+            raise
+
+    def _record_refusal(self, action: str, exc: Exception) -> None:
+        """Audit a refused attempt whose own transaction could not record it."""
+
+        def rec(s: Session) -> None:
+            raise audit.refuse(s, self._actor(s), f"workshop.{action}", ("workshop", None), exc)
+
+        with contextlib.suppress(ConflictError):
+            run_retrying(self._engine, rec)
+
+    # ------------------------------------------------------------ what this account may do
+
+    def allowed_actions(self) -> list[str]:
+        """The actions the bound account's roles allow (what the participant panel shows)."""
+        roles = self.roles
+        out = ["whoami", "exercises"]
+        if Role.requester in roles:
+            out += ["catalog", "file_request", "my_requests", "accept_quote", "withdraw"]
+        if roles & {Role.steward, Role.security_reviewer, Role.registrar}:
+            out += ["review_queue", "decide"]
+        if roles & {Role.steward, Role.operator}:
+            out += ["deliver"]
+        if Role.operator in roles:
+            out += ["my_products", "set_price", "list_product"]
+        return out
+
+    # ------------------------------------------------------------ requester
+
+    def catalog(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Resources (with the channels the policy in force opens for them) and listed products."""
+        return self._read(lambda s, _a: actions.catalog(s, limit=limit))
+
+    def file_request(
+        self,
+        *,
+        purpose: str,
+        resource: str | int | None = None,
+        product: str | int | None = None,
+        channel: str | None = None,
+        use_statement: str = "",
+        fields: Iterable[str] = (),
+        volume: int = 1,
+        duration_days: int = 365,
+        key: str | None = None,
+    ) -> Receipt:
+        """Create and submit a request (one action): routed, quoted and put in review by the workflows."""
+        fields = tuple(fields)
+        return self._write(
+            "file_request",
+            lambda s, a: actions.file_request(
+                s,
+                a,
+                purpose=purpose,
+                resource=resource,
+                product=product,
+                channel=channel,
+                use_statement=use_statement,
+                fields=fields,
+                volume=volume,
+                duration_days=duration_days,
+            ),
+            key=key,
+        )
+
+    def my_requests(self) -> list[dict[str, Any]]:
+        return self._read(actions.my_requests)
+
+    def accept_quote(self, request: str | int, *, key: str | None = None) -> Receipt:
+        return self._write("accept_quote", lambda s, a: actions.accept_quote(s, a, request), key=key)
+
+    def withdraw(self, request: str | int, *, reason: str = "", key: str | None = None) -> Receipt:
+        return self._write("withdraw", lambda s, a: actions.withdraw(s, a, request, reason), key=key)
+
+    # ------------------------------------------------------------ reviewer
+
+    def review_queue(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The review stages this account may decide now, earliest due first (at most `limit`)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise InvalidInput("limit", limit, "a whole number from 1 to 1000")
+        return self._read(lambda s, a: actions.review_queue(s, a, limit=limit))
+
+    def decide(
+        self,
+        review: int,
+        decision: str,
+        *,
+        conditions: Iterable[Any] = (),
+        reason: str = "",
+        key: str | None = None,
+    ) -> Receipt:
+        conditions = tuple(conditions)
+        return self._write(
+            "decide", lambda s, a: actions.decide(s, a, review, decision, conditions, reason), key=key
+        )
+
+    # ------------------------------------------------------------ supplier
+
+    def deliver(self, request: str | int, *, rows: int | None = None, key: str | None = None) -> Receipt:
+        return self._write("deliver", lambda s, a: actions.deliver(s, a, request, rows), key=key)
+
+    def my_products(self) -> list[dict[str, Any]]:
+        return self._read(actions.my_products)
+
+    def set_price(self, product: str | int, price: Any, *, key: str | None = None) -> Receipt:
+        """The operator's actual price for its own product (refused above the cap, naming it)."""
+        return self._write("set_price", lambda s, a: actions.price_product(s, a, product, price), key=key)
+
+    def list_product(self, product: str | int, *, key: str | None = None) -> Receipt:
+        return self._write("list_product", lambda s, a: actions.list_product(s, a, product), key=key)
+
+    # ------------------------------------------------------------ exercises
+
+    def exercises(self, lang: str = "en") -> list[dict[str, Any]]:
+        """Released exercises meant for this account's roles, with their text in `lang` and whether done."""
+        from marketplace.workshop.exercises import evaluate
+        from marketplace.workshop.facilitator import released_exercises
+
+        released = released_exercises(self._engine)
+
+        def read(s: Session, actor: Account) -> list[dict[str, Any]]:
+            roles = roster.role_names(s, actor.id)
+            out = []
+            for ex in released:
+                if not ex.applies_to(roles):
+                    continue
+                title, text = ex.text(lang)
+                res = evaluate(s.connection(), ex, actor.id)
+                out.append(
+                    {
+                        "id": ex.id,
+                        "title": title,
+                        "instructions": text,
+                        "done": res.done,
+                        "progress": f"{min(res.count, res.needed)}/{res.needed}",
+                    }
+                )
+            return out
+
+        return self._read(read)
+
+
+def _select_participant(digest: str) -> Any:
+    return select(Participant).where(Participant.join_code_hash == digest)
+
+
+def _receipt(row: ActionReceipt, *, replayed: bool) -> Receipt:
+    return Receipt(row.key, row.action, row.subject_type, row.subject_id, dict(row.result or {}), replayed)
+
+
+def join(code: str, engine: Engine | None = None) -> ParticipantSession:
+    """Start a session bound to the account of join `code`; a wrong code is refused (and audited)."""
+    engine = engine or db.get_engine()
+    if not isinstance(code, str) or not roster.normalize_code(code):
+        raise InvalidInput("join code", code, "the code on your roster card, e.g. K7QM-3XTA-9PRD-W2HF")
+    digest = roster.code_hash(code)
+
+    def find(s: Session) -> int | None:
+        p = s.exec(_select_participant(digest)).first()
+        if p is None:
+            err = PermissionDenied("anyone", "join the workshop", "unknown join code")
+            audit.refuse(s, None, "workshop.join", ("participant", None), err)
+            raise err
+        roster.touch(s, p.id, datetime.now(UTC))
+        return p.id
+
+    run_retrying(engine, find)
+    return ParticipantSession._bind(engine, digest)
