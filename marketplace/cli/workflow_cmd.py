@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 
 from marketplace import db
 from marketplace.cli import main
-from marketplace.errors import MarketplaceError
 
 
 def _engine() -> Engine:
@@ -130,12 +129,17 @@ def audit_log(last: int, as_json: bool) -> None:
 
 @main.command()
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic world.")
-def demo(seed: int) -> None:
-    """Reset the sandbox and tell one story through all three channels (headless)."""
+@click.option("--db-url", default=None, metavar="URL",
+              help="Database to run the story in; it is reset first. Default: demo.db in the data directory, "
+                   "so the demo never touches your sandbox or a shared workshop database.")
+def demo(seed: int, db_url: str | None) -> None:
+    """Tell one story through all three channels (headless), in a fresh database of its own."""
     from marketplace.workflows.demo import run_demo
 
+    engine = db.make_engine(db_url or f"sqlite:///{db.data_dir() / 'demo.db'}")
     try:
-        ok = run_demo(seed=seed, echo=click.echo)
-    except MarketplaceError:
-        raise
+        db.reset(engine)
+        ok = run_demo(seed=seed, echo=click.echo, engine=engine)
+    finally:
+        engine.dispose()
     sys.exit(0 if ok else 1)

@@ -53,13 +53,16 @@ def test_current_policy_defaults_and_follows_the_setting(world):
 
 
 def test_demo_tells_the_story_and_verifies_the_audit(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    monkeypatch.setenv("MARKETPLACE_DB_URL", url)
+    sandbox = f"sqlite:///{tmp_path / 'sandbox.db'}"
+    monkeypatch.setenv("MARKETPLACE_HOME", str(tmp_path))
+    monkeypatch.setenv("MARKETPLACE_DB_URL", sandbox)
     db.dispose_engines()
-    SQLModel.metadata.create_all(db.get_engine(url))
+    SQLModel.metadata.create_all(db.get_engine(sandbox))
     result = CliRunner().invoke(main, ["demo"])
     assert result.exit_code == 0, result.output
     out = result.output
+    assert f"database: sqlite:///{tmp_path / 'demo.db'}" in out
+    assert not db.is_seeded(db.get_engine(sandbox)), "the demo must not touch the configured sandbox"
     for needle in (
         "database: sqlite:///",
         "Sharing",
