@@ -1,19 +1,26 @@
 """Disclosure panel: the public report for a chosen year, its tables, and downloads in every published format.
 
 The report and its renderings come from `marketplace.disclosure`; downloads are data-URI anchors, which work
-the same in JupyterLab, Voila and Binder without writing files.
+the same in JupyterLab, Voila and Binder without writing files. The other steps of the disclosure story
+(notebooks/06): `dcat_view` (the register as DCAT-AP statements and text) and `catalog_import` (a CKAN/DCAT
+file read, previewed and imported with `marketplace.disclosure.import_catalog`).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
+from marketplace.errors import InvalidInput
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, table_html, text
+from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 
 FORMATS = ("html", "md", "csv", "json", "dcat")
@@ -126,3 +133,253 @@ class DisclosurePanel(w.VBox):
 
 def disclosure_panel(sandbox: Sandbox | None = None, year: int | None = None) -> DisclosurePanel:
     return DisclosurePanel(sandbox, year)
+
+
+# ---------------------------------------------------------------- the DCAT-AP register
+
+RDF_FORMATS = {
+    "turtle": ("text/turtle", "ttl"),
+    "json-ld": ("application/ld+json", "jsonld"),
+    "xml": ("application/rdf+xml", "rdf"),
+}
+SHOWN_LINES = 80
+
+
+class DcatView(w.VBox):
+    """The public register as DCAT-AP (from `marketplace.disclosure`): what kinds of things it describes, the
+    statements about one dataset, the serialized text, and a download."""
+
+    def __init__(self, sandbox: Sandbox | None = None, fmt: str = "turtle") -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.format = i18n.bind(
+            w.Dropdown(options=list(RDF_FORMATS), value=fmt), "description", "guide.dcat.format"
+        )
+        self.build_button = button("guide.dcat.build", "primary", "sitemap")
+        self.counts = w.HTML()
+        self.counts.add_class("mp-dcat-counts")
+        self.dataset = i18n.bind(
+            w.Dropdown(layout=w.Layout(width="620px")), "description", "guide.dcat.dataset"
+        )
+        self.triples = w.HTML()
+        self.triples.add_class("mp-dcat-triples")
+        self.source = w.Textarea(layout=w.Layout(width="100%", height="320px"), disabled=True)
+        self.source.add_class("mp-dcat-text")
+        self.download = w.HTML()
+        self.download.add_class("mp-downloads")
+        self.graph: Any = None
+        self.text = ""
+        self.build_button.on_click(lambda _b: self.build())
+        self.dataset.observe(lambda _c: self._show_dataset(), names="value")
+        i18n.on_language_change(lambda _lang: self._show() if self.graph is not None else None)
+        super().__init__(
+            [
+                heading("guide.dcat.title"),
+                text("guide.dcat.intro"),
+                w.HBox([self.format, self.build_button]),
+                self.feedback,
+                self.counts,
+                self.dataset,
+                self.triples,
+                self.download,
+                heading("guide.dcat.text", 4),
+                self.source,
+            ]
+        )
+        self.add_class("mp-dcat-view")
+
+    def build(self) -> None:
+        guard(self.feedback)(self._build)()
+
+    def _build(self) -> None:
+        from rdflib import RDF
+        from rdflib.namespace import DCAT
+
+        from marketplace.disclosure import build_graph, export_dcat
+
+        with self.sandbox.session() as session:
+            self.graph = build_graph(session)
+            self.text = export_dcat(session, self.format.value)
+        datasets = sorted(self.graph.subjects(RDF.type, DCAT.Dataset), key=str)
+        titles = {str(d): self._title(d) for d in datasets}
+        self.dataset.options = [(f"{titles[str(d)]} · {d}", str(d)) for d in datasets]
+        self.dataset.value = str(datasets[0]) if datasets else None
+        self._show()
+        self.feedback.ok(i18n.t("guide.dcat.built", triples=len(self.graph), datasets=len(datasets)))
+
+    def _title(self, node: Any) -> str:
+        from rdflib.namespace import DCTERMS
+
+        values = {getattr(v, "language", None): str(v) for v in self.graph.objects(node, DCTERMS.title)}
+        return values.get(i18n.get_language()) or values.get("en") or next(iter(values.values()), str(node))
+
+    def _show(self) -> None:
+        import pandas as pd
+        from rdflib import RDF
+
+        nm = self.graph.namespace_manager
+        kinds = pd.Series([o.n3(nm) for o in self.graph.objects(None, RDF.type)]).value_counts()
+        self.counts.value = table_html(
+            pd.DataFrame(
+                {i18n.t("guide.dcat.class"): kinds.index, i18n.t("guide.dcat.count"): kinds.to_numpy()}
+            )
+        )
+        lines = self.text.splitlines()
+        shown = "\n".join(lines[:SHOWN_LINES])
+        more = len(lines) - SHOWN_LINES
+        self.source.value = shown + (
+            f"\n\n… {i18n.t('guide.dcat.more_lines', lines=more)}" if more > 0 else ""
+        )
+        mime, suffix = RDF_FORMATS[self.format.value]
+        self.download.value = data_uri_anchor(
+            f"register.{suffix}",
+            mime,
+            self.text.encode("utf-8"),
+            i18n.t("guide.dcat.download", fmt=self.format.value),
+        )
+        self._show_dataset()
+
+    def _show_dataset(self) -> None:
+        import pandas as pd
+        from rdflib import URIRef
+
+        if self.graph is None or not self.dataset.value:
+            self.triples.value = ""
+            return
+        nm = self.graph.namespace_manager
+        rows = sorted(
+            (
+                p.n3(nm),
+                o.n3(nm)
+                if not hasattr(o, "language")
+                else str(o) + (f" @{o.language}" if o.language else ""),
+            )
+            for p, o in self.graph.predicate_objects(URIRef(self.dataset.value))
+        )
+        self.triples.value = table_html(
+            pd.DataFrame(rows, columns=[i18n.t("guide.dcat.predicate"), i18n.t("guide.dcat.object")]),
+            max_rows=60,
+        )
+
+
+def dcat_view(sandbox: Sandbox | None = None, fmt: str = "turtle") -> DcatView:
+    return DcatView(sandbox, fmt)
+
+
+# ---------------------------------------------------------------- importing a portal's catalogue
+
+
+def sample_catalogs() -> list[tuple[str, str]]:
+    """(file name, path) of the small portal catalogues shipped in seed/catalogs."""
+    from marketplace.synth.spec import seed_dir
+
+    folder = seed_dir() / "catalogs"
+    return [
+        (p.name, str(p)) for p in sorted(folder.glob("*")) if p.suffix in {".json", ".ttl", ".jsonld", ".rdf"}
+    ]
+
+
+class CatalogImport(w.VBox):
+    """Read a CKAN or DCAT catalogue file, preview how each dataset maps to a resource, then import it
+    (`marketplace.disclosure.read_catalog` / `import_catalog`, as `marketplace catalog import` does)."""
+
+    def __init__(self, sandbox: Sandbox | None = None) -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.file = i18n.bind(w.Dropdown(layout=w.Layout(width="520px")), "description", "guide.import.file")
+        set_options(self.file, sample_catalogs())
+        self.upload = w.FileUpload(accept=".json,.jsonld,.ttl,.rdf,.xml", multiple=False)
+        i18n.bind(self.upload, "description", "guide.import.upload")
+        self.preview_button = button("guide.import.preview", "", "search")
+        self.import_button = button("guide.import.run", "primary", "download")
+        self.preview = w.HTML()
+        self.preview.add_class("mp-import-preview")
+        self.datasets: list[Any] = []
+        self.result: Any = None
+        self.preview_button.on_click(lambda _b: self.read())
+        self.import_button.on_click(lambda _b: self.run())
+        super().__init__(
+            [
+                heading("guide.import.title"),
+                text("guide.import.intro"),
+                w.HBox([self.file, self.upload]),
+                w.HBox([self.preview_button, self.import_button]),
+                self.feedback,
+                self.preview,
+            ]
+        )
+        self.add_class("mp-catalog-import")
+
+    @contextmanager
+    def _file(self) -> Iterator[Path]:
+        """The uploaded file when there is one (in a temporary folder removed afterwards, under its own name
+        so that the format is detected from the suffix), else the chosen sample."""
+        if self.upload.value:
+            item = self.upload.value[0]
+            with tempfile.TemporaryDirectory(prefix="mp-catalog-") as folder:
+                path = Path(folder) / Path(str(item["name"])).name
+                path.write_bytes(bytes(item["content"]))
+                yield path
+            return
+        if not self.file.value:
+            raise InvalidInput("file", None, "a catalogue file from seed/catalogs or an uploaded file")
+        yield Path(self.file.value)
+
+    def read(self) -> None:
+        guard(self.feedback)(self._read)()
+
+    def _read(self) -> None:
+        import pandas as pd
+
+        from marketplace.disclosure import read_catalog
+
+        with self._file() as path:
+            used, self.datasets = read_catalog(path)
+        rows = [
+            (
+                ds.title,
+                ds.publisher,
+                ds.domain,
+                i18n.label(ds.grade),
+                i18n.label(ds.sharing),
+                i18n.label(ds.opening),
+                ", ".join(f"{f.name} ({i18n.label(f.marking)})" for f in ds.fields),
+            )
+            for ds in self.datasets
+        ]
+        columns = [
+            i18n.t("common.title"),
+            i18n.t("common.holder"),
+            i18n.t("common.domain"),
+            i18n.t("common.grade"),
+            i18n.t("guide.import.sharing"),
+            i18n.t("guide.import.opening"),
+            i18n.t("guide.import.fields"),
+        ]
+        self.preview.value = table_html(pd.DataFrame(rows, columns=columns))
+        self.feedback.info(i18n.t("guide.import.read", datasets=len(self.datasets), fmt=used))
+
+    def run(self) -> None:
+        guard(self.feedback)(self._run)()
+
+    def _run(self) -> None:
+        from marketplace.disclosure import import_catalog
+
+        with self._file() as path, self.sandbox.session() as session:
+            self.result = import_catalog(session, path)
+        self.sandbox.changed()
+        r = self.result
+        self.feedback.ok(
+            i18n.t(
+                "guide.import.done",
+                created=len(r.created),
+                updated=len(r.updated),
+                unchanged=len(r.unchanged),
+                orgs=len(r.organizations_created),
+                codes=", ".join(r.created + r.updated) or "—",
+            )
+        )
+
+
+def catalog_import(sandbox: Sandbox | None = None) -> CatalogImport:
+    return CatalogImport(sandbox)

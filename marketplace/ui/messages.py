@@ -560,6 +560,167 @@ APPS: dict[str, tuple[str, str]] = {
     "app.disclosure": ("Public disclosure", "信息公开"),
 }
 
+GUIDES: dict[str, tuple[str, str]] = {
+    # privacy story, step 1: column roles
+    "guide.roles.title": ("Who is in the data: column roles", "数据里有谁：字段角色"),
+    "guide.roles.intro": (
+        "Raw synthetic rows of a resource with personal information. The data holder marks every column; "
+        "the marking decides what de-identification does with it.",
+        "含个人信息的数据资源的原始合成数据。数据持有方为每个字段标注角色，去标识化按标注处理各字段。",
+    ),
+    "guide.roles.rows": ("Raw rows (column · role)", "原始数据（字段 · 角色）"),
+    "guide.roles.column": ("Column", "字段"),
+    "guide.roles.role": ("Role", "角色"),
+    "guide.roles.type": ("Type", "类型"),
+    "guide.roles.meaning": ("What the pipeline does", "处理方式"),
+    "guide.role.identifier": (
+        "Points to one person directly: dropped before any release.",
+        "直接指向个人：任何发布前都会删除。",
+    ),
+    "guide.role.quasi_identifier": (
+        "Harmless alone, identifying in combination: generalized until each combination is shared by k rows.",
+        "单独无害、组合后可识别：泛化到每种组合至少有 k 行相同。",
+    ),
+    "guide.role.sensitive": (
+        "What must not be learned about a person: checked for ℓ distinct values in every group.",
+        "不应被推断出的个人信息：检查每个等价类至少有 ℓ 个不同取值。",
+    ),
+    "guide.role.other": ("Not personal: released unchanged.", "非个人信息：原样发布。"),
+    # privacy story, step 3: risk against information loss
+    "guide.curve.title": ("Risk against information loss", "风险与信息损失"),
+    "guide.curve.intro": (
+        "The same rows de-identified at several values of k: re-identification risk falls as k grows, and "
+        "information loss (NCP) rises.",
+        "同一批数据在不同 k 值下去标识化：k 越大，再识别风险越低，信息损失（NCP）越高。",
+    ),
+    "guide.curve.run": ("Draw the curve", "绘制曲线"),
+    "guide.curve.summary": (
+        "From k={k_low} to k={k_high}: risk {risk_low} → {risk_high}, "
+        "information loss {ncp_low} → {ncp_high}.",
+        "从 k={k_low} 到 k={k_high}：风险 {risk_low} → {risk_high}，信息损失 {ncp_low} → {ncp_high}。",
+    ),
+    # privacy story, step 4: aggregates
+    "guide.agg.title": ("Aggregates: minimum cell size and noise", "汇总数据：最小单元格与噪声"),
+    "guide.agg.intro": (
+        "Counts per group instead of rows. Groups smaller than the minimum cell size are suppressed; "
+        "with ε > 0, Laplace noise is added (smaller ε: more noise, stronger privacy). ε = 0 means no noise.",
+        "按组计数而不发布明细。少于最小单元格规模的组被抑制；ε > 0 时加入拉普拉斯噪声（ε 越小噪声越大、"
+        "隐私保护越强）。ε = 0 表示不加噪声。",
+    ),
+    "guide.agg.by": ("Group by", "分组字段"),
+    "guide.agg.min_cell": ("Min. cell", "最小单元格"),
+    "guide.agg.epsilon": ("ε", "ε 值"),
+    "guide.agg.run": ("Aggregate", "汇总"),
+    "guide.agg.rows_in": ("Source rows", "源数据行数"),
+    "guide.agg.cells_total": ("Cells", "单元格数"),
+    "guide.agg.cells_released": ("Cells released", "发布单元格数"),
+    "guide.agg.cells_suppressed": ("Cells suppressed (too small)", "抑制单元格数（过小）"),
+    "guide.agg.epsilon_spent": ("ε spent", "消耗的 ε"),
+    "guide.agg.noise_scale": ("Noise scale of counts", "计数噪声尺度"),
+    "guide.agg.summary": (
+        "{released} of {total} cells released; "
+        "{suppressed} below the minimum cell size of {min_cell} suppressed.",
+        "共 {total} 个单元格，发布 {released} 个；{suppressed} 个小于最小单元格规模 {min_cell}，已抑制。",
+    ),
+    # scenario story, step 1: what a scenario is
+    "guide.explain.title": ("What a scenario is", "什么是情景"),
+    "guide.explain.intro": (
+        "A scenario names a synthetic world, a policy, a demand model, a horizon and seeds. Pick two: "
+        "the tables show their facts and exactly which settings and policy parameters differ.",
+        "情景包括合成世界、政策、需求模型、模拟期限和随机种子。选择两个情景：下表列出其基本信息，以及二者在"
+        "情景设置和政策参数上的具体差异。",
+    ),
+    "guide.explain.item": ("Item", "项目"),
+    "guide.explain.key": ("Setting", "设置项"),
+    "guide.explain.settings": ("Scenario settings that differ", "情景设置差异"),
+    "guide.explain.policy": ("Policy parameters that differ", "政策参数差异"),
+    "guide.explain.fact.description": ("Description", "说明"),
+    "guide.explain.fact.policy": ("Policy (version)", "政策（版本）"),
+    "guide.explain.fact.world": ("Synthetic world", "合成世界"),
+    "guide.explain.fact.horizon": ("Horizon", "模拟期限"),
+    "guide.explain.fact.seeds": ("Seeds", "随机种子"),
+    "guide.explain.fact.arrivals": ("Arrivals per day (all requesters)", "日均到达申请（全部申请方）"),
+    "guide.explain.fact.capacity": ("Review capacity per working day", "每工作日审核能力"),
+    "guide.explain.world_value": ("{size}, seed {seed}", "{size}，种子 {seed}"),
+    "guide.explain.horizon_value": ("{days} days from {start}", "自 {start} 起 {days} 天"),
+    "guide.explain.seeds_value": (
+        "default {default}; {count} for comparisons",
+        "默认 {default}；对比时使用 {count} 个",
+    ),
+    "guide.explain.summary": (
+        "{settings} scenario settings and {policy} policy parameters differ.",
+        "情景设置有 {settings} 项不同，政策参数有 {policy} 项不同。",
+    ),
+    # scenario story, step 3: price caps and small firms
+    "guide.sweep.title": ("Lower price caps and small firms", "更低的价格上限与小微企业"),
+    "guide.sweep.intro": (
+        "A researcher's question: what do lower caps do to small-firm access? The sweep reruns the "
+        "scenario with each cap on the same seeds and reports what micro and small enterprises filed, "
+        "got approved and paid.",
+        "研究问题：降低价格上限对小微企业获取数据有何影响？扫描在相同种子上以每个上限重新运行情景，报告微型"
+        "和小型企业的申请数、获批数和平均支付价格。",
+    ),
+    "guide.sweep.scenario": ("Scenario", "情景"),
+    "guide.sweep.caps": ("Caps to try", "待测上限"),
+    "guide.sweep.run": ("Run the sweep", "运行扫描"),
+    "guide.sweep.no_cap": (
+        "This policy sets no cap for {unit}: type the caps to try.",
+        "该政策未对{unit}设定上限：请输入待测上限。",
+    ),
+    "guide.sweep.done": (
+        "{points} caps × {seeds} seeds × {days} days of {scenario} done.",
+        "已完成 {scenario}：{points} 个上限 × {seeds} 个种子 × {days} 天。",
+    ),
+    "guide.sweep.metric.filed": ("Filed · {size}", "申请数 · {size}"),
+    "guide.sweep.metric.approved": ("Approved · {size}", "获批数 · {size}"),
+    "guide.sweep.metric.price_paid_mean": ("Mean price paid · {size}", "平均支付价格 · {size}"),
+    # disclosure story, step 2: the DCAT-AP register
+    "guide.dcat.title": ("The register as linked data (DCAT-AP)", "以关联数据发布的登记目录（DCAT-AP）"),
+    "guide.dcat.intro": (
+        "The public register is also published as a DCAT-AP catalogue that other portals can harvest: every "
+        "resource is a dcat:Dataset with its publisher, access rights, distributions and an ODRL offer.",
+        "公开登记目录同时以 DCAT-AP 目录发布，供其他门户采集：每个数据资源是一个 dcat:Dataset，附有发布方、"
+        "访问权限、分发方式和 ODRL 许可要约。",
+    ),
+    "guide.dcat.format": ("Format", "格式"),
+    "guide.dcat.build": ("Build the catalogue", "生成目录"),
+    "guide.dcat.built": (
+        "{triples} statements describing {datasets} datasets.",
+        "共 {triples} 条陈述，描述 {datasets} 个数据集。",
+    ),
+    "guide.dcat.dataset": ("Dataset", "数据集"),
+    "guide.dcat.class": ("Kind of thing (rdf:type)", "对象类型（rdf:type）"),
+    "guide.dcat.count": ("Count", "数量"),
+    "guide.dcat.predicate": ("Property", "属性"),
+    "guide.dcat.object": ("Value", "取值"),
+    "guide.dcat.text": ("The serialized catalogue", "序列化目录文本"),
+    "guide.dcat.more_lines": ("{lines} more lines in the download.", "其余 {lines} 行见下载文件。"),
+    "guide.dcat.download": ("Download the catalogue ({fmt})", "下载目录（{fmt}）"),
+    # disclosure story, step 3: importing a portal's catalogue
+    "guide.import.title": ("Importing a portal's catalogue", "导入门户目录"),
+    "guide.import.intro": (
+        "Read a CKAN or DCAT catalogue (a shipped sample, or upload your own), check how each dataset "
+        "maps to a resource (grade, sharing and opening attributes, field markings), then import it "
+        "into the sandbox.",
+        "读取 CKAN 或 DCAT 目录（内置示例或上传文件），检查每个数据集如何映射为数据资源（分级、共享与开放"
+        "属性、字段标注），再导入沙盒。",
+    ),
+    "guide.import.file": ("Sample", "示例文件"),
+    "guide.import.upload": ("Upload", "上传"),
+    "guide.import.preview": ("Read", "读取"),
+    "guide.import.run": ("Import", "导入"),
+    "guide.import.sharing": ("Sharing", "共享属性"),
+    "guide.import.opening": ("Opening", "开放属性"),
+    "guide.import.fields": ("Fields (marking)", "字段（标注）"),
+    "guide.import.read": ("{datasets} datasets read ({fmt}).", "已读取 {datasets} 个数据集（{fmt}）。"),
+    "guide.import.done": (
+        "Imported: {created} resources created, {updated} updated, {unchanged} unchanged, "
+        "{orgs} organizations created. {codes}",
+        "导入完成：新建资源 {created} 个，更新 {updated} 个，未变 {unchanged} 个，"
+        "新建机构 {orgs} 个。{codes}",
+    ),
+}
+
 SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
     COMMON,
     START,
@@ -573,6 +734,7 @@ SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
     OPERATOR,
     SCENARIO,
     APPS,
+    GUIDES,
 )
 MESSAGES: dict[str, tuple[str, str]] = {f"enum.{k}": v for k, v in ENUMS.items()}
 for _section in SECTIONS:

@@ -2,6 +2,9 @@
 
 All measurements come from `marketplace.privacy.deidentify` (the same pipeline every delivery uses); the lab
 only picks the inputs and draws the before/after tables, the report and an information-loss curve.
+The steps of the privacy story (notebooks/04) sit beside it: `column_roles` (raw rows and the role of each
+column), `tradeoff_curve` (risk against information loss as k grows) and `aggregate_lab` (counts with a
+minimum cell size and optional Laplace noise, from `marketplace.privacy.aggregate`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,19 @@ def personal_resources(sandbox: Sandbox) -> list[tuple[str, str]]:
     with sandbox.session() as session:
         resources = session.exec(select(Resource).order_by(Resource.code)).all()
         return [(f"{r.code} — {r.title}", r.code) for r in resources if r.contains_personal_info]
+
+
+def source_rows(sandbox: Sandbox, code: str | None, rows: int, seed: int) -> tuple[pd.DataFrame, list[Any]]:
+    """`rows` synthetic rows of resource `code` (deterministic from `seed`) and its field rows."""
+    from marketplace.synth import rows as synth_rows
+
+    if not code:
+        raise NotFound("resource", "(none with personal information)")
+    with sandbox.session() as session:
+        resource = session.exec(select(Resource).where(Resource.code == code)).one()
+        fields = list(resource.fields)
+        frame = synth_rows(resource, rows, seed)
+    return frame, fields
 
 
 class PrivacyLab(w.VBox):
@@ -92,15 +108,7 @@ class PrivacyLab(w.VBox):
         self.add_class("mp-privacy-lab")
 
     def _source(self) -> tuple[pd.DataFrame, list[Any]]:
-        from marketplace.synth import rows as synth_rows
-
-        if not self.resource.value:
-            raise NotFound("resource", "(none with personal information)")
-        with self.sandbox.session() as session:
-            resource = session.exec(select(Resource).where(Resource.code == self.resource.value)).one()
-            fields = list(resource.fields)
-            frame = synth_rows(resource, int(self.rows.value), int(self.seed.value))
-        return frame, fields
+        return source_rows(self.sandbox, self.resource.value, int(self.rows.value), int(self.seed.value))
 
     def run(self) -> None:
         guard(self.feedback)(self._run)()
@@ -196,3 +204,320 @@ class PrivacyLab(w.VBox):
 
 def privacy_lab(sandbox: Sandbox | None = None) -> PrivacyLab:
     return PrivacyLab(sandbox)
+
+
+_MARKINGS = (
+    FieldMarking.identifier,
+    FieldMarking.quasi_identifier,
+    FieldMarking.sensitive,
+    FieldMarking.other,
+)
+
+
+def _resource_dropdown(sandbox: Sandbox) -> w.Dropdown:
+    control = i18n.bind(w.Dropdown(layout=w.Layout(width="520px")), "description", "privacy.resource")
+    set_options(control, personal_resources(sandbox))
+    return control
+
+
+class ColumnRoles(w.VBox):
+    """A few raw synthetic rows of a resource, each column tagged with the privacy role the holder gave it.
+
+    The roles come from `marketplace.privacy.resolve_roles` (what the pipeline itself uses), so the tags shown
+    are exactly what de-identification will drop, generalize or check.
+    """
+
+    def __init__(self, sandbox: Sandbox | None = None, *, rows: int = SHOWN_ROWS, seed: int = 1) -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.resource = _resource_dropdown(self.sandbox)
+        self.n_rows, self.seed = int(rows), int(seed)
+        self.roles_table = w.HTML()
+        self.roles_table.add_class("mp-column-roles")
+        self.rows_table = w.HTML()
+        self.rows_table.add_class("mp-raw-rows")
+        self.roles: dict[str, FieldMarking] = {}
+        self.frame: pd.DataFrame | None = None
+        self.resource.observe(lambda _c: self.show(), names="value")
+        i18n.on_language_change(lambda _lang: self.show() if self.frame is not None else None)
+        super().__init__(
+            [
+                heading("guide.roles.title"),
+                text("guide.roles.intro"),
+                self.resource,
+                self.feedback,
+                self.roles_table,
+                heading("guide.roles.rows", 4),
+                self.rows_table,
+            ]
+        )
+        self.add_class("mp-column-roles-panel")
+        self.show()
+
+    def show(self) -> None:
+        guard(self.feedback)(self._show)()
+
+    def _show(self) -> None:
+        from marketplace.privacy import resolve_roles
+
+        frame, fields = source_rows(self.sandbox, self.resource.value, self.n_rows, self.seed)
+        roles = resolve_roles(frame, fields).to_dict()
+        attrs = dict(zip(_MARKINGS, ("identifiers", "quasi_identifiers", "sensitive", "other"), strict=True))
+        self.roles = {col: m for m in _MARKINGS for col in roles[attrs[m]]}
+        self.frame = frame
+        dtypes = {f.name: f.dtype for f in fields}
+        listing = pd.DataFrame(
+            [
+                (
+                    col,
+                    i18n.label(self.roles[col]),
+                    i18n.label(dtypes.get(col)),
+                    i18n.t(f"guide.role.{m.value}"),
+                )
+                for col in frame.columns
+                for m in [self.roles[col]]
+            ],
+            columns=[
+                i18n.t("guide.roles.column"),
+                i18n.t("guide.roles.role"),
+                i18n.t("guide.roles.type"),
+                i18n.t("guide.roles.meaning"),
+            ],
+        )
+        self.roles_table.value = table_html(listing)
+        shown = frame.rename(columns={c: f"{c} · {i18n.label(self.roles[c])}" for c in frame.columns})
+        self.rows_table.value = table_html(shown)
+        self.feedback.clear()
+
+
+class AggregateLab(w.VBox):
+    """Counts per group with a minimum cell size and optional Laplace noise (`marketplace.privacy.aggregate`).
+
+    A lab, not a delivery: nothing is released and no ε is written to a resource's ledger.
+    """
+
+    def __init__(self, sandbox: Sandbox | None = None, *, rows: int = 1000, min_cell: int = 10) -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.resource = _resource_dropdown(self.sandbox)
+        self.rows = i18n.bind(
+            w.IntSlider(value=rows, min=50, max=5000, step=50), "description", "privacy.rows"
+        )
+        self.seed = i18n.bind(
+            w.IntText(value=1, layout=w.Layout(width="160px")), "description", "common.seed"
+        )
+        self.by = i18n.bind(
+            w.SelectMultiple(rows=5, layout=w.Layout(width="360px")), "description", "guide.agg.by"
+        )
+        self.min_cell = i18n.bind(
+            w.IntSlider(value=min_cell, min=1, max=100), "description", "guide.agg.min_cell"
+        )
+        self.epsilon = i18n.bind(
+            w.BoundedFloatText(value=0.0, min=0.0, max=100.0, step=0.1, layout=w.Layout(width="200px")),
+            "description",
+            "guide.agg.epsilon",
+        )
+        self.run_button = button("guide.agg.run", "primary", "table")
+        self.metrics = w.HTML()
+        self.metrics.add_class("mp-aggregate-metrics")
+        self.table = w.HTML()
+        self.table.add_class("mp-aggregate-table")
+        self.release: Any = None
+        self.resource.observe(lambda _c: self._offer_columns(), names="value")
+        self.run_button.on_click(lambda _b: self.run())
+        super().__init__(
+            [
+                heading("guide.agg.title"),
+                text("guide.agg.intro"),
+                self.resource,
+                w.HBox([self.rows, self.seed]),
+                self.by,
+                w.HBox([self.min_cell, self.epsilon]),
+                self.run_button,
+                self.feedback,
+                self.metrics,
+                self.table,
+            ]
+        )
+        self.add_class("mp-aggregate-lab")
+        self._offer_columns()
+
+    def _offer_columns(self) -> None:
+        """Group-by candidates: all columns but direct identifiers; categorical quasi-identifiers preset."""
+        guard(self.feedback)(self._columns)()
+
+    def _columns(self) -> None:
+        from marketplace.privacy import resolve_roles
+        from marketplace.privacy.schema import QIKind
+
+        frame, fields = source_rows(self.sandbox, self.resource.value, 5, int(self.seed.value))
+        roles = resolve_roles(frame, fields)
+        self.by.options = [c for c in frame.columns if c not in roles.identifiers]
+        self.by.value = tuple(c for c, kind in roles.qi_kinds.items() if kind is QIKind.category)[:2]
+
+    def run(self) -> None:
+        guard(self.feedback)(self._run)()
+
+    def _run(self) -> None:
+        from marketplace.privacy import aggregate
+
+        self.feedback.clear()
+        frame, _fields = source_rows(
+            self.sandbox, self.resource.value, int(self.rows.value), int(self.seed.value)
+        )
+        eps = float(self.epsilon.value) or None
+        release = aggregate(
+            frame,
+            list(self.by.value),
+            min_cell=int(self.min_cell.value),
+            epsilon=eps,
+            seed=int(self.seed.value),
+        )
+        self.release = release
+        r = release.report
+        rows = [
+            (i18n.t("guide.agg.rows_in"), str(r.rows_in)),
+            (i18n.t("guide.agg.cells_total"), str(r.cells_total)),
+            (i18n.t("guide.agg.cells_released"), str(r.cells_released)),
+            (i18n.t("guide.agg.cells_suppressed"), str(r.cells_suppressed)),
+            (i18n.t("guide.agg.epsilon_spent"), "—" if r.epsilon_spent is None else f"{r.epsilon_spent:g}"),
+            (
+                i18n.t("guide.agg.noise_scale"),
+                "—" if "count" not in r.noise_scale else f"{r.noise_scale['count']:.3g}",
+            ),
+        ]
+        self.metrics.value = table_html(
+            pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")])
+        )
+        self.table.value = table_html(release.table, max_rows=30)
+        self.feedback.ok(
+            i18n.t(
+                "guide.agg.summary",
+                released=r.cells_released,
+                total=r.cells_total,
+                suppressed=r.cells_suppressed,
+                min_cell=r.min_cell,
+            )
+        )
+
+
+def column_roles(sandbox: Sandbox | None = None) -> ColumnRoles:
+    return ColumnRoles(sandbox)
+
+
+def aggregate_lab(sandbox: Sandbox | None = None) -> AggregateLab:
+    return AggregateLab(sandbox)
+
+
+class TradeoffCurve(w.VBox):
+    """Information loss against re-identification risk as k grows, each point one run of
+    `marketplace.privacy.deidentify` on the same rows: the price of privacy in one picture."""
+
+    def __init__(
+        self, sandbox: Sandbox | None = None, *, rows: int = 400, ks: tuple[int, ...] = CURVE_KS
+    ) -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.resource = _resource_dropdown(self.sandbox)
+        self.rows = i18n.bind(
+            w.IntSlider(value=rows, min=50, max=5000, step=50), "description", "privacy.rows"
+        )
+        self.l = i18n.bind(w.IntSlider(value=2, min=1, max=10), "description", "privacy.l")
+        self.ks = tuple(ks)
+        self.run_button = button("guide.curve.run", "primary", "line-chart")
+        self.table = w.HTML()
+        self.table.add_class("mp-tradeoff-table")
+        self.plot = w.Box()
+        self.points: list[dict[str, Any]] = []
+        self.run_button.on_click(lambda _b: self.run())
+        i18n.on_language_change(lambda _lang: self._show_table() if self.points else None)
+        super().__init__(
+            [
+                heading("guide.curve.title"),
+                text("guide.curve.intro"),
+                self.resource,
+                w.HBox([self.rows, self.l]),
+                self.run_button,
+                self.feedback,
+                self.plot,
+                self.table,
+            ]
+        )
+        self.add_class("mp-tradeoff")
+
+    def run(self) -> None:
+        guard(self.feedback)(self._run)()
+
+    def _run(self) -> None:
+        from marketplace.privacy import deidentify
+
+        frame, fields = source_rows(self.sandbox, self.resource.value, int(self.rows.value), 1)
+        points, refusals = [], []
+        for k in self.ks:
+            try:
+                r = deidentify(frame, fields, k=k, l=int(self.l.value)).report
+            except MarketplaceError as exc:  # a target these rows cannot meet: nothing would be released
+                points.append({"k": k, "ncp": None, "risk": None, "suppressed": None})
+                refusals.append(exc)
+                continue
+            points.append(
+                {"k": k, "ncp": r.ncp, "risk": r.prosecutor_risk_max, "suppressed": r.rows_suppressed}
+            )
+        met = [p for p in points if p["ncp"] is not None]
+        if not met:
+            self.points, self.plot.children, self.table.value = [], [], ""
+            raise refusals[0]
+        self.points = points
+        self._show_table()
+        self._draw()
+        self.feedback.ok(
+            i18n.t(
+                "guide.curve.summary",
+                k_low=met[0]["k"],
+                k_high=met[-1]["k"],
+                ncp_low=f"{met[0]['ncp']:.1%}",
+                ncp_high=f"{met[-1]['ncp']:.1%}",
+                risk_low=f"{met[0]['risk']:.3f}",
+                risk_high=f"{met[-1]['risk']:.3f}",
+            )
+        )
+
+    def _show_table(self) -> None:
+        def fmt(value: Any, spec: str) -> str:
+            return "—" if value is None else format(value, spec)
+
+        frame = pd.DataFrame(
+            [
+                (p["k"], fmt(p["ncp"], ".1%"), fmt(p["risk"], ".3f"), fmt(p["suppressed"], "d"))
+                for p in self.points
+            ],
+            columns=[
+                i18n.t("privacy.k"),
+                i18n.t("privacy.ncp"),
+                i18n.t("privacy.risk_max"),
+                i18n.t("privacy.suppressed"),
+            ],
+        )
+        self.table.value = table_html(frame)
+
+    def _draw(self) -> None:
+        from matplotlib.figure import Figure
+
+        met = [p for p in self.points if p["ncp"] is not None]
+        fig = Figure(figsize=(6, 3))
+        ax = fig.subplots()
+        ks = [p["k"] for p in met]
+        ax.plot(ks, [p["ncp"] for p in met], "-o", color="#1565c0", label="NCP (information loss)")
+        ax.plot(ks, [p["risk"] for p in met], "--s", color="#b00020", label="prosecutor risk (max)")
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_xlabel("k")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        self.plot.children = [figure_image(fig)]
+
+
+def tradeoff_curve(sandbox: Sandbox | None = None) -> TradeoffCurve:
+    return TradeoffCurve(sandbox)

@@ -2,7 +2,9 @@
 
 The numbers come from `marketplace.sim.compare` (same seeds for both: common random numbers, 95 % intervals);
 one extra run of each on the first seed gives the daily queue curves. Plots are static matplotlib images with
-language-neutral labels (metric ids), captions are translated.
+language-neutral labels (metric ids), captions are translated. The other steps of the scenario story
+(notebooks/05): `scenario_explainer` (what two scenarios and their policies differ in, from
+`marketplace.policy.diff_policies`) and `cap_sweep` (a `marketplace.sim.sweep` over one price cap).
 """
 
 from __future__ import annotations
@@ -201,3 +203,283 @@ def scenario_lab(
     a: str = "national-2025", b: str = "sme-discount", *, seeds: int = 3, days: int = 90
 ) -> ScenarioLab:
     return ScenarioLab(a, b, seeds=seeds, days=days)
+
+
+# ---------------------------------------------------------------- what a scenario is
+
+FACTS = ("description", "policy", "world", "horizon", "seeds", "arrivals", "capacity")
+
+
+def _flat(data: dict) -> dict[str, object]:
+    """A nested scenario dict as dotted keys (pandas.json_normalize), for a side-by-side diff."""
+    row = pd.json_normalize(data, sep=".").iloc[0].to_dict()
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+
+
+class ScenarioExplainer(w.VBox):
+    """Two shipped scenarios side by side: their facts, the scenario settings that differ and the policy
+    parameters that differ (`marketplace.policy.diff_policies`)."""
+
+    def __init__(self, a: str = "national-2025", b: str = "sme-discount") -> None:
+        from marketplace.sim import list_scenarios
+
+        names = list_scenarios()
+        self.feedback = Feedback()
+        self.a = i18n.bind(w.Dropdown(), "description", "scenario.a")
+        self.b = i18n.bind(w.Dropdown(), "description", "scenario.b")
+        set_options(self.a, names)
+        set_options(self.b, names)
+        if a in names:
+            self.a.value = a
+        if b in names:
+            self.b.value = b
+        self.facts = w.HTML()
+        self.facts.add_class("mp-scenario-facts")
+        self.settings = w.HTML()
+        self.settings.add_class("mp-scenario-settings-diff")
+        self.policy_diff = w.HTML()
+        self.policy_diff.add_class("mp-policy-diff")
+        self.differences: list[tuple[str, object, object]] = []
+        self.setting_differences: list[tuple[str, object, object]] = []
+        for control in (self.a, self.b):
+            control.observe(lambda _c: self.show(), names="value")
+        i18n.on_language_change(lambda _lang: self.show())
+        super().__init__(
+            [
+                heading("guide.explain.title"),
+                text("guide.explain.intro"),
+                w.HBox([self.a, self.b]),
+                self.feedback,
+                self.facts,
+                heading("guide.explain.settings", 4),
+                self.settings,
+                heading("guide.explain.policy", 4),
+                self.policy_diff,
+            ]
+        )
+        self.add_class("mp-scenario-explainer")
+        self.show()
+
+    def show(self) -> None:
+        guard(self.feedback)(self._show)()
+
+    def _show(self) -> None:
+        from marketplace.policy import diff_policies
+        from marketplace.sim import load_scenario
+
+        if self.a.value is None or self.b.value is None:
+            raise InvalidInput("scenario", None, "two scenarios from seed/scenarios")
+        sa, sb = load_scenario(self.a.value), load_scenario(self.b.value)
+
+        def facts(sc: object) -> list[str]:
+            return [
+                sc.description or "—",
+                f"{sc.policy_obj.name} ({sc.policy_obj.version})",
+                i18n.t("guide.explain.world_value", size=sc.world.size, seed=sc.world.seed),
+                i18n.t("guide.explain.horizon_value", days=sc.horizon.days, start=sc.horizon.start),
+                i18n.t("guide.explain.seeds_value", default=sc.seeds.default, count=sc.seeds.count),
+                f"{sum(sc.demand.arrivals.values()):,.0f}",
+                " · ".join(f"{i18n.label(k)} {v}" for k, v in sc.review.capacity.items()),
+            ]
+
+        columns = [i18n.t("guide.explain.item"), f"A · {sa.name}", f"B · {sb.name}"]
+        rows = [
+            (i18n.t(f"guide.explain.fact.{key}"), x, y)
+            for key, x, y in zip(FACTS, facts(sa), facts(sb), strict=True)
+        ]
+        self.facts.value = table_html(pd.DataFrame(rows, columns=columns))
+        skip = {"name", "description", "source", "policy"}
+        fa = _flat(sa.model_dump(mode="json", exclude=skip))
+        fb = _flat(sb.model_dump(mode="json", exclude=skip))
+        self.setting_differences = [
+            (k, fa.get(k, "—"), fb.get(k, "—")) for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)
+        ]
+        self.differences = diff_policies(sa.policy_obj, sb.policy_obj)
+        key_col = [i18n.t("guide.explain.key"), f"A · {sa.name}", f"B · {sb.name}"]
+        self.settings.value = table_html(
+            pd.DataFrame([tuple(map(str, d)) for d in self.setting_differences], columns=key_col)
+        )
+        self.policy_diff.value = table_html(
+            pd.DataFrame([tuple(map(str, d)) for d in self.differences], columns=key_col)
+        )
+        self.feedback.info(
+            i18n.t(
+                "guide.explain.summary",
+                settings=len(self.setting_differences),
+                policy=len(self.differences),
+            )
+        )
+
+
+def scenario_explainer(a: str = "national-2025", b: str = "sme-discount") -> ScenarioExplainer:
+    return ScenarioExplainer(a, b)
+
+
+# ---------------------------------------------------------------- a researcher's sweep: caps and small firms
+
+SIZES = ("micro", "small")
+SWEEP_METRICS = tuple(
+    f"{what}.enterprise_{size}" for what in ("filed", "approved", "price_paid_mean") for size in SIZES
+)
+CAP_FRACTIONS = ("0.125", "0.25", "0.5", "1")
+
+
+class CapSweep(w.VBox):
+    """Sweep one price cap of a scenario's policy over a few values (`marketplace.sim.sweep`) and show what
+    micro and small enterprises file, get approved and pay.
+
+    Runs in-process on a one-thread executor: no worker processes to start (fast for a notebook, light on a
+    1-2 GB Binder), and the progress bar moves as each run finishes.
+    """
+
+    def __init__(
+        self, scenario: str = "national-2025", unit: str = "per_product", *, seeds: int = 2, days: int = 60
+    ) -> None:
+        from marketplace.sim import list_scenarios
+        from marketplace.vocabulary import BillingUnit
+
+        names = list_scenarios()
+        self.feedback = Feedback()
+        self.scenario = i18n.bind(w.Dropdown(), "description", "guide.sweep.scenario")
+        set_options(self.scenario, names)
+        if scenario in names:
+            self.scenario.value = scenario
+        self.unit = i18n.bind(w.Dropdown(), "description", "common.billing_unit")
+        set_options(self.unit, i18n.options(BillingUnit))
+        self.unit.value = unit
+        self.caps = i18n.bind(w.Text(layout=w.Layout(width="420px")), "description", "guide.sweep.caps")
+        self.seeds = i18n.bind(w.IntSlider(value=seeds, min=1, max=10), "description", "scenario.seeds")
+        self.days = i18n.bind(
+            w.BoundedIntText(value=days, min=1, max=3660, layout=w.Layout(width="200px")),
+            "description",
+            "scenario.days",
+        )
+        self.run_button = button("guide.sweep.run", "primary", "play")
+        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="420px"))
+        self.table = w.HTML()
+        self.table.add_class("mp-sweep-table")
+        self.plot = w.Box()
+        self.results: pd.DataFrame | None = None
+        self.summary: pd.DataFrame | None = None
+        for control in (self.scenario, self.unit):
+            control.observe(lambda _c: self.suggest_caps(), names="value")
+        self.run_button.on_click(lambda _b: self.run())
+        i18n.on_language_change(lambda _lang: self._show() if self.summary is not None else None)
+        super().__init__(
+            [
+                heading("guide.sweep.title"),
+                text("guide.sweep.intro"),
+                w.HBox([self.scenario, self.unit]),
+                self.caps,
+                w.HBox([self.seeds, self.days]),
+                w.HBox([self.run_button, self.progress]),
+                self.feedback,
+                self.table,
+                self.plot,
+            ]
+        )
+        self.add_class("mp-cap-sweep")
+        self.suggest_caps()
+
+    def suggest_caps(self) -> None:
+        guard(self.feedback)(self._suggest)()
+
+    def _suggest(self) -> None:
+        """Offer fractions of the cap in force (1/8 ... 1), in whole cents; the sweep validates them."""
+        from decimal import ROUND_HALF_UP, Decimal
+
+        from marketplace.sim import load_scenario
+        from marketplace.vocabulary import BillingUnit
+
+        if self.scenario.value is None or self.unit.value is None:
+            return
+        cap = load_scenario(self.scenario.value).policy_obj.pricing.caps.get(BillingUnit(self.unit.value))
+        if cap is None:
+            self.caps.value = ""
+            self.feedback.info(i18n.t("guide.sweep.no_cap", unit=i18n.label(self.unit.value)))
+            return
+        values = [(cap * Decimal(f)).quantize(Decimal("0.01"), ROUND_HALF_UP) for f in CAP_FRACTIONS]
+        self.caps.value = ", ".join(dict.fromkeys(str(v) for v in values if v > 0))
+        self.feedback.clear()
+
+    def cap_values(self) -> list[str]:
+        values = [v.strip() for v in self.caps.value.split(",") if v.strip()]
+        if not values:
+            raise InvalidInput(
+                "caps", self.caps.value, "one or more amounts separated by commas, e.g. 5000, 10000"
+            )
+        return values
+
+    def _tick(self, n: int = 1) -> None:
+        self.progress.value = min(self.progress.max, self.progress.value + int(n))
+
+    def run(self) -> None:
+        guard(self.feedback)(self._run)()
+
+    def _run(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from marketplace.sim import load_scenario, sweep
+
+        if self.scenario.value is None:
+            raise InvalidInput("scenario", None, "a scenario from seed/scenarios")
+        caps = self.cap_values()
+        key = f"policy.overrides.pricing.caps.{self.unit.value}"
+        sc = load_scenario(self.scenario.value)
+        n_seeds, days = int(self.seeds.value), int(self.days.value)
+        self.progress.max, self.progress.value, self.progress.bar_style = len(caps) * n_seeds, 0, "info"
+        self.feedback.info(i18n.t("scenario.running"))
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            results = sweep(sc, {key: caps}, n_seeds, executor, days=days, progress=self._tick)
+        self.results = results
+        self.summary = results.groupby(key, sort=False)[list(SWEEP_METRICS)].mean()
+        self.summary.index.name = "cap"
+        self.progress.bar_style = "success"
+        self._show()
+        self.feedback.ok(
+            i18n.t("guide.sweep.done", points=len(caps), seeds=n_seeds, days=days, scenario=sc.name)
+        )
+
+    def _show(self) -> None:
+        summary = self.summary
+        assert summary is not None
+        frame = summary.reset_index()
+        frame.columns = [
+            i18n.t("common.price_cap"),
+            *(
+                i18n.t(f"guide.sweep.metric.{m.split('.')[0]}", size=i18n.label(m.rsplit("_", 1)[1]))
+                for m in SWEEP_METRICS
+            ),
+        ]
+        for col in frame.columns[1:]:
+            frame[col] = frame[col].map(lambda x: f"{x:,.0f}")
+        self.table.value = table_html(frame)
+        self._draw()
+
+    def _draw(self) -> None:
+        from matplotlib.figure import Figure
+
+        summary = self.summary
+        assert summary is not None
+        caps = [float(c) for c in summary.index]
+        fig = Figure(figsize=(8, 3))
+        left, right = fig.subplots(1, 2)
+        for size, colour in zip(SIZES, ("#1565c0", "#ef6c00"), strict=True):
+            for what, style in (("filed", "-o"), ("approved", "--s")):
+                left.plot(
+                    caps, summary[f"{what}.enterprise_{size}"], style, color=colour, label=f"{what} · {size}"
+                )
+            right.plot(caps, summary[f"price_paid_mean.enterprise_{size}"], "-o", color=colour, label=size)
+        for ax, ylabel in ((left, "requests"), (right, "mean price paid")):
+            ax.set_xlabel(f"cap ({self.unit.value})")
+            ax.set_ylabel(ylabel)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        self.plot.children = [figure_image(fig)]
+
+
+def cap_sweep(
+    scenario: str = "national-2025", unit: str = "per_product", *, seeds: int = 2, days: int = 60
+) -> CapSweep:
+    return CapSweep(scenario, unit, seeds=seeds, days=days)

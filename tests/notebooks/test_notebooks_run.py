@@ -142,25 +142,99 @@ assert quote.last_quote.total == 0 and "Free" in quote.quote_html.value
     ],
     "04_privacy.ipynb": [
         """
-lab.rows.value, lab.k.value = 300, 7
+# step 1: raw rows with their column roles
+assert roles.feedback.kind == "", roles.feedback.text
+assert {"identifier", "quasi_identifier"} <= {str(m) for m in roles.roles.values()}, roles.roles
+ident = next(c for c, m in roles.roles.items() if m == "identifier")
+assert f"{ident} · identifier" in roles.rows_table.value
+assert "dropped before any release" in roles.roles_table.value
+# step 2: the same rows at k = 5, then k = 10
+lab.rows.value, lab.k.value = 300, 5
 lab.run_button.click()
 assert lab.feedback.kind == "ok", lab.feedback.text
-assert lab.report.k_achieved >= 7 and lab.plot.children
+r5 = lab.report
+lab.k.value = 10
+lab.run_button.click()
+assert lab.feedback.kind == "ok", lab.feedback.text
+r10 = lab.report
+assert r5.k_achieved >= 5 and r10.k_achieved >= 10 and lab.plot.children
+assert r10.prosecutor_risk_max <= 0.1 < r5.prosecutor_risk_max <= 0.2 and r10.ncp >= r5.ncp
+# step 3: the trade-off curve
+curve.rows.value = 300
+curve.run_button.click()
+assert curve.feedback.kind == "ok", curve.feedback.text
+met = [p for p in curve.points if p["ncp"] is not None]
+assert len(met) >= 3 and all(p["risk"] <= 1 / p["k"] for p in met)
+assert [p["ncp"] for p in met] == sorted(p["ncp"] for p in met)
+assert curve.plot.children[0].value[:4] == b"\\x89PNG"
+# step 4: aggregates with a minimum cell size, then with noise
+agg.rows.value, agg.min_cell.value = 400, 10
+agg.run_button.click()
+assert agg.feedback.kind == "ok", agg.feedback.text
+rep = agg.release.report
+assert rep.cells_suppressed > 0 and rep.cells_released + rep.cells_suppressed == rep.cells_total
+assert (agg.release.table["count"] >= 10).all() and rep.epsilon_spent is None
+agg.epsilon.value = 1.0
+agg.run_button.click()
+assert agg.feedback.kind == "ok" and agg.release.report.epsilon_spent == 1.0
 """,
     ],
     "05_policy_scenarios.ipynb": [
         """
+# step 1: what differs between two scenarios
+assert explain.feedback.kind == "info", explain.feedback.text
+assert any(k.startswith("pricing.discounts") for k, _, _ in explain.differences), explain.differences
+assert "pricing.discounts.by_size.micro" in explain.policy_diff.value
+explain.b.value = "deemed-approval"
+changed = [k for k, _, _ in explain.setting_differences]
+assert changed == ["review.capacity.holder"], changed
+assert "review.capacity.holder" in explain.settings.value and "deemed-approval" in explain.facts.value
+# step 2: two policies on the same seeds
 lab.seeds.value, lab.days.value = 1, 10
 lab.run_button.click()
 assert lab.feedback.kind == "ok", lab.feedback.text
 assert lab.progress.value == lab.progress.max and "Requests filed" in lab.table.value
+# step 3: the cap sweep
+caps = sweep.cap_values()
+assert len(caps) == 4 and sweep.unit.value == "per_product", caps
+sweep.days.value = 30
+sweep.run_button.click()
+assert sweep.feedback.kind == "ok", sweep.feedback.text
+key = "policy.overrides.pricing.caps.per_product"
+assert sweep.results.groupby(key).size().to_dict() == {c: 2 for c in caps}
+assert list(sweep.summary.index) == caps and (sweep.summary["filed.enterprise_micro"] > 0).all()
+paid = sweep.summary["price_paid_mean.enterprise_micro"]
+assert paid.iloc[0] < paid.iloc[-1], paid
+assert sweep.progress.value == sweep.progress.max == 8
+assert sweep.plot.children[0].value[:4] == b"\\x89PNG" and "Filed · micro" in sweep.table.value
 """,
     ],
     "06_disclosure.ipynb": [
         """
+# step 1: the yearly report
 panel.build_button.click()
 assert panel.feedback.kind == "ok", panel.feedback.text
 assert panel.downloads.value.count("download=") == 5
+# step 2: the DCAT-AP register
+dcat.build_button.click()
+assert dcat.feedback.kind == "ok", dcat.feedback.text
+from rdflib.namespace import DCAT, RDF
+datasets = set(dcat.graph.subjects(RDF.type, DCAT.Dataset))
+assert datasets and len(dcat.dataset.options) == len(datasets)
+assert "dcat:Dataset" in dcat.counts.value and "dct:title" in dcat.triples.value
+assert dcat.source.value.startswith("@prefix") and 'download="register.ttl"' in dcat.download.value
+# step 3: importing a portal's catalogue
+imports.preview_button.click()
+assert imports.feedback.kind == "info" and len(imports.datasets) == 3, imports.feedback.text
+imports.import_button.click()
+assert imports.feedback.kind == "ok", imports.feedback.text
+codes = imports.result.created
+assert len(codes) == 3
+with sb.session() as s:
+    found = s.exec(select(Resource.code).where(Resource.code.in_(codes))).all()
+assert sorted(found) == sorted(codes)
+imports.import_button.click()
+assert imports.result.created == [] and sorted(imports.result.unchanged) == sorted(codes)
 """,
     ],
     "apps/catalog.ipynb": ["browser = app.children[1]\nassert browser.rows and browser.listing.options"],
