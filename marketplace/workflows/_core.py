@@ -10,6 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
@@ -140,7 +143,9 @@ def refuse_transition(
 
 
 _SETTINGS = "marketplace.settings"
+_SETTING_VALUES = "marketplace.settings.values"
 SETTING_KEYS = ("clock", "policy")
+_READ_SETTINGS: Any = None
 
 
 def setting_row(session: Session, key: str) -> Any:
@@ -156,8 +161,48 @@ def setting_row(session: Session, key: str) -> Any:
     return session.get(SandboxSetting, key)
 
 
+def setting_value(session: Session, key: str) -> Any:
+    """The clock or policy setting's value (or None), both read with one Core query per transaction.
+
+    Readers need only the value, so no ORM row is built; a row a writer loaded or changed in this transaction
+    (`setting_row`) wins over the value read before.
+    """
+    global _READ_SETTINGS
+    rows = session.info.get(_SETTINGS)
+    if rows is not None and key in rows:
+        row = rows[key]
+        return None if row is None else row.value
+    values = session.info.get(_SETTING_VALUES)
+    if values is None:
+        from marketplace.models import SandboxSetting
+
+        if _READ_SETTINGS is None:
+            table = SandboxSetting.__table__
+            _READ_SETTINGS = sa.select(table.c.key, table.c.value).where(table.c.key.in_(SETTING_KEYS))
+        values = session.info[_SETTING_VALUES] = dict(
+            quiet_connection(session, SandboxSetting).execute(_READ_SETTINGS).all()
+        )
+    return values.get(key)
+
+
 def remember_setting(session: Session, row: Any) -> None:
     session.info.setdefault(_SETTINGS, {})[row.key] = row
+
+
+def quiet_connection(session: Session, *models: Any) -> Any:
+    """The session's connection for Core statements, after writing pending ORM changes they could depend on.
+
+    Core statements skip autoflush. Pending new or deleted rows, and changed rows of the `models` read, are
+    flushed first, so the statement sees what an ORM query would; changes to other rows stay pending (the hot
+    steps write those themselves with `save`).
+    """
+    if (
+        session._new
+        or session._deleted
+        or (models and any(st.class_ in models for st in session.identity_map._modified))
+    ):
+        session.flush()
+    return session.connection()
 
 
 def flush(
@@ -194,3 +239,120 @@ def temp_code() -> str:
 
 def assign_code(obj: Any, kind: str, year: int, tag: str = "") -> None:
     obj.code = make_code(kind, obj.id, year=year, tag=tag)
+
+
+# ---------------------------------------------------------------- Core writes of ORM rows
+#
+# A step changes a handful of rows. Writing them through the unit of work (session.flush) costs far more than
+# the statements themselves, so the hot steps write each changed row with one Core UPDATE/INSERT and then mark
+# the ORM object as in step with the database. The optimistic version check is the same as the ORM's: the
+# UPDATE matches the id and the version read, bumps the version, and finding no row raises ConflictError.
+# Marking the object clean uses SQLAlchemy's InstanceState._commit/_commit_all and the session's pending sets
+# (`_new`, `_deleted`, `identity_map._modified`), the same internals its own flush uses (stable through 2.x);
+# tests/workflows check the rows, versions and conflicts that result on SQLite and PostgreSQL.
+
+_UPDATES: dict[Any, Any] = {}
+_INSERTS: dict[Any, Any] = {}
+
+
+def _update_stmt(table: Any, versioned: bool) -> Any:
+    stmt = _UPDATES.get(table)
+    if stmt is None:
+        cond = table.c.id == sa.bindparam("w_id")
+        if versioned:
+            cond = sa.and_(cond, table.c.version == sa.bindparam("w_version"))
+        stmt = _UPDATES[table] = sa.update(table).where(cond)
+    return stmt
+
+
+def save(
+    session: Session,
+    *objs: Any,
+    what: str = "the record",
+    actor: Account | None = None,
+    action: str = "",
+    subject: Any = None,
+) -> None:
+    """Write the changed columns of persistent rows (one Core UPDATE each, version checked and bumped).
+
+    A failed version check logs the refused attempt (when `action` is given) and raises ConflictError; the
+    caller must then roll back, as after `flush`.
+    """
+    for obj in objs:
+        if obj is None:
+            continue
+        state = instance_state(obj)
+        if state.key is None:  # not in the database yet: the unit of work inserts it
+            flush(session, what, actor=actor, action=action, subject=subject)
+            continue
+        committed = state.committed_state
+        if not committed:
+            continue
+        mapper = state.mapper
+        columns = mapper.column_attrs
+        keys = [k for k in committed if k in columns]
+        if not keys:
+            continue
+        dict_ = state.dict
+        params = {k: dict_[k] for k in keys}
+        params["w_id"] = dict_["id"]
+        versioned = mapper.version_id_col is not None
+        if versioned:
+            version = dict_["version"]
+            params["w_version"] = version
+            params["version"] = version + 1
+        conn = session.connection()
+        done = conn.execute(_update_stmt(mapper.local_table, versioned), params)
+        if done.rowcount != 1:
+            who = actor.id if actor is not None else None
+            kind, ident, _ = audit.subject_of(subject) if action else ("", None, "")
+            err = ConflictError(
+                f"{what} was changed by someone else at the same time; nothing was saved — "
+                "reload it and try again"
+            )
+            if action:
+                audit.refuse(session, who, action, (kind, ident), err)
+            raise err
+        if versioned:
+            dict_["version"] = version + 1
+        if len(keys) == len(committed):
+            state._commit_all(dict_, session.identity_map)
+        else:
+            state._commit(dict_, keys)
+
+
+def insert_row(session: Session, obj: Any) -> Any:
+    """INSERT a new row with one Core statement and attach `obj` to the session as a persistent, clean row."""
+    mapper = instance_state(obj).mapper
+    table = mapper.local_table
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = sa.insert(table).returning(table.c.id)
+    values = {}
+    for prop in mapper.column_attrs:
+        if prop.key != "id":
+            values[prop.columns[0].key] = getattr(obj, prop.key)
+    if mapper.version_id_col is not None and values.get("version") is None:
+        values["version"] = obj.version = 1
+    obj.id = session.connection().execute(stmt, values).scalar_one()
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT several new rows at once (one executemany); relationships read them back when asked."""
+    if rows:
+        table = model.__table__
+        stmt = _INSERTS.get((table, "many"))
+        if stmt is None:
+            stmt = _INSERTS[(table, "many")] = sa.insert(table)
+        session.connection().execute(stmt, rows)
+
+
+def loaded(obj: Any, attr: str) -> Any:
+    """The value of `attr` if already loaded on `obj` (no SQL), else the `NOT_LOADED` marker."""
+    return instance_state(obj).dict.get(attr, NOT_LOADED)
+
+
+NOT_LOADED = object()

@@ -22,10 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
 
 from marketplace.models import Account, AuditEvent, SandboxSetting
-from marketplace.vocabulary import AuditOutcome
+from marketplace.vocabulary import AuditOutcome, Role
 
 GENESIS = "0" * 64
 _ADVISORY_KEY = 0x4D4B54415544  # "MKTAUD": one lock for the whole chain
@@ -33,7 +34,13 @@ _PENDING = "marketplace.audit.pending"  # refused events not written yet
 _INLINE = "marketplace.audit.inline"  # refused events written in the open transaction (redone on rollback)
 _HEAD = "marketplace.audit.head"
 _MOVED = "marketplace.audit.head_moved"
-_TRANSACTION_CACHES = ("marketplace.clock", "marketplace.policy", "marketplace.settings")
+_TRANSACTION_CACHES = (
+    "marketplace.clock",
+    "marketplace.policy",
+    "marketplace.settings",
+    "marketplace.settings.values",
+    "marketplace.roles.read",
+)
 HEAD_KEY = "audit_head"  # setting anchoring the last (seq, hash), so deleting the newest events shows
 
 __all__ = [
@@ -114,13 +121,77 @@ def event_hash(
 # ---------------------------------------------------------------- appending
 
 
+_INSERT_EVENT = sa.insert(AuditEvent.__table__)
+_SQLITE_HEAD = sa.text("UPDATE sandboxsetting SET version = version WHERE key = :k RETURNING value")
+_SQLITE_LOCK = sa.text("UPDATE auditevent SET seq = seq WHERE 1 = 0")
+_PG_LOCK = sa.text("SELECT pg_advisory_xact_lock(:k)")
+_LAST_EVENT = sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_SETTING = SandboxSetting.__table__
+_MOVE_HEAD = (
+    sa.update(_SETTING).where(_SETTING.c.key == sa.bindparam("k")).values(version=_SETTING.c.version + 1)
+)
+_NEW_HEAD = sa.insert(_SETTING)
+
+
+_SQLITE_OPEN = sa.text(
+    "UPDATE sandboxsetting SET version = version WHERE key IN (:h, :c, :p) RETURNING key, value, "
+    "(SELECT group_concat(role, ',') FROM accountrole WHERE account_id = :a)"
+)
+
+
+_READ_OPEN = sa.text(
+    "SELECT key, value, (SELECT string_agg(role, ',') FROM accountrole WHERE account_id = :a) "
+    "FROM sandboxsetting WHERE key IN (:h, :c, :p)"
+)
+ROLES_READ = "marketplace.roles.read"  # (account id, roles) read by open_step for the step's own role check
+
+
+def open_step(session: Session, actor: Account | None = None) -> None:
+    """Start a writing step by taking the chain lock and reading the chain head, clock and policy at once.
+
+    Every step that calls this writes (or, when refused, logs its refusal), so it needs the chain lock anyway;
+    taking it first lets one statement return the settings the step reads as well as the chain head (SQLite:
+    the write lock and the reads in one UPDATE ... RETURNING; PostgreSQL: the advisory lock, then one query),
+    instead of separate queries for the settings, the lock and the head. Once anything was read, a no-op.
+    With `actor`, the same statement reads the actor's roles, for the role check that follows at once
+    (`roles.roles_of` takes them, once).
+    """
+    from marketplace.models import AccountRole
+    from marketplace.workflows._core import _SETTING_VALUES, SETTING_KEYS, quiet_connection
+
+    info = session.info
+    if _HEAD in info or _SETTING_VALUES in info or "marketplace.settings" in info:
+        return
+    actor_id = actor.id if actor is not None and "roles" not in instance_state(actor).dict else None
+    conn = quiet_connection(session, AccountRole) if actor_id is not None else session.connection()
+    clock_key, policy_key = SETTING_KEYS
+    keys = {"h": HEAD_KEY, "c": clock_key, "p": policy_key, "a": -1 if actor_id is None else actor_id}
+    if conn.dialect.name == "sqlite":
+        rows = list(conn.execute(_SQLITE_OPEN, keys).all())
+    elif conn.dialect.name == "postgresql":
+        # The chain lock first, then (in a later statement, so a fresh snapshot) the head and settings.
+        conn.execute(_PG_LOCK, {"k": _ADVISORY_KEY})
+        rows = list(conn.execute(_READ_OPEN, keys).all())
+    else:
+        return
+    if actor_id is not None and rows:
+        info[ROLES_READ] = (actor_id, {Role(r) for r in (rows[0][2] or "").split(",") if r})
+    if conn.dialect.name == "sqlite":  # SQLite gives the JSON text back; psycopg has decoded it already
+        rows = [(k, json.loads(v) if isinstance(v, str) else v, r) for k, v, r in rows]
+    values = {k: v for k, v, _ in rows}
+    info[_SETTING_VALUES] = {clock_key: values.get(clock_key), policy_key: values.get(policy_key)}
+    head = values.get(HEAD_KEY)
+    if isinstance(head, dict):
+        info[_HEAD] = (int(head["seq"]), head["hash"])
+
+
 def _lock_chain(session: Session) -> None:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+        conn.execute(_PG_LOCK, {"k": _ADVISORY_KEY})
     elif conn.dialect.name == "sqlite":
         # Any write statement makes SQLite take its RESERVED lock for the rest of the transaction.
-        conn.execute(sa.text("UPDATE auditevent SET seq = seq WHERE 1 = 0"))
+        conn.execute(_SQLITE_LOCK)
 
 
 def _append(
@@ -135,26 +206,16 @@ def _append(
     at: datetime,
 ) -> int:
     head = session.info.get(_HEAD)
-    if head is None and session.connection().dialect.name == "sqlite":
+    conn = session.connection()
+    if head is None and conn.dialect.name == "sqlite":
         # One statement takes SQLite's write lock and reads the recorded head of the chain.
-        anchor = (
-            session.connection()
-            .execute(
-                sa.text("UPDATE sandboxsetting SET version = version WHERE key = :k RETURNING value"),
-                {"k": HEAD_KEY},
-            )
-            .first()
-        )
+        anchor = conn.execute(_SQLITE_HEAD, {"k": HEAD_KEY}).first()
         if anchor is not None:
             value = anchor[0] if isinstance(anchor[0], dict) else json.loads(anchor[0])
             head = (int(value["seq"]), value["hash"])
     if head is None:
         _lock_chain(session)
-        row = (
-            session.connection()
-            .execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
-            .first()
-        )
+        row = conn.execute(_LAST_EVENT).first()
         head = (row[0], row[1]) if row else (0, GENESIS)
     seq, prev = head[0] + 1, head[1]
     digest = event_hash(
@@ -168,20 +229,21 @@ def _append(
         payload=payload,
         prev_hash=prev,
     )
-    session.connection().execute(
-        sa.insert(AuditEvent.__table__).values(
-            seq=seq,
-            at=at,
-            recorded_at=datetime.now(UTC),
-            actor_id=actor_id,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            outcome=outcome.value,
-            payload=payload,
-            prev_hash=prev,
-            hash=digest,
-        )
+    conn.execute(
+        _INSERT_EVENT,
+        {
+            "seq": seq,
+            "at": at,
+            "recorded_at": datetime.now(UTC),
+            "actor_id": actor_id,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "outcome": outcome.value,
+            "payload": payload,
+            "prev_hash": prev,
+            "hash": digest,
+        },
     )
     session.info[_HEAD] = (seq, digest)  # we hold the lock until the transaction ends
     session.info[_MOVED] = True
@@ -193,18 +255,12 @@ def _anchor_head(session: Session) -> None:
     if not session.info.pop(_MOVED, False):
         return
     seq, digest = session.info[_HEAD]
-    table = SandboxSetting.__table__
     value = {"seq": seq, "hash": digest}
     conn = session.connection()
-    done = conn.execute(
-        sa.update(table)
-        .where(table.c.key == HEAD_KEY)
-        .values(value=value, version=table.c.version + 1, updated_at=datetime.now(UTC))
-    )
+    now = datetime.now(UTC)
+    done = conn.execute(_MOVE_HEAD, {"k": HEAD_KEY, "value": value, "updated_at": now})
     if done.rowcount == 0:
-        conn.execute(
-            sa.insert(table).values(key=HEAD_KEY, value=value, version=1, updated_at=datetime.now(UTC))
-        )
+        conn.execute(_NEW_HEAD, {"key": HEAD_KEY, "value": value, "version": 1, "updated_at": now})
 
 
 def _actor_id(actor: Account | int | None) -> int | None:

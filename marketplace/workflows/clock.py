@@ -62,13 +62,12 @@ def clock_state(session: Session) -> ClockState:
     cached = session.info.get(_CACHE)
     if cached is not None:
         return cached
-    from marketplace.workflows._core import setting_row
+    from marketplace.workflows._core import setting_value
 
-    row = setting_row(session, CLOCK_KEY)
-    if row is None or not isinstance(row.value, dict):
+    v = setting_value(session, CLOCK_KEY)
+    if not isinstance(v, dict):
         state = _default_state()
     else:
-        v = row.value
         state = ClockState(
             date.fromisoformat(v.get("start", DEFAULT_START.isoformat())),
             int(v.get("offset_days", 0)),

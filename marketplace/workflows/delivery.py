@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from marketplace.errors import InvalidInput, MarketplaceError, PrivacyError, TransitionError
-from marketplace.models import AccessRequest, Account, Delivery, Resource
+from marketplace.models import AccessRequest, Account, Condition, Delivery, Grant, Resource
 from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus, Role
 from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import flush, transition
+from marketplace.workflows._core import NOT_LOADED, insert_row, loaded, quiet_connection, save, transition
 from marketplace.workflows.roles import has_role, require
 
 __all__ = ["DEFAULT_ROWS", "Delivered", "deliver", "deliver_for", "source_frame"]
@@ -48,23 +50,63 @@ def source_frame(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
     return synth_rows(resource, rows, seed)
 
 
-def _source(req: AccessRequest) -> Resource:
+def _source(session: Session, req: AccessRequest, known: Any = None) -> Any:
+    """The resource the rows come from: its facts (or the loaded row; `known` when the caller read them)."""
     if req.resource_id is not None:
-        return req.resource
+        return known if known is not None else facts.resource_of(session, req)
     resources = list(req.product.resources)
     if not resources:
         raise MarketplaceError(f"product {req.product.code} names no resource to make a delivery from")
     return resources[0]
 
 
-def _require_supplier(session: Session, actor: Account, req: AccessRequest) -> None:
+@dataclass(frozen=True)
+class _GrantFacts:
+    id: int
+    code: str
+    status: GrantStatus
+    valid_until: Any
+
+
+_G, _C = Grant.__table__, Condition.__table__
+_READ_GRANT = (
+    sa.select(_G.c.id, _G.c.code, _G.c.status, _G.c.valid_until, _C.c.kind, _C.c.params, _C.c.text)
+    .select_from(_G.outerjoin(_C, _C.c.request_id == _G.c.request_id))
+    .where(_G.c.request_id == sa.bindparam("r"))
+    .order_by(_C.c.id)
+)
+
+
+def _grant_of(session: Session, req: AccessRequest) -> tuple[Any, list[Any] | None]:
+    """The request's grant (the loaded row, else its id, code, status and end date) and, when read along
+    with it in the same query, the request's conditions (else None: `conditions_of` reads them)."""
+    g = loaded(req, "grant")
+    if g is not NOT_LOADED:
+        return g, None
+    if loaded(req, "conditions") is not NOT_LOADED:
+        rows = quiet_connection(session, Grant).execute(_READ_GRANT, {"r": req.id}).all()[:1]
+        return (None if not rows else _GrantFacts(*rows[0][:4])), None
+    from marketplace.workflows.grants import ConditionFacts
+
+    rows = quiet_connection(session, Grant, Condition).execute(_READ_GRANT, {"r": req.id}).all()
+    if not rows:
+        return None, None
+    conditions = [ConditionFacts(*row[4:]) for row in rows if row[4] is not None]
+    return _GrantFacts(*rows[0][:4]), conditions
+
+
+def _require_supplier(session: Session, actor: Account, req: AccessRequest) -> Any:
+    """Only the supplier delivers; returns the resource facts it read (None for a product)."""
+    resource = None
     if req.product_id is not None:
         ok = has_role(actor, Role.operator) and actor.organization_id == req.product.operator_id
         why = "only the product's operator delivers it"
     else:
-        ok = has_role(actor, Role.steward) and actor.organization_id == req.resource.holder_id
+        resource = facts.resource_of(session, req)
+        ok = has_role(actor, Role.steward) and actor.organization_id == resource.holder_id
         why = "only a steward of the data holder delivers its data"
     require(session, actor, ok, f"deliver request {req.code}", req, why, audit_action="request.deliver")
+    return resource
 
 
 def deliver(
@@ -80,8 +122,9 @@ def deliver(
 
     `frame` replaces the synthetic source rows (e.g. a trainer's table); `rows`/`seed` size and seed them.
     """
-    _require_supplier(session, actor, request)
-    return deliver_for(session, actor, request, rows=rows, seed=seed, frame=frame)
+    audit.open_step(session, actor)
+    resource = _require_supplier(session, actor, request)
+    return _deliver(session, actor, request, rows=rows, seed=seed, frame=frame, resource=resource)
 
 
 def _default_by(resource: Resource, columns: list[str]) -> list[str]:
@@ -112,12 +155,26 @@ def deliver_for(
     automatic: bool = False,
 ) -> Delivered:
     """Delivery without the supplier check: for `deliver` and for requests delivered at once."""
+    return _deliver(session, actor, req, rows=rows, seed=seed, frame=frame, automatic=automatic)
+
+
+def _deliver(
+    session: Session,
+    actor: Account | None,
+    req: AccessRequest,
+    *,
+    rows: int | None = None,
+    seed: int | None = None,
+    frame: pd.DataFrame | None = None,
+    automatic: bool = False,
+    resource: Any = None,
+) -> Delivered:
     if rows is not None and (
         isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_ROWS
     ):
         raise InvalidInput("rows", rows, f"a whole number of rows from 1 to {MAX_ROWS}")
     new_status = transition(session, actor, req, "deliver", audit_action="request.deliver")
-    g = req.grant
+    g, conditions = _grant_of(session, req)
     today = clock.today(session)
     if (
         g is None
@@ -133,13 +190,19 @@ def deliver_for(
             TransitionError(f"grant of request {req.code}", state, f"deliver on {today}"),
         )
 
-    resource = _source(req)
+    resource = _source(session, req, resource)
     policy = facts.current_policy(session)
-    conditions = list(req.conditions)
+    if conditions is None:
+        from marketplace.workflows.grants import conditions_of
+
+        conditions = conditions_of(session, req)
     n = rows or (req.volume if req.volume > 1 else DEFAULT_ROWS)
     n = min(n, MAX_ROWS)
     seed = req.id if seed is None else seed
-    df = frame.copy() if frame is not None else source_frame(resource, n, seed)
+    if frame is not None:
+        df = frame.copy()
+    else:
+        df = source_frame(req.resource if req.resource_id is not None else resource, n, seed)
 
     # fields(only=...) and the fields asked for
     keep = list(df.columns)
@@ -156,7 +219,8 @@ def deliver_for(
             req,
             InvalidInput("fields", req.fields, "at least one field the conditions allow"),
         )
-    df = df[keep]
+    if keep != list(df.columns):
+        df = df[keep]
 
     deid = [c for c in conditions if c.kind is ConditionKind.deidentify]
     aggr = [c for c in conditions if c.kind is ConditionKind.aggregate]
@@ -229,10 +293,14 @@ def deliver_for(
         privacy_report=audit.jsonable(report) if report is not None else None,
         delivered_at=clock.now(session),
     )
-    g.deliveries.append(d)
     req.status = new_status
     req.updated_at = d.delivered_at
-    flush(session, f"request {req.code}", actor=actor, action="request.deliver", subject=req)
+    save(session, req, what=f"request {req.code}", actor=actor, action="request.deliver", subject=req)
+    insert_row(session, d)
+    if isinstance(g, Grant):
+        set_committed_value(d, "grant", g)
+        if loaded(g, "deliveries") is not NOT_LOADED:
+            session.expire(g, ["deliveries"])  # read back with the new delivery when asked for
     if epsilon:
         from marketplace.privacy.ledger import spend_epsilon
 

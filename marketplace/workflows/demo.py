@@ -1,7 +1,8 @@
 """The headless demo (`marketplace demo`, `make demo`): one story through the three supply channels.
 
-It resets the configured sandbox database, seeds the synthetic world, and then runs every step through the
-public workflow functions, one transaction per step, exactly as the notebooks and widgets do.
+It seeds the synthetic world into the database it is given (the CLI gives it a fresh demo.db of its own),
+then runs every step through the public workflow functions, one transaction per step, exactly as the
+notebooks and widgets do.
 """
 
 from __future__ import annotations

@@ -6,14 +6,26 @@ Workflows never decide a rule themselves: they describe the request, the target 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
-from marketplace.models import AccessRequest, Organization, Product, Resource
+from marketplace.models import AccessRequest, Organization, Product, Resource, ResourceField
 from marketplace.policy import Policy, Requester, RequestFacts, Target, load_policy, route
-from marketplace.vocabulary import Channel, FieldMarking, Grade
+from marketplace.vocabulary import (
+    Channel,
+    EnterpriseSize,
+    FieldMarking,
+    FieldType,
+    Grade,
+    OpeningAttribute,
+    OrganizationKind,
+    SharingAttribute,
+)
 
 POLICY_KEY = "policy"
 DEFAULT_POLICY = "national-2025"
@@ -44,12 +56,12 @@ def current_policy(session: Session) -> Policy:
     cached = session.info.get(_CACHE)
     if cached is not None:
         return cached
-    from marketplace.workflows._core import setting_row
+    from marketplace.workflows._core import setting_value
 
-    row = setting_row(session, POLICY_KEY)
+    value = setting_value(session, POLICY_KEY)
     name = DEFAULT_POLICY
-    if row is not None and row.value:
-        name = row.value.get("name", DEFAULT_POLICY) if isinstance(row.value, dict) else str(row.value)
+    if value:
+        name = value.get("name", DEFAULT_POLICY) if isinstance(value, dict) else str(value)
     policy = policy_named(name)
     session.info[_CACHE] = policy
     return policy
@@ -167,3 +179,112 @@ def _as_product(t: Target, *, deidentified: bool = False, aggregated: bool = Fal
         aggregated=aggregated,
         personal_fields=t.personal_fields,
     )
+
+
+# ---------------------------------------------------------------- plain facts read with one Core query
+#
+# The hot steps need a few columns of the resource (with its field schema) and of the requester's
+# organization.
+# Building ORM rows for them (and lazy-loading the fields) costs several times the query itself, so they are
+# read as frozen values; they stand in for the rows wherever only these attributes are read.
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    name: str
+    marking: FieldMarking
+    dtype: FieldType
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    id: int
+    code: str
+    holder_id: int
+    holder_code: str
+    grade: Grade
+    sharing_attribute: SharingAttribute
+    opening_attribute: OpeningAttribute
+    published: bool
+    epsilon_budget: float | None
+    fields: tuple[FieldFacts, ...]
+
+
+@dataclass(frozen=True)
+class OrgFacts:
+    id: int
+    code: str
+    kind: OrganizationKind
+    size: EnterpriseSize | None
+    region: str
+
+
+_R, _F, _O = Resource.__table__, ResourceField.__table__, Organization.__table__
+_READ_RESOURCE = (
+    sa.select(
+        _R.c.id,
+        _R.c.code,
+        _R.c.holder_id,
+        _O.c.code,
+        _R.c.grade,
+        _R.c.sharing_attribute,
+        _R.c.opening_attribute,
+        _R.c.published,
+        _R.c.epsilon_budget,
+        _F.c.name,
+        _F.c.marking,
+        _F.c.dtype,
+    )
+    .select_from(_R.join(_O, _O.c.id == _R.c.holder_id).outerjoin(_F, _F.c.resource_id == _R.c.id))
+    .where(_R.c.id == sa.bindparam("r"))
+    .order_by(_F.c.position, _F.c.id)
+)
+_READ_ORG = sa.select(_O.c.id, _O.c.code, _O.c.kind, _O.c.size, _O.c.region).where(
+    _O.c.id == sa.bindparam("o")
+)
+
+
+def resource_facts(session: Session, resource_id: int) -> ResourceFacts:
+    """The resource's catalogue facts and field schema, read with one query."""
+    from marketplace.workflows._core import quiet_connection
+
+    conn = quiet_connection(session, Resource, ResourceField, Organization)
+    rows = conn.execute(_READ_RESOURCE, {"r": resource_id}).all()
+    if not rows:
+        from marketplace.errors import NotFound
+
+        raise NotFound("resource", resource_id)
+    first = rows[0]
+    fields = tuple(FieldFacts(r[9], r[10], r[11]) for r in rows if r[9] is not None)
+    return ResourceFacts(*first[:9], fields)  # type: ignore[arg-type]
+
+
+def org_facts(session: Session, org_id: int) -> OrgFacts:
+    from marketplace.workflows._core import quiet_connection
+
+    row = quiet_connection(session, Organization).execute(_READ_ORG, {"o": org_id}).one()
+    return OrgFacts(*row)
+
+
+def resource_of(session: Session, request: AccessRequest) -> Any:
+    """The request's resource as loaded in the session (with its fields), else its `ResourceFacts`."""
+    from marketplace.workflows._core import NOT_LOADED, loaded
+
+    res = loaded(request, "resource")
+    if res is not NOT_LOADED and res is not None and loaded(res, "fields") is not NOT_LOADED:
+        return res
+    return resource_facts(session, request.resource_id)  # type: ignore[arg-type]
+
+
+def requester_org_of(session: Session, request: AccessRequest) -> Any:
+    from marketplace.workflows._core import NOT_LOADED, loaded
+
+    org = loaded(request, "requester_org")
+    return org if org is not NOT_LOADED and org is not None else org_facts(session, request.requester_org_id)
+
+
+def target_for(session: Session, request: AccessRequest) -> Target:
+    """`target_of`, reading a resource's facts with one query instead of loading ORM rows."""
+    if request.product_id is not None:
+        return product_target(request.product)
+    return resource_target(resource_of(session, request), request.channel)

@@ -6,16 +6,28 @@ on its own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from marketplace.errors import TransitionError
-from marketplace.models import AccessRequest, Account, Condition, Grant
+from marketplace.models import AccessRequest, Account, Condition, Grant, Organization, Resource
 from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
 from marketplace.workflows import audit, clock
-from marketplace.workflows._core import assign_code, flush, temp_code, transition
+from marketplace.workflows._core import (
+    NOT_LOADED,
+    assign_code,
+    flush,
+    insert_row,
+    loaded,
+    quiet_connection,
+    temp_code,
+    transition,
+)
 from marketplace.workflows.roles import has_role, require
 
 __all__ = ["expire_grants", "finish_approval", "grant", "grant_terms", "issue_grant", "revoke_grant"]
@@ -40,6 +52,81 @@ def _usage_due(conditions: list[Condition], start: date, until: date | None) -> 
     return min(due, until) if until else due
 
 
+@dataclass(frozen=True)
+class ConditionFacts:
+    """A condition as read with one Core query: what grants and deliveries read of a `Condition` row."""
+
+    kind: ConditionKind
+    params: dict[str, Any]
+    text: str
+
+
+_C = Condition.__table__
+_READ_CONDITIONS = (
+    sa.select(_C.c.kind, _C.c.params, _C.c.text).where(_C.c.request_id == sa.bindparam("r")).order_by(_C.c.id)
+)
+
+
+def conditions_of(session: Session, req: AccessRequest) -> list[Any]:
+    """The request's conditions: the loaded `conditions`, else read with one Core query (insertion order)."""
+    found = loaded(req, "conditions")
+    if found is not NOT_LOADED:
+        return list(found)
+    rows = quiet_connection(session, Condition).execute(_READ_CONDITIONS, {"r": req.id}).all()
+    return [ConditionFacts(*row) for row in rows]
+
+
+_AR, _RS, _HOLDER, _ASSIGNEE = (
+    AccessRequest.__table__,
+    Resource.__table__,
+    Organization.__table__.alias("holder"),
+    Organization.__table__.alias("assignee"),
+)
+_READ_PARTIES = (
+    sa.select(_RS.c.code, _HOLDER.c.code, _ASSIGNEE.c.code)
+    .select_from(
+        _AR.join(_RS, _RS.c.id == _AR.c.resource_id)
+        .join(_HOLDER, _HOLDER.c.id == _RS.c.holder_id)
+        .join(_ASSIGNEE, _ASSIGNEE.c.id == _AR.c.requester_org_id)
+    )
+    .where(_AR.c.id == sa.bindparam("r"))
+)
+
+
+_READ_PARTIES_AND_CONDITIONS = (
+    sa.select(_RS.c.code, _HOLDER.c.code, _ASSIGNEE.c.code, _C.c.kind, _C.c.params, _C.c.text)
+    .select_from(
+        _AR.join(_RS, _RS.c.id == _AR.c.resource_id)
+        .join(_HOLDER, _HOLDER.c.id == _RS.c.holder_id)
+        .join(_ASSIGNEE, _ASSIGNEE.c.id == _AR.c.requester_org_id)
+        .outerjoin(_C, _C.c.request_id == _AR.c.id)
+    )
+    .where(_AR.c.id == sa.bindparam("r"))
+    .order_by(_C.c.id)
+)
+
+
+def _parties_and_conditions(
+    session: Session, req: AccessRequest
+) -> tuple[tuple[str, str, str] | None, list[Any]]:
+    """The licence's parties (of a resource request) and the conditions: one query when neither is loaded."""
+    if req.product_id is None and loaded(req, "conditions") is NOT_LOADED:
+        conn = quiet_connection(session, Resource, Organization, Condition)
+        rows = conn.execute(_READ_PARTIES_AND_CONDITIONS, {"r": req.id}).all()
+        if rows:
+            conditions = [ConditionFacts(*row[3:]) for row in rows if row[3] is not None]
+            return (rows[0][0], rows[0][1], rows[0][2]), conditions
+    return None, conditions_of(session, req)
+
+
+def _parties(session: Session, req: AccessRequest) -> tuple[str, str, str]:
+    """(target, assigner, assignee) codes of a request's licence; a resource's are read with one query."""
+    if req.product_id:
+        return req.product.code, req.product.operator.code, req.requester_org.code
+    row = quiet_connection(session, Resource, Organization).execute(_READ_PARTIES, {"r": req.id}).one()
+    return row[0], row[1], row[2]
+
+
 def grant_terms(
     req: AccessRequest,
     code: str,
@@ -51,6 +138,18 @@ def grant_terms(
     """ODRL-shaped terms: permission (use, for the purpose, until the end date), prohibitions, duties."""
     target = req.product.code if req.product_id else req.resource.code
     assigner = req.product.operator.code if req.product_id else req.resource.holder.code
+    return _terms(req, (target, assigner, req.requester_org.code), code, conditions, valid_until, usage_due)
+
+
+def _terms(
+    req: AccessRequest,
+    parties: tuple[str, str, str],
+    code: str,
+    conditions: list[Any],
+    valid_until: date | None,
+    usage_due: date | None,
+) -> dict[str, Any]:
+    target, assigner, assignee = parties
     constraints: list[dict[str, Any]] = [
         {"leftOperand": "purpose", "operator": "eq", "rightOperand": req.purpose.value}
     ]
@@ -94,7 +193,7 @@ def grant_terms(
         "@type": "Agreement",
         "uid": code,
         "assigner": assigner,
-        "assignee": req.requester_org.code,
+        "assignee": assignee,
         "target": target,
         "permission": [{"action": "use", "target": target, "constraint": constraints}],
         "prohibition": prohibitions,
@@ -102,8 +201,18 @@ def grant_terms(
     }
 
 
-def issue_grant(session: Session, actor: Account | None, req: AccessRequest) -> Grant:
-    """Turn an approved request with nothing left to pay into a grant (internal)."""
+def issue_grant(
+    session: Session,
+    actor: Account | None,
+    req: AccessRequest,
+    *,
+    conditions: list[Any] | None = None,
+    parties: tuple[str, str, str] | None = None,
+) -> Grant:
+    """Turn an approved request with nothing left to pay into a grant (internal).
+
+    `conditions`, `parties`: the request's conditions and licence parties when the caller has just read them.
+    """
     from marketplace.workflows.requests import fee_due
 
     transition(session, actor, req, "grant", audit_action="request.grant")
@@ -118,7 +227,8 @@ def issue_grant(session: Session, actor: Account | None, req: AccessRequest) -> 
             ),
         )
     today = clock.today(session)
-    conditions = list(req.conditions)
+    if conditions is None:
+        conditions = conditions_of(session, req)
     until = _validity(conditions, today)
     usage = _usage_due(conditions, today, until)
     g = Grant(
@@ -131,10 +241,12 @@ def issue_grant(session: Session, actor: Account | None, req: AccessRequest) -> 
         usage_report_due=usage,
         created_at=clock.now(session),
     )
-    req.grant = g
-    flush(session)
+    quiet_connection(session)
+    insert_row(session, g)  # the id makes the code; code and terms are written with the request's changes
+    set_committed_value(req, "grant", g)
+    set_committed_value(g, "request", req)
     assign_code(g, "grant", today.year)
-    g.terms = grant_terms(req, g.code, conditions, today, until, usage)
+    g.terms = _terms(req, parties or _parties(session, req), g.code, conditions, until, usage)
     req.status = RequestStatus.granted
     req.updated_at = clock.now(session)
     audit.record(
@@ -168,6 +280,7 @@ def finish_approval(
 
     action = "approve_with_conditions" if status is RequestStatus.approved_with_conditions else "approve"
     req.status = transition(session, actor, req, action, audit_action="request.approve")
+    parties, conditions = _parties_and_conditions(session, req)
     req.decided_at = clock.now(session)
     req.updated_at = req.decided_at
     audit.record(
@@ -175,11 +288,11 @@ def finish_approval(
         actor,
         "request.approve",
         req,
-        {"status": req.status, "conditions": [c.text for c in req.conditions]},
+        {"status": req.status, "conditions": [c.text for c in conditions]},
     )
     if fee_due(session, req):
         return
-    issue_grant(session, actor, req)
+    issue_grant(session, actor, req, conditions=conditions, parties=parties)
     if deliver_now:
         from marketplace.workflows.delivery import deliver_for
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from marketplace import policy as pol
@@ -37,7 +38,18 @@ from marketplace.vocabulary import (
     Role,
 )
 from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import assign_code, flush, temp_code, transition
+from marketplace.workflows._core import (
+    NOT_LOADED,
+    assign_code,
+    flush,
+    insert_row,
+    insert_rows,
+    loaded,
+    quiet_connection,
+    save,
+    temp_code,
+    transition,
+)
 from marketplace.workflows.roles import require, require_role
 
 __all__ = [
@@ -122,6 +134,7 @@ def create_request(
     purpose = _enum(Purpose, "purpose", purpose)
     _check_numbers(volume, duration_days)
     field_list = _check_fields(fields, resource)
+    audit.open_step(session, actor)
     subject = resource if resource is not None else product
     require_role(session, actor, Role.requester, "file a request", subject, audit_action="request.create")
     now = clock.now(session)
@@ -141,9 +154,10 @@ def create_request(
         created_at=now,
         updated_at=now,
     )
-    session.add(req)
-    flush(session)
+    quiet_connection(session)  # anything pending is written first, as a flush would
+    insert_row(session, req)
     assign_code(req, "request", now.year)
+    save(session, req)
     audit.record(
         session,
         actor,
@@ -194,7 +208,9 @@ def edit_request(session: Session, actor: Account, request: AccessRequest, **cha
     return request
 
 
-def _routing(session: Session, actor: Account, req: AccessRequest, action: str) -> pol.Routing:
+def _routing(
+    session: Session, actor: Account, req: AccessRequest, action: str
+) -> tuple[pol.Routing, pol.Target]:
     policy = facts.current_policy(session)
     if req.product_id is not None and req.product.status is not ProductStatus.listed:
         raise audit.refuse(
@@ -206,11 +222,12 @@ def _routing(session: Session, actor: Account, req: AccessRequest, action: str) 
                 f"product {req.product.code}", req.product.status.value, "be requested (only listed products)"
             ),
         )
+    target = facts.target_for(session, req)
     routing = pol.route(
         policy,
         facts.request_facts(req),
-        facts.target_of(req),
-        facts.requester_facts(req.requester_org),
+        target,
+        facts.requester_facts(facts.requester_org_of(session, req)),
         start=clock.today(session),
     )
     if not routing.allowed:
@@ -222,7 +239,7 @@ def _routing(session: Session, actor: Account, req: AccessRequest, action: str) 
             req,
             PolicyRefusal(routing.refusal.rule, routing.refusal.message),
         )
-    return routing
+    return routing, target
 
 
 def submit_request(
@@ -234,10 +251,11 @@ def submit_request(
     seed: int | None = None,
 ) -> AccessRequest:
     """Submit a draft: route it, attach the policy's conditions, quote a product, open the review stages."""
+    audit.open_step(session)
     transition(session, actor, request, "submit")
     _require_requester(session, actor, request, "submit")
-    routing = _routing(session, actor, request, "submit")
-    return _start(session, actor, request, routing, "request.submit", deliver_rows, seed)
+    routing, target = _routing(session, actor, request, "submit")
+    return _start(session, actor, request, routing, target, "request.submit", deliver_rows, seed)
 
 
 def resubmit(
@@ -254,11 +272,16 @@ def resubmit(
     _require_requester(session, actor, request, "resubmit")
     if changes:
         edit_request(session, actor, request, **changes)
-    routing = _routing(session, actor, request, "resubmit")
+    routing, target = _routing(session, actor, request, "resubmit")
     for cond in list(request.conditions):
         request.conditions.remove(cond)
         session.delete(cond)
-    return _start(session, actor, request, routing, "request.resubmit", deliver_rows, seed)
+    return _start(session, actor, request, routing, target, "request.resubmit", deliver_rows, seed)
+
+
+_MAX_SEQUENCE = sa.select(sa.func.max(Review.__table__.c.sequence)).where(
+    Review.__table__.c.request_id == sa.bindparam("r")
+)
 
 
 def _start(
@@ -266,42 +289,74 @@ def _start(
     actor: Account,
     req: AccessRequest,
     routing: pol.Routing,
+    target: pol.Target,
     action: str,
     deliver_rows: int | None,
     seed: int | None,
 ) -> AccessRequest:
     now = clock.now(session)
     policy = facts.current_policy(session)
-    req.status = RequestStatus.submitted
+    quiet_connection(session)  # pending changes (a resubmit's edits and removed conditions) are written first
+    existing = loaded(req, "reviews")
+    if existing is not NOT_LOADED:
+        base = max((r.sequence for r in existing), default=-1) + 1
+    elif req.status is RequestStatus.draft:
+        base = 0  # a draft has never been reviewed
+    else:
+        last = session.connection().execute(_MAX_SEQUENCE, {"r": req.id}).scalar()
+        base = 0 if last is None else last + 1
+    req.status = RequestStatus.in_review if routing.stages else RequestStatus.submitted
     req.submitted_at = now
     req.updated_at = now
     req.policy_name = policy.name
-    for spec in routing.conditions:
-        session.add(
-            Condition(
-                request_id=req.id, kind=spec.kind, params=dict(spec.params), text=spec.text, source="policy"
-            )
-        )
+    # The version check comes first: a second submit of the same request fails here, before writing anything.
+    save(session, req, what=f"request {req.code}", actor=actor, action=action, subject=req)
+    insert_rows(
+        session,
+        Condition,
+        [
+            {
+                "request_id": req.id,
+                "review_id": None,
+                "kind": spec.kind,
+                "params": dict(spec.params),
+                "text": spec.text,
+                "source": "policy",
+            }
+            for spec in routing.conditions
+        ],
+    )
     quote_row = None
     if req.product_id is not None:
         quote_row = _offer_quote(session, req, policy)
-    base = max((r.sequence for r in req.reviews), default=-1) + 1
-    reviews = []
-    holder_id = facts.target_of(req).holder_id
-    for i, plan in enumerate(routing.stages):
-        reviews.append(
-            Review(
-                request_id=req.id,
-                sequence=base + i,
-                stage=plan.stage,
-                reviewer_role=plan.reviewer_role,
-                reviewer_org_id=holder_id if plan.reviewer_role is Role.steward else None,
-                status=ReviewStatus.pending,
-                due_on=plan.due,
-                opened_at=now if i == 0 else None,
-            )
-        )
-    req.reviews.extend(reviews)
+        flush(session, f"request {req.code}", actor=actor, action=action, subject=req)
+    holder_id = target.holder_id
+    insert_rows(
+        session,
+        Review,
+        [
+            {
+                "version": 1,
+                "request_id": req.id,
+                "sequence": base + i,
+                "stage": plan.stage,
+                "reviewer_role": plan.reviewer_role,
+                "reviewer_org_id": holder_id if plan.reviewer_role is Role.steward else None,
+                "reviewer_id": None,
+                "status": ReviewStatus.pending,
+                "decision": None,
+                "reason": "",
+                "opened_at": now if i == 0 else None,
+                "due_on": plan.due,
+                "decided_at": None,
+                "breached": False,
+            }
+            for i, plan in enumerate(routing.stages)
+        ],
+    )
+    expire = [a for a in ("reviews", "conditions") if loaded(req, a) is not NOT_LOADED]
+    if expire:
+        session.expire(req, expire)  # read back with the rows just written, when asked for
     audit.record(
         session,
         actor,
@@ -319,15 +374,23 @@ def _start(
             "total": quote_row.total if quote_row is not None else None,
         },
     )
-    if reviews:
-        req.status = RequestStatus.in_review
-        flush(session, f"request {req.code}", actor=actor, action=action, subject=req)
+    if routing.stages:
         return req
     # No review needed: approved, granted and (where possible) delivered at once.
     from marketplace.workflows.grants import finish_approval
 
     finish_approval(
         session, actor, req, RequestStatus.approved, deliver_rows=deliver_rows, seed=seed, deliver_now=True
+    )
+    grant = loaded(req, "grant")
+    save(
+        session,
+        req,
+        None if grant is NOT_LOADED else grant,
+        what=f"request {req.code}",
+        actor=actor,
+        action=action,
+        subject=req,
     )
     return req
 

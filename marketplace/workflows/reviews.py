@@ -19,7 +19,7 @@ from marketplace.models import AccessRequest, Account, AccountRole, Condition, R
 from marketplace.policy import ConditionSpec, Policy
 from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
 from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import flush, transition
+from marketplace.workflows._core import NOT_LOADED, insert_rows, loaded, save, transition
 from marketplace.workflows.roles import has_role, require
 
 __all__ = [
@@ -172,9 +172,9 @@ def parse_conditions(
     return [parse_condition(s, policy, names) for s in specs]
 
 
-def _field_names(req: AccessRequest) -> list[str]:
+def _field_names(session: Session, req: AccessRequest) -> list[str]:
     if req.resource_id is not None:
-        return [f.name for f in req.resource.fields]
+        return [f.name for f in facts.resource_of(session, req).fields]
     return [f.name for r in req.product.resources for f in r.fields]
 
 
@@ -201,9 +201,10 @@ def decide(
     except ValueError:
         raise InvalidInput("decision", decision, "one of " + ", ".join(d.value for d in Decision)) from None
     req = review.request
+    audit.open_step(session, actor)
     policy = facts.current_policy(session)
     conditions = list(conditions)
-    specs = parse_conditions(conditions, policy, _field_names(req) if conditions else [])
+    specs = parse_conditions(conditions, policy, _field_names(session, req) if conditions else [])
     if decision is Decision.approve_with_conditions and not specs:
         raise InvalidInput("conditions", [], "at least one condition for approve_with_conditions")
     if specs and decision is not Decision.approve_with_conditions:
@@ -263,25 +264,29 @@ def decide(
     review.reason = reason
     review.reviewer_id = actor.id
     review.decided_at = now
-    for spec in specs:
-        req.conditions.append(
-            Condition(
-                request_id=req.id,
-                review_id=review.id,
-                kind=spec.kind,
-                params=dict(spec.params),
-                text=spec.text,
-                source="reviewer",
-            )
-        )
     req.updated_at = now
-    flush(
-        session,
-        f"the {review.stage.value} review of request {req.code}",
-        actor=actor,
-        action="review.decide",
-        subject=req,
-    )
+    what = f"the {review.stage.value} review of request {req.code}"
+    # The stage's version check comes first: of two reviewers deciding at once, the second stops here. The
+    # request's own check is made when its changes are written, at the end of the step.
+    save(session, review, what=what, actor=actor, action="review.decide", subject=req)
+    if specs:
+        insert_rows(
+            session,
+            Condition,
+            [
+                {
+                    "request_id": req.id,
+                    "review_id": review.id,
+                    "kind": spec.kind,
+                    "params": dict(spec.params),
+                    "text": spec.text,
+                    "source": "reviewer",
+                }
+                for spec in specs
+            ],
+        )
+        if loaded(req, "conditions") is not NOT_LOADED:
+            session.expire(req, ["conditions"])  # read back with the new conditions when asked for
     audit.record(
         session,
         actor,
@@ -298,6 +303,17 @@ def decide(
         },
     )
     after_decision(session, actor, req, review)
+    grant = loaded(req, "grant")
+    save(
+        session,
+        req,
+        *req.reviews,
+        None if grant is NOT_LOADED else grant,
+        what=what,
+        actor=actor,
+        action="review.decide",
+        subject=req,
+    )
     return review
 
 

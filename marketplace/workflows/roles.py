@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
 
 from marketplace.errors import NotFound, PermissionDenied
@@ -33,12 +35,26 @@ def label(actor: Account | None) -> str:
     return "the system" if actor is None else f"{actor.username}"
 
 
+_AR = AccountRole.__table__
+_ROLES = sa.select(_AR.c.role).where(_AR.c.account_id == sa.bindparam("a"))
+
+
 def roles_of(actor: Account) -> set[Role]:
-    return actor.role_names
+    """The account's roles: from its loaded `roles`, else one Core query (no ORM rows built), never cached."""
+    state = instance_state(actor)
+    session = state.session
+    if "roles" in state.dict or session is None or state.key is None:
+        return actor.role_names
+    read = session.info.pop(audit.ROLES_READ, None)  # read by `audit.open_step` for this check
+    if read is not None and read[0] == actor.id:
+        return set(read[1])
+    from marketplace.workflows._core import quiet_connection
+
+    return {r for (r,) in quiet_connection(session, AccountRole, Account).execute(_ROLES, {"a": actor.id})}
 
 
 def has_role(actor: Account | None, role: Role | str) -> bool:
-    return actor is not None and actor.active and Role(role) in actor.role_names
+    return actor is not None and actor.active and Role(role) in roles_of(actor)
 
 
 def require(
@@ -75,10 +91,12 @@ def require_role(
     *,
     audit_action: str = "",
 ) -> None:
+    if has_role(actor, role):
+        return
     require(
         session,
         actor,
-        has_role(actor, role),
+        False,
         action,
         subject,
         f"needs the {Role(role).value} role (has: {_role_list(actor)})"
@@ -114,7 +132,7 @@ def require_org(
 
 
 def _role_list(actor: Account) -> str:
-    return ", ".join(sorted(r.value for r in actor.role_names)) or "none"
+    return ", ".join(sorted(r.value for r in roles_of(actor))) or "none"
 
 
 def account(session: Session, username: str) -> Account:
