@@ -93,8 +93,9 @@ def _build_text(t: Tables) -> _Text:
                 if t.discount_size[size] > rate:
                     rate = t.discount_size[size]
                 who = f"{size.value} enterprise"
-            none = QuoteLine("discount", _ZERO, f"Discount: none for a {who} under {name}")
-            discount[(kind, size)] = (rate, f"Discount: {_pct(rate)} for a {who} under {name} = ", none)
+            who = f"{'an' if who[0] in 'aeiou' else 'a'} {who}"
+            none = QuoteLine("discount", _ZERO, f"Discount: none for {who} under {name}")
+            discount[(kind, size)] = (rate, f"Discount: {_pct(rate)} for {who} under {name} = ", none)
     pct = _pct(t.tax_rate)
     return _Text(
         free_channel={ch: _free(t, f"Free: {ch.value} is free of charge under {name}") for ch in Channel},

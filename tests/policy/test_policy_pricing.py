@@ -319,3 +319,9 @@ def test_rounding_up_closes_the_one_cent_split_arbitrage() -> None:
     half_up = load_policy("sme-discount", {"pricing.rounding": "half_up"})
     assert q(target, 1, requester=small, policy=half_up).total == D("0.08")
     assert q(target, 2, requester=small, policy=half_up).total == D("0.17")
+
+
+def test_discount_reasons_read_aloud_with_the_right_article() -> None:
+    unsized = Requester(5, OrganizationKind.enterprise)
+    line = quote(NATIONAL, product(), RequestFacts(Purpose.industry_development, volume=10), unsized).lines[3]
+    assert line.reason == "Discount: none for an enterprise under national-2025"
