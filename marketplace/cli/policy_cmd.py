@@ -16,7 +16,6 @@ from marketplace.policy import (
     PolicyFileError,
     Requester,
     RequestFacts,
-    Target,
     diff_policies,
     list_policies,
     load_policy,
@@ -26,13 +25,8 @@ from marketplace.policy import (
 )
 from marketplace.policy.loader import flatten_policy
 from marketplace.vocabulary import (
-    Channel,
-    FieldMarking,
-    Grade,
-    OpeningAttribute,
     OrganizationKind,
     Purpose,
-    SharingAttribute,
 )
 
 __all__ = ["policy", "quote_cmd"]
@@ -132,58 +126,6 @@ def _show(v: Any) -> str:
 # ---------------------------------------------------------------- quote
 
 
-_GRADE_ORDER = {Grade.general: 0, Grade.important: 1, Grade.core: 2}
-_SHARING_ORDER = {
-    SharingAttribute.unconditional: 0,
-    SharingAttribute.conditional: 1,
-    SharingAttribute.not_shared: 2,
-}
-_OPENING_ORDER = {
-    OpeningAttribute.unconditional: 0,
-    OpeningAttribute.conditional: 1,
-    OpeningAttribute.not_open: 2,
-}
-_PERSONAL = {FieldMarking.identifier, FieldMarking.quasi_identifier, FieldMarking.sensitive}
-
-
-def product_target(product: Any) -> Target:
-    """The policy facts of a Product row: the strictest grade and attributes of its resources."""
-    resources = list(product.resources)
-    grade = max((r.grade for r in resources), key=_GRADE_ORDER.__getitem__, default=Grade.general)
-    sharing = max(
-        (r.sharing_attribute for r in resources),
-        key=_SHARING_ORDER.__getitem__,
-        default=SharingAttribute.conditional,
-    )
-    opening = max(
-        (r.opening_attribute for r in resources),
-        key=_OPENING_ORDER.__getitem__,
-        default=OpeningAttribute.conditional,
-    )
-    fields = [f for r in resources for f in r.fields]
-    transformation = (product.transformation or "").lower()
-    return Target(
-        channel=Channel.authorized_operation,
-        grade=grade,
-        sharing_attribute=sharing,
-        opening_attribute=opening,
-        holder_id=resources[0].holder_id if resources else 0,
-        contains_personal_info=any(f.marking in _PERSONAL for f in fields),
-        published=all(r.published for r in resources) if resources else False,
-        is_product=True,
-        raw=transformation == "raw",
-        aggregated=transformation in ("aggregated", "model"),
-        deidentified=transformation == "deidentified",
-        billing_unit=product.billing_unit,
-        price_cap=product.price_cap,
-        actual_price=product.actual_price,
-        unit_cost=product.unit_cost,
-        field_names=tuple(f.name for f in fields),
-        personal_fields=tuple(f.name for f in fields if f.marking in _PERSONAL),
-        product_kind=product.kind,
-    )
-
-
 def _money(x: Decimal) -> str:
     return f"{x.quantize(Decimal('0.01')):,}"
 
@@ -216,6 +158,7 @@ def quote_cmd(
 
     from marketplace import db
     from marketplace.models import Organization, Product
+    from marketplace.workflows.facts import product_target, requester_facts
 
     try:
         engine = db.get_engine()
@@ -236,7 +179,7 @@ def quote_cmd(
                 org = session.exec(select(Organization).where(Organization.code == org_code)).first()
                 if org is None:
                     raise UserError(f"--requester: got {org_code!r}; expected an organization code")
-                requester = Requester(org.id or 0, org.kind, org.size, org.region)
+                requester = requester_facts(org)
                 who = f"{org.name} ({org.kind.value}{', ' + org.size.value if org.size else ''})"
             name = product.name
         q = quote(pol, target, RequestFacts(Purpose(purpose), volume=volume), requester)

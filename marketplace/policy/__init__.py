@@ -15,6 +15,7 @@ from marketplace.policy.loader import (
 )
 from marketplace.policy.mar import MarLedger, max_allowed_revenue
 from marketplace.policy.pricing import check_actual_price, effective_cap, quote, split
+from marketplace.policy.products import TRANSFORMATIONS, SourceFacts, product_target
 from marketplace.policy.routing import (
     add_working_days,
     deadline_outcome,
@@ -40,6 +41,7 @@ from marketplace.policy.types import (
 
 __all__ = [
     "BREACH_OUTCOMES",
+    "TRANSFORMATIONS",
     "ConditionSpec",
     "MarLedger",
     "MarPeriod",
@@ -52,6 +54,7 @@ __all__ = [
     "RequestFacts",
     "Requester",
     "Routing",
+    "SourceFacts",
     "Split",
     "StagePlan",
     "Target",
@@ -66,6 +69,7 @@ __all__ = [
     "load_policy",
     "max_allowed_revenue",
     "policy_dir",
+    "product_target",
     "quote",
     "raise_if_refused",
     "route",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from marketplace.policy import Target
+from marketplace.policy import SourceFacts, Target, product_target
 from marketplace.sim.scenario import REQUESTER_CLASSES
 from marketplace.vocabulary import (
     BillingUnit,
@@ -30,9 +30,6 @@ from marketplace.vocabulary import (
 )
 
 __all__ = ["OrgRow", "SimWorld", "TargetRow", "org_class", "sim_world"]
-
-_GRADE_RANK = {Grade.general: 0, Grade.important: 1, Grade.core: 2}
-
 
 def org_class(kind: OrganizationKind | str, size: str | None) -> str | None:
     """The demand-model class of an organization (None for operators and regulators, who do not request)."""
@@ -159,28 +156,28 @@ def from_synth(world: Any, label: str = "synth") -> SimWorld:
         src = [resources[i] for i in sources.get(int(p["id"]), []) if i in resources]
         if not src:
             continue
-        grade = max((s[0]["grade"] for s in src), key=_GRADE_RANK.__getitem__)
-        personal = tuple(sorted({f for s in src for f in s[0]["personal_fields"]}))
-        transformation = str(p.get("transformation") or "deidentified")
         op = int(p["operator_id"])
+        facts = [
+            SourceFacts(
+                grade=b["grade"],
+                sharing_attribute=b["sharing_attribute"],
+                opening_attribute=b["opening_attribute"],
+                holder_id=b["holder_id"],
+                published=b["published"],
+                field_names=b["field_names"],
+                personal_fields=b["personal_fields"],
+            )
+            for b, _, _ in src
+        ]
         targets.append(
             TargetRow(
-                Target(
-                    channel=Channel.authorized_operation,
-                    grade=grade,
-                    sharing_attribute=src[0][0]["sharing_attribute"],
-                    opening_attribute=src[0][0]["opening_attribute"],
-                    holder_id=src[0][0]["holder_id"],
-                    contains_personal_info=bool(personal),
-                    is_product=True,
-                    raw=transformation == "raw",
-                    aggregated=transformation == "aggregated",
-                    deidentified=transformation in ("deidentified", "model"),
+                product_target(
+                    facts,
+                    transformation=str(p.get("transformation") or "deidentified"),
                     billing_unit=BillingUnit(p["billing_unit"]),
                     price_cap=_dec(p.get("price_cap")),
                     actual_price=_dec(p.get("actual_price")),
                     unit_cost=_dec(p.get("unit_cost")),
-                    personal_fields=personal,
                     product_kind=ProductKind(p["kind"]),
                 ),
                 str(p["code"]),

@@ -40,6 +40,7 @@ from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,
     BillingUnit,
+    Channel,
     EnterpriseSize,
     FieldMarking,
     Grade,
@@ -57,6 +58,7 @@ from marketplace.vocabulary import (
 __all__ = ["ResourceSpec", "World", "build_world", "check_world"]
 
 CENT = Decimal("0.01")
+DEFAULT_POLICY = "national-2025"  # the policy the seeded world is consistent with
 TABLE_ORDER = (
     "organization",
     "account",
@@ -610,22 +612,27 @@ def build_world(seed: int, size: str = "small", locale: str = "en_US") -> World:
 def channel_problems(
     grade: Grade, sharing: SharingAttribute, opening: OpeningAttribute, personal: bool, in_operation: bool
 ) -> list[str]:
-    """Where a resource breaks the national-2025 grade -> channel rule (DESIGN.md §3); [] when consistent."""
+    """Where a resource's attributes break the default policy's grade -> channel table; [] when consistent.
+
+    The table itself is read from the policy (`routing.grade_channels`), so the world follows the rule instead
+    of restating it.
+    """
+    from marketplace.policy import load_policy
+
+    rules = load_policy(DEFAULT_POLICY).routing
+    channels = set(getattr(rules.grade_channels, grade.value))
     out = []
-    if grade is Grade.core:
-        if (
-            sharing is not SharingAttribute.not_shared
-            or opening is not OpeningAttribute.not_open
-            or in_operation
-        ):
-            out.append("core data has no channel")
-    elif grade is Grade.important:
-        if opening is not OpeningAttribute.not_open:
-            out.append("important data is never opened")
-    elif opening is OpeningAttribute.not_open:
-        out.append("general data is opened")
-    elif personal and opening is not OpeningAttribute.conditional:
-        out.append("general data with personal information is opened conditionally")
+    if Channel.sharing not in channels and sharing is not SharingAttribute.not_shared:
+        out.append(f"{grade.value} data is not shared under {DEFAULT_POLICY}")
+    if Channel.opening not in channels and opening is not OpeningAttribute.not_open:
+        out.append(f"{grade.value} data is never opened under {DEFAULT_POLICY}")
+    if Channel.opening in channels and opening is OpeningAttribute.not_open:
+        out.append(f"{grade.value} data is opened under {DEFAULT_POLICY}")
+    if Channel.authorized_operation not in channels and in_operation:
+        out.append(f"{grade.value} data has no authorized operation under {DEFAULT_POLICY}")
+    if (personal and rules.personal_info_forces_conditional_open
+            and opening is OpeningAttribute.unconditional):
+        out.append("data with personal information is opened conditionally")
     return out
 
 

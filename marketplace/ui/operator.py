@@ -15,11 +15,11 @@ from sqlmodel import or_, select
 
 from marketplace.errors import NotFound
 from marketplace.models import Account, Authorization, Organization, Product, Resource
+from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import AuthorizationModel, BillingUnit, OrganizationKind, ProductKind, Role
-from marketplace.workflows.products import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 
 LISTED = 200
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from marketplace.models import AccessRequest, Organization, Product, Resource, ResourceField
-from marketplace.policy import Policy, Requester, RequestFacts, Target, load_policy, route
+from marketplace.policy import Policy, Requester, RequestFacts, SourceFacts, Target, load_policy, route
+from marketplace.policy import product_target as policy_product_target
 from marketplace.vocabulary import (
     Channel,
     EnterpriseSize,
@@ -29,7 +30,6 @@ from marketplace.vocabulary import (
 
 POLICY_KEY = "policy"
 DEFAULT_POLICY = "national-2025"
-_GRADE_ORDER = {Grade.general: 0, Grade.important: 1, Grade.core: 2}
 _CACHE = "marketplace.policy"
 
 __all__ = [
@@ -98,30 +98,29 @@ def product_holder_id(product: Product) -> int:
     return product.authorization.agency_id if product.authorization is not None else product.operator_id
 
 
+def source_facts(resource: Resource) -> SourceFacts:
+    return SourceFacts(
+        grade=resource.grade,
+        sharing_attribute=resource.sharing_attribute,
+        opening_attribute=resource.opening_attribute,
+        holder_id=resource.holder_id,
+        published=resource.published,
+        field_names=tuple(f.name for f in resource.fields),
+        personal_fields=_personal(resource),
+    )
+
+
 def product_target(product: Product) -> Target:
-    resources = list(product.resources)
-    grade = max((r.grade for r in resources), key=_GRADE_ORDER.__getitem__, default=Grade.general)
-    personal = tuple(n for r in resources for n in _personal(r))
-    first = resources[0] if resources else None
-    transformation = (product.transformation or "").lower()
-    return Target(
-        channel=Channel.authorized_operation,
-        grade=grade,
-        sharing_attribute=first.sharing_attribute if first else "not_shared",  # type: ignore[arg-type]
-        opening_attribute=first.opening_attribute if first else "not_open",  # type: ignore[arg-type]
-        holder_id=product_holder_id(product),
-        contains_personal_info=bool(personal),
-        published=any(r.published for r in resources),
-        is_product=True,
-        raw=transformation == "raw",
-        aggregated=transformation == "aggregated",
-        deidentified=transformation in ("deidentified", "model"),
+    """The policy facts of a product row (the rule that derives them lives in `policy.product_target`)."""
+    return policy_product_target(
+        [source_facts(r) for r in product.resources],
+        transformation=product.transformation,
         billing_unit=product.billing_unit,
         price_cap=product.price_cap,
         actual_price=product.actual_price,
         unit_cost=product.unit_cost,
-        personal_fields=personal,
         product_kind=product.kind,
+        holder_id=product_holder_id(product),
     )
 
 

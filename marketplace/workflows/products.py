@@ -16,6 +16,7 @@ from sqlmodel import Session
 from marketplace import policy as pol
 from marketplace.errors import InvalidInput, PolicyRefusal
 from marketplace.models import Account, Authorization, Product, Resource
+from marketplace.policy import TRANSFORMATIONS
 from marketplace.vocabulary import AuthorizationStatus, BillingUnit, ProductKind, ProductStatus, Role
 from marketplace.workflows import audit, clock, facts
 from marketplace.workflows._core import assign_code, flush, refuse_transition, temp_code, transition
@@ -31,7 +32,6 @@ __all__ = [
     "withdraw_product",
 ]
 
-TRANSFORMATIONS = ("deidentified", "aggregated", "model", "raw")
 
 
 def _money(field: str, value: Any) -> Decimal:
