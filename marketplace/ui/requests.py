@@ -351,12 +351,15 @@ class RequestPanel(w.VBox):
     def _show_status(self) -> None:
         if self.my_requests.value is None:
             self.status.value = ""
+            self.accept_button.layout.display = "none"
             return
-        from marketplace.workflows.requests import current_quote
+        from marketplace.workflows.requests import current_quote, fee_due
 
         with self.sandbox.session() as session:
             req = session.get(AccessRequest, self.my_requests.value)
             self.status.value = status_html(session, req, current_quote(session, req))
+            # Offer "accept quote and pay" only while the workflow says a fee is due.
+            self.accept_button.layout.display = "" if fee_due(session, req) else "none"
 
 
 def component_label(component: str) -> str:

@@ -17,6 +17,7 @@ from marketplace.models import (
     AccountRole,
     AuditEvent,
     Condition,
+    Payment,
     Product,
     Registration,
     Resource,
@@ -466,3 +467,23 @@ def test_delivery_by_someone_else_is_refused(sandbox: Sandbox) -> None:
     queue.deliver_code.value = "REQ-0000-999999"
     queue.deliver_button.click()
     assert queue.feedback.kind == "error" and "REQ-0000-999999" in queue.feedback.text
+
+
+def test_accept_quote_is_offered_only_while_a_fee_is_due(sandbox: Sandbox) -> None:
+    """The workflow (`fee_due`), not the widget, decides whether there is anything to pay."""
+    who = actas.act_as(sandbox)
+    free = _file_conditional_open(sandbox, who)
+    assert free.accept_button.layout.display == "none"
+
+    who.choose(Role.requester, _username_with_kind(sandbox, "enterprise"))
+    paid = requests.request_panel(sandbox, kind="product")
+    paid.purpose.value = "industry_development"
+    paid.volume.value = 100
+    assert paid.last_quote is not None and paid.last_quote.total > 0
+    paid.submit_button.click()
+    assert paid.accept_button.layout.display != "none", paid.feedback.text
+    paid.accept_button.click()
+    with sandbox.session() as s:
+        req = s.exec(select(AccessRequest).order_by(AccessRequest.id.desc())).first()
+        assert s.exec(select(Payment).where(Payment.request_id == req.id)).one().amount > 0
+    assert paid.accept_button.layout.display == "none"
