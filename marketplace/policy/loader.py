@@ -3,21 +3,20 @@
 Every problem in a file is collected and reported together (file, key path, value, expected), and nothing
 is returned unless the whole file is valid: a policy is either fully in force or not at all.
 A policy may say `extends = "national-2025"` and override only the keys it changes; lists replace lists.
+How files are found, read, extended and overridden is `marketplace.configfile`, shared with scenario files;
+what is a policy's own (schema, cross checks, money as exact decimals) stays here.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-import typing
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from marketplace.errors import MarketplaceError
+from marketplace import configfile
 from marketplace.policy.schema import Policy
 from marketplace.vocabulary import BillingUnit, ProductKind
 
@@ -33,29 +32,17 @@ __all__ = [
     "summarize_policy",
 ]
 
-_MISSING = "(missing)"
 
-
-@dataclass(frozen=True, slots=True)
-class PolicyProblem:
+class PolicyProblem(configfile.FileProblem):
     """One thing wrong with a policy file."""
 
-    file: str
-    key: str
-    value: Any
-    expected: str
-
-    def __str__(self) -> str:
-        shown = self.value if self.value == _MISSING else repr(self.value)
-        return f"{self.file}: {self.key}: got {shown}; expected {self.expected}"
+    __slots__ = ()
 
 
-class PolicyFileError(MarketplaceError):
+class PolicyFileError(configfile.ConfigFileError):
     """A policy file that cannot be loaded; `problems` lists every problem, one message line each."""
 
-    def __init__(self, problems: list[PolicyProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+    problem_type = PolicyProblem
 
 
 # ---------------------------------------------------------------- locating files
@@ -63,25 +50,23 @@ class PolicyFileError(MarketplaceError):
 
 def policy_dir() -> Path:
     """The directory of shipped policies: $MARKETPLACE_POLICY_DIR, else the repository's seed/policies."""
-    env = os.environ.get("MARKETPLACE_POLICY_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "seed" / "policies"
+    return configfile.shipped_dir("MARKETPLACE_POLICY_DIR", "policies")
 
 
 def list_policies() -> list[str]:
     """Names of the policies in `policy_dir()` (file stems), sorted."""
-    d = policy_dir()
-    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+    return configfile.toml_stems(policy_dir())
 
 
 def resolve_policy_path(name_or_path: str | os.PathLike[str], *, relative_to: Path | None = None) -> Path:
     """A bare name means seed/policies/NAME.toml; anything with a suffix or a slash is a path."""
-    s = os.fspath(name_or_path)
-    if s.endswith(".toml") or "/" in s or os.sep in s:
-        return Path(s)
-    base = relative_to if relative_to is not None else policy_dir()
-    return base / f"{s}.toml"
+    return configfile.resolve_name(name_or_path, relative_to if relative_to is not None else policy_dir())
+
+
+def _extended_path(base_name: str, path: Path) -> Path:
+    """A policy's `extends`: a file next to it, else a shipped policy."""
+    base_path = resolve_policy_path(base_name, relative_to=path.parent)
+    return base_path if base_path.is_file() else resolve_policy_path(base_name)
 
 
 # ---------------------------------------------------------------- loading
@@ -96,19 +81,7 @@ def load_policy(name_or_path: str | os.PathLike[str], overrides: dict[str, Any] 
     Without overrides, the same unchanged file gives the same (frozen) object, so compiled lookup tables
     are shared between callers.
     """
-    path = resolve_policy_path(name_or_path)
-    if not path.is_file():
-        known = ", ".join(list_policies()) or "(none)"
-        raise PolicyFileError(
-            [
-                PolicyProblem(
-                    str(path),
-                    "(file)",
-                    os.fspath(name_or_path),
-                    f"an existing policy file or one of: {known}",
-                )
-            ]
-        )
+    path = configfile.existing_file(name_or_path, policy_dir(), "policy", PolicyFileError)
     key = None
     if not overrides:
         st = path.stat()
@@ -116,10 +89,10 @@ def load_policy(name_or_path: str | os.PathLike[str], overrides: dict[str, Any] 
         hit = _CACHE.get(key)
         if hit is not None:
             return hit
-    data = _read_with_extends(path, [])
-    problems: list[PolicyProblem] = []
+    data = configfile.read_toml_with_extends(path, _extended_path, "policy", PolicyFileError)
+    problems: list[configfile.FileProblem] = []
     for dotted, value in (overrides or {}).items():
-        _set_dotted(data, str(dotted), value, str(path), problems)
+        configfile.set_dotted(data, str(dotted), value, str(path), problems, PolicyProblem)
     policy = _validate(data, str(path), problems)
     if key is not None:
         _CACHE[key] = policy
@@ -131,50 +104,6 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Policy:
     return _validate(_deepcopy(data), source, [])
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyFileError([PolicyProblem(str(path), "(syntax)", str(exc), "valid TOML")]) from None
-    except OSError as exc:
-        raise PolicyFileError(
-            [PolicyProblem(str(path), "(file)", str(path), f"a readable file ({exc})")]
-        ) from None
-
-
-def _read_with_extends(path: Path, chain: list[Path]) -> dict[str, Any]:
-    data = _read_toml(path)
-    base_name = data.pop("extends", None)
-    if base_name is None:
-        return data
-    if not isinstance(base_name, str):
-        raise PolicyFileError([PolicyProblem(str(path), "extends", base_name, "the name of another policy")])
-    base_path = resolve_policy_path(base_name, relative_to=path.parent)
-    if not base_path.is_file():  # a bare name not next to the file: a shipped policy
-        base_path = resolve_policy_path(base_name)
-    if base_path.resolve() in [p.resolve() for p in [*chain, path]]:
-        raise PolicyFileError(
-            [PolicyProblem(str(path), "extends", base_name, "a policy that does not extend itself")]
-        )
-    if not base_path.is_file():
-        raise PolicyFileError(
-            [PolicyProblem(str(path), "extends", base_name, f"an existing policy ({base_path})")]
-        )
-    base = _read_with_extends(base_path, [*chain, path])
-    return _merge(base, data)
-
-
-def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in child.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
-
 def _deepcopy(d: Any) -> Any:
     if isinstance(d, dict):
         return {k: _deepcopy(v) for k, v in d.items()}
@@ -183,88 +112,23 @@ def _deepcopy(d: Any) -> Any:
     return d
 
 
-def _set_dotted(
-    data: dict[str, Any], dotted: str, value: Any, file: str, problems: list[PolicyProblem]
-) -> None:
-    parts = dotted.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = node[part] = {}
-        if not isinstance(nxt, dict):
-            problems.append(
-                PolicyProblem(file, ".".join(parts[: i + 1]), nxt, "a table to override a key in")
-            )
-            return
-        node = nxt
-    node[parts[-1]] = value
-
-
 # ---------------------------------------------------------------- validation
 
 
-def _loc_str(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The section model that a key path points into (for listing the allowed keys)."""
-    cls: Any = Policy
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
-            return None
-        cls = _unwrap(cls.model_fields[part].annotation)
-    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
-
-
-def _unwrap(ann: Any) -> Any:
-    for arg in (ann, *typing.get_args(ann)):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        for inner in typing.get_args(arg):
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                return inner
-    return ann
-
-
 def _expected(err: dict[str, Any]) -> str:
-    typ, msg = err["type"], err["msg"]
-    if typ == "missing":
-        return "a value (this required key is missing)"
-    if typ == "extra_forbidden":
-        model = _model_at(tuple(err["loc"][:-1]))
-        allowed = ", ".join(model.model_fields) if model is not None else "?"
-        return f"no such key here; allowed keys: {allowed}"
-    if typ == "decimal_max_places":
+    if err["type"] == "decimal_max_places":
         return "an amount in whole cents (at most 2 decimal places)"
-    if typ in ("enum", "literal_error") and msg.startswith("Input should be "):
-        return "one of " + msg[len("Input should be ") :]
-    if typ in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return "a number " + msg[len("Input should be ") :]
-    for prefix in ("Input should be ", "Value should be ", "Value error, "):
-        if msg.startswith(prefix):
-            return msg[len(prefix) :]
-    return msg[0].lower() + msg[1:] if msg else typ
+    return configfile.pydantic_expected(err, Policy)
 
 
-def _validate(data: dict[str, Any], file: str, problems: list[PolicyProblem]) -> Policy:
+def _validate(data: dict[str, Any], file: str, problems: list[configfile.FileProblem]) -> Policy:
     policy: Policy | None = None
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            value = _MISSING if err["type"] == "missing" else err.get("input")
-            problems.append(PolicyProblem(file, _loc_str(loc), value, _expected(err)))
+            value = configfile.MISSING if err["type"] == "missing" else err.get("input")
+            problems.append(PolicyProblem(file, configfile.loc_to_key(err["loc"]), value, _expected(err)))
     if policy is not None:
         problems.extend(_cross_checks(policy, file))
     if problems:

@@ -9,13 +9,14 @@ Overrides use dotted keys (`{"review.capacity.holder": 80}`); a key under `polic
 policy key kept whole (`"policy.overrides.pricing.caps.per_call": "0.4"`). String values from the command
 line are read as TOML values when they parse as one (`"80"` -> 80, `"[1, 2]"` -> a list), else kept as
 strings.
+
+Finding, reading, `extends` and dotted overrides are `marketplace.configfile`, shared with policy files.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from marketplace import configfile
 from marketplace.errors import MarketplaceError
 from marketplace.policy import Policy, PolicyFileError, load_policy
 from marketplace.vocabulary import BillingUnit, Channel, EnterpriseSize, Purpose, ReviewStage
@@ -235,25 +237,17 @@ def _rebuild(data: dict[str, Any]) -> Scenario:
 # ---------------------------------------------------------------- errors
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioProblem:
+class ScenarioProblem(configfile.FileProblem):
     """One thing wrong with a scenario file."""
 
-    file: str
-    key: str
-    value: Any
-    expected: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: got {self.value!r}; expected {self.expected}"
+    __slots__ = ()
+    bare_missing = False
 
 
-class ScenarioFileError(MarketplaceError):
+class ScenarioFileError(configfile.ConfigFileError):
     """A scenario that cannot be loaded; `problems` lists every problem, one line each."""
 
-    def __init__(self, problems: list[ScenarioProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+    problem_type = ScenarioProblem
 
 
 # ---------------------------------------------------------------- locating
@@ -261,23 +255,19 @@ class ScenarioFileError(MarketplaceError):
 
 def scenario_dir() -> Path:
     """Shipped scenarios: $MARKETPLACE_SCENARIO_DIR, else the repository's seed/scenarios."""
-    env = os.environ.get("MARKETPLACE_SCENARIO_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "seed" / "scenarios"
+    return configfile.shipped_dir("MARKETPLACE_SCENARIO_DIR", "scenarios")
 
 
 def list_scenarios() -> list[str]:
     """Names of the shipped scenarios (file stems), sorted."""
-    d = scenario_dir()
-    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+    return configfile.toml_stems(scenario_dir())
 
 
-def _resolve(name_or_path: str | os.PathLike[str]) -> Path:
-    s = os.fspath(name_or_path)
-    if s.endswith(".toml") or "/" in s or os.sep in s:
-        return Path(s)
-    return scenario_dir() / f"{s}.toml"
+def _extended_path(base_name: str, path: Path) -> Path:
+    """A scenario's `extends`: a path if it has a slash, else a scenario next to it."""
+    if "/" in base_name:
+        return Path(base_name)
+    return path.parent / f"{base_name.removesuffix('.toml')}.toml"
 
 
 # ---------------------------------------------------------------- loading
@@ -293,30 +283,17 @@ def parse_value(raw: Any) -> Any:
         return raw
 
 
-def _set_dotted(
-    data: dict[str, Any], dotted: str, value: Any, file: str, problems: list[ScenarioProblem]
+def _set_override(
+    data: dict[str, Any], dotted: str, value: Any, file: str, problems: list[configfile.FileProblem]
 ) -> None:
     parts = dotted.split(".")
     policy_key = len(parts) > 2 and parts[0] == "policy" and parts[1] == "overrides"
     if policy_key:
         parts = ["policy", "overrides", ".".join(parts[2:])]
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = node[part] = {}
-        elif isinstance(nxt, dict):
-            nxt = node[part] = dict(nxt)
-        if not isinstance(nxt, dict):
-            problems.append(
-                ScenarioProblem(file, ".".join(parts[: i + 1]), nxt, "a table to override a key in")
-            )
-            return
-        node = nxt
     parsed = parse_value(value)
     if policy_key and isinstance(parsed, int | float) and not isinstance(parsed, bool):
         parsed = str(value)  # policy money and rates are exact decimals: keep the digits as written
-    node[parts[-1]] = parsed
+    configfile.set_dotted(data, parts, parsed, file, problems, ScenarioProblem)
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
@@ -327,76 +304,16 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
 
 def load_scenario(name_or_path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Scenario:
     """Load and validate a scenario (and the policy it names, with its overrides); every problem at once."""
-    path = _resolve(name_or_path)
-    if not path.is_file():
-        known = ", ".join(list_scenarios()) or "(none)"
-        raise ScenarioFileError(
-            [
-                ScenarioProblem(
-                    str(path),
-                    "(file)",
-                    os.fspath(name_or_path),
-                    f"an existing scenario file or one of: {known}",
-                )
-            ]
-        )
-    return _validate(_read_with_extends(path, []), overrides or {}, str(path))
-
-
-def _read_with_extends(path: Path, chain: list[Path]) -> dict[str, Any]:
-    """The file merged over the scenario it `extends` (tables merge, other values replace)."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioFileError([ScenarioProblem(str(path), "(syntax)", str(exc), "valid TOML")]) from None
-    base_name = data.pop("extends", None)
-    if base_name is None:
-        return data
-    base_path = (
-        _resolve(base_name)
-        if not isinstance(base_name, str) or "/" in base_name
-        else path.parent / f"{base_name.removesuffix('.toml')}.toml"
+    path = configfile.existing_file(name_or_path, scenario_dir(), "scenario", ScenarioFileError)
+    data = configfile.read_toml_with_extends(
+        path, _extended_path, "scenario", ScenarioFileError, missing_base="the name of another scenario"
     )
-    if not isinstance(base_name, str) or not base_path.is_file():
-        raise ScenarioFileError(
-            [ScenarioProblem(str(path), "extends", base_name, "the name of another scenario")]
-        )
-    if base_path.resolve() in [p.resolve() for p in (*chain, path)]:
-        raise ScenarioFileError(
-            [ScenarioProblem(str(path), "extends", base_name, "a scenario that does not extend itself")]
-        )
-    return _merge(_read_with_extends(base_path, [*chain, path]), data)
-
-
-def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in child.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
+    return _validate(data, overrides or {}, str(path))
 
 
 def _expected(err: dict[str, Any]) -> str:
-    t = err.get("type", "")
-    if t == "extra_forbidden":
-        return "no such key (check the spelling against the scenario schema)"
-    if t == "missing":
-        return "a value (the key is required)"
-    msg = str(err.get("msg", "a valid value"))
-    return msg.removeprefix("Value error, ")
-
-
-_MISSING = "(missing)"
+    hint = "no such key (check the spelling against the scenario schema)"
+    return configfile.pydantic_expected(err, hint, missing="a value (the key is required)", verbatim=True)
 
 
 def _cross_checks(sc: Scenario, file: str) -> list[ScenarioProblem]:
@@ -439,24 +356,27 @@ def _cross_checks(sc: Scenario, file: str) -> list[ScenarioProblem]:
                 ScenarioProblem(
                     file,
                     f"demand.{name}.default",
-                    _MISSING,
+                    configfile.MISSING,
                     f"weights for {', '.join(missing)} (or a default)",
                 )
             )
     if "default" not in dem.values:
         out.append(
             ScenarioProblem(
-                file, "demand.values.default", _MISSING, "a value distribution for the domains not listed"
+                file,
+                "demand.values.default",
+                configfile.MISSING,
+                "a value distribution for the domains not listed",
             )
         )
     return out
 
 
 def _validate(data: dict[str, Any], overrides: dict[str, Any], file: str) -> Scenario:
-    problems: list[ScenarioProblem] = []
+    problems: list[configfile.FileProblem] = []
     data = dict(data)
     for dotted, value in overrides.items():
-        _set_dotted(data, str(dotted), value, file, problems)
+        _set_override(data, str(dotted), value, file, problems)
     data.pop("source", None)
     scenario: Scenario | None = None
     try:
@@ -468,10 +388,12 @@ def _validate(data: dict[str, Any], overrides: dict[str, Any], file: str) -> Sce
                 for p in err["loc"]
                 if not (isinstance(p, str) and p in {"lognormal", "uniform", "exponential"})
             )
-            value = err.get("input", _MISSING) if err.get("type") != "missing" else _MISSING
+            value = (
+                err.get("input", configfile.MISSING) if err.get("type") != "missing" else configfile.MISSING
+            )
             if isinstance(value, dict):
                 value = {k: v for k, v in list(value.items())[:4]}
-            problems.append(ScenarioProblem(file, _loc(loc), value, _expected(err)))
+            problems.append(ScenarioProblem(file, configfile.loc_to_key(loc), value, _expected(err)))
     if scenario is not None:
         problems.extend(_cross_checks(scenario, file))
     pol = data.get("policy")

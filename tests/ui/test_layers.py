@@ -16,7 +16,14 @@ WIDGET_MODULES = (
     "bqplot",
     "ipyvuetify",
 )
-POLICY_MAY_IMPORT = ("marketplace.vocabulary", "marketplace.errors", "marketplace.policy")
+# marketplace.configfile is a leaf like errors (stdlib, pydantic, errors only): the one file-loading mechanism
+# that policy files share with scenario files.
+POLICY_MAY_IMPORT = (
+    "marketplace.vocabulary",
+    "marketplace.errors",
+    "marketplace.configfile",
+    "marketplace.policy",
+)
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:
