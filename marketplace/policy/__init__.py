@@ -37,6 +37,7 @@ from marketplace.policy.types import (
     Split,
     StagePlan,
     Target,
+    refusal_error,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "product_target",
     "quote",
     "raise_if_refused",
+    "refusal_error",
     "route",
     "split",
     "summarize_policy",

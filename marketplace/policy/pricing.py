@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from marketplace.errors import InvalidInput, PolicyRefusal
+from marketplace.errors import InvalidInput
 from marketplace.policy.compiled import CENT, Tables, tables
 from marketplace.policy.schema import Policy
-from marketplace.policy.types import Quote, QuoteLine, Requester, RequestFacts, Split, Target
+from marketplace.policy.types import (
+    Quote,
+    QuoteLine,
+    Refusal,
+    Requester,
+    RequestFacts,
+    Split,
+    Target,
+    refusal_error,
+)
 from marketplace.vocabulary import BillingUnit, Channel, EnterpriseSize, OrganizationKind, Purpose
 
 __all__ = ["check_actual_price", "effective_cap", "quote", "split"]
@@ -30,6 +40,8 @@ _UNIT_WORDS = {
     BillingUnit.per_month: ("month", "months", "per month"),
     BillingUnit.per_record: ("record", "records", "per record"),
 }
+# message ids of the same words (one, many, per), for `QuoteLine.params`
+_UNIT_KEYS = {u: tuple(f"quote.unit.{u.value}.{w}" for w in ("one", "many", "per")) for u in BillingUnit}
 
 
 def effective_cap(policy: Policy, target: Target) -> Decimal | None:
@@ -64,10 +76,13 @@ class _Text:
     free_channel: dict[Channel, Quote]
     free_purpose: dict[Purpose, Quote]
     paid_line: dict[Purpose, QuoteLine]
-    discount: dict[tuple[OrganizationKind, EnterpriseSize | None], tuple[Decimal, str, QuoteLine]]
+    discount: dict[
+        tuple[OrganizationKind, EnterpriseSize | None], tuple[Decimal, str, QuoteLine, dict[str, Any]]
+    ]
     cap_none: QuoteLine
     tax_included: str
     tax_added: str
+    pct: str
 
 
 def _text(t: Tables) -> _Text:
@@ -77,10 +92,12 @@ def _text(t: Tables) -> _Text:
     return txt  # type: ignore[return-value]
 
 
-def _free(t: Tables, reason: str) -> Quote:
-    return Quote(
-        t.currency, (QuoteLine("purpose", _ZERO, reason),), _ZERO_CENTS, True, _ZERO_CENTS, t.name, _ZERO
-    )
+def _free(t: Tables, reason: str, key: str, params: dict[str, Any]) -> Quote:
+    line = QuoteLine("purpose", _ZERO, reason, key, params)
+    return Quote(t.currency, (line,), _ZERO_CENTS, True, _ZERO_CENTS, t.name, _ZERO)
+
+
+
 
 
 def _build_text(t: Tables) -> _Text:
@@ -93,21 +110,45 @@ def _build_text(t: Tables) -> _Text:
                 if t.discount_size[size] > rate:
                     rate = t.discount_size[size]
                 who = f"{size.value} enterprise"
+            who_key = "quote.who." + (f"{size.value}_enterprise" if who != kind.value else kind.value)
             who = f"{'an' if who[0] in 'aeiou' else 'a'} {who}"
-            none = QuoteLine("discount", _ZERO, f"Discount: none for {who} under {name}")
-            discount[(kind, size)] = (rate, f"Discount: {_pct(rate)} for {who} under {name} = ", none)
+            none = QuoteLine(
+                "discount", _ZERO, f"Discount: none for {who} under {name}",
+                "quote.discount_none", {"who": who_key, "policy": name},
+            )
+            params = {"rate": _pct(rate), "who": who_key, "policy": name}
+            discount[(kind, size)] = (rate, f"Discount: {_pct(rate)} for {who} under {name} = ", none, params)
     pct = _pct(t.tax_rate)
     return _Text(
-        free_channel={ch: _free(t, f"Free: {ch.value} is free of charge under {name}") for ch in Channel},
-        free_purpose={p: _free(t, f"Free: purpose {p.value} is in the free list of {name}") for p in Purpose},
+        free_channel={
+            ch: _free(
+                t, f"Free: {ch.value} is free of charge under {name}",
+                "quote.free_channel", {"channel": ch.value, "policy": name},
+            )
+            for ch in Channel
+        },
+        free_purpose={
+            p: _free(
+                t, f"Free: purpose {p.value} is in the free list of {name}",
+                "quote.free_purpose", {"purpose": p.value, "policy": name},
+            )
+            for p in Purpose
+        },
         paid_line={
-            p: QuoteLine("purpose", _ZERO, f"Paid: purpose {p.value} is in the paid list of {name}")
+            p: QuoteLine(
+                "purpose", _ZERO, f"Paid: purpose {p.value} is in the paid list of {name}",
+                "quote.paid_purpose", {"purpose": p.value, "policy": name},
+            )
             for p in Purpose
         },
         discount=discount,
-        cap_none=QuoteLine("cap", _ZERO, f"Cap: none under {name}; the operator sets the price"),
+        cap_none=QuoteLine(
+            "cap", _ZERO, f"Cap: none under {name}; the operator sets the price",
+            "quote.cap_none", {"policy": name},
+        ),
         tax_included=f"Tax: VAT {pct} is included in the price (",
         tax_added=f"Tax: VAT {pct} added to ",
+        pct=pct,
     )
 
 
@@ -125,40 +166,56 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
     if purpose in t.free:
         return txt.free_purpose[purpose]
     if purpose not in t.paid or purpose not in t.allowed_purposes[ch]:
-        raise PolicyRefusal(
-            "purpose.not_allowed", f"Purpose {purpose.value} is neither free nor paid under {t.name}"
+        raise refusal_error(
+            Refusal(
+                "purpose.not_allowed",
+                f"Purpose {purpose.value} is neither free nor paid under {t.name}",
+                "refusal.purpose_unpriced",
+                {"purpose": purpose.value, "policy": t.name},
+            )
         )
     unit = product.billing_unit
     if unit is None:
         raise InvalidInput("billing_unit", None, "one of " + ", ".join(u.value for u in BillingUnit))
     one, many, per = _UNIT_WORDS[unit]
+    k_one, k_many, k_per = _UNIT_KEYS[unit]
     cur = t.currency
     cap = _cap(t, product)
     if product.actual_price is not None:
-        price, source = product.actual_price, "the operator's actual price"
+        price, source, k_source = product.actual_price, "the operator's actual price", "quote.source.actual"
     elif cap is not None:
-        price, source = cap, "the cap, as no actual price is set"
+        price, source, k_source = cap, "the cap, as no actual price is set", "quote.source.cap"
     else:
         raise InvalidInput("actual_price", None, f"an operator's price {per} (no cap applies under {t.name})")
     if price < 0:
         raise InvalidInput("actual_price", price, "a price >= 0")
 
     base = price * vol
-    units = one if vol == 1 else many
+    units, k_units = (one, k_one) if vol == 1 else (many, k_many)
+    volume, m_base, s_price = f"{vol:,}", _money(base), str(price)
     lines = [
         txt.paid_line[purpose],
-        QuoteLine("base", base, f"Base: {vol:,} {units} x {price} {cur} {per} ({source}) = {_money(base)}"),
+        QuoteLine(
+            "base", base, f"Base: {volume} {units} x {s_price} {cur} {per} ({source}) = {m_base}",
+            "quote.base",
+            {
+                "volume": volume, "units": k_units, "price": s_price, "currency": cur, "per": k_per,
+                "source": k_source, "amount": m_base,
+            },
+        ),
     ]
 
     # progressive tiers: units from `start` on cost price * multiplier (marginal, like income-tax brackets)
     tier_amt = _ZERO
     tiers = t.tiers
     if not tiers:
-        reason = f"Tiers: {t.name} has no volume tiers"
+        reason, key, params = f"Tiers: {t.name} has no volume tiers", "quote.tiers_none", {"policy": t.name}
     elif vol < tiers[0][0]:
-        reason = f"Tiers: {vol:,} {units} is below the first volume tier of {t.name}"
+        reason = f"Tiers: {volume} {units} is below the first volume tier of {t.name}"
+        key, params = "quote.tiers_below", {"volume": volume, "units": k_units, "policy": t.name}
     else:
         parts = []
+        sub: list[tuple[str, dict[str, Any]]] = []
         last = len(tiers) - 1
         for i, (start, mult) in enumerate(tiers):
             if vol < start:
@@ -167,22 +224,33 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
             n = (vol if vol < end else end) - start + 1
             if mult != _ONE:
                 tier_amt += price * n * (mult - _ONE)
-                parts.append(f"{n:,} {many} from no. {start:,} at x{mult}")
-        reason = f"Tiers: {'; '.join(parts)} = {_money(tier_amt)}"
-    lines.append(QuoteLine("tiers", tier_amt, reason))
+                count, first = f"{n:,}", f"{start:,}"
+                parts.append(f"{count} {many} from no. {first} at x{mult}")
+                sub.append(
+                    ("quote.tier_part", {"count": count, "units": k_many, "start": first, "mult": str(mult)})
+                )
+        m_tier = _money(tier_amt)
+        reason = f"Tiers: {'; '.join(parts)} = {m_tier}"
+        key, params = "quote.tiers", {"parts": tuple(sub), "amount": m_tier}
+    lines.append(QuoteLine("tiers", tier_amt, reason, key, params))
     subtotal = base + tier_amt
 
     # discount by requester kind / size (the larger rate applies)
-    rate, head, none_line = txt.discount[(requester.kind, requester.size)]
+    rate, head, none_line, d_params = txt.discount[(requester.kind, requester.size)]
     if not rate:
         lines.append(none_line)
     elif t.discount_purposes is not None and purpose not in t.discount_purposes:
         lines.append(
-            QuoteLine("discount", _ZERO, f"Discount: none for purpose {purpose.value} under {t.name}")
+            QuoteLine(
+                "discount", _ZERO, f"Discount: none for purpose {purpose.value} under {t.name}",
+                "quote.discount_purpose", {"purpose": purpose.value, "policy": t.name},
+            )
         )
     else:
         disc = -(subtotal * rate)
-        lines.append(QuoteLine("discount", disc, head + _money(disc)))
+        m_disc = _money(disc)
+        d_line = QuoteLine("discount", disc, head + m_disc, "quote.discount", {**d_params, "amount": m_disc})
+        lines.append(d_line)
         subtotal += disc
 
     # cap
@@ -190,30 +258,46 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
         lines.append(txt.cap_none)
     else:
         limit = cap * vol
+        m_limit, s_cap = _money(limit), str(cap)
+        params = {"cap": s_cap, "currency": cur, "per": k_per, "volume": volume, "limit": m_limit}
         if subtotal > limit:
             cap_amt = limit - subtotal
-            reason = f"Cap: {cap} {cur} {per} x {vol:,} = {_money(limit)}; the price is reduced to the cap"
+            reason = f"Cap: {s_cap} {cur} {per} x {volume} = {m_limit}; the price is reduced to the cap"
+            key = "quote.cap_reduced"
             subtotal = limit
         else:
             cap_amt = _ZERO
-            reason = (
-                f"Cap: {_money(subtotal)} is within the cap of {cap} {cur} {per} x {vol:,} = {_money(limit)}"
-            )
-        lines.append(QuoteLine("cap", cap_amt, reason))
+            m_sub = _money(subtotal)
+            reason = f"Cap: {m_sub} is within the cap of {s_cap} {cur} {per} x {volume} = {m_limit}"
+            key = "quote.cap_within"
+            params["subtotal"] = m_sub
+        lines.append(QuoteLine("cap", cap_amt, reason, key, params))
 
     # tax
     trate = t.tax_rate
     if t.tax_included:
         total = subtotal.quantize(CENT, t.rounding)
         taxes = (total * trate / (_ONE + trate)).quantize(CENT, ROUND_HALF_UP)
-        lines.append(QuoteLine("tax", _ZERO, f"{txt.tax_included}{_money(taxes)} {cur})"))
+        m_tax = _money(taxes)
+        lines.append(
+            QuoteLine(
+                "tax", _ZERO, f"{txt.tax_included}{m_tax} {cur})", "quote.tax_included",
+                {"rate": txt.pct, "taxes": m_tax, "currency": cur},
+            )
+        )
         unrounded = subtotal
     else:
         tax_amt = subtotal * trate
         unrounded = subtotal + tax_amt
         total = unrounded.quantize(CENT, t.rounding)
         taxes = total - subtotal.quantize(CENT, t.rounding)
-        lines.append(QuoteLine("tax", tax_amt, f"{txt.tax_added}{_money(subtotal)} = {_money(tax_amt)}"))
+        m_sub, m_tax = _money(subtotal), _money(tax_amt)
+        lines.append(
+            QuoteLine(
+                "tax", tax_amt, f"{txt.tax_added}{m_sub} = {m_tax}", "quote.tax_added",
+                {"rate": txt.pct, "subtotal": m_sub, "amount": m_tax},
+            )
+        )
     return Quote(cur, tuple(lines), total, False, taxes, t.name, unrounded)
 
 
@@ -246,16 +330,28 @@ def check_actual_price(
         raise InvalidInput("actual_price", price, "a price >= 0")
     if not t.caps_apply or cap is None:
         return price
+    subject = {"product": product_code} if product_code else {}
+    what_key = "refusal.what.product" if product_code else "refusal.what.the_product"
     if t.forbid_cap_below_cost and unit_cost is not None and cap < unit_cost:
-        raise PolicyRefusal(
-            "pricing.cap_below_cost",
-            f"The cap {cap} {t.currency} of {what} is below its unit cost {unit_cost} {t.currency}, "
-            f"which {t.name} forbids",
+        raise refusal_error(
+            Refusal(
+                "pricing.cap_below_cost",
+                f"The cap {cap} {t.currency} of {what} is below its unit cost {unit_cost} {t.currency}, "
+                f"which {t.name} forbids",
+                "refusal.cap_below_cost",
+                {"cap": str(cap), "currency": t.currency, "what": (what_key, subject), "cost": str(unit_cost),
+                 "policy": t.name},
+            )
         )
     if price > cap:
-        raise PolicyRefusal(
-            "pricing.above_cap",
-            f"The actual price {price} {t.currency} of {what} is above its cap {cap} {t.currency} "
-            f"under {t.name}",
+        raise refusal_error(
+            Refusal(
+                "pricing.above_cap",
+                f"The actual price {price} {t.currency} of {what} is above its cap {cap} {t.currency} "
+                f"under {t.name}",
+                "refusal.above_cap",
+                {"price": str(price), "currency": t.currency, "what": (what_key, subject), "cap": str(cap),
+                 "policy": t.name},
+            )
         )
     return price

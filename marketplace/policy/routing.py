@@ -10,8 +10,9 @@ working weekends, and a tiny loop with a per-policy memo is faster per call than
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-from marketplace.errors import InvalidInput, PolicyRefusal
+from marketplace.errors import InvalidInput
 from marketplace.policy.compiled import Tables, tables
 from marketplace.policy.schema import Policy
 from marketplace.policy.types import (
@@ -22,6 +23,7 @@ from marketplace.policy.types import (
     Routing,
     StagePlan,
     Target,
+    refusal_error,
 )
 from marketplace.vocabulary import (
     Channel,
@@ -101,9 +103,13 @@ def deadline_outcome(policy: Policy, stage: ReviewStage | str) -> str:
 def extend_stage(policy: Policy, plan: StagePlan) -> StagePlan:
     """The plan with its due date moved by the extension the policy allows (once); refused if none."""
     if plan.extension_days <= 0:
-        raise PolicyRefusal(
-            "deadline.no_extension",
-            f"The {plan.stage.value} stage may not be extended under {policy.name}",
+        raise refusal_error(
+            Refusal(
+                "deadline.no_extension",
+                f"The {plan.stage.value} stage may not be extended under {policy.name}",
+                "refusal.no_extension",
+                {"stage": plan.stage.value, "policy": policy.name},
+            )
         )
     t = tables(policy)
     return StagePlan(
@@ -121,16 +127,21 @@ def raise_if_refused(routing: Routing) -> Routing:
     if not routing.allowed:
         ref = routing.refusal
         assert ref is not None
-        raise PolicyRefusal(ref.rule, ref.message)
+        raise refusal_error(ref)
     return routing
 
 
-def _refuse(rule: str, message: str, channel: Channel) -> Routing:
-    return Routing(False, Refusal(rule, message), (), (), False, channel)
+def _refuse(rule: str, message: str, channel: Channel, key: str, params: dict[str, Any]) -> Routing:
+    return Routing(False, Refusal(rule, message, key, params), (), (), False, channel)
 
 
 def _words(items: frozenset[str] | set[str]) -> str:
     return ", ".join(sorted(str(x) for x in items)) or "none"
+
+
+def _sorted(items: frozenset[Any] | set[Any]) -> tuple[str, ...]:
+    """A list for `Refusal.params`, in the order `_words` spells it."""
+    return tuple(sorted(str(x) for x in items))
 
 
 def route(
@@ -153,12 +164,19 @@ def route(
                 f"grade.{grade.value}",
                 f"{grade.value.capitalize()} data is not supplied on any channel under {t.name}",
                 ch,
+                "refusal.grade_none",
+                {"grade": f"policy.grade.{grade.value}", "policy": t.name},
             )
         return _refuse(
             "grade.channel",
             f"{grade.value.capitalize()} data may not be supplied by {_CHANNEL_WORDS[ch]} under {t.name}; "
             f"allowed: {_words(set(map(str, allowed)))}",
             ch,
+            "refusal.grade_channel",
+            {
+                "grade": f"policy.grade.{grade.value}", "channel": f"policy.channel.{ch.value}",
+                "policy": t.name, "allowed": _sorted(set(map(str, allowed))),
+            },
         )
 
     # 2. channel-specific gates
@@ -168,12 +186,16 @@ def route(
                 "market.raw_data",
                 f"Raw data never goes to the market under {t.name}: an operator sells a processed product",
                 ch,
+                "refusal.raw_data",
+                {"policy": t.name},
             )
         if grade in t.aggregate_only and not target.aggregated:
             return _refuse(
                 "privacy.aggregate_only",
                 f"{grade.value.capitalize()} data is supplied only as aggregated products under {t.name}",
                 ch,
+                "refusal.aggregate_only",
+                {"grade": f"policy.grade.{grade.value}", "policy": t.name},
             )
         if (
             grade is Grade.important
@@ -185,16 +207,24 @@ def route(
                 f"Important data is supplied by authorized operation only as de-identified or aggregated "
                 f"products under {t.name}",
                 ch,
+                "refusal.important_unprocessed",
+                {"policy": t.name},
             )
         conditional = True
     elif ch is Channel.sharing:
         if target.sharing_attribute is SharingAttribute.not_shared:
-            return _refuse("sharing.not_shared", "The data holder marked this resource as not shared", ch)
+            return _refuse(
+                "sharing.not_shared", "The data holder marked this resource as not shared", ch,
+                "refusal.not_shared", {},
+            )
         conditional = target.sharing_attribute is SharingAttribute.conditional
     else:
         attr = target.opening_attribute
         if attr is OpeningAttribute.not_open:
-            return _refuse("opening.not_open", "The data holder marked this resource as not open", ch)
+            return _refuse(
+                "opening.not_open", "The data holder marked this resource as not open", ch,
+                "refusal.not_open", {},
+            )
         conditional = attr is OpeningAttribute.conditional
         if conditional and grade in t.open_by_default and not target.contains_personal_info:
             conditional = False
@@ -209,6 +239,11 @@ def route(
             f"A {requester.kind.value} may not request by {_CHANNEL_WORDS[ch]} under {t.name}; "
             f"allowed: {_words(set(map(str, kinds)))}",
             ch,
+            "refusal.requester_kind",
+            {
+                "kind": requester.kind.value, "channel": f"policy.channel.{ch.value}", "policy": t.name,
+                "allowed": _sorted(set(map(str, kinds))),
+            },
         )
     purposes = t.allowed_purposes[ch]
     if request.purpose not in purposes:
@@ -217,6 +252,11 @@ def route(
             f"Purpose {request.purpose.value} is not allowed for {_CHANNEL_WORDS[ch]} under {t.name}; "
             f"allowed: {_words(set(map(str, purposes)))}",
             ch,
+            "refusal.purpose_not_allowed",
+            {
+                "purpose": request.purpose.value, "channel": f"policy.channel.{ch.value}", "policy": t.name,
+                "allowed": _sorted(set(map(str, purposes))),
+            },
         )
     fields = request.fields
     names = target.field_names

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from marketplace.errors import PolicyRefusal
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
@@ -39,6 +40,7 @@ __all__ = [
     "Split",
     "StagePlan",
     "Target",
+    "refusal_error",
 ]
 
 
@@ -98,10 +100,24 @@ class RequestFacts:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why a request cannot go ahead: `rule` is a stable id (e.g. "grade.core"), `message` reads aloud."""
+    """Why a request cannot go ahead: `rule` is a stable id (e.g. "grade.core"), `message` reads aloud.
+
+    `key` and `params` say the same thing language-neutrally, so a panel can word it in another language:
+    `key` is a stable message id ("refusal.grade_none"); `params` holds its values, raw vocabulary values or
+    ids of other messages ("policy.grade.core"), tuples for lists. Shared between routings: do not mutate.
+    """
 
     rule: str
     message: str
+    key: str = ""
+    params: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+
+
+def refusal_error(refusal: Refusal) -> PolicyRefusal:
+    """The PolicyRefusal to raise for `refusal`; it also carries `key` and `params` for other languages."""
+    exc = PolicyRefusal(refusal.rule, refusal.message)
+    exc.key, exc.params = refusal.key, refusal.params  # type: ignore[attr-defined]
+    return exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +165,17 @@ class Routing:
 
 @dataclass(frozen=True, slots=True)
 class QuoteLine:
-    """One component of a quote: purpose, base, tiers, discount, cap or tax; `amount` is unrounded."""
+    """One component of a quote: purpose, base, tiers, discount, cap or tax; `amount` is unrounded.
+
+    `reason` is the English explanation; `key` ("quote.base") and `params` carry it language-neutrally (as in
+    `Refusal`), so a panel can show it in another language. `params` may be shared: do not mutate.
+    """
 
     component: str
     amount: Decimal
     reason: str
+    key: str = ""
+    params: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

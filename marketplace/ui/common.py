@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import ipywidgets as w
 
 from marketplace.errors import MarketplaceError
-from marketplace.ui.i18n import bind, t
+from marketplace.ui.i18n import bind, error_text, t
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +50,7 @@ class Feedback(w.HTML):
         self.show("info", text)
 
     def error(self, exc: BaseException | str) -> None:
-        self.show("error", t("common.error", message=str(exc)))
+        self.show("error", t("common.error", message=exc if isinstance(exc, str) else error_text(exc)))
 
     def clear(self) -> None:
         self.kind, self.text, self.value = "", "", ""

@@ -138,3 +138,111 @@ def missing_translations() -> list[str]:
         for key, texts in MESSAGES.items()
         if len(texts) != len(LANGUAGES) or any(not str(x).strip() for x in texts)
     ]
+
+
+# ---------------------------------------------------------------- texts made by other layers
+#
+# Policy results (QuoteLine, Refusal) carry their English text plus a language-neutral `key` and `params`;
+# errors carry structured fields. English is always the other layer's own text, unchanged; other languages
+# are worded here from the key and fields. A param value is: an id of another message (translated), a
+# vocabulary value (translated through its `enum.` label; kept raw in English, as the policy writes it),
+# a (key, params) pair (a nested message), a tuple of either (a list), or anything else (shown as is).
+
+_seen_refusals: dict[str, tuple[str, dict[str, Any] | None]] = {}
+
+
+def _policy_value(value: Any, lang: str) -> str:
+    if isinstance(value, tuple):
+        if len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):
+            return render_policy(value[0], value[1], lang)
+        if not value:
+            return t("policy.list_none", lang)
+        if isinstance(value[0], tuple):
+            sep = "; " if lang == "en" else "；"
+        else:
+            sep = ", " if lang == "en" else "、"
+        return sep.join(_policy_value(v, lang) for v in value)
+    if isinstance(value, str):
+        if value in MESSAGES:
+            return t(value, lang)
+        if lang != "en" and f"enum.{value}" in MESSAGES:
+            return t(f"enum.{value}", lang)
+    return str(value)
+
+
+def render_policy(key: str, params: dict[str, Any] | None, lang: str) -> str:
+    """The message `key` with `params` (as carried by QuoteLine/Refusal) in `lang`."""
+    kwargs = {name: _policy_value(v, lang) for name, v in (params or {}).items()}
+    return t(key, lang, **kwargs)
+
+
+def policy_text(key: str, params: dict[str, Any] | None, english: str, lang: str | None = None) -> str:
+    """A policy text in the language in force: `english` as the policy wrote it, else worded from the key."""
+    code = normalize(lang) if lang else get_language()
+    if code == "en" or key not in MESSAGES:
+        return english
+    return render_policy(key, params, code)
+
+
+def quote_reason(line: Any, lang: str | None = None) -> str:
+    """A `QuoteLine`'s reason in the language in force."""
+    return policy_text(line.key, line.params, line.reason, lang)
+
+
+def refusal_text(refusal: Any, lang: str | None = None) -> str:
+    """A routing `Refusal`'s message in the language in force (also remembered for the error it becomes)."""
+    if len(_seen_refusals) > 512:
+        _seen_refusals.clear()
+    _seen_refusals[f"{refusal.message} (rule: {refusal.rule})"] = (refusal.key, refusal.params)
+    return policy_text(refusal.key, refusal.params, refusal.message, lang)
+
+
+def error_text(exc: BaseException, lang: str | None = None) -> str:
+    """A domain error in the language in force, worded from its fields; English is `str(exc)` unchanged.
+
+    Free-text details (what was expected, why permission is missing) stay as the raising layer wrote them.
+    """
+    from marketplace import errors  # the leaf module; imported here to keep the top of the module short
+
+    english = str(exc)
+    code = normalize(lang) if lang else get_language()
+    if code == "en":
+        return english
+    if isinstance(exc, errors.PolicyRefusal):
+        key, params = getattr(exc, "key", ""), getattr(exc, "params", None)
+        if key not in MESSAGES:
+            key, params = _seen_refusals.get(english, ("", None))
+        suffix = f" (rule: {exc.rule})"
+        message = (
+            render_policy(key, params, code)
+            if key in MESSAGES
+            else english.removesuffix(suffix)
+        )
+        return t("error.policy", code, message=message, rule=exc.rule)
+    if isinstance(exc, errors.InvalidInput):
+        return t("error.invalid_input", code, field=exc.field, value=repr(exc.value), expected=exc.expected)
+    if isinstance(exc, errors.TransitionError):
+        state = label(exc.state, code)
+        head = f"{exc.subject} is {exc.state}: cannot {exc.action}; allowed from {exc.state}: "
+        if english.startswith(head):
+            allowed = "、".join(label(a.strip(), code) for a in english[len(head):].split(","))
+            return t(
+                "error.transition_allowed", code, subject=exc.subject, state=state, action=exc.action,
+                allowed=allowed,
+            )
+        return t("error.transition", code, subject=exc.subject, state=state, action=exc.action)
+    if isinstance(exc, errors.PermissionDenied):
+        reason_key = getattr(exc, "reason_key", "")
+        reason = (
+            render_policy(reason_key, getattr(exc, "reason_params", None), code)
+            if reason_key in MESSAGES
+            else exc.reason
+        )
+        return t("error.permission", code, actor=exc.actor, action=exc.action, reason=reason)
+    if isinstance(exc, errors.NotFound):
+        return t("error.not_found", code, kind=label(exc.kind, code), code=repr(exc.key))
+    if isinstance(exc, errors.ConflictError):
+        return t("error.conflict", code, details=english)
+    if isinstance(exc, errors.PrivacyError):
+        return t("error.privacy", code, details=english)
+    return english

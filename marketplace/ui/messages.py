@@ -721,6 +721,185 @@ GUIDES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Texts made by other layers, from the language-neutral `key` + `params` they carry (QuoteLine, Refusal,
+# errors).
+# The English column reproduces the English those layers build themselves (a test checks it byte for byte);
+# `policy.*` / `quote.unit.*` / `quote.who.*` / `quote.source.*` are words that go into those sentences.
+POLICY: dict[str, tuple[str, str]] = {
+    "quote.free_channel": (
+        "Free: {channel} is free of charge under {policy}",
+        "免费：依据 {policy}，{channel}不收费",
+    ),
+    "quote.free_purpose": (
+        "Free: purpose {purpose} is in the free list of {policy}",
+        "免费：用途“{purpose}”在 {policy} 的免费清单内",
+    ),
+    "quote.paid_purpose": (
+        "Paid: purpose {purpose} is in the paid list of {policy}",
+        "收费：用途“{purpose}”在 {policy} 的收费清单内",
+    ),
+    "quote.base": (
+        "Base: {volume} {units} x {price} {currency} {per} ({source}) = {amount}",
+        "基础价：{volume} {units} × {per} {price} {currency}（{source}）= {amount}",
+    ),
+    "quote.source.actual": ("the operator's actual price", "运营方设定的实际价格"),
+    "quote.source.cap": ("the cap, as no actual price is set", "未设实际价格，按上限价"),
+    "quote.tiers_none": ("Tiers: {policy} has no volume tiers", "阶梯：{policy} 未设数量阶梯"),
+    "quote.tiers_below": (
+        "Tiers: {volume} {units} is below the first volume tier of {policy}",
+        "阶梯：{volume} {units}低于 {policy} 的第一档数量阶梯",
+    ),
+    "quote.tiers": ("Tiers: {parts} = {amount}", "阶梯：{parts} = {amount}"),
+    "quote.tier_part": (
+        "{count} {units} from no. {start} at x{mult}",
+        "自第 {start} 起的 {count} {units}按 ×{mult} 计",
+    ),
+    "quote.discount_none": ("Discount: none for {who} under {policy}", "折扣：依据 {policy}，{who}无折扣"),
+    "quote.discount_purpose": (
+        "Discount: none for purpose {purpose} under {policy}",
+        "折扣：依据 {policy}，用途“{purpose}”无折扣",
+    ),
+    "quote.discount": (
+        "Discount: {rate} for {who} under {policy} = {amount}",
+        "折扣：依据 {policy}，{who}享受 {rate} 折扣 = {amount}",
+    ),
+    "quote.cap_none": (
+        "Cap: none under {policy}; the operator sets the price",
+        "上限价：{policy} 未设上限，由运营方定价",
+    ),
+    "quote.cap_reduced": (
+        "Cap: {cap} {currency} {per} x {volume} = {limit}; the price is reduced to the cap",
+        "上限价：{per} {cap} {currency} × {volume} = {limit}；价格降至上限",
+    ),
+    "quote.cap_within": (
+        "Cap: {subtotal} is within the cap of {cap} {currency} {per} x {volume} = {limit}",
+        "上限价：{subtotal} 未超过上限 {per} {cap} {currency} × {volume} = {limit}",
+    ),
+    "quote.tax_included": (
+        "Tax: VAT {rate} is included in the price ({taxes} {currency})",
+        "税费：价格已含 {rate} 增值税（{taxes} {currency}）",
+    ),
+    "quote.tax_added": (
+        "Tax: VAT {rate} added to {subtotal} = {amount}",
+        "税费：在 {subtotal} 上加收 {rate} 增值税 = {amount}",
+    ),
+    "quote.unit.per_product.one": ("copy", "份"),
+    "quote.unit.per_product.many": ("copies", "份"),
+    "quote.unit.per_product.per": ("per copy", "每份"),
+    "quote.unit.per_call.one": ("call", "次调用"),
+    "quote.unit.per_call.many": ("calls", "次调用"),
+    "quote.unit.per_call.per": ("per call", "每次调用"),
+    "quote.unit.per_month.one": ("month", "个月"),
+    "quote.unit.per_month.many": ("months", "个月"),
+    "quote.unit.per_month.per": ("per month", "每月"),
+    "quote.unit.per_record.one": ("record", "条记录"),
+    "quote.unit.per_record.many": ("records", "条记录"),
+    "quote.unit.per_record.per": ("per record", "每条记录"),
+    "quote.who.department": ("a department", "政务部门"),
+    "quote.who.institution": ("an institution", "公共机构"),
+    "quote.who.enterprise": ("an enterprise", "企业"),
+    "quote.who.research": ("a research", "科研机构"),
+    "quote.who.nonprofit": ("a nonprofit", "非营利组织"),
+    "quote.who.operator": ("an operator", "运营方"),
+    "quote.who.regulator": ("a regulator", "监管方"),
+    "quote.who.micro_enterprise": ("a micro enterprise", "微型企业"),
+    "quote.who.small_enterprise": ("a small enterprise", "小型企业"),
+    "quote.who.medium_enterprise": ("a medium enterprise", "中型企业"),
+    "quote.who.large_enterprise": ("a large enterprise", "大型企业"),
+    "refusal.grade_none": (
+        "{grade} data is not supplied on any channel under {policy}",
+        "依据 {policy}，{grade}不通过任何渠道提供",
+    ),
+    "refusal.grade_channel": (
+        "{grade} data may not be supplied by {channel} under {policy}; allowed: {allowed}",
+        "依据 {policy}，{grade}不得通过{channel}提供；允许的渠道：{allowed}",
+    ),
+    "refusal.raw_data": (
+        "Raw data never goes to the market under {policy}: an operator sells a processed product",
+        "依据 {policy}，原始数据不得进入市场：运营方只能提供加工后的数据产品",
+    ),
+    "refusal.aggregate_only": (
+        "{grade} data is supplied only as aggregated products under {policy}",
+        "依据 {policy}，{grade}只能以汇总统计产品形式提供",
+    ),
+    "refusal.important_unprocessed": (
+        "Important data is supplied by authorized operation only as de-identified or aggregated products "
+        "under {policy}",
+        "依据 {policy}，重要数据通过授权运营只能以去标识化或汇总统计产品形式提供",
+    ),
+    "refusal.not_shared": (
+        "The data holder marked this resource as not shared",
+        "数据持有方已将该数据资源标注为不予共享",
+    ),
+    "refusal.not_open": (
+        "The data holder marked this resource as not open",
+        "数据持有方已将该数据资源标注为不予开放",
+    ),
+    "refusal.requester_kind": (
+        "A {kind} may not request by {channel} under {policy}; allowed: {allowed}",
+        "依据 {policy}，{kind}不得申请{channel}；允许的申请方：{allowed}",
+    ),
+    "refusal.purpose_not_allowed": (
+        "Purpose {purpose} is not allowed for {channel} under {policy}; allowed: {allowed}",
+        "依据 {policy}，{channel}不允许用途“{purpose}”；允许的用途：{allowed}",
+    ),
+    "refusal.purpose_unpriced": (
+        "Purpose {purpose} is neither free nor paid under {policy}",
+        "依据 {policy}，用途“{purpose}”既不在免费清单也不在收费清单内",
+    ),
+    "refusal.no_extension": (
+        "The {stage} stage may not be extended under {policy}",
+        "依据 {policy}，{stage}环节不得延期",
+    ),
+    "refusal.cap_below_cost": (
+        "The cap {cap} {currency} of {what} is below its unit cost {cost} {currency}, which {policy} forbids",
+        "{what}的上限价 {cap} {currency} 低于其单位成本 {cost} {currency}，{policy} 不允许",
+    ),
+    "refusal.above_cap": (
+        "The actual price {price} {currency} of {what} is above its cap {cap} {currency} under {policy}",
+        "依据 {policy}，{what}的实际价格 {price} {currency} 高于其上限价 {cap} {currency}",
+    ),
+    "refusal.what.product": ("product {product}", "产品 {product} "),
+    "refusal.what.the_product": ("the product", "该产品"),
+    "policy.grade.general": ("General", "一般数据"),
+    "policy.grade.important": ("Important", "重要数据"),
+    "policy.grade.core": ("Core", "核心数据"),
+    "policy.channel.sharing": ("sharing", "共享"),
+    "policy.channel.opening": ("opening", "开放"),
+    "policy.channel.authorized_operation": ("authorized operation", "授权运营"),
+    "policy.list_none": ("none", "无"),
+    # MarketplaceError subclasses, worded from their fields (the English is the exception's own text)
+    "error.invalid_input": (
+        "{field}: got {value}; expected {expected}",
+        "{field}：收到 {value}；应为 {expected}",
+    ),
+    "error.transition": ("{subject} is {state}: cannot {action}", "{subject} 当前为{state}：不能{action}"),
+    "error.transition_allowed": (
+        "{subject} is {state}: cannot {action}; allowed from {state}: {allowed}",
+        "{subject} 当前为{state}：不能{action}；该状态下允许：{allowed}",
+    ),
+    "error.permission": ("{actor} may not {action}: {reason}", "{actor} 无权{action}：{reason}"),
+    "error.policy": ("{message} (rule: {rule})", "{message}（规则：{rule}）"),
+    "error.conflict": (
+        "Someone else changed this first; reload and try again. {details}",
+        "该对象已被他人先行修改，请刷新后重试。{details}",
+    ),
+    "error.privacy": (
+        "The privacy target cannot be met; nothing was released. {details}",
+        "无法达到隐私保护目标，未发布任何数据。{details}",
+    ),
+    "error.not_found": ("{kind} {code} not found", "未找到{kind} {code}"),
+    # reasons of PermissionDenied raised by marketplace.workflows.roles (its `reason_key`)
+    "permission.inactive": ("the account is inactive", "该账户已停用"),
+    "permission.needs_role": ("needs the {role} role", "需要“{role}”角色"),
+    "permission.needs_role_has": ("needs the {role} role (has: {has})", "需要“{role}”角色（现有：{has}）"),
+    "permission.other_org": (
+        "acts for another {what} than the one responsible",
+        "所代表的{what}不是负责方",
+    ),
+    "enum.organization": ("organization", "机构"),
+}
+
 SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
     COMMON,
     START,
@@ -735,6 +914,7 @@ SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
     SCENARIO,
     APPS,
     GUIDES,
+    POLICY,
 )
 MESSAGES: dict[str, tuple[str, str]] = {f"enum.{k}": v for k, v in ENUMS.items()}
 for _section in SECTIONS:

@@ -220,7 +220,7 @@ class RequestPanel(w.VBox):
             q = quote(f["policy"], f["target"], req, f["requester"])
             self.last_quote = q
             lines = pd.DataFrame(
-                [(component_label(ln.component), _money(ln.amount), ln.reason) for ln in q.lines],
+                [(component_label(ln.component), _money(ln.amount), i18n.quote_reason(ln)) for ln in q.lines],
                 columns=[i18n.t("request.component"), i18n.t("request.amount"), i18n.t("request.reason")],
             )
             total = html.escape(i18n.t("request.total", total=_money(q.total, q.currency), policy=q.policy))
@@ -232,7 +232,8 @@ class RequestPanel(w.VBox):
 
     def _routing_html(self, routing: Any) -> str:
         if not routing.allowed:
-            refused = i18n.t("request.refused", reason=routing.refusal.message, rule=routing.refusal.rule)
+            ref = routing.refusal
+            refused = i18n.t("request.refused", reason=i18n.refusal_text(ref), rule=ref.rule)
             return f"<p class='mp-refused' style='color:#b00020'>{html.escape(refused)}</p>"
         stages = "; ".join(f"{i18n.label(s.stage)} → {s.due.isoformat()}" for s in routing.stages) or i18n.t(
             "request.no_review"

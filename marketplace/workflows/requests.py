@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from marketplace import policy as pol
-from marketplace.errors import InvalidInput, PolicyRefusal, TransitionError
+from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import (
     AccessRequest,
     Account,
@@ -237,7 +237,7 @@ def _routing(
             actor,
             f"request.{action}",
             req,
-            PolicyRefusal(routing.refusal.rule, routing.refusal.message),
+            pol.refusal_error(routing.refusal),
         )
     return routing, target
 

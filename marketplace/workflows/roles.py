@@ -66,20 +66,22 @@ def require(
     reason: str,
     *,
     audit_action: str = "",
+    reason_key: str = "",
+    reason_params: dict[str, Any] | None = None,
 ) -> None:
-    """Raise (and log) PermissionDenied with `reason` unless `ok`."""
+    """Raise (and log) PermissionDenied with `reason` unless `ok`.
+
+    `reason_key`/`reason_params` say the reason language-neutrally (a message id of the panels), so the
+    panels can word it in another language; they ride on the error as attributes of the same names.
+    """
     if ok:
         return
     if actor is not None and not actor.active:
-        reason = "the account is inactive"
+        reason, reason_key, reason_params = "the account is inactive", "permission.inactive", {}
     kind = audit.subject_of(subject)[0] or "sandbox"
-    raise audit.refuse(
-        session,
-        actor,
-        audit_action or f"{kind}.{action.split()[0]}",
-        subject,
-        PermissionDenied(label(actor), action, reason),
-    )
+    error = PermissionDenied(label(actor), action, reason)
+    error.reason_key, error.reason_params = reason_key, reason_params  # type: ignore[attr-defined]
+    raise audit.refuse(session, actor, audit_action or f"{kind}.{action.split()[0]}", subject, error)
 
 
 def require_role(
@@ -103,6 +105,10 @@ def require_role(
         if actor is not None
         else f"needs the {Role(role).value} role",
         audit_action=audit_action,
+        reason_key="permission.needs_role_has" if actor is not None else "permission.needs_role",
+        reason_params={"role": Role(role).value, "has": _roles(actor)} if actor is not None else {
+            "role": Role(role).value
+        },
     )
 
 
@@ -128,11 +134,18 @@ def require_org(
         subject,
         f"acts for another {what} than the one responsible",
         audit_action=audit_action,
+        reason_key="permission.other_org",
+        reason_params={"what": what},
     )
 
 
 def _role_list(actor: Account) -> str:
     return ", ".join(sorted(r.value for r in roles_of(actor))) or "none"
+
+
+def _roles(actor: Account) -> tuple[str, ...]:
+    """The actor's roles as a list for `reason_params` (spelled like `_role_list`)."""
+    return tuple(sorted(r.value for r in roles_of(actor)))
 
 
 def account(session: Session, username: str) -> Account:
