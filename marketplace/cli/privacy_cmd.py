@@ -19,7 +19,7 @@ from marketplace.privacy import deidentify
 
 def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
     """The resource's synthetic table (columns = its field names), deterministic from the seed."""
-    from marketplace.synth import rows as synth_rows
+    from marketplace.synth import sandbox_rows as synth_rows
 
     return synth_rows(resource, rows, seed)
 

@@ -15,7 +15,7 @@ from marketplace.synth.persist import (
     seed_sandbox,
 )
 from marketplace.synth.spec import LOCALES, SIZES, FieldSpec, Template, templates
-from marketplace.synth.tables import GENERATORS, field_specs, guess_generator, rows
+from marketplace.synth.tables import GENERATORS, field_specs, guess_generator, rows, sandbox_rows
 from marketplace.synth.world import ResourceSpec, World, build_world, channel_problems, check_world
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "guess_generator",
     "persist_world",
     "rows",
+    "sandbox_rows",
     "seed_sandbox",
     "templates",
 ]

@@ -834,3 +834,22 @@ def rows(resource: Any, rows: int, seed: int, locale: str = "en_US") -> pd.DataF
                 GENERATORS[gen](table, fallback, table.rng("col:" + f.name)), f.dtype, table.n
             )
     return pd.DataFrame(columns, index=pd.RangeIndex(table.n))
+
+
+def sandbox_rows(resource: Any, n: int, seed: int) -> pd.DataFrame:
+    """Like `rows`, in the locale the sandbox world was seeded with, so rows match the catalog's language.
+
+    Reads the `world` setting through the session the resource is attached to; a detached resource or a
+    sandbox seeded without a locale falls back to en_US.
+    """
+    from sqlalchemy.orm import object_session
+
+    from marketplace.models import SandboxSetting
+
+    locale = "en_US"
+    session = object_session(resource) if hasattr(resource, "_sa_instance_state") else None
+    if session is not None:
+        setting = session.get(SandboxSetting, "world")
+        if setting is not None and isinstance(setting.value, dict):
+            locale = setting.value.get("locale") or locale
+    return rows(resource, n, seed, locale)

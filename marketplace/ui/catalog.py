@@ -124,7 +124,7 @@ class CatalogBrowser(w.VBox):
     def _show(self, resource_id: int | None) -> None:
         if resource_id is None:
             return
-        from marketplace.synth import rows as synth_rows
+        from marketplace.synth import sandbox_rows as synth_rows
 
         self.feedback.clear()
         with self.sandbox.session() as session:

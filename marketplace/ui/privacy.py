@@ -44,7 +44,7 @@ def personal_resources(sandbox: Sandbox) -> list[tuple[str, str]]:
 
 def source_rows(sandbox: Sandbox, code: str | None, rows: int, seed: int) -> tuple[pd.DataFrame, list[Any]]:
     """`rows` synthetic rows of resource `code` (deterministic from `seed`) and its field rows."""
-    from marketplace.synth import rows as synth_rows
+    from marketplace.synth import sandbox_rows as synth_rows
 
     if not code:
         raise NotFound("resource", "(none with personal information)")

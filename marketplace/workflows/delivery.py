@@ -44,7 +44,7 @@ class Delivered:
 def source_frame(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
     """Synthetic rows of the resource (marketplace.synth): the sandbox never holds real records."""
     try:
-        from marketplace.synth import rows as synth_rows
+        from marketplace.synth import sandbox_rows as synth_rows
     except ImportError as exc:  # pragma: no cover - synth is part of the package
         raise MarketplaceError(f"synthetic rows for {resource.code} are unavailable: {exc}") from exc
     return synth_rows(resource, rows, seed)

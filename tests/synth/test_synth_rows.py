@@ -219,3 +219,17 @@ def test_property_shape_order_and_determinism(world, seed, n, locale) -> None:
     assert (df["discharge_date"] >= df["admission_date"]).all()
     assert df["age"].between(0, 95).all()
     pd.testing.assert_frame_equal(df, rows(res, n, seed, locale))
+
+
+def test_sandbox_rows_follow_the_locale_the_world_was_seeded_with(sqlite_engine) -> None:
+    from sqlmodel import Session, select
+
+    from marketplace.models import Resource
+    from marketplace.synth import rows, sandbox_rows, seed_sandbox
+
+    seed_sandbox(sqlite_engine, 5, "small", "zh_CN")
+    with Session(sqlite_engine) as s:
+        res = s.exec(select(Resource).order_by(Resource.id)).first()
+        got = sandbox_rows(res, 50, 1)
+        assert got.equals(rows(res, 50, 1, "zh_CN"))
+        assert not got.equals(rows(res, 50, 1, "en_US"))
