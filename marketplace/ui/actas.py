@@ -69,14 +69,18 @@ class ActAs(w.VBox):
     def _load_accounts(self) -> None:
         rows = accounts_with_role(self.sandbox, self.role.value)
         current = self.sandbox.account_id
-        self.account.options = [(f"{name} — {org}", acc_id) for acc_id, name, org in rows]
         ids = [acc_id for acc_id, _, _ in rows]
-        if current in ids:
-            self.account.value = current
-        elif ids:
-            self.account.value = ids[0]
-        else:
-            self.account.value = None
+        # One message to the browser for the new list and its choice, so a click on the new list cannot be
+        # overtaken by the default choice arriving a moment later.
+        with self.account.hold_sync():
+            self.account.options = [(f"{name} — {org}", acc_id) for acc_id, name, org in rows]
+            if current in ids:
+                self.account.value = current
+            elif ids:
+                self.account.value = ids[0]
+            else:
+                self.account.value = None
+        if not ids:
             self.feedback.info(i18n.t("actas.no_accounts", role=i18n.label(self.role.value)))
         self._show_status()
 

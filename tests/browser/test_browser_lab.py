@@ -84,6 +84,33 @@ def _repository_notebooks() -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(root.rglob("*.ipynb"))}
 
 
+def act_as(page: Any, actas: Any, role: str, label: str) -> None:
+    """Choose a role, then an account, and wait until the panel says we act as that account.
+
+    Changing the role refills the account list in the kernel, which may still be sending its default choice
+    when the browser already shows the new options; so confirm on the "acting as" line and choose again if
+    the default arrived after our click (a person clicking does the same).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    widget_select(actas, "Role").select_option(label=role)
+    name = label.split(" — ")[0]
+    for _attempt in range(3):
+        widget_select(actas, "Account").select_option(label=label)
+        try:
+            page.wait_for_function(
+                "n => document.querySelector('.mp-acting').innerText.includes(n)", arg=name, timeout=15_000
+            )
+            page.wait_for_timeout(300)
+            if name in page.locator(".mp-acting").first.inner_text():
+                return
+        except PlaywrightTimeout:
+            pass  # chosen again; the final wait below raises if it never sticks
+    page.wait_for_function(
+        "n => document.querySelector('.mp-acting').innerText.includes(n)", arg=name, timeout=15_000
+    )
+
+
 def test_lab_tour_and_request_review_flow(world: dict[str, Any]) -> None:
     committed = _repository_notebooks()
     try:
@@ -130,12 +157,7 @@ def _tour_and_flow(world: dict[str, Any]) -> None:
             request.wait_for(state="visible")
 
             step = "file a request as a requester"
-            widget_select(actas, "Role").select_option(label="requester")
-            widget_select(actas, "Account").select_option(label=world["requester_label"])
-            page.wait_for_function(
-                "n => document.querySelector('.mp-acting').innerText.includes(n)",
-                arg=world["requester_label"].split(" — ")[0],
-            )
+            act_as(page, actas, "requester", world["requester_label"])
             widget_select(request, "Resource").select_option(label=world["resource_label"])
             widget_select(request, "Channel").select_option(label="opening")
             widget_select(request, "Purpose").select_option(label="research")
@@ -147,8 +169,7 @@ def _tour_and_flow(world: dict[str, Any]) -> None:
             assert "in review" in status.inner_text()
 
             step = "approve as the steward with a condition"
-            widget_select(actas, "Role").select_option(label="steward")
-            widget_select(actas, "Account").select_option(label=world["steward_label"])
+            act_as(page, actas, "steward", world["steward_label"])
             item = widget_select(queue, "Item")
             page.wait_for_function(
                 "c => [...document.querySelectorAll('.mp-review select option')]"
