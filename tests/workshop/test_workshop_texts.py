@@ -1,0 +1,32 @@
+"""Every workshop text exists in English and Simplified Chinese with the same placeholders."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from marketplace.ui import i18n
+from marketplace.ui.workshop import WORKSHOP_TEXT, wt
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("key", sorted(WORKSHOP_TEXT))
+def test_both_languages_with_matching_placeholders(key: str) -> None:
+    en, zh = WORKSHOP_TEXT[key]
+    assert en.strip() and zh.strip(), key
+    assert _fields(en) == _fields(zh), key
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) or zh == en, f"{key}: no Chinese in {zh!r}"
+
+
+def test_text_follows_the_language_in_force() -> None:
+    try:
+        i18n.set_language("zh")
+        assert wt("join") == "加入"
+        i18n.set_language("en")
+        assert wt("join") == "Join"
+    finally:
+        i18n.set_language("en")
