@@ -1,8 +1,10 @@
 """Complete request lifecycles per second through the workflows, on SQLite and PostgreSQL.
 
-One lifecycle = a department's sharing request for another department's conditional resource, each step
-its own transaction as the widgets do it: create, submit (policy routing, conditions, two review stages),
-compliance decision, holder decision (approval and grant), delivery of 20 rows — with every audit event.
+One lifecycle = a department's sharing request for another department's conditional resource, each
+workflow call its own transaction that first loads its actor and subject by id, as the widgets do: create,
+submit (policy routing, conditions, two review stages), compliance decision, holder decision (approval and
+grant), delivery of 20 rows — with every audit event (7) and the hash chain verified at the end. The request
+widget files create and submit in one transaction; five transactions is the slower, conservative shape.
 The baseline is the same number of raw single-row INSERT transactions into the request table on the same
 engine, measured in the same run. Deliveries use synthetic rows made once (`--synth-each` makes them per
 delivery, which adds the cost of `marketplace.synth.rows`).

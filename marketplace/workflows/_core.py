@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from marketplace.codes import make_code
 from marketplace.errors import ConflictError, TransitionError
+from marketplace.fastsql import Statement
 from marketplace.models import Account
 from marketplace.vocabulary import (
     AuthorizationStatus as A,
@@ -261,7 +262,7 @@ def _update_stmt(table: Any, versioned: bool) -> Any:
         cond = table.c.id == sa.bindparam("w_id")
         if versioned:
             cond = sa.and_(cond, table.c.version == sa.bindparam("w_version"))
-        stmt = _UPDATES[table] = sa.update(table).where(cond)
+        stmt = _UPDATES[table] = Statement(sa.update(table).where(cond))
     return stmt
 
 
@@ -302,7 +303,7 @@ def save(
             params["w_version"] = version
             params["version"] = version + 1
         conn = session.connection()
-        done = conn.execute(_update_stmt(mapper.local_table, versioned), params)
+        done = _update_stmt(mapper.local_table, versioned).execute(conn, params)
         if done.rowcount != 1:
             who = actor.id if actor is not None else None
             kind, ident, _ = audit.subject_of(subject) if action else ("", None, "")
@@ -327,14 +328,14 @@ def insert_row(session: Session, obj: Any) -> Any:
     table = mapper.local_table
     stmt = _INSERTS.get(table)
     if stmt is None:
-        stmt = _INSERTS[table] = sa.insert(table).returning(table.c.id)
+        stmt = _INSERTS[table] = Statement(sa.insert(table).returning(table.c.id))
     values = {}
     for prop in mapper.column_attrs:
         if prop.key != "id":
             values[prop.columns[0].key] = getattr(obj, prop.key)
     if mapper.version_id_col is not None and values.get("version") is None:
         values["version"] = obj.version = 1
-    obj.id = session.connection().execute(stmt, values).scalar_one()
+    obj.id = stmt.execute(session.connection(), values).scalar_one()
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
@@ -346,8 +347,8 @@ def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
         table = model.__table__
         stmt = _INSERTS.get((table, "many"))
         if stmt is None:
-            stmt = _INSERTS[(table, "many")] = sa.insert(table)
-        session.connection().execute(stmt, rows)
+            stmt = _INSERTS[(table, "many")] = Statement(sa.insert(table))
+        stmt.execute(session.connection(), rows)
 
 
 def loaded(obj: Any, attr: str) -> Any:

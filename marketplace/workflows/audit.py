@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
 
+from marketplace.fastsql import Statement
 from marketplace.models import Account, AuditEvent, SandboxSetting
 from marketplace.vocabulary import AuditOutcome, Role
 
@@ -33,6 +34,7 @@ _ADVISORY_KEY = 0x4D4B54415544  # "MKTAUD": one lock for the whole chain
 _PENDING = "marketplace.audit.pending"  # refused events not written yet
 _INLINE = "marketplace.audit.inline"  # refused events written in the open transaction (redone on rollback)
 _HEAD = "marketplace.audit.head"
+_BUFFER = "marketplace.audit.buffer"  # events of the open transaction, written together before it commits
 _MOVED = "marketplace.audit.head_moved"
 _TRANSACTION_CACHES = (
     "marketplace.clock",
@@ -53,6 +55,7 @@ __all__ = [
     "refuse",
     "subject_of",
     "verify_chain",
+    "write_buffered",
 ]
 
 
@@ -121,22 +124,22 @@ def event_hash(
 # ---------------------------------------------------------------- appending
 
 
-_INSERT_EVENT = sa.insert(AuditEvent.__table__)
+_INSERT_EVENT = Statement(sa.insert(AuditEvent.__table__))
 _SQLITE_HEAD = sa.text("UPDATE sandboxsetting SET version = version WHERE key = :k RETURNING value")
 _SQLITE_LOCK = sa.text("UPDATE auditevent SET seq = seq WHERE 1 = 0")
 _PG_LOCK = sa.text("SELECT pg_advisory_xact_lock(:k)")
 _LAST_EVENT = sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 _SETTING = SandboxSetting.__table__
-_MOVE_HEAD = (
+_MOVE_HEAD = Statement(
     sa.update(_SETTING).where(_SETTING.c.key == sa.bindparam("k")).values(version=_SETTING.c.version + 1)
 )
 _NEW_HEAD = sa.insert(_SETTING)
 
 
-_SQLITE_OPEN = sa.text(
+_SQLITE_OPEN = Statement(sa.text(
     "UPDATE sandboxsetting SET version = version WHERE key IN (:h, :c, :p) RETURNING key, value, "
     "(SELECT group_concat(role, ',') FROM accountrole WHERE account_id = :a)"
-)
+))
 
 
 _READ_OPEN = sa.text(
@@ -167,7 +170,7 @@ def open_step(session: Session, actor: Account | None = None) -> None:
     clock_key, policy_key = SETTING_KEYS
     keys = {"h": HEAD_KEY, "c": clock_key, "p": policy_key, "a": -1 if actor_id is None else actor_id}
     if conn.dialect.name == "sqlite":
-        rows = list(conn.execute(_SQLITE_OPEN, keys).all())
+        rows = list(_SQLITE_OPEN.execute(conn, keys).all())
     elif conn.dialect.name == "postgresql":
         # The chain lock first, then (in a later statement, so a fresh snapshot) the head and settings.
         conn.execute(_PG_LOCK, {"k": _ADVISORY_KEY})
@@ -229,25 +232,40 @@ def _append(
         payload=payload,
         prev_hash=prev,
     )
-    conn.execute(
-        _INSERT_EVENT,
-        {
-            "seq": seq,
-            "at": at,
-            "recorded_at": datetime.now(UTC),
-            "actor_id": actor_id,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "outcome": outcome.value,
-            "payload": payload,
-            "prev_hash": prev,
-            "hash": digest,
-        },
-    )
-    session.info[_HEAD] = (seq, digest)  # we hold the lock until the transaction ends
-    session.info[_MOVED] = True
+    row = {
+        "seq": seq,
+        "at": at,
+        "recorded_at": datetime.now(UTC),
+        "actor_id": actor_id,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "outcome": outcome.value,
+        "payload": payload,
+        "prev_hash": prev,
+        "hash": digest,
+    }
+    info = session.info
+    buffer = info.get(_BUFFER)
+    if buffer is None:
+        info[_BUFFER] = [row]
+    else:
+        buffer.append(row)
+    info[_HEAD] = (seq, digest)  # we hold the lock until the transaction ends
+    info[_MOVED] = True
     return seq
+
+
+def write_buffered(session: Session | OrmSession) -> None:
+    """INSERT the events appended in the open transaction (one executemany); reads of the log call it first.
+
+    Events are hashed and numbered when they happen (under the chain lock) and written together: a step
+    that records several events (a decision that approves and grants) makes one round trip for them.
+    They are written before the transaction commits, so they commit or roll back with the step's changes.
+    """
+    rows = session.info.pop(_BUFFER, None)
+    if rows:
+        _INSERT_EVENT.execute(session.connection(), rows)
 
 
 def _anchor_head(session: Session) -> None:
@@ -258,7 +276,7 @@ def _anchor_head(session: Session) -> None:
     value = {"seq": seq, "hash": digest}
     conn = session.connection()
     now = datetime.now(UTC)
-    done = conn.execute(_MOVE_HEAD, {"k": HEAD_KEY, "value": value, "updated_at": now})
+    done = _MOVE_HEAD.execute(conn, {"k": HEAD_KEY, "value": value, "updated_at": now})
     if done.rowcount == 0:
         conn.execute(_NEW_HEAD, {"key": HEAD_KEY, "value": value, "version": 1, "updated_at": now})
 
@@ -338,14 +356,23 @@ def forget_cached_state(session: Session) -> None:
 
     Call it after replacing tables wholesale inside a transaction (e.g. restoring a snapshot).
     """
-    for key in (_HEAD, _MOVED, *_TRANSACTION_CACHES):
+    for key in (_HEAD, _MOVED, _BUFFER, *_TRANSACTION_CACHES):
         session.info.pop(key, None)
 
 
 @event.listens_for(OrmSession, "before_commit")
 def _write_pending_in_transaction(session: OrmSession) -> None:
     _write_pending(session)
+    write_buffered(session)
     _anchor_head(session)  # type: ignore[arg-type]
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _write_before_reading(orm_execute_state: Any) -> None:
+    """An ORM query in the same transaction sees the events appended so far, as it would any flushed row."""
+    session = orm_execute_state.session
+    if _BUFFER in session.info:
+        write_buffered(session)
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -361,6 +388,7 @@ def _write_pending_after_rollback(session: OrmSession, transaction: Any) -> None
         session.info.pop(key, None)
     session.info.pop(_HEAD, None)
     session.info.pop(_MOVED, None)
+    session.info.pop(_BUFFER, None)  # written before a commit; after a rollback they never happened
     pending = session.info.pop(_INLINE, []) + session.info.pop(_PENDING, [])
     if not pending:
         return
@@ -390,9 +418,14 @@ class ChainCheck:
 
 def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
     """Walk the chain in seq order and recompute every hash; stop at the first event that does not fit."""
+    write_buffered(session)
+    _anchor_head(session)  # type: ignore[arg-type]  (events appended in this transaction are covered)
     prev_hash, expected_seq, checked = GENESIS, 1, 0
     query = sa.select(AuditEvent.__table__).order_by(AuditEvent.seq)
-    for row in session.connection().execution_options(yield_per=batch).execute(query).mappings():
+    # Per-statement option: Connection.execution_options() would change the session's connection for the
+    # rest of its transaction (server-side cursors for every later statement on PostgreSQL).
+    rows = session.connection().execute(query, execution_options={"yield_per": batch})
+    for row in rows.mappings():
         seq = row["seq"]
         if seq != expected_seq:
             missing = "deleted or renumbered" if seq > expected_seq else "duplicated or renumbered"
@@ -454,6 +487,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
 
 def events(session: Session, *, last: int | None = None, subject: Any = None) -> list[AuditEvent]:
     """Events in seq order (the last `last` of them; only those about `subject` when given)."""
+    write_buffered(session)
     query = select(AuditEvent)
     if subject is not None:
         kind, ident, _ = subject_of(subject)

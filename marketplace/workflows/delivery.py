@@ -11,22 +11,25 @@ release that needs it is refused — raw personal data is never released in its 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from marketplace.errors import InvalidInput, MarketplaceError, PrivacyError, TransitionError
+from marketplace.fastsql import Statement
 from marketplace.models import AccessRequest, Account, Condition, Delivery, Grant, Resource
 from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus, Role
 from marketplace.workflows import audit, clock, facts
 from marketplace.workflows._core import NOT_LOADED, insert_row, loaded, quiet_connection, save, transition
 from marketplace.workflows.roles import has_role, require
 
-__all__ = ["DEFAULT_ROWS", "Delivered", "deliver", "deliver_for", "source_frame"]
+__all__ = ["DEFAULT_ROWS", "Delivered", "checksum_of", "deliver", "deliver_for", "source_frame"]
 
 DEFAULT_ROWS = 500
 MAX_ROWS = 200_000
@@ -69,7 +72,7 @@ class _GrantFacts:
 
 
 _G, _C = Grant.__table__, Condition.__table__
-_READ_GRANT = (
+_READ_GRANT = Statement(
     sa.select(_G.c.id, _G.c.code, _G.c.status, _G.c.valid_until, _C.c.kind, _C.c.params, _C.c.text)
     .select_from(_G.outerjoin(_C, _C.c.request_id == _G.c.request_id))
     .where(_G.c.request_id == sa.bindparam("r"))
@@ -84,15 +87,44 @@ def _grant_of(session: Session, req: AccessRequest) -> tuple[Any, list[Any] | No
     if g is not NOT_LOADED:
         return g, None
     if loaded(req, "conditions") is not NOT_LOADED:
-        rows = quiet_connection(session, Grant).execute(_READ_GRANT, {"r": req.id}).all()[:1]
+        rows = _READ_GRANT.execute(quiet_connection(session, Grant), {"r": req.id}).all()[:1]
         return (None if not rows else _GrantFacts(*rows[0][:4])), None
     from marketplace.workflows.grants import ConditionFacts
 
-    rows = quiet_connection(session, Grant, Condition).execute(_READ_GRANT, {"r": req.id}).all()
+    rows = _READ_GRANT.execute(quiet_connection(session, Grant, Condition), {"r": req.id}).all()
     if not rows:
         return None, None
     conditions = [ConditionFacts(*row[4:]) for row in rows if row[4] is not None]
     return _GrantFacts(*rows[0][:4]), conditions
+
+
+_RAW_KINDS = frozenset("biufmM")  # numpy kinds hashed as their bytes: bool, int, unsigned, float, time
+
+
+def checksum_of(table: pd.DataFrame) -> str:
+    """SHA-256 fingerprint of a released table: its column names, types and values, in order.
+
+    Per column: its name and a type tag, then its values — numeric, boolean and time columns as their numpy
+    bytes (the tag is the numpy dtype string with its byte order, e.g. `<i8`), other columns as compact JSON
+    of their values; every part is length-prefixed, so no two different tables give the same byte stream.
+    Why not the CSV text: writing CSV costs ~0.3 ms for 20 rows and ~8 ms for 5,000 (four times this) and was
+    the largest single cost of a small delivery. Anyone holding the table recomputes it with `checksum_of`.
+    """
+    digest = hashlib.sha256()
+    for name, column in table.items():
+        values = column.to_numpy()
+        if values.dtype.kind in _RAW_KINDS:
+            tag, data = values.dtype.str, np.ascontiguousarray(values).tobytes()
+        else:
+            tag = "json"
+            data = json.dumps(
+                values.tolist(), default=str, ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        head = json.dumps([str(name), tag], ensure_ascii=False).encode()
+        for part in (head, data):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+    return digest.hexdigest()
 
 
 def _require_supplier(session: Session, actor: Account, req: AccessRequest) -> Any:
@@ -282,7 +314,7 @@ def _deliver(
     except PrivacyError as exc:
         raise audit.refuse(session, actor, "request.deliver", req, exc) from exc
 
-    checksum = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
+    checksum = checksum_of(table)
     d = Delivery(
         grant_id=g.id,
         request_id=req.id,

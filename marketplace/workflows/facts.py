@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from marketplace.fastsql import Statement
 from marketplace.models import AccessRequest, Organization, Product, Resource, ResourceField
 from marketplace.policy import Policy, Requester, RequestFacts, SourceFacts, Target, load_policy, route
 from marketplace.policy import product_target as policy_product_target
@@ -219,7 +220,7 @@ class OrgFacts:
 
 
 _R, _F, _O = Resource.__table__, ResourceField.__table__, Organization.__table__
-_READ_RESOURCE = (
+_READ_RESOURCE = Statement(
     sa.select(
         _R.c.id,
         _R.c.code,
@@ -238,8 +239,8 @@ _READ_RESOURCE = (
     .where(_R.c.id == sa.bindparam("r"))
     .order_by(_F.c.position, _F.c.id)
 )
-_READ_ORG = sa.select(_O.c.id, _O.c.code, _O.c.kind, _O.c.size, _O.c.region).where(
-    _O.c.id == sa.bindparam("o")
+_READ_ORG = Statement(
+    sa.select(_O.c.id, _O.c.code, _O.c.kind, _O.c.size, _O.c.region).where(_O.c.id == sa.bindparam("o"))
 )
 
 
@@ -248,7 +249,7 @@ def resource_facts(session: Session, resource_id: int) -> ResourceFacts:
     from marketplace.workflows._core import quiet_connection
 
     conn = quiet_connection(session, Resource, ResourceField, Organization)
-    rows = conn.execute(_READ_RESOURCE, {"r": resource_id}).all()
+    rows = _READ_RESOURCE.execute(conn, {"r": resource_id}).all()
     if not rows:
         from marketplace.errors import NotFound
 
@@ -261,7 +262,7 @@ def resource_facts(session: Session, resource_id: int) -> ResourceFacts:
 def org_facts(session: Session, org_id: int) -> OrgFacts:
     from marketplace.workflows._core import quiet_connection
 
-    row = quiet_connection(session, Organization).execute(_READ_ORG, {"o": org_id}).one()
+    row = _READ_ORG.execute(quiet_connection(session, Organization), {"o": org_id}).one()
     return OrgFacts(*row)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from marketplace.errors import TransitionError
+from marketplace.fastsql import Statement
 from marketplace.models import AccessRequest, Account, Condition, Grant, Organization, Resource
 from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
 from marketplace.workflows import audit, clock
@@ -62,7 +63,7 @@ class ConditionFacts:
 
 
 _C = Condition.__table__
-_READ_CONDITIONS = (
+_READ_CONDITIONS = Statement(
     sa.select(_C.c.kind, _C.c.params, _C.c.text).where(_C.c.request_id == sa.bindparam("r")).order_by(_C.c.id)
 )
 
@@ -72,7 +73,7 @@ def conditions_of(session: Session, req: AccessRequest) -> list[Any]:
     found = loaded(req, "conditions")
     if found is not NOT_LOADED:
         return list(found)
-    rows = quiet_connection(session, Condition).execute(_READ_CONDITIONS, {"r": req.id}).all()
+    rows = _READ_CONDITIONS.execute(quiet_connection(session, Condition), {"r": req.id}).all()
     return [ConditionFacts(*row) for row in rows]
 
 
@@ -82,7 +83,7 @@ _AR, _RS, _HOLDER, _ASSIGNEE = (
     Organization.__table__.alias("holder"),
     Organization.__table__.alias("assignee"),
 )
-_READ_PARTIES = (
+_READ_PARTIES = Statement(
     sa.select(_RS.c.code, _HOLDER.c.code, _ASSIGNEE.c.code)
     .select_from(
         _AR.join(_RS, _RS.c.id == _AR.c.resource_id)
@@ -93,7 +94,7 @@ _READ_PARTIES = (
 )
 
 
-_READ_PARTIES_AND_CONDITIONS = (
+_READ_PARTIES_AND_CONDITIONS = Statement(
     sa.select(_RS.c.code, _HOLDER.c.code, _ASSIGNEE.c.code, _C.c.kind, _C.c.params, _C.c.text)
     .select_from(
         _AR.join(_RS, _RS.c.id == _AR.c.resource_id)
@@ -112,7 +113,7 @@ def _parties_and_conditions(
     """The licence's parties (of a resource request) and the conditions: one query when neither is loaded."""
     if req.product_id is None and loaded(req, "conditions") is NOT_LOADED:
         conn = quiet_connection(session, Resource, Organization, Condition)
-        rows = conn.execute(_READ_PARTIES_AND_CONDITIONS, {"r": req.id}).all()
+        rows = _READ_PARTIES_AND_CONDITIONS.execute(conn, {"r": req.id}).all()
         if rows:
             conditions = [ConditionFacts(*row[3:]) for row in rows if row[3] is not None]
             return (rows[0][0], rows[0][1], rows[0][2]), conditions
@@ -123,7 +124,7 @@ def _parties(session: Session, req: AccessRequest) -> tuple[str, str, str]:
     """(target, assigner, assignee) codes of a request's licence; a resource's are read with one query."""
     if req.product_id:
         return req.product.code, req.product.operator.code, req.requester_org.code
-    row = quiet_connection(session, Resource, Organization).execute(_READ_PARTIES, {"r": req.id}).one()
+    row = _READ_PARTIES.execute(quiet_connection(session, Resource, Organization), {"r": req.id}).one()
     return row[0], row[1], row[2]
 
 

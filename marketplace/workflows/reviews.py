@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import AccessRequest, Account, AccountRole, Condition, Review
 from marketplace.policy import ConditionSpec, Policy
+from marketplace.session import collection
 from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
 from marketplace.workflows import audit, clock, facts
 from marketplace.workflows._core import NOT_LOADED, insert_rows, loaded, save, transition
@@ -180,7 +181,7 @@ def _field_names(session: Session, req: AccessRequest) -> list[str]:
 
 def open_review(request: AccessRequest) -> Review | None:
     """The stage of a request that can be decided now (pending or escalated, opened), if any."""
-    for r in request.reviews:
+    for r in collection(request, "reviews"):
         if r.status in (ReviewStatus.pending, ReviewStatus.escalated):
             return r if r.opened_at is not None else None
     return None

@@ -91,6 +91,29 @@ def test_reordered_events_are_named(world):
     assert not result.ok and result.first_bad_seq == 3
 
 
+def test_events_of_the_open_step_are_read_back_before_it_commits(world):
+    """Events are written together before the commit; a read in the same step still sees every one."""
+    rid = world.conditional_sharing()
+    before = world.count(AuditEvent)
+    with world.step() as s:
+        req = s.get(AccessRequest, rid)
+        review = wf.open_review(req)
+        wf.decide(s, world.reviewer(s, review), review, "approve")
+        orm_rows = s.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert len(orm_rows) == before + 1 and orm_rows[-1].action == "review.decide"
+        assert wf.audit_events(s, last=1)[0].seq == before + 1
+        assert wf.verify_chain(s).ok and wf.verify_chain(s).checked == before + 1
+        req = s.get(AccessRequest, rid)
+        review = wf.open_review(req)
+        wf.decide(s, world.reviewer(s, review), review, "approve")  # approves and grants: three events
+        core_count = s.connection().execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar()
+        assert core_count == before + 1  # not yet written: they go together with the commit
+    assert world.count(AuditEvent) == before + 4 and world.verify().ok
+    with world.step() as s:
+        actions = [e.action for e in wf.audit_events(s, last=3)]
+    assert actions == ["review.decide", "request.approve", "request.grant"]
+
+
 def test_refusal_survives_rollback_but_nothing_else_does(world):
     rid = world.conditional_sharing()
     before = world.count(AuditEvent)

@@ -12,6 +12,7 @@ from marketplace import workflows as wf
 from marketplace.errors import PermissionDenied, PrivacyError, TransitionError
 from marketplace.models import AccessRequest, Delivery, Product
 from marketplace.vocabulary import DeliveryKind, Grade, OrganizationKind, RequestStatus, Role
+from marketplace.workflows.delivery import checksum_of
 
 
 def _conditional_open(world, conditions):
@@ -131,3 +132,33 @@ def test_caller_supplied_frame_is_used(world):
         frame = pd.DataFrame({c: range(7) for c in cols})
         d = wf.deliver(s, world.role(s, Role.steward, req.resource.holder_id), req, frame=frame)
         assert d.delivery.row_count == 7 and d.delivery.columns == cols
+        assert d.delivery.checksum == checksum_of(d.table) == checksum_of(frame[cols].copy())
+
+
+def test_checksum_names_exactly_the_released_table():
+    base = pd.DataFrame(
+        {
+            "district": pd.Series(["东城", "West", None], dtype="str"),
+            "age": [31, 47, 52],
+            "fare": [2.5, 3.0, float("nan")],
+            "day": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-04"]),
+            "flag": [True, False, True],
+        }
+    )
+    same = checksum_of(base)
+    assert same == checksum_of(base.copy()) and len(same) == 64
+    changed = {
+        "value": base.assign(age=[31, 47, 53]),
+        "missing value": base.assign(district=pd.Series(["东城", "West", "None"], dtype="str")),
+        "row order": base.iloc[[1, 0, 2]].reset_index(drop=True),
+        "column order": base[["age", "district", "fare", "day", "flag"]],
+        "column name": base.rename(columns={"age": "years"}),
+        "type": base.assign(age=[31.0, 47.0, 52.0]),
+        "time": base.assign(day=base["day"] + pd.Timedelta(seconds=1)),
+        "one row fewer": base.iloc[:2],
+        "value moved to the next column": pd.DataFrame({"a": ["x,y"], "b": [""]}),
+    }
+    digests = {name: checksum_of(frame) for name, frame in changed.items()}
+    digests["value moved back"] = checksum_of(pd.DataFrame({"a": ["x"], "b": [",y"]}))
+    assert same not in digests.values()
+    assert len(set(digests.values())) == len(digests)  # every change gives another fingerprint
