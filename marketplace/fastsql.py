@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
@@ -82,7 +83,8 @@ class Statement:
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
-        self._plans: dict[tuple[str, tuple[str, ...] | None], _Plan | None] = {}
+        # per dialect object (an engine's own settings, e.g. its JSON serializer, shape the processors)
+        self._plans: WeakKeyDictionary[Any, dict[tuple[str, ...] | None, _Plan | None]] = WeakKeyDictionary()
 
     def execute(self, conn: sa.Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
         """Run with one parameter set (a mapping) or many (a list of mappings, as `executemany`)."""
@@ -94,11 +96,13 @@ class Statement:
             return conn.execute(self.stmt, params)  # type: ignore[arg-type]
         first = params[0] if many else params  # type: ignore[index]
         keys = tuple(first) if isinstance(self.stmt, _DML) else None
-        plan_key = (dialect.name, keys)
+        plans = self._plans.get(dialect)
+        if plans is None:
+            plans = self._plans[dialect] = {}
         try:
-            plan = self._plans[plan_key]
+            plan = plans[keys]
         except KeyError:
-            plan = self._plans[plan_key] = _plan(self.stmt, dialect, keys)
+            plan = plans[keys] = _plan(self.stmt, dialect, keys)
         if plan is None:
             return conn.execute(self.stmt, params)  # type: ignore[arg-type]
         rows_in = [_values(plan, p) for p in params] if many else _values(plan, params)  # type: ignore[arg-type]

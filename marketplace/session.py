@@ -1,19 +1,20 @@
 """The ORM session every step runs in: SQLModel's, with a lean load of one row by its primary key.
 
-Why this exists: a workflow step is short (a handful of statements), and the callers — widgets, the CLI, the
-workshop, the simulator's persistence — start each step by loading the acting account and the object acted on
-by id. SQLAlchemy's `Session.get` builds an ORM select, its cache key and a compile state for every call:
-~110 µs for one row of a plain table on SQLite, a third of a whole decision step. `Session.get` here reads the
-row with one prepared SELECT (`marketplace.fastsql`) and builds the instance the way the ORM's own loader does
-for a new row (`sqlalchemy.orm.loading._instance`: new instance, identity key, identity map, clean committed
-state): ~22 µs (benchmarks/bench_workflows.py measures the whole effect).
+Why this exists: a workflow step is short (a handful of statements), and its callers — widgets, the CLI, the
+workshop — start each step by loading the acting account and the object acted on by id. SQLAlchemy's
+`Session.get` builds an ORM select, its cache key and a compile state for every call: ~110 µs for one row of a
+plain table on SQLite, a third of a whole decision step. `Session.get` here reads the row with one prepared
+SELECT (`marketplace.fastsql`) and builds the instance the way the ORM's own loader does for a new row
+(`sqlalchemy.orm.loading._instance`: new instance, identity key, identity map, clean committed state): ~22 µs
+(benchmarks/bench_workflows.py measures the whole effect).
 
 The lean path is taken only where it gives exactly the ORM's result: a mapped table class with a one-column
 primary key, no inheritance, no `load` or `loaded_as_persistent` listeners, no options (populate_existing,
 with_for_update, identity_token, execution and bind arguments), and an object not already in the identity
 map (an identity-map hit, expired or not, is the ORM's own `get`, as is everything else). Like the ORM, it
-autoflushes pending changes first. tests/foundation/test_session_get.py compares both paths row for row on
-every table, on SQLite and PostgreSQL.
+autoflushes pending changes first. `load_collection` does the same for a plain one-to-many relationship
+(a request's review stages, read by every decision). tests/foundation/test_session_get.py compares both paths
+row for row on every table, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ JSON of the event's fields and the previous event's hash, so changing, deleting 
 the chain at that row and `verify_chain` names it.
 
 Appends are serialised so that concurrent writers never fork the chain: PostgreSQL takes a transaction-scoped
-advisory lock, SQLite takes its database write lock (a no-op UPDATE) before reading the chain head.
+advisory lock, SQLite takes its database write lock (a no-op UPDATE) before reading the chain head. Events are
+numbered and hashed as they happen and written together (one executemany) just before the transaction
+commits, with the log head; reads of the log in the same transaction write them first.
 
 Refused attempts must be recorded even though the step that was refused rolls back: `refuse()` queues the
 event on the session; it is written inside the same transaction if the caller commits anyway, or in a fresh

@@ -179,3 +179,25 @@ def test_a_connection_without_a_transaction_begins_one_that_its_commit_keeps(tmp
     with engine.connect() as conn:
         assert conn.execute(sa.select(EVENTS.c.action)).scalars().all() == ["kept"]
     engine.dispose()
+
+
+def test_each_engine_keeps_its_own_type_settings():
+    """A prepared statement shared by two engines stores what each engine's SQLAlchemy would store."""
+    import json
+
+    shared = Statement(INSERT)
+    stored = {}
+    def compact(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    for name, serializer in (("default", None), ("compact", compact)):
+        kw = {"json_serializer": serializer} if serializer else {}
+        engine = sa.create_engine("sqlite://", **kw)
+        SQLModel.metadata.create_all(engine)
+        with engine.begin() as conn:
+            assert isinstance(shared.execute(conn, _event(1, datetime.now(UTC), {"a": "é"}, "x")), Rows)
+            conn.execute(INSERT, _event(2, datetime.now(UTC), {"a": "é"}, "x"))
+            stored[name] = conn.exec_driver_sql("SELECT payload FROM auditevent ORDER BY seq").scalars().all()
+        engine.dispose()
+    assert stored["default"][0] == stored["default"][1] and stored["compact"][0] == stored["compact"][1]
+    assert stored["compact"][0] == '{"a":"é"}' and stored["default"][0] == '{"a": "\\u00e9"}'
