@@ -12,7 +12,7 @@ from marketplace.models.commerce import (
     RevenuePeriod,
 )
 from marketplace.models.parties import Account, AccountRole, Organization
-from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review
+from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review, UsageReport
 from marketplace.models.sandbox import SandboxSetting
 from marketplace.models.workshop import ActionReceipt, Checkpoint, ExerciseRelease, Participant
 
@@ -42,4 +42,5 @@ __all__ = [
     "RevenuePeriod",
     "Review",
     "SandboxSetting",
+    "UsageReport",
 ]

@@ -1,4 +1,4 @@
-"""Requests and their outcome: access requests, review stages, conditions, grants and deliveries."""
+"""Requests and their outcome: requests, review stages, conditions, grants, deliveries, usage reports."""
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -111,6 +111,9 @@ class Grant(Versioned, table=True):
 
     request: AccessRequest = Relationship(back_populates="grant")
     deliveries: list["Delivery"] = Relationship(back_populates="grant")
+    usage_reports: list["UsageReport"] = Relationship(
+        back_populates="grant", sa_relationship_kwargs={"order_by": "UsageReport.id"}
+    )
 
 
 class Delivery(SQLModel, table=True):
@@ -127,3 +130,18 @@ class Delivery(SQLModel, table=True):
     delivered_at: datetime = Field(default_factory=utcnow)
 
     grant: Grant = Relationship(back_populates="deliveries")
+
+
+class UsageReport(SQLModel, table=True):
+    """How granted data was used, as the grantee reports it: the grant's `report_usage` duty, each period."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = fk("grant.id")
+    request_id: int = fk("accessrequest.id")
+    filed_by_id: int = fk("account.id")
+    period_due: date = Field(description="the due date this report answers")
+    filed_at: datetime = Field(description="sandbox time")
+    late: bool = Field(default=False)
+    summary: str = Field(max_length=2000)
+
+    grant: Grant = Relationship(back_populates="usage_reports")

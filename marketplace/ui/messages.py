@@ -395,6 +395,21 @@ REQUEST: dict[str, tuple[str, str]] = {
         "Returned for revision: change the request and submit it again.",
         "已退回修改：请修改后重新提交。",
     ),
+    "request.usage_due": (
+        "Usage report due {due} ({filed} filed so far)",
+        "使用情况报告截止 {due}（已提交 {filed} 份）",
+    ),
+    "request.usage_overdue": (
+        "The usage report is overdue: nothing more is delivered until it is filed.",
+        "使用情况报告已逾期：提交之前不再交付数据。",
+    ),
+    "request.usage_summary": ("How the data was used", "数据使用情况"),
+    "request.report_usage": ("File usage report", "提交使用情况报告"),
+    "request.usage_reported": (
+        "Usage report for {code} filed (period due {due}{late}); next due {next}.",
+        "{code} 的使用情况报告已提交（截止 {due}{late}）；下次截止 {next}。",
+    ),
+    "request.usage_late": (", late", "，已逾期"),
     "quote.purpose": ("purpose", "用途"),
     "quote.base": ("base price", "基础价格"),
     "quote.tiers": ("volume tiers", "阶梯计价"),

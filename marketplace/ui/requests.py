@@ -2,8 +2,8 @@
 
 The quote and the routing preview are computed by `marketplace.policy` (`quote`, `route`) on every input
 change, from facts built by `marketplace.workflows.facts`; the facts of the chosen target are loaded once per
-selection so an input change costs one pure function call. Filing, submitting, accepting a quote and
-withdrawing are `marketplace.workflows` steps; their refusals appear in the panel.
+selection so an input change costs one pure function call. Filing, submitting, accepting a quote,
+withdrawing and filing a usage report are `marketplace.workflows` steps; their refusals appear in the panel.
 """
 
 from __future__ import annotations
@@ -69,6 +69,13 @@ class RequestPanel(w.VBox):
         self.submit_button = button("request.submit", "primary", "paper-plane")
         self.accept_button = button("request.accept_quote", "success", "check")
         self.withdraw_button = button("request.withdraw", "warning", "undo")
+        self.usage_summary = i18n.bind(
+            w.Textarea(layout=w.Layout(width="560px")), "description", "request.usage_summary"
+        )
+        self.report_button = button("request.report_usage", "info", "file-text")
+        self.usage_box = w.VBox([self.usage_summary, self.report_button])
+        self.usage_box.add_class("mp-usage-report")
+        self.usage_box.layout.display = "none"
         self.my_requests = i18n.bind(
             w.Dropdown(layout=w.Layout(width="560px")), "description", "request.mine"
         )
@@ -89,6 +96,7 @@ class RequestPanel(w.VBox):
         self.submit_button.on_click(lambda _b: self.submit())
         self.accept_button.on_click(lambda _b: self.accept_quote())
         self.withdraw_button.on_click(lambda _b: self.withdraw())
+        self.report_button.on_click(lambda _b: self.report_usage())
         self.my_requests.observe(lambda _c: self.show_status(), names="value")
         self.sandbox.observe(lambda _c: self._account_changed(), names="account_id")
         self.sandbox.observe(lambda _c: self._database_changed(), names="revision")
@@ -112,6 +120,7 @@ class RequestPanel(w.VBox):
                 self.my_requests,
                 self.status,
                 w.HBox([self.accept_button, self.withdraw_button]),
+                self.usage_box,
             ]
         )
         self.add_class("mp-request")
@@ -316,6 +325,29 @@ class RequestPanel(w.VBox):
         self.sandbox.changed()
         self.feedback.ok(i18n.t("request.withdrawn", code=code))
 
+    def report_usage(self) -> None:
+        guard(self.feedback)(self._report_usage)()
+
+    def _report_usage(self) -> None:
+        from marketplace.workflows.grants import report_usage
+
+        with self.sandbox.session() as session:
+            req = self._selected(session)
+            report = report_usage(session, self.sandbox.account(session), req, self.usage_summary.value)
+            code, due, late = req.code, report.period_due, report.late
+            nxt = req.grant.usage_report_due
+        self.usage_summary.value = ""
+        self.sandbox.changed()
+        self.feedback.ok(
+            i18n.t(
+                "request.usage_reported",
+                code=code,
+                due=due.isoformat(),
+                late=i18n.t("request.usage_late") if late else "",
+                next=nxt.isoformat() if nxt else "—",
+            )
+        )
+
     # ---------------------------------------------------------------- status
 
     def _load_mine(self, select_id: int | None = None) -> None:
@@ -353,7 +385,9 @@ class RequestPanel(w.VBox):
         if self.my_requests.value is None:
             self.status.value = ""
             self.accept_button.layout.display = "none"
+            self.usage_box.layout.display = "none"
             return
+        from marketplace.workflows.grants import usage_report_due
         from marketplace.workflows.requests import current_quote, fee_due
 
         with self.sandbox.session() as session:
@@ -361,6 +395,8 @@ class RequestPanel(w.VBox):
             self.status.value = status_html(session, req, current_quote(session, req))
             # Offer "accept quote and pay" only while the workflow says a fee is due.
             self.accept_button.layout.display = "" if fee_due(session, req) else "none"
+            # ... and the usage report while the grant asks for one (the workflow checks who and when).
+            self.usage_box.layout.display = "" if usage_report_due(req.grant) else "none"
 
 
 def component_label(component: str) -> str:
@@ -370,7 +406,10 @@ def component_label(component: str) -> str:
 
 
 def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
-    """The status of one request: state, review stages with due dates, conditions, quote, grant."""
+    """One request's status: state, review stages with due dates, conditions, quote, grant, usage report."""
+    from marketplace.workflows.clock import today
+    from marketplace.workflows.grants import usage_report_due, usage_report_overdue
+
     target = req.product.code if req.product_id else req.resource.code
     parts = [
         f"<p class='mp-status-line'><b>{html.escape(req.code)}</b> · {html.escape(target)} · "
@@ -414,6 +453,13 @@ def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
     if req.grant is not None:
         until = req.grant.valid_until.isoformat() if req.grant.valid_until else "—"
         parts.append(f"<p>{html.escape(i18n.t('request.grant', code=req.grant.code, until=until))}</p>")
+        due = usage_report_due(req.grant)
+        if due is not None:
+            line = i18n.t("request.usage_due", due=due, filed=len(req.grant.usage_reports))
+            parts.append(f"<p class='mp-usage-due'>{html.escape(line)}</p>")
+            if usage_report_overdue(req.grant, today(session)):
+                line = i18n.t("request.usage_overdue")
+                parts.append(f"<p class='mp-usage-overdue'>⚠ {html.escape(line)}</p>")
     if req.status is RequestStatus.returned:
         parts.append(f"<p>{html.escape(i18n.t('request.returned_hint'))}</p>")
     return "".join(parts)

@@ -54,6 +54,14 @@ WORKSHOP_TEXT: dict[str, tuple[str, str]] = {
         "Quote of {code} accepted ({paid} paid); request is {status}",
         "已接受 {code} 的报价（已付 {paid}）；申请状态：{status}",
     ),
+    "usage_pick": ("Usage report for", "使用情况报告对应申请"),
+    "usage_summary": ("How the data was used", "数据使用情况"),
+    "report_usage": ("File usage report", "提交使用情况报告"),
+    "usage_reported": (
+        "Usage report of {code} filed (due {due}{late}); next due {next}",
+        "已提交 {code} 的使用情况报告（截止 {due}{late}）；下次截止 {next}",
+    ),
+    "late": (", late", "，已逾期"),
     "queue_title": ("Review queue", "审核队列"),
     "stage": ("Stage", "审核环节"),
     "decision": ("Decision", "决定"),
@@ -200,9 +208,17 @@ class ParticipantPanel(w.VBox):
         self.requests_table = w.HTML()
         self.quote_pick = w.Dropdown(options=[], layout=w.Layout(width="360px"))
         self.accept_button = _button(self.texts, "accept", "success")
+        self.usage_pick = self.texts(
+            w.Dropdown(options=[], layout=w.Layout(width="360px")), "description", "usage_pick"
+        )
+        self.usage_summary = self.texts(
+            w.Text(layout=w.Layout(width="560px")), "description", "usage_summary"
+        )
+        self.report_button = _button(self.texts, "report_usage", "info")
         self.target.observe(lambda _c: self._channels(), names="value")
         self.file_button.on_click(guard(self.feedback)(lambda _b: self.file()))
         self.accept_button.on_click(guard(self.feedback)(lambda _b: self.accept()))
+        self.report_button.on_click(guard(self.feedback)(lambda _b: self.report_usage()))
         self._catalog: dict[str, dict[str, Any]] = {}
         return w.VBox(
             [
@@ -215,6 +231,8 @@ class ParticipantPanel(w.VBox):
                 _h(self.texts, "my_requests"),
                 self.requests_table,
                 w.HBox([self.quote_pick, self.accept_button]),
+                w.HBox([self.usage_pick, self.report_button]),
+                self.usage_summary,
             ]
         )
 
@@ -270,12 +288,25 @@ class ParticipantPanel(w.VBox):
             self.requests_table.value = table_html(
                 pd.DataFrame(
                     mine,
-                    columns=["code", "channel", "purpose", "status", "target", "quote_total", "quote_status"],
+                    columns=[
+                        "code",
+                        "channel",
+                        "purpose",
+                        "status",
+                        "target",
+                        "quote_total",
+                        "quote_status",
+                        "usage_report_due",
+                    ],
                 )
             )
             _set_options(
                 self.quote_pick,
                 [(f"{r['code']} ({r['quote_total']})", r["id"]) for r in mine if r["fee_due"]],
+            )
+            _set_options(
+                self.usage_pick,
+                [(f"{r['code']} ({r['usage_report_due']})", r["id"]) for r in mine if r["usage_report_due"]],
             )
         if self.roles & REVIEWER_ROLES:
             queue = self.session.review_queue()
@@ -341,6 +372,25 @@ class ParticipantPanel(w.VBox):
                 code=code,
                 paid=receipt.result.get("paid") or "0",
                 status=i18n.label(receipt.result["status"]),
+            )
+        )
+        return receipt
+
+    def report_usage(self) -> Any:
+        if self.usage_pick.value is None:
+            return None
+        receipt = self.session.report_usage(self.usage_pick.value, self.usage_summary.value)
+        self.usage_summary.value = ""
+        self.refresh()
+        code = next((r["code"] for r in self.session.my_requests() if r["id"] == receipt.subject_id), "")
+        r = receipt.result
+        self.feedback.ok(
+            wt(
+                "usage_reported",
+                code=code,
+                due=r["period_due"],
+                late=wt("late") if r["late"] else "",
+                next=r["next_due"] or "—",
             )
         )
         return receipt

@@ -59,7 +59,7 @@ from marketplace.workflows.clock import advance as advance_clock
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
-from marketplace.workflows.grants import expire_grants, grant, revoke_grant
+from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
 from marketplace.workflows.products import (
     create_product,
     list_product,
@@ -138,6 +138,7 @@ __all__ = [
     "register",
     "register_product",
     "reject_registration",
+    "report_usage",
     "resource_channels",
     "resubmit",
     "review_queue",

@@ -6,7 +6,8 @@ aggregated product) releases group counts through `marketplace.privacy.aggregate
 de-identified product with personal information) releases rows through `marketplace.privacy.deidentify`, and
 the achieved k and ℓ are checked again before anything is recorded. If the privacy package cannot be used, a
 release that needs it is refused — raw personal data is never released in its place. `no_onward_transfer` and
-`report_usage` live in the grant's terms (prohibition, duty with a due date)."""
+`report_usage` live in the grant's terms (prohibition, duty with a due date); while a usage report is overdue,
+nothing more is released under the grant."""
 
 from __future__ import annotations
 
@@ -69,11 +70,21 @@ class _GrantFacts:
     code: str
     status: GrantStatus
     valid_until: Any
+    usage_report_due: Any
 
 
 _G, _C = Grant.__table__, Condition.__table__
 _READ_GRANT = Statement(
-    sa.select(_G.c.id, _G.c.code, _G.c.status, _G.c.valid_until, _C.c.kind, _C.c.params, _C.c.text)
+    sa.select(
+        _G.c.id,
+        _G.c.code,
+        _G.c.status,
+        _G.c.valid_until,
+        _G.c.usage_report_due,
+        _C.c.kind,
+        _C.c.params,
+        _C.c.text,
+    )
     .select_from(_G.outerjoin(_C, _C.c.request_id == _G.c.request_id))
     .where(_G.c.request_id == sa.bindparam("r"))
     .order_by(_C.c.id)
@@ -88,14 +99,14 @@ def _grant_of(session: Session, req: AccessRequest) -> tuple[Any, list[Any] | No
         return g, None
     if loaded(req, "conditions") is not NOT_LOADED:
         rows = _READ_GRANT.execute(quiet_connection(session, Grant), {"r": req.id}).all()[:1]
-        return (None if not rows else _GrantFacts(*rows[0][:4])), None
+        return (None if not rows else _GrantFacts(*rows[0][:5])), None
     from marketplace.workflows.grants import ConditionFacts
 
     rows = _READ_GRANT.execute(quiet_connection(session, Grant, Condition), {"r": req.id}).all()
     if not rows:
         return None, None
-    conditions = [ConditionFacts(*row[4:]) for row in rows if row[4] is not None]
-    return _GrantFacts(*rows[0][:4]), conditions
+    conditions = [ConditionFacts(*row[5:]) for row in rows if row[5] is not None]
+    return _GrantFacts(*rows[0][:5]), conditions
 
 
 _RAW_KINDS = frozenset("biufmM")  # numpy kinds hashed as their bytes: bool, int, unsigned, float, time
@@ -220,6 +231,20 @@ def _deliver(
             "request.deliver",
             req,
             TransitionError(f"grant of request {req.code}", state, f"deliver on {today}"),
+        )
+    from marketplace.workflows.grants import usage_report_overdue
+
+    if usage_report_overdue(g, today):
+        raise audit.refuse(
+            session,
+            actor,
+            "request.deliver",
+            req,
+            TransitionError(
+                f"grant of request {req.code}",
+                f"usage report overdue since {g.usage_report_due}",
+                f"deliver on {today} (the requester files the report first)",
+            ),
         )
 
     resource = _source(session, req, resource)

@@ -40,6 +40,7 @@ from marketplace.workflows import (
     publish_notice,
     register,
     register_product,
+    report_usage,
     resource_channels,
     start_registration_review,
     submit_registration,
@@ -238,6 +239,15 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         req = s.get(AccessRequest, open_id)
         story.say("conditions enforced: " + ", ".join(c.text for c in req.conditions))
         _show_delivery(story, deliver(s, _steward(s, holder), req, rows=1000, seed=seed))
+    with story.step("Opening, conditional: the grantee's usage report") as s:
+        req = s.get(AccessRequest, open_id)
+        report = report_usage(
+            s, req.requester, req, "Regional patterns study: aggregate tables published, no onward transfer"
+        )
+        story.say(
+            f"{req.requester.username} reported the use due {report.period_due}; "
+            f"next report due {req.grant.usage_report_due} (no delivery while one is overdue)"
+        )
 
     # ---------------------------------------------------------------- authorized operation
     with story.step("Registration of a resource for authorized operation") as s:

@@ -1,8 +1,9 @@
-"""Grants: the licence an approved request turns into, with ODRL-shaped terms; revocation and expiry.
+"""Grants: the licence an approved request turns into (ODRL-shaped terms); usage reports, revocation, expiry.
 
 A grant is issued as soon as the request is approved and nothing is left to pay. Its terms carry every
 condition as ODRL permission constraints, prohibitions and duties, so the licence can be read (and exported)
-on its own."""
+on its own. A `report_usage` duty is a usage report each period: the grantee files it (`report_usage`), the
+next one falls due a period later, and while one is overdue nothing more is delivered under the grant."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from marketplace.errors import TransitionError
+from marketplace.errors import InvalidInput, TransitionError
 from marketplace.fastsql import Statement
-from marketplace.models import AccessRequest, Account, Condition, Grant, Organization, Resource
+from marketplace.models import AccessRequest, Account, Condition, Grant, Organization, Resource, UsageReport
 from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
 from marketplace.workflows import audit, clock
 from marketplace.workflows._core import (
@@ -26,12 +27,23 @@ from marketplace.workflows._core import (
     insert_row,
     loaded,
     quiet_connection,
+    save,
     temp_code,
     transition,
 )
-from marketplace.workflows.roles import has_role, require
+from marketplace.workflows.roles import has_role, require, require_org
 
-__all__ = ["expire_grants", "finish_approval", "grant", "grant_terms", "issue_grant", "revoke_grant"]
+__all__ = [
+    "expire_grants",
+    "finish_approval",
+    "grant",
+    "grant_terms",
+    "issue_grant",
+    "report_usage",
+    "revoke_grant",
+    "usage_report_due",
+    "usage_report_overdue",
+]
 
 USAGE_REPORT_DAYS = 90  # default when a report_usage condition gives no `days`: a usage report each quarter
 
@@ -41,15 +53,21 @@ def _validity(conditions: list[Condition], start: date) -> date | None:
     return start + timedelta(days=min(days)) if days else None
 
 
-def _usage_due(conditions: list[Condition], start: date, until: date | None) -> date | None:
+def _usage_period(conditions: list[Any]) -> int | None:
+    """Days between usage reports (the shortest `report_usage` period), or None without the duty."""
     days = [
         int(c.params.get("days", USAGE_REPORT_DAYS))
         for c in conditions
         if c.kind is ConditionKind.report_usage
     ]
-    if not days:
+    return min(days) if days else None
+
+
+def _usage_due(conditions: list[Condition], start: date, until: date | None) -> date | None:
+    period = _usage_period(conditions)
+    if period is None:
         return None
-    due = start + timedelta(days=min(days))
+    due = start + timedelta(days=period)
     return min(due, until) if until else due
 
 
@@ -334,6 +352,94 @@ def revoke_grant(session: Session, actor: Account, request: AccessRequest, reaso
     flush(session, f"grant {g.code}", actor=actor, action="request.revoke", subject=request)
     audit.record(session, actor, "request.revoke", request, {"grant": g.code, "reason": reason})
     return g
+
+
+USAGE_SUMMARY_MAX = 2000
+
+
+def usage_report_due(grant: Any) -> date | None:
+    """When the next usage report of a grant is due (None: no duty, or the grant is no longer active)."""
+    if grant is None or grant.status is not GrantStatus.active:
+        return None
+    return grant.usage_report_due
+
+
+def usage_report_overdue(grant: Any, today: date) -> bool:
+    """True while an active grant's usage report is past due: nothing is delivered until it is filed."""
+    due = usage_report_due(grant)
+    return due is not None and due < today
+
+
+def report_usage(session: Session, actor: Account, request: AccessRequest, summary: str) -> UsageReport:
+    """The grantee reports how the data was used, answering the grant's usage report for the current period.
+
+    Filed by a requester of the requesting organization, once the period it covers has begun; the next report
+    falls due one period after this one's due date (none after the grant's end date). A report filed after its
+    due date is kept and marked late; while one is overdue, `deliver` refuses to release more data.
+    """
+    audit.open_step(session, actor)
+    text = summary.strip() if isinstance(summary, str) else ""
+    if not text or len(text) > USAGE_SUMMARY_MAX:
+        raise InvalidInput(
+            "summary", summary, f"a description of how the data was used, 1 to {USAGE_SUMMARY_MAX} characters"
+        )
+    label = f"report usage of request {request.code}"
+    require_org(
+        session,
+        actor,
+        Role.requester,
+        request.requester_org_id,
+        label,
+        request,
+        audit_action="grant.report_usage",
+    )
+    g = request.grant
+    today = clock.today(session)
+    due = None if g is None else g.usage_report_due
+    period = _usage_period(conditions_of(session, request)) or USAGE_REPORT_DAYS
+    state = ""
+    if g is None:
+        state = "missing"
+    elif g.status is not GrantStatus.active:
+        state = g.status.value
+    elif due is None:
+        state = "without a usage report to file"
+    elif today < due - timedelta(days=period):
+        state = f"next usage report due {due}, its period not begun"
+    if state:
+        raise audit.refuse(
+            session,
+            actor,
+            "grant.report_usage",
+            request,
+            TransitionError(f"grant of request {request.code}", state, f"report usage on {today}"),
+        )
+    assert g is not None and due is not None
+    nxt: date | None = due + timedelta(days=period)
+    if g.valid_until is not None:
+        nxt = None if due >= g.valid_until else min(nxt, g.valid_until)  # type: ignore[type-var]
+    report = UsageReport(
+        grant_id=g.id,
+        request_id=request.id,
+        filed_by_id=actor.id,
+        period_due=due,
+        filed_at=clock.now(session),
+        late=today > due,
+        summary=text,
+    )
+    g.usage_report_due = nxt
+    save(session, g, what=f"grant {g.code}", actor=actor, action="grant.report_usage", subject=request)
+    insert_row(session, report)
+    if loaded(g, "usage_reports") is not NOT_LOADED:
+        session.expire(g, ["usage_reports"])  # read back with the new report when asked for
+    audit.record(
+        session,
+        actor,
+        "grant.report_usage",
+        request,
+        {"grant": g.code, "report_id": report.id, "period_due": due, "late": report.late, "next_due": nxt},
+    )
+    return report
 
 
 def expire_grants(session: Session, actor: Account | None = None) -> list[Grant]:

@@ -34,6 +34,8 @@ def _by_ref(session: Session, model: Any, ref: str | int | None, kind: str) -> A
 
 
 def _request_row(req: AccessRequest, session: Session) -> dict[str, Any]:
+    from marketplace.workflows.grants import usage_report_due
+
     q = wf_requests.current_quote(session, req) if req.product_id is not None else None
     return {
         "id": req.id,
@@ -45,6 +47,7 @@ def _request_row(req: AccessRequest, session: Session) -> dict[str, Any]:
         "quote_total": None if q is None else str(q.total),
         "quote_status": None if q is None else q.status.value,
         "fee_due": bool(q is not None and q.total > 0 and q.status is QuoteStatus.offered),
+        "usage_report_due": None if (due := usage_report_due(req.grant)) is None else due.isoformat(),
     }
 
 
@@ -162,7 +165,10 @@ def file_request(
 
 def my_requests(session: Session, actor: Account) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(AccessRequest).where(AccessRequest.requester_id == actor.id).order_by(AccessRequest.id.desc())
+        select(AccessRequest)
+        .where(AccessRequest.requester_id == actor.id)
+        .order_by(AccessRequest.id.desc())
+        .options(selectinload(AccessRequest.grant))  # type: ignore[arg-type]  (one query for every row's grant)
     ).all()
     return [_request_row(r, session) for r in rows]
 
@@ -183,6 +189,20 @@ def withdraw(
     req = _own_request(session, actor, ref)
     wf_requests.withdraw(session, actor, req, reason)
     return req, {"status": req.status.value}
+
+
+def report_usage(
+    session: Session, actor: Account, ref: str | int, summary: str
+) -> tuple[AccessRequest, dict[str, Any]]:
+    from marketplace.workflows.grants import report_usage as wf_report_usage
+
+    req = _own_request(session, actor, ref)
+    report = wf_report_usage(session, actor, req, summary)
+    return req, {
+        "period_due": report.period_due.isoformat(),
+        "late": report.late,
+        "next_due": None if req.grant.usage_report_due is None else req.grant.usage_report_due.isoformat(),
+    }
 
 
 def review_queue(session: Session, actor: Account, *, limit: int = 100) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ PRIMARY_EVENT = {
     "accept_quote": "request.accept_quote",
     "decide": "review.decide",
     "withdraw": "request.withdraw",
+    "report_usage": "grant.report_usage",
     "deliver": "request.deliver",
     "set_price": "product.price",
     "list_product": "product.list",

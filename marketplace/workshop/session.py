@@ -253,7 +253,7 @@ class ParticipantSession:
         roles = self.roles
         out = ["whoami", "exercises"]
         if Role.requester in roles:
-            out += ["catalog", "file_request", "my_requests", "accept_quote", "withdraw"]
+            out += ["catalog", "file_request", "my_requests", "accept_quote", "withdraw", "report_usage"]
         if roles & {Role.steward, Role.security_reviewer, Role.registrar}:
             out += ["review_queue", "decide"]
         if roles & {Role.steward, Role.operator}:
@@ -308,6 +308,12 @@ class ParticipantSession:
 
     def withdraw(self, request: str | int, *, reason: str = "", key: str | None = None) -> Receipt:
         return self._write("withdraw", lambda s, a: actions.withdraw(s, a, request, reason), key=key)
+
+    def report_usage(self, request: str | int, summary: str, *, key: str | None = None) -> Receipt:
+        """The usage report a grant asks for, for its current period (late ones are kept, marked late)."""
+        return self._write(
+            "report_usage", lambda s, a: actions.report_usage(s, a, request, summary), key=key
+        )
 
     # ------------------------------------------------------------ reviewer
 

@@ -90,7 +90,7 @@ assert "in review" in req.status.value
 who.choose("steward", user(Role.steward, holder))
 queue.select(code)
 queue.decision.value = "approve_with_conditions"
-queue.conditions.value = "deidentify(k>=5, l>=2)"
+queue.conditions.value = "deidentify(k>=5, l>=2)\\nreport_usage(days=30)"
 queue.decide_button.click()
 assert queue.feedback.kind == "ok", queue.feedback.text
 with sb.session() as s:
@@ -98,13 +98,17 @@ with sb.session() as s:
     conds = [c.text for c in r.conditions if c.source == "reviewer"]
     status = r.status.value
 assert status in ("approved_with_conditions", "granted", "delivered"), status
-assert conds == ["deidentify(k>=5, l>=2)"], conds
+assert conds == ["deidentify(k>=5, l>=2)", "report_usage(days=30)"], conds
 assert code in req.status.value
 queue.deliver_button.click()
 assert queue.feedback.kind == "ok", queue.feedback.text
 with sb.session() as s:
     assert s.exec(select(AccessRequest).where(AccessRequest.code == code)).one().status == "delivered"
-assert "Status: delivered" in req.status.value
+assert "Status: delivered" in req.status.value and "Usage report due" in req.status.value
+who.choose("requester", user(Role.requester, kind="research"))
+req.usage_summary.value = "Service coverage study, published in aggregate"
+req.report_button.click()
+assert req.feedback.kind == "ok" and "Usage report" in req.feedback.text, req.feedback.text
 """,
         """
 # sharing: a department asks another department; authorized operation: a paid product quote

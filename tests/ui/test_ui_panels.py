@@ -487,3 +487,40 @@ def test_accept_quote_is_offered_only_while_a_fee_is_due(sandbox: Sandbox) -> No
         req = s.exec(select(AccessRequest).order_by(AccessRequest.id.desc())).first()
         assert s.exec(select(Payment).where(Payment.request_id == req.id)).one().amount > 0
     assert paid.accept_button.layout.display == "none"
+
+
+def test_requester_files_the_usage_report_the_grant_asks_for(sandbox: Sandbox) -> None:
+    """The panel offers the report while one is due, shows it overdue, and files it as the requester."""
+    from marketplace import workflows as wf
+    from marketplace.models import UsageReport
+
+    who = actas.act_as(sandbox)
+    panel = _file_conditional_open(sandbox, who)
+    code = panel.feedback.text.split()[1]
+    requester = _username_with_kind(sandbox, "research")  # the account _file_conditional_open acted as
+    assert panel.usage_box.layout.display == "none"  # nothing granted yet
+    who.choose(
+        Role.steward, _username_with(sandbox, Role.steward, _resource(sandbox, CONDITIONAL_OPEN).holder_id)
+    )
+    queue = review.review_queue(sandbox)
+    queue.select(code)
+    queue.decision.value = "approve_with_conditions"
+    queue.conditions.value = "deidentify(k>=5, l>=2)\nreport_usage(days=30)"
+    queue.decide_button.click()
+    assert queue.feedback.kind == "ok", queue.feedback.text
+    with sandbox.session() as s:
+        wf.advance_clock(s, wf.accounts_with_role(s, Role.trainer)[0], 31)
+    sandbox.changed()
+    who.choose(Role.requester, requester)
+    panel.show_status()
+    assert panel.usage_box.layout.display != "none"
+    assert "Usage report due" in panel.status.value and "mp-usage-overdue" in panel.status.value
+    panel.report_button.click()  # an empty summary is refused and nothing is filed
+    assert panel.feedback.kind == "error" and "summary" in panel.feedback.text
+    assert _count(sandbox, UsageReport) == 0
+    panel.usage_summary.value = "Coverage study for the district plan; results published in aggregate."
+    panel.report_button.click()
+    assert panel.feedback.kind == "ok", panel.feedback.text
+    assert ", late" in panel.feedback.text and panel.usage_summary.value == ""
+    assert _count(sandbox, UsageReport) == 1
+    assert "1 filed so far" in panel.status.value and "mp-usage-overdue" not in panel.status.value

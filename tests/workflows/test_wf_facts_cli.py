@@ -73,6 +73,7 @@ def test_demo_tells_the_story_and_verifies_the_audit(tmp_path, monkeypatch):
         "paid ",
         "pricing above the cap is refused",
         "deadline missed",
+        "reported the use due",
         "audit chain intact",
     ):
         assert needle in out, needle

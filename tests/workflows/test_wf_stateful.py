@@ -272,6 +272,20 @@ def machine_for(engine: Engine) -> type[RuleBasedStateMachine]:
             if self.requests:
                 self._run(go)
 
+        @rule(data=st.data())
+        def report_usage(self, data):
+            def go(s):
+                req, actor = self._req_and_actor(
+                    s,
+                    data,
+                    statuses=(RequestStatus.granted, RequestStatus.delivered),
+                    prefer=lambda s, r: r.requester,
+                )
+                wf.report_usage(s, actor, req, data.draw(st.sampled_from(["used for the study", " "])))
+
+            if self.requests:
+                self._run(go)
+
         @precondition(lambda self: self._live())
         @rule(data=st.data(), days=st.sampled_from([1, 4, 15, 120]))
         def advance(self, data, days):
@@ -337,6 +351,13 @@ def machine_for(engine: Engine) -> type[RuleBasedStateMachine]:
                     deliveries = req.grant.deliveries if req.grant else []
                     if req.status is RequestStatus.delivered:
                         assert deliveries
+                    reports = sorted(req.grant.usage_reports, key=lambda r: r.filed_at) if req.grant else []
+                    for d in deliveries:  # nothing released while a usage report was overdue
+                        due = next(
+                            (r.period_due for r in reports if r.filed_at > d.delivered_at),
+                            req.grant.usage_report_due,
+                        )
+                        assert due is None or due >= d.delivered_at.date(), (req.code, due, d.delivered_at)
                     for d in deliveries:
                         deid = [c for c in req.conditions if c.kind is ConditionKind.deidentify]
                         aggr = [c for c in req.conditions if c.kind is ConditionKind.aggregate]

@@ -78,6 +78,7 @@ def test_session_cannot_be_pointed_at_another_account(workshop) -> None:
         "my_requests",
         "accept_quote",
         "withdraw",
+        "report_usage",
         "review_queue",
         "decide",
         "deliver",
