@@ -357,6 +357,12 @@ def revoke_grant(session: Session, actor: Account, request: AccessRequest, reaso
 USAGE_SUMMARY_MAX = 2000
 
 
+def _period_start(valid_from: date, due: date, period: int) -> date:
+    """First day of the reporting period that ends on `due` (periods run from the grant's first day; the last
+    one may be cut short by the grant's end date)."""
+    return valid_from + timedelta(days=((due - valid_from).days - 1) // period * period)
+
+
 def usage_report_due(grant: Any) -> date | None:
     """When the next usage report of a grant is due (None: no duty, or the grant is no longer active)."""
     if grant is None or grant.status is not GrantStatus.active:
@@ -404,7 +410,7 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         state = g.status.value
     elif due is None:
         state = "without a usage report to file"
-    elif today < due - timedelta(days=period):
+    elif today < _period_start(g.valid_from, due, period):
         state = f"next usage report due {due}, its period not begun"
     if state:
         raise audit.refuse(
