@@ -44,6 +44,7 @@ def seed(seed_: int, size: str, locale: str, yes: bool, if_empty: bool) -> None:
     db.check_connection(engine)
     if db.is_seeded(engine):
         if if_empty:
+            db.create_all(engine)  # tables a newer version added; the world is kept
             click.echo(f"sandbox already seeded: {db.redact(str(engine.url))} (`marketplace seed` rebuilds)")
             return
         if not yes and sys.stdin.isatty():

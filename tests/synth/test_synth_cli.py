@@ -94,3 +94,30 @@ def test_seed_if_empty_seeds_once_and_then_leaves_the_sandbox_alone(tmp_path, mo
     assert second.exit_code == 0, second.output
     assert "already seeded" in second.output
     assert canonical_dump(db.get_engine()) == before
+
+
+def test_a_sandbox_seeded_by_an_older_version_gets_the_newer_tables(tmp_path, monkeypatch):
+    """`make lab` (seed --if-empty) and the panels (ensure_seeded) keep the world and add missing tables."""
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from marketplace import db
+    from marketplace.cli import main
+    from marketplace.synth import canonical_dump, ensure_seeded
+
+    monkeypatch.setenv("MARKETPLACE_DB_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    db.dispose_engines()
+    runner = CliRunner()
+    assert runner.invoke(main, ["seed", "--if-empty", "--seed", "3"]).exit_code == 0
+    engine = db.get_engine()
+    before = canonical_dump(engine)
+    for undo in (
+        lambda: runner.invoke(main, ["seed", "--if-empty"]),
+        lambda: ensure_seeded(engine),
+    ):
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE usagereport")  # as in a sandbox made before usage reports
+        assert not sa.inspect(engine).has_table("usagereport")
+        undo()
+        assert sa.inspect(engine).has_table("usagereport")
+        assert canonical_dump(engine) == before
