@@ -224,13 +224,17 @@ def flush(
     try:
         session.flush()
     except StaleDataError as exc:
-        err = ConflictError(
-            f"{what} was changed by someone else at the same time; nothing was saved — "
-            "reload it and try again"
-        )
-        if action:
-            audit.refuse(session, who, action, (kind, ident), err)
-        raise err from exc
+        raise _conflict(session, what, action, who, (kind, ident)) from exc
+
+
+def _conflict(session: Session, what: str, action: str, who: int | None, subject: Any) -> ConflictError:
+    """The error of a failed optimistic version check; with `action`, the refused attempt is logged."""
+    err = ConflictError(
+        f"{what} was changed by someone else at the same time; nothing was saved — reload it and try again"
+    )
+    if action:
+        audit.refuse(session, who, action, subject, err)
+    return err
 
 
 def temp_code() -> str:
@@ -306,14 +310,7 @@ def save(
         done = _update_stmt(mapper.local_table, versioned).execute(conn, params)
         if done.rowcount != 1:
             who = actor.id if actor is not None else None
-            kind, ident, _ = audit.subject_of(subject) if action else ("", None, "")
-            err = ConflictError(
-                f"{what} was changed by someone else at the same time; nothing was saved — "
-                "reload it and try again"
-            )
-            if action:
-                audit.refuse(session, who, action, (kind, ident), err)
-            raise err
+            raise _conflict(session, what, action, who, audit.subject_of(subject)[:2] if action else None)
         if versioned:
             dict_["version"] = version + 1
         if len(keys) == len(committed):

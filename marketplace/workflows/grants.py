@@ -8,7 +8,7 @@ next one falls due a period later, and while one is overdue nothing more is deli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,15 @@ from sqlmodel import Session, select
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.fastsql import Statement
 from marketplace.models import AccessRequest, Account, Condition, Grant, Organization, Resource, UsageReport
+from marketplace.policy.grants import (
+    USAGE_REPORT_DAYS,
+    grant_end,
+    next_usage_due,
+    usage_due_after,
+    usage_overdue,
+    usage_period,
+    usage_period_start,
+)
 from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
 from marketplace.workflows import audit, clock
 from marketplace.workflows._core import (
@@ -44,32 +53,6 @@ __all__ = [
     "usage_report_due",
     "usage_report_overdue",
 ]
-
-USAGE_REPORT_DAYS = 90  # default when a report_usage condition gives no `days`: a usage report each quarter
-
-
-def _validity(conditions: list[Condition], start: date) -> date | None:
-    days = [int(c.params.get("days", 0)) for c in conditions if c.kind is ConditionKind.expires_after]
-    return start + timedelta(days=min(days)) if days else None
-
-
-def _usage_period(conditions: list[Any]) -> int | None:
-    """Days between usage reports (the shortest `report_usage` period), or None without the duty."""
-    days = [
-        int(c.params.get("days", USAGE_REPORT_DAYS))
-        for c in conditions
-        if c.kind is ConditionKind.report_usage
-    ]
-    return min(days) if days else None
-
-
-def _usage_due(conditions: list[Condition], start: date, until: date | None) -> date | None:
-    period = _usage_period(conditions)
-    if period is None:
-        return None
-    due = start + timedelta(days=period)
-    return min(due, until) if until else due
-
 
 @dataclass(frozen=True)
 class ConditionFacts:
@@ -248,8 +231,8 @@ def issue_grant(
     today = clock.today(session)
     if conditions is None:
         conditions = conditions_of(session, req)
-    until = _validity(conditions, today)
-    usage = _usage_due(conditions, today, until)
+    until = grant_end(conditions, today)
+    usage = usage_due_after(today, usage_period(conditions), until)
     g = Grant(
         code=temp_code(),
         request_id=req.id,
@@ -357,12 +340,6 @@ def revoke_grant(session: Session, actor: Account, request: AccessRequest, reaso
 USAGE_SUMMARY_MAX = 2000
 
 
-def _period_start(valid_from: date, due: date, period: int) -> date:
-    """First day of the reporting period that ends on `due` (periods run from the grant's first day; the last
-    one may be cut short by the grant's end date)."""
-    return valid_from + timedelta(days=((due - valid_from).days - 1) // period * period)
-
-
 def usage_report_due(grant: Any) -> date | None:
     """When the next usage report of a grant is due (None: no duty, or the grant is no longer active)."""
     if grant is None or grant.status is not GrantStatus.active:
@@ -372,8 +349,7 @@ def usage_report_due(grant: Any) -> date | None:
 
 def usage_report_overdue(grant: Any, today: date) -> bool:
     """True while an active grant's usage report is past due: nothing is delivered until it is filed."""
-    due = usage_report_due(grant)
-    return due is not None and due < today
+    return usage_overdue(usage_report_due(grant), today)
 
 
 def report_usage(session: Session, actor: Account, request: AccessRequest, summary: str) -> UsageReport:
@@ -402,7 +378,7 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
     g = request.grant
     today = clock.today(session)
     due = None if g is None else g.usage_report_due
-    period = _usage_period(conditions_of(session, request)) or USAGE_REPORT_DAYS
+    period = usage_period(conditions_of(session, request)) or USAGE_REPORT_DAYS
     state = ""
     if g is None:
         state = "missing"
@@ -410,7 +386,7 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         state = g.status.value
     elif due is None:
         state = "without a usage report to file"
-    elif today < _period_start(g.valid_from, due, period):
+    elif today < usage_period_start(g.valid_from, due, period):
         state = f"next usage report due {due}, its period not begun"
     if state:
         raise audit.refuse(
@@ -421,9 +397,7 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
             TransitionError(f"grant of request {request.code}", state, f"report usage on {today}"),
         )
     assert g is not None and due is not None
-    nxt: date | None = due + timedelta(days=period)
-    if g.valid_until is not None:
-        nxt = None if due >= g.valid_until else min(nxt, g.valid_until)  # type: ignore[type-var]
+    nxt = next_usage_due(due, period, g.valid_until)
     report = UsageReport(
         grant_id=g.id,
         request_id=request.id,

@@ -3,17 +3,14 @@ more is delivered under the grant."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from marketplace import workflows as wf
 from marketplace.errors import InvalidInput, PermissionDenied, TransitionError
 from marketplace.models import AccessRequest, AuditEvent, UsageReport
 from marketplace.vocabulary import Grade, OrganizationKind, Role
-from marketplace.workflows.grants import _period_start
 
 
 def _granted(world, conditions: list[str]) -> int:
@@ -121,18 +118,3 @@ def test_without_the_duty_there_is_nothing_to_report(world):
         _report(world, rid)
     assert _deliver(world, rid).delivery.row_count == 30
 
-
-@given(
-    start=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 1, 1)),
-    period=st.integers(1, 400),
-    full=st.integers(0, 12),
-    cut=st.integers(0, 399),
-)
-def test_a_reporting_period_starts_where_the_previous_one_ended(start, period, full, cut):
-    cut %= period
-    if full == 0 and cut == 0:
-        return
-    due = start + timedelta(days=full * period + cut)  # `cut` days into a period: a grant ending early
-    begun = _period_start(start, due, period)
-    assert start <= begun < due and (begun - start).days % period == 0
-    assert (due - begun).days == (cut or period)
