@@ -488,8 +488,10 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
 
 
 def events(session: Session, *, last: int | None = None, subject: Any = None) -> list[AuditEvent]:
-    """Events in seq order (the last `last` of them; only those about `subject` when given)."""
-    write_buffered(session)
+    """Events in seq order (the last `last` of them; only those about `subject` when given).
+
+    Events appended in the open transaction are included (an ORM query writes them first).
+    """
     query = select(AuditEvent)
     if subject is not None:
         kind, ident, _ = subject_of(subject)
