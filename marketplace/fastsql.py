@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -38,6 +39,11 @@ class _Plan:
     defaults: tuple[Any, ...]  # the statement's own value for a name the parameters leave out, else _MISSING
     bind: tuple[Any, ...]  # SQLAlchemy's bind processor per position (None: the value as is)
     result: tuple[Any, ...] | None  # result processor per column (None: as is); None when no typed rows
+    # derived, for speed: the parameters as a tuple in one call (None when some name has a default),
+    # and only the positions that have a processor
+    take: Any = None
+    bind_at: tuple[tuple[int, Any], ...] = ()
+    result_at: tuple[tuple[int, Any], ...] = ()
 
 
 class Rows:
@@ -122,13 +128,32 @@ class Statement:
             ) from exc
         finally:
             cursor.close()
-        procs = plan.result
-        if raw and procs is not None:
-            raw = [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True)) for row in raw]
+        procs = plan.result_at
+        if raw and procs:
+            out = []
+            for row in raw:
+                values = list(row)
+                for i, proc in procs:
+                    values[i] = proc(values[i])
+                out.append(tuple(values))
+            raw = out
         return Rows(raw, count)
 
 
 def _values(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    take = plan.take
+    if take is not None:
+        try:
+            values = take(params)
+        except KeyError:
+            pass  # a missing name: the slow path below names it
+        else:
+            if not plan.bind_at:
+                return values
+            out = list(values)
+            for i, proc in plan.bind_at:
+                out[i] = proc(out[i])
+            return tuple(out)
     out = []
     for name, default, proc in zip(plan.names, plan.defaults, plan.bind, strict=True):
         value = params.get(name, default)
@@ -157,4 +182,20 @@ def _plan(stmt: Any, dialect: Any, keys: tuple[str, ...] | None) -> _Plan | None
     columns = getattr(compiled, "_result_columns", None)
     if columns and not isinstance(stmt, sa.TextClause):
         result = tuple(col[3].dialect_impl(dialect).result_processor(dialect, None) for col in columns)
-    return _Plan(compiled.string, names, defaults, bind, result)
+    take = None
+    if all(d is _MISSING for d in defaults):
+        take = (lambda p: ()) if not names else _one_of(names[0]) if len(names) == 1 else itemgetter(*names)
+    return _Plan(
+        compiled.string,
+        names,
+        defaults,
+        bind,
+        result,
+        take=take,
+        bind_at=tuple((i, p) for i, p in enumerate(bind) if p is not None),
+        result_at=tuple((i, p) for i, p in enumerate(result or ()) if p is not None),
+    )
+
+
+def _one_of(name: str) -> Any:
+    return lambda params: (params[name],)

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import ONETOMANY, object_session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.session import SessionTransactionState
 from sqlmodel import Session as SQLModelSession
 
 from marketplace.fastsql import Statement
@@ -80,6 +81,31 @@ def _loader(entity: Any) -> _Loader | None:
 
 class Session(SQLModelSession):
     """SQLModel's session; `get` by primary key takes a lean path where it gives the ORM's result."""
+
+    def connection(  # type: ignore[override]
+        self, bind_arguments: Any = None, execution_options: Any = None
+    ) -> sa.Connection:
+        """The transaction's connection; once it holds one, returned without the ORM's bookkeeping.
+
+        A step asks for its connection dozens of times (every Core statement, every lean load) and the ORM
+        resolves the bind and checks the transaction's state each time (~10 µs). For a session bound to
+        one engine, with no per-mapper binds and no explicit bind or execution options asked for, the
+        answer is the connection the active transaction already holds — what the ORM itself returns then.
+        """
+        trans = self._transaction
+        if (
+            trans is not None
+            and execution_options is None
+            and (not bind_arguments or "bind" not in bind_arguments)
+            and not self.binds
+            and self._trans_context_manager is None
+            and trans._state is SessionTransactionState.ACTIVE
+            and type(self).get_bind is _ORM_GET_BIND
+        ):
+            held = trans._connections.get(self.bind)
+            if held is not None:
+                return held[0]
+        return super().connection(bind_arguments, execution_options)
 
     def get(  # type: ignore[override]
         self,
@@ -216,6 +242,8 @@ def _children_loader(mapper: Any, key: str) -> tuple[_Loader, Any, str] | None:
 
 
 _ORM = object()
+
+_ORM_GET_BIND = sa.orm.Session.get_bind  # a subclass overriding it may route statements elsewhere
 
 
 def collection(obj: Any, key: str) -> list[Any]:

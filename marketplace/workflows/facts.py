@@ -231,12 +231,15 @@ _READ_RESOURCE = Statement(
         _R.c.opening_attribute,
         _R.c.published,
         _R.c.epsilon_budget,
-        _F.c.name,
-        _F.c.marking,
-        _F.c.dtype,
     )
-    .select_from(_R.join(_O, _O.c.id == _R.c.holder_id).outerjoin(_F, _F.c.resource_id == _R.c.id))
+    .select_from(_R.join(_O, _O.c.id == _R.c.holder_id))
     .where(_R.c.id == sa.bindparam("r"))
+)
+# The fields separately: joined, every field row repeats (and converts) the resource's columns, and the
+# two short queries together take about two thirds of the time of the join.
+_READ_FIELDS = Statement(
+    sa.select(_F.c.name, _F.c.marking, _F.c.dtype)
+    .where(_F.c.resource_id == sa.bindparam("r"))
     .order_by(_F.c.position, _F.c.id)
 )
 _READ_ORG = Statement(
@@ -245,18 +248,17 @@ _READ_ORG = Statement(
 
 
 def resource_facts(session: Session, resource_id: int) -> ResourceFacts:
-    """The resource's catalogue facts and field schema, read with one query."""
+    """The resource's catalogue facts and field schema (two short queries)."""
     from marketplace.workflows._core import quiet_connection
 
     conn = quiet_connection(session, Resource, ResourceField, Organization)
-    rows = _READ_RESOURCE.execute(conn, {"r": resource_id}).all()
-    if not rows:
+    row = _READ_RESOURCE.execute(conn, {"r": resource_id}).first()
+    if row is None:
         from marketplace.errors import NotFound
 
         raise NotFound("resource", resource_id)
-    first = rows[0]
-    fields = tuple(FieldFacts(r[9], r[10], r[11]) for r in rows if r[9] is not None)
-    return ResourceFacts(*first[:9], fields)  # type: ignore[arg-type]
+    fields = tuple(FieldFacts(*f) for f in _READ_FIELDS.execute(conn, {"r": resource_id}).all())
+    return ResourceFacts(*row, fields)  # type: ignore[arg-type]
 
 
 def org_facts(session: Session, org_id: int) -> OrgFacts:

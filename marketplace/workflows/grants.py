@@ -33,7 +33,7 @@ from marketplace.workflows._core import (
     NOT_LOADED,
     assign_code,
     flush,
-    insert_row,
+    insert_new,
     loaded,
     quiet_connection,
     save,
@@ -233,7 +233,11 @@ def issue_grant(
         conditions = conditions_of(session, req)
     until = grant_end(conditions, today)
     usage = usage_due_after(today, usage_period(conditions), until)
-    g = Grant(
+    quiet_connection(session)
+    # the id makes the code; code and terms are written with the request's changes
+    g = insert_new(
+        session,
+        Grant,
         code=temp_code(),
         request_id=req.id,
         terms={},
@@ -243,8 +247,6 @@ def issue_grant(
         usage_report_due=usage,
         created_at=clock.now(session),
     )
-    quiet_connection(session)
-    insert_row(session, g)  # the id makes the code; code and terms are written with the request's changes
     set_committed_value(req, "grant", g)
     set_committed_value(g, "request", req)
     assign_code(g, "grant", today.year)
@@ -398,7 +400,11 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         )
     assert g is not None and due is not None
     nxt = next_usage_due(due, period, g.valid_until)
-    report = UsageReport(
+    g.usage_report_due = nxt
+    save(session, g, what=f"grant {g.code}", actor=actor, action="grant.report_usage", subject=request)
+    report = insert_new(
+        session,
+        UsageReport,
         grant_id=g.id,
         request_id=request.id,
         filed_by_id=actor.id,
@@ -407,9 +413,6 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         late=today > due,
         summary=text,
     )
-    g.usage_report_due = nxt
-    save(session, g, what=f"grant {g.code}", actor=actor, action="grant.report_usage", subject=request)
-    insert_row(session, report)
     if loaded(g, "usage_reports") is not NOT_LOADED:
         session.expire(g, ["usage_reports"])  # read back with the new report when asked for
     audit.record(

@@ -42,7 +42,7 @@ from marketplace.workflows._core import (
     NOT_LOADED,
     assign_code,
     flush,
-    insert_row,
+    insert_new,
     insert_rows,
     loaded,
     quiet_connection,
@@ -138,7 +138,10 @@ def create_request(
     subject = resource if resource is not None else product
     require_role(session, actor, Role.requester, "file a request", subject, audit_action="request.create")
     now = clock.now(session)
-    req = AccessRequest(
+    quiet_connection(session)  # anything pending is written first, as a flush would
+    req = insert_new(
+        session,
+        AccessRequest,
         code=temp_code(),
         requester_id=actor.id,
         requester_org_id=actor.organization_id,
@@ -154,8 +157,6 @@ def create_request(
         created_at=now,
         updated_at=now,
     )
-    quiet_connection(session)  # anything pending is written first, as a flush would
-    insert_row(session, req)
     assign_code(req, "request", now.year)
     save(session, req)
     audit.record(

@@ -201,3 +201,15 @@ def test_each_engine_keeps_its_own_type_settings():
         engine.dispose()
     assert stored["default"][0] == stored["default"][1] and stored["compact"][0] == stored["compact"][1]
     assert stored["compact"][0] == '{"a":"é"}' and stored["default"][0] == '{"a": "\\u00e9"}'
+
+
+def test_a_bound_value_of_the_statement_is_used_when_the_parameters_leave_it_out(conn):
+    for seq, action in ((1, "a"), (2, "b")):
+        Statement(INSERT).execute(conn, _event(seq, datetime.now(UTC), {}, action))
+    stmt = Statement(sa.select(EVENTS.c.action).where(EVENTS.c.seq == sa.bindparam("s", value=2)))
+    assert stmt.execute(conn, {}).scalar_one() == "b"  # the statement's own value
+    assert stmt.execute(conn, {"s": 1}).scalar_one() == "a"  # the parameter wins
+    one_name = Statement(sa.select(EVENTS.c.seq).where(EVENTS.c.action == sa.bindparam("a")))
+    assert one_name.execute(conn, {"a": "b", "unused": 1}).scalar_one() == 2
+    with pytest.raises(sa.exc.InvalidRequestError, match="'a'"):
+        one_name.execute(conn, {"unused": 1})

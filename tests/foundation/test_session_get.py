@@ -156,3 +156,28 @@ def test_load_collection_of_an_object_outside_our_session_is_the_orm_load(engine
     with OrmSession(engine) as plain:
         req = plain.get(AccessRequest, rid)
         assert [r.sequence for r in collection(req, "reviews")] == sorted(r.sequence for r in req.reviews)
+
+
+def test_connection_is_the_one_the_transaction_holds(engine):
+    """Once the transaction holds a connection, `connection()` returns it as the ORM does; a new transaction
+    gets its own, and asking with execution options or an explicit bind takes the ORM's path."""
+    seed_sandbox(engine, 7, "small")
+    with Session(engine) as s:
+        first = s.connection()
+        assert s.connection() is first
+        assert s.connection(bind_arguments={"mapper": sa.inspect(Account)}) is first
+        assert sa.orm.Session.connection(s) is first
+        with pytest.warns(sa.exc.SAWarning, match="execution_options ignored"):
+            s.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+        s.commit()
+        second = s.connection()
+        assert second is not first and first.closed
+        assert s.connection() is second
+        s.rollback()
+        with s.begin_nested():
+            assert s.connection() is sa.orm.Session.connection(s)
+    # inside a finished `begin()` block the session refuses, as the ORM's does
+    with pytest.raises(sa.exc.InvalidRequestError), Session(engine) as s, s.begin():
+        s.connection()
+        s.rollback()
+        s.connection()
