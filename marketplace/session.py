@@ -1,4 +1,5 @@
-"""The ORM session every step runs in: SQLModel's, with a lean load of one row by its primary key.
+"""The ORM session every step runs in: SQLModel's, with a lean load of one row by its primary key and a direct
+answer to `connection()` once its transaction holds one.
 
 Why this exists: a workflow step is short (a handful of statements), and its callers — widgets, the CLI, the
 workshop — start each step by loading the acting account and the object acted on by id. SQLAlchemy's
