@@ -114,7 +114,7 @@ class Statement:
         rows_in = [_values(plan, p) for p in params] if many else _values(plan, params)  # type: ignore[arg-type]
         if not conn.in_transaction():
             conn.begin()  # as Connection.execute autobegins: the caller's commit() must commit this
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  (sqlite3's own)
         try:
             if many:
                 cursor.executemany(plan.sql, rows_in)

@@ -88,8 +88,12 @@ def _time_text(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Sorted keys, no spaces, UTF-8 text, anything else as `str` (one encoder, made once)."""
+    return _CANONICAL.encode(value)
 
 
 def jsonable(payload: dict[str, Any] | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session
@@ -42,8 +43,15 @@ class ClockState:
     anchor: date
 
     def today(self) -> date:
-        moved = 0 if self.paused else max((datetime.now(UTC).date() - self.anchor).days, 0)
+        if self.paused:
+            return self._paused_today
+        moved = max((datetime.now(UTC).date() - self.anchor).days, 0)
         return self.start + timedelta(days=self.offset_days + moved)
+
+    @cached_property
+    def _paused_today(self) -> date:
+        """A paused clock's date, worked out once (every audit event and due date asks for it)."""
+        return self.start + timedelta(days=self.offset_days)
 
     def to_value(self) -> dict[str, Any]:
         return {
