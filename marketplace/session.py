@@ -31,7 +31,7 @@ from sqlmodel import Session as SQLModelSession
 
 from marketplace.fastsql import Statement
 
-__all__ = ["Session", "collection"]
+__all__ = ["Session", "collection", "persistent_instance"]
 
 
 @dataclass(frozen=True)
@@ -198,15 +198,21 @@ class Session(SQLModelSession):
         return self.connection(bind_arguments={"mapper": mapper})
 
     def _new_instance(self, loader: _Loader, key: tuple[Any, ...], row: Any) -> Any:
-        """As sqlalchemy.orm.loading._instance does for a row not yet in the identity map."""
-        obj = loader.mapper.class_manager.new_instance()
-        state = instance_state(obj)
-        state.dict.update(zip(loader.keys, row, strict=True))
-        state.key = key
-        state.identity_token = None
-        state.session_id = self.hash_key
-        self.identity_map._add_unpresent(state, key)
-        return obj
+        return persistent_instance(self, loader.mapper, key, zip(loader.keys, row, strict=True))
+
+
+def persistent_instance(session: Any, mapper: Any, key: tuple[Any, ...], values: Any) -> Any:
+    """A clean instance of `mapper`'s class holding `values` (attribute, value pairs), persistent in `session`
+    under identity `key` — as sqlalchemy.orm.loading._instance builds a row not yet in the identity map.
+    For a row just read (`Session.get`) or just inserted (`workflows._core.insert_new`); any session works."""
+    obj = mapper.class_manager.new_instance()
+    state = instance_state(obj)
+    state.dict.update(values)
+    state.key = key
+    state.identity_token = None
+    state.session_id = session.hash_key
+    session.identity_map._add_unpresent(state, key)
+    return obj
 
 
 _CHILDREN: dict[tuple[Any, str], tuple[_Loader, Any, str] | None] = {}

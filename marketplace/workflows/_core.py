@@ -20,6 +20,7 @@ from marketplace.codes import make_code
 from marketplace.errors import ConflictError, TransitionError
 from marketplace.fastsql import Statement
 from marketplace.models import Account
+from marketplace.session import persistent_instance
 from marketplace.vocabulary import (
     AuthorizationStatus as A,
 )
@@ -321,7 +322,9 @@ def save(
 
 @dataclass(frozen=True)
 class _NewRow:
+    mapper: Any
     columns: tuple[tuple[str, str, Any], ...]  # (attribute, column key, pydantic field) but the id
+    keys: frozenset[str]
     versioned: bool
     insert: Statement
 
@@ -340,7 +343,11 @@ def _new_row(model: type) -> _NewRow:
             if prop.key != "id"
         )
         spec = _NEW_ROWS[model] = _NewRow(
-            columns, mapper.version_id_col is not None, Statement(sa.insert(table).returning(table.c.id))
+            mapper,
+            columns,
+            frozenset(key for key, _, _ in columns),
+            mapper.version_id_col is not None,
+            Statement(sa.insert(table).returning(table.c.id)),
         )
     return spec
 
@@ -351,11 +358,12 @@ def insert_new(session: Session, model: type, **values: Any) -> Any:
 
     Why not `model(...)` and a flush: SQLModel's constructor sets each field through SQLModel's, pydantic's
     and SQLAlchemy's attribute machinery (~40 µs for a request row), and the unit of work then reads them all
-    back. The instance is built as `Session.get` builds a loaded row (marketplace.session): new instance,
-    identity key, identity map, no pending history. Unknown or missing required fields raise TypeError.
+    back. The instance is built as `Session.get` builds a loaded row (`session.persistent_instance`): new
+    instance, identity key, identity map, no pending history. Unknown or missing required fields raise
+    TypeError. A parent's already loaded collection of such rows is not updated: see `forget_loaded`.
     """
     spec = _new_row(model)
-    unknown = values.keys() - {key for key, _, _ in spec.columns}
+    unknown = values.keys() - spec.keys
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {', '.join(sorted(unknown))}")
     missing = [key for key, _, field in spec.columns if key not in values and field.is_required()]
@@ -369,16 +377,14 @@ def insert_new(session: Session, model: type, **values: Any) -> Any:
     if spec.versioned and row.get("version") is None:
         row["version"] = params["version"] = 1
     row["id"] = ident = spec.insert.execute(session.connection(), params).scalar_one()
-    mapper = sa.inspect(model)
-    obj = mapper.class_manager.new_instance()
-    state = instance_state(obj)
-    state.dict.update(row)
-    key = mapper.identity_key_from_primary_key((ident,))
-    state.key = key
-    state.identity_token = None
-    state.session_id = session.hash_key
-    session.identity_map._add_unpresent(state, key)
-    return obj
+    return persistent_instance(session, spec.mapper, spec.mapper.identity_key_from_primary_key((ident,)), row)
+
+
+def forget_loaded(session: Session, obj: Any, collection: str) -> None:
+    """After rows were added to `obj.<collection>` with Core statements: if the ORM had loaded that
+    collection, expire it, so it is read back with the new rows when next asked for."""
+    if loaded(obj, collection) is not NOT_LOADED:
+        session.expire(obj, [collection])
 
 
 def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -30,7 +30,15 @@ from marketplace.fastsql import Statement
 from marketplace.models import AccessRequest, Account, Condition, Delivery, Grant, Resource
 from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus, Role
 from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import NOT_LOADED, insert_new, loaded, quiet_connection, save, transition
+from marketplace.workflows._core import (
+    NOT_LOADED,
+    forget_loaded,
+    insert_new,
+    loaded,
+    quiet_connection,
+    save,
+    transition,
+)
 from marketplace.workflows.roles import has_role, require
 
 __all__ = ["DEFAULT_ROWS", "Delivered", "checksum_of", "deliver", "deliver_for", "source_frame"]
@@ -382,8 +390,7 @@ def _deliver(
     )
     if isinstance(g, Grant):
         set_committed_value(d, "grant", g)
-        if loaded(g, "deliveries") is not NOT_LOADED:
-            session.expire(g, ["deliveries"])  # read back with the new delivery when asked for
+        forget_loaded(session, g, "deliveries")
     if epsilon:
         from marketplace.privacy.ledger import spend_epsilon
 

@@ -33,6 +33,7 @@ from marketplace.workflows._core import (
     NOT_LOADED,
     assign_code,
     flush,
+    forget_loaded,
     insert_new,
     loaded,
     quiet_connection,
@@ -413,8 +414,7 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         late=today > due,
         summary=text,
     )
-    if loaded(g, "usage_reports") is not NOT_LOADED:
-        session.expire(g, ["usage_reports"])  # read back with the new report when asked for
+    forget_loaded(session, g, "usage_reports")
     audit.record(
         session,
         actor,

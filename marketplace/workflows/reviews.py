@@ -20,7 +20,7 @@ from marketplace.policy import ConditionSpec, Policy
 from marketplace.session import collection
 from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
 from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import NOT_LOADED, insert_rows, loaded, save, transition
+from marketplace.workflows._core import NOT_LOADED, forget_loaded, insert_rows, loaded, save, transition
 from marketplace.workflows.roles import has_role, require
 
 __all__ = [
@@ -286,8 +286,7 @@ def decide(
                 for spec in specs
             ],
         )
-        if loaded(req, "conditions") is not NOT_LOADED:
-            session.expire(req, ["conditions"])  # read back with the new conditions when asked for
+        forget_loaded(session, req, "conditions")
     audit.record(
         session,
         actor,
