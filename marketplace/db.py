@@ -17,11 +17,10 @@ import sqlalchemy as sa
 from platformdirs import user_data_dir
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from marketplace.errors import DatabaseUnavailable, InvalidInput
-from marketplace.session import Session
 
 ENV_URL = "MARKETPLACE_DB_URL"
 ENV_HOME = "MARKETPLACE_HOME"

@@ -13,6 +13,7 @@ class MarketplaceError(Exception):
     """Base class: an error that is the user's to fix, shown as one line without a traceback."""
 
     exit_code = 2
+    audited = False  # set once the refusal is queued for the audit log, so it is logged once
 
 
 class InvalidInput(MarketplaceError, ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,12 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.log.info("marketplace: kernel websockets send with TCP_NODELAY")
 
 
+PATCHED: weakref.WeakSet[type] = weakref.WeakSet()  # handler classes already wrapped
+
+
 def patch_handler(handler: type) -> type:
     """Wrap `handler.open` so every new kernel websocket turns Nagle's algorithm off (idempotent)."""
-    if getattr(handler, "_marketplace_nodelay", False):
+    if handler in PATCHED:
         return handler
     original = handler.open
 
@@ -39,7 +43,7 @@ def patch_handler(handler: type) -> type:
         return result
 
     handler.open = open
-    handler._marketplace_nodelay = True
+    PATCHED.add(handler)
     return handler
 
 

@@ -278,9 +278,11 @@ def _csvw_fields(graph: Graph, node: Any) -> list[ImportedField]:
 
 def _parse_problem(exc: Exception) -> str:
     """One readable line from an RDF parser's exception (line number and what was expected)."""
-    why, lines = getattr(exc, "_why", None), getattr(exc, "lines", None)
-    if why is not None and lines is not None:  # rdflib's Turtle/N3 BadSyntax
-        return f"line {int(lines) + 1}: {why}"
+    lines = getattr(exc, "lines", None)
+    if lines is not None and type(exc).__name__ == "BadSyntax":  # rdflib's Turtle/N3 syntax error
+        why = " ".join(str(exc).split())
+        why = why.split(": ", 1)[-1] if why.startswith("at line") else why
+        return f"line {int(lines) + 1}: {why[:300]}"
     if hasattr(exc, "getLineNumber"):  # SAX (RDF/XML)
         return f"line {exc.getLineNumber()} column {exc.getColumnNumber()}: {exc.getMessage()}"
     text = " ".join(str(exc).split())

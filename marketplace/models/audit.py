@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from marketplace.models._base import enum_field, json_field, utcnow
+from marketplace.models.columns import enum_field, json_field, utcnow
 from marketplace.vocabulary import AuditOutcome
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from marketplace.models._base import Versioned, enum_field, fk, json_field, money_field, utcnow
+from marketplace.models.columns import Versioned, enum_field, fk, json_field, money_field, utcnow
 from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,

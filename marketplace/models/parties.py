@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from marketplace.models._base import Versioned, enum_field, fk, utcnow
+from marketplace.models.columns import Versioned, enum_field, fk, utcnow
 from marketplace.vocabulary import EnterpriseSize, OrganizationKind, Role
 
 if TYPE_CHECKING:

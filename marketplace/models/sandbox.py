@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from marketplace.models._base import Versioned, utcnow
+from marketplace.models.columns import Versioned, utcnow
 
 
 class SandboxSetting(Versioned, table=True):

@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from marketplace.models._base import fk, json_field, utcnow
+from marketplace.models.columns import fk, json_field, utcnow
 
 
 class Participant(SQLModel, table=True):

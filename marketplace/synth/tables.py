@@ -842,12 +842,13 @@ def sandbox_rows(resource: Any, n: int, seed: int) -> pd.DataFrame:
     Reads the `world` setting through the session the resource is attached to; a detached resource or a
     sandbox seeded without a locale falls back to en_US.
     """
+    import sqlalchemy as sa
     from sqlalchemy.orm import object_session
 
     from marketplace.models import SandboxSetting
 
     locale = "en_US"
-    session = object_session(resource) if hasattr(resource, "_sa_instance_state") else None
+    session = object_session(resource) if sa.inspect(resource, raiseerr=False) is not None else None
     if session is not None:
         setting = session.get(SandboxSetting, "world")
         if setting is not None and isinstance(setting.value, dict):

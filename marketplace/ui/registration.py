@@ -62,10 +62,10 @@ class ClockBar(w.HBox):
         guard(self.feedback)(self._advance)()
 
     def _advance(self) -> None:
-        from marketplace.workflows import clock
+        from marketplace.workflows import admin
 
         with self.sandbox.session() as session:
-            report = clock.advance(session, self.sandbox.account(session), int(self.days.value))
+            report = admin.advance_clock(session, self.sandbox.account(session), int(self.days.value))
             day = report.today
         self.sandbox.changed()
         self.feedback.ok(i18n.t("clock.moved", date=day.isoformat()))

@@ -119,19 +119,16 @@ class _Texts:
     """Widgets whose labels follow language switches."""
 
     def __init__(self) -> None:
-        self._items: list[tuple[Any, str, str]] = []
+        self._items: list[tuple[Any, str, str, str]] = []
         i18n.on_language_change(lambda _l: self.apply())
 
     def __call__(self, widget: Any, trait: str, key: str, template: str = "{}") -> Any:
-        self._items.append((widget, trait, key))
+        self._items.append((widget, trait, key, template))
         setattr(widget, trait, template.format(wt(key)) if template != "{}" else wt(key))
-        if template != "{}":
-            widget._mp_template = template
         return widget
 
     def apply(self) -> None:
-        for widget, trait, key in self._items:
-            template = getattr(widget, "_mp_template", "{}")
+        for widget, trait, key, template in self._items:
             setattr(widget, trait, template.format(wt(key)))
 
 

@@ -44,7 +44,7 @@ Sandbox
 """
 
 from marketplace.workflows import clock
-from marketplace.workflows.admin import set_policy
+from marketplace.workflows.admin import AdvanceReport, advance_clock, set_clock, set_policy
 from marketplace.workflows.audit import ChainCheck, verify_chain
 from marketplace.workflows.audit import events as audit_events
 from marketplace.workflows.authorization import (
@@ -54,8 +54,6 @@ from marketplace.workflows.authorization import (
     propose_authorization,
     terminate_authorization,
 )
-from marketplace.workflows.clock import AdvanceReport, set_clock
-from marketplace.workflows.clock import advance as advance_clock
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels

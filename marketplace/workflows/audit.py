@@ -1,17 +1,22 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, hash-chained audit log, written by one session hook.
 
-Every state change and every refused attempt appends one `AuditEvent`; its `hash` is SHA-256 over a canonical
-JSON of the event's fields and the previous event's hash, so changing, deleting or reordering any row breaks
-the chain at that row and `verify_chain` names it.
+Steps only say what happened: `record` queues an `ok` event, `refuse` a `refused` one, on the session.
+The hook (`AuditTrail`, listening to SQLAlchemy's session events) numbers, hashes and inserts the queued
+events just before the transaction commits, under one lock for the whole chain, and moves the log head.
+So a step never writes audit rows itself, and every event of a step commits or rolls back with the step.
 
-Appends are serialised so that concurrent writers never fork the chain: PostgreSQL takes a transaction-scoped
-advisory lock, SQLite takes its database write lock (a no-op UPDATE) before reading the chain head. Events are
-numbered and hashed as they happen and written together (one executemany) just before the transaction
-commits, with the log head; reads of the log in the same transaction write them first.
+Each event's `hash` is SHA-256 over a canonical JSON of its fields and the previous event's hash, so
+changing, deleting or reordering any row breaks the chain at that row and `verify_chain` names it; the head
+(last seq and hash, kept in the `audit_head` setting) shows deleted newest events.
 
-Refused attempts must be recorded even though the step that was refused rolls back: `refuse()` queues the
-event on the session; it is written inside the same transaction if the caller commits anyway, or in a fresh
-short transaction right after the session's transaction ends without a commit (rollback or close)."""
+Refused attempts must be recorded even though the refused step rolls back: when the transaction ends without a
+commit, the hook writes the queued refusals in a fresh short transaction. Reads of the log inside the open
+transaction (`events`, any ORM query, `verify_chain`) see the queued events: the hook writes them first.
+
+Concurrent writers never fork the chain: PostgreSQL takes a transaction-scoped advisory lock, SQLite its
+database write lock (a no-op UPDATE), before the head is read. `lock` takes it at the start of a step, so a
+step reads what it decides on after any concurrent step has committed.
+"""
 
 from __future__ import annotations
 
@@ -24,40 +29,35 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
 
-from marketplace.fastsql import Statement
 from marketplace.models import Account, AuditEvent, SandboxSetting
-from marketplace.vocabulary import AuditOutcome, Role
+from marketplace.vocabulary import AuditOutcome
+from marketplace.workflows import settings
+from marketplace.workflows.clock import now
 
 GENESIS = "0" * 64
-_ADVISORY_KEY = 0x4D4B54415544  # "MKTAUD": one lock for the whole chain
-_PENDING = "marketplace.audit.pending"  # refused events not written yet
-_INLINE = "marketplace.audit.inline"  # refused events written in the open transaction (redone on rollback)
-_HEAD = "marketplace.audit.head"
-_BUFFER = "marketplace.audit.buffer"  # events of the open transaction, written together before it commits
-_MOVED = "marketplace.audit.head_moved"
-_TRANSACTION_CACHES = (
-    "marketplace.clock",
-    "marketplace.policy",
-    "marketplace.settings",
-    "marketplace.settings.values",
-    "marketplace.roles.read",
-)
-HEAD_KEY = "audit_head"  # setting anchoring the last (seq, hash), so deleting the newest events shows
+HEAD_KEY = "audit_head"  # setting holding the last (seq, hash), so deleting the newest events shows
+ADVISORY_KEY = 0x4D4B54415544  # "MKTAUD": one PostgreSQL advisory lock for the whole chain
+
+QUEUE = "marketplace.audit.queue"  # events of the open transaction, not written yet
+WRITTEN_REFUSALS = "marketplace.audit.written_refusals"  # refusals written in the open transaction
+HEAD = "marketplace.audit.head"  # (seq, hash) after the events this transaction wrote
+LOCKED = "marketplace.audit.locked"
 
 __all__ = [
     "GENESIS",
+    "HEAD_KEY",
     "ChainCheck",
     "event_hash",
     "events",
     "forget_cached_state",
+    "jsonable",
+    "lock",
     "record",
     "refuse",
     "subject_of",
     "verify_chain",
-    "write_buffered",
 ]
 
 
@@ -81,7 +81,7 @@ def subject_of(obj: Any) -> tuple[str, int | None, str]:
 # ---------------------------------------------------------------- hashing
 
 
-def _time_text(at: datetime) -> str:
+def time_text(at: datetime) -> str:
     """UTC, no offset, microseconds: the form both SQLite and PostgreSQL give back for the `at` column."""
     if at.tzinfo is not None:
         at = at.astimezone(UTC).replace(tzinfo=None)
@@ -91,14 +91,14 @@ def _time_text(at: datetime) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _canonical(value: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 text, anything else as `str` (one encoder, made once)."""
+def canonical(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 text, anything else as `str`."""
     return _CANONICAL.encode(value)
 
 
 def jsonable(payload: dict[str, Any] | None) -> dict[str, Any]:
     """The payload exactly as it will be stored and read back (Decimals, dates and enums as strings)."""
-    return json.loads(_canonical(payload or {}))
+    return json.loads(canonical(payload or {}))
 
 
 def event_hash(
@@ -115,7 +115,7 @@ def event_hash(
 ) -> str:
     body = {
         "seq": seq,
-        "at": _time_text(at),
+        "at": time_text(at),
         "actor_id": actor_id,
         "action": action,
         "subject_type": subject_type,
@@ -124,171 +124,21 @@ def event_hash(
         "payload": payload,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(_canonical(body).encode()).hexdigest()
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
-# ---------------------------------------------------------------- appending
-
-
-_INSERT_EVENT = Statement(sa.insert(AuditEvent.__table__))
-_SQLITE_HEAD = sa.text("UPDATE sandboxsetting SET version = version WHERE key = :k RETURNING value")
-_SQLITE_LOCK = sa.text("UPDATE auditevent SET seq = seq WHERE 1 = 0")
-_PG_LOCK = sa.text("SELECT pg_advisory_xact_lock(:k)")
-_LAST_EVENT = sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-_SETTING = SandboxSetting.__table__
-_MOVE_HEAD = Statement(
-    sa.update(_SETTING).where(_SETTING.c.key == sa.bindparam("k")).values(version=_SETTING.c.version + 1)
-)
-_NEW_HEAD = sa.insert(_SETTING)
-
-
-_SQLITE_OPEN = Statement(sa.text(
-    "UPDATE sandboxsetting SET version = version WHERE key IN (:h, :c, :p) RETURNING key, value, "
-    "(SELECT group_concat(role, ',') FROM accountrole WHERE account_id = :a)"
-))
-
-
-_READ_OPEN = sa.text(
-    "SELECT key, value, (SELECT string_agg(role, ',') FROM accountrole WHERE account_id = :a) "
-    "FROM sandboxsetting WHERE key IN (:h, :c, :p)"
-)
-ROLES_READ = "marketplace.roles.read"  # (account id, roles) read by open_step for the step's own role check
-
-
-def open_step(session: Session, actor: Account | None = None) -> None:
-    """Start a writing step by taking the chain lock and reading the chain head, clock and policy at once.
-
-    Every step that calls this writes (or, when refused, logs its refusal), so it needs the chain lock anyway;
-    taking it first lets one statement return the settings the step reads as well as the chain head (SQLite:
-    the write lock and the reads in one UPDATE ... RETURNING; PostgreSQL: the advisory lock, then one query),
-    instead of separate queries for the settings, the lock and the head. Once anything was read, a no-op.
-    With `actor`, the same statement reads the actor's roles, for the role check that follows at once
-    (`roles.roles_of` takes them, once).
-    """
-    from marketplace.models import AccountRole
-    from marketplace.workflows._core import _SETTING_VALUES, SETTING_KEYS, quiet_connection
-
-    info = session.info
-    if _HEAD in info or _SETTING_VALUES in info or "marketplace.settings" in info:
-        return
-    actor_id = actor.id if actor is not None and "roles" not in instance_state(actor).dict else None
-    conn = quiet_connection(session, AccountRole) if actor_id is not None else session.connection()
-    clock_key, policy_key = SETTING_KEYS
-    keys = {"h": HEAD_KEY, "c": clock_key, "p": policy_key, "a": -1 if actor_id is None else actor_id}
-    if conn.dialect.name == "sqlite":
-        rows = list(_SQLITE_OPEN.execute(conn, keys).all())
-    elif conn.dialect.name == "postgresql":
-        # The chain lock first, then (in a later statement, so a fresh snapshot) the head and settings.
-        conn.execute(_PG_LOCK, {"k": _ADVISORY_KEY})
-        rows = list(conn.execute(_READ_OPEN, keys).all())
-    else:
-        return
-    if actor_id is not None and rows:
-        info[ROLES_READ] = (actor_id, {Role(r) for r in (rows[0][2] or "").split(",") if r})
-    if conn.dialect.name == "sqlite":  # SQLite gives the JSON text back; psycopg has decoded it already
-        rows = [(k, json.loads(v) if isinstance(v, str) else v, r) for k, v, r in rows]
-    values = {k: v for k, v, _ in rows}
-    info[_SETTING_VALUES] = {clock_key: values.get(clock_key), policy_key: values.get(policy_key)}
-    head = values.get(HEAD_KEY)
-    if isinstance(head, dict):
-        info[_HEAD] = (int(head["seq"]), head["hash"])
-
-
-def _lock_chain(session: Session) -> None:
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(_PG_LOCK, {"k": _ADVISORY_KEY})
-    elif conn.dialect.name == "sqlite":
-        # Any write statement makes SQLite take its RESERVED lock for the rest of the transaction.
-        conn.execute(_SQLITE_LOCK)
-
-
-def _append(
-    session: Session,
-    *,
-    actor_id: int | None,
-    action: str,
-    subject_type: str,
-    subject_id: int | None,
-    outcome: AuditOutcome,
-    payload: dict[str, Any],
-    at: datetime,
-) -> int:
-    head = session.info.get(_HEAD)
-    conn = session.connection()
-    if head is None and conn.dialect.name == "sqlite":
-        # One statement takes SQLite's write lock and reads the recorded head of the chain.
-        anchor = conn.execute(_SQLITE_HEAD, {"k": HEAD_KEY}).first()
-        if anchor is not None:
-            value = anchor[0] if isinstance(anchor[0], dict) else json.loads(anchor[0])
-            head = (int(value["seq"]), value["hash"])
-    if head is None:
-        _lock_chain(session)
-        row = conn.execute(_LAST_EVENT).first()
-        head = (row[0], row[1]) if row else (0, GENESIS)
-    seq, prev = head[0] + 1, head[1]
-    digest = event_hash(
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        outcome=outcome.value,
-        payload=payload,
-        prev_hash=prev,
-    )
-    row = {
-        "seq": seq,
-        "at": at,
-        "recorded_at": datetime.now(UTC),
-        "actor_id": actor_id,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "outcome": outcome.value,
-        "payload": payload,
-        "prev_hash": prev,
-        "hash": digest,
-    }
-    info = session.info
-    buffer = info.get(_BUFFER)
-    if buffer is None:
-        info[_BUFFER] = [row]
-    else:
-        buffer.append(row)
-    info[_HEAD] = (seq, digest)  # we hold the lock until the transaction ends
-    info[_MOVED] = True
-    return seq
-
-
-def write_buffered(session: Session | OrmSession) -> None:
-    """INSERT the events appended in the open transaction (one executemany); reads of the log call it first.
-
-    Events are hashed and numbered when they happen (under the chain lock) and written together: a step
-    that records several events (a decision that approves and grants) makes one round trip for them.
-    They are written before the transaction commits, so they commit or roll back with the step's changes.
-    """
-    rows = session.info.pop(_BUFFER, None)
-    if rows:
-        _INSERT_EVENT.execute(session.connection(), rows)
-
-
-def _anchor_head(session: Session) -> None:
-    """Record the chain head in the `audit_head` setting (once per transaction, under the chain lock)."""
-    if not session.info.pop(_MOVED, False):
-        return
-    seq, digest = session.info[_HEAD]
-    value = {"seq": seq, "hash": digest}
-    conn = session.connection()
-    now = datetime.now(UTC)
-    done = _MOVE_HEAD.execute(conn, {"k": HEAD_KEY, "value": value, "updated_at": now})
-    if done.rowcount == 0:
-        conn.execute(_NEW_HEAD, {"key": HEAD_KEY, "value": value, "version": 1, "updated_at": now})
+# ---------------------------------------------------------------- what steps call
 
 
 def _actor_id(actor: Account | int | None) -> int | None:
     return actor if isinstance(actor, int) or actor is None else actor.id
+
+
+def _event_time(session: Session) -> datetime:
+    try:
+        return now(session)
+    except Exception:  # a session that already failed cannot read the clock: wall time is still ordered
+        return datetime.now(UTC)
 
 
 def record(
@@ -297,22 +147,10 @@ def record(
     action: str,
     subject: Any = None,
     payload: dict[str, Any] | None = None,
-) -> int:
-    """Append an `ok` event for a state change, in the caller's transaction; returns its sequence number."""
-    from marketplace.workflows.clock import now
-
+) -> None:
+    """Queue an `ok` event for a state change; the hook writes it with the transaction's commit."""
     kind, ident, _ = subject_of(subject)
-    _write_pending(session)  # earlier refusals first, so the log keeps the order things happened in
-    return _append(
-        session,
-        actor_id=_actor_id(actor),
-        action=action,
-        subject_type=kind,
-        subject_id=ident,
-        outcome=AuditOutcome.ok,
-        payload=jsonable(payload),
-        at=now(session),
-    )
+    _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.ok, jsonable(payload))
 
 
 def refuse(
@@ -324,84 +162,141 @@ def refuse(
     payload: dict[str, Any] | None = None,
 ) -> BaseException:
     """Queue a `refused` event that survives the caller's rollback; returns `error` to raise."""
-    from marketplace.workflows.clock import now
-
     kind, ident, _ = subject_of(subject)
-    try:
-        at = now(session)
-    except Exception:  # a session that already failed cannot read the clock: wall time is still ordered
-        at = datetime.now(UTC)
     body = {"error": type(error).__name__, "reason": str(error), **(payload or {})}
     rule = getattr(error, "rule", None)
     if rule:
         body["rule"] = rule
-    session.info.setdefault(_PENDING, []).append(
-        dict(
-            actor_id=_actor_id(actor),
-            action=action,
-            subject_type=kind,
-            subject_id=ident,
-            outcome=AuditOutcome.refused,
-            payload=jsonable(body),
-            at=at,
-        )
-    )
+    _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.refused, jsonable(body))
+    error.audited = True  # type: ignore[attr-defined]  (a step that sees it again does not log it twice)
     return error
 
 
-def _write_pending(session: OrmSession) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        for ev in pending:
-            _append(session, **ev)  # type: ignore[arg-type]
-        session.info.setdefault(_INLINE, []).extend(pending)
+def _queue(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    outcome: AuditOutcome,
+    payload: dict[str, Any],
+) -> None:
+    session.info.setdefault(QUEUE, []).append(
+        {
+            "actor_id": actor_id,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "outcome": outcome,
+            "payload": payload,
+            "at": _event_time(session),
+        }
+    )
+
+
+def lock(session: Session | OrmSession) -> None:
+    """Take the chain's lock for the rest of the transaction (once): writers of the log take turns."""
+    if session.info.get(LOCKED):
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_KEY)))
+    elif conn.dialect.name == "sqlite":
+        # Any write statement makes SQLite take its write lock for the rest of the transaction.
+        conn.execute(sa.update(AuditEvent.__table__).where(sa.false()).values(seq=AuditEvent.__table__.c.seq))
+    session.info[LOCKED] = True
+
+
+# ---------------------------------------------------------------- the hook
+
+
+_LAST_EVENT = (
+    sa.select(AuditEvent.__table__.c.seq, AuditEvent.__table__.c.hash)
+    .order_by(AuditEvent.__table__.c.seq.desc())
+    .limit(1)
+)
+_SETTING = SandboxSetting.__table__
+
+
+def _write_queued(session: Session | OrmSession) -> None:
+    """Number, hash and insert the queued events (one executemany), then move the log head."""
+    queue = session.info.pop(QUEUE, None)
+    if not queue:
+        return
+    lock(session)
+    conn = session.connection()
+    head = session.info.get(HEAD)
+    if head is None:
+        last = conn.execute(_LAST_EVENT).first()
+        head = (last[0], last[1]) if last else (0, GENESIS)
+    seq, prev = head
+    rows = []
+    recorded_at = datetime.now(UTC)
+    for ev in queue:
+        seq += 1
+        digest = event_hash(seq=seq, prev_hash=prev, **{**ev, "outcome": ev["outcome"].value})
+        rows.append({**ev, "seq": seq, "prev_hash": prev, "hash": digest, "recorded_at": recorded_at})
+        prev = digest
+    conn.execute(sa.insert(AuditEvent.__table__), rows)
+    session.info[HEAD] = (seq, prev)
+    value = {"seq": seq, "hash": prev}
+    moved = conn.execute(
+        sa.update(_SETTING)
+        .where(_SETTING.c.key == HEAD_KEY)
+        .values(value=value, version=_SETTING.c.version + 1, updated_at=recorded_at)
+    )
+    if moved.rowcount == 0:
+        conn.execute(sa.insert(_SETTING).values(key=HEAD_KEY, value=value, version=1, updated_at=recorded_at))
+    refused = [ev for ev in queue if ev["outcome"] is AuditOutcome.refused]
+    if refused:
+        session.info.setdefault(WRITTEN_REFUSALS, []).extend(refused)
 
 
 def forget_cached_state(session: Session) -> None:
-    """Drop the chain head, clock, policy and settings cached on the session for the open transaction.
-
-    Call it after replacing tables wholesale inside a transaction (e.g. restoring a snapshot).
-    """
-    for key in (_HEAD, _MOVED, _BUFFER, *_TRANSACTION_CACHES):
+    """Drop the chain head and the settings cached for the open transaction (after replacing tables)."""
+    for key in (HEAD, LOCKED):
         session.info.pop(key, None)
+    settings.forget(session)
 
 
-@event.listens_for(OrmSession, "before_commit")
-def _write_pending_in_transaction(session: OrmSession) -> None:
-    _write_pending(session)
-    write_buffered(session)
-    _anchor_head(session)  # type: ignore[arg-type]
+class AuditTrail:
+    """The session hook that writes the log: queued events before each commit, refusals after a rollback."""
 
+    @staticmethod
+    @event.listens_for(OrmSession, "before_commit")
+    def before_commit(session: OrmSession) -> None:
+        _write_queued(session)
 
-@event.listens_for(OrmSession, "do_orm_execute")
-def _write_before_reading(orm_execute_state: Any) -> None:
-    """An ORM query in the same transaction sees the events appended so far, as it would any flushed row."""
-    session = orm_execute_state.session
-    if _BUFFER in session.info:
-        write_buffered(session)
+    @staticmethod
+    @event.listens_for(OrmSession, "do_orm_execute")
+    def before_orm_read(orm_execute_state: Any) -> None:
+        """An ORM query in the same transaction sees the events queued so far, as it would any flushed row."""
+        session = orm_execute_state.session
+        if session.info.get(QUEUE):
+            _write_queued(session)
 
+    @staticmethod
+    @event.listens_for(OrmSession, "after_commit")
+    def after_commit(session: OrmSession) -> None:
+        session.info.pop(WRITTEN_REFUSALS, None)
 
-@event.listens_for(OrmSession, "after_commit")
-def _committed(session: OrmSession) -> None:
-    session.info.pop(_INLINE, None)
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _write_pending_after_rollback(session: OrmSession, transaction: Any) -> None:
-    if transaction.parent is not None:
-        return
-    for key in _TRANSACTION_CACHES:  # clock, policy and settings are read again by the next transaction
-        session.info.pop(key, None)
-    session.info.pop(_HEAD, None)
-    session.info.pop(_MOVED, None)
-    session.info.pop(_BUFFER, None)  # written before a commit; after a rollback they never happened
-    pending = session.info.pop(_INLINE, []) + session.info.pop(_PENDING, [])
-    if not pending:
-        return
-    with Session(session.get_bind()) as fresh:
-        for ev in pending:
-            _append(fresh, **ev)  # type: ignore[arg-type]
-        fresh.commit()
+    @staticmethod
+    @event.listens_for(OrmSession, "after_transaction_end")
+    def after_transaction_end(session: OrmSession, transaction: Any) -> None:
+        if transaction.parent is not None:
+            return
+        info = session.info
+        for key in (HEAD, LOCKED):
+            info.pop(key, None)
+        written = info.pop(WRITTEN_REFUSALS, [])
+        queued = info.pop(QUEUE, [])
+        # After a commit nothing is left here (`after_commit` kept the written refusals); after a rollback the
+        # refusals, written ones included (they were rolled back with the step), are written on their own.
+        refusals = [ev for ev in (*written, *queued) if ev["outcome"] is AuditOutcome.refused]
+        if refusals:
+            with Session(session.get_bind()) as fresh:
+                fresh.info[QUEUE] = refusals
+                fresh.commit()
 
 
 # ---------------------------------------------------------------- reading and verifying
@@ -424,10 +319,9 @@ class ChainCheck:
 
 def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
     """Walk the chain in seq order and recompute every hash; stop at the first event that does not fit."""
-    write_buffered(session)
-    _anchor_head(session)  # type: ignore[arg-type]  (events appended in this transaction are covered)
+    _write_queued(session)  # events queued in this transaction are covered
     prev_hash, expected_seq, checked = GENESIS, 1, 0
-    query = sa.select(AuditEvent.__table__).order_by(AuditEvent.seq)
+    query = sa.select(AuditEvent.__table__).order_by(AuditEvent.__table__.c.seq)
     # Per-statement option: Connection.execution_options() would change the session's connection for the
     # rest of its transaction (server-side cursors for every later statement on PostgreSQL).
     rows = session.connection().execute(query, execution_options={"yield_per": batch})
@@ -463,9 +357,12 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
         if digest != row["hash"]:
             return ChainCheck(False, checked, seq, "hash does not match the event's content (event changed)")
         prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
-    head = session.get(SandboxSetting, HEAD_KEY)
-    if head is not None and isinstance(head.value, dict):
-        h_seq, h_hash = int(head.value.get("seq", 0)), head.value.get("hash")
+    head = session.connection().execute(sa.select(_SETTING.c.value).where(_SETTING.c.key == HEAD_KEY)).first()
+    value = head[0] if head is not None else None
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, dict):
+        h_seq, h_hash = int(value.get("seq", 0)), value.get("hash")
         last = expected_seq - 1
         if h_seq > last:
             return ChainCheck(
@@ -494,7 +391,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
 def events(session: Session, *, last: int | None = None, subject: Any = None) -> list[AuditEvent]:
     """Events in seq order (the last `last` of them; only those about `subject` when given).
 
-    Events appended in the open transaction are included (an ORM query writes them first).
+    Events queued in the open transaction are included (the hook writes them before an ORM query).
     """
     query = select(AuditEvent)
     if subject is not None:

@@ -19,12 +19,15 @@ from marketplace.vocabulary import (
     AuthorizationStatus,
     Channel,
     OrganizationKind,
+    ProductStatus,
     Role,
 )
-from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import assign_code, flush, temp_code, transition
-from marketplace.workflows.registration import _add_years, current_registration
-from marketplace.workflows.roles import has_role, require, require_org
+from marketplace.workflows import clock, facts
+from marketplace.workflows.lookups import current_registration
+from marketplace.workflows.products import withdraw_listing
+from marketplace.workflows.registration import add_years
+from marketplace.workflows.roles import has_role
+from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
     "activate_authorization",
@@ -70,119 +73,90 @@ def propose_authorization(
                 years,
                 f"a whole number of years from 1 to {max_years} (maximum term under {policy.name})",
             )
-        term_end = _add_years(start, years)
+        term_end = add_years(start, years)
     if term_end <= start:
         raise InvalidInput("term_end", term_end, f"a date after the term start {start}")
-    if term_end > _add_years(start, max_years):
+    if term_end > add_years(start, max_years):
         raise InvalidInput(
             "term_end",
             term_end,
             f"at most {max_years} years after {start} (maximum term under {policy.name})",
         )
-    require(
-        session,
-        actor,
-        _agency_staff(actor),
-        "propose an authorization",
-        operator,
-        "an implementing agency acts through a steward or registrar account",
-        audit_action="authorization.propose",
-    )
-    a = Authorization(
-        code=temp_code(),
-        agency_id=actor.organization_id,
-        operator_id=operator.id,
-        model=model,
-        sector=sector,
-        status=AuthorizationStatus.proposed,
-        term_start=start,
-        term_end=term_end,
-        created_at=clock.now(session),
-    )
-    a.resources = scope
-    session.add(a)
-    flush(session)
-    assign_code(a, "authorization", start.year)
-    audit.record(
-        session,
-        actor,
-        "authorization.propose",
-        a,
-        {
-            "operator": operator.code,
-            "resources": [r.code for r in scope],
-            "model": model,
-            "term_start": start,
-            "term_end": term_end,
-        },
-    )
+    with step(session, actor, "authorization.propose", operator) as st:
+        st.require(
+            agency_staff(actor),
+            "an implementing agency acts through a steward or registrar account",
+            doing="propose an authorization",
+        )
+        a = Authorization(
+            code=temp_code(),
+            agency_id=actor.organization_id,
+            operator_id=operator.id,
+            model=model,
+            sector=sector,
+            status=AuthorizationStatus.proposed,
+            term_start=start,
+            term_end=term_end,
+            created_at=st.now,
+        )
+        a.resources = scope
+        st.add(a, code=("authorization", start.year))
+        st.record(
+            {
+                "operator": operator.code,
+                "resources": [r.code for r in scope],
+                "model": model,
+                "term_start": start,
+                "term_end": term_end,
+            },
+            subject=a,
+        )
     return a
 
 
-def _agency_staff(actor: Account) -> bool:
+def agency_staff(actor: Account) -> bool:
     return has_role(actor, Role.steward) or has_role(actor, Role.registrar)
 
 
-def _require_agency(session: Session, actor: Account, authorization: Authorization, action: str) -> None:
-    require(
-        session,
-        actor,
-        _agency_staff(actor) and actor.organization_id == authorization.agency_id,
-        f"{action} {authorization.code}",
-        authorization,
+def require_agency(st: Step, authorization: Authorization) -> None:
+    st.require(
+        agency_staff(st.actor) and st.actor.organization_id == authorization.agency_id,
         "only the implementing agency's steward or registrar may do this",
-        audit_action=f"authorization.{action}",
+        doing=f"{st.verb} {authorization.code}",
     )
 
 
 def agree_authorization(session: Session, actor: Account, authorization: Authorization) -> Authorization:
-    require_org(
-        session,
-        actor,
-        Role.operator,
-        authorization.operator_id,
-        f"agree to {authorization.code}",
-        authorization,
-        what="operator",
-        audit_action="authorization.agree",
-    )
-    authorization.status = transition(session, actor, authorization, "agree")
-    flush(session, authorization.code, actor=actor, action="authorization.agree", subject=authorization)
-    audit.record(session, actor, "authorization.agree", authorization, {})
+    with step(session, actor, "authorization.agree", authorization) as st:
+        st.require_org(
+            Role.operator, authorization.operator_id, what="operator", doing=f"agree to {authorization.code}"
+        )
+        authorization.status = st.allow(authorization)
+        st.save(authorization.code)
+        st.record({})
     return authorization
 
 
 def activate_authorization(session: Session, actor: Account, authorization: Authorization) -> Authorization:
     """Activate: every resource in scope registered when the policy makes it mandatory for this channel."""
-    _require_agency(session, actor, authorization, "activate")
-    nxt = transition(session, actor, authorization, "activate")
-    policy = facts.current_policy(session)
-    if Channel.authorized_operation in policy.registration.mandatory_scopes:
-        missing = [r.code for r in authorization.resources if current_registration(session, r) is None]
-        if missing:
-            raise audit.refuse(
-                session,
-                actor,
-                "authorization.activate",
-                authorization,
-                PolicyRefusal(
+    with step(session, actor, "authorization.activate", authorization) as st:
+        require_agency(st, authorization)
+        nxt = st.allow(authorization)
+        policy = st.policy
+        if Channel.authorized_operation in policy.registration.mandatory_scopes:
+            missing = [r.code for r in authorization.resources if current_registration(session, r) is None]
+            if missing:
+                raise PolicyRefusal(
                     "registration.mandatory",
                     f"Resources in authorized-operation scope must be registered under {policy.name}; "
                     f"not registered: {', '.join(missing)}",
-                ),
-            )
-    authorization.status = nxt
-    today = clock.today(session)
-    if authorization.term_start is None or authorization.term_start < today:
-        authorization.term_start = today
-    flush(session, authorization.code, actor=actor, action="authorization.activate", subject=authorization)
-    audit.record(
-        session,
-        actor,
-        "authorization.activate",
-        authorization,
-        {"term_start": authorization.term_start, "term_end": authorization.term_end},
-    )
+                )
+        authorization.status = nxt
+        today = st.today
+        if authorization.term_start is None or authorization.term_start < today:
+            authorization.term_start = today
+        st.save(authorization.code)
+        st.record({"term_start": authorization.term_start, "term_end": authorization.term_end})
     return authorization
 
 
@@ -192,24 +166,20 @@ def terminate_authorization(
     """The agency (or the regulator) ends an active authorization early; its listed products are withdrawn."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "a reason for the termination")
-    if not has_role(actor, Role.regulator):
-        _require_agency(session, actor, authorization, "terminate")
-    authorization.status = transition(session, actor, authorization, "terminate")
-    flush(session, authorization.code, actor=actor, action="authorization.terminate", subject=authorization)
-    audit.record(session, actor, "authorization.terminate", authorization, {"reason": reason})
-    _withdraw_products(session, actor, authorization, "authorization terminated")
+    with step(session, actor, "authorization.terminate", authorization) as st:
+        if not has_role(actor, Role.regulator):
+            require_agency(st, authorization)
+        authorization.status = st.allow(authorization)
+        st.save(authorization.code)
+        st.record({"reason": reason})
+        withdraw_products(st, authorization, "authorization terminated")
     return authorization
 
 
-def _withdraw_products(
-    session: Session, actor: Account | None, authorization: Authorization, why: str
-) -> None:
-    from marketplace.vocabulary import ProductStatus
-    from marketplace.workflows.products import _withdraw
-
+def withdraw_products(st: Step, authorization: Authorization, why: str) -> None:
     for p in authorization.products:
         if p.status is ProductStatus.listed:
-            _withdraw(session, actor, p, why)
+            withdraw_listing(st, p, why)
 
 
 def expire_authorizations(session: Session, actor: Account | None = None) -> list[Authorization]:
@@ -222,8 +192,9 @@ def expire_authorizations(session: Session, actor: Account | None = None) -> lis
             Authorization.term_end < today,
         )
     ).all():
-        a.status = AuthorizationStatus.expired
-        audit.record(session, actor, "authorization.expire", a, {"term_end": a.term_end})
-        _withdraw_products(session, actor, a, "authorization expired")
+        with step(session, actor, "authorization.expire", a) as st:
+            a.status = st.allow(a)
+            st.record({"term_end": a.term_end})
+            withdraw_products(st, a, "authorization expired")
         out.append(a)
     return out

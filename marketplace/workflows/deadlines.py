@@ -14,7 +14,12 @@ from sqlmodel import Session, select
 from marketplace import policy as pol
 from marketplace.models import AccessRequest, Account, Review
 from marketplace.vocabulary import Decision, RequestStatus, ReviewStatus
-from marketplace.workflows import audit, clock, facts
+from marketplace.workflows import clock, facts
+from marketplace.workflows.authorization import expire_authorizations
+from marketplace.workflows.grants import expire_grants
+from marketplace.workflows.registration import expire_registrations
+from marketplace.workflows.reviews import after_decision
+from marketplace.workflows.step import step
 
 __all__ = ["overdue_reviews", "process", "process_deadlines"]
 
@@ -40,8 +45,6 @@ def overdue_reviews(session: Session) -> list[Review]:
 
 def process_deadlines(session: Session, actor: Account | None) -> list[dict[str, Any]]:
     """Handle every missed deadline (again while deemed decisions open later, late stages)."""
-    from marketplace.workflows.reviews import after_decision
-
     policy = facts.current_policy(session)
     handled: list[dict[str, Any]] = []
     while True:
@@ -66,32 +69,34 @@ def process_deadlines(session: Session, actor: Account | None) -> list[dict[str,
                     0,
                     review.reviewer_role,
                     outcome,
-                    _extension(policy, req, review),
+                    extension_days(session, policy, req, review),
                 )
                 if plan.extension_days > 0:
                     review.due_on = pol.extend_stage(policy, plan).due
                     entry["extended_to"] = review.due_on.isoformat()
-                audit.record(session, actor, "review.escalate", req, {"review_id": review.id, **entry})
+                with step(session, actor, "review.escalate", req) as st:
+                    st.record({"review_id": review.id, **entry})
             else:
                 review.status = ReviewStatus.deemed
                 review.decision = Decision.approve if outcome == "deemed_approval" else Decision.reject
                 review.reason = (
                     f"deadline {review.due_on} missed: {outcome.replace('_', ' ')} under {policy.name}"
                 )
-                review.decided_at = clock.now(session)
-                audit.record(session, actor, "review.deem", req, {"review_id": review.id, **entry})
-                after_decision(session, actor, req, review)
+                with step(session, actor, "review.deem", req) as st:
+                    review.decided_at = st.now
+                    st.record({"review_id": review.id, **entry})
+                    after_decision(st, req, review)
             handled.append(entry)
 
 
-def _extension(policy: pol.Policy, req: AccessRequest, review: Review) -> int:
+def extension_days(session: Session, policy: pol.Policy, req: AccessRequest, review: Review) -> int:
     """The extension the policy's routing gives this stage (asked of `policy.route` for the same request)."""
     routing = pol.route(
         policy,
         facts.request_facts(req),
         facts.target_of(req),
         facts.requester_facts(req.requester_org),
-        start=clock.today(session_of(req)),
+        start=clock.today(session),
     )
     for plan in routing.stages:
         if plan.stage is review.stage:
@@ -99,20 +104,8 @@ def _extension(policy: pol.Policy, req: AccessRequest, review: Review) -> int:
     return 0
 
 
-def session_of(obj: Any) -> Session:
-    from sqlalchemy.orm import object_session
-
-    s = object_session(obj)
-    assert s is not None
-    return s  # type: ignore[return-value]
-
-
 def process(session: Session, actor: Account | None, report: Any = None) -> None:
     """Everything time-driven: deadlines, then grant, registration and authorization expiry."""
-    from marketplace.workflows.authorization import expire_authorizations
-    from marketplace.workflows.grants import expire_grants
-    from marketplace.workflows.registration import expire_registrations
-
     breached = process_deadlines(session, actor)
     expired = [{"kind": "grant", "code": g.code} for g in expire_grants(session, actor)]
     expired += [{"kind": "registration", "code": r.code} for r in expire_registrations(session, actor)]

@@ -6,35 +6,23 @@ Workflows never decide a rule themselves: they describe the request, the target 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from marketplace.fastsql import Statement
-from marketplace.models import AccessRequest, Organization, Product, Resource, ResourceField
+from marketplace.models import AccessRequest, Organization, Product, Resource
 from marketplace.policy import Policy, Requester, RequestFacts, SourceFacts, Target, load_policy, route
 from marketplace.policy import product_target as policy_product_target
-from marketplace.vocabulary import (
-    Channel,
-    EnterpriseSize,
-    FieldMarking,
-    FieldType,
-    Grade,
-    OpeningAttribute,
-    OrganizationKind,
-    SharingAttribute,
-)
+from marketplace.vocabulary import Channel, FieldMarking
+from marketplace.workflows.settings import POLICY_KEY, cache, remember, setting_value
 
-POLICY_KEY = "policy"
 DEFAULT_POLICY = "national-2025"
-_CACHE = "marketplace.policy"
+POLICY = "marketplace.policy"
 
 __all__ = [
     "DEFAULT_POLICY",
+    "POLICY_KEY",
     "current_policy",
     "policy_named",
     "product_target",
@@ -54,18 +42,14 @@ def policy_named(name: str) -> Policy:
 
 def current_policy(session: Session) -> Policy:
     """The policy in force: the `policy` sandbox setting, else national-2025 (read once per transaction)."""
-    cached = session.info.get(_CACHE)
+    cached = cache(session, POLICY)
     if cached is not None:
         return cached
-    from marketplace.workflows._core import setting_value
-
     value = setting_value(session, POLICY_KEY)
     name = DEFAULT_POLICY
     if value:
         name = value.get("name", DEFAULT_POLICY) if isinstance(value, dict) else str(value)
-    policy = policy_named(name)
-    session.info[_CACHE] = policy
-    return policy
+    return remember(session, POLICY, policy_named(name))
 
 
 def requester_facts(org: Organization) -> Requester:
@@ -179,114 +163,3 @@ def _as_product(t: Target, *, deidentified: bool = False, aggregated: bool = Fal
         aggregated=aggregated,
         personal_fields=t.personal_fields,
     )
-
-
-# ---------------------------------------------------------------- plain facts read with one Core query
-#
-# The hot steps need a few columns of the resource (with its field schema) and of the requester's
-# organization.
-# Building ORM rows for them (and lazy-loading the fields) costs several times the query itself, so they are
-# read as frozen values; they stand in for the rows wherever only these attributes are read.
-
-
-@dataclass(frozen=True)
-class FieldFacts:
-    name: str
-    marking: FieldMarking
-    dtype: FieldType
-
-
-@dataclass(frozen=True)
-class ResourceFacts:
-    id: int
-    code: str
-    holder_id: int
-    holder_code: str
-    grade: Grade
-    sharing_attribute: SharingAttribute
-    opening_attribute: OpeningAttribute
-    published: bool
-    epsilon_budget: float | None
-    fields: tuple[FieldFacts, ...]
-
-
-@dataclass(frozen=True)
-class OrgFacts:
-    id: int
-    code: str
-    kind: OrganizationKind
-    size: EnterpriseSize | None
-    region: str
-
-
-_R, _F, _O = Resource.__table__, ResourceField.__table__, Organization.__table__
-_READ_RESOURCE = Statement(
-    sa.select(
-        _R.c.id,
-        _R.c.code,
-        _R.c.holder_id,
-        _O.c.code,
-        _R.c.grade,
-        _R.c.sharing_attribute,
-        _R.c.opening_attribute,
-        _R.c.published,
-        _R.c.epsilon_budget,
-    )
-    .select_from(_R.join(_O, _O.c.id == _R.c.holder_id))
-    .where(_R.c.id == sa.bindparam("r"))
-)
-# The fields separately: joined, every field row repeats (and converts) the resource's columns, and the
-# two short queries together take about two thirds of the time of the join.
-_READ_FIELDS = Statement(
-    sa.select(_F.c.name, _F.c.marking, _F.c.dtype)
-    .where(_F.c.resource_id == sa.bindparam("r"))
-    .order_by(_F.c.position, _F.c.id)
-)
-_READ_ORG = Statement(
-    sa.select(_O.c.id, _O.c.code, _O.c.kind, _O.c.size, _O.c.region).where(_O.c.id == sa.bindparam("o"))
-)
-
-
-def resource_facts(session: Session, resource_id: int) -> ResourceFacts:
-    """The resource's catalogue facts and field schema (two short queries)."""
-    from marketplace.workflows._core import quiet_connection
-
-    conn = quiet_connection(session, Resource, ResourceField, Organization)
-    row = _READ_RESOURCE.execute(conn, {"r": resource_id}).first()
-    if row is None:
-        from marketplace.errors import NotFound
-
-        raise NotFound("resource", resource_id)
-    fields = tuple(FieldFacts(*f) for f in _READ_FIELDS.execute(conn, {"r": resource_id}).all())
-    return ResourceFacts(*row, fields)  # type: ignore[arg-type]
-
-
-def org_facts(session: Session, org_id: int) -> OrgFacts:
-    from marketplace.workflows._core import quiet_connection
-
-    row = _READ_ORG.execute(quiet_connection(session, Organization), {"o": org_id}).one()
-    return OrgFacts(*row)
-
-
-def resource_of(session: Session, request: AccessRequest) -> Any:
-    """The request's resource as loaded in the session (with its fields), else its `ResourceFacts`."""
-    from marketplace.workflows._core import NOT_LOADED, loaded
-
-    res = loaded(request, "resource")
-    if res is not NOT_LOADED and res is not None and loaded(res, "fields") is not NOT_LOADED:
-        return res
-    return resource_facts(session, request.resource_id)  # type: ignore[arg-type]
-
-
-def requester_org_of(session: Session, request: AccessRequest) -> Any:
-    from marketplace.workflows._core import NOT_LOADED, loaded
-
-    org = loaded(request, "requester_org")
-    return org if org is not NOT_LOADED and org is not None else org_facts(session, request.requester_org_id)
-
-
-def target_for(session: Session, request: AccessRequest) -> Target:
-    """`target_of`, reading a resource's facts with one query instead of loading ORM rows."""
-    if request.product_id is not None:
-        return product_target(request.product)
-    return resource_target(resource_of(session, request), request.channel)

@@ -23,12 +23,15 @@ from marketplace.vocabulary import (
     RegistrationType,
     Role,
 )
-from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import flush, refuse_transition, transition
-from marketplace.workflows.roles import has_role, require, require_role
+from marketplace.workflows import audit, clock
+from marketplace.workflows.lookups import current_registration
+from marketplace.workflows.products import withdraw_listing
+from marketplace.workflows.roles import has_role
+from marketplace.workflows.step import Step, step
 
 __all__ = [
     "accept_registration",
+    "add_years",
     "change_registration",
     "correct_registration",
     "current_registration",
@@ -41,31 +44,11 @@ __all__ = [
     "submit_registration",
 ]
 
-_FOLLOW_UP = {
+FOLLOW_UP = {
     RegistrationType.change: "change",
     RegistrationType.correction: "correct",
     RegistrationType.deregistration: "deregister",
 }
-
-
-def _applicant_check(session: Session, actor: Account, subject: Resource | Product, action: str) -> None:
-    if isinstance(subject, Resource):
-        ok = has_role(actor, Role.steward) and actor.organization_id == subject.holder_id
-        why = "only a steward of the data holder registers its resources"
-    else:
-        ok = has_role(actor, Role.operator) and actor.organization_id == subject.operator_id
-        why = "only the product's operator registers it"
-    require(session, actor, ok, f"{action} {subject.code}", subject, why, audit_action="registration.submit")
-
-
-def current_registration(session: Session, subject: Resource | Product) -> Registration | None:
-    """The registered (in force) record of a resource or product, if any."""
-    col = Registration.resource_id if isinstance(subject, Resource) else Registration.product_id
-    return session.exec(
-        select(Registration)
-        .where(col == subject.id, Registration.status == RegistrationStatus.registered)
-        .order_by(Registration.id.desc())
-    ).first()
 
 
 def submit_registration(
@@ -84,45 +67,47 @@ def submit_registration(
         raise InvalidInput("type", type, "one of " + ", ".join(t.value for t in RegistrationType)) from None
     if not isinstance(subject, Resource | Product):
         raise InvalidInput("subject", subject, "a Resource or a Product")
-    _applicant_check(session, actor, subject, "register")
-    previous = current_registration(session, subject)
-    if rtype is RegistrationType.initial and previous is not None:
-        raise refuse_transition(
-            session, actor, previous, "register again", "already registered; file a change"
+    with step(session, actor, "registration.submit", subject) as st:
+        if isinstance(subject, Resource):
+            ok = has_role(actor, Role.steward) and actor.organization_id == subject.holder_id
+            why = "only a steward of the data holder registers its resources"
+        else:
+            ok = has_role(actor, Role.operator) and actor.organization_id == subject.operator_id
+            why = "only the product's operator registers it"
+        st.require(ok, why, doing=f"register {subject.code}")
+        previous = current_registration(session, subject)
+        if previous is not None:
+            st.refuse_unless(
+                rtype is not RegistrationType.initial,
+                "register again",
+                "already registered; file a change",
+                obj=previous,
+            )
+        elif rtype is not RegistrationType.initial:
+            raise st.refuse(
+                InvalidInput(
+                    "type", rtype.value, "initial (there is no registered record to " + FOLLOW_UP[rtype] + ")"
+                )
+            )
+        is_resource = isinstance(subject, Resource)
+        reg = st.add(
+            Registration(
+                subject=RegistrationSubject.resource if is_resource else RegistrationSubject.product,
+                resource_id=subject.id if is_resource else None,
+                product_id=None if is_resource else subject.id,
+                type=rtype,
+                status=RegistrationStatus.submitted,
+                applicant_id=actor.id,
+                previous_id=previous.id if previous else None,
+                submitted_at=st.now,
+                reason=reason,
+                details=audit.jsonable(details),
+            )
         )
-    if rtype is not RegistrationType.initial and previous is None:
-        raise audit.refuse(
-            session,
-            actor,
-            "registration.submit",
-            subject,
-            InvalidInput(
-                "type", rtype.value, "initial (there is no registered record to " + _FOLLOW_UP[rtype] + ")"
-            ),
+        st.record(
+            {"subject": subject.code, "type": rtype, "previous": previous.code if previous else None},
+            subject=reg,
         )
-    now = clock.now(session)
-    is_resource = isinstance(subject, Resource)
-    reg = Registration(
-        subject=RegistrationSubject.resource if is_resource else RegistrationSubject.product,
-        resource_id=subject.id if is_resource else None,
-        product_id=None if is_resource else subject.id,
-        type=rtype,
-        status=RegistrationStatus.submitted,
-        applicant_id=actor.id,
-        previous_id=previous.id if previous else None,
-        submitted_at=now,
-        reason=reason,
-        details=audit.jsonable(details),
-    )
-    session.add(reg)
-    flush(session)
-    audit.record(
-        session,
-        actor,
-        "registration.submit",
-        reg,
-        {"subject": subject.code, "type": rtype, "previous": previous.code if previous else None},
-    )
     return reg
 
 
@@ -146,107 +131,85 @@ def deregister(session: Session, actor: Account, subject: Resource | Product, re
     return submit_registration(session, actor, subject, type=RegistrationType.deregistration, reason=reason)
 
 
-def _registrar_step(session: Session, actor: Account, reg: Registration, action: str, **payload: Any) -> None:
-    require_role(
-        session,
-        actor,
-        Role.registrar,
-        f"{action} registration {reg.id}",
-        reg,
-        audit_action=f"registration.{action}",
-    )
-    reg.status = transition(session, actor, reg, action)
-    reg.registrar_id = actor.id
-
-
-def _save(
-    session: Session, actor: Account, reg: Registration, action: str, payload: dict[str, Any]
-) -> Registration:
-    flush(session, f"registration {reg.id}", actor=actor, action=f"registration.{action}", subject=reg)
-    audit.record(session, actor, f"registration.{action}", reg, payload)
-    return reg
+def registrar_moves(st: Step, reg: Registration) -> None:
+    """The registrar moves the record one step on its lifecycle (the step's verb)."""
+    st.require_role(Role.registrar, doing=f"{st.verb} registration {reg.id}")
+    reg.status = st.allow(reg)
+    reg.registrar_id = st.actor.id if st.actor is not None else None
 
 
 def accept_registration(session: Session, actor: Account, registration: Registration) -> Registration:
-    _registrar_step(session, actor, registration, "accept")
-    return _save(session, actor, registration, "accept", {})
+    with step(session, actor, "registration.accept", registration) as st:
+        registrar_moves(st, registration)
+        st.save(f"registration {registration.id}")
+        st.record()
+    return registration
 
 
 def start_registration_review(session: Session, actor: Account, registration: Registration) -> Registration:
-    _registrar_step(session, actor, registration, "start_review")
-    return _save(session, actor, registration, "start_review", {})
+    with step(session, actor, "registration.start_review", registration) as st:
+        registrar_moves(st, registration)
+        st.save(f"registration {registration.id}")
+        st.record()
+    return registration
 
 
 def publish_notice(session: Session, actor: Account, registration: Registration) -> Registration:
     """Open the public notice period (policy: working days), after which the registrar may register."""
-    _registrar_step(session, actor, registration, "publish_notice")
-    policy = facts.current_policy(session)
-    until = add_working_days(
-        clock.today(session), policy.registration.public_notice_working_days, holidays_of(policy)
-    )
-    registration.notice_until = until
-    return _save(session, actor, registration, "publish_notice", {"notice_until": until})
+    with step(session, actor, "registration.publish_notice", registration) as st:
+        registrar_moves(st, registration)
+        until = add_working_days(
+            st.today, st.policy.registration.public_notice_working_days, holidays_of(st.policy)
+        )
+        registration.notice_until = until
+        st.save(f"registration {registration.id}")
+        st.record({"notice_until": until})
+    return registration
 
 
 def register(session: Session, actor: Account, registration: Registration) -> Registration:
     """Register after the notice period: issue the code and the validity; follow-ups close the old record."""
-    require_role(
-        session,
-        actor,
-        Role.registrar,
-        f"register registration {registration.id}",
-        registration,
-        audit_action="registration.register",
-    )
-    nxt = transition(session, actor, registration, "register")
-    today = clock.today(session)
-    if registration.notice_until is not None and today <= registration.notice_until:
-        raise refuse_transition(
-            session,
-            actor,
-            registration,
+    with step(session, actor, "registration.register", registration) as st:
+        st.require_role(Role.registrar, doing=f"register registration {registration.id}")
+        nxt = st.allow(registration)
+        today = st.today
+        st.refuse_unless(
+            registration.notice_until is None or today > registration.notice_until,
             "register",
             f"the public notice runs until {registration.notice_until}",
         )
-    policy = facts.current_policy(session)
-    previous = session.get(Registration, registration.previous_id) if registration.previous_id else None
-    if previous is not None:
-        follow = _FOLLOW_UP[registration.type]
-        previous.status = transition(session, actor, previous, follow)
-    registration.status = nxt
-    registration.registrar_id = actor.id
-    registration.registered_at = clock.now(session)
-    registration.code = make_code(
-        "registration",
-        registration.id,
-        year=today.year,
-        tag="R" if registration.subject is RegistrationSubject.resource else "P",
-    )
-    if registration.type is RegistrationType.deregistration:
-        registration.status = RegistrationStatus.deregistered
-    else:
-        registration.valid_until = _add_years(today, policy.registration.validity_years)
-    product = registration.product if registration.product_id else None
-    _save(
-        session,
-        actor,
-        registration,
-        "register",
-        {
-            "code": registration.code,
-            "type": registration.type,
-            "valid_until": registration.valid_until,
-            "previous": previous.code if previous else None,
-        },
-    )
-    if (
-        product is not None
-        and registration.type is RegistrationType.deregistration
-        and product.status is ProductStatus.listed
-    ):
-        from marketplace.workflows.products import _withdraw
-
-        _withdraw(session, actor, product, "registration deregistered")
+        previous = session.get(Registration, registration.previous_id) if registration.previous_id else None
+        if previous is not None:
+            previous.status = st.allow(previous, FOLLOW_UP[registration.type])
+        registration.status = nxt
+        registration.registrar_id = actor.id
+        registration.registered_at = st.now
+        registration.code = make_code(
+            "registration",
+            registration.id,
+            year=today.year,
+            tag="R" if registration.subject is RegistrationSubject.resource else "P",
+        )
+        if registration.type is RegistrationType.deregistration:
+            registration.status = RegistrationStatus.deregistered
+        else:
+            registration.valid_until = add_years(today, st.policy.registration.validity_years)
+        product = registration.product if registration.product_id else None
+        st.save(f"registration {registration.id}")
+        st.record(
+            {
+                "code": registration.code,
+                "type": registration.type,
+                "valid_until": registration.valid_until,
+                "previous": previous.code if previous else None,
+            }
+        )
+        if (
+            product is not None
+            and registration.type is RegistrationType.deregistration
+            and product.status is ProductStatus.listed
+        ):
+            withdraw_listing(st, product, "registration deregistered")
     return registration
 
 
@@ -255,9 +218,12 @@ def reject_registration(
 ) -> Registration:
     if not reason.strip():
         raise InvalidInput("reason", reason, "a reason the applicant can read")
-    _registrar_step(session, actor, registration, "reject")
-    registration.reason = reason
-    return _save(session, actor, registration, "reject", {"reason": reason})
+    with step(session, actor, "registration.reject", registration) as st:
+        registrar_moves(st, registration)
+        registration.reason = reason
+        st.save(f"registration {registration.id}")
+        st.record({"reason": reason})
+    return registration
 
 
 def expire_registrations(session: Session, actor: Account | None = None) -> list[Registration]:
@@ -270,13 +236,14 @@ def expire_registrations(session: Session, actor: Account | None = None) -> list
             Registration.valid_until < today,
         )
     ).all():
-        reg.status = RegistrationStatus.expired
-        audit.record(session, actor, "registration.expire", reg, {"valid_until": reg.valid_until})
+        with step(session, actor, "registration.expire", reg) as st:
+            reg.status = st.allow(reg)
+            st.record({"valid_until": reg.valid_until})
         out.append(reg)
     return out
 
 
-def _add_years(d: date, years: int) -> date:
+def add_years(d: date, years: int) -> date:
     try:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February

@@ -17,11 +17,12 @@ from sqlmodel import Session, select
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import AccessRequest, Account, AccountRole, Condition, Review
 from marketplace.policy import ConditionSpec, Policy
-from marketplace.session import collection
 from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
-from marketplace.workflows import audit, clock, facts
-from marketplace.workflows._core import NOT_LOADED, forget_loaded, insert_rows, loaded, save, transition
-from marketplace.workflows.roles import has_role, require
+from marketplace.workflows import facts
+from marketplace.workflows.grants import finish_approval
+from marketplace.workflows.lookups import field_names, first_unopened, open_review
+from marketplace.workflows.roles import has_role
+from marketplace.workflows.step import Step, step
 
 __all__ = [
     "condition_text",
@@ -173,20 +174,6 @@ def parse_conditions(
     return [parse_condition(s, policy, names) for s in specs]
 
 
-def _field_names(session: Session, req: AccessRequest) -> list[str]:
-    if req.resource_id is not None:
-        return [f.name for f in facts.resource_of(session, req).fields]
-    return [f.name for r in req.product.resources for f in r.fields]
-
-
-def open_review(request: AccessRequest) -> Review | None:
-    """The stage of a request that can be decided now (pending or escalated, opened), if any."""
-    for r in collection(request, "reviews"):
-        if r.status in (ReviewStatus.pending, ReviewStatus.escalated):
-            return r if r.opened_at is not None else None
-    return None
-
-
 def decide(
     session: Session,
     actor: Account,
@@ -202,10 +189,9 @@ def decide(
     except ValueError:
         raise InvalidInput("decision", decision, "one of " + ", ".join(d.value for d in Decision)) from None
     req = review.request
-    audit.open_step(session, actor)
     policy = facts.current_policy(session)
     conditions = list(conditions)
-    specs = parse_conditions(conditions, policy, _field_names(session, req) if conditions else [])
+    specs = parse_conditions(conditions, policy, field_names(req) if conditions else [])
     if decision is Decision.approve_with_conditions and not specs:
         raise InvalidInput("conditions", [], "at least one condition for approve_with_conditions")
     if specs and decision is not Decision.approve_with_conditions:
@@ -215,126 +201,82 @@ def decide(
     if decision in (Decision.reject, Decision.return_for_revision) and not reason.strip():
         raise InvalidInput("reason", reason, f"a reason the requester can read for {decision.value}")
 
-    label = f"decide the {review.stage.value} stage of request {req.code}"
-    require(
-        session,
-        actor,
-        actor.id != req.requester_id,
-        label,
-        req,
-        "a requester cannot review their own request",
-        audit_action="review.decide",
-    )
-    require(
-        session,
-        actor,
-        has_role(actor, review.reviewer_role),
-        label,
-        req,
-        f"the {review.stage.value} stage is reviewed by the {review.reviewer_role.value} role",
-        audit_action="review.decide",
-    )
-    if review.reviewer_org_id is not None:
-        require(
-            session,
-            actor,
-            actor.organization_id == review.reviewer_org_id,
-            label,
-            req,
-            "a steward reviews only for their own organization's resources",
-            audit_action="review.decide",
+    with step(session, actor, "review.decide", req) as st:
+        doing = f"decide the {review.stage.value} stage of request {req.code}"
+        st.require(actor.id != req.requester_id, "a requester cannot review their own request", doing=doing)
+        st.require(
+            has_role(actor, review.reviewer_role),
+            f"the {review.stage.value} stage is reviewed by the {review.reviewer_role.value} role",
+            doing=doing,
         )
-    transition(session, actor, req, "decide", audit_action="review.decide")
-    transition(session, actor, review, "decide", audit_action="review.decide")
-    if open_review(req) is not review:
-        raise audit.refuse(
-            session,
-            actor,
-            "review.decide",
-            req,
-            TransitionError(
+        if review.reviewer_org_id is not None:
+            st.require(
+                actor.organization_id == review.reviewer_org_id,
+                "a steward reviews only for their own organization's resources",
+                doing=doing,
+            )
+        st.allow(req, "decide")
+        st.allow(review, "decide")
+        if open_review(req) is not review:
+            raise TransitionError(
                 f"review {review.stage.value} of request {req.code}",
                 "waiting",
                 "be decided before the earlier stages",
-            ),
-        )
-
-    now = clock.now(session)
-    review.status = ReviewStatus.decided
-    review.decision = decision
-    review.reason = reason
-    review.reviewer_id = actor.id
-    review.decided_at = now
-    req.updated_at = now
-    what = f"the {review.stage.value} review of request {req.code}"
-    # The stage's version check comes first: of two reviewers deciding at once, the second stops here. The
-    # request's own check is made when its changes are written, at the end of the step.
-    save(session, review, what=what, actor=actor, action="review.decide", subject=req)
-    if specs:
-        insert_rows(
-            session,
-            Condition,
-            [
-                {
-                    "request_id": req.id,
-                    "review_id": review.id,
-                    "kind": spec.kind,
-                    "params": dict(spec.params),
-                    "text": spec.text,
-                    "source": "reviewer",
-                }
+            )
+        now = st.now
+        review.status = ReviewStatus.decided
+        review.decision = decision
+        review.reason = reason
+        review.reviewer_id = actor.id
+        review.decided_at = now
+        req.updated_at = now
+        # Of two reviewers deciding at once, the second stops here (the stage's version check).
+        st.save(f"the {review.stage.value} review of request {req.code}")
+        if specs:
+            session.add_all(
+                Condition(
+                    request_id=req.id,
+                    review_id=review.id,
+                    kind=spec.kind,
+                    params=dict(spec.params),
+                    text=spec.text,
+                    source="reviewer",
+                )
                 for spec in specs
-            ],
+            )
+            st.save(f"request {req.code}")
+            session.expire(req, ["conditions"])
+        st.record(
+            {
+                "review_id": review.id,
+                "stage": review.stage,
+                "decision": decision,
+                "reason": reason,
+                "conditions": [s.text for s in specs],
+                "due": review.due_on,
+                "late": now.date() > review.due_on if review.due_on else False,
+            }
         )
-        forget_loaded(session, req, "conditions")
-    audit.record(
-        session,
-        actor,
-        "review.decide",
-        req,
-        {
-            "review_id": review.id,
-            "stage": review.stage,
-            "decision": decision,
-            "reason": reason,
-            "conditions": [s.text for s in specs],
-            "due": review.due_on,
-            "late": now.date() > review.due_on if review.due_on else False,
-        },
-    )
-    after_decision(session, actor, req, review)
-    grant = loaded(req, "grant")
-    save(
-        session,
-        req,
-        *req.reviews,
-        None if grant is NOT_LOADED else grant,
-        what=what,
-        actor=actor,
-        action="review.decide",
-        subject=req,
-    )
+        after_decision(st, req, review)
+        st.save(f"request {req.code}")
     return review
 
 
-def after_decision(session: Session, actor: Account | None, req: AccessRequest, review: Review) -> None:
+def after_decision(st: Step, req: AccessRequest, review: Review) -> None:
     """Move the request on after a stage is decided (or deemed): next stage, final approval, or the end."""
-    now = clock.now(session)
     if review.decision in (Decision.reject, Decision.return_for_revision):
         for other in req.reviews:
             if other.status in (ReviewStatus.pending, ReviewStatus.escalated):
                 other.status = ReviewStatus.cancelled
         action = "reject" if review.decision is Decision.reject else "return"
-        req.status = transition(session, actor, req, action, audit_action=f"request.{action}")
-        req.decided_at = now if action == "reject" else req.decided_at
-        req.updated_at = now
-        audit.record(
-            session, actor, f"request.{action}", req, {"stage": review.stage, "reason": review.reason}
-        )
+        req.status = st.allow(req, action)
+        req.decided_at = st.now if action == "reject" else req.decided_at
+        req.updated_at = st.now
+        st.record({"stage": review.stage, "reason": review.reason}, action=f"request.{action}")
         return
-    nxt = next((r for r in req.reviews if r.status is ReviewStatus.pending and r.opened_at is None), None)
+    nxt = first_unopened(req)
     if nxt is not None:
-        nxt.opened_at = now
+        nxt.opened_at = st.now
         return
     round_start = max(
         (
@@ -349,17 +291,15 @@ def after_decision(session: Session, actor: Account | None, req: AccessRequest, 
         for r in req.reviews
         if r.sequence > round_start and r.status in (ReviewStatus.decided, ReviewStatus.deemed)
     )
-    from marketplace.workflows.grants import finish_approval
-
     finish_approval(
-        session,
-        actor,
+        st.session,
+        st.actor,
         req,
         RequestStatus.approved_with_conditions if with_conditions else RequestStatus.approved,
     )
 
 
-def _queue_query(session: Session, actor: Account) -> Any:
+def queue_query(session: Session, actor: Account) -> Any:
     roles = [
         r.role for r in session.exec(select(AccountRole).where(AccountRole.account_id == actor.id)).all()
     ]
@@ -386,7 +326,7 @@ def review_queue(
 
     Their roles, their organization's stages only, never their own requests.
     """
-    query = _queue_query(session, actor)
+    query = queue_query(session, actor)
     if query is None:
         return []
     query = query.order_by(Review.due_on, Review.id).offset(offset)
@@ -397,7 +337,7 @@ def review_queue(
 
 def review_queue_count(session: Session, actor: Account) -> int:
     """How many stages `review_queue` would list."""
-    query = _queue_query(session, actor)
+    query = queue_query(session, actor)
     if query is None:
         return 0
     return int(session.exec(select(func.count()).select_from(query.subquery())).one())

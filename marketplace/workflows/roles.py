@@ -1,6 +1,6 @@
 """Who may do what. Enforced here, never in the UI: every refusal raises PermissionDenied and is logged.
 
-Rules (DESIGN.md §2, issue 4): a requester files requests and cannot review their own; a steward reviews and
+Rules: a requester files requests and cannot review their own; a steward reviews and
 delivers only for their organization's resources; a security_reviewer takes the security stage; an operator
 acts only on its own organization's products; the registrar registers (and checks compliance where the policy
 says so); the regulator reads everything and sets caps; the trainer administers the sandbox (clock, reset,
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from marketplace.errors import NotFound, PermissionDenied
@@ -35,22 +34,12 @@ def label(actor: Account | None) -> str:
     return "the system" if actor is None else f"{actor.username}"
 
 
-_AR = AccountRole.__table__
-_ROLES = sa.select(_AR.c.role).where(_AR.c.account_id == sa.bindparam("a"))
-
-
 def roles_of(actor: Account) -> set[Role]:
-    """The account's roles: from its loaded `roles`, else one Core query (no ORM rows built), never cached."""
-    state = instance_state(actor)
-    session = state.session
-    if "roles" in state.dict or session is None or state.key is None:
+    """The account's roles as stored now (read every time: a role granted or taken away counts at once)."""
+    session = object_session(actor)
+    if session is None or actor.id is None:
         return actor.role_names
-    read = session.info.pop(audit.ROLES_READ, None)  # read by `audit.open_step` for this check
-    if read is not None and read[0] == actor.id:
-        return set(read[1])
-    from marketplace.workflows._core import quiet_connection
-
-    return {r for (r,) in quiet_connection(session, AccountRole, Account).execute(_ROLES, {"a": actor.id})}
+    return set(session.exec(select(AccountRole.role).where(AccountRole.account_id == actor.id)).all())
 
 
 def has_role(actor: Account | None, role: Role | str) -> bool:
@@ -106,9 +95,9 @@ def require_role(
         else f"needs the {Role(role).value} role",
         audit_action=audit_action,
         reason_key="permission.needs_role_has" if actor is not None else "permission.needs_role",
-        reason_params={"role": Role(role).value, "has": _roles(actor)} if actor is not None else {
-            "role": Role(role).value
-        },
+        reason_params={"role": Role(role).value, "has": _roles(actor)}
+        if actor is not None
+        else {"role": Role(role).value},
     )
 
 

@@ -93,14 +93,14 @@ class Facilitator:
 
     @property
     def engine(self) -> sa.Engine:
-        return self._session._engine
+        return self._session.engine
 
     def _op(self, op: str, fn: Callable[[Session, Account], T], *, what: str = "") -> T:
         """Run trainer operation `op` in one transaction; refused (and audited) unless the actor is a
         trainer."""
 
         def run(s: Session) -> T:
-            actor = self._session._actor(s)
+            actor = self._session.actor_in(s)
             require_role(
                 s,
                 actor,
@@ -210,13 +210,13 @@ class Facilitator:
     # ------------------------------------------------------------ clock
 
     def pause_clock(self) -> clock.ClockState:
-        return self._op("clock", lambda s, a: clock.set_clock(s, a, paused=True), what="pause the clock")
+        return self._op("clock", lambda s, a: admin.set_clock(s, a, paused=True), what="pause the clock")
 
     def resume_clock(self) -> clock.ClockState:
-        return self._op("clock", lambda s, a: clock.set_clock(s, a, paused=False), what="resume the clock")
+        return self._op("clock", lambda s, a: admin.set_clock(s, a, paused=False), what="resume the clock")
 
-    def advance_clock(self, days: int) -> clock.AdvanceReport:
-        return self._op("clock", lambda s, a: clock.advance(s, a, days), what="advance the clock")
+    def advance_clock(self, days: int) -> admin.AdvanceReport:
+        return self._op("clock", lambda s, a: admin.advance_clock(s, a, days), what="advance the clock")
 
     # ------------------------------------------------------------ checkpoints
 
@@ -560,7 +560,7 @@ def facilitate(code: str, engine: sa.Engine | None = None) -> Facilitator:
     fac = Facilitator(session)
 
     def check(s: Session) -> None:
-        actor = session._actor(s)
+        actor = session.actor_in(s)
         require_role(
             s,
             actor,
@@ -570,7 +570,7 @@ def facilitate(code: str, engine: sa.Engine | None = None) -> Facilitator:
             audit_action="workshop.console",
         )
 
-    run_retrying(session._engine, check)
+    run_retrying(session.engine, check)
     return fac
 
 

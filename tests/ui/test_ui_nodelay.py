@@ -39,7 +39,7 @@ def test_extension_patches_the_real_kernel_websocket_handler() -> None:
                 pass
 
     jupyter_nodelay._load_jupyter_server_extension(App)
-    assert KernelWebsocketHandler._marketplace_nodelay
+    assert KernelWebsocketHandler in jupyter_nodelay.PATCHED
 
 
 def test_extension_is_enabled_and_validates_in_this_environment() -> None:

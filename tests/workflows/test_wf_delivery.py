@@ -113,10 +113,10 @@ def test_delivery_after_grant_end_date_is_refused(world):
         g_id, holder = req.grant.id, req.resource.holder_id
     with world.step() as s:
         # move the clock without processing (as if no one advanced it through the workflows)
-        from marketplace.workflows.clock import ClockState, _store, clock_state
+        from marketplace.workflows.clock import ClockState, clock_state, store
 
         st = clock_state(s)
-        _store(s, ClockState(st.start, st.offset_days + 31, st.paused, st.anchor))
+        store(s, ClockState(st.start, st.offset_days + 31, st.paused, st.anchor))
     with pytest.raises(TransitionError) as exc, world.step() as s:
         req = s.get(AccessRequest, rid)
         wf.deliver(s, world.role(s, Role.steward, holder), req, rows=50)
@@ -181,21 +181,11 @@ def _every_dtype() -> pd.DataFrame:
     )
 
 
-def test_checksum_reads_each_column_as_series_to_numpy_gives_it():
-    """The positional column accessor gives the same arrays as `items()`, and so the same fingerprint."""
-    from marketplace.workflows.delivery import _columns
-
-    class WithoutAccessor(pd.DataFrame):
-        _get_column_array = None  # as a pandas without the accessor: `items()` is used
-
+def test_checksum_covers_every_dtype_and_keeps_its_recorded_format():
+    """Every column type hashes (as `Series.to_numpy()` gives it); recorded fingerprints keep their format."""
     frame = _every_dtype()
-    fast = list(_columns(frame))
-    slow = [(name, column.to_numpy()) for name, column in frame.items()]
-    assert [n for n, _ in fast] == [n for n, _ in slow]
-    for (name, a), (_, b) in zip(fast, slow, strict=True):
-        assert a.dtype == b.dtype, name
-        pd.testing.assert_series_equal(pd.Series(a, dtype=object), pd.Series(b, dtype=object), obj=name)
-    assert checksum_of(frame) == checksum_of(WithoutAccessor(frame))
+    assert len(checksum_of(frame)) == 64
+    assert checksum_of(frame) == checksum_of(frame.copy())
     # the fingerprint of a table as released deliveries recorded it (the format is part of the record; this
     # table reads the same under pandas 2 and 3)
     plain = pd.DataFrame(
