@@ -33,6 +33,7 @@ def set_policy(session: Session, actor: Account, name: str) -> str:
         _, old = store_setting(session, POLICY_KEY, {"name": name})
         st.save("the policy setting")
         forget(session)  # the next read takes the new policy
+        st.read_clock()
         st.record({"old": old, "new": name})
     return name
 
@@ -54,6 +55,7 @@ def set_clock(
             state = ClockState(old.today(), 0, False, datetime.now(UTC).date())
         clock.store(session, state)
         st.save("the sandbox clock")
+        st.read_clock()
         st.record({"clock": state.to_value()})
     return state
 
@@ -88,6 +90,7 @@ def advance_clock(session: Session, actor: Account, days: int) -> AdvanceReport:
         state = ClockState(old.start, old.offset_days + days, old.paused, old.anchor)
         clock.store(session, state)
         st.save("the sandbox clock")
+        st.read_clock()
         report = AdvanceReport(previous, state.today())
         st.record({"days": days, "from": previous, "to": report.today}, subject=SANDBOX)
         deadlines.process(session, actor, report)

@@ -147,10 +147,13 @@ def record(
     action: str,
     subject: Any = None,
     payload: dict[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
 ) -> None:
-    """Queue an `ok` event for a state change; the hook writes it with the transaction's commit."""
+    """Queue an `ok` event for a state change (at sandbox time `at`, default now); the hook writes it with
+    the transaction's commit."""
     kind, ident, _ = subject_of(subject)
-    _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.ok, jsonable(payload))
+    _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.ok, jsonable(payload), at)
 
 
 def refuse(
@@ -167,7 +170,7 @@ def refuse(
     rule = getattr(error, "rule", None)
     if rule:
         body["rule"] = rule
-    _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.refused, jsonable(body))
+    _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.refused, jsonable(body), None)
     error.audited = True  # type: ignore[attr-defined]  (a step that sees it again does not log it twice)
     return error
 
@@ -180,6 +183,7 @@ def _queue(
     subject_id: int | None,
     outcome: AuditOutcome,
     payload: dict[str, Any],
+    at: datetime | None,
 ) -> None:
     session.info.setdefault(QUEUE, []).append(
         {
@@ -189,7 +193,7 @@ def _queue(
             "subject_id": subject_id,
             "outcome": outcome,
             "payload": payload,
-            "at": _event_time(session),
+            "at": at or _event_time(session),
         }
     )
 

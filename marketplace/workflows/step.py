@@ -60,20 +60,15 @@ class Step:
         kind, ident, self.label = audit.subject_of(self.subject)
         self.logged_as: Any = (kind, ident) if kind else None
         self.actor_id = None if self.actor is None else self.actor.id
+        self.read_clock()
+        self.policy: Policy = facts.current_policy(self.session)
 
     # ------------------------------------------------------------ load
 
-    @property
-    def now(self) -> datetime:
-        return clock.now(self.session)
-
-    @property
-    def today(self) -> date:
-        return clock.today(self.session)
-
-    @property
-    def policy(self) -> Policy:
-        return facts.current_policy(self.session)
+    def read_clock(self) -> None:
+        """The sandbox time of this step (read again by a step that moves the clock)."""
+        self.now: datetime = clock.now(self.session)
+        self.today: date = self.now.date()
 
     @property
     def verb(self) -> str:
@@ -181,6 +176,7 @@ class Step:
             action or self.action,
             self.subject if subject is None else subject,
             payload,
+            at=self.now,
         )
 
 
