@@ -263,6 +263,27 @@ def forget_cached_state(session: Session) -> None:
     settings.forget(session)
 
 
+AUDIT_TABLE = AuditEvent.__table__
+
+
+def reads_the_log(orm_execute_state: Any) -> bool:
+    """Whether a statement run through the session reads the audit log (its entity or its table)."""
+    if any(m.class_ is AuditEvent for m in orm_execute_state.all_mappers):
+        return True
+    statement = orm_execute_state.statement
+    froms = list(statement.get_final_froms()) if isinstance(statement, sa.Select) else []
+    while froms:
+        f = froms.pop()
+        if f is AUDIT_TABLE:
+            return True
+        if isinstance(f, sa.Join):
+            froms += [f.left, f.right]
+        elif isinstance(f, sa.Subquery | sa.Alias):
+            inner = f.element
+            froms += list(inner.get_final_froms()) if isinstance(inner, sa.Select) else [inner]
+    return False
+
+
 class AuditTrail:
     """The session hook that writes the log: queued events before each commit, refusals after a rollback."""
 
@@ -274,9 +295,10 @@ class AuditTrail:
     @staticmethod
     @event.listens_for(OrmSession, "do_orm_execute")
     def before_orm_read(orm_execute_state: Any) -> None:
-        """An ORM query in the same transaction sees the events queued so far, as it would any flushed row."""
+        """A query of the log in the same transaction sees the events queued so far, as it would any flushed
+        row (other queries leave them queued: they are written together with the commit)."""
         session = orm_execute_state.session
-        if session.info.get(QUEUE):
+        if session.info.get(QUEUE) and reads_the_log(orm_execute_state):
             _write_queued(session)
 
     @staticmethod

@@ -32,7 +32,7 @@ def setting_value(session: Session, key: str) -> Any:
     if values is None:
         table = SandboxSetting.__table__
         rows = session.execute(sa.select(table.c.key, table.c.value).where(table.c.key.in_(SETTING_KEYS)))
-        values = session.info[VALUES] = {k: v for k, v in rows}
+        values = session.info[VALUES] = dict.fromkeys(SETTING_KEYS) | {k: v for k, v in rows}
     if key in values:
         return values[key]
     row = session.get(SandboxSetting, key)
