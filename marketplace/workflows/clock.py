@@ -8,6 +8,7 @@ it."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -26,13 +27,19 @@ _CACHE = "marketplace.clock"
 __all__ = [
     "DEFAULT_START",
     "AdvanceReport",
+    "CalendarCoverageWarning",
     "ClockState",
     "advance",
+    "calendar_warning",
     "clock_state",
     "now",
     "set_clock",
     "today",
 ]
+
+
+class CalendarCoverageWarning(UserWarning):
+    """The sandbox date is outside the years whose official holiday schedule is known."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,8 @@ def set_clock(
         state = ClockState(old.today(), 0, False, datetime.now(UTC).date())
     _store(session, state)
     audit.record(session, actor, "clock.set", ("setting", None), {"clock": state.to_value()})
+    if (line := calendar_warning(session, state.today())) is not None:
+        warnings.warn(line, CalendarCoverageWarning, stacklevel=2)
     return state
 
 
@@ -144,6 +153,7 @@ class AdvanceReport:
     today: date
     breached: list[dict[str, Any]] = field(default_factory=list)
     expired: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"clock: {self.previous} -> {self.today}"]
@@ -152,7 +162,16 @@ class AdvanceReport:
             for b in self.breached
         ]
         out += [f"  expired: {e['kind']} {e['code']}" for e in self.expired]
+        out += [f"  warning: {w}" for w in self.warnings]
         return out
+
+
+def calendar_warning(session: Session, day: date) -> str | None:
+    """One line when `day` is outside the years whose official holiday schedule the policy in force knows."""
+    from marketplace.policy import calendar_warning as policy_calendar_warning
+    from marketplace.workflows.facts import current_policy
+
+    return policy_calendar_warning(current_policy(session), day)
 
 
 def advance(session: Session, actor: Account, days: int) -> AdvanceReport:
@@ -169,6 +188,8 @@ def advance(session: Session, actor: Account, days: int) -> AdvanceReport:
     state = ClockState(old.start, old.offset_days + days, old.paused, old.anchor)
     _store(session, state)
     report = AdvanceReport(previous, state.today())
+    if (line := calendar_warning(session, report.today)) is not None:
+        report.warnings.append(line)
     audit.record(
         session,
         actor,
