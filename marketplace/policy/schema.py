@@ -1,4 +1,4 @@
-"""The policy file schema (DESIGN.md §3) as pydantic v2 models.
+"""The policy file schema (docs/policy-sources.md#policy-files) as pydantic v2 models.
 
 Every section forbids unknown keys, so a typo in a policy file is an error and not a silently ignored rule.
 The models are frozen: a loaded policy is a value that the simulator can share between runs. The hot path

@@ -10,7 +10,7 @@ One `MarketModel.step()` is one calendar day:
    late; deemed approval / rejection: decided by silence at the end of the due day);
 4. the DataCollector records the queues and the day's flows.
 
-Every rule comes from `marketplace.policy` (route, quote, split, deadline_outcome, add_working_days,
+Every rule comes from `marketplace.policy` (route, quote, split, deadline_outcome, working_calendar,
 max_allowed_revenue); nothing is re-implemented. Speed comes from two things only: the random draws of the
 whole horizon are made up front with numpy, and policy results are memoised per distinct input:
 - `route` per (target routing facts, requester kind, purpose) for the decision, stages and conditions, and per
