@@ -10,8 +10,8 @@ of years. Outside them the statutory holidays are still known, but bridge days a
 `coverage_warning` says so in one line, and the sandbox clock shows it when the date leaves those years.
 
 A calendar is built one year at a time, on first use, and cached for the process: a deadline rarely spans
-two years, building a year takes about a millisecond (the package's first import about 50 ms), and a
-policy that never counts working days never pays for it.
+two years, a further year takes about a millisecond (the first use, which imports the package, about 0.1 s),
+and a command that never counts working days never pays for it.
 
 Counting working days is a small loop of our own rather than `numpy.busday_offset` or the package's
 `get_nth_working_day`: due dates are memoized per (start, days) in the policy's compiled tables, and a set
