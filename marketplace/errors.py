@@ -25,7 +25,7 @@ class InvalidInput(MarketplaceError, ValueError):
 
 
 class TransitionError(MarketplaceError):
-    """An action that the lifecycle of DESIGN.md §2 does not allow from the object's current state."""
+    """An action that the object's lifecycle (docs/vocabulary.md#lifecycles) does not allow from its state."""
 
     def __init__(self, subject: str, state: str, action: str, allowed: list[str] | None = None) -> None:
         self.subject, self.state, self.action = subject, state, action

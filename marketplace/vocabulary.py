@@ -1,8 +1,8 @@
-"""The domain vocabulary of DESIGN.md §2 as string enums.
+"""The domain vocabulary (docs/vocabulary.md) as string enums.
 
 A leaf module (no imports of ours) so that the pure `policy` layer, the tables in `models` and the
 simulator can all share one spelling of every kind, status and purpose. Values are the exact words of
-DESIGN.md, so they read the same in code, in the database, in TOML policy files and in the UI.
+docs/vocabulary.md, so they read the same in code, in the database, in TOML policy files and in the UI.
 """
 
 from __future__ import annotations

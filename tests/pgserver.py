@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server on loopback for the tests (DESIGN.md §9).
+"""A throwaway PostgreSQL server on loopback for the tests (docs/architecture.md#testing).
 
 Uses the Debian server binaries; when running as root (CI), `initdb` and `pg_ctl` run as the `postgres`
 user on a directory that user owns. If the binaries are missing the fixture FAILS with the package to

@@ -33,13 +33,16 @@ def clock_show(as_json: bool) -> None:
     with db.session_scope(_engine()) as s:
         state = wclock.clock_state(s)
         today = state.today()
+        warning = wclock.calendar_warning(s, today)
     if as_json:
-        click.echo(json.dumps({"today": today.isoformat(), **state.to_value()}))
+        click.echo(json.dumps({"today": today.isoformat(), **state.to_value(), "calendar_warning": warning}))
         return
     click.echo(
         f"sandbox date: {today}  (start {state.start}, +{state.offset_days} days, "
         f"{'paused' if state.paused else 'running with the wall calendar'})"
     )
+    if warning is not None:
+        click.echo(f"warning: {warning}")
 
 
 @clock.command("advance")

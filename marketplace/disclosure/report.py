@@ -1,9 +1,10 @@
 """The yearly disclosure report as data: one pandas DataFrame per published table.
 
-The framework puts disclosure at its centre (DESIGN.md §3, disclosure row): registrations, authorizations,
-caps and actual prices are published once a year, and operators' revenue is tracked against their maximum
-allowed revenue (MAR). `build_report` reads the database once and returns a `DisclosureReport`; rendering
-(HTML, Markdown, CSV, JSON) lives in `render.py` so that the CLI and the widget panel share both halves.
+The framework puts disclosure at its centre (docs/policy-sources.md#disclosure): registrations,
+authorizations, caps and actual prices are published once a year, and operators' revenue is tracked against
+their maximum allowed revenue (MAR). `build_report` reads the database once and returns a `DisclosureReport`;
+rendering (HTML, Markdown, CSV, JSON) lives in `render.py` so that the CLI and the widget panel share both
+halves.
 
 What is *never* in a report: accounts (people), their e-mail addresses, field values of any resource, request
 fields/volumes of single requests, and use statements — unless the policy in force says

@@ -1,4 +1,7 @@
-"""SQLModel tables, one module per aggregate (DESIGN.md §7). Importing this package registers every table."""
+"""SQLModel tables, one module per aggregate (docs/architecture.md#packages).
+
+Importing this package registers every table.
+"""
 
 from marketplace.models.audit import AuditEvent
 from marketplace.models.catalog import NoiseLedgerEntry, Registration, Resource, ResourceField

@@ -4,6 +4,7 @@ Workflows, widgets and the simulator all call these functions, so a rule lives h
 No database, no widgets, no network: inputs are the plain facts of `types.py`, outputs are values.
 """
 
+from marketplace.policy.compiled import working_calendar
 from marketplace.policy.loader import (
     PolicyFileError,
     PolicyProblem,
@@ -18,11 +19,13 @@ from marketplace.policy.pricing import check_actual_price, effective_cap, quote,
 from marketplace.policy.products import TRANSFORMATIONS, SourceFacts, product_target
 from marketplace.policy.routing import (
     add_working_days,
+    calendar_warning,
     deadline_outcome,
     extend_stage,
     holidays_of,
     raise_if_refused,
     route,
+    working_day_after,
 )
 from marketplace.policy.schema import BREACH_OUTCOMES, Policy
 from marketplace.policy.types import (
@@ -39,6 +42,7 @@ from marketplace.policy.types import (
     Target,
     refusal_error,
 )
+from marketplace.policy.workdays import WorkingCalendar, official_years, schedule_source
 
 __all__ = [
     "BREACH_OUTCOMES",
@@ -59,7 +63,9 @@ __all__ = [
     "Split",
     "StagePlan",
     "Target",
+    "WorkingCalendar",
     "add_working_days",
+    "calendar_warning",
     "check_actual_price",
     "deadline_outcome",
     "diff_policies",
@@ -69,12 +75,16 @@ __all__ = [
     "list_policies",
     "load_policy",
     "max_allowed_revenue",
+    "official_years",
     "policy_dir",
     "product_target",
     "quote",
     "raise_if_refused",
     "refusal_error",
     "route",
+    "schedule_source",
     "split",
     "summarize_policy",
+    "working_calendar",
+    "working_day_after",
 ]

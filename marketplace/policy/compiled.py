@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from marketplace.policy.schema import Policy
 from marketplace.policy.types import ConditionSpec
+from marketplace.policy.workdays import WorkingCalendar
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
@@ -44,8 +45,7 @@ class Tables:
     stages: dict[tuple[Channel, bool], tuple[ReviewStage, ...]]  # (channel, conditional?) -> stages
     reviewer: dict[ReviewStage, Role]
     on_breach: dict[ReviewStage, str]
-    holidays: frozenset[date]
-    working_weekends: frozenset[date]
+    calendar: WorkingCalendar
     important_processed_only: bool
     raw_to_market: bool
     personal_forces_conditional: bool
@@ -100,6 +100,11 @@ def tables(policy: Policy) -> Tables:
     return t
 
 
+def working_calendar(policy: Policy) -> WorkingCalendar:
+    """The policy's working-day calendar (one per compiled policy, so its years are built once)."""
+    return tables(policy).calendar
+
+
 def _min_cap(*values: Decimal | None) -> Decimal | None:
     present = [v for v in values if v is not None]
     return min(present) if present else None
@@ -137,8 +142,13 @@ def _compile(p: Policy) -> Tables:
         stages=stages,
         reviewer={s: getattr(r.reviewer_roles, s.value) for s in ReviewStage},
         on_breach=on_breach,
-        holidays=frozenset(p.calendar.holidays),
-        working_weekends=frozenset(p.calendar.working_weekends),
+        calendar=WorkingCalendar(
+            p.calendar.extra_holidays,
+            p.calendar.extra_workdays,
+            p.calendar.not_holidays,
+            p.calendar.not_workdays,
+            p.calendar.notice_years,
+        ),
         important_processed_only=r.important_products_processed_only,
         raw_to_market=r.raw_data_to_market,
         personal_forces_conditional=r.personal_info_forces_conditional_open,

@@ -10,6 +10,7 @@ what is a policy's own (schema, cross checks, money as exact decimals) stays her
 from __future__ import annotations
 
 import os
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from marketplace import configfile
+from marketplace.policy.compiled import working_calendar
 from marketplace.policy.schema import Policy
 from marketplace.vocabulary import BillingUnit, ProductKind
 
@@ -209,6 +211,65 @@ def _cross_checks(p: Policy, file: str) -> list[PolicyProblem]:
                     )
                 )
         prev = tier
+    out.extend(_calendar_checks(p, file))
+    return out
+
+
+#: Years a calendar date may name: the People's Republic's holidays begin in 1950 (as in the package).
+CALENDAR_YEARS = range(1950, 2100)
+_WEEKDAY_ONLY = {
+    "extra_holidays": "a weekday (Saturdays and Sundays are off anyway; to cancel a make-up working day "
+    "list it in calendar.not_workdays)",
+    "not_holidays": "a weekday (an official day off that is a working day under this policy)",
+}
+_WEEKEND_ONLY = {
+    "extra_workdays": "a Saturday or Sunday (a make-up working day; a weekday off becomes a working day "
+    "through calendar.not_holidays)",
+    "not_workdays": "a Saturday or Sunday (an official make-up working day that is off under this policy)",
+}
+_OPPOSITES = (("extra_holidays", "not_holidays"), ("extra_workdays", "not_workdays"))
+
+
+def _calendar_checks(p: Policy, file: str) -> list[PolicyProblem]:
+    """Each calendar date in range, on the right kind of day, in one list; notice years backed by days."""
+    cal = p.calendar
+    out: list[PolicyProblem] = []
+    lists = {k: getattr(cal, k) for k in (*_WEEKDAY_ONLY, *_WEEKEND_ONLY)}
+    for key, days in lists.items():
+        seen: set[date] = set()
+        for i, d in enumerate(days):
+            where = f"calendar.{key}[{i}]"
+            if d.year not in CALENDAR_YEARS:
+                out.append(PolicyProblem(file, where, d.isoformat(), "a date from 1950-01-01 to 2099-12-31"))
+            elif key in _WEEKDAY_ONLY and d.weekday() >= 5:
+                out.append(PolicyProblem(file, where, d.isoformat(), _WEEKDAY_ONLY[key]))
+            elif key in _WEEKEND_ONLY and d.weekday() < 5:
+                out.append(PolicyProblem(file, where, d.isoformat(), _WEEKEND_ONLY[key]))
+            elif d in seen:
+                out.append(PolicyProblem(file, where, d.isoformat(), f"each date once in calendar.{key}"))
+            seen.add(d)
+    for a, b in _OPPOSITES:
+        for i, d in enumerate(lists[b]):
+            if d in lists[a]:
+                out.append(
+                    PolicyProblem(
+                        file, f"calendar.{b}[{i}]", d.isoformat(), f"a date not also in calendar.{a}"
+                    )
+                )
+    listed_years = {d.year for days in lists.values() for d in days}
+    for i, y in enumerate(cal.notice_years):
+        if y not in CALENDAR_YEARS:
+            out.append(PolicyProblem(file, f"calendar.notice_years[{i}]", y, "a year from 1950 to 2099"))
+        elif y not in listed_years:
+            out.append(
+                PolicyProblem(
+                    file,
+                    f"calendar.notice_years[{i}]",
+                    y,
+                    f"a year whose notice the calendar lists supply (no date of {y} in extra_holidays, "
+                    "not_holidays, extra_workdays or not_workdays)",
+                )
+            )
     return out
 
 
@@ -294,7 +355,9 @@ def summarize_policy(p: Policy) -> str:
         "Deadlines (working days)",
         f"  compliance {d.compliance}; holder {d.holder_published} (published) / {d.holder_unpublished}; "
         f"conditional open {d.conditional_open} + {d.conditional_open_extension}; security {d.security}",
-        f"  missed deadline: {d.on_breach}; {len(p.calendar.holidays)} holidays in the calendar",
+        f"  missed deadline: {d.on_breach}",
+        "Working-day calendar",
+        *working_calendar(p).describe(),
         "Routing",
         f"  general -> {_fmt([c.value for c in r.grade_channels.general])}; "
         f"important -> {_fmt([c.value for c in r.grade_channels.important])}; "

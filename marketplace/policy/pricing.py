@@ -1,4 +1,4 @@
-"""Pricing (DESIGN.md §4): explainable quotes, price caps and the revenue split.
+"""Pricing (docs/policy-sources.md#prices): explainable quotes, price caps and the revenue split.
 
 A quote is the sum of its lines in the order purpose rule -> base -> progressive tiers -> discount ->
 cap -> tax, computed exactly in Decimal and rounded once, at the end, to the cent with the policy's

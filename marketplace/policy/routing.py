@@ -3,13 +3,13 @@
 Pure: no I/O, no clock (the caller passes `start`). Rules are checked in a fixed order so that the refusal
 a user sees is the most fundamental one (grade before channel attributes before requester and purpose).
 
-Working days are counted by hand rather than with numpy.busday_offset: the calendar also has make-up
-working weekends, and a tiny loop with a per-policy memo is faster per call than converting to datetime64.
+Working days come from the policy's calendar (`workdays.py`: China's official schedule plus the policy's
+changes); due dates are memoized per policy, since many requests share a start date and a stage length.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from marketplace.errors import InvalidInput
@@ -25,6 +25,7 @@ from marketplace.policy.types import (
     Target,
     refusal_error,
 )
+from marketplace.policy.workdays import HolidayView, add_working_days
 from marketplace.vocabulary import (
     Channel,
     ConditionKind,
@@ -36,14 +37,15 @@ from marketplace.vocabulary import (
 
 __all__ = [
     "add_working_days",
+    "calendar_warning",
     "deadline_outcome",
     "extend_stage",
     "holidays_of",
     "raise_if_refused",
     "route",
+    "working_day_after",
 ]
 
-_ONE_DAY = timedelta(days=1)
 _CHANNEL_WORDS = {
     Channel.sharing: "sharing",
     Channel.opening: "opening",
@@ -51,40 +53,29 @@ _CHANNEL_WORDS = {
 }
 
 
-def add_working_days(
-    start: date,
-    days: int,
-    holidays: frozenset[date] = frozenset(),
-    working_weekends: frozenset[date] = frozenset(),
-) -> date:
-    """The date `days` working days after `start` (start itself not counted; 0 days = `start`).
+def holidays_of(policy: Policy) -> HolidayView:
+    """The policy's days off other than weekends, as a container (`day in holidays_of(policy)`).
 
-    Saturdays, Sundays and `holidays` are skipped; dates in `working_weekends` (make-up days) count.
+    Callers that count working days themselves also need the make-up days: prefer `working_calendar`.
     """
-    if days < 0:
-        raise InvalidInput("days", days, "a number of working days >= 0")
-    d = start
-    left = days
-    while left:
-        d += _ONE_DAY
-        if d in holidays:
-            continue
-        if d.weekday() >= 5 and d not in working_weekends:
-            continue
-        left -= 1
-    return d
+    return HolidayView(tables(policy).calendar)
 
 
-def holidays_of(policy: Policy) -> frozenset[date]:
-    """The policy's holiday calendar as a set (for callers that count working days themselves)."""
-    return tables(policy).holidays
+def working_day_after(policy: Policy, start: date, days: int) -> date:
+    """The date `days` working days after `start` under the policy's calendar (0 days = `start`)."""
+    return _due(tables(policy), start, days)
+
+
+def calendar_warning(policy: Policy, day: date) -> str | None:
+    """One line when `day` is outside the years whose official holiday schedule is known, else None."""
+    return tables(policy).calendar.coverage_warning(day)
 
 
 def _due(t: Tables, start: date, days: int) -> date:
     key = (start, days)
     d = t.due_cache.get(key)
     if d is None:
-        d = add_working_days(start, days, t.holidays, t.working_weekends)
+        d = t.calendar.add(start, days)
         if len(t.due_cache) > 50_000:
             t.due_cache.clear()
         t.due_cache[key] = d

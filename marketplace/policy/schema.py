@@ -1,4 +1,4 @@
-"""The policy file schema (DESIGN.md §3) as pydantic v2 models.
+"""The policy file schema (docs/policy-sources.md#policy-files) as pydantic v2 models.
 
 Every section forbids unknown keys, so a typo in a policy file is an error and not a silently ignored rule.
 The models are frozen: a loaded policy is a value that the simulator can share between runs. The hot path
@@ -35,6 +35,8 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Rate = Annotated[Decimal, Field(ge=0, le=1)]
 PosInt = Annotated[int, Field(ge=1)]
 NonNegInt = Annotated[int, Field(ge=0)]
+#: At most this many dates in each `[calendar]` list (a yearly notice changes about 40 days).
+MAX_CALENDAR_DAYS = 2000
 
 
 class _Section(BaseModel):
@@ -181,11 +183,20 @@ class Deadlines(_Section):
     on_breach_by_stage: OnBreachByStage = OnBreachByStage()
 
 
-class Calendar(_Section):
-    """Non-working weekdays and working weekend days (make-up days)."""
+CalendarDays = Annotated[list[date], Field(max_length=MAX_CALENDAR_DAYS)]
 
-    holidays: list[date] = []
-    working_weekends: list[date] = []
+
+class Calendar(_Section):
+    """Changes to China's official holiday schedule (which comes from the `holidays` package).
+
+    Empty lists mean the official schedule as it is. See docs/policy-sources.md#working-days.
+    """
+
+    extra_holidays: CalendarDays = []   # weekdays off that the official schedule does not have
+    not_holidays: CalendarDays = []     # official days off (weekdays) that are working days here
+    extra_workdays: CalendarDays = []   # Saturdays/Sundays worked that the official schedule does not have
+    not_workdays: CalendarDays = []     # official make-up days (Saturdays/Sundays) that are off here
+    notice_years: Annotated[list[int], Field(max_length=50)] = []  # years whose notice the lists supply
 
 
 # ---------------------------------------------------------------- routing

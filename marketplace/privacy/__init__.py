@@ -1,4 +1,4 @@
-"""Privacy-preserving delivery (DESIGN.md §5): de-identified rows, aggregate products and the ε ledger.
+"""Privacy-preserving delivery (docs/architecture.md#privacy): de-identified rows, aggregates, the ε ledger.
 
 release = deidentify(df, resource.fields, k=5, l=2)
 release.table, release.report.to_dict()

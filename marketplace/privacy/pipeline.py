@@ -1,4 +1,4 @@
-"""The one de-identification pipeline every row release passes through (DESIGN.md §5).
+"""The one de-identification pipeline every row release passes through (docs/architecture.md#privacy).
 
 1. drop direct identifiers (or replace them by keyed HMAC-SHA256 pseudonyms when linkability is asked for);
 2. refuse impossible targets before touching anything (k above the row count, a sensitive field with fewer

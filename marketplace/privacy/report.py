@@ -1,4 +1,9 @@
-"""The `PrivacyReport` stored with every `Delivery` (DESIGN.md §2, §5): what was released, how safe it is."""
+"""The `PrivacyReport` stored with every `Delivery`: what was released, how safe it is.
+
+How it is made: docs/architecture.md#privacy.
+
+Its fields are those of docs/vocabulary.md#grants-deliveries-and-privacy-reports.
+"""
 
 from __future__ import annotations
 

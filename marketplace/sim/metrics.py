@@ -1,4 +1,4 @@
-"""Metrics of one run (DESIGN.md §6), from the model's arrays.
+"""Metrics of one run (docs/architecture.md#simulation), from the model's arrays.
 
 Money is summed exactly: every paid delivery carries the (memoised) policy `Quote` and `Split` of its distinct
 input, so the totals are Decimal sums of count x amount and the budget balance

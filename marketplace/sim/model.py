@@ -10,7 +10,7 @@ One `MarketModel.step()` is one calendar day:
    late; deemed approval / rejection: decided by silence at the end of the due day);
 4. the DataCollector records the queues and the day's flows.
 
-Every rule comes from `marketplace.policy` (route, quote, split, deadline_outcome, add_working_days,
+Every rule comes from `marketplace.policy` (route, quote, split, deadline_outcome, working_calendar,
 max_allowed_revenue); nothing is re-implemented. Speed comes from two things only: the random draws of the
 whole horizon are made up front with numpy, and policy results are memoised per distinct input:
 - `route` per (target routing facts, requester kind, purpose) for the decision, stages and conditions, and per
@@ -41,12 +41,11 @@ from marketplace.policy import (
     RequestFacts,
     Routing,
     Target,
-    add_working_days,
     deadline_outcome,
-    holidays_of,
     quote,
     route,
     split,
+    working_calendar,
 )
 from marketplace.sim.scenario import REQUESTER_CLASSES, Exponential, Lognormal, Scenario, Uniform
 from marketplace.sim.world import SimWorld
@@ -224,16 +223,10 @@ class Statics:
             for j, (st, _, _) in enumerate(key):
                 shape_stage_idx[h, j] = STAGES.index(st)
 
-        hol = holidays_of(policy)
-        ww = frozenset(policy.calendar.working_weekends)
+        calendar = working_calendar(policy)
         span = n_days + 60
-        one = timedelta(days=1)
         working = np.array(
-            [
-                add_working_days(start + timedelta(days=d) - one, 1, hol, ww) == start + timedelta(days=d)
-                for d in range(span)
-            ],
-            dtype=bool,
+            [calendar.is_working_day(start + timedelta(days=d)) for d in range(span)], dtype=bool
         )
         rv = scenario.review
         capacity = np.array([rv.capacity[s] for s in STAGES], dtype=np.int64)

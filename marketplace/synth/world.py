@@ -7,9 +7,9 @@ them with one bulk insert per table. The counts, names, regions and templates co
 seed/templates.
 
 Grades, sharing and opening attributes come from the templates and follow the national-2025 grade -> channel
-rule (DESIGN.md §3): core data has no channel (not shared, not open, never in an authorization scope);
-important data is shared or operated (de-identified/aggregated products only) but never opened; general data
-is open, conditionally when it contains personal information. `check_world` verifies it.
+rule (docs/policy-sources.md#grades-and-channels): core data has no channel (not shared, not open, never in an
+authorization scope); important data is shared or operated (de-identified/aggregated products only) but never
+opened; general data is open, conditionally when it contains personal information. `check_world` verifies it.
 """
 
 from __future__ import annotations

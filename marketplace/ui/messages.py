@@ -3,7 +3,7 @@
 Kept as one Python dict (not data files) so it ships inside the package on Binder without package-data set-up,
 and a test checks that every key has both languages and that every key used in `marketplace.ui` exists.
 Vocabulary values are shown through `enum.<value>` keys; the stored values stay the English words of
-DESIGN.md.
+docs/vocabulary.md.
 """
 
 from __future__ import annotations

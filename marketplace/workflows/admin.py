@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -57,6 +58,8 @@ def set_clock(
         st.save("the sandbox clock")
         st.read_clock()
         st.record({"clock": state.to_value()})
+    if (line := clock.calendar_warning(session, state.today())) is not None:
+        warnings.warn(line, clock.CalendarCoverageWarning, stacklevel=2)
     return state
 
 
@@ -68,6 +71,7 @@ class AdvanceReport:
     today: date
     breached: list[dict[str, Any]] = field(default_factory=list)
     expired: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"clock: {self.previous} -> {self.today}"]
@@ -76,6 +80,7 @@ class AdvanceReport:
             for b in self.breached
         ]
         out += [f"  expired: {e['kind']} {e['code']}" for e in self.expired]
+        out += [f"  warning: {w}" for w in self.warnings]
         return out
 
 
@@ -92,6 +97,8 @@ def advance_clock(session: Session, actor: Account, days: int) -> AdvanceReport:
         st.save("the sandbox clock")
         st.read_clock()
         report = AdvanceReport(previous, state.today())
+        if (line := clock.calendar_warning(session, report.today)) is not None:
+            report.warnings.append(line)
         st.record({"days": days, "from": previous, "to": report.today}, subject=SANDBOX)
         deadlines.process(session, actor, report)
         st.save("the requests the deadlines touched")

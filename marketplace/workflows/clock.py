@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from marketplace.policy import calendar_warning as policy_calendar_warning
+from marketplace.workflows.facts import current_policy
 from marketplace.workflows.settings import CLOCK_KEY, cache, remember, setting_value, store_setting
 
 DEFAULT_START = date(2025, 3, 3)  # a Monday in the first year of the national-2025 framework
@@ -24,12 +26,23 @@ __all__ = [
     "CLOCK_KEY",
     "DEFAULT_START",
     "MAX_ADVANCE_DAYS",
+    "CalendarCoverageWarning",
     "ClockState",
+    "calendar_warning",
     "clock_state",
     "now",
     "store",
     "today",
 ]
+
+
+class CalendarCoverageWarning(UserWarning):
+    """The sandbox date is outside the years whose official holiday schedule is known."""
+
+
+def calendar_warning(session: Session, day: date) -> str | None:
+    """One line when `day` is outside the years whose official holiday schedule the policy in force knows."""
+    return policy_calendar_warning(current_policy(session), day)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from marketplace.codes import make_code
 from marketplace.errors import InvalidInput
 from marketplace.models import Account, Product, Registration, Resource
-from marketplace.policy import add_working_days, holidays_of
+from marketplace.policy import working_day_after
 from marketplace.vocabulary import (
     ProductStatus,
     RegistrationStatus,
@@ -158,9 +158,7 @@ def publish_notice(session: Session, actor: Account, registration: Registration)
     """Open the public notice period (policy: working days), after which the registrar may register."""
     with step(session, actor, "registration.publish_notice", registration) as st:
         registrar_moves(st, registration)
-        until = add_working_days(
-            st.today, st.policy.registration.public_notice_working_days, holidays_of(st.policy)
-        )
+        until = working_day_after(st.policy, st.today, st.policy.registration.public_notice_working_days)
         registration.notice_until = until
         st.save(f"registration {registration.id}")
         st.record({"notice_until": until})

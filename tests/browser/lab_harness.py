@@ -1,4 +1,6 @@
-"""Start JupyterLab / Voila on a free loopback port and drive them with headless Chromium (DESIGN.md §9).
+"""Start JupyterLab / Voila on a free loopback port and drive them with headless Chromium.
+
+The recipe is docs/architecture.md#testing.
 
 Shared by tests/browser and benchmarks/bench_ui.py. Never runs `playwright install`: the Debian chromium
 binary is used directly; when it is missing the caller fails with the apt-get line to fix it.

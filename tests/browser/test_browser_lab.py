@@ -1,5 +1,5 @@
 """A real JupyterLab and Voila in headless Chromium: the tour renders, a request is filed and approved with a
-condition through the widgets, and a Voila app renders without error (DESIGN.md §9 recipe)."""
+condition through the widgets, and a Voila app renders without error (docs/architecture.md#testing)."""
 
 from __future__ import annotations
 

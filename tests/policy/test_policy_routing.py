@@ -20,6 +20,8 @@ from marketplace.policy import (
     load_policy,
     raise_if_refused,
     route,
+    working_calendar,
+    working_day_after,
 )
 from marketplace.vocabulary import (
     BillingUnit,
@@ -172,8 +174,9 @@ def test_national_calendar_skips_golden_week_and_counts_make_up_days() -> None:
     hol = holidays_of(NATIONAL)
     assert date(2026, 10, 1) in hol
     # Oct 1-7 off (weekdays 1, 2, 5, 6, 7 are holidays), Oct 8-9 work, Sat Oct 10 is a make-up working day.
-    p = NATIONAL.calendar
-    assert add_working_days(date(2026, 9, 30), 3, hol, frozenset(p.working_weekends)) == date(2026, 10, 10)
+    assert working_day_after(NATIONAL, date(2026, 9, 30), 3) == date(2026, 10, 10)
+    make_up = working_calendar(NATIONAL).make_up_days(2026)
+    assert add_working_days(date(2026, 9, 30), 3, hol, make_up) == date(2026, 10, 10)
     assert add_working_days(date(2026, 9, 30), 3, hol) == date(2026, 10, 12)
 
 
@@ -329,12 +332,11 @@ def test_route_is_total_and_consistent(target, requester, purpose, name, start) 
     if target.grade is Grade.core:
         assert r.refusal.rule == "grade.core"
     if r.allowed:
-        hol = holidays_of(policy)
+        calendar = working_calendar(policy)
         prev = start
         for s in r.stages:
             assert s.due >= prev
-            assert s.due.weekday() < 5 or s.due in policy.calendar.working_weekends
-            assert s.due not in hol
+            assert s.due == prev or calendar.is_working_day(s.due)
             prev = s.due
         if target.channel is Channel.authorized_operation:
             assert target.is_product and not target.raw

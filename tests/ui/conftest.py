@@ -1,9 +1,9 @@
 """Fixtures for driving panels headlessly.
 
 ipywidgets catches exceptions raised in button callbacks and only logs them on the `traitlets` logger
-(DESIGN.md §9), so a crashed handler would pass a naive test. `_callback_errors` (autouse) captures those
-records and fails the test. `world` is an in-memory SQLite sandbox seeded once per session and copied for
-every test.
+(docs/architecture.md#testing), so a crashed handler would pass a naive test. `_callback_errors` (autouse)
+captures those records and fails the test. `world` is an in-memory SQLite sandbox seeded once per session and
+copied for every test.
 """
 
 from __future__ import annotations

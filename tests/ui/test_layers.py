@@ -1,4 +1,4 @@
-"""Layering rules of DESIGN.md §7, checked on the source (AST), so a stray import fails the build."""
+"""Layering rules (docs/architecture.md#layers), checked on the source (AST): a stray import fails."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def workshop(ws_engine: Engine) -> Workshop:
 
 @pytest.fixture(autouse=True)
 def _widget_callback_errors() -> Iterator[None]:
-    """ipywidgets only logs exceptions raised in callbacks (DESIGN.md §9): make them fail the test."""
+    """ipywidgets only logs exceptions raised in callbacks (docs/architecture.md#testing): fail the test."""
     records: list[logging.LogRecord] = []
 
     class Catch(logging.Handler):
