@@ -38,7 +38,7 @@ from marketplace.workflows import admin, audit, clock, facts
 from marketplace.workflows.roles import require_role
 from marketplace.workshop import roster, snapshot
 from marketplace.workshop.exercises import Exercise, count_for, get_exercise, load_exercises
-from marketplace.workshop.session import ParticipantSession, join, run_retrying
+from marketplace.workshop.session import ParticipantSession, account_in, engine_of, join, run_retrying
 
 T = TypeVar("T")
 
@@ -93,14 +93,14 @@ class Facilitator:
 
     @property
     def engine(self) -> sa.Engine:
-        return self._session.engine
+        return engine_of(self._session)
 
     def _op(self, op: str, fn: Callable[[Session, Account], T], *, what: str = "") -> T:
         """Run trainer operation `op` in one transaction; refused (and audited) unless the actor is a
         trainer."""
 
         def run(s: Session) -> T:
-            actor = self._session.actor_in(s)
+            actor = account_in(self._session, s)
             require_role(
                 s,
                 actor,
@@ -560,7 +560,7 @@ def facilitate(code: str, engine: sa.Engine | None = None) -> Facilitator:
     fac = Facilitator(session)
 
     def check(s: Session) -> None:
-        actor = session.actor_in(s)
+        actor = account_in(session, s)
         require_role(
             s,
             actor,
@@ -570,7 +570,7 @@ def facilitate(code: str, engine: sa.Engine | None = None) -> Facilitator:
             audit_action="workshop.console",
         )
 
-    run_retrying(session.engine, check)
+    run_retrying(engine_of(session), check)
     return fac
 
 

@@ -112,8 +112,7 @@ class ParticipantSession:
         raise TypeError("use marketplace.workshop.join(code) to start a participant session")
 
     @classmethod
-    def bound(cls, engine: Engine, code_digest: str) -> ParticipantSession:
-        """The session of the seat whose join code has `code_digest` (after `join` checked the code)."""
+    def _bind(cls, engine: Engine, code_digest: str) -> ParticipantSession:
         obj = object.__new__(cls)
         object.__setattr__(obj, "_engine", engine)
         object.__setattr__(obj, "_code_hash", code_digest)
@@ -138,11 +137,7 @@ class ParticipantSession:
             )
         return p
 
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    def actor_in(self, session: Session) -> Account:
+    def _actor(self, session: Session) -> Account:
         """The bound account, loaded in `session` (for the workflows calls of this package)."""
         account = session.get(Account, self._participant(session).account_id)
         assert account is not None
@@ -179,7 +174,7 @@ class ParticipantSession:
 
     def _read(self, fn: Callable[[Session, Account], T]) -> T:
         """Run a read-only `fn(session, actor)`; retried after a dropped connection."""
-        return run_retrying(self._engine, lambda s: fn(s, self.actor_in(s)))
+        return run_retrying(self._engine, lambda s: fn(s, self._actor(s)))
 
     def _write(
         self,
@@ -218,7 +213,7 @@ class ParticipantSession:
             found = s.get(ActionReceipt, key)
             if found is not None:
                 return _receipt(found, replayed=True)
-            actor = self.actor_in(s)
+            actor = self._actor(s)
             subject, result = fn(s, actor)
             kind, ident, _ = audit.subject_of(subject)
             row = ActionReceipt(
@@ -246,7 +241,7 @@ class ParticipantSession:
         """Audit a refused attempt whose own transaction could not record it."""
 
         def rec(s: Session) -> None:
-            raise audit.refuse(s, self.actor_in(s), f"workshop.{action}", ("workshop", None), exc)
+            raise audit.refuse(s, self._actor(s), f"workshop.{action}", ("workshop", None), exc)
 
         with contextlib.suppress(ConflictError):
             run_retrying(self._engine, rec)
@@ -413,4 +408,14 @@ def join(code: str, engine: Engine | None = None) -> ParticipantSession:
         return p.id
 
     run_retrying(engine, find)
-    return ParticipantSession.bound(engine, digest)
+    return ParticipantSession._bind(engine, digest)
+
+
+def engine_of(session: ParticipantSession) -> Engine:
+    """The database a participant session is bound to (for the trainer's console in this package)."""
+    return session._engine
+
+
+def account_in(participant: ParticipantSession, session: Session) -> Account:
+    """The bound account, loaded in `session`; refused when its join code is no longer valid."""
+    return participant._actor(session)

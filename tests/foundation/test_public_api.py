@@ -2,7 +2,8 @@
 
 A private name (`obj._x`, `getattr(obj, "_x")`, `from m import _x`, a module path with a `_part`) may change
 in any release of the library that owns it; SQLAlchemy's, pandas' and Jupyter's internals are most at risk.
-Our own classes keep their private state on `self`/`cls`, which this check allows.
+A module may reach the private state it defines itself (`self._x`, or `obj._x` where the module assigns or
+declares `_x`); it may not reach another module's or a library's.
 """
 
 from __future__ import annotations
@@ -25,14 +26,43 @@ def private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
+def own_private_names(tree: ast.Module) -> set[str]:
+    """Private names the module defines: functions, classes, attributes it assigns on `self`/`cls`, and the
+    entries of its `__slots__` and of its `object.__setattr__(obj, "_x", ...)` calls."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        ):
+            names.add(node.attr)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets
+        ):
+            names |= {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)}
+        elif (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) == "object.__setattr__"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+        ):
+            names.add(node.args[1].value)
+    return {n for n in names if isinstance(n, str) and private(n)}
+
+
 def violations(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    own = own_private_names(tree)
     found = []
     for node in ast.walk(tree):
         where = f"{path.relative_to(PACKAGE.parent)}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Attribute) and private(node.attr):
             owner = node.value.id if isinstance(node.value, ast.Name) else None
-            if owner in ("self", "cls") or (owner, node.attr) in ALLOWED_ATTRIBUTES:
+            if owner in ("self", "cls") or (owner, node.attr) in ALLOWED_ATTRIBUTES or node.attr in own:
                 continue
             found.append(f"{where}: attribute {ast.unparse(node)}")
         elif (
