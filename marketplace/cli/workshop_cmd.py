@@ -11,14 +11,13 @@ import click
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.cli.db_cmd import open_sandbox
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
 
 
 def _engine():
-    engine = db.get_engine()
-    db.create_all(engine)
-    return engine
+    return open_sandbox()
 
 
 def _facilitator(code: str | None):
