@@ -90,11 +90,6 @@ def known(revision: str | None, location: str | None = None) -> bool:
     return revision is None or any(s.revision == revision for s in scripts(location).walk_revisions())
 
 
-def is_older(revision: str | None, location: str | None = None) -> bool:
-    """True when `revision` (None: before revisions existed) is a known revision behind head."""
-    return known(revision, location) and revision != head(location)
-
-
 def current(conn: Connection) -> str | None:
     """The revision recorded in the database (None when it has no `alembic_version`)."""
     return MigrationContext.configure(conn).get_current_revision()
@@ -213,7 +208,3 @@ def upgrade(engine: Engine, target: str = "head", *, location: str | None = None
         with _schema_lock(conn):
             return upgrade_connection(conn, goal, location=location, database=name)
 
-
-def stamp_head(conn: Connection, location: str | None = None) -> None:
-    """Record head in a database whose tables were just created from the models."""
-    command.stamp(config(conn, location=location), head(location), purge=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -35,7 +37,8 @@ def revision(message: str) -> None:
             command.upgrade(config(conn), "head")
         script = command.revision(config(conn), message=message, autogenerate=True, rev_id=rev_id)
     paths = [s.path for s in (script if isinstance(script, list) else [script]) if s is not None]
-    ruff = shutil.which("ruff")
+    beside = Path(sys.executable).with_name("ruff")
+    ruff = str(beside) if beside.exists() else shutil.which("ruff")
     if ruff:  # the project's style, so the revision passes `ruff check` as written
         subprocess.run([ruff, "format", "--quiet", *paths], check=False)
     click.echo("wrote " + ", ".join(paths))

@@ -397,3 +397,22 @@ def test_a_checkpoint_of_an_older_revision_is_upgraded_on_restore(later_revision
         assert conn.execute(sa.text("SELECT COUNT(*) FROM organization WHERE region != upper(region)")
                             ).scalar() == 0
     target.dispose()
+
+
+def test_the_developer_command_writes_the_next_numbered_revision(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from marketplace.migrations.__main__ import main as developer
+
+    location = tmp_path / "migrations"
+    shutil.copytree(migrations.script_location(), location, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrations, "script_location", lambda: str(location))
+    result = CliRunner().invoke(developer, ["revision", "-m", "add review notes"])
+    assert result.exit_code == 0, result.output
+    written = location / "versions" / "0002_add_review_notes.py"
+    assert f"wrote {written}" in result.output
+    text = written.read_text().replace("'", '"')
+    assert 'revision: str = "0002"' in text and f'down_revision: str | None = "{migrations.BASELINE}"' in text
+    body = text.split("def upgrade() -> None:")[1].split("def downgrade")[0]
+    assert "op." not in body  # the models equal head: nothing to change
