@@ -48,9 +48,32 @@ def seats() -> dict[str, str]:
 
 
 def cli(*args: str, url: str, home: Path) -> subprocess.CompletedProcess:
+    """The `marketplace` console entry point in a new process, as a user runs it."""
     env = {**os.environ, "MARKETPLACE_DB_URL": url, "MARKETPLACE_HOME": str(home)}
     return subprocess.run([sys.executable, "-c", "from marketplace.cli import run; run()", *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """The same entry point in this process (exit status, stdout, stderr), for the many-command tests."""
+    from marketplace.cli import run
+
+    def invoke(*args: str, url: str, home: Path) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("MARKETPLACE_DB_URL", url)
+        monkeypatch.setenv("MARKETPLACE_HOME", str(home))
+        db.dispose_engines()
+        capsys.readouterr()
+        try:
+            run(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        else:  # pragma: no cover - run() always exits
+            code = 0
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return invoke
 
 
 def revision_in(engine: sa.Engine) -> str | None:
@@ -138,7 +161,7 @@ def test_reset_leaves_an_empty_sandbox_at_head(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------- the previous release
 
 
-def test_the_previous_release_sandbox_is_upgraded_on_start_and_keeps_working(tmp_path: Path) -> None:
+def test_the_previous_release_sandbox_is_upgraded_on_start_and_keeps_working(tmp_path: Path, run_cli) -> None:
     url = previous_release_sandbox(tmp_path / "sandbox.db")
     engine = db.make_engine(url)
     assert revision_in(engine) is None and db.is_seeded(engine)
@@ -178,9 +201,9 @@ def test_the_previous_release_sandbox_is_upgraded_on_start_and_keeps_working(tmp
     assert restored["organization"] > 0 and len(ent.my_requests()) == 0
     with db.session_scope(engine) as s:
         assert audit.verify_chain(s).ok
-    done = cli("clock", "advance", "--days", "2", url=url, home=tmp_path)
+    done = run_cli("clock", "advance", "--days", "2", url=url, home=tmp_path)
     assert done.returncode == 0, done.stderr
-    verify = cli("audit", "verify", url=url, home=tmp_path)
+    verify = run_cli("audit", "verify", url=url, home=tmp_path)
     assert verify.returncode == 0 and "audit chain intact" in verify.stdout, verify.stderr
     engine.dispose()
 
@@ -253,7 +276,8 @@ def test_the_baseline_completes_a_sandbox_from_an_even_earlier_release(tmp_path:
 # ------------------------------------------------------------------------------------- newer databases
 
 
-def test_a_database_from_a_newer_release_is_refused_in_one_line_and_left_alone(tmp_path: Path) -> None:
+def test_a_database_from_a_newer_release_is_refused_in_one_line_and_left_alone(tmp_path: Path,
+                                                                               run_cli) -> None:
     url = previous_release_sandbox(tmp_path / "newer.db")
     engine = db.make_engine(url)
     db.upgrade_schema(engine)
@@ -263,12 +287,12 @@ def test_a_database_from_a_newer_release_is_refused_in_one_line_and_left_alone(t
     with pytest.raises(SchemaError, match=NEWER):
         db.upgrade_schema(engine)
     for args in (["info"], ["db", "upgrade"], ["seed", "--yes"], ["reset", "--yes"], ["audit", "verify"]):
-        out = cli(*args, url=url, home=tmp_path)
+        out = run_cli(*args, url=url, home=tmp_path)
         lines = out.stderr.strip().splitlines()
         assert out.returncode == 2 and len(lines) == 1, (args, out.stderr)
         assert NEWER in lines[0] and repr(migrations.head()) in lines[0] and "newer" in lines[0]
     assert revision_in(engine) == NEWER and canonical_dump(engine) == before
-    current = cli("db", "current", "--json", url=url, home=tmp_path)
+    current = run_cli("db", "current", "--json", url=url, home=tmp_path)
     assert current.returncode == 0
     assert json.loads(current.stdout)["state"] == "newer than this version of marketplace"
     engine.dispose()
@@ -277,31 +301,31 @@ def test_a_database_from_a_newer_release_is_refused_in_one_line_and_left_alone(t
 # ------------------------------------------------------------------------------------ the db commands
 
 
-def test_db_commands_for_servers(tmp_path: Path) -> None:
+def test_db_commands_for_servers(tmp_path: Path, run_cli) -> None:
     url = previous_release_sandbox(tmp_path / "server.db")
-    state = json.loads(cli("db", "current", "--json", url=url, home=tmp_path).stdout)
+    state = json.loads(run_cli("db", "current", "--json", url=url, home=tmp_path).stdout)
     assert state["revision"] is None and state["head"] == migrations.head()
     assert state["state"].startswith("made by an earlier release")
 
-    sql = cli("db", "upgrade", "--sql", url=url, home=tmp_path)
+    sql = run_cli("db", "upgrade", "--sql", url=url, home=tmp_path)
     assert sql.returncode == 0, sql.stderr
     assert "CREATE TABLE IF NOT EXISTS organization" in sql.stdout
     assert "INSERT INTO alembic_version" in sql.stdout
     assert revision_in(db.make_engine(url)) is None  # --sql only prints
 
-    up = cli("db", "upgrade", url=url, home=tmp_path)
+    up = run_cli("db", "upgrade", url=url, home=tmp_path)
     assert up.returncode == 0 and "made by an earlier release" in up.stdout, up.stderr
-    again = cli("db", "upgrade", url=url, home=tmp_path)
+    again = run_cli("db", "upgrade", url=url, home=tmp_path)
     assert again.returncode == 0 and f"already at revision {migrations.head()}" in again.stdout
-    nothing = cli("db", "upgrade", "--sql", url=url, home=tmp_path)
+    nothing = run_cli("db", "upgrade", "--sql", url=url, home=tmp_path)
     assert "nothing to do" in nothing.stdout
 
-    current = cli("db", "current", url=url, home=tmp_path)
+    current = run_cli("db", "current", url=url, home=tmp_path)
     assert f"revision: {migrations.head()}  (current)" in current.stdout
-    history = cli("db", "history", url=url, home=tmp_path)
+    history = run_cli("db", "history", url=url, home=tmp_path)
     assert history.stdout.splitlines()[-1].startswith(migrations.head())
     assert "(current, head)" in history.stdout
-    rows = json.loads(cli("db", "history", "--json", url=url, home=tmp_path).stdout)
+    rows = json.loads(run_cli("db", "history", "--json", url=url, home=tmp_path).stdout)
     assert [r["revision"] for r in rows] == [s.revision for s in migrations.history()]
     assert rows[-1]["current"] and rows[-1]["head"]
 
