@@ -3,15 +3,21 @@
 SQLite is the embedded default (WAL mode and a busy timeout so a notebook and a CLI can share it); any
 SQLAlchemy URL works, and PostgreSQL is tested as a first-class backend. One engine per URL per process is
 cached, because notebooks, widgets and the CLI all ask for "the" database many times.
+
+The schema is versioned with Alembic (`marketplace.migrations`): `upgrade_schema` creates a new database at
+the head revision and upgrades one made by an older release; every entry point calls it before its first
+transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from platformdirs import user_data_dir
@@ -22,10 +28,14 @@ from sqlmodel import Session, SQLModel
 from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from marketplace.errors import DatabaseUnavailable, InvalidInput
 
+if TYPE_CHECKING:
+    from marketplace.migrations import SchemaChange
+
 ENV_URL = "MARKETPLACE_DB_URL"
 ENV_HOME = "MARKETPLACE_HOME"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -120,24 +130,46 @@ def check_connection(engine: Engine) -> None:
         ) from exc
 
 
-def create_all(engine: Engine | None = None) -> Engine:
+def upgrade_schema(engine: Engine | None = None) -> SchemaChange | None:
+    """Bring the schema to this version's head revision: create a new database, stamp one made before
+    revisions existed, upgrade an older one. Returns what changed (None: already current).
+
+    Raises SchemaError, changing nothing, when the database was made by a newer release.
+    """
+    from marketplace import migrations  # Alembic is imported only by the processes that open a database
+
     engine = engine or get_engine()
     check_connection(engine)
-    SQLModel.metadata.create_all(engine)
+    return migrations.upgrade(engine)
+
+
+def create_all(engine: Engine | None = None) -> Engine:
+    """The sandbox's schema, ready to use (see `upgrade_schema`); an upgrade is logged in one line."""
+    engine = engine or get_engine()
+    change = upgrade_schema(engine)
+    if change is not None and not change.created:
+        log.warning(change.line())
     return engine
 
 
 def drop_all(engine: Engine | None = None) -> None:
+    """Drop every table of ours and the schema revision (a newer release's database is refused)."""
+    from marketplace import migrations
+
     engine = engine or get_engine()
     check_connection(engine)
+    with engine.connect() as conn:
+        migrations.require_known(migrations.current(conn), redact(str(engine.url)))
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {migrations.VERSION_TABLE}"))
 
 
 def reset(engine: Engine | None = None) -> Engine:
-    """Drop and re-create every table: an empty sandbox."""
+    """Drop and re-create every table at the head revision: an empty sandbox."""
     engine = engine or get_engine()
     drop_all(engine)
-    SQLModel.metadata.create_all(engine)
+    upgrade_schema(engine)
     return engine
 
 

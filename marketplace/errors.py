@@ -67,3 +67,7 @@ class PrivacyError(MarketplaceError):
 
 class DatabaseUnavailable(MarketplaceError):
     """The database URL could not be reached or used."""
+
+
+class SchemaError(MarketplaceError):
+    """The database's schema revision is one this version cannot work with (e.g. made by a newer release)."""

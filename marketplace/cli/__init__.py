@@ -43,6 +43,7 @@ def run(argv: list[str] | None = None) -> None:
 # Command modules register themselves on `main` when imported (one module per area).
 from marketplace.cli import (  # noqa: E402,F401
     core,
+    db_cmd,
     disclosure_cmd,
     privacy_cmd,
     seed_cmd,

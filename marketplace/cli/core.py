@@ -10,6 +10,7 @@ from sqlmodel import SQLModel, select
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.cli.db_cmd import open_sandbox
 from marketplace.models import Resource
 from marketplace.vocabulary import Grade
 
@@ -18,8 +19,7 @@ from marketplace.vocabulary import Grade
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def info(as_json: bool) -> None:
     """Database URL and the number of rows of every entity."""
-    engine = db.get_engine()
-    db.check_connection(engine)
+    engine = open_sandbox()
     inspector = sa.inspect(engine)
     counts: dict[str, int] = {}
     with engine.connect() as conn:
@@ -62,8 +62,7 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
     """List the resources of the catalog."""
     from marketplace.workflows.facts import resource_channels
 
-    engine = db.get_engine()
-    db.check_connection(engine)
+    engine = open_sandbox()
     with db.session_scope(engine) as session:
         if not sa.inspect(engine).has_table("resource"):
             raise click.UsageError("the sandbox has no tables yet; run `marketplace seed` first")

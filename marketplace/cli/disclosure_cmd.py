@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.core import catalog
+from marketplace.cli.db_cmd import open_sandbox
 
 REPORT_FORMATS = ("html", "md", "csv", "json", "dcat")
 
 
 def _ready_engine():
-    engine = db.get_engine()
-    db.check_connection(engine)
+    engine = open_sandbox()
     if not sa.inspect(engine).has_table("resource"):
         raise click.UsageError("the sandbox has no tables yet; run `marketplace seed` first")
     return engine
@@ -148,9 +148,7 @@ def catalog_import(file: Path, fmt: str) -> None:
     """
     from marketplace.disclosure import import_catalog
 
-    engine = db.get_engine()
-    db.check_connection(engine)
-    db.create_all(engine)
+    engine = open_sandbox()
     with db.session_scope(engine) as session:
         result = import_catalog(session, file, fmt)
     click.echo(result.summary())

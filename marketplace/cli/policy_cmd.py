@@ -157,12 +157,12 @@ def quote_cmd(
     from sqlmodel import select
 
     from marketplace import db
+    from marketplace.cli.db_cmd import open_sandbox
     from marketplace.models import Organization, Product
     from marketplace.workflows.facts import product_target, requester_facts
 
     try:
-        engine = db.get_engine()
-        db.check_connection(engine)
+        engine = open_sandbox()
         with db.session_scope(engine) as session:
             product = session.exec(select(Product).where(Product.code == product_code)).first()
             if product is None:

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.cli.db_cmd import open_sandbox
 from marketplace.errors import NotFound
 from marketplace.models import Resource
 from marketplace.privacy import deidentify
@@ -42,7 +43,7 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
 def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, suppression_budget: float,
             out: Path, report_path: Path | None, seed: int) -> None:
     """De-identify RESOURCE_CODE's synthetic rows to k-anonymity and ℓ-diversity; write CSV (+ report)."""
-    with db.session_scope() as session:
+    with db.session_scope(open_sandbox()) as session:
         resource = session.exec(select(Resource).where(Resource.code == resource_code)).first()
         if resource is None:
             raise NotFound("resource", resource_code)

@@ -9,6 +9,7 @@ import click
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.cli.db_cmd import open_sandbox
 from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALES, SIZES, seed_sandbox
 
 
@@ -40,11 +41,9 @@ from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALE
               help="Seed only when the sandbox is empty (used by `make lab` and Binder).")
 def seed(seed_: int, size: str, locale: str, yes: bool, if_empty: bool) -> None:
     """Replace the sandbox content by the synthetic world of a seed."""
-    engine = db.get_engine()
-    db.check_connection(engine)
+    engine = open_sandbox()  # an older release's sandbox is upgraded first, keeping its world
     if db.is_seeded(engine):
         if if_empty:
-            db.create_all(engine)  # tables a newer version added; the world is kept
             click.echo(f"sandbox already seeded: {db.redact(str(engine.url))} (`marketplace seed` rebuilds)")
             return
         if not yes and sys.stdin.isatty():

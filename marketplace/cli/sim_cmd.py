@@ -105,9 +105,10 @@ def simulate(scenario: str, seed: int | None, days: int | None, json_out: Path |
         json_out.write_text(result.metrics_json(), encoding="utf-8")
         click.echo(f"metrics written to {json_out}")
     if to_db:
+        from marketplace.cli.db_cmd import open_sandbox
         from marketplace.sim.store import store_run
 
-        counts = store_run(result)
+        counts = store_run(result, open_sandbox())
         click.echo("stored in the sandbox: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 

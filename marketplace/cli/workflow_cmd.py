@@ -10,13 +10,11 @@ from sqlalchemy.engine import Engine
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.cli.db_cmd import open_sandbox
 
 
 def _engine() -> Engine:
-    engine = db.get_engine()
-    db.check_connection(engine)
-    db.create_all(engine)
-    return engine
+    return open_sandbox()
 
 
 @main.group()

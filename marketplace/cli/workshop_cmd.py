@@ -11,14 +11,13 @@ import click
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.cli.db_cmd import open_sandbox
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
 
 
 def _engine():
-    engine = db.get_engine()
-    db.create_all(engine)
-    return engine
+    return open_sandbox()
 
 
 def _facilitator(code: str | None):
@@ -136,6 +135,10 @@ def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> 
 @trainer_code
 def restore(name: str, from_file: str | None, trainer_code: str | None) -> None:
     """Put the marketplace back as it was at checkpoint NAME."""
+    if from_file:
+        from marketplace.workshop.snapshot import read_file
+
+        read_file(from_file)  # a bad or newer file is refused before anything is touched
     fac = _facilitator(trainer_code)
     if from_file:
         fac.import_checkpoint(from_file, name)

@@ -156,11 +156,12 @@ def seed_sandbox(
 
 def ensure_seeded(engine: Engine | None = None) -> bool:
     """Seed the default world when the sandbox is empty ("the sandbox seeds itself on first use").
-    Returns True when it seeded now, False when there was already a world (then only missing tables are made).
+    Returns True when it seeded now, False when there was already a world (whose schema an older release
+    made is upgraded to this version's, keeping every row, and the upgrade logged in one line).
     """
     engine = engine or db.get_engine()
     if db.is_seeded(engine):
-        db.create_all(engine)  # tables added since it was seeded (a newer version); nothing else is touched
+        db.create_all(engine)
         return False
     try:
         seed_sandbox(engine, DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_LOCALE, reset=True)

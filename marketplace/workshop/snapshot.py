@@ -5,25 +5,36 @@ laptop's SQLite, restored on the workshop's PostgreSQL) and live inside the data
 it is plain JSON built from `SQLModel.metadata`: every table registered by the package, in foreign-key order.
 Values are encoded by column type (datetimes and dates as ISO strings, money as decimal strings) and decoded
 back by the same type, so a round trip is exact.
+
+A snapshot records the schema revision its rows are shaped for (`revision`; one saved before revisions
+existed has none and is read as the baseline). Restoring refuses a revision newer than this version knows, in
+one line, before anything changes. An older one is upgraded rather than refused, so checkpoints saved before
+an upgrade stay usable: its rows are loaded into a scratch in-memory SQLite database built at its revision,
+the same migrations that upgrade a sandbox bring that database to head, and the result is what is restored.
+A snapshot file is untrusted: its size is bounded and its shape checked before anything is read into the
+database.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 
 from marketplace.errors import InvalidInput
 
 FORMAT = "marketplace-snapshot/1"
 EXCLUDED = frozenset({"checkpoint"})  # a checkpoint never contains (or erases) the checkpoints themselves
+MAX_FILE_BYTES = 256 * 2**20  # a province world after a busy workshop day is a few MB of JSON
 
 
 def tables() -> list[sa.Table]:
@@ -66,7 +77,10 @@ def _order(table: sa.Table) -> list[sa.Column]:
 
 def take_snapshot(conn: Connection) -> dict[str, Any]:
     """Every row of every covered table, as a JSON-ready dict (run inside one transaction for consistency)."""
-    out: dict[str, Any] = {"format": FORMAT, "tables": {}}
+    from marketplace import migrations
+
+    # The rows are read through this version's models, so they have the head revision's shape.
+    out: dict[str, Any] = {"format": FORMAT, "revision": migrations.head(), "tables": {}}
     inspector = sa.inspect(conn)
     for table in tables():
         if not inspector.has_table(table.name):
@@ -85,24 +99,121 @@ def counts(snapshot: dict[str, Any]) -> dict[str, int]:
     return {name: len(t["rows"]) for name, t in snapshot["tables"].items()}
 
 
-def _check(snapshot: Any) -> dict[str, Any]:
+def revision_of(snapshot: dict[str, Any]) -> str:
+    """The schema revision a (checked) snapshot's rows are shaped for; none recorded means the baseline."""
+    from marketplace import migrations
+
+    return snapshot.get("revision") or migrations.BASELINE
+
+
+def check(snapshot: Any) -> dict[str, Any]:
+    """The snapshot's shape, strictly: format, a revision this version knows, tables of lists of rows."""
+    from marketplace import migrations
+
     if not isinstance(snapshot, dict) or snapshot.get("format") != FORMAT:
         got = snapshot.get("format") if isinstance(snapshot, dict) else type(snapshot).__name__
         raise InvalidInput("snapshot", got, f"a snapshot of format {FORMAT!r}")
+    revision = snapshot.get("revision")
+    if revision is not None and not isinstance(revision, str):
+        raise InvalidInput("snapshot.revision", revision, f"a schema revision such as {migrations.head()!r}")
+    if not migrations.known(revision):
+        raise InvalidInput(
+            "snapshot.revision",
+            revision,
+            f"revision {migrations.head()!r} or older: the snapshot was saved by a newer release of "
+            "marketplace; restore it with that release",
+        )
+    data_tables = snapshot.get("tables")
+    if not isinstance(data_tables, dict):
+        raise InvalidInput("snapshot.tables", type(data_tables).__name__, "an object of tables")
+    at_head = revision_of(snapshot) == migrations.head()
     known = {t.name: t for t in tables()}
-    for name, data in snapshot["tables"].items():
+    for name, data in data_tables.items():
+        where = f"snapshot.tables.{name}"
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) \
+                or not isinstance(data.get("rows"), list):
+            raise InvalidInput(where, type(data).__name__, "an object with a list of columns and of rows")
+        columns = data["columns"]
+        if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
+            raise InvalidInput(f"{where}.columns", columns, "distinct column names")
+        width = len(columns)
+        for i, row in enumerate(data["rows"]):
+            if not isinstance(row, list) or len(row) != width:
+                raise InvalidInput(f"{where}.rows[{i}]", row, f"a list of {width} values, one per column")
+        if not at_head:
+            continue  # an older revision's tables are checked against that revision when it is upgraded
         if name not in known:
-            raise InvalidInput(
-                "snapshot.tables", name, "a table of this version: " + ", ".join(sorted(known))
-            )
-        unknown = set(data["columns"]) - set(known[name].columns.keys())
-        if unknown:
-            raise InvalidInput(
-                f"snapshot.tables.{name}.columns",
-                sorted(unknown),
-                "columns of this version: " + ", ".join(known[name].columns.keys()),
-            )
+            names = ", ".join(sorted(known))
+            raise InvalidInput("snapshot.tables", name, f"a table of this version: {names}")
+        expected = list(known[name].columns.keys())
+        if set(columns) != set(expected):
+            wrong = sorted(set(columns) ^ set(expected))
+            raise InvalidInput(f"{where}.columns", wrong, "exactly the columns of this version: "
+                               + ", ".join(expected))
     return snapshot
+
+
+def _decoded_rows(table: sa.Table, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of one table decoded by its column types; a value that does not decode names its place."""
+    cols = [table.columns[name] for name in data["columns"]]
+    dec = [_decoder(c) for c in cols]
+    out = []
+    for i, row in enumerate(data["rows"]):
+        decoded = {}
+        for col, f, value in zip(cols, dec, row, strict=True):
+            try:
+                decoded[col.name] = f(value)
+            except (TypeError, ValueError, InvalidOperation) as exc:
+                raise InvalidInput(
+                    f"snapshot.tables.{table.name}.rows[{i}].{col.name}", value, f"a {col.type} value"
+                ) from exc
+        out.append(decoded)
+    return out
+
+
+def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    try:
+        for start in range(0, len(rows), 1000):
+            conn.execute(table.insert(), rows[start : start + 1000])
+    except (sa.exc.StatementError, LookupError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise InvalidInput(f"snapshot.tables.{table.name}", reason, "rows the schema accepts") from exc
+
+
+def upgrade_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot of an older revision, brought to head by the sandbox's own migrations.
+
+    Its rows go into a scratch in-memory SQLite database built at the snapshot's revision; the migrations run;
+    the result is read back as a snapshot of this version.
+    """
+    from alembic import command
+
+    from marketplace import migrations
+
+    check(snapshot)
+    revision = revision_of(snapshot)
+    if revision == migrations.head():
+        return snapshot
+    scratch = sa.create_engine("sqlite://", poolclass=StaticPool)  # foreign keys off: any load order
+    try:
+        with scratch.begin() as conn:
+            command.upgrade(migrations.config(conn), revision)
+            then = sa.MetaData()
+            then.reflect(conn)
+            for name, data in snapshot["tables"].items():
+                table = then.tables.get(name)
+                if table is None or name in EXCLUDED or name == migrations.VERSION_TABLE:
+                    raise InvalidInput("snapshot.tables", name, f"a table of schema revision {revision}")
+                unknown = sorted(set(data["columns"]) - set(table.columns.keys()))
+                if unknown:
+                    names = ", ".join(table.columns.keys())
+                    raise InvalidInput(f"snapshot.tables.{name}.columns", unknown,
+                                       f"columns of schema revision {revision}: {names}")
+                _insert(conn, table, _decoded_rows(table, data))
+            command.upgrade(migrations.config(conn), "head")
+            return take_snapshot(conn)
+    finally:
+        scratch.dispose()
 
 
 def _lock_all(conn: Connection, covered: list[sa.Table]) -> None:
@@ -135,9 +246,11 @@ def _reset_sequences(conn: Connection, covered: list[sa.Table]) -> None:
 def restore_snapshot(conn: Connection, snapshot: dict[str, Any]) -> dict[str, int]:
     """Replace the content of every covered table by the snapshot's rows (inside the caller's transaction).
 
-    Tables the snapshot does not mention are emptied too, so the marketplace is exactly what was saved.
+    Tables the snapshot does not mention are emptied too, so the marketplace is exactly what was saved. A
+    snapshot of an older schema revision is upgraded first (`upgrade_snapshot`); a newer one is refused with
+    nothing changed.
     """
-    _check(snapshot)
+    snapshot = upgrade_snapshot(check(snapshot))
     covered = [t for t in tables() if sa.inspect(conn).has_table(t.name)]
     _lock_all(conn, covered)
     for table in reversed(covered):
@@ -148,11 +261,8 @@ def restore_snapshot(conn: Connection, snapshot: dict[str, Any]) -> dict[str, in
         if not data or not data["rows"]:
             restored[table.name] = 0
             continue
-        cols = [table.columns[name] for name in data["columns"]]
-        dec = [_decoder(c) for c in cols]
-        rows = [{c.name: f(v) for c, f, v in zip(cols, dec, row, strict=True)} for row in data["rows"]]
-        for start in range(0, len(rows), 1000):
-            conn.execute(table.insert(), rows[start : start + 1000])
+        rows = _decoded_rows(table, data)
+        _insert(conn, table, rows)
         restored[table.name] = len(rows)
     _reset_sequences(conn, covered)
     return restored
@@ -174,13 +284,22 @@ def write_file(snapshot: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def read_file(path: str | Path) -> dict[str, Any]:
+def read_file(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> dict[str, Any]:
+    """A snapshot file (JSON, or gzip-compressed JSON), at most `limit` bytes once decompressed, checked."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise InvalidInput("path", str(path), "an existing snapshot file")
-    raw = path.read_bytes()
     try:
-        data = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-    except (OSError, ValueError) as exc:
+        with path.open("rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            stream: Any = gzip.GzipFile(fileobj=fh) if compressed else fh
+            raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise InvalidInput("path", str(path), f"a snapshot of at most {limit // 2**20} MB uncompressed")
+        data = json.load(io.BytesIO(raw))
+    except (OSError, EOFError, ValueError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
         raise InvalidInput("path", str(path), f"a JSON snapshot file ({exc})") from exc
-    return _check(data)
+    return check(data)
