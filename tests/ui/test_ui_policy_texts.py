@@ -35,7 +35,7 @@ from marketplace.policy.routing import extend_stage
 from marketplace.policy.types import StagePlan
 from marketplace.ui import actas, common, i18n, requests
 from marketplace.ui.context import Sandbox
-from marketplace.ui.messages import MESSAGES, POLICY
+from marketplace.translations import messages
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
@@ -52,6 +52,15 @@ from marketplace.vocabulary import (
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 POLICY_NAME = "national-2025"
+MESSAGES = messages()
+# the sentences of the policy layer and of domain errors ("quote.purpose", "quote.cap", "quote.tax" are
+# column labels of the quote panel, not sentences)
+POLICY = {
+    key: texts
+    for key, texts in MESSAGES.items()
+    if key.split(".")[0] in {"quote", "refusal", "error", "policy", "permission"}
+    and key not in {"quote.purpose", "quote.cap", "quote.tax"}
+}
 
 
 def _placeholders(text: str) -> set[str]:
