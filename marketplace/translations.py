@@ -1,6 +1,6 @@
-"""Maintain the gettext catalogs with Babel: extract the keys the code uses, update the catalogs, compile them.
+"""Maintain the gettext catalogs with Babel: extract the keys the code uses, update and compile the catalogs.
 
-    python -m marketplace.translations update    # `make messages`: template from code + en, merged into every .po
+    python -m marketplace.translations update    # `make messages`: template from code and en, into each .po
     python -m marketplace.translations check     # exit 1 naming what is missing, empty, fuzzy or out of date
     python -m marketplace.translations compile   # .po -> .mo next to them (the build does this itself)
 
@@ -9,7 +9,8 @@ The template (`marketplace.pot`) is the union of two sources, because message id
 functions that take a key (`t`, `bind`, `heading` ...), and the keys of the English catalog, which also holds
 the ids built from data (`enum.<value>`, `metric.<name>`) that no extractor can see. A key new in the code
 therefore reaches every catalog empty, and `check` (and the tests) fail until English and Chinese are written.
-Each template entry carries the English text as a translator comment.
+Each template entry carries the English text as a translator comment. Write `t("a") if x else t("b")`, never
+`t("a" if x else "b")`: Babel's extractor joins the two literals into one key "ab" (which `check` reports).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def read_catalog(lang: str) -> Catalog:
 def messages() -> dict[str, tuple[str, ...]]:
     """Every key of the English catalog -> its text in each of `LANGUAGES` ("" where a catalog lacks it)."""
     texts = {lang: {m.id: str(m.string) for m in read_catalog(lang) if m.id} for lang in LANGUAGES}
-    return {key: tuple(texts[lang].get(key, "") for lang in LANGUAGES) for key in sorted(texts[SOURCE_LANGUAGE])}
+    keys = sorted(texts[SOURCE_LANGUAGE])
+    return {key: tuple(texts[lang].get(key, "") for lang in LANGUAGES) for key in keys}
 
 
 def read_template() -> Catalog:
@@ -81,8 +83,11 @@ def extracted_keys() -> dict[str, list[tuple[str, int]]]:
 
 
 def build_template() -> Catalog:
-    """The template: keys extracted from the code plus every key of the English catalog."""
-    english = {m.id: m.string for m in read_catalog(SOURCE_LANGUAGE) if m.id}
+    """The template: keys extracted from the code plus every key the English catalog gives a text.
+
+    A key with no English that the code no longer uses is dropped (a key added by mistake goes away again).
+    """
+    english = {m.id: m.string for m in read_catalog(SOURCE_LANGUAGE) if m.id and m.string}
     used = extracted_keys()
     template = Catalog(
         domain=DOMAIN, project=PROJECT, version="0.1.0", copyright_holder=PROJECT,
@@ -99,7 +104,7 @@ def update() -> list[str]:
     template = build_template()
     with TEMPLATE.open("wb") as fh:
         write_po(fh, template, width=110, sort_output=True)
-    report = [f"{TEMPLATE.relative_to(PACKAGE_DIR.parent)}: {len(template)} messages"]
+    report = [f"{TEMPLATE}: {len(template)} messages"]
     for lang in LANGUAGES:
         catalog = read_catalog(lang)
         before = {m.id for m in catalog if m.id}
@@ -108,7 +113,7 @@ def update() -> list[str]:
         with catalog_path(lang).open("wb") as fh:
             write_po(fh, catalog, width=110, sort_output=True, ignore_obsolete=True)
         report.append(
-            f"{catalog_path(lang).relative_to(PACKAGE_DIR.parent)}: {len(after - before)} new, "
+            f"{catalog_path(lang)}: {len(after - before)} new, "
             f"{len(before - after)} removed"
         )
     return report
