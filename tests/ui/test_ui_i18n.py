@@ -11,9 +11,8 @@ from pathlib import Path
 import ipywidgets as w
 import pytest
 
-from marketplace import vocabulary
+from marketplace import translations, vocabulary
 from marketplace.errors import InvalidInput
-from marketplace import translations
 from marketplace.ui import i18n
 
 UI = Path(__file__).resolve().parents[2] / "marketplace" / "ui"

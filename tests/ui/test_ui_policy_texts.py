@@ -33,9 +33,9 @@ from marketplace.policy import Requester, RequestFacts, Target, list_policies, l
 from marketplace.policy.pricing import check_actual_price
 from marketplace.policy.routing import extend_stage
 from marketplace.policy.types import StagePlan
+from marketplace.translations import messages
 from marketplace.ui import actas, common, i18n, requests
 from marketplace.ui.context import Sandbox
-from marketplace.translations import messages
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
