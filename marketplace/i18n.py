@@ -15,8 +15,9 @@ The template carries each message's English as a translator comment, so translat
 
 Compiled `.mo` files are produced by the build (`setup.py`'s `build_py`, which also runs for
 `pip install -e .`) and never committed. Where no build ran (a source checkout on PYTHONPATH) or a `.po` was
-edited after the build, the `.po` is compiled in memory with Babel at first use (about 20 ms a language);
-nothing is written, so a read-only install works too. Loading is stdlib `gettext`.
+edited after the build, the `.po` is compiled in memory with Babel at first use: 0.19 s for both languages,
+Babel's import included, against 6 ms to load built `.mo` files. Nothing is written, so a read-only install
+works too. Loading is stdlib `gettext`.
 
 The language follows `MARKETPLACE_LANG` (default English) and can be switched at run time by the panels
 (`marketplace.ui.i18n.set_language` re-labels widgets already on screen on top of `set_language` here).
