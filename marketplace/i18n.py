@@ -212,9 +212,8 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
         return t("error.invalid_input", code, field=exc.field, value=repr(exc.value), expected=exc.expected)
     if isinstance(exc, errors.TransitionError):
         state = label(exc.state, code)
-        head = f"{exc.subject} is {exc.state}: cannot {exc.action}; allowed from {exc.state}: "
-        if english.startswith(head):
-            allowed = "、".join(label(a.strip(), code) for a in english[len(head) :].split(","))
+        if exc.allowed:
+            allowed = listing([label(a, code) for a in exc.allowed], code)
             return t(
                 "error.transition_allowed",
                 code,

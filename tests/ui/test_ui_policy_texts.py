@@ -207,7 +207,10 @@ def test_price_and_deadline_refusals_carry_keys(policy) -> None:
 
 ERRORS: list[tuple[MarketplaceError, str]] = [
     (InvalidInput("volume", 0, "a whole number >= 1"), "收到 0"),
-    (TransitionError("request R-1", "approved", "submit", ["withdraw"]), "不能submit"),
+    (
+        TransitionError("request R-1", "approved", "submit", ["withdraw", "approve_with_conditions"]),
+        "允许：withdraw、附条件批准",
+    ),
     (TransitionError("product P-1", "draft", "list"), "当前为"),
     (PermissionDenied("alice", "approve", "not a steward of the holder"), "无权approve"),
     (PolicyRefusal("grade.core", "Core data is not supplied"), "规则：grade.core"),
