@@ -9,19 +9,24 @@ The template (`marketplace.pot`) is the union of two sources, because message id
 functions that take a key (`t`, `bind`, `heading` ...), and the keys of the English catalog, which also holds
 the ids built from data (`enum.<value>`, `metric.<name>`) that no extractor can see. A key new in the code
 therefore reaches every catalog empty, and `check` (and the tests) fail until English and Chinese are written.
-Each template entry carries the English text as a translator comment. Write `t("a") if x else t("b")`, never
-`t("a" if x else "b")`: Babel's extractor joins the two literals into one key "ab" (which `check` reports).
+Each template entry carries the English text as a translator comment.
+
+The keys are found by `extract_keys`, a Babel extraction method of our own over Python's `ast`: Babel's
+built-in Python extractor reads tokens, so it skips every call inside an f-string (the panels build much of
+their HTML in f-strings) and joins `t("a" if x else "b")` into one key "ab"; the syntax tree sees both.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -69,13 +74,44 @@ def read_template() -> Catalog:
         return read_po(fh, domain=DOMAIN)
 
 
+def _literals(node: ast.expr) -> list[str | None]:
+    """The string values an argument can take: a literal, either branch of `a if x else b`, else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return [*_literals(node.body), *_literals(node.orelse)]
+    return [None]
+
+
+def extract_keys(
+    fileobj: Any, keywords: Collection[str], comment_tags: Collection[str], options: Mapping[str, Any]
+) -> Iterator[tuple[int, str, tuple[str | None, ...], list[str]]]:
+    """Babel extraction method: each call of a keyword function (f-strings included), its literal args."""
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in keywords or not node.args:
+            continue
+        # one tuple of arguments per alternative literal of any argument (`t("a" if x else "b")`: two)
+        choices = [_literals(arg) for arg in node.args]
+        for position, values in enumerate(choices):
+            for value in values[1:]:
+                args = [c[0] for c in choices]
+                args[position] = value
+                yield node.lineno, name, tuple(args), []
+        yield node.lineno, name, tuple(c[0] for c in choices), []
+
+
 def extracted_keys() -> dict[str, list[tuple[str, int]]]:
     """Every key written literally in the package's code, with where it is used."""
     found: dict[str, list[tuple[str, int]]] = {}
-    # Babel warns on stderr about every f-string in a keyword call; keys built from data are expected here
+    # Babel notes on stderr every keyword call whose argument is not a literal: keys built from data
     with contextlib.redirect_stderr(io.StringIO()):
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            PACKAGE_DIR, method_map=[("**.py", "python")], keywords=KEYWORDS
+            PACKAGE_DIR, method_map=[("**.py", extract_keys)], keywords=KEYWORDS
         ):
             if isinstance(message, str) and KEY.match(message):
                 found.setdefault(message, []).append((f"marketplace/{filename}", lineno))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import io
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract
 from babel.messages.pofile import read_po, write_po
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,6 +81,24 @@ def test_extraction_finds_no_key_missing_from_the_template() -> None:
     template = {m.id for m in translations.read_template() if m.id}
     assert sorted(set(used) - template) == []
     assert list(translations.problems()) == []
+
+
+def test_the_extractor_sees_keys_in_f_strings_and_in_both_branches() -> None:
+    """Babel's token-based extractor misses the first and joins the second into "c.de.f"."""
+    source = (
+        b'page = f"<b>{t(\'a.b\')}</b>"\n'
+        b'state = i18n.t("c.d" if paused else "e.f", code)\n'
+        b'bind(widget, "value", "g.h", template="<h3>{}</h3>")\n'
+        b'sa.text("select 1")\n'
+    )
+    found = [
+        message
+        for _lineno, message, _comments, _context in extract(
+            translations.extract_keys, io.BytesIO(source), keywords=translations.KEYWORDS
+        )
+    ]
+    assert sorted(found) == ["a.b", "c.d", "e.f", "g.h", "select 1"]  # `extracted_keys` keeps key-shaped ones
+    assert not translations.KEY.match("select 1")
 
 
 def test_the_check_names_a_key_the_code_uses_but_no_catalog_has(
