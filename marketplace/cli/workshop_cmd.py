@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from marketplace import db
-from marketplace.cli import main
+from marketplace.cli import main, pad
 from marketplace.i18n import get_language, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
@@ -100,7 +100,7 @@ def status(trainer_code: str | None) -> None:
     state = t("workshop.paused") if d.clock_paused else t("workshop.running")
     click.echo(t("cli.workshop.status", today=d.today, state=state, policy=d.policy))
     for k, v in d.figures.items():
-        click.echo(f"  {k:<20} {v}")
+        click.echo(f"  {pad(t(f'workshop.figure.{k}'), 24)} {v}")
     if not d.exercises.empty:
         click.echo(d.exercises.to_string(index=False))
 

@@ -438,7 +438,7 @@ class FacilitatorConsole(w.VBox):
             at=d.at.strftime("%H:%M:%S"),
         )
         fig = "".join(
-            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td><b>{html.escape(str(v))}</b></td></tr>"
+            f"<tr><td>{html.escape(i18n.t(f'workshop.figure.{k}'))}</td><td><b>{html.escape(str(v))}</b></td></tr>"
             for k, v in d.figures.items()
         )
         self.figures.value = f"<table class='mp-figures'>{fig}</table>"

@@ -121,3 +121,22 @@ def test_english_stays_as_it_was(sandbox) -> None:
     assert clock.stdout.startswith("sandbox date: ") and not CJK.search(clock.stdout)
     bad = mkt("catalog", "list", "--domain", "astrology", env=sandbox, lang="en")
     assert bad.stderr.startswith("error: Invalid value for --domain: 'astrology'; expected one of ")
+
+
+def test_a_release_reports_in_chinese(sandbox, tmp_path: Path) -> None:
+    out = mkt(
+        "release",
+        "RES-000001",
+        "--rows",
+        "300",
+        "--k",
+        "5",
+        "--l",
+        "1",
+        "--out",
+        str(tmp_path / "r.csv"),
+        env=sandbox,
+        lang="zh",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "已发布" in out.stdout and "已写入" in out.stdout and "rows released" not in out.stdout

@@ -36,3 +36,18 @@ def test_text_follows_the_language_in_force() -> None:
         assert i18n.t("workshop.join") == "Join"
     finally:
         i18n.set_language("en")
+
+
+def test_the_console_dashboard_names_its_figures_in_the_language_in_force(workshop) -> None:
+    from marketplace.ui.workshop import facilitator_console
+
+    console = facilitator_console(workshop.trainer.join_code, workshop.engine)
+    assert "pending reviews" in console.figures.value
+    try:
+        i18n.set_language("zh")  # the console refreshes itself on a switch
+        assert "待审核数" in console.figures.value and "pending" not in console.figures.value
+        assert set(console.fac.dashboard().figures) == {
+            key.removeprefix("workshop.figure.") for key in WORKSHOP if key.startswith("workshop.figure.")
+        }
+    finally:
+        i18n.set_language("en")
