@@ -39,7 +39,7 @@ def test_both_languages_take_the_same_placeholders(key: str) -> None:
 
 
 def test_chinese_text_is_chinese() -> None:
-    """Catch a copy of the English left in the Chinese column (symbols, placeholders, short ids are exempt)."""
+    """Catch a copy of the English left in the Chinese column (symbols, placeholders, short ids exempt)."""
     suspicious = [
         key
         for key, (en, zh) in MESSAGES.items()
