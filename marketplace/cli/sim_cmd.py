@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from marketplace.cli import columns, main, pad
-from marketplace.i18n import listing, t, t_or
+from marketplace.i18n import get_language, listing, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
 HEADLINE = [
@@ -52,8 +52,9 @@ def _fmt(x: Any) -> str:
 
 
 def _metric(name: str) -> str:
-    """A metric's name for people where the panels have one, else its own name."""
-    return t_or(f"metric.{name}", name)
+    """A metric as the output names it: English keeps the id that --json files and sweeps use; another
+    language shows the panels' words for it where they have some."""
+    return name if get_language() == "en" else t_or(f"metric.{name}", name)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, list[str]]:
