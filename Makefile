@@ -24,7 +24,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
+# the catalogs too: the install compiles them (setup.py), so an edited .po is compiled again
+$(STAMP_RUN): pyproject.toml setup.py $(wildcard marketplace/locale/*/LC_MESSAGES/*.po) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m marketplace.jupyter_nodelay
 	@touch $@
