@@ -10,20 +10,22 @@ STAMP_SYS := $(VENV)/.installed-system
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: lab test demo seed bench lint system-deps clean help
+.PHONY: lab test demo seed bench lint messages system-deps clean help
 
 help:
 	@echo "make lab    - install into .venv, seed the sandbox if empty, open JupyterLab on the start notebook"
 	@echo "make test   - install test dependencies (Debian chromium + postgresql too) and run the whole suite"
 	@echo "make demo   - run the headless story through all three channels"
 	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make messages - extract message keys from the code and update the translation catalogs"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
+# the catalogs too: the install compiles them (setup.py), so an edited .po is compiled again
+$(STAMP_RUN): pyproject.toml setup.py $(wildcard marketplace/locale/*/LC_MESSAGES/*.po) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m marketplace.jupyter_nodelay
 	@touch $@
@@ -48,6 +50,12 @@ demo: $(STAMP_RUN)
 
 seed: $(STAMP_RUN)
 	$(BIN)/marketplace seed
+
+# Translation catalogs (marketplace/locale): template from the code and the English catalog, merged into every
+# language; then the check names anything still missing, empty or fuzzy.
+messages: $(STAMP_RUN)
+	$(BIN)/python -m marketplace.translations update
+	$(BIN)/python -m marketplace.translations check
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check marketplace tests benchmarks

@@ -29,6 +29,7 @@ class TransitionError(MarketplaceError):
 
     def __init__(self, subject: str, state: str, action: str, allowed: list[str] | None = None) -> None:
         self.subject, self.state, self.action = subject, state, action
+        self.allowed = list(allowed or [])
         hint = f"; allowed from {state}: {', '.join(allowed)}" if allowed else ""
         super().__init__(f"{subject} is {state}: cannot {action}{hint}")
 

@@ -1,7 +1,9 @@
 """The `marketplace` command: one root group; each area adds its commands from its own module.
 
 User errors (bad options, bad files, refused actions) print one line naming the option or field, the value and
-what is allowed, and exit with status 2 — never a traceback.
+what is allowed, and exit with status 2 — never a traceback. What the commands print follows
+`MARKETPLACE_LANG` (`marketplace.i18n`); help texts, and the wording click itself adds to a usage error, stay
+English.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import sys
 
 import click
+from wcwidth import wcswidth
 
 from marketplace.errors import MarketplaceError
+from marketplace.i18n import error_text, t
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,21 +23,38 @@ def main() -> None:
     """Public data marketplace sandbox: seed a synthetic world, run the workflows, study policies."""
 
 
+def columns(text: str) -> int:
+    """Terminal columns `text` takes: a Chinese character takes two, so `str.ljust` would misalign tables."""
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns."""
+    return text + " " * max(0, width - columns(text))
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: click in non-standalone mode so every user error becomes one line and exit 2."""
     try:
         rv = main.main(args=argv, prog_name="marketplace", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(t("cli.aborted"), err=True)
         sys.exit(1)
+    except click.exceptions.BadParameter as exc:
+        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
+        hint = " / ".join(hint) if isinstance(hint, list | tuple) else hint
+        message = t("cli.invalid_value", hint=hint, message=exc.message) if hint else exc.format_message()
+        click.echo(t("cli.error", message=message), err=True)
+        sys.exit(2)
     except click.exceptions.UsageError as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(t("cli.error", message=exc.format_message()), err=True)
         sys.exit(2)
     except click.exceptions.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(t("cli.error", message=exc.format_message()), err=True)
         sys.exit(exc.exit_code)
     except MarketplaceError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(t("cli.error", message=error_text(exc)), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -11,8 +11,22 @@ from sqlmodel import SQLModel, select
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.i18n import label, listing, t
 from marketplace.models import Resource
 from marketplace.vocabulary import Grade
+
+# headings of `catalog list` (the panels' own words for the same columns)
+COLUMNS = {
+    "code": "common.code",
+    "title": "common.title",
+    "domain": "common.domain",
+    "grade": "common.grade",
+    "sharing": "catalog.sharing",
+    "opening": "catalog.opening",
+    "holder": "common.holder",
+    "rows": "catalog.size",
+    "channels": "catalog.channels",
+}
 
 
 @main.command()
@@ -29,7 +43,7 @@ def info(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"database": db.redact(str(engine.url)), "counts": counts}, indent=2))
         return
-    click.echo(f"database: {db.redact(str(engine.url))}")
+    click.echo(t("cli.info.database", url=db.redact(str(engine.url))))
     width = max(map(len, counts))
     for name, n in counts.items():
         click.echo(f"  {name:<{width}}  {n:>8}")
@@ -42,9 +56,9 @@ def reset(yes: bool) -> None:
     engine = db.get_engine()
     db.check_connection(engine)
     if not yes:
-        click.confirm(f"Erase every row in {db.redact(str(engine.url))}?", abort=True)
+        click.confirm(t("cli.reset.confirm", url=db.redact(str(engine.url))), abort=True)
     db.reset(engine)
-    click.echo(f"reset: {db.redact(str(engine.url))} now has empty tables")
+    click.echo(t("cli.reset.done", url=db.redact(str(engine.url))))
 
 
 @main.group()
@@ -65,13 +79,15 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
     engine = open_sandbox()
     with db.session_scope(engine) as session:
         if not sa.inspect(engine).has_table("resource"):
-            raise click.UsageError("the sandbox has no tables yet; run `marketplace seed` first")
+            raise click.UsageError(t("cli.not_seeded"))
         query = select(Resource).order_by(Resource.code)
         if domain:
             domains = set(session.exec(select(Resource.domain).distinct()).all())
             if domain not in domains:
-                allowed = ", ".join(sorted(domains)) or "(none)"
-                raise click.BadParameter(f"{domain!r}; expected one of {allowed}", param_hint="--domain")
+                allowed = listing(sorted(domains)) or t("cli.none")
+                raise click.BadParameter(
+                    t("cli.expected_one_of", value=repr(domain), allowed=allowed), param_hint="--domain"
+                )
             query = query.where(Resource.domain == domain)
         if grade:
             query = query.where(Resource.grade == Grade(grade))
@@ -87,10 +103,14 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        click.echo("no resources match")
+        click.echo(t("cli.catalog.none_match"))
         return
     import pandas as pd
 
     frame = pd.DataFrame(rows)
-    frame["channels"] = frame["channels"].map(", ".join)
-    click.echo(frame.to_string(index=False))
+    for column in ("grade", "sharing", "opening"):
+        frame[column] = frame[column].map(label)
+    frame["channels"] = frame["channels"].map(lambda chs: listing(label(c) for c in chs))
+    frame = frame.rename(columns={column: t(key) for column, key in COLUMNS.items()})
+    with pd.option_context("display.unicode.east_asian_width", True):  # Chinese takes two columns
+        click.echo(frame.to_string(index=False))

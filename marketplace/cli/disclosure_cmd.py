@@ -11,6 +11,7 @@ from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.core import catalog
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.i18n import t
 
 REPORT_FORMATS = ("html", "md", "csv", "json", "dcat")
 
@@ -18,7 +19,7 @@ REPORT_FORMATS = ("html", "md", "csv", "json", "dcat")
 def _ready_engine():
     engine = open_sandbox()
     if not sa.inspect(engine).has_table("resource"):
-        raise click.UsageError("the sandbox has no tables yet; run `marketplace seed` first")
+        raise click.UsageError(t("cli.not_seeded"))
     return engine
 
 
@@ -29,7 +30,7 @@ def _write_text(out: str, text: str) -> None:
     path = Path(out)
     if path.parent and not path.parent.exists():
         raise click.BadParameter(
-            f"{out!r}: directory {str(path.parent)!r} does not exist", param_hint="--out"
+            t("cli.out.no_directory", value=repr(out), directory=repr(str(path.parent))), param_hint="--out"
         )
     path.write_text(text, encoding="utf-8")
 
@@ -72,17 +73,13 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
     from marketplace import disclosure
 
     if rdf_format and fmt != "dcat":
-        raise click.UsageError(
-            f"--rdf-format {rdf_format} only applies to --format dcat (got --format {fmt})"
-        )
+        raise click.UsageError(t("cli.disclose.dcat_only", option=f"--rdf-format {rdf_format}", fmt=fmt))
     if base_uri is not None and fmt != "dcat":
-        raise click.UsageError(f"--base-uri only applies to --format dcat (got --format {fmt})")
+        raise click.UsageError(t("cli.disclose.dcat_only", option="--base-uri", fmt=fmt))
     if base_uri is not None and not base_uri.startswith(("http://", "https://", "urn:")):
-        raise click.BadParameter(
-            f"{base_uri!r}: expected an absolute http(s) or urn: IRI", param_hint="--base-uri"
-        )
+        raise click.BadParameter(t("cli.disclose.bad_base", value=repr(base_uri)), param_hint="--base-uri")
     if fmt == "csv" and out == "-":
-        raise click.BadParameter("'-': csv needs a .zip file or a directory", param_hint="--out")
+        raise click.BadParameter(t("cli.disclose.csv_stdout"), param_hint="--out")
     engine = _ready_engine()
     with db.session_scope(engine) as session:
         if fmt == "dcat":
@@ -91,7 +88,8 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
             )
             _write_text(out, text)
             if out != "-":
-                click.echo(f"wrote DCAT-AP 3 ({rdf_format or 'turtle'}) to {out}", err=True)
+                syntax = rdf_format or "turtle"
+                click.echo(t("cli.disclose.wrote_dcat", rdf_format=syntax, path=out), err=True)
             return
         report = disclosure.build_report(session, year)
     if fmt == "csv":
@@ -99,14 +97,13 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         if path.suffix.lower() == ".zip":
             if not path.parent.exists():
                 raise click.BadParameter(
-                    f"{out!r}: directory {str(path.parent)!r} does not exist", param_hint="--out"
+                    t("cli.out.no_directory", value=repr(out), directory=repr(str(path.parent))),
+                    param_hint="--out",
                 )
             path.write_bytes(disclosure.to_csv_bytes(report))
         else:
             if path.exists() and not path.is_dir():
-                raise click.BadParameter(
-                    f"{out!r} is a file; expected a directory or a .zip path", param_hint="--out"
-                )
+                raise click.BadParameter(t("cli.disclose.out_is_file", value=repr(out)), param_hint="--out")
             disclosure.write_csv_dir(report, path)
     else:
         render = {
@@ -116,7 +113,7 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         }[fmt]
         _write_text(out, render(report))
     if out != "-":
-        click.echo(f"wrote the {report.year} disclosure report ({fmt}) to {out}", err=True)
+        click.echo(t("cli.disclose.wrote_report", year=report.year, fmt=fmt, path=out), err=True)
 
 
 @catalog.command("import")

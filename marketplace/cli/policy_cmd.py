@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
+from marketplace.cli import columns, pad
 from marketplace.errors import MarketplaceError
+from marketplace.i18n import error_text, label, listing, quote_reason, t, t_or
 from marketplace.policy import (
     PolicyFileError,
     Requester,
@@ -40,7 +42,7 @@ class UserError(click.ClickException):
 
 def _fail_problems(exc: PolicyFileError) -> None:
     for problem in exc.problems:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(t("cli.error", message=problem), err=True)
     raise click.exceptions.Exit(2)
 
 
@@ -67,7 +69,7 @@ def check_cmd(files: tuple[str, ...]) -> None:
         except PolicyFileError as exc:
             problems.extend(exc.problems)
             continue
-        click.echo(f"ok: {f} ({p.name} {p.version})")
+        click.echo(t("cli.policy.ok", file=f, name=p.name, version=p.version))
     if problems:
         _fail_problems(PolicyFileError(problems))
 
@@ -103,10 +105,12 @@ def diff_cmd(a: str, b: str, as_json: bool) -> None:
         click.echo(json.dumps([{"key": k, pa.name: va, pb.name: vb} for k, va, vb in rows], indent=2))
         return
     if not rows:
-        click.echo(f"{pa.name} and {pb.name} set every parameter alike")
+        click.echo(t("cli.policy.alike", a=pa.name, b=pb.name))
         return
     width = max(len(k) for k, _, _ in rows)
-    click.echo(f"{'parameter':<{width}}  {pa.name}  ->  {pb.name}")
+    heading = t("cli.policy.parameter")
+    width = max(width, columns(heading))
+    click.echo(f"{pad(heading, width)}  {pa.name}  ->  {pb.name}")
     for k, va, vb in rows:
         click.echo(f"{k:<{width}}  {_show(va)}  ->  {_show(vb)}")
 
@@ -168,26 +172,28 @@ def quote_cmd(
             if product is None:
                 codes = session.exec(select(Product.code).order_by(Product.code).limit(8)).all()
                 raise UserError(
-                    f"--product: got {product_code!r}; expected a product code"
-                    f"{' such as ' + ', '.join(codes) if codes else ' (the sandbox has no products)'}"
+                    t("cli.quote.bad_product", value=repr(product_code), examples=listing(codes))
+                    if codes
+                    else t("cli.quote.bad_product_none", value=repr(product_code))
                 )
             target = product_target(product)
             if org_code is None:
                 requester = Requester(0, OrganizationKind.enterprise)
-                who = "an unnamed enterprise"
+                who = t("cli.quote.unnamed")
             else:
                 org = session.exec(select(Organization).where(Organization.code == org_code)).first()
                 if org is None:
-                    raise UserError(f"--requester: got {org_code!r}; expected an organization code")
+                    raise UserError(t("cli.quote.bad_requester", value=repr(org_code)))
                 requester = requester_facts(org)
-                who = f"{org.name} ({org.kind.value}{', ' + org.size.value if org.size else ''})"
+                kind = listing([label(org.kind), label(org.size)] if org.size else [label(org.kind)])
+                who = f"{org.name} ({kind})"
             name = product.name
         q = quote(pol, target, RequestFacts(Purpose(purpose), volume=volume), requester)
     except MarketplaceError as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(error_text(exc)) from exc
     except Exception as exc:  # a missing table: the sandbox was never seeded
         if type(exc).__name__ in ("OperationalError", "ProgrammingError"):
-            raise UserError("the sandbox has no tables yet; run `marketplace seed` first") from exc
+            raise UserError(t("cli.not_seeded")) from exc
         raise
     sp = split(pol, q)
     if as_json:
@@ -200,11 +206,30 @@ def quote_cmd(
         }
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    click.echo(f"Quote for {product_code} ({name}) under {q.policy}: {purpose}, volume {volume:,}, for {who}")
+    click.echo(
+        t(
+            "cli.quote.header",
+            product=product_code,
+            name=name,
+            policy=q.policy,
+            purpose=label(purpose),
+            volume=f"{volume:,}",
+            who=who,
+        )
+    )
+    components = {ln.component: t_or(f"cli.quote.component.{ln.component}", ln.component) for ln in q.lines}
+    total = t("cli.quote.total")
+    width = max(9, columns(total), *map(columns, components.values()))
     for ln in q.lines:
-        click.echo(f"  {ln.component:<9} {_money(ln.amount):>14}  {ln.reason}")
-    click.echo(f"  {'total':<9} {_money(q.total):>14}  {q.currency}" + ("  (free)" if q.free else ""))
+        click.echo(f"  {pad(components[ln.component], width)} {_money(ln.amount):>14}  {quote_reason(ln)}")
+    free = t("cli.quote.free") if q.free else ""
+    click.echo(f"  {pad(total, width)} {_money(q.total):>14}  {q.currency}" + (f"  {free}" if free else ""))
     if not q.free:
         click.echo(
-            f"  split: operator {_money(sp.operator)}, holder {_money(sp.holder)}, taxes {_money(sp.taxes)}"
+            t(
+                "cli.quote.split",
+                operator=_money(sp.operator),
+                holder=_money(sp.holder),
+                taxes=_money(sp.taxes),
+            )
         )

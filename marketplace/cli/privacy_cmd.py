@@ -14,6 +14,7 @@ from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.errors import NotFound
+from marketplace.i18n import t
 from marketplace.models import Resource
 from marketplace.privacy import deidentify
 
@@ -55,4 +56,4 @@ def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, 
         payload: dict[str, Any] = {"resource": resource_code, "rows_requested": rows, "seed": seed,
                                    **result.report.to_dict()}
         report_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    click.echo(f"{resource_code}: {result.report.summary()} -> {out}")
+    click.echo(t("cli.release.done", resource=resource_code, summary=result.report.summary(), path=out))

@@ -10,6 +10,7 @@ import click
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.i18n import t
 from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALES, SIZES, seed_sandbox
 
 
@@ -44,15 +45,15 @@ def seed(seed_: int, size: str, locale: str, yes: bool, if_empty: bool) -> None:
     engine = open_sandbox()  # an older release's sandbox is upgraded first, keeping its world
     if db.is_seeded(engine):
         if if_empty:
-            click.echo(f"sandbox already seeded: {db.redact(str(engine.url))} (`marketplace seed` rebuilds)")
+            click.echo(t("cli.seed.already", url=db.redact(str(engine.url))))
             return
         if not yes and sys.stdin.isatty():
-            click.confirm(f"Replace everything in {db.redact(str(engine.url))}?", abort=True)
+            click.confirm(t("cli.seed.confirm", url=db.redact(str(engine.url))), abort=True)
     start = time.perf_counter()
     counts = seed_sandbox(engine, seed_, size, locale, reset=True)
     elapsed = time.perf_counter() - start
-    click.echo(f"seeded {db.redact(str(engine.url))}: seed {seed_}, size {size}, locale {locale}")
+    click.echo(t("cli.seed.done", url=db.redact(str(engine.url)), seed=seed_, size=size, locale=locale))
     width = max(map(len, counts))
     for name, n in counts.items():
         click.echo(f"  {name:<{width}}  {n:>8}")
-    click.echo(f"done in {elapsed:.2f} s")
+    click.echo(t("cli.seed.elapsed", seconds=f"{elapsed:.2f}"))

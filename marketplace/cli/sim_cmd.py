@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from marketplace.cli import main
+from marketplace.cli import columns, main, pad
+from marketplace.i18n import get_language, listing, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
 HEADLINE = [
@@ -50,15 +51,19 @@ def _fmt(x: Any) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
+def _metric(name: str) -> str:
+    """A metric as the output names it: English keeps the id that --json files and sweeps use; another
+    language shows the panels' words for it where they have some."""
+    return name if get_language() == "en" else t_or(f"metric.{name}", name)
+
+
 def _parse_params(values: tuple[str, ...]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for raw in values:
         key, sep, vals = raw.partition("=")
         items = [v.strip() for v in vals.split(",") if v.strip()]
         if not sep or not key.strip() or not items:
-            raise click.BadParameter(
-                f"{raw!r}; expected KEY=V1,V2,... (e.g. review.capacity.holder=60,90)", param_hint="--param"
-            )
+            raise click.BadParameter(t("cli.sweep.bad_param", value=repr(raw)), param_hint="--param")
         out[key.strip()] = items
     return out
 
@@ -93,23 +98,32 @@ def simulate(scenario: str, seed: int | None, days: int | None, json_out: Path |
     n = days or sc.horizon.days
     with _progress(n, f"simulating {sc.name}") as bar:
         result = run(sc, seed, days, progress=bar.update)
-    click.echo(f"scenario {result.scenario} (policy {result.policy}), seed {result.seed}, {result.days} days")
-    width = max(map(len, HEADLINE))
-    for k in HEADLINE:
-        click.echo(f"  {k:<{width}}  {_fmt(result.metrics[k]):>16}")
     click.echo(
-        f"  budget: payments {result.money['payments']} = operator {result.money['operator_revenue']}"
-        f" + holder {result.money['holder_share']} + taxes {result.money['taxes']}"
+        t("cli.sim.header", scenario=result.scenario, policy=result.policy, seed=result.seed,
+          days=result.days)
+    )
+    names = {k: _metric(k) for k in HEADLINE}
+    width = max(map(columns, names.values()))
+    for k in HEADLINE:
+        click.echo(f"  {pad(names[k], width)}  {_fmt(result.metrics[k]):>16}")
+    click.echo(
+        t(
+            "cli.sim.budget",
+            payments=result.money["payments"],
+            operator=result.money["operator_revenue"],
+            holder=result.money["holder_share"],
+            taxes=result.money["taxes"],
+        )
     )
     if json_out is not None:
         json_out.write_text(result.metrics_json(), encoding="utf-8")
-        click.echo(f"metrics written to {json_out}")
+        click.echo(t("cli.sim.metrics_written", path=json_out))
     if to_db:
         from marketplace.cli.db_cmd import open_sandbox
         from marketplace.sim.store import store_run
 
         counts = store_run(result, open_sandbox())
-        click.echo("stored in the sandbox: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        click.echo(t("cli.sim.stored", counts=listing(f"{v} {k}" for k, v in counts.items())))
 
 
 @main.command()
@@ -138,21 +152,27 @@ def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | No
         return f"{_fmt(mean)} ± {_fmt((hi - lo) / 2)}"
 
     click.echo(
-        f"A = {sa.name}, B = {sb.name}; {n} common seeds "
-        f"{table.attrs['seeds'][0]}..{table.attrs['seeds'][-1]};"
-        " mean ± 95 % CI half-width"
+        t(
+            "cli.compare.header",
+            a=sa.name,
+            b=sb.name,
+            n=n,
+            first=table.attrs["seeds"][0],
+            last=table.attrs["seeds"][-1],
+        )
     )
-    width = max(map(len, rows))
-    click.echo(f"  {'metric':<{width}}  {'A':>24}  {'B':>24}  {'B - A':>24}")
+    names = {k: _metric(k) for k in rows}
+    width = max(columns(t("common.metric")), *map(columns, names.values()))
+    click.echo(f"  {pad(t('common.metric'), width)}  {'A':>24}  {'B':>24}  {'B - A':>24}")
     for k in rows:
         r = table.loc[k]
         click.echo(
-            f"  {k:<{width}}  {ci(r.a_mean, r.a_low, r.a_high):>24}  {ci(r.b_mean, r.b_low, r.b_high):>24}"
-            f"  {ci(r.diff_mean, r.diff_low, r.diff_high):>24}"
+            f"  {pad(names[k], width)}  {ci(r.a_mean, r.a_low, r.a_high):>24}"
+            f"  {ci(r.b_mean, r.b_low, r.b_high):>24}  {ci(r.diff_mean, r.diff_low, r.diff_high):>24}"
         )
     if plot is not None:
         _plot(table, [k for k in HEADLINE if k in table.index], sa.name, sb.name, plot)
-        click.echo(f"plot written to {plot}")
+        click.echo(t("cli.compare.plot_written", path=plot))
 
 
 def _plot(table: Any, rows: list[str], a: str, b: str, out: Path) -> None:
@@ -162,10 +182,10 @@ def _plot(table: Any, rows: list[str], a: str, b: str, out: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    t = table.loc[rows]
-    base = np.where(t["a_mean"].abs() > 0, t["a_mean"].abs(), 1.0)
-    rel = 100 * t["diff_mean"] / base
-    err = 100 * (t["diff_high"] - t["diff_low"]) / 2 / base
+    shown = table.loc[rows]
+    base = np.where(shown["a_mean"].abs() > 0, shown["a_mean"].abs(), 1.0)
+    rel = 100 * shown["diff_mean"] / base
+    err = 100 * (shown["diff_high"] - shown["diff_low"]) / 2 / base
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
     colors = ["#2a7" if v >= 0 else "#c44" for v in rel]
     ax.barh(range(len(rows)), np.clip(rel, -100, 100), xerr=err, color=colors)
@@ -215,7 +235,7 @@ def sweep(
     from marketplace.sim import sweep as sweep_runs
 
     if out.suffix != ".parquet":
-        raise click.BadParameter(f"{str(out)!r}; expected a file name ending in .parquet", param_hint="--out")
+        raise click.BadParameter(t("cli.sweep.bad_out", value=repr(str(out))), param_hint="--out")
     grid = _parse_params(params)
     sc = load_scenario(scenario)
     n = seeds or sc.seeds.count
@@ -229,8 +249,7 @@ def sweep(
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise click.BadParameter(
-                f"{scheduler!r}; expected a reachable Dask scheduler address ({exc})",
-                param_hint="--scheduler",
+                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=exc), param_hint="--scheduler"
             ) from None
         executor = client.get_executor()
     try:
@@ -240,7 +259,7 @@ def sweep(
         if client is not None:
             client.close()
     df.to_parquet(out, index=False)
-    click.echo(f"{len(df)} runs ({total // n} points x {n} seeds) written to {out}")
+    click.echo(t("cli.sweep.written", runs=len(df), points=total // n, seeds=n, path=out))
     keys = list(grid)
     summary = df.groupby(keys, sort=False)[
         ["filed", "delivered", "waiting_days_p90", "payments", "welfare"]

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.i18n import t
 
 
 def _engine() -> Engine:
@@ -36,8 +37,13 @@ def clock_show(as_json: bool) -> None:
         click.echo(json.dumps({"today": today.isoformat(), **state.to_value(), "calendar_warning": warning}))
         return
     click.echo(
-        f"sandbox date: {today}  (start {state.start}, +{state.offset_days} days, "
-        f"{'paused' if state.paused else 'running with the wall calendar'})"
+        t(
+            "cli.clock.show",
+            today=today,
+            start=state.start,
+            days=state.offset_days,
+            state=t("cli.clock.paused") if state.paused else t("cli.clock.running"),
+        )
     )
     if warning is not None:
         click.echo(f"warning: {warning}")
@@ -57,9 +63,7 @@ def clock_advance(days: int, username: str | None) -> None:
         else:
             trainers = wf.accounts_with_role(s, Role.trainer)
             if not trainers:
-                raise click.UsageError(
-                    "no trainer account in the sandbox; seed it first or pass --as USERNAME"
-                )
+                raise click.UsageError(t("cli.clock.no_trainer"))
             actor = trainers[0]
         report = wf.advance_clock(s, actor, days)
     for line in report.lines():
@@ -79,9 +83,9 @@ def audit_verify() -> None:
     with db.session_scope(_engine()) as s:
         result = verify_chain(s)
     if result.ok:
-        click.echo(str(result))
+        click.echo(t("cli.audit.intact", checked=result.checked))
         return
-    click.echo(str(result), err=True)
+    click.echo(t("cli.audit.broken", seq=result.first_bad_seq, reason=result.reason), err=True)
     sys.exit(1)
 
 
@@ -119,7 +123,7 @@ def audit_log(last: int, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     if not rows:
-        click.echo("the audit log is empty")
+        click.echo(t("cli.audit.empty"))
     for r in rows:
         extra = r["payload"].get("reason") or r["payload"].get("rule") or ""
         click.echo(

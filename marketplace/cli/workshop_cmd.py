@@ -10,8 +10,9 @@ from __future__ import annotations
 import click
 
 from marketplace import db
-from marketplace.cli import main
+from marketplace.cli import main, pad
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.i18n import get_language, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
 
@@ -24,7 +25,7 @@ def _facilitator(code: str | None):
     from marketplace.workshop import facilitate
 
     if not code:
-        raise click.UsageError(f"--trainer-code (or {TRAINER_ENV}) is required: the trainer's join code")
+        raise click.UsageError(t("cli.workshop.trainer_code_required", env=TRAINER_ENV))
     return facilitate(code, _engine())
 
 
@@ -84,10 +85,10 @@ def create(
     entries += fac.create_participants(groups, seed=seed)
     write_roster(entries, out)
     counts = ", ".join(f"{g}={n}" for g, n in groups.items())
-    click.echo(f"created {participants} participant seats ({counts}) in {db.redact(str(engine.url))}")
+    click.echo(t("cli.workshop.created", n=participants, counts=counts, url=db.redact(str(engine.url))))
     if not has_trainer:
-        click.echo(f"trainer seat created: join code {entries[0].join_code} (also in the roster)")
-    click.echo(f"roster: {out}  (keep it private: each row's join code acts as that account)")
+        click.echo(t("cli.workshop.trainer_created", code=entries[0].join_code))
+    click.echo(t("cli.workshop.roster", out=out))
 
 
 @workshop.command("status")
@@ -95,9 +96,10 @@ def create(
 def status(trainer_code: str | None) -> None:
     """The dashboard figures: clock, policy, queues, revenue, breaches, exercises."""
     d = _facilitator(trainer_code).dashboard()
-    click.echo(f"sandbox date {d.today} ({'paused' if d.clock_paused else 'running'}), policy {d.policy}")
+    state = t("workshop.paused") if d.clock_paused else t("workshop.running")
+    click.echo(t("cli.workshop.status", today=d.today, state=state, policy=d.policy))
     for k, v in d.figures.items():
-        click.echo(f"  {k:<20} {v}")
+        click.echo(f"  {pad(t(f'workshop.figure.{k}'), 24)} {v}")
     if not d.exercises.empty:
         click.echo(d.exercises.to_string(index=False))
 
@@ -109,7 +111,10 @@ def release(exercise: str | None, trainer_code: str | None) -> None:
     """Release EXERCISE (default: the next one)."""
     fac = _facilitator(trainer_code)
     ex = fac.release(exercise) if exercise else fac.release_next()
-    click.echo(f"released {ex.id}: {ex.title.en}" if ex else "every exercise is already released")
+    if ex is None:
+        click.echo(t("cli.workshop.all_released"))
+    else:
+        click.echo(t("cli.workshop.released", id=ex.id, title=ex.text(get_language())[0]))
 
 
 @workshop.command("checkpoint")
@@ -120,9 +125,9 @@ def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> 
     """Save the whole marketplace as checkpoint NAME."""
     fac = _facilitator(trainer_code)
     counts = fac.checkpoint(name)
-    click.echo(f"checkpoint {name}: {sum(counts.values())} rows in {len(counts)} tables")
+    click.echo(t("cli.workshop.checkpoint", name=name, rows=sum(counts.values()), tables=len(counts)))
     if export_path:
-        click.echo(f"written to {fac.export_checkpoint(name, export_path)}")
+        click.echo(t("cli.written_to", path=fac.export_checkpoint(name, export_path)))
 
 
 @workshop.command("restore")
@@ -143,7 +148,7 @@ def restore(name: str, from_file: str | None, trainer_code: str | None) -> None:
     if from_file:
         fac.import_checkpoint(from_file, name)
     counts = fac.restore(name)
-    click.echo(f"restored {name}: {sum(counts.values())} rows")
+    click.echo(t("cli.workshop.restored", name=name, rows=sum(counts.values())))
 
 
 @workshop.command("policy")

@@ -23,10 +23,10 @@ from marketplace.disclosure.render import (
     to_json,
     write_csv_dir,
 )
-from marketplace.disclosure.report import TABLE_TITLES, DisclosureReport, build_report, default_year
+from marketplace.disclosure.report import TABLES, DisclosureReport, build_report, default_year, table_title
 
 __all__ = [
-    "TABLE_TITLES",
+    "TABLES",
     "CatalogImportError",
     "DisclosureReport",
     "ImportResult",
@@ -43,6 +43,7 @@ __all__ = [
     "render_html",
     "render_markdown",
     "report_files",
+    "table_title",
     "to_csv_bytes",
     "to_json",
     "validate_dcat",

@@ -54,6 +54,7 @@ from sqlmodel import Session, select
 from marketplace.codes import make_code
 from marketplace.disclosure import mappings as m
 from marketplace.errors import MarketplaceError
+from marketplace.i18n import t
 from marketplace.models import Organization, Resource, ResourceField
 from marketplace.vocabulary import (
     FieldMarking,
@@ -151,11 +152,17 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     organizations_created: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        return (
-            f"{self.file} ({self.format}): {len(self.created)} resources created, "
-            f"{len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged; {len(self.organizations_created)} organizations created"
+    def summary(self, lang: str | None = None) -> str:
+        """One line for people (in `lang`, default the language in force)."""
+        return t(
+            "import.summary",
+            lang,
+            file=self.file,
+            format=self.format,
+            created=len(self.created),
+            updated=len(self.updated),
+            unchanged=len(self.unchanged),
+            organizations=len(self.organizations_created),
         )
 
 

@@ -7,6 +7,10 @@ backend (no pyplot global state, safe inside a widget callback); it references n
 CSV layout: one file per table named `<table>.csv` (registrations, authorizations, products, requests,
 revenue, and use_statements when published) plus `about.csv` (year, policy, generation time, notes);
 `to_csv_bytes` zips them, `write_csv_dir` writes them into a directory.
+
+HTML and Markdown are for people: they are written in `lang` (default: the language in force, see
+`marketplace.i18n`), headings, column names, notes, charts and vocabulary values alike; codes, names and
+figures stay as the data has them. CSV and JSON are for machines and keep the data's own English ids.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from marketplace.disclosure.report import TABLE_TITLES, DisclosureReport
+from marketplace.disclosure.report import DisclosureReport, table_title
+from marketplace.i18n import get_language, has, label, normalize, t
 
 __all__ = [
     "MIME_TYPES",
@@ -37,6 +42,8 @@ __all__ = [
     "to_json",
     "write_csv_dir",
 ]
+
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;
@@ -83,15 +90,34 @@ def _about(report: DisclosureReport) -> dict[str, Any]:
     }
 
 
-def _display(value: Any) -> str:
+def _lang(lang: str | None) -> str:
+    return normalize(lang) if lang else get_language()
+
+
+def _display(value: Any, column: str = "", lang: str = "en") -> str:
+    """A cell for people; in a language other than English, vocabulary values are worded in it."""
     value = _cell(value)
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return t("report.yes", lang) if value else t("report.no", lang)
     if isinstance(value, float):
         return f"{value:,.2f}"
+    if isinstance(value, str) and lang != "en":
+        if column == "basis":
+            key = f"report.basis.{value.replace(' ', '_')}"
+            return t(key, lang) if has(key) else value
+        if column == "requester_kind" and value == "all":
+            return t("report.requester_kind.all", lang)
+        if has(f"enum.{value}"):
+            return label(value, lang)
     return str(value)
+
+
+def _column(name: str, lang: str) -> str:
+    """A column heading for people: the data's id in words."""
+    key = f"report.column.{name}"
+    return t(key, lang) if has(key) else name.replace("_", " ")
 
 
 # ---------------------------------------------------------------- charts
@@ -119,8 +145,9 @@ def _svg(fig: Any, prefix: str) -> str:
     return text.strip()
 
 
-def chart_svgs(report: DisclosureReport) -> dict[str, str]:
+def chart_svgs(report: DisclosureReport, lang: str | None = None) -> dict[str, str]:
     """Inline SVG charts: requests per channel and operator revenue against MAR (only those with data)."""
+    code = _lang(lang)
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -133,23 +160,25 @@ def chart_svgs(report: DisclosureReport) -> dict[str, str]:
         req = report.requests
         if not req.empty:
             totals = req[req["requester_kind"] == "all"].set_index("channel")
+            totals.index = [_display(c, "channel", code) for c in totals.index]
             fig = Figure(figsize=(6, 3.2), layout="constrained")
             ax = fig.add_subplot()
-            totals[["filed", "approved", "rejected"]].plot.bar(
-                ax=ax, rot=0, color=["#486581", "#3ebd93", "#e12d39"]
-            )
-            ax.set_title(f"Requests filed in {report.year} by channel")
+            counts = totals[["filed", "approved", "rejected"]]
+            counts.columns = [_column(c, code) for c in counts.columns]
+            counts.plot.bar(ax=ax, rot=0, color=["#486581", "#3ebd93", "#e12d39"])
+            ax.set_title(t("report.chart.requests", code, year=report.year))
             ax.set_xlabel("")
-            ax.set_ylabel("requests")
+            ax.set_ylabel(t("report.chart.requests_axis", code))
             charts["requests"] = _svg(fig, "chart-requests")
     with matplotlib.rc_context({"svg.hashsalt": f"disclosure-{report.year}-revenue", "svg.fonttype": "none"}):
         rev = report.revenue
         if not rev.empty:
             fig = Figure(figsize=(6, 3.2), layout="constrained")
             ax = fig.add_subplot()
-            frame = rev.set_index("operator")[["revenue", "mar"]].rename(columns={"mar": "MAR"})
+            frame = rev.set_index("operator")[["revenue", "mar"]]
+            frame.columns = [_column(c, code) for c in frame.columns]
             frame.plot.barh(ax=ax, color=["#486581", "#bcccdc"])
-            ax.set_title(f"Operator revenue against MAR, {report.year}")
+            ax.set_title(t("report.chart.revenue", code, year=report.year))
             ax.set_ylabel("")
             charts["revenue"] = _svg(fig, "chart-revenue")
     return charts
@@ -158,52 +187,63 @@ def chart_svgs(report: DisclosureReport) -> dict[str, str]:
 # ---------------------------------------------------------------- HTML
 
 
-def _html_table(frame: pd.DataFrame) -> str:
+def _html_table(frame: pd.DataFrame, lang: str) -> str:
     if frame.empty:
-        return '<p class="empty">Nothing to publish for this year.</p>'
-    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in frame.columns)
+        return f'<p class="empty">{html.escape(t("report.empty", lang))}</p>'
+    head = "".join(f"<th>{html.escape(_column(str(c), lang))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
-        for value in row:
+        for column, value in zip(frame.columns, row, strict=True):
             numeric = isinstance(_cell(value), int | float) and not isinstance(_cell(value), bool)
             cls = ' class="num"' if numeric else ""
-            cells.append(f"<td{cls}>{html.escape(_display(value))}</td>")
+            cells.append(f"<td{cls}>{html.escape(_display(value, str(column), lang))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def render_html(report: DisclosureReport, *, charts: bool = True) -> str:
+def _meta(report: DisclosureReport, lang: str) -> str:
+    return t(
+        "report.meta",
+        lang,
+        policy=report.policy_name or t("common.none", lang),
+        date=report.generated_at.date().isoformat(),
+    )
+
+
+def render_html(report: DisclosureReport, *, charts: bool = True, lang: str | None = None) -> str:
     """One self-contained HTML page: inline CSS and SVG charts, readable tables; no external references."""
+    code = _lang(lang)
     summary = report.summary()
-    cards = "".join(f"<div><b>{v}</b>{html.escape(k.replace('_', ' '))}</div>" for k, v in summary.items())
+    cards = "".join(
+        f"<div><b>{v}</b>{html.escape(t(f'report.summary.{k}', code))}</div>" for k, v in summary.items()
+    )
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Public data disclosure {report.year}</title>",
+        f'<html lang="{HTML_LANG[code]}"><head><meta charset="utf-8">',
+        f"<title>{html.escape(t('report.page_title', code, year=report.year))}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>Public data disclosure report {report.year}</h1>",
-        f'<p class="meta">Policy in force: {html.escape(report.policy_name or "(none)")} · generated '
-        f"{report.generated_at.date().isoformat()} (sandbox date)</p>",
+        f"<h1>{html.escape(t('report.title', code, year=report.year))}</h1>",
+        f'<p class="meta">{html.escape(_meta(report, code))}</p>',
         f'<div class="summary">{cards}</div>',
     ]
-    if report.notes:
+    if report.note_keys:
         parts.append(
             '<div class="notes"><ul>'
-            + "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
+            + "".join(f"<li>{html.escape(t(key, code))}</li>" for key in report.note_keys)
             + "</ul></div>"
         )
     if charts:
-        svgs = chart_svgs(report)
+        svgs = chart_svgs(report, code)
         if svgs:
             parts.append(
-                '<h2>Charts</h2><div class="charts">'
+                f'<h2>{html.escape(t("report.charts", code))}</h2><div class="charts">'
                 + "".join(f"<figure>{svg}</figure>" for svg in svgs.values())
                 + "</div>"
             )
     for name, frame in report.tables().items():
-        parts.append(f'<h2 id="{name}">{html.escape(TABLE_TITLES[name])}</h2>')
-        parts.append(_html_table(frame))
+        parts.append(f'<h2 id="{name}">{html.escape(table_title(name, code))}</h2>')
+        parts.append(_html_table(frame, code))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -215,10 +255,12 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(frame: pd.DataFrame) -> str:
+def _md_table(frame: pd.DataFrame, lang: str) -> str:
     if frame.empty:
-        return "_Nothing to publish for this year._"
-    header = "| " + " | ".join(_md_escape(str(c)) for c in frame.columns) + " |"
+        return f"_{t('report.empty', lang)}_"
+    # English keeps the data's column ids (a pipe table is often read by tools); other languages word them
+    names = [str(c) if lang == "en" else _column(str(c), lang) for c in frame.columns]
+    header = "| " + " | ".join(_md_escape(n) for n in names) + " |"
     rule = (
         "|"
         + "|".join(
@@ -227,27 +269,23 @@ def _md_table(frame: pd.DataFrame) -> str:
         )
         + "|"
     )
+    columns = [str(c) for c in frame.columns]
     rows = [
-        "| " + " | ".join(_md_escape(_display(v)) for v in row) + " |"
+        "| " + " | ".join(_md_escape(_display(v, c, lang)) for c, v in zip(columns, row, strict=True)) + " |"
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([header, rule, *rows])
 
 
-def render_markdown(report: DisclosureReport) -> str:
+def render_markdown(report: DisclosureReport, *, lang: str | None = None) -> str:
     """Markdown: a heading per table and a pipe table each (GitHub / Jupyter flavour)."""
-    lines = [
-        f"# Public data disclosure report {report.year}",
-        "",
-        f"Policy in force: {report.policy_name or '(none)'} · generated "
-        f"{report.generated_at.date().isoformat()} (sandbox date)",
-        "",
-    ]
-    lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in report.summary().items()]
-    if report.notes:
-        lines += ["", *[f"> {n}" for n in report.notes]]
+    code = _lang(lang)
+    lines = [f"# {t('report.title', code, year=report.year)}", "", _meta(report, code), ""]
+    lines += [f"- {t(f'report.summary.{k}', code)}: {v}" for k, v in report.summary().items()]
+    if report.note_keys:
+        lines += ["", *[f"> {t(key, code)}" for key in report.note_keys]]
     for name, frame in report.tables().items():
-        lines += ["", f"## {TABLE_TITLES[name]}", "", _md_table(frame)]
+        lines += ["", f"## {table_title(name, code)}", "", _md_table(frame, code)]
     return "\n".join(lines) + "\n"
 
 
@@ -311,12 +349,12 @@ MIME_TYPES = {
 }
 
 
-def report_files(report: DisclosureReport) -> dict[str, bytes]:
+def report_files(report: DisclosureReport, *, lang: str | None = None) -> dict[str, bytes]:
     """Every download of a report by file name (.html, .md, .json and a CSV .zip); see MIME_TYPES."""
     stem = f"disclosure-{report.year}"
     return {
-        f"{stem}.html": render_html(report).encode("utf-8"),
-        f"{stem}.md": render_markdown(report).encode("utf-8"),
+        f"{stem}.html": render_html(report, lang=lang).encode("utf-8"),
+        f"{stem}.md": render_markdown(report, lang=lang).encode("utf-8"),
         f"{stem}.json": to_json(report).encode("utf-8"),
         f"{stem}-csv.zip": to_csv_bytes(report),
     }

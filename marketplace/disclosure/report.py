@@ -37,6 +37,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from marketplace.i18n import t
 from marketplace.models import (
     AccessRequest,
     Authorization,
@@ -55,12 +56,13 @@ from marketplace.vocabulary import ProductStatus, RegistrationStatus, Registrati
 
 __all__ = [
     "APPROVED_STATES",
-    "TABLE_TITLES",
+    "TABLES",
     "DisclosureReport",
     "build_report",
     "current_policy",
     "default_year",
     "sandbox_now",
+    "table_title",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,19 +85,28 @@ _PUBLIC_PRODUCT_STATES = (
     ProductStatus.withdrawn,
 )
 
-TABLE_TITLES: dict[str, str] = {
-    "registrations": "Registrations",
-    "authorizations": "Authorized-operation agreements",
-    "products": "Products, price caps and actual prices",
-    "requests": "Requests per channel and requester kind",
-    "revenue": "Operator revenue against maximum allowed revenue (MAR)",
-    "use_statements": "Use statements",
-}
+TABLES: tuple[str, ...] = (
+    "registrations",
+    "authorizations",
+    "products",
+    "requests",
+    "revenue",
+    "use_statements",
+)
+
+
+def table_title(name: str, lang: str | None = None) -> str:
+    """The heading of table `name` in `lang` (default: the language in force)."""
+    return t(f"report.table.{name}", lang)
 
 
 @dataclass
 class DisclosureReport:
-    """Everything published for one year, as DataFrames keyed by table name (see `TABLE_TITLES`)."""
+    """Everything published for one year, as DataFrames keyed by table name (see `TABLES`).
+
+    `note_keys` are the catalog keys of the notes (rendered in the reader's language); `notes` is their
+    English, which the machine formats (CSV, JSON) publish.
+    """
 
     year: int
     generated_at: datetime
@@ -106,7 +117,11 @@ class DisclosureReport:
     requests: pd.DataFrame
     revenue: pd.DataFrame
     use_statements: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
+    note_keys: list[str] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [t(key, "en") for key in self.note_keys]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The published tables in display order (use statements only when published)."""
@@ -367,7 +382,7 @@ def _authorizations(session: Session, year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _products(session: Session, year: int, policy: Any | None, notes: list[str]) -> pd.DataFrame:
+def _products(session: Session, year: int, policy: Any | None, note_keys: list[str]) -> pd.DataFrame:
     _, end_dt, _, _ = _year_bounds(year)
     columns = [
         "code",
@@ -382,7 +397,7 @@ def _products(session: Session, year: int, policy: Any | None, notes: list[str])
         "resources",
     ]
     if not _publish(policy, "product_lists", True):
-        notes.append("Product lists are not published under the policy in force.")
+        note_keys.append("report.note.product_lists_withheld")
         return pd.DataFrame([], columns=columns)
     sources: dict[int, list[str]] = defaultdict(list)
     for prod_id, res_code in session.exec(
@@ -415,10 +430,10 @@ def _products(session: Session, year: int, policy: Any | None, notes: list[str])
     frame = pd.DataFrame(rows, columns=columns)
     if not _publish(policy, "caps", True):
         frame = frame.drop(columns=["price_cap"])
-        notes.append("Price caps are not published under the policy in force.")
+        note_keys.append("report.note.caps_withheld")
     if not _publish(policy, "prices", True):
         frame = frame.drop(columns=["actual_price"])
-        notes.append("Actual prices are not published under the policy in force.")
+        note_keys.append("report.note.prices_withheld")
     return frame
 
 
@@ -524,11 +539,11 @@ def _computed_mar(
     return max_allowed_revenue(costs, rate, taxes, policy=policy), revenue
 
 
-def _revenue(session: Session, year: int, policy: Any | None, notes: list[str]) -> pd.DataFrame:
+def _revenue(session: Session, year: int, policy: Any | None, note_keys: list[str]) -> pd.DataFrame:
     start_dt, end_dt, _, _ = _year_bounds(year)
     columns = ["operator", "revenue", "mar", "deduction", "headroom", "share_of_mar", "compliant", "basis"]
     if not _publish(policy, "mar_compliance", True):
-        notes.append("MAR compliance is not published under the policy in force.")
+        note_keys.append("report.note.mar_withheld")
         return pd.DataFrame([], columns=columns)
     paid = dict(
         session.exec(
@@ -617,12 +632,9 @@ def build_report(
     year = default_year(session) if year is None else int(year)
     if policy is None:
         policy = current_policy(session)
-    notes: list[str] = []
+    note_keys: list[str] = []
     if policy is None:
-        notes.append(
-            "No policy file could be loaded: use statements are withheld and MAR is computed without "
-            "a profit-rate cap."
-        )
+        note_keys.append("report.note.no_policy")
     public_use = _publish(policy, "use_statements", False)
     report = DisclosureReport(
         year=year,
@@ -630,15 +642,13 @@ def build_report(
         policy_name=getattr(policy, "name", "") or "",
         registrations=_registrations(session, year),
         authorizations=_authorizations(session, year),
-        products=_products(session, year, policy, notes),
+        products=_products(session, year, policy, note_keys),
         requests=_requests(session, year),
-        revenue=_revenue(session, year, policy, notes),
+        revenue=_revenue(session, year, policy, note_keys),
         use_statements=_use_statements(session, year, public_use, own_org_id),
-        notes=notes,
+        note_keys=note_keys,
     )
     if not public_use:
-        notes.append(
-            "Use statements of requests are confidential under the policy in force"
-            + (" (only the viewer's own are shown)." if own_org_id is not None else ".")
-        )
+        own = own_org_id is not None
+        note_keys.append("report.note.use_statements_own" if own else "report.note.use_statements_withheld")
     return report

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from marketplace.i18n import t
+
 RISK_AVERAGE_DEFINITION = (
     "mean over released records of 1/|equivalence class| (= number of classes / records released)"
 )
@@ -63,11 +65,22 @@ class PrivacyReport:
         out["columns"] = {key: list(value) for key, value in self.columns.items()}
         return out
 
-    def summary(self) -> str:
-        """One line a trainer can read aloud."""
-        l_part = f", ℓ={self.l_achieved:g} ({self.l_kind})" if self.l_achieved is not None else ""
-        return (
-            f"k={self.k_achieved}{l_part}, risk ≤ {self.prosecutor_risk_max:.3f} "
-            f"(avg {self.prosecutor_risk_avg:.3f}), NCP {self.ncp:.1%}, "
-            f"{self.rows_released}/{self.rows_in} rows released, {self.rows_suppressed} suppressed"
+    def summary(self, lang: str | None = None) -> str:
+        """One line a trainer can read aloud (in `lang`, default the language in force)."""
+        l_part = (
+            t("privacy.release_summary_l", lang, l=f"{self.l_achieved:g}", kind=self.l_kind)
+            if self.l_achieved is not None
+            else ""
+        )
+        return t(
+            "privacy.release_summary",
+            lang,
+            k=self.k_achieved,
+            l_part=l_part,
+            risk_max=f"{self.prosecutor_risk_max:.3f}",
+            risk_avg=f"{self.prosecutor_risk_avg:.3f}",
+            ncp=f"{self.ncp:.1%}",
+            released=self.rows_released,
+            rows=self.rows_in,
+            suppressed=self.rows_suppressed,
         )

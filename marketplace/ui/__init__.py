@@ -52,7 +52,6 @@ _MODULES = {
     "context",
     "common",
     "i18n",
-    "messages",
 }
 
 __all__ = ["get_language", "set_language", "t", *sorted(_PANELS)]

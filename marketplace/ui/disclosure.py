@@ -86,7 +86,7 @@ class DisclosurePanel(w.VBox):
 
     def _build(self) -> None:
         from marketplace.disclosure.dcat import export_dcat
-        from marketplace.disclosure.render import render_html, render_markdown, to_csv_bytes, to_json
+        from marketplace.disclosure.render import to_csv_bytes, to_json
         from marketplace.disclosure.report import build_report
 
         self.feedback.clear()
@@ -94,9 +94,7 @@ class DisclosurePanel(w.VBox):
             report = build_report(session, int(self.year.value))
             dcat = export_dcat(session, "turtle")
         self.report = report
-        self.files = {
-            "html": render_html(report).encode("utf-8"),
-            "md": render_markdown(report).encode("utf-8"),
+        self.files = {  # html and md are written in the reader's language by `_show`
             "csv": to_csv_bytes(report),
             "json": to_json(report).encode("utf-8"),
             "dcat": dcat.encode("utf-8"),
@@ -105,7 +103,11 @@ class DisclosurePanel(w.VBox):
         self.feedback.ok(i18n.t("disclosure.built", year=report.year, policy=report.policy_name or "—"))
 
     def _show(self) -> None:
+        from marketplace.disclosure.render import render_html, render_markdown
+
         report = self.report
+        self.files["html"] = render_html(report).encode("utf-8")
+        self.files["md"] = render_markdown(report).encode("utf-8")
         rows = [
             (i18n.t_or(f"disclosure.summary.{key}", key.replace("_", " ")), value)
             for key, value in report.summary().items()

@@ -5,8 +5,7 @@ control to change account, and it only shows the sections the account's roles al
 `marketplace.workshop.Facilitator`, whose operations check the trainer role (and audit refusals). Neither
 panel holds a rule: they show what the workshop and workflows layers answer.
 
-Texts are kept in `WORKSHOP_TEXT` (English, Simplified Chinese) and follow `i18n.set_language`;
-tests/workshop/test_workshop_texts.py checks both languages and their placeholders.
+Texts are the catalogs' `workshop.` messages (see `marketplace.i18n`) and follow `i18n.set_language`.
 """
 
 from __future__ import annotations
@@ -25,95 +24,6 @@ from marketplace.vocabulary import Decision, Purpose, Role
 from marketplace.workshop import Facilitator, ParticipantSession
 from marketplace.workshop.agents import REVIEWER_ROLES
 
-WORKSHOP_TEXT: dict[str, tuple[str, str]] = {
-    "join_code": ("Join code", "加入码"),
-    "trainer_code": ("Trainer code", "培训管理员码"),
-    "join": ("Join", "加入"),
-    "you_are": (
-        "You act as <b>{name}</b> of <b>{org}</b> — roles: {roles}",
-        "您的身份：<b>{org}</b> 的 <b>{name}</b>——角色：{roles}",
-    ),
-    "exercises": ("Exercises", "练习"),
-    "no_exercises": ("No exercise released yet: wait for the trainer.", "培训管理员尚未发布练习，请稍候。"),
-    "done": ("done", "已完成"),
-    "todo": ("to do", "未完成"),
-    "refresh": ("Refresh", "刷新"),
-    "language": ("Language", "语言"),
-    "request_title": ("File a request", "提交申请"),
-    "target": ("Resource / product", "资源/产品"),
-    "channel": ("Channel", "渠道"),
-    "purpose": ("Purpose", "用途"),
-    "volume": ("Volume", "数量"),
-    "use_statement": ("Use statement", "使用说明"),
-    "file": ("File request", "提交申请"),
-    "filed": ("Filed {code}: {status}{quote}", "已提交 {code}：{status}{quote}"),
-    "quote_is": ("; quote {total}", "；报价 {total}"),
-    "my_requests": ("My requests", "我的申请"),
-    "accept": ("Accept quote", "接受报价"),
-    "accepted": (
-        "Quote of {code} accepted ({paid} paid); request is {status}",
-        "已接受 {code} 的报价（已付 {paid}）；申请状态：{status}",
-    ),
-    "usage_pick": ("Usage report for", "使用情况报告对应申请"),
-    "usage_summary": ("How the data was used", "数据使用情况"),
-    "report_usage": ("File usage report", "提交使用情况报告"),
-    "usage_reported": (
-        "Usage report of {code} filed (due {due}{late}); next due {next}",
-        "已提交 {code} 的使用情况报告（截止 {due}{late}）；下次截止 {next}",
-    ),
-    "late": (", late", "，已逾期"),
-    "queue_title": ("Review queue", "审核队列"),
-    "stage": ("Stage", "审核环节"),
-    "decision": ("Decision", "决定"),
-    "reason": ("Reason", "理由"),
-    "conditions": ("Conditions (comma-separated)", "附加条件（逗号分隔）"),
-    "decide": ("Decide", "作出决定"),
-    "decided": (
-        "Decided review {review}: {decision}; request is {status}",
-        "已对审核 {review} 作出决定：{decision}；申请状态：{status}",
-    ),
-    "products": ("My products", "我的产品"),
-    "console": ("Trainer console", "培训管理台"),
-    "dashboard": ("Dashboard", "仪表板"),
-    "auto": ("Refresh every 10 s", "每 10 秒刷新"),
-    "status_line": (
-        "Sandbox date {today} ({state}) — policy in force: <b>{policy}</b> — refreshed {at}",
-        "沙盒日期 {today}（{state}）——现行政策：<b>{policy}</b>——刷新于 {at}",
-    ),
-    "paused": ("paused", "已暂停"),
-    "running": ("running", "运行中"),
-    "release_next": ("Release next exercise", "发布下一个练习"),
-    "released": ("Released {id}: {title}", "已发布 {id}：{title}"),
-    "all_released": ("Every exercise is released.", "所有练习均已发布。"),
-    "pause": ("Pause clock", "暂停时钟"),
-    "resume": ("Resume clock", "恢复时钟"),
-    "advance": ("Advance days", "拨快天数"),
-    "advance_btn": ("Advance", "拨快"),
-    "checkpoint_name": ("Checkpoint", "检查点"),
-    "save": ("Save checkpoint", "保存检查点"),
-    "restore": ("Restore", "恢复"),
-    "saved": ("Checkpoint {name} saved ({rows} rows)", "检查点 {name} 已保存（{rows} 行）"),
-    "restored": ("Marketplace restored to {name} ({rows} rows)", "市场已恢复到 {name}（{rows} 行）"),
-    "policy": ("Policy", "政策"),
-    "switch": ("Switch policy", "切换政策"),
-    "switched": ("Policy in force: {old} → {new}", "现行政策：{old} → {new}"),
-    "traffic": ("Background traffic", "背景流量"),
-    "agents": ("Agents", "模拟参与者"),
-    "seed": ("Seed", "随机种子"),
-    "start": ("Start", "开始"),
-    "stop": ("Stop", "停止"),
-    "one_round": ("One round", "运行一轮"),
-    "traffic_counts": ("Background actions: {counts}", "背景操作：{counts}"),
-    "clock_done": ("Clock: {lines}", "时钟：{lines}"),
-}
-
-
-def wt(key: str, **kwargs: Any) -> str:
-    """Workshop text in the language in force."""
-    en, zh = WORKSHOP_TEXT[key]
-    text = zh if i18n.get_language() == "zh" else en
-    return text.format(**kwargs) if kwargs else text
-
 
 class _Texts:
     """Widgets whose labels follow language switches."""
@@ -124,12 +34,12 @@ class _Texts:
 
     def __call__(self, widget: Any, trait: str, key: str, template: str = "{}") -> Any:
         self._items.append((widget, trait, key, template))
-        setattr(widget, trait, template.format(wt(key)) if template != "{}" else wt(key))
+        setattr(widget, trait, template.format(i18n.t(key)) if template != "{}" else i18n.t(key))
         return widget
 
     def apply(self) -> None:
         for widget, trait, key, template in self._items:
-            setattr(widget, trait, template.format(wt(key)))
+            setattr(widget, trait, template.format(i18n.t(key)))
 
 
 def _button(texts: _Texts, key: str, style: str = "") -> w.Button:
@@ -171,10 +81,10 @@ class ParticipantPanel(w.VBox):
         sections: list[w.Widget] = [
             w.HBox([self.identity, _language_picker()]),
             self.feedback,
-            _h(self.texts, "exercises"),
+            _h(self.texts, "workshop.exercises"),
             self.exercise_box,
         ]
-        refresh = _button(self.texts, "refresh")
+        refresh = _button(self.texts, "workshop.refresh")
         refresh.on_click(guard(self.feedback)(lambda _b: self.refresh()))
         sections.append(refresh)
         if Role.requester in self.roles:
@@ -183,7 +93,7 @@ class ParticipantPanel(w.VBox):
             sections.append(self._reviewer_section())
         if Role.operator in self.roles:
             self.products = w.HTML()
-            sections += [_h(self.texts, "products"), self.products]
+            sections += [_h(self.texts, "workshop.products"), self.products]
         i18n.on_language_change(lambda _l: self.refresh())
         super().__init__(sections)
         self.add_class("mp-workshop-participant")
@@ -193,25 +103,29 @@ class ParticipantPanel(w.VBox):
 
     def _requester_section(self) -> w.VBox:
         self.target = self.texts(
-            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "target"
+            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "workshop.target"
         )
-        self.channel = self.texts(w.Dropdown(options=[]), "description", "channel")
-        self.purpose = self.texts(w.Dropdown(options=[p.value for p in Purpose]), "description", "purpose")
-        self.volume = self.texts(w.BoundedIntText(value=1, min=1, max=10_000_000), "description", "volume")
+        self.channel = self.texts(w.Dropdown(options=[]), "description", "workshop.channel")
+        self.purpose = self.texts(
+            w.Dropdown(options=[p.value for p in Purpose]), "description", "workshop.purpose"
+        )
+        self.volume = self.texts(
+            w.BoundedIntText(value=1, min=1, max=10_000_000), "description", "workshop.volume"
+        )
         self.use_statement = self.texts(
-            w.Text(layout=w.Layout(width="560px")), "description", "use_statement"
+            w.Text(layout=w.Layout(width="560px")), "description", "workshop.use_statement"
         )
-        self.file_button = _button(self.texts, "file", "primary")
+        self.file_button = _button(self.texts, "workshop.file", "primary")
         self.requests_table = w.HTML()
         self.quote_pick = w.Dropdown(options=[], layout=w.Layout(width="360px"))
-        self.accept_button = _button(self.texts, "accept", "success")
+        self.accept_button = _button(self.texts, "workshop.accept", "success")
         self.usage_pick = self.texts(
-            w.Dropdown(options=[], layout=w.Layout(width="360px")), "description", "usage_pick"
+            w.Dropdown(options=[], layout=w.Layout(width="360px")), "description", "workshop.usage_pick"
         )
         self.usage_summary = self.texts(
-            w.Text(layout=w.Layout(width="560px")), "description", "usage_summary"
+            w.Text(layout=w.Layout(width="560px")), "description", "workshop.usage_summary"
         )
-        self.report_button = _button(self.texts, "report_usage", "info")
+        self.report_button = _button(self.texts, "workshop.report_usage", "info")
         self.target.observe(lambda _c: self._channels(), names="value")
         self.file_button.on_click(guard(self.feedback)(lambda _b: self.file()))
         self.accept_button.on_click(guard(self.feedback)(lambda _b: self.accept()))
@@ -219,13 +133,13 @@ class ParticipantPanel(w.VBox):
         self._catalog: dict[str, dict[str, Any]] = {}
         return w.VBox(
             [
-                _h(self.texts, "request_title"),
+                _h(self.texts, "workshop.request_title"),
                 self.target,
                 w.HBox([self.channel, self.purpose]),
                 self.volume,
                 self.use_statement,
                 self.file_button,
-                _h(self.texts, "my_requests"),
+                _h(self.texts, "workshop.my_requests"),
                 self.requests_table,
                 w.HBox([self.quote_pick, self.accept_button]),
                 w.HBox([self.usage_pick, self.report_button]),
@@ -236,14 +150,18 @@ class ParticipantPanel(w.VBox):
     def _reviewer_section(self) -> w.VBox:
         self.queue_table = w.HTML()
         self.review_pick = w.Dropdown(options=[], layout=w.Layout(width="560px"))
-        self.decision = self.texts(w.Dropdown(options=[d.value for d in Decision]), "description", "decision")
-        self.reason = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "reason")
-        self.conditions = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "conditions")
-        self.decide_button = _button(self.texts, "decide", "primary")
+        self.decision = self.texts(
+            w.Dropdown(options=[d.value for d in Decision]), "description", "workshop.decision"
+        )
+        self.reason = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "workshop.reason")
+        self.conditions = self.texts(
+            w.Text(layout=w.Layout(width="560px")), "description", "workshop.conditions"
+        )
+        self.decide_button = _button(self.texts, "workshop.decide", "primary")
         self.decide_button.on_click(guard(self.feedback)(lambda _b: self.decide()))
         return w.VBox(
             [
-                _h(self.texts, "queue_title"),
+                _h(self.texts, "workshop.queue_title"),
                 self.queue_table,
                 self.review_pick,
                 self.decision,
@@ -258,20 +176,21 @@ class ParticipantPanel(w.VBox):
     def refresh(self) -> None:
         me = self._me
         roles = ", ".join(i18n.label(r) for r in sorted(me.roles))
-        self.identity.value = wt(
-            "you_are",
+        self.identity.value = i18n.t(
+            "workshop.you_are",
             name=html.escape(me.display_name),
             org=html.escape(me.organization),
             roles=html.escape(roles),
         )
         exercises = self.session.exercises(i18n.get_language())
         if not exercises:
-            self.exercise_box.value = f"<i>{html.escape(wt('no_exercises'))}</i>"
+            self.exercise_box.value = f"<i>{html.escape(i18n.t('workshop.no_exercises'))}</i>"
         else:
+            marks = {True: html.escape(i18n.t("workshop.done")), False: html.escape(i18n.t("workshop.todo"))}
             items = "".join(
                 f"<li><b>{html.escape(e['title'])}</b> — "
                 f"<span class='mp-ex-{'done' if e['done'] else 'todo'}'>"
-                f"{html.escape(wt('done') if e['done'] else wt('todo'))} ({e['progress']})</span>"
+                f"{marks[bool(e['done'])]} ({e['progress']})</span>"
                 f"<br>{html.escape(e['instructions'])}</li>"
                 for e in exercises
             )
@@ -352,9 +271,13 @@ class ParticipantPanel(w.VBox):
             **ref,
         )
         r = receipt.result
-        quote = wt("quote_is", total=r["quote_total"]) if r.get("quote_total") is not None else ""
+        quote = (
+            i18n.t("workshop.quote_is", total=r["quote_total"]) if r.get("quote_total") is not None else ""
+        )
         self.refresh()
-        self.feedback.ok(wt("filed", code=r["code"], status=i18n.label(r["status"]), quote=quote))
+        self.feedback.ok(
+            i18n.t("workshop.filed", code=r["code"], status=i18n.label(r["status"]), quote=quote)
+        )
         return receipt
 
     def accept(self) -> Any:
@@ -364,8 +287,8 @@ class ParticipantPanel(w.VBox):
         self.refresh()
         code = next((r["code"] for r in self.session.my_requests() if r["id"] == receipt.subject_id), "")
         self.feedback.ok(
-            wt(
-                "accepted",
+            i18n.t(
+                "workshop.accepted",
                 code=code,
                 paid=receipt.result.get("paid") or "0",
                 status=i18n.label(receipt.result["status"]),
@@ -382,11 +305,11 @@ class ParticipantPanel(w.VBox):
         code = next((r["code"] for r in self.session.my_requests() if r["id"] == receipt.subject_id), "")
         r = receipt.result
         self.feedback.ok(
-            wt(
-                "usage_reported",
+            i18n.t(
+                "workshop.usage_reported",
                 code=code,
                 due=r["period_due"],
-                late=wt("late") if r["late"] else "",
+                late=i18n.t("workshop.late") if r["late"] else "",
                 next=r["next_due"] or "—",
             )
         )
@@ -405,8 +328,8 @@ class ParticipantPanel(w.VBox):
         )
         self.refresh()
         self.feedback.ok(
-            wt(
-                "decided",
+            i18n.t(
+                "workshop.decided",
                 review=receipt.result["review_id"],
                 decision=i18n.label(receipt.result["decision"]),
                 status=i18n.label(receipt.result["request_status"]),
@@ -428,31 +351,35 @@ class FacilitatorConsole(w.VBox):
         self.figures = w.HTML()
         self.tables = w.HTML()
         self.completion = w.HTML()
-        self.refresh_button = _button(self.texts, "refresh")
-        self.auto = self.texts(w.Checkbox(value=False), "description", "auto")
-        self.release_button = _button(self.texts, "release_next", "primary")
-        self.pause_button = _button(self.texts, "pause")
-        self.resume_button = _button(self.texts, "resume")
+        self.refresh_button = _button(self.texts, "workshop.refresh")
+        self.auto = self.texts(w.Checkbox(value=False), "description", "workshop.auto")
+        self.release_button = _button(self.texts, "workshop.release_next", "primary")
+        self.pause_button = _button(self.texts, "workshop.pause")
+        self.resume_button = _button(self.texts, "workshop.resume")
         self.days = self.texts(
             w.BoundedIntText(value=5, min=1, max=3660, layout=w.Layout(width="200px")),
             "description",
-            "advance",
+            "workshop.advance",
         )
-        self.advance_button = _button(self.texts, "advance_btn")
-        self.checkpoint_name = self.texts(w.Text(value="start"), "description", "checkpoint_name")
-        self.save_button = _button(self.texts, "save")
+        self.advance_button = _button(self.texts, "workshop.advance_btn")
+        self.checkpoint_name = self.texts(w.Text(value="start"), "description", "workshop.checkpoint_name")
+        self.save_button = _button(self.texts, "workshop.save")
         self.checkpoint_pick = w.Dropdown(options=[])
-        self.restore_button = _button(self.texts, "restore", "warning")
-        self.policy_pick = self.texts(w.Dropdown(options=list_policies()), "description", "policy")
-        self.switch_button = _button(self.texts, "switch", "warning")
+        self.restore_button = _button(self.texts, "workshop.restore", "warning")
+        self.policy_pick = self.texts(w.Dropdown(options=list_policies()), "description", "workshop.policy")
+        self.switch_button = _button(self.texts, "workshop.switch", "warning")
         self.effect = w.HTML()
         self.agents = self.texts(
-            w.BoundedIntText(value=6, min=1, max=50, layout=w.Layout(width="200px")), "description", "agents"
+            w.BoundedIntText(value=6, min=1, max=50, layout=w.Layout(width="200px")),
+            "description",
+            "workshop.agents",
         )
-        self.seed = self.texts(w.IntText(value=0, layout=w.Layout(width="200px")), "description", "seed")
-        self.start_button = _button(self.texts, "start")
-        self.stop_button = _button(self.texts, "stop")
-        self.round_button = _button(self.texts, "one_round")
+        self.seed = self.texts(
+            w.IntText(value=0, layout=w.Layout(width="200px")), "description", "workshop.seed"
+        )
+        self.start_button = _button(self.texts, "workshop.start")
+        self.stop_button = _button(self.texts, "workshop.stop")
+        self.round_button = _button(self.texts, "workshop.one_round")
         self.traffic_status = w.HTML()
         self.traffic: Any = None
         self._timer: threading.Timer | None = None
@@ -471,21 +398,23 @@ class FacilitatorConsole(w.VBox):
         self.round_button.on_click(g(lambda _b: self.traffic_round()))
         super().__init__(
             [
-                w.HBox([self.texts(w.HTML(), "value", "console", "<h3>{}</h3>"), _language_picker()]),
+                w.HBox(
+                    [self.texts(w.HTML(), "value", "workshop.console", "<h3>{}</h3>"), _language_picker()]
+                ),
                 self.feedback,
                 self.status,
-                _h(self.texts, "dashboard"),
+                _h(self.texts, "workshop.dashboard"),
                 w.HBox([self.refresh_button, self.auto]),
                 self.figures,
                 self.tables,
                 self.completion,
-                _h(self.texts, "exercises"),
+                _h(self.texts, "workshop.exercises"),
                 self.release_button,
                 w.HBox([self.pause_button, self.resume_button, self.days, self.advance_button]),
                 w.HBox([self.checkpoint_name, self.save_button, self.checkpoint_pick, self.restore_button]),
                 w.HBox([self.policy_pick, self.switch_button]),
                 self.effect,
-                _h(self.texts, "traffic"),
+                _h(self.texts, "workshop.traffic"),
                 w.HBox([self.agents, self.seed, self.start_button, self.stop_button, self.round_button]),
                 self.traffic_status,
             ]
@@ -498,15 +427,15 @@ class FacilitatorConsole(w.VBox):
 
     def refresh(self) -> None:
         d = self.fac.dashboard()
-        self.status.value = wt(
-            "status_line",
+        self.status.value = i18n.t(
+            "workshop.status_line",
             today=d.today,
-            state=wt("paused" if d.clock_paused else "running"),
+            state=i18n.t("workshop.paused") if d.clock_paused else i18n.t("workshop.running"),
             policy=html.escape(d.policy),
             at=d.at.strftime("%H:%M:%S"),
         )
         fig = "".join(
-            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td><b>{html.escape(str(v))}</b></td></tr>"
+            f"<tr><td>{html.escape(i18n.t(f'workshop.figure.{k}'))}</td><td><b>{html.escape(str(v))}</b></td></tr>"
             for k, v in d.figures.items()
         )
         self.figures.value = f"<table class='mp-figures'>{fig}</table>"
@@ -546,7 +475,9 @@ class FacilitatorConsole(w.VBox):
     def release_next(self) -> Any:
         ex = self.fac.release_next()
         self.feedback.ok(
-            wt("released", id=ex.id, title=ex.text(i18n.get_language())[0]) if ex else wt("all_released")
+            i18n.t("workshop.released", id=ex.id, title=ex.text(i18n.get_language())[0])
+            if ex
+            else i18n.t("workshop.all_released")
         )
         self.refresh()
         return ex
@@ -558,13 +489,13 @@ class FacilitatorConsole(w.VBox):
 
     def advance(self) -> Any:
         report = self.fac.advance_clock(int(self.days.value))
-        self.feedback.ok(wt("clock_done", lines="; ".join(report.lines())))
+        self.feedback.ok(i18n.t("workshop.clock_done", lines="; ".join(report.lines())))
         self.refresh()
         return report
 
     def save_checkpoint(self) -> Any:
         counts = self.fac.checkpoint(self.checkpoint_name.value)
-        self.feedback.ok(wt("saved", name=self.checkpoint_name.value, rows=sum(counts.values())))
+        self.feedback.ok(i18n.t("workshop.saved", name=self.checkpoint_name.value, rows=sum(counts.values())))
         self.refresh()
         return counts
 
@@ -573,14 +504,14 @@ class FacilitatorConsole(w.VBox):
             return None
         name = self.checkpoint_pick.value
         counts = self.fac.restore(name)
-        self.feedback.ok(wt("restored", name=name, rows=sum(counts.values())))
+        self.feedback.ok(i18n.t("workshop.restored", name=name, rows=sum(counts.values())))
         self.refresh()
         return counts
 
     def switch_policy(self) -> Any:
         effect = self.fac.switch_policy(self.policy_pick.value)
         self.effect.value = table_html(effect.samples)
-        self.feedback.ok(wt("switched", old=effect.old, new=effect.new))
+        self.feedback.ok(i18n.t("workshop.switched", old=effect.old, new=effect.new))
         self.refresh()
         return effect
 
@@ -606,18 +537,18 @@ class FacilitatorConsole(w.VBox):
 
     def _show_traffic(self) -> None:
         counts = dict(self.traffic.counts) if self.traffic is not None else {}
-        self.traffic_status.value = html.escape(wt("traffic_counts", counts=counts or "—"))
+        self.traffic_status.value = html.escape(i18n.t("workshop.traffic_counts", counts=counts or "—"))
 
 
 class JoinBox(w.VBox):
     """A code field and a button; on a valid code the box shows the panel that `make(code)` builds."""
 
-    def __init__(self, make: Any, key: str = "join_code") -> None:
+    def __init__(self, make: Any, key: str = "workshop.join_code") -> None:
         self.texts = _Texts()
         self.make = make
         self.feedback = Feedback()
         self.code = self.texts(w.Password(layout=w.Layout(width="360px")), "description", key)
-        self.join_button = _button(self.texts, "join", "primary")
+        self.join_button = _button(self.texts, "workshop.join", "primary")
         self.panel: Any = None
         self.join_button.on_click(guard(self.feedback)(lambda _b: self.join()))
         super().__init__([w.HBox([self.code, self.join_button]), self.feedback])
@@ -640,7 +571,7 @@ def facilitator_app(code: str | None = None, engine: Any = None) -> w.Widget:
     """The trainer's notebook entry: the console for a trainer `code`, or a box asking for it."""
     if code:
         return facilitator_console(code, engine)
-    return JoinBox(lambda c: facilitator_console(c, engine), key="trainer_code")
+    return JoinBox(lambda c: facilitator_console(c, engine), key="workshop.trainer_code")
 
 
 def participant_panel(code: str, engine: Any = None) -> ParticipantPanel:
@@ -658,7 +589,6 @@ def facilitator_console(code: str, engine: Any = None) -> FacilitatorConsole:
 
 
 __all__ = [
-    "WORKSHOP_TEXT",
     "FacilitatorConsole",
     "JoinBox",
     "ParticipantPanel",

@@ -406,6 +406,27 @@ def test_disclosure_report_and_downloads(sandbox: Sandbox) -> None:
     assert all(i18n.has(f"disclosure.table.{k}") for k in [*panel.report.tables(), "use_statements"])
 
 
+def test_disclosure_downloads_follow_a_language_switch(sandbox: Sandbox) -> None:
+    """The HTML and Markdown downloads of a built report are re-worded when the language changes."""
+
+    def download(fmt: str) -> str:
+        pattern = r'download="([^"]+)" href="data:[^;]+;charset=utf-8;base64,([^"]+)"'
+        found = {name.rsplit(".", 1)[1]: data for name, data in re.findall(pattern, panel.downloads.value)}
+        return base64.b64decode(found[fmt]).decode("utf-8")
+
+    panel = disclosure.disclosure_panel(sandbox)
+    panel.build_button.click()
+    assert download("html").count("Public data disclosure report") == 1
+    try:
+        i18n.set_language("zh")
+        assert "年度公共数据信息公开报告" in download("html") and '<html lang="zh-Hans">' in download("html")
+        assert download("md").startswith(f"# {panel.report.year} 年度公共数据信息公开报告")
+        assert '"registrations"' in download("json")  # machine formats keep the data's ids
+    finally:
+        i18n.set_language("en")
+    assert download("md").startswith("# Public data disclosure report")
+
+
 # ---------------------------------------------------------------- language and error plumbing
 
 

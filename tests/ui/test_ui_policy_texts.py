@@ -33,9 +33,9 @@ from marketplace.policy import Requester, RequestFacts, Target, list_policies, l
 from marketplace.policy.pricing import check_actual_price
 from marketplace.policy.routing import extend_stage
 from marketplace.policy.types import StagePlan
+from marketplace.translations import messages
 from marketplace.ui import actas, common, i18n, requests
 from marketplace.ui.context import Sandbox
-from marketplace.ui.messages import MESSAGES, POLICY
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
@@ -52,6 +52,15 @@ from marketplace.vocabulary import (
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 POLICY_NAME = "national-2025"
+MESSAGES = messages()
+# the sentences of the policy layer and of domain errors ("quote.purpose", "quote.cap", "quote.tax" are
+# column labels of the quote panel, not sentences)
+POLICY = {
+    key: texts
+    for key, texts in MESSAGES.items()
+    if key.split(".")[0] in {"quote", "refusal", "error", "policy", "permission"}
+    and key not in {"quote.purpose", "quote.cap", "quote.tax"}
+}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -198,7 +207,10 @@ def test_price_and_deadline_refusals_carry_keys(policy) -> None:
 
 ERRORS: list[tuple[MarketplaceError, str]] = [
     (InvalidInput("volume", 0, "a whole number >= 1"), "收到 0"),
-    (TransitionError("request R-1", "approved", "submit", ["withdraw"]), "不能submit"),
+    (
+        TransitionError("request R-1", "approved", "submit", ["withdraw", "approve_with_conditions"]),
+        "允许：withdraw、附条件批准",
+    ),
     (TransitionError("product P-1", "draft", "list"), "当前为"),
     (PermissionDenied("alice", "approve", "not a steward of the holder"), "无权approve"),
     (PolicyRefusal("grade.core", "Core data is not supplied"), "规则：grade.core"),

@@ -1,0 +1,142 @@
+"""The command line speaks the language of MARKETPLACE_LANG: results, refusals and bad-input lines."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from marketplace.i18n import t
+
+ROOT = Path(__file__).resolve().parents[2]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def mkt(*args: str, env: dict[str, str], lang: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "marketplace", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "MARKETPLACE_LANG": lang},
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("cli-i18n")
+    env = {**os.environ, "MARKETPLACE_HOME": str(home), "MARKETPLACE_DB_URL": f"sqlite:///{home / 'cli.db'}"}
+    done = mkt("seed", "--seed", "7", env=env, lang="en")
+    assert done.returncode == 0, done.stderr
+    yield env
+
+
+def _template_head(key: str) -> str:
+    """The fixed text a message starts with (up to its first placeholder)."""
+    return t(key, "zh").split("{", 1)[0]
+
+
+def test_results_are_printed_in_chinese(sandbox) -> None:
+    info = mkt("info", env=sandbox, lang="zh_CN.UTF-8")
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.startswith(_template_head("cli.info.database"))
+
+    clock = mkt("clock", "show", env=sandbox, lang="zh")
+    assert clock.returncode == 0, clock.stderr
+    assert (
+        clock.stdout.startswith(_template_head("cli.clock.show"))
+        and t("cli.clock.paused", "zh") in clock.stdout
+    )
+
+    listing = mkt("catalog", "list", "--grade", "core", env=sandbox, lang="zh")
+    assert listing.returncode == 0, listing.stderr
+    header = listing.stdout.splitlines()[0]
+    assert t("common.code", "zh") in header and t("catalog.channels", "zh") in header
+    assert t("enum.core", "zh") in listing.stdout and " core " not in listing.stdout
+
+
+def test_a_quote_reads_in_chinese_line_by_line(sandbox) -> None:
+    out = mkt(
+        "quote",
+        "--product",
+        "PRD-2024-000001",
+        "--purpose",
+        "industry_development",
+        "--volume",
+        "5000",
+        env=sandbox,
+        lang="zh",
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) >= 8
+    assert all(CJK.search(line) for line in lines), out.stdout
+    assert t("enum.industry_development", "zh") in lines[0]
+    english = mkt(
+        "quote",
+        "--product",
+        "PRD-2024-000001",
+        "--purpose",
+        "industry_development",
+        "--volume",
+        "5000",
+        env=sandbox,
+        lang="en",
+    )
+    assert english.stdout.startswith("Quote for PRD-2024-000001") and not CJK.search(
+        english.stdout.replace(english.stdout.splitlines()[0], "")
+    )
+
+
+def test_bad_input_is_one_chinese_line_naming_the_option(sandbox) -> None:
+    bad = mkt("catalog", "list", "--domain", "astrology", env=sandbox, lang="zh")
+    assert bad.returncode == 2 and bad.stdout == ""
+    line, *rest = bad.stderr.splitlines()
+    assert rest == []
+    assert line.startswith(_template_head("cli.error")) and "--domain" in line and "'astrology'" in line
+    assert "health" in line and CJK.search(line.replace("错误", ""))
+
+
+def test_domain_errors_are_worded_in_chinese(sandbox, tmp_path: Path) -> None:
+    missing = mkt(
+        "release", "RES-999999", "--rows", "5", "--out", str(tmp_path / "x.csv"), env=sandbox, lang="zh"
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == t(
+        "cli.error",
+        "zh",
+        message=t("error.not_found", "zh", kind=t("enum.resource", "zh"), code="'RES-999999'"),
+    )
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_english_stays_as_it_was(sandbox) -> None:
+    clock = mkt("clock", "show", env=sandbox, lang="en")
+    assert clock.stdout.startswith("sandbox date: ") and not CJK.search(clock.stdout)
+    bad = mkt("catalog", "list", "--domain", "astrology", env=sandbox, lang="en")
+    assert bad.stderr.startswith("error: Invalid value for --domain: 'astrology'; expected one of ")
+
+
+def test_a_release_reports_in_chinese(sandbox, tmp_path: Path) -> None:
+    out = mkt(
+        "release",
+        "RES-000001",
+        "--rows",
+        "300",
+        "--k",
+        "5",
+        "--l",
+        "1",
+        "--out",
+        str(tmp_path / "r.csv"),
+        env=sandbox,
+        lang="zh",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "已发布" in out.stdout and "已写入" in out.stdout and "rows released" not in out.stdout
