@@ -209,6 +209,14 @@ def _cross_checks(p: Policy, file: str) -> list[PolicyProblem]:
                     )
                 )
         prev = tier
+    c = p.compute
+    if c.epsilon_per_query_max > c.epsilon_per_grant:
+        out.append(PolicyProblem(file, "compute.epsilon_per_query_max", str(c.epsilon_per_query_max),
+                                 f"<= compute.epsilon_per_grant ({c.epsilon_per_grant})"))
+    if c.epsilon_per_grant > c.epsilon_per_requester:
+        out.append(PolicyProblem(file, "compute.epsilon_per_grant", str(c.epsilon_per_grant),
+                                 f"<= compute.epsilon_per_requester ({c.epsilon_per_requester}), since a "
+                                 "requester's budget covers all of its grants"))
     return out
 
 
