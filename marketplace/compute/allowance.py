@@ -1,7 +1,8 @@
 """Budgets that concurrent computations draw on: ε per grant and per requester, queries and checks per day.
 
 One conditional UPDATE spends (`used + amount <= cap`), so two computations racing for the last of a budget
-cannot both win, on SQLite (one writer at a time) and PostgreSQL (the row lock of the UPDATE) alike. The row is
+cannot both win, on SQLite (one writer at a time) and PostgreSQL (the row lock of the UPDATE) alike. The row
+is
 created first with INSERT ... ON CONFLICT DO NOTHING, so creating it races safely too. Everything happens in
 the caller's transaction: a computation refused later in the same step rolls its spending back.
 """

@@ -50,7 +50,7 @@ class Environment:
         return len(self.frame)
 
     def near_unique(self, ratio: float) -> tuple[str, ...]:
-        """Columns whose distinct values exceed `ratio` of the rows: each value points at (nearly) one record."""
+        """Columns with distinct values on more than `ratio` of the rows (each value is about one record)."""
         n = max(self.rows, 1)
         return tuple(c for c, d in self.distinct.items() if d > ratio * n)
 

@@ -5,7 +5,7 @@ Every function takes the session (the caller's transaction: one workflow step), 
 its recorded `ComputeRun` event (a fingerprint of the computation, never of the result). A refused computation
 raises PolicyRefusal (a rule) or PrivacyError (a budget) and adds nothing, so the caller's rollback is exact.
 
-- aggregate SQL: checked by `marketplace.privacy.sqlcheck`, run on DuckDB; one query per call of the daily cap;
+- aggregate SQL: checked by `marketplace.privacy.sqlcheck`, run on DuckDB; each counts against a daily cap;
 - DP releases: OpenDP measurements (Laplace for counts, sums and histograms, the exponential mechanism for
   quantiles; a mean is a noisy sum over a noisy count); ε is charged at what OpenDP's privacy map reports,
   against the grant's and the requester's budgets. OpenDP draws noise from the operating system and cannot
@@ -148,7 +148,9 @@ def _numeric(env: Environment, column: str | None, grant: ComputeGrant) -> np.nd
     return values.astype(float).to_numpy()
 
 
-def _laplace_value(data: np.ndarray, kind: str, epsilon: float, bounds: tuple[float, float]) -> tuple[float, float]:
+def _laplace_value(
+    data: np.ndarray, kind: str, epsilon: float, bounds: tuple[float, float]
+) -> tuple[float, float]:
     """One OpenDP Laplace release over `data`: (value, ε its privacy map reports for one record)."""
     domain = dp.vector_domain(dp.atom_domain(T=float, nan=False))
     metric = dp.symmetric_distance()
@@ -157,7 +159,8 @@ def _laplace_value(data: np.ndarray, kind: str, epsilon: float, bounds: tuple[fl
     else:
         lo, hi = bounds
         sensitivity = max(abs(lo), abs(hi))
-        meas = dp.t.make_clamp(domain, metric, bounds) >> dp.t.then_sum() >> dp.m.then_laplace(sensitivity / epsilon)
+        clamp = dp.t.make_clamp(domain, metric, bounds)
+        meas = clamp >> dp.t.then_sum() >> dp.m.then_laplace(sensitivity / epsilon)
     return float(meas(data)), float(meas.map(1))
 
 
@@ -312,7 +315,8 @@ def train_model(
     model.fit(x_train, y_train)
     predicted = model.predict(x_test)
     if task == "regression":
-        metrics = {"r2": float(r2_score(y_test, predicted)), "mae": float(mean_absolute_error(y_test, predicted))}
+        metrics = {"r2": float(r2_score(y_test, predicted)),
+                   "mae": float(mean_absolute_error(y_test, predicted))}
         coefficients = dict(zip(design.columns, map(float, model.coef_), strict=True))
         intercept: Any = float(model.intercept_)
     else:

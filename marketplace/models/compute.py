@@ -16,7 +16,7 @@ from marketplace.vocabulary import ComputeKind
 
 
 class ComputeAllowance(SQLModel, table=True):
-    """One budget: `used` of `cap` for a (scope, key, period), e.g. ε of grant 7, or calls of grant 7 on a day.
+    """One budget: `used` of `cap` for a (scope, key, period), e.g. ε of grant 7, or calls of grant 7 a day.
 
     Spending is a single conditional UPDATE (`used + amount <= cap`), atomic on SQLite and PostgreSQL alike,
     so concurrent computations can never overspend; the unique key makes creating the row race-free.

@@ -1,9 +1,9 @@
-"""Aggregate SQL over a holder's table: parsed and checked before it runs, rewritten so small cells never leave.
+"""Aggregate SQL over a holder's table: parsed and checked before it runs, rewritten so small cells stay in.
 
 The requester writes ordinary SQL against one table, `data`. sqlglot parses it (DuckDB dialect); the rules
 below walk the syntax tree and refuse, naming the rule, anything that could return or single out records:
 
-- `sql.statement`  one SELECT, nothing else (no DDL/DML, no UNION, no CTE, at most `MAX_SQL_CHARS` characters);
+- `sql.statement`  one SELECT, nothing else (no DDL/DML, UNION or CTE; at most `MAX_SQL_CHARS` characters);
 - `sql.table`      FROM `data` only: no joins, no subqueries, no table functions (read_csv ...);
 - `sql.star`       no `*` anywhere, since it returns rows (COUNT(*) is the one exception);
 - `sql.row_level`  every output is an aggregate or a GROUP BY expression; no DISTINCT, no window functions;
@@ -45,9 +45,6 @@ SCALARS: tuple[type[exp.Expression], ...] = (
     exp.DateDiff, exp.Floor, exp.Ceil, exp.Round, exp.Abs, exp.Year, exp.Month, exp.Cast, exp.TryCast,
     exp.Coalesce, exp.Case, exp.If, exp.Least, exp.Greatest,
 )
-ARITHMETIC: tuple[type[exp.Expression], ...] = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg,
-                                                exp.Paren)
-
 
 @dataclass(frozen=True)
 class CheckedQuery:
@@ -144,7 +141,8 @@ def check_query(
         raise refuse("sql.table", "joins are outside the grant: one table, `data`")
     if any(s is not tree for s in tree.find_all(exp.Select)) or tree.find(exp.Subquery) is not None:
         raise refuse("sql.table", "subqueries are not allowed")
-    if len(tables) != 1 or tables[0].name != TABLE or tables[0].args.get("db") or tables[0].args.get("catalog"):
+    qualified = tables and (tables[0].args.get("db") or tables[0].args.get("catalog"))
+    if len(tables) != 1 or tables[0].name != TABLE or qualified:
         names = ", ".join(t.sql(dialect=DIALECT) for t in tables) or "none"
         raise refuse("sql.table", f"FROM {names}: the only table is `{TABLE}`")
     if isinstance(tables[0].this, exp.Func) or tree.find(exp.Lateral) is not None:

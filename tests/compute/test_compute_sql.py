@@ -75,7 +75,8 @@ def test_aggregate_runs_and_small_cells_are_suppressed(session: Session, grant: 
 def test_a_global_aggregate_below_the_minimum_is_empty(session: Session, grant: ComputeGrant,
                                                         env: Environment) -> None:
     result = run_query(session, grant, env,
-                       "SELECT COUNT(*), AVG(cost) FROM data WHERE district = 'West' AND age = 40 AND sex = 'F'")
+                       "SELECT COUNT(*), AVG(cost) FROM data "
+                       "WHERE district = 'West' AND age = 40 AND sex = 'F'")
     assert result.value.empty and result.run.cells_suppressed == 1
 
 
