@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ from marketplace.vocabulary import ComputeKind
 __all__ = [
     "DP_MEASURES",
     "ComputeResult",
+    "dp_by_groups",
+    "dp_value",
     "run_dp",
     "run_query",
     "train_model",
@@ -148,19 +151,24 @@ def _numeric(env: Environment, column: str | None, grant: ComputeGrant) -> np.nd
     return values.astype(float).to_numpy()
 
 
+@lru_cache(maxsize=256)
+def _laplace_measurement(kind: str, epsilon: float, bounds: tuple[float, float]) -> Any:
+    """The OpenDP measurement for a count or a clamped sum at ε (built once per setting, then reused)."""
+    domain = dp.vector_domain(dp.atom_domain(T=float, nan=False))
+    metric = dp.symmetric_distance()
+    if kind == "count":
+        return dp.t.make_count(domain, metric) >> dp.m.then_laplace(1.0 / epsilon)
+    lo, hi = bounds
+    sensitivity = max(abs(lo), abs(hi))
+    clamp = dp.t.make_clamp(domain, metric, bounds)
+    return clamp >> dp.t.then_sum() >> dp.m.then_laplace(sensitivity / epsilon)
+
+
 def _laplace_value(
     data: np.ndarray, kind: str, epsilon: float, bounds: tuple[float, float]
 ) -> tuple[float, float]:
     """One OpenDP Laplace release over `data`: (value, ε its privacy map reports for one record)."""
-    domain = dp.vector_domain(dp.atom_domain(T=float, nan=False))
-    metric = dp.symmetric_distance()
-    if kind == "count":
-        meas = dp.t.make_count(domain, metric) >> dp.m.then_laplace(1.0 / epsilon)
-    else:
-        lo, hi = bounds
-        sensitivity = max(abs(lo), abs(hi))
-        clamp = dp.t.make_clamp(domain, metric, bounds)
-        meas = clamp >> dp.t.then_sum() >> dp.m.then_laplace(sensitivity / epsilon)
+    meas = _laplace_measurement(kind, float(epsilon), (float(bounds[0]), float(bounds[1])))
     return float(meas(data)), float(meas.map(1))
 
 
@@ -175,6 +183,45 @@ def _quantile(data: np.ndarray, q: float, epsilon: float, bounds: tuple[float, f
 
     meas = dp.binary_search_chain(make, d_in=1, d_out=epsilon)
     return float(meas(data)), float(meas.map(1))
+
+
+def dp_value(values: np.ndarray, measure: str, *, epsilon: float, bounds: tuple[float, float] = (0.0, 1.0),
+             quantile: float = 0.5) -> tuple[float, float]:
+    """One release over `values` with OpenDP: (value, ε its privacy map reports for one record).
+
+    A mean is a noisy sum over a noisy count, ε split evenly (post-processing of two Laplace releases).
+    """
+    if measure in ("count", "histogram"):
+        return _laplace_value(values, "count", epsilon, bounds)
+    if measure == "sum":
+        return _laplace_value(values, "sum", epsilon, bounds)
+    if measure == "quantile":
+        return _quantile(values, quantile, epsilon, bounds)
+    if measure != "mean":
+        raise InvalidInput("measure", measure, "one of " + ", ".join(DP_MEASURES))
+    total, e1 = _laplace_value(values, "sum", epsilon / 2, bounds)
+    count, e2 = _laplace_value(values, "count", epsilon / 2, bounds)
+    return float(np.clip(total / max(count, 1.0), *bounds)), e1 + e2
+
+
+def dp_by_groups(frame: pd.DataFrame, values: np.ndarray, categories: Mapping[str, Sequence[Any]],
+                 measure: str, *, epsilon: float, bounds: tuple[float, float] = (0.0, 1.0),
+                 quantile: float = 0.5) -> tuple[pd.DataFrame, float]:
+    """`dp_value` in every group of the public code lists `categories` (empty groups too): (table, ε).
+
+    Each record is in exactly one group, so the groups compose in parallel: the release costs the largest ε
+    of one group, not the sum.
+    """
+    by = list(categories)
+    keys = pd.MultiIndex.from_product([list(categories[c]) for c in by], names=by)
+    members = frame.groupby(by, sort=True, observed=True).indices
+    out, spent = [], 0.0
+    for key in keys:
+        index = members.get(key if len(by) > 1 else key[0], np.empty(0, dtype=np.int64))
+        value, eps = dp_value(values[index], measure, epsilon=epsilon, bounds=bounds, quantile=quantile)
+        out.append(value)
+        spent = max(spent, eps)
+    return pd.DataFrame({measure: out}, index=keys).reset_index(), spent
 
 
 def run_dp(
@@ -220,30 +267,11 @@ def run_dp(
     numeric = measure in ("sum", "mean", "quantile")
     values = _numeric(env, column, grant) if numeric else np.zeros(env.rows)
     lo_hi = _bounds(bounds) if numeric else (0.0, 1.0)
-
-    def release(data: np.ndarray) -> tuple[float, float]:
-        if measure in ("count", "histogram"):
-            return _laplace_value(data, "count", epsilon, lo_hi)
-        if measure == "sum":
-            return _laplace_value(data, "sum", epsilon, lo_hi)
-        if measure == "quantile":
-            return _quantile(data, quantile, epsilon, lo_hi)
-        total, e1 = _laplace_value(data, "sum", epsilon / 2, lo_hi)
-        count, e2 = _laplace_value(data, "count", epsilon / 2, lo_hi)
-        return float(np.clip(total / max(count, 1.0), *lo_hi)), e1 + e2
-
     if by:
-        keys = pd.MultiIndex.from_product([env.categories(c) for c in by], names=by)
-        codes = env.frame.groupby(by, sort=True, observed=True).indices
-        out, spent = [], 0.0
-        for key in keys:
-            index = codes.get(key if len(by) > 1 else key[0], np.empty(0, dtype=np.int64))
-            value, eps = release(values[index])
-            out.append(value)
-            spent = max(spent, eps)
-        value = pd.DataFrame({measure: out}, index=keys).reset_index()
+        value, spent = dp_by_groups(env.frame, values, {c: env.categories(c) for c in by}, measure,
+                                    epsilon=epsilon, bounds=lo_hi, quantile=quantile)
     else:
-        value, spent = release(values)
+        value, spent = dp_value(values, measure, epsilon=epsilon, bounds=lo_hi, quantile=quantile)
     _charge(session, grant, spent)
     text = json.dumps({"measure": measure, "column": column, "by": by, "epsilon": epsilon,
                        "bounds": list(lo_hi) if numeric else None, "q": quantile}, sort_keys=True)
