@@ -30,7 +30,9 @@ from marketplace.errors import InvalidInput
 from marketplace.privacy import deidentify
 from marketplace.privacy.sqlcheck import check_query
 
-__all__ = ["Answer", "Question", "compare", "default_question", "plot_tradeoff", "sweep", "with_length_of_stay"]
+__all__ = [
+    "Answer", "Question", "compare", "default_question", "plot_tradeoff", "sweep", "with_length_of_stay",
+]
 
 LENGTH_OF_STAY = "length_of_stay"
 MAX_STAY_DAYS = 60.0
@@ -112,7 +114,7 @@ def truth(frame: pd.DataFrame, q: Question) -> pd.DataFrame:
 
 
 def utility_error(exact: pd.DataFrame, estimate: pd.DataFrame, q: Question) -> tuple[float, int]:
-    """(weighted mean relative error, unanswered cells) of `estimate` (band, category, mean) against `exact`."""
+    """(weighted mean relative error, cells unanswered) of `estimate` (band, category, mean) vs `exact`."""
     merged = exact.merge(estimate.rename(columns={"mean": "estimate"}), on=["band", q.category], how="left")
     answered = merged["estimate"].notna()
     fill = float(np.average(merged.loc[answered, "estimate"], weights=merged.loc[answered, "n"])) \
@@ -132,7 +134,9 @@ def _parse_range(label: str) -> tuple[float, float]:
     return float(text), float(text)
 
 
-def rows_answer(frame: pd.DataFrame, q: Question, *, k: int, l: float) -> tuple[pd.DataFrame, float]:
+def rows_answer(
+    frame: pd.DataFrame, q: Question, *, k: int, l: float  # noqa: E741
+) -> tuple[pd.DataFrame, float]:
     """(estimate, prosecutor risk) from rows de-identified at k and ℓ (only the question's columns)."""
     schema = {q.band_column: "quasi_identifier", q.category: "quasi_identifier", q.target: "sensitive"}
     release = deidentify(frame[q.columns], schema, k=k, l=l)
@@ -153,12 +157,14 @@ def rows_answer(frame: pd.DataFrame, q: Question, *, k: int, l: float) -> tuple[
             + share[unknown].sum() / n_cat
         total = np.bincount(codes[known], weights=(share * values)[known], minlength=n_cat) \
             + (share * values)[unknown].sum() / n_cat
-        records.extend((int(b), cat, total[i] / weight[i]) for i, cat in enumerate(categories) if weight[i] > 0)
+        records.extend((int(b), cat, total[i] / weight[i])
+                       for i, cat in enumerate(categories) if weight[i] > 0)
     estimate = pd.DataFrame.from_records(records, columns=["band", q.category, "mean"])
     return estimate, float(release.report.prosecutor_risk_max)
 
 
-SQL_TEMPLATE = ("SELECT FLOOR({band} / {width}) * {width} AS band, {cat}, COUNT(*) AS n, AVG({target}) AS mean "
+SQL_TEMPLATE = ("SELECT FLOOR({band} / {width}) * {width} AS band, {cat}, COUNT(*) AS n, "
+                "AVG({target}) AS mean "
                 "FROM data GROUP BY FLOOR({band} / {width}) * {width}, {cat}")
 
 
@@ -195,7 +201,9 @@ def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
-def compare(frame: pd.DataFrame, q: Question, *, k: int, l: float, min_cell: int, epsilon: float) -> list[Answer]:
+def compare(
+    frame: pd.DataFrame, q: Question, *, k: int, l: float, min_cell: int, epsilon: float  # noqa: E741
+) -> list[Answer]:
     """The three answers at one setting each."""
     exact = truth(frame, q)
     cells = len(exact)
@@ -213,7 +221,7 @@ def compare(frame: pd.DataFrame, q: Question, *, k: int, l: float, min_cell: int
     return out
 
 
-def sweep(frame: pd.DataFrame, q: Question, *, ks: Sequence[int] = (5, 10, 25, 50, 100, 250), l: float = 2,
+def sweep(frame: pd.DataFrame, q: Question, *, ks: Sequence[int] = (5, 10, 25, 50, 100, 250), l: float = 2,  # noqa: E741
           min_cells: Sequence[int] = (5, 10, 20, 50),
           epsilons: Sequence[float] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)) -> pd.DataFrame:
     """Error against risk across k (rows), the minimum cell (SQL) and ε (DP)."""

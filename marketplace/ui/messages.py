@@ -86,6 +86,16 @@ ENUMS: dict[str, tuple[str, str]] = {
     "per_call": ("per call", "按调用次数"),
     "per_month": ("per month", "按月"),
     "per_record": ("per record", "按记录条数"),
+    # in-domain computation products
+    "aggregate_query": ("aggregate query", "汇总查询"),
+    "dp_release": ("differentially private release", "差分隐私发布"),
+    "model_training": ("model training", "模型训练"),
+    "verification": ("verification", "核验"),
+    "per_query": ("per query", "按查询次数"),
+    "per_model": ("per model", "按模型"),
+    "rows": ("rows", "明细数据"),
+    "compute": ("computation results only", "仅计算结果"),
+    "either": ("rows or computation", "明细或计算结果"),
     "draft": ("draft", "草稿"),
     "priced": ("priced", "已定价"),
     "listed": ("listed", "已上架"),
@@ -626,6 +636,50 @@ GUIDES: dict[str, tuple[str, str]] = {
     "guide.agg.min_cell": ("Min. cell", "最小单元格"),
     "guide.agg.epsilon": ("ε", "ε 值"),
     "guide.agg.run": ("Aggregate", "汇总"),
+    # privacy story, step 5: three ways to answer one question (in-domain computation)
+    "compute.title": ("Three ways to answer one question", "同一问题的三种回答方式"),
+    "compute.intro": (
+        "Mean length of stay by age band and district, answered on the same synthetic table: from "
+        "de-identified rows at k and ℓ, by aggregate SQL with a minimum cell (run where the data lives), "
+        "and with "
+        "differential privacy at ε. Error is the mean relative error of the cell means, weighted by cell "
+        "size.",
+        "按年龄段和区县计算平均住院天数，在同一张合成数据表上用三种方式回答：按 k 和 ℓ 去标识化后的明细、"
+        "在数据所在域内运行并设最小单元格的汇总 SQL，以及 ε 差分隐私。"
+        "误差为各单元格均值的相对误差按单元格规模加权的平均值。",
+    ),
+    "compute.rows": ("Rows", "行数"),
+    "compute.k": ("k (rows)", "k 值（明细）"),
+    "compute.l": ("ℓ (rows)", "ℓ 值（明细）"),
+    "compute.min_cell": ("Min. cell (SQL)", "最小单元格（SQL）"),
+    "compute.epsilon": ("ε (DP)", "ε 值（差分隐私）"),
+    "compute.run": ("Answer three ways", "三种方式回答"),
+    "compute.sweep": ("Sweep k, min. cell and ε", "遍历 k、最小单元格和 ε"),
+    "compute.method": ("Method", "方法"),
+    "compute.parameter": ("Setting", "参数"),
+    "compute.risk": ("Risk figure", "风险指标"),
+    "compute.error": ("Utility error", "效用误差"),
+    "compute.unanswered": ("Cells unanswered", "未回答的单元格"),
+    "compute.seconds": ("Seconds", "耗时（秒）"),
+    "compute.method.rows": ("De-identified rows", "去标识化明细"),
+    "compute.method.sql": ("Aggregate SQL", "汇总 SQL"),
+    "compute.method.dp": ("Differential privacy", "差分隐私"),
+    "compute.param.rows": ("k", "k"),
+    "compute.param.sql": ("min. cell", "最小单元格"),
+    "compute.param.dp": ("ε", "ε"),
+    "compute.axis.risk": ("re-identification risk (prosecutor risk; 1 / min. cell for SQL)",
+                          "再识别风险（检察官攻击风险；SQL 为 1/最小单元格）"),
+    "compute.axis.epsilon": ("privacy loss ε", "隐私损失 ε"),
+    "compute.axis.error": ("utility error (relative)", "效用误差（相对）"),
+    "compute.plot_title": ("Utility error against re-identification risk", "效用误差与再识别风险"),
+    "compute.summary": (
+        "Rows at k={k}: error {rows_error}; SQL with cells ≥ {min_cell}: error {sql_error}, {sql_missing} "
+        "cell(s) suppressed; DP at ε={epsilon}: error {dp_error}.",
+        "k={k} 的明细：误差 {rows_error}；"
+        "单元格 ≥ {min_cell} 的 SQL：误差 {sql_error}，抑制 {sql_missing} 个单元格；"
+        "ε={epsilon} 的差分隐私：误差 {dp_error}。",
+    ),
+    "app.compute_lab": ("Usable but not visible", "可用不可见"),
     "guide.agg.rows_in": ("Source rows", "源数据行数"),
     "guide.agg.cells_total": ("Cells", "单元格数"),
     "guide.agg.cells_released": ("Cells released", "发布单元格数"),
