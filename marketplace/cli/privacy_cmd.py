@@ -41,7 +41,8 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the synthetic rows.")
 @click.option("--compare-compute", is_flag=True,
-              help="Also answer the resource's question (mean of a numeric field by a banded and a categorical "
+              help="Also answer the resource's question (mean of a numeric field by a banded and a "
+                   "categorical "
                    "quasi-identifier) from these rows, by aggregate SQL and with differential privacy, and "
                    "report error against risk across k, the minimum cell and ε.")
 @click.option("--min-cell", type=click.IntRange(min=1, max=10_000), default=10, show_default=True,

@@ -93,7 +93,6 @@ ENUMS: dict[str, tuple[str, str]] = {
     "verification": ("verification", "核验"),
     "per_query": ("per query", "按查询次数"),
     "per_model": ("per model", "按模型"),
-    "rows": ("rows", "明细数据"),
     "compute": ("computation results only", "仅计算结果"),
     "either": ("rows or computation", "明细或计算结果"),
     "draft": ("draft", "草稿"),

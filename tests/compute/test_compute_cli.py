@@ -1,4 +1,4 @@
-"""`marketplace release --compare-compute`: the trade-off figures of notebook 04 for a resource, in the report."""
+"""`marketplace release --compare-compute`: notebook 04's trade-off figures for a resource, in the report."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_compare_compute_reports_three_answers_and_the_sweep(
     seeded: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out, report = tmp_path / "out.csv", tmp_path / "report.json"
-    args = ["release", "RES-000005", "--rows", "4000", "--k", "10", "--out", str(out), "--report", str(report),
+    args = ["release", "RES-000005", "--rows", "4000", "--k", "10", "--out", str(out),
+            "--report", str(report),
             "--compare-compute", "--min-cell", "10", "--epsilon", "0.5"]
     assert _run(args) == 0
     printed = capsys.readouterr().out

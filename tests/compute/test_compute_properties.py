@@ -1,4 +1,4 @@
-"""Properties: no query result reveals a cell below the minimum; results are deterministic for a fixed seed."""
+"""Properties: no query result reveals a cell below the minimum; results are deterministic for a seed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from marketplace.compute.tradeoff import Question, rows_answer, sql_answer
 from marketplace.errors import PolicyRefusal
 
 DIMS = ["sex", "age", "district", "diagnosis"]
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
@@ -74,12 +75,14 @@ def test_results_are_deterministic_for_a_fixed_seed(sqlite_engine: Engine, grant
         frame = table_factory(n=800, seed=seed)
         env = open_environment(5, frame, _fields(), seed=seed)
         with Session(sqlite_engine) as session:
-            q = run_query(session, grant, env, "SELECT district, sex, AVG(cost) AS c, COUNT(*) AS n FROM data "
-                                               "GROUP BY district, sex ORDER BY district, sex")
+            q = run_query(session, grant, env,
+                          "SELECT district, sex, AVG(cost) AS c, COUNT(*) AS n FROM data "
+                          "GROUP BY district, sex ORDER BY district, sex")
             m = train_model(session, grant, env, target="cost", features=["age", "district"], seed=seed)
         question = Question()
         rows, risk = rows_answer(frame, question, k=5, l=2)
-        outputs.append((q.value, q.run.fingerprint, m.value, rows, risk, sql_answer(frame, question, min_cell=5)))
+        sql = sql_answer(frame, question, min_cell=5)
+        outputs.append((q.value, q.run.fingerprint, m.value, rows, risk, sql))
         env.close()
     (a_q, a_f, a_m, a_r, a_risk, a_s), (b_q, b_f, b_m, b_r, b_risk, b_s) = outputs
     pd.testing.assert_frame_equal(a_q, b_q)
