@@ -317,7 +317,8 @@ def summarize_policy(p: Policy) -> str:
         "In-domain computation",
         *(f"  delivery of {g} data: " + ", ".join(
             f"{ch} {getattr(getattr(p.compute.delivery, g), ch).value}"
-            for ch in ("sharing", "opening", "authorized_operation")) for g in ("general", "important", "core")),
+            for ch in ("sharing", "opening", "authorized_operation"))
+          for g in ("general", "important", "core")),
         f"  where the holder runs an environment: domains {_fmt(p.compute.domains)} (seeded resources only)",
         f"  kinds {_fmt([k.value for k in p.compute.kinds])}; epsilon per query <= "
         f"{p.compute.epsilon_per_query_max}, per grant {p.compute.epsilon_per_grant}, per requester "
