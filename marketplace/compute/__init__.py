@@ -11,7 +11,15 @@ The rules live in `marketplace.policy.compute` (what a grant allows) and `market
 
 from marketplace.compute.allowance import consume, remaining
 from marketplace.compute.environment import Environment, open_environment, resource_environment
-from marketplace.compute.runs import DP_MEASURES, ComputeResult, run_dp, run_query, train_model, verify_record
+from marketplace.compute.runs import (
+    DP_MEASURES,
+    ComputeResult,
+    record_refusal,
+    run_dp,
+    run_query,
+    train_model,
+    verify_record,
+)
 
 __all__ = [
     "DP_MEASURES",
@@ -19,6 +27,7 @@ __all__ = [
     "Environment",
     "consume",
     "open_environment",
+    "record_refusal",
     "remaining",
     "resource_environment",
     "run_dp",

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import opendp.prelude as dp
 import pandas as pd
+import sqlglot
+from sqlglot import exp
 from sqlmodel import Session
 
 from marketplace.compute.allowance import consume
@@ -43,6 +45,7 @@ __all__ = [
     "ComputeResult",
     "dp_by_groups",
     "dp_value",
+    "record_refusal",
     "run_dp",
     "run_query",
     "train_model",
@@ -84,7 +87,20 @@ def _allowed(grant: ComputeGrant, kind: ComputeKind, env: Environment) -> None:
 def _record(session: Session, grant: ComputeGrant, kind: ComputeKind, text: str, at: datetime,
             **fields: Any) -> ComputeRun:
     run = ComputeRun(grant_id=grant.grant_id, requester_id=grant.requester_id, resource_id=grant.resource_id,
-                     kind=kind, fingerprint=fingerprint(text), accepted=True, at=at, units=1, **fields)
+                     kind=kind, fingerprint=fingerprint(text), accepted=True, at=at,
+                     unit=grant.units.get(kind), units=1, **fields)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def record_refusal(session: Session, grant: ComputeGrant, kind: ComputeKind, computation: str, rule: str, *,
+                   at: datetime | None = None) -> ComputeRun:
+    """Record a refused computation (after the caller rolled back the step that raised): who asked what, which
+    rule refused it; nothing is billed. Refusals in a row are how a differencing or tracker attempt shows."""
+    run = ComputeRun(grant_id=grant.grant_id, requester_id=grant.requester_id, resource_id=grant.resource_id,
+                     kind=ComputeKind(kind), fingerprint=fingerprint(computation), accepted=False,
+                     rule=str(rule)[:64], at=_now(at), units=0)
     session.add(run)
     session.flush()
     return run
@@ -118,9 +134,6 @@ def run_query(session: Session, grant: ComputeGrant, env: Environment, sql: str,
 
 def _cell_count(env: Environment, checked: Any) -> int:
     """How many groups the query had before suppression (reported; the groups themselves stay inside)."""
-    import sqlglot
-    from sqlglot import exp
-
     tree = sqlglot.parse_one(checked.sql, read="duckdb")
     tree.set("having", None)
     tree.set("limit", None)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from marketplace.models._base import enum_field, json_field, utcnow
-from marketplace.vocabulary import ComputeKind
+from marketplace.vocabulary import ComputeKind, ComputeUnit
 
 
 class ComputeAllowance(SQLModel, table=True):
@@ -36,7 +36,8 @@ class ComputeRun(SQLModel, table=True):
     """One computation asked of a holder's environment: accepted or refused, with what it cost.
 
     `fingerprint` is a SHA-256 of the normalised computation (never of its result); `rule` names the rule that
-    refused it; `answer` is kept only for verification (a yes/no that must be auditable).
+    refused it; `unit` and `units` are what it is billed (the policy's unit for its kind); `answer` is kept
+    only for verification (a yes/no that must be auditable).
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,6 +50,7 @@ class ComputeRun(SQLModel, table=True):
     rule: str = Field(default="", max_length=64)
     epsilon: float = Field(default=0.0)
     delta: float = Field(default=0.0)
+    unit: ComputeUnit | None = enum_field(ComputeUnit, default=None, index=False, nullable=True)
     units: int = Field(default=0)
     cells_suppressed: int = Field(default=0)
     answer: bool | None = Field(default=None)

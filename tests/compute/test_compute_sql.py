@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from marketplace.compute import Environment, run_query
+from marketplace.compute import Environment, record_refusal, run_query
 from marketplace.errors import PolicyRefusal, PrivacyError
 from marketplace.models.compute import ComputeRun
 from marketplace.policy.compute import ComputeGrant
+from marketplace.vocabulary import ComputeKind, ComputeUnit
 
 REFUSED = [
     ("SELECT * FROM data", "sql.star"),
@@ -70,6 +71,17 @@ def test_aggregate_runs_and_small_cells_are_suppressed(session: Session, grant: 
     assert released.to_dict() == {k: v for k, v in exact.items() if v >= grant.min_cell}
     assert result.run.cells_suppressed == int((exact < grant.min_cell).sum()) > 0
     assert result.run.accepted and len(result.run.fingerprint) == 64
+    assert (result.run.unit, result.run.units) == (ComputeUnit.per_query, 1)
+
+
+def test_a_refusal_is_recorded_after_the_rollback(session: Session, grant: ComputeGrant,
+                                                  env: Environment) -> None:
+    sql = "SELECT * FROM data"
+    with pytest.raises(PolicyRefusal) as info:
+        run_query(session, grant, env, sql)
+    session.rollback()
+    run = record_refusal(session, grant, ComputeKind.aggregate_query, sql, info.value.rule)
+    assert (run.accepted, run.rule, run.units, run.unit) == (False, "sql.star", 0, None)
 
 
 def test_a_global_aggregate_below_the_minimum_is_empty(session: Session, grant: ComputeGrant,
