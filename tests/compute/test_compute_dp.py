@@ -137,3 +137,45 @@ def test_concurrent_releases_never_overspend(backend: str, tmp_path: Path, reque
         spent = sum(r.epsilon for r in s.exec(select(ComputeRun)).all())
         assert spent <= 1.0 + 1e-6 and len(s.exec(select(ComputeRun)).all()) == 3
     engine.dispose()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(asks=st.lists(st.sampled_from([0.1, 0.2, 0.25, 0.4, 0.7]), min_size=2, max_size=8),
+       budget=st.sampled_from([0.5, 1.0]))
+def test_concurrent_spending_never_exceeds_the_budget(tmp_path_factory: pytest.TempPathFactory, grant_factory,
+                                                      env: Environment, asks: list[float],
+                                                      budget: float) -> None:
+    """Racing threads, one release each: what was accepted fits the budget and matches the ledger exactly."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('race') / 'race.db'}"
+    engine = db.make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    grant = grant_factory(epsilon_per_grant=budget, epsilon_per_requester=budget, epsilon_per_query_max=1.0)
+    barrier = threading.Barrier(len(asks))
+    accepted: list[float] = []
+    unexpected: list[BaseException] = []
+
+    def one(ask: float) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope(engine) as s:
+                run = run_dp(s, grant, env, "count", epsilon=ask).run
+            accepted.append(run.epsilon)
+        except PrivacyError:
+            pass
+        except BaseException as exc:  # a lock timeout or any other failure must fail the test
+            unexpected.append(exc)
+
+    threads = [threading.Thread(target=one, args=(a,)) for a in asks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Session(engine) as s:
+        ledger = {(r.scope, r.key): r.used for r in s.exec(select(ComputeAllowance)).all()}
+        recorded = sorted(r.epsilon for r in s.exec(select(ComputeRun)).all())
+    engine.dispose()
+    assert sum(accepted) <= budget + 1e-6
+    assert recorded == sorted(accepted)
+    assert ledger.get(("epsilon_grant", "1"), 0.0) == pytest.approx(sum(accepted))
+    assert unexpected == []
+    assert accepted or min(asks) > budget, "when one release fits the budget, one is accepted"
