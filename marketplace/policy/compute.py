@@ -106,8 +106,8 @@ def compute_grant(
     """The terms of a computation grant under `policy`.
 
     `fields` are the resource's (name, marking) pairs; `excluded` are columns the grant leaves out.
-    Identifiers are never readable; quasi-identifiers and "other" category-like fields are dimensions;
-    verification may match identifiers and quasi-identifiers.
+    Identifiers are never readable; quasi-identifiers and "other" fields are dimensions; verification may
+    match every field but the sensitive ones (a yes/no on a sensitive value would disclose it).
     """
     c = policy.compute
     asked = tuple(c.kinds) if kinds is None else tuple(ComputeKind(k) for k in kinds)
@@ -121,7 +121,7 @@ def compute_grant(
     identifiers = tuple(n for n, m in fields if m == "identifier")
     readable = tuple(n for n, m in fields if m != "identifier" and n not in excluded)
     dimensions = tuple(n for n, m in fields if m in ("quasi_identifier", "other") and n in readable)
-    verify = tuple(n for n, m in fields if m in ("identifier", "quasi_identifier") and n not in excluded)
+    verify = tuple(n for n, m in fields if m != "sensitive" and n not in excluded)
     return ComputeGrant(
         grant_id=grant_id,
         requester_id=requester_id,

@@ -57,3 +57,27 @@ def test_compare_compute_bad_input_changes_nothing(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "numeric and a categorical quasi-identifier" in err
     assert not out.exists()
+
+
+def test_a_catalog_resource_environment_verifies_an_enterprise_registration(seeded: None) -> None:
+    """Verification on a seeded enterprise register: yes for a registered credit code and name, else no."""
+    from sqlmodel import Session, select
+
+    from marketplace.compute import resource_environment, verify_record
+    from marketplace.models import Resource
+    from marketplace.policy import load_policy
+    from marketplace.policy.compute import compute_grant
+
+    with Session(db.get_engine()) as session:
+        resource = session.exec(select(Resource).where(Resource.domain == "enterprise_registry")).first()
+        fields = [(f.name, f.marking.value) for f in resource.fields]
+        env = resource_environment(resource, 500, seed=3)
+        grant = compute_grant(load_policy("national-2025"), grant_id=1, requester_id=2,
+                              resource_id=resource.id, fields=fields)
+        row = env.frame.iloc[42]
+        asked = {"credit_code": row.credit_code, "company_name": row.company_name}
+        yes = verify_record(session, grant, env, asked)
+        no = verify_record(session, grant, env, {**asked, "company_name": "Nobody Ltd"})
+        assert (yes.value, no.value) == (True, False)
+        assert env.frame.equals(resource_environment(resource, 500, seed=3).frame)  # same seed, same rows
+        env.close()
