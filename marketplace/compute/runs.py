@@ -253,8 +253,10 @@ def run_dp(
 ) -> ComputeResult:
     """A differentially private count, sum, mean, quantile or histogram, charged against the ε budgets.
 
-    `by` splits the release over groups of the grant's dimensions; the groups are the dimensions' code lists
-    (public), every record is in one group, so the groups compose in parallel and cost ε once.
+    `by` splits the release over groups of the grant's dimensions; every record is in one group, so the groups
+    compose in parallel and cost ε once. The groups are the dimensions' code lists, read from the environment
+    (the synthetic world draws every dimension from a fixed code list); with real data the published code list
+    must be passed instead, since a key seen only in the data would disclose that someone has it.
     """
     _allowed(grant, ComputeKind.dp_release, env)
     when = _now(at)
