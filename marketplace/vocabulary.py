@@ -139,6 +139,31 @@ class BillingUnit(StrEnum):
     per_record = "per_record"
 
 
+class ComputeKind(StrEnum):
+    """Computation products: the requester's computation runs where the data lives; only its result leaves."""
+
+    aggregate_query = "aggregate_query"
+    dp_release = "dp_release"
+    model_training = "model_training"
+    verification = "verification"
+
+
+class ComputeUnit(StrEnum):
+    """Billing units of computation products (priced under `compute.caps` of the policy)."""
+
+    per_query = "per_query"
+    per_call = "per_call"
+    per_model = "per_model"
+
+
+class DeliveryMode(StrEnum):
+    """How a grant is delivered: records (de-identified rows), computation results only, or either."""
+
+    rows = "rows"
+    compute = "compute"
+    either = "either"
+
+
 class ProductStatus(StrEnum):
     draft = "draft"
     registered = "registered"

@@ -40,20 +40,73 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
               help="CSV file for the released table.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="JSON file for the privacy report.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic rows.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the synthetic rows.")
+@click.option("--compare-compute", is_flag=True,
+              help="Also answer the resource's question (mean of a numeric field by a banded and a "
+                   "categorical "
+                   "quasi-identifier) from these rows, by aggregate SQL and with differential privacy, and "
+                   "report error against risk across k, the minimum cell and ε.")
+@click.option("--min-cell", type=click.IntRange(min=1, max=10_000), default=10, show_default=True,
+              help="Minimum cell of the aggregate SQL answer (with --compare-compute).")
+@click.option("--epsilon", type=click.FloatRange(min=0.001, max=100), default=1.0, show_default=True,
+              help="ε of the differentially private answer (with --compare-compute).")
 def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, suppression_budget: float,
-            out: Path, report_path: Path | None, seed: int) -> None:
+            out: Path, report_path: Path | None, seed: int, compare_compute: bool, min_cell: int,
+            epsilon: float) -> None:
     """De-identify RESOURCE_CODE's synthetic rows to k-anonymity and ℓ-diversity; write CSV (+ report)."""
     with db.session_scope(open_sandbox()) as session:
         resource = session.exec(select(Resource).where(Resource.code == resource_code)).first()
         if resource is None:
             raise NotFound("resource", resource_code)
         df = _synthetic_rows(resource, rows, seed)
+        fields = [(f.name, f.marking.value) for f in resource.fields]
         result = deidentify(df, list(resource.fields), k=k, l=l_value, l_kind=l_kind,
                             suppression_budget=suppression_budget)
+    comparison = _compare_compute(df, fields, k=k, l_value=l_value, min_cell=min_cell, epsilon=epsilon) \
+        if compare_compute else None
     result.table.to_csv(out, index=False)
     if report_path is not None:
         payload: dict[str, Any] = {"resource": resource_code, "rows_requested": rows, "seed": seed,
                                    **result.report.to_dict()}
+        if comparison is not None:
+            payload["compare_compute"] = comparison
         report_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     click.echo(t("cli.release.done", resource=resource_code, summary=result.report.summary(), path=out))
+    if comparison is not None:
+        _echo_comparison(comparison)
+
+
+def _compare_compute(df: pd.DataFrame, fields: list[tuple[str, str]], *, k: int, l_value: float,
+                     min_cell: int, epsilon: float) -> dict[str, Any]:
+    """The trade-off figures of notebook 04 for this table (marketplace.compute.tradeoff)."""
+    from dataclasses import asdict
+
+    from marketplace.compute.tradeoff import compare, default_question, sweep, with_length_of_stay
+
+    frame = with_length_of_stay(df)
+    question = default_question(frame, fields)
+    answers = compare(frame, question, k=k, l=l_value, min_cell=min_cell, epsilon=epsilon)
+    table = sweep(frame, question, l=l_value)
+    return {
+        "question": asdict(question),
+        "error_definition": "mean relative error of the cell means, weighted by cell size; an unanswered "
+                            "cell takes the mean of the released figures",
+        "risk_definition": {"rows": "prosecutor risk (1 / smallest equivalence class)",
+                            "sql": "1 / minimum cell", "dp": "ε spent (OpenDP privacy map)"},
+        "answers": [a.to_dict() for a in answers],
+        "sweep": table.to_dict(orient="records"),
+    }
+
+
+def _echo_comparison(comparison: dict[str, Any]) -> None:
+    q = comparison["question"]
+    click.echo(f"question: mean {q['target']} by {q['band_column']} band of {q['band_width']} and "
+               f"{q['category']}")
+    click.echo(f"{'method':<6} {'setting':>8} {'risk':>8} {'error':>8} {'unanswered':>10} {'seconds':>8}")
+    for a in comparison["answers"]:
+        click.echo(f"{a['method']:<6} {a['parameter']:>8g} {a['risk']:>8.4f} {a['error']:>8.2%} "
+                   f"{a['cells_unanswered']:>10d} {a['seconds']:>8.2f}")
+    click.echo("sweep (method, setting, risk, error):")
+    for r in comparison["sweep"]:
+        click.echo(f"  {r['method']:<6} {r['parameter']:>8g} {r['risk']:>8.4f} {r['error']:>8.2%}")

@@ -14,6 +14,7 @@ from marketplace.models.commerce import (
     Quote,
     RevenuePeriod,
 )
+from marketplace.models.compute import ComputeAllowance, ComputeRun
 from marketplace.models.parties import Account, AccountRole, Organization
 from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review, UsageReport
 from marketplace.models.sandbox import SandboxSetting
@@ -28,6 +29,8 @@ __all__ = [
     "Authorization",
     "AuthorizationResource",
     "Checkpoint",
+    "ComputeAllowance",
+    "ComputeRun",
     "Condition",
     "Delivery",
     "ExerciseRelease",

@@ -212,6 +212,14 @@ def _cross_checks(p: Policy, file: str) -> list[PolicyProblem]:
                 )
         prev = tier
     out.extend(_calendar_checks(p, file))
+    c = p.compute
+    if c.epsilon_per_query_max > c.epsilon_per_grant:
+        out.append(PolicyProblem(file, "compute.epsilon_per_query_max", str(c.epsilon_per_query_max),
+                                 f"<= compute.epsilon_per_grant ({c.epsilon_per_grant})"))
+    if c.epsilon_per_grant > c.epsilon_per_requester:
+        out.append(PolicyProblem(file, "compute.epsilon_per_grant", str(c.epsilon_per_grant),
+                                 f"<= compute.epsilon_per_requester ({c.epsilon_per_requester}), since a "
+                                 "requester's budget covers all of its grants"))
     return out
 
 
@@ -369,6 +377,17 @@ def summarize_policy(p: Policy) -> str:
         f"  k >= {p.privacy.k}, l >= {p.privacy.l}; suppression budget {p.privacy.suppression_budget}; "
         f"epsilon per resource {p.privacy.epsilon_budget_per_resource}; min cell {p.privacy.min_cell_size}; "
         f"aggregate only: {_fmt([g.value for g in p.privacy.aggregate_only_grades])}",
+        "In-domain computation",
+        *(f"  delivery of {g} data: " + ", ".join(
+            f"{ch} {getattr(getattr(p.compute.delivery, g), ch).value}"
+            for ch in ("sharing", "opening", "authorized_operation"))
+          for g in ("general", "important", "core")),
+        f"  where the holder runs an environment: domains {_fmt(p.compute.domains)} (seeded resources only)",
+        f"  kinds {_fmt([k.value for k in p.compute.kinds])}; epsilon per query <= "
+        f"{p.compute.epsilon_per_query_max}, per grant {p.compute.epsilon_per_grant}, per requester "
+        f"{p.compute.epsilon_per_requester}; result rows <= {p.compute.max_result_rows}; "
+        f"{p.compute.queries_per_day} queries and {p.compute.verifications_per_day} verifications per grant "
+        "a day",
         "Disclosure",
         f"  {p.disclosure.frequency}, by {p.disclosure.deadline}; public: "
         + ", ".join(k for k, v in p.disclosure.publish.model_dump().items() if v),

@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
+    ComputeKind,
+    ComputeUnit,
+    DeliveryMode,
     EnterpriseSize,
     Grade,
     OrganizationKind,
@@ -260,6 +263,67 @@ class Privacy(_Section):
     aggregate_only_grades: list[Grade] = []
 
 
+# ---------------------------------------------------------------- in-domain computation
+
+
+class ChannelModes(_Section):
+    """The delivery mode on each channel for one grade."""
+
+    sharing: DeliveryMode
+    opening: DeliveryMode
+    authorized_operation: DeliveryMode
+
+
+class DeliveryModes(_Section):
+    general: ChannelModes
+    important: ChannelModes
+    core: ChannelModes
+
+
+class ComputeBilling(_Section):
+    """The billing unit of each computation product kind."""
+
+    aggregate_query: ComputeUnit
+    dp_release: ComputeUnit
+    model_training: ComputeUnit
+    verification: ComputeUnit
+
+    def get(self, kind: ComputeKind) -> ComputeUnit:
+        return getattr(self, kind.value)
+
+
+class ComputeCaps(_Section):
+    per_query: Money
+    per_call: Money
+    per_model: Money
+
+    def get(self, unit: ComputeUnit) -> Decimal:
+        return getattr(self, unit.value)
+
+
+Epsilon = Annotated[Decimal, Field(gt=0, le=100)]
+
+
+class Compute(_Section):
+    """The controlled processing environment: delivery modes, what a computation may do, budgets, prices."""
+
+    delivery: DeliveryModes
+    domains: list[str] = Field(min_length=0)
+    kinds: list[ComputeKind] = Field(min_length=1)
+    max_result_rows: PosInt
+    near_unique_ratio: Rate
+    queries_per_day: PosInt
+    epsilon_per_query_max: Epsilon
+    epsilon_per_grant: Epsilon
+    epsilon_per_requester: Epsilon
+    delta: Annotated[Decimal, Field(ge=0, lt=Decimal("0.001"))]
+    min_rows_per_parameter: PosInt
+    max_model_parameters: PosInt
+    verifications_per_day: PosInt
+    billing: ComputeBilling
+    caps: ComputeCaps
+
+
 # ---------------------------------------------------------------- disclosure
 
 
@@ -296,6 +360,7 @@ class Policy(_Section):
     routing: RoutingRules
     conditions: Conditions
     privacy: Privacy
+    compute: Compute
     disclosure: Disclosure
 
     @property

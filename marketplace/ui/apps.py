@@ -47,6 +47,12 @@ def privacy_lab_app(sandbox: Sandbox | None = None) -> w.VBox:
     return _app("app.privacy_lab", privacy_lab(resolve(sandbox)))
 
 
+def compute_lab_app(sandbox: Sandbox | None = None) -> w.VBox:
+    from marketplace.ui.compute import compute_tradeoff
+
+    return _app("app.compute_lab", compute_tradeoff(resolve(sandbox)))
+
+
 def scenario_lab_app() -> w.VBox:
     from marketplace.ui.scenarios import scenario_lab
 

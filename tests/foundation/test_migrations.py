@@ -339,7 +339,7 @@ column's type in place) under every other table's foreign keys, a column added, 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
+revision = "9999"
 down_revision = "{head}"
 branch_labels = None
 depends_on = None
@@ -364,9 +364,9 @@ def later_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The package's revisions plus a later one, used in place of the package's."""
     location = tmp_path / "migrations"
     shutil.copytree(migrations.script_location(), location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_later.py").write_text(LATER.format(head=migrations.head()))
+    (location / "versions" / "9999_later.py").write_text(LATER.format(head=migrations.head()))
     monkeypatch.setattr(migrations, "script_location", lambda: str(location))
-    assert migrations.head() == "0002"
+    assert migrations.head() == "9999"
     return str(location)
 
 
@@ -378,10 +378,10 @@ def test_a_later_revision_upgrades_a_sandbox_with_its_rows_and_foreign_keys(tmp_
         regions = conn.execute(sa.text("SELECT id, region FROM organization ORDER BY id")).all()
         children = conn.execute(sa.text("SELECT COUNT(*) FROM account")).scalar()
     change = db.upgrade_schema(engine)
-    assert change is not None and change.earlier_release and change.after == "0002"
-    assert "to revision 0002" in change.line()
+    assert change is not None and change.earlier_release and change.after == "9999"
+    assert "to revision 9999" in change.line()
     with engine.connect() as conn:
-        assert migrations.current(conn) == "0002"
+        assert migrations.current(conn) == "9999"
         columns = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns("organization")}
         assert "motto" in columns and columns["region"].length == 120  # the table was rebuilt
         after = conn.execute(sa.text("SELECT id, region FROM organization ORDER BY id")).all()
@@ -396,8 +396,8 @@ def test_a_later_revision_upgrades_a_sandbox_with_its_rows_and_foreign_keys(tmp_
     with other.begin() as conn:
         command.upgrade(migrations.config(conn), migrations.BASELINE)
     change = db.upgrade_schema(other)
-    assert change is not None and (change.before, change.after) == (migrations.BASELINE, "0002")
-    assert change.line().endswith(f"from revision {migrations.BASELINE} to 0002")
+    assert change is not None and (change.before, change.after) == (migrations.BASELINE, "9999")
+    assert change.line().endswith(f"from revision {migrations.BASELINE} to 9999")
     other.dispose()
 
 
@@ -407,7 +407,7 @@ def test_a_checkpoint_of_an_older_revision_is_upgraded_on_restore(later_revision
     old = read_file(PREVIOUS / "start.json.gz")  # saved by the previous release: no revision
     assert "revision" not in old
     new = upgrade_snapshot(old)
-    assert new["revision"] == "0002"
+    assert new["revision"] == "9999"
     regions = [r[new["tables"]["organization"]["columns"].index("region")]
                for r in new["tables"]["organization"]["rows"]]
     assert regions and all(r == r.upper() for r in regions)
@@ -432,11 +432,13 @@ def test_the_developer_command_writes_the_next_numbered_revision(tmp_path: Path,
     location = tmp_path / "migrations"
     shutil.copytree(migrations.script_location(), location, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(migrations, "script_location", lambda: str(location))
+    head = migrations.head()
+    following = f"{int(head) + 1:04d}"
     result = CliRunner().invoke(developer, ["revision", "-m", "add review notes"])
     assert result.exit_code == 0, result.output
-    written = location / "versions" / "0002_add_review_notes.py"
+    written = location / "versions" / f"{following}_add_review_notes.py"
     assert f"wrote {written}" in result.output
     text = written.read_text().replace("'", '"')
-    assert 'revision: str = "0002"' in text and f'down_revision: str | None = "{migrations.BASELINE}"' in text
+    assert f'revision: str = "{following}"' in text and f'down_revision: str | None = "{head}"' in text
     body = text.split("def upgrade() -> None:")[1].split("def downgrade")[0]
     assert "op." not in body  # the models equal head: nothing to change

@@ -181,6 +181,19 @@ assert (agg.release.table["count"] >= 10).all() and rep.epsilon_spent is None
 agg.epsilon.value = 1.0
 agg.run_button.click()
 assert agg.feedback.kind == "ok" and agg.release.report.epsilon_spent == 1.0
+# step 5: one question answered three ways, then the sweep of error against risk
+three.rows.value, three.k.value, three.min_cell.value, three.epsilon.value = 5000, 10, 10, 1.0
+three.run_button.click()
+assert three.feedback.kind == "ok", three.feedback.text
+by = {a.method: a for a in three.answers}
+assert set(by) == {"rows", "sql", "dp"} and by["sql"].cells_unanswered > 0 and by["dp"].risk > 0.99
+assert three.plot.children[0].value[:4] == b"\\x89PNG" and "Aggregate SQL" in three.table.value
+three.sweep_button.click()
+assert three.feedback.kind == "ok", three.feedback.text
+sw = three.sweep_table
+assert set(sw.method) == {"rows", "sql", "dp"}
+dp_errors = sw[sw.method == "dp"].sort_values("parameter").error.tolist()
+assert dp_errors[0] > dp_errors[-1], dp_errors  # more ε, less error
 """,
     ],
     "05_policy_scenarios.ipynb": [
@@ -248,6 +261,10 @@ assert imports.result.created == [] and sorted(imports.result.unchanged) == sort
     ],
     "apps/privacy_lab.ipynb": [
         "lab = app.children[1]\nlab.run_button.click()\nassert lab.feedback.kind == 'ok', lab.feedback.text"
+    ],
+    "apps/compute_lab.ipynb": [
+        "lab = app.children[1]\nlab.rows.value = 3000\nlab.run_button.click()\n"
+        "assert lab.feedback.kind == 'ok', lab.feedback.text"
     ],
     "apps/scenario_lab.ipynb": ["lab = app.children[1]\nassert lab.a.value and lab.b.value"],
     "apps/disclosure.ipynb": [

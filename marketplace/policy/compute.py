@@ -1,0 +1,146 @@
+"""Computation products ("usable but not visible"): delivery mode per grade and channel, and grant terms.
+
+Pure rules over the policy's `[compute]` section. The workflow layer builds a `ComputeGrant` from a grant
+with `compute_grant` and hands it to the execution module (`marketplace.compute`), which never reads the
+policy itself: what a computation may do is decided here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from marketplace.errors import InvalidInput
+from marketplace.policy.schema import Policy
+from marketplace.vocabulary import Channel, ComputeKind, ComputeUnit, DeliveryMode, Grade
+
+__all__ = [
+    "ComputeGrant",
+    "compute_billing_unit",
+    "compute_cap",
+    "compute_grant",
+    "delivery_mode",
+    "supports_compute",
+]
+
+IMPORTED_SOURCE_PREFIXES = ("http://", "https://", "urn:", "file:")
+
+
+def supports_compute(policy: Policy, *, domain: str, source: str = "seed") -> bool:
+    """Whether the resource's holder runs a controlled processing environment over its rows.
+
+    Rows exist in-domain only for resources the holder registered itself (not catalog entries imported from
+    another portal, whose `source` is a URI) and in the domains the policy lists in `compute.domains`.
+    """
+    imported = source.lower().startswith(IMPORTED_SOURCE_PREFIXES)
+    return not imported and domain in policy.compute.domains
+
+
+def delivery_mode(
+    policy: Policy, grade: Grade, channel: Channel, *, domain: str, source: str = "seed"
+) -> DeliveryMode:
+    """The delivery mode for data of `grade` on `channel`.
+
+    The policy's mode stands where the source supports computation; where it does not, a "compute" or
+    "either" mode falls back to rows (de-identified under the privacy conditions), because there is no
+    environment to run the computation in.
+    """
+    mode = getattr(getattr(policy.compute.delivery, Grade(grade).value), Channel(channel).value)
+    if mode is not DeliveryMode.rows and not supports_compute(policy, domain=domain, source=source):
+        return DeliveryMode.rows
+    return mode
+
+
+def compute_billing_unit(policy: Policy, kind: ComputeKind) -> ComputeUnit:
+    return policy.compute.billing.get(ComputeKind(kind))
+
+
+def compute_cap(policy: Policy, kind: ComputeKind) -> Decimal:
+    """The price cap per billing unit of a computation product kind."""
+    return policy.compute.caps.get(compute_billing_unit(policy, kind))
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeGrant:
+    """What one grant allows a requester to compute on one resource (plain facts, no policy object).
+
+    `columns` are the columns the computation may read; `identifiers` may never be read (only matched by
+    verification); `dimensions` may be grouped by (the others only aggregated). Budgets are in ε.
+    """
+
+    grant_id: int
+    requester_id: int
+    resource_id: int
+    kinds: frozenset[ComputeKind]
+    columns: tuple[str, ...]
+    identifiers: tuple[str, ...] = ()
+    dimensions: tuple[str, ...] = ()
+    verify_columns: tuple[str, ...] = ()
+    min_cell: int = 10
+    max_result_rows: int = 500
+    near_unique_ratio: float = 0.5
+    queries_per_day: int = 200
+    epsilon_per_query_max: float = 1.0
+    epsilon_per_grant: float = 3.0
+    epsilon_per_requester: float = 5.0
+    delta: float = 1e-7
+    min_rows_per_parameter: int = 20
+    max_model_parameters: int = 50
+    verifications_per_day: int = 100
+    units: dict[ComputeKind, ComputeUnit] = field(default_factory=dict, hash=False, compare=False)
+
+    def allows(self, kind: ComputeKind) -> bool:
+        return ComputeKind(kind) in self.kinds
+
+
+def compute_grant(
+    policy: Policy,
+    *,
+    grant_id: int,
+    requester_id: int,
+    resource_id: int,
+    fields: list[tuple[str, str]],
+    excluded: tuple[str, ...] = (),
+    kinds: tuple[ComputeKind, ...] | None = None,
+) -> ComputeGrant:
+    """The terms of a computation grant under `policy`.
+
+    `fields` are the resource's (name, marking) pairs; `excluded` are columns the grant leaves out.
+    Identifiers are never readable; quasi-identifiers and "other" fields are dimensions; verification may
+    match every field but the sensitive ones (a yes/no on a sensitive value would disclose it).
+    """
+    c = policy.compute
+    asked = tuple(c.kinds) if kinds is None else tuple(ComputeKind(k) for k in kinds)
+    not_allowed = [k.value for k in asked if k not in c.kinds]
+    if not_allowed:
+        raise InvalidInput("kinds", not_allowed, "kinds the policy allows: " + ", ".join(c.kinds))
+    names = [n for n, _ in fields]
+    for name in excluded:
+        if name not in names:
+            raise InvalidInput("excluded", name, "a field of the resource (" + ", ".join(names) + ")")
+    identifiers = tuple(n for n, m in fields if m == "identifier")
+    readable = tuple(n for n, m in fields if m != "identifier" and n not in excluded)
+    dimensions = tuple(n for n, m in fields if m in ("quasi_identifier", "other") and n in readable)
+    verify = tuple(n for n, m in fields if m != "sensitive" and n not in excluded)
+    return ComputeGrant(
+        grant_id=grant_id,
+        requester_id=requester_id,
+        resource_id=resource_id,
+        kinds=frozenset(asked),
+        columns=readable,
+        identifiers=identifiers,
+        dimensions=dimensions,
+        verify_columns=verify,
+        min_cell=policy.privacy.min_cell_size,
+        max_result_rows=c.max_result_rows,
+        near_unique_ratio=float(c.near_unique_ratio),
+        queries_per_day=c.queries_per_day,
+        epsilon_per_query_max=float(c.epsilon_per_query_max),
+        epsilon_per_grant=float(c.epsilon_per_grant),
+        epsilon_per_requester=float(c.epsilon_per_requester),
+        delta=float(c.delta),
+        min_rows_per_parameter=c.min_rows_per_parameter,
+        max_model_parameters=c.max_model_parameters,
+        verifications_per_day=c.verifications_per_day,
+        units={k: c.billing.get(k) for k in asked},
+    )
