@@ -1,8 +1,14 @@
-"""`marketplace release`: a de-identified extract of a resource's synthetic rows, with its privacy report."""
+"""`marketplace release`: a de-identified extract of a resource's synthetic rows, with its privacy report.
+
+k and ℓ may not go below the policy in force; a resource whose columns are all identifiers is refused; with
+`--pseudonymise` identifiers become keyed pseudonyms under a key made for this release alone and never
+stored, so rows link within the release but not across releases.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +20,7 @@ from marketplace import db
 from marketplace.cli import main
 from marketplace.errors import NotFound
 from marketplace.models import Resource
-from marketplace.privacy import deidentify
+from marketplace.privacy import check_release_targets, deidentify
 
 
 def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
@@ -39,16 +45,28 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="JSON file for the privacy report.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic rows.")
+@click.option("--pseudonymise", is_flag=True,
+              help="Replace identifiers by pseudonyms under a fresh key for this release (never stored) "
+                   "instead of dropping them.")
 def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, suppression_budget: float,
-            out: Path, report_path: Path | None, seed: int) -> None:
-    """De-identify RESOURCE_CODE's synthetic rows to k-anonymity and ℓ-diversity; write CSV (+ report)."""
+            out: Path, report_path: Path | None, seed: int, pseudonymise: bool) -> None:
+    """De-identify RESOURCE_CODE's synthetic rows to k-anonymity and ℓ-diversity; write CSV (+ report).
+
+    k and ℓ must be at least the minimum of the policy in force (national-2025: k 5, ℓ 2).
+    """
+    from marketplace.workflows.facts import current_policy
+
     with db.session_scope() as session:
         resource = session.exec(select(Resource).where(Resource.code == resource_code)).first()
         if resource is None:
             raise NotFound("resource", resource_code)
+        policy = current_policy(session)
+        check_release_targets(k, l_value, minimum_k=policy.privacy.k, minimum_l=policy.privacy.l,
+                              policy=policy.name)
         df = _synthetic_rows(resource, rows, seed)
+        key = secrets.token_bytes(32) if pseudonymise else None
         result = deidentify(df, list(resource.fields), k=k, l=l_value, l_kind=l_kind,
-                            suppression_budget=suppression_budget)
+                            suppression_budget=suppression_budget, pseudonym_key=key)
     result.table.to_csv(out, index=False)
     if report_path is not None:
         payload: dict[str, Any] = {"resource": resource_code, "rows_requested": rows, "seed": seed,
