@@ -77,10 +77,8 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         )
     if base_uri is not None and fmt != "dcat":
         raise click.UsageError(f"--base-uri only applies to --format dcat (got --format {fmt})")
-    if base_uri is not None and not base_uri.startswith(("http://", "https://", "urn:")):
-        raise click.BadParameter(
-            f"{base_uri!r}: expected an absolute http(s) or urn: IRI", param_hint="--base-uri"
-        )
+    if base_uri is not None:
+        disclosure.dcat.check_base_uri(base_uri, field="--base-uri")
     if fmt == "csv" and out == "-":
         raise click.BadParameter("'-': csv needs a .zip file or a directory", param_hint="--out")
     engine = _ready_engine()
@@ -119,19 +117,47 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         click.echo(f"wrote the {report.year} disclosure report ({fmt}) to {out}", err=True)
 
 
+def _limits(values: tuple[str, ...]):
+    """`--limit NAME=N` options -> ImportLimits (unknown names and bad numbers refused by name)."""
+    from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
+
+    overrides: dict[str, int] = {}
+    for item in values:
+        name, sep, number = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise click.BadParameter(
+                f"{item!r}: expected NAME=N, NAME one of {', '.join(ImportLimits.names())}",
+                param_hint="--limit",
+            )
+        overrides[name.strip()] = int(number)
+    return DEFAULT_LIMITS.with_overrides(overrides)
+
+
 @catalog.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "turtle", "xml", "json-ld", "ckan"]),
+    type=click.Choice(["auto", "turtle", "xml", "json-ld", "ckan", "ckan-jsonl"]),
     default="auto",
     show_default=True,
-    help="auto: by suffix (.ttl, .rdf/.xml, .jsonld) and, for .json, by content "
-    "(@context -> JSON-LD, else CKAN package_show/package_search).",
+    help="auto: by suffix (.ttl, .rdf/.xml, .jsonld, .jsonl) and, for .json, by content "
+    "(@context -> JSON-LD, one object per line -> ckanapi dump, else CKAN package_show/package_search).",
 )
-def catalog_import(file: Path, fmt: str) -> None:
-    """Import a portal catalogue (DCAT Turtle/RDF-XML/JSON-LD or CKAN API JSON) as resources.
+@click.option(
+    "--limit",
+    "limit_values",
+    multiple=True,
+    metavar="NAME=N",
+    help="Raise or lower one limit on the file (repeatable): max_file_bytes (64 MiB), max_depth (64), "
+    "max_items (100000), max_fields (500), max_keywords (200), max_title_chars (300), max_name_chars (200), "
+    "max_keyword_chars (100), max_text_chars (20000).",
+)
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on standard error (default: when it is a terminal).")
+def catalog_import(file: Path, fmt: str, limit_values: tuple[str, ...], progress: bool | None) -> None:
+    """Import a portal catalogue (DCAT Turtle/RDF-XML/JSON-LD, CKAN API JSON or a `ckanapi dump` JSON-lines
+    file) as resources.
 
     \b
     Mapping (defaults when a value is missing or unknown):
@@ -144,13 +170,24 @@ def catalog_import(file: Path, fmt: str) -> None:
       declared fields (CSVW columns, CKAN schema/datastore fields) with markings from their names
         (identifier, quasi_identifier, sensitive, else other); none declared -> domain template.
     Re-importing the same file changes nothing (keyed on the dataset IRI / identifier / CKAN id).
-    A malformed file imports nothing and exits with status 2.
+    Nothing is fetched: JSON-LD contexts must be inline or bundled with the sandbox; XML entities are refused.
+    A malformed file, or one over a limit, imports nothing and exits with status 2.
     """
+    from tqdm import tqdm
+
     from marketplace.disclosure import import_catalog
 
+    limits = _limits(limit_values)
     engine = db.get_engine()
     db.check_connection(engine)
     db.create_all(engine)
-    with db.session_scope(engine) as session:
-        result = import_catalog(session, file, fmt)
+    with tqdm(desc="importing", unit=" datasets", disable=None if progress is None else not progress,
+              leave=False) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        with db.session_scope(engine) as session:
+            result = import_catalog(session, file, fmt, limits=limits, progress=advance)
     click.echo(result.summary())
