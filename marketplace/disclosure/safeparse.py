@@ -115,12 +115,13 @@ def read_bounded(path: Path, limits: ImportLimits) -> bytes:
 
     Raises FileNotFoundError, UnsafeDocument (not a regular file), LimitExceeded, OSError.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise UnsafeDocument(f"is {kind}; expected a regular file")
     with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
-            raise UnsafeDocument(f"is {kind}; expected a regular file")
         data = fh.read(limits.max_file_bytes + 1)
     if len(data) > limits.max_file_bytes:
         raise LimitExceeded("max_file_bytes", f"the file is larger than {limits.max_file_bytes:,} bytes",
