@@ -181,13 +181,18 @@ def catalog_import(file: Path, fmt: str, limit_values: tuple[str, ...], progress
     engine = db.get_engine()
     db.check_connection(engine)
     db.create_all(engine)
-    with tqdm(desc="importing", unit=" datasets", disable=None if progress is None else not progress,
-              leave=False) as bar:
+    bars: list[tqdm] = []
 
-        def advance(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+    def advance(done: int, total: int) -> None:
+        if not bars:  # made at the first batch, when the number of datasets is known
+            bars.append(tqdm(total=total, desc="importing", unit=" datasets", leave=False,
+                             disable=None if progress is None else not progress))
+        bars[0].update(done - bars[0].n)
 
+    try:
         with db.session_scope(engine) as session:
             result = import_catalog(session, file, fmt, limits=limits, progress=advance)
+    finally:
+        for bar in bars:
+            bar.close()
     click.echo(result.summary())

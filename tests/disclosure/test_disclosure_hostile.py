@@ -515,3 +515,12 @@ def test_any_package_is_imported_or_refused_by_name(package: dict, tmp_path: Pat
         read_catalog(path)
     except CatalogImportError as exc:
         assert str(path) in str(exc) and "\n" not in str(exc)
+
+
+def test_cli_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _ckan(tmp_path / "portal.json", [_package(i) for i in range(1200)])
+    code, out, err = _run(["catalog", "import", str(path), "--progress"], capsys)
+    assert code == 0 and "1200 resources created" in out
+    assert "importing" in err and "/1200 " in err
+    code, out, err = _run(["catalog", "import", str(path), "--no-progress"], capsys)
+    assert code == 0 and err == ""
