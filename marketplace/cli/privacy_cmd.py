@@ -1,8 +1,9 @@
 """`marketplace release`: a de-identified extract of a resource's synthetic rows, with its privacy report.
 
-k and ℓ may not go below the policy in force; a resource whose columns are all identifiers is refused; with
-`--pseudonymise` identifiers become keyed pseudonyms under a key made for this release alone and never
-stored, so rows link within the release but not across releases.
+The resource's schema gets the release floor of `privacy.reviewed_schema` (event dates of people are
+quasi-identifiers, per-record numbers identifiers); k and ℓ may not go below the policy in force; a resource
+whose columns are all identifiers is refused; with `--pseudonymise` identifiers become keyed pseudonyms under
+a key made for this release alone and never stored, so rows link within the release but not across releases.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from marketplace import db
 from marketplace.cli import main
 from marketplace.errors import NotFound
 from marketplace.models import Resource
-from marketplace.privacy import check_release_targets, deidentify
+from marketplace.privacy import check_release_targets, deidentify, reviewed_schema
 
 
 def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
@@ -65,7 +66,7 @@ def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, 
                               policy=policy.name)
         df = _synthetic_rows(resource, rows, seed)
         key = secrets.token_bytes(32) if pseudonymise else None
-        result = deidentify(df, list(resource.fields), k=k, l=l_value, l_kind=l_kind,
+        result = deidentify(df, reviewed_schema(resource.fields), k=k, l=l_value, l_kind=l_kind,
                             suppression_budget=suppression_budget, pseudonym_key=key)
     result.table.to_csv(out, index=False)
     if report_path is not None:

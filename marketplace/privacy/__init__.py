@@ -15,6 +15,7 @@ from marketplace.privacy.rules import (
     check_release_targets,
     is_personal,
     review_markings,
+    reviewed_schema,
 )
 from marketplace.privacy.schema import Roles, resolve_roles
 
@@ -35,4 +36,5 @@ __all__ = [
     "pseudonym",
     "resolve_roles",
     "review_markings",
+    "reviewed_schema",
 ]

@@ -8,6 +8,8 @@ same rules: the caller passes the policy's figures in.
   knowledge, so it becomes a quasi-identifier (generalised by Mondrian); a column holding one value per record
   (a notice number, a claim id) allows linkage, so it becomes an identifier (dropped, or pseudonymised with a
   per-release key). Markings only ever move towards more protection.
+- `reviewed_schema`: the schema a release uses, with that floor applied (a sandbox seeded before a schema
+  was reviewed, or an imported resource edited by hand, still releases safely).
 - `check_release_targets`: k and ℓ may not go below the minimum of the policy in force.
 - `check_releasable`: a release must keep at least one column that is not an identifier.
 """
@@ -27,10 +29,12 @@ __all__ = [
     "RECORD_ID_GENERATORS",
     "RECORD_ID_PATTERN",
     "MarkingChange",
+    "ReviewedField",
     "check_releasable",
     "check_release_targets",
     "is_personal",
     "review_markings",
+    "reviewed_schema",
 ]
 
 # A column name that numbers records one by one (lower-cased, words joined by "_").
@@ -97,6 +101,24 @@ def review_markings(fields: Sequence[Any]) -> list[MarkingChange]:
                 )
             )
     return changes
+
+
+@dataclass(frozen=True)
+class ReviewedField:
+    """A column as a release sees it: name, type and the marking after the review floor."""
+
+    name: str
+    dtype: FieldType
+    marking: FieldMarking
+
+
+def reviewed_schema(fields: Sequence[Any]) -> list[ReviewedField]:
+    """`fields` with every marking raised to the floor of `review_markings` (for `deidentify`)."""
+    raised = {c.name: c.after for c in review_markings(fields)}
+    return [
+        ReviewedField(str(f.name), FieldType(f.dtype), raised.get(str(f.name), FieldMarking(f.marking)))
+        for f in fields
+    ]
 
 
 def check_release_targets(k: int, l: float, *, minimum_k: int, minimum_l: float, policy: str) -> None:

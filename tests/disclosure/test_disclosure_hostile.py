@@ -524,3 +524,28 @@ def test_cli_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "importing" in err and "/1200 " in err
     code, out, err = _run(["catalog", "import", str(path), "--no-progress"], capsys)
     assert code == 0 and err == ""
+
+
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "portal.json"
+    os.mkfifo(fifo)
+    with pytest.raises(CatalogImportError, match="is a device, pipe or socket"):
+        read_catalog(fifo)
+
+
+def test_turtle_escapes_are_checked_like_json(tmp_path: Path) -> None:
+    path = tmp_path / "portal.ttl"
+    path.write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        '<https://d.example/1> a dcat:Dataset ; dct:title "bus\\uD800stops" .\n'
+    )
+    with pytest.raises(CatalogImportError, match="lone surrogate"):
+        read_catalog(path)
+    path.write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        f'<https://d.example/1> a dcat:Dataset ; dct:title "{"T" * 301}" .\n'
+    )
+    with pytest.raises(CatalogImportError, match="over the limit max_title_chars = 300"):
+        read_catalog(path)

@@ -235,3 +235,24 @@ def test_cli_pseudonymises_with_a_key_of_its_own(tmp_path: Path) -> None:
         assert json.loads(report.read_text())["pseudonymised"] == ["notice_id"]
         tokens.append(set(pd.read_csv(out, dtype=str)["notice_id"]))
     assert tokens[0] and not tokens[0] & tokens[1]
+
+
+def test_cli_applies_the_floor_to_a_schema_stored_before_review(tmp_path: Path) -> None:
+    _store(
+        "RES-OLD",
+        [
+            ("notice_id", FieldType.string, FieldMarking.other, "record_id"),
+            ("driver_age", FieldType.integer, FieldMarking.quasi_identifier, "age"),
+            ("violation", FieldType.category, FieldMarking.sensitive, "category"),
+            ("issued_on", FieldType.date, FieldMarking.other, "event_date"),
+        ],
+    )
+    out, report = tmp_path / "out.csv", tmp_path / "report.json"
+    args = ["release", "RES-OLD", "--rows", "1000", "--out", str(out), "--report", str(report)]
+    assert _run(args) == 0
+    data = json.loads(report.read_text())
+    assert data["identifiers"] == ["notice_id"]
+    assert data["quasi_identifiers"] == ["driver_age", "issued_on"]
+    table = pd.read_csv(out, dtype=str)
+    assert "notice_id" not in table.columns
+    assert anonymity.k_anonymity(table, ["driver_age", "issued_on"]) >= 5
