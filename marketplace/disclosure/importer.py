@@ -61,6 +61,7 @@ import sqlalchemy as sa
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS
+from rdflib.plugins.parsers.notation3 import BadSyntax
 from sqlmodel import Session, select
 
 from marketplace.codes import make_code
@@ -108,6 +109,9 @@ CSVW = Namespace("http://www.w3.org/ns/csvw#")
 FORMATS = ("auto", "turtle", "xml", "json-ld", "ckan", "ckan-jsonl")
 DEFAULT_ROW_COUNT = 1000
 UNKNOWN_PUBLISHER = "Unknown publisher"
+RELATIVE_BASE = "https://catalog.invalid/"
+"""Base of relative IRIs in an imported file (rdflib would otherwise resolve them against the working
+directory, as file: IRIs that reveal a local path)."""
 BATCH_SIZE = 500
 """Datasets written per flush: bounded memory for any file size, few round trips."""
 _SUFFIX_FORMAT = {
@@ -392,9 +396,9 @@ def _csvw_fields(graph: Graph, node: Any) -> list[ImportedField]:
 
 def _parse_problem(exc: Exception) -> str:
     """One readable line from an RDF parser's exception (line number and what was expected)."""
-    why, lines = getattr(exc, "_why", None), getattr(exc, "lines", None)
-    if why is not None and lines is not None:  # rdflib's Turtle/N3 BadSyntax
-        return f"line {int(lines) + 1}: {why}"
+    if isinstance(exc, BadSyntax):  # rdflib's Turtle/N3 error: "... Bad syntax (why) at ^ in: ..."
+        found = re.search(r"Bad syntax \((.*?)\) at \^", str(exc), re.DOTALL)
+        return f"line {int(exc.lines) + 1}: {found.group(1) if found else 'bad syntax'}"
     if hasattr(exc, "getLineNumber"):  # SAX (RDF/XML)
         return f"line {exc.getLineNumber()} column {exc.getColumnNumber()}: {exc.getMessage()}"
     text = " ".join(str(exc).split())[:300]
@@ -420,7 +424,7 @@ def _parse_dcat(
     document = _rdf_document(data, text, rdf_format, limits)
     graph = Graph()
     try:
-        graph.parse(data=document, format=rdf_format)
+        graph.parse(data=document, format=rdf_format, publicID=RELATIVE_BASE)
     except RecursionError as exc:
         raise CatalogImportError(
             file, f"not valid {rdf_format}: nested deeper than the parser allows (limit max_depth)"

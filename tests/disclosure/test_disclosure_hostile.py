@@ -549,3 +549,13 @@ def test_turtle_escapes_are_checked_like_json(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogImportError, match="over the limit max_title_chars = 300"):
         read_catalog(path)
+
+
+def test_relative_iris_never_name_a_local_path(tmp_path: Path) -> None:
+    path = tmp_path / "portal.ttl"
+    path.write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        '<dataset/1> a dcat:Dataset ; dct:title "Bus stops" .\n'
+    )
+    (dataset,) = read_catalog(path)[1]
+    assert dataset.source == "https://catalog.invalid/dataset/1"
