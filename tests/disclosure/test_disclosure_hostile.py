@@ -559,3 +559,28 @@ def test_relative_iris_never_name_a_local_path(tmp_path: Path) -> None:
     )
     (dataset,) = read_catalog(path)[1]
     assert dataset.source == "https://catalog.invalid/dataset/1"
+
+
+JSONLD_KEYS = ["@context", "@id", "@type", "@graph", "@import", "dct:title", "dcat:keyword", "dct:publisher"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    document=st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text(max_size=12)
+        | st.sampled_from(["dcat:Dataset", BUNDLED]),
+        lambda children: st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(JSONLD_KEYS), children, max_size=4),
+        max_leaves=10,
+    )
+)
+def test_any_json_ld_is_imported_or_refused_by_name(document, tmp_path: Path) -> None:
+    path = tmp_path / "portal.jsonld"
+    path.write_text(json.dumps(document))
+    try:
+        read_catalog(path)
+    except CatalogImportError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc)
