@@ -75,6 +75,7 @@ from marketplace.disclosure.safeparse import (
     check_turtle_depth,
     check_xml,
     inline_contexts,
+    open_regular,
     read_bounded,
 )
 from marketplace.errors import MarketplaceError
@@ -649,14 +650,46 @@ def _ckan_stream(packages: Iterable[Any], file: str, limits: ImportLimits) -> It
             raise CatalogImportError(file, str(exc)) from None
 
 
-def _jsonl_packages(text: str, file: str, limits: ImportLimits) -> Iterator[Any]:
-    for number, line in enumerate(text.splitlines(), 1):
+def _jsonl_packages(lines: Iterable[bytes], file: str, limits: ImportLimits) -> Iterator[Any]:
+    """One package per non-empty line, each line decoded, depth-checked and parsed as it is reached."""
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            yield _json_loads(line)
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CatalogImportError(
+                file, f"line {number}: not UTF-8 text at byte {exc.start:,} of the line (expected UTF-8)"
+            ) from None
+        try:
+            check_json_depth(line, limits)
+            yield _json_loads(text.removeprefix("\ufeff"))
+        except LimitExceeded as exc:
+            raise CatalogImportError(file, f"line {number}: {exc}") from exc
         except ValueError as exc:
             raise CatalogImportError(file, f"line {number}: {_json_problem(exc)}") from exc
+
+
+def _stream_jsonl(path: Path, limits: ImportLimits) -> tuple[int, Iterator[ImportedDataset]]:
+    """A `ckanapi dump` file read line by line: memory holds one batch, whatever the file's size. A first
+    pass counts the packages (for `max_items` and the progress bar)."""
+    file = str(path)
+    with open_regular(path, limits) as fh:
+        total = sum(1 for line in fh if line.strip())
+    if not total:
+        raise CatalogImportError(path, "the file holds no packages (expected one JSON object per line)")
+    if total > limits.max_items:
+        raise CatalogImportError(
+            path,
+            f"{total:,} packages, over the limit max_items = {limits.max_items:,} "
+            "(raise it with --limit max_items=N)",
+        )
+
+    def datasets() -> Iterator[ImportedDataset]:
+        with open_regular(path, limits) as fh:
+            yield from _ckan_stream(_jsonl_packages(fh, file, limits), file, limits)
+
+    return total, datasets()
 
 
 # ---------------------------------------------------------------- reading
@@ -708,7 +741,12 @@ def iter_catalog(
     path = Path(path)
     if fmt not in FORMATS:
         raise CatalogImportError(path, f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    by_suffix = _SUFFIX_FORMAT.get(path.suffix.lower())
+    streamed = fmt == "ckan-jsonl" or (fmt == "auto" and by_suffix == "ckan-jsonl")
     try:
+        if streamed:
+            total, stream = _stream_jsonl(path, limits)
+            return "ckan-jsonl", total, stream
         data = read_bounded(path, limits)
     except FileNotFoundError as exc:
         raise CatalogImportError(path, "no such file") from exc
@@ -728,7 +766,7 @@ def iter_catalog(
     except ValueError as exc:  # JSON-LD that is not JSON
         raise CatalogImportError(path, _json_problem(exc)) from exc
     if used == "ckan-jsonl":
-        packages: list[Any] = list(_jsonl_packages(text, str(path), limits))
+        packages: list[Any] = list(_jsonl_packages(data.splitlines(), str(path), limits))
         if not packages:
             raise CatalogImportError(path, "the file holds no packages (expected one JSON object per line)")
     else:

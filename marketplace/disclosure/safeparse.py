@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -41,6 +41,7 @@ __all__ = [
     "check_turtle_depth",
     "check_xml",
     "inline_contexts",
+    "open_regular",
     "read_bounded",
 ]
 
@@ -110,22 +111,35 @@ class LimitExceeded(UnsafeDocument):
 # ---------------------------------------------------------------- the file
 
 
-def read_bounded(path: Path, limits: ImportLimits) -> bytes:
-    """The bytes of a regular file, refusing anything larger than `max_file_bytes` without reading it all.
+def open_regular(path: Path, limits: ImportLimits) -> BinaryIO:
+    """A regular file opened for reading, refused when its size is over `max_file_bytes`.
 
     Raises FileNotFoundError, UnsafeDocument (not a regular file), LimitExceeded, OSError.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
         raise UnsafeDocument(f"is {kind}; expected a regular file")
-    with os.fdopen(fd, "rb") as fh:
+    if info.st_size > limits.max_file_bytes:
+        os.close(fd)
+        raise _too_big(limits)
+    return os.fdopen(fd, "rb")
+
+
+def _too_big(limits: ImportLimits) -> LimitExceeded:
+    return LimitExceeded(
+        "max_file_bytes", f"the file is larger than {limits.max_file_bytes:,} bytes", limits.max_file_bytes
+    )
+
+
+def read_bounded(path: Path, limits: ImportLimits) -> bytes:
+    """The bytes of a regular file, never reading more than `max_file_bytes` (a file may grow)."""
+    with open_regular(path, limits) as fh:
         data = fh.read(limits.max_file_bytes + 1)
     if len(data) > limits.max_file_bytes:
-        raise LimitExceeded("max_file_bytes", f"the file is larger than {limits.max_file_bytes:,} bytes",
-                            limits.max_file_bytes)
+        raise _too_big(limits)
     return data
 
 

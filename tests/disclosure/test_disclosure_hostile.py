@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, select
 
 from marketplace import db
 from marketplace.cli import run
-from marketplace.disclosure import CatalogImportError, import_catalog, read_catalog
+from marketplace.disclosure import CatalogImportError, import_catalog, iter_catalog, read_catalog
 from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits, bundled_contexts
 from marketplace.errors import InvalidInput
 from marketplace.models import Resource, ResourceField
@@ -584,3 +584,24 @@ def test_any_json_ld_is_imported_or_refused_by_name(document, tmp_path: Path) ->
         read_catalog(path)
     except CatalogImportError as exc:
         assert str(path) in str(exc) and "\n" not in str(exc)
+
+
+def test_jsonl_dump_streams_line_by_line(tmp_path: Path, sqlite_engine: Engine) -> None:
+    path = tmp_path / "dump.jsonl"
+    lines = [json.dumps(_package(i)) for i in range(1500)]
+    lines[1400] = "[" * 100 + "]" * 100
+    path.write_text("\n".join(lines) + "\n")
+    used, total, datasets = iter_catalog(path)
+    assert (used, total) == ("ckan-jsonl", 1500)
+    first = [d.title for _, d in zip(range(3), datasets, strict=False)]
+    assert first == ["Dataset 0", "Dataset 1", "Dataset 2"]
+    nested = "line 1401: the JSON is nested"
+    with Session(sqlite_engine) as session, pytest.raises(CatalogImportError, match=nested):
+        import_catalog(session, path, batch_size=200)
+    path.write_bytes(b"\n".join([json.dumps(_package(1)).encode(), b'{"id": "x\xff"}']))
+    with pytest.raises(CatalogImportError, match="line 2: not UTF-8"):
+        read_catalog(path)
+    with pytest.raises(CatalogImportError, match="over the limit max_items = 1"):
+        read_catalog(path, limits=DEFAULT_LIMITS.with_overrides({"max_items": 1}))
+    with pytest.raises(CatalogImportError, match="over the limit max_file_bytes = 10"):
+        read_catalog(path, limits=DEFAULT_LIMITS.with_overrides({"max_file_bytes": 10}))
