@@ -54,6 +54,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -263,8 +264,9 @@ def _count(items: list[Any], where: str, name: str, limit: str, limits: ImportLi
 # ---------------------------------------------------------------- shared mapping helpers
 
 
+@lru_cache(maxsize=4096)
 def mark_field(name: str) -> FieldMarking:
-    """Privacy marking of a column from its name (see `mappings.MARKING_PATTERNS`)."""
+    """Privacy marking of a column from its name (see `mappings.MARKING_PATTERNS`); portals repeat names."""
     key = re.sub(r"[\s\-]+", "_", name.strip().lower())
     for marking, pattern in _MARKING_RE:
         if pattern.search(key):
@@ -339,7 +341,9 @@ def _checked_fields(
     out = list(seen.values())
     _count(out, where, "fields", "max_fields", limits)
     raised = {c.name: c.after for c in review_markings(out)}
-    return [dataclasses.replace(f, marking=raised.get(f.name, f.marking)) for f in out]
+    if not raised:
+        return out
+    return [dataclasses.replace(f, marking=raised[f.name]) if f.name in raised else f for f in out]
 
 
 def _keywords(words: Iterable[Any], where: str, limits: ImportLimits) -> list[str]:
@@ -847,9 +851,7 @@ class _Writer:
         self.organizations: dict[str, int] = {}
         self.next_org = _next_serial(session, Organization.code, "ORG-IMP-")
         self.next_res = _next_serial(session, Resource.code, "RES-IMP-")
-        self.insert_resource = sa.insert(Resource.__table__).returning(
-            Resource.__table__.c.id, sort_by_parameter_order=True
-        )
+        self.insert_resource = sa.insert(Resource.__table__)
         self.insert_field = sa.insert(ResourceField.__table__)
 
     def _holders(self, batch: list[ImportedDataset]) -> None:
@@ -950,8 +952,13 @@ class _Writer:
                     session.expire(obj, ["fields"])
         session.flush()
         if new_rows:
-            ids = session.execute(self.insert_resource, new_rows).scalars().all()
-            refields += list(zip(ids, new, strict=True))
+            # executemany, then the ids by code: RETURNING in parameter order runs row by row on SQLite
+            session.execute(self.insert_resource, new_rows)
+            table = Resource.__table__
+            codes = [row["code"] for row in new_rows]
+            query = sa.select(table.c.code, table.c.id).where(table.c.code.in_(codes))
+            ids = dict(session.execute(query).all())
+            refields += [(ids[code], ds) for code, ds in zip(codes, new, strict=True)]
         field_rows = [
             {
                 "resource_id": ident,

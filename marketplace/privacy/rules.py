@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from marketplace.errors import InvalidInput, PrivacyError
@@ -42,7 +43,7 @@ RECORD_ID_PATTERN = re.compile(r"(^|_)(id|no|num|number|serial|uuid)$|编号|单
 # Synthetic generators that give every record its own value (a `pool` param makes them shared codes).
 RECORD_ID_GENERATORS = frozenset({"record_id"})
 
-_PERSONAL = (FieldMarking.identifier, FieldMarking.quasi_identifier, FieldMarking.sensitive)
+_PERSONAL = frozenset({FieldMarking.identifier, FieldMarking.quasi_identifier, FieldMarking.sensitive})
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,14 @@ class MarkingChange:
     reason: str
 
 
+@lru_cache(maxsize=4096)
 def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
 def is_personal(fields: Iterable[Any]) -> bool:
     """True when any column is an identifier, a quasi-identifier or sensitive: the rows describe people."""
-    return any(FieldMarking(f.marking) in _PERSONAL for f in fields)
+    return any(f.marking in _PERSONAL for f in fields)  # a StrEnum member equals its value
 
 
 def _is_record_id(field: Any) -> bool:
