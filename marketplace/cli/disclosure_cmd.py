@@ -117,6 +117,18 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         click.echo(f"wrote the {report.year} disclosure report ({fmt}) to {out}", err=True)
 
 
+class _LimitOption(click.Option):
+    """`--limit`, whose help lists the defaults of `ImportLimits` when asked (importing the importer for every
+    command would cost every command a second)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
+
+        defaults = ", ".join(f"{name}={getattr(DEFAULT_LIMITS, name)}" for name in ImportLimits.names())
+        self.help = f"Raise or lower one limit on the file (repeatable); defaults: {defaults}."
+        return super().get_help_record(ctx)
+
+
 def _limits(values: tuple[str, ...]):
     """`--limit NAME=N` options -> ImportLimits (unknown names and bad numbers refused by name)."""
     from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
@@ -149,9 +161,7 @@ def _limits(values: tuple[str, ...]):
     "limit_values",
     multiple=True,
     metavar="NAME=N",
-    help="Raise or lower one limit on the file (repeatable): max_file_bytes (64 MiB), max_depth (64), "
-    "max_items (100000), max_fields (500), max_keywords (200), max_title_chars (300), max_name_chars (200), "
-    "max_keyword_chars (100), max_text_chars (20000).",
+    cls=_LimitOption,
 )
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on standard error (default: when it is a terminal).")

@@ -29,8 +29,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import numpy as np
-
 __all__ = [
     "DEFAULT_LIMITS",
     "ImportLimits",
@@ -154,6 +152,8 @@ _TURTLE_SKIP = re.compile(
 
 
 def _max_depth(data: bytes, opening: bytes, closing: bytes) -> int:
+    import numpy as np  # here, so that the command line's help does not pay for it
+
     arr = np.frombuffer(data, dtype=np.uint8)
     step = np.isin(arr, np.frombuffer(opening, np.uint8)).astype(np.int32)
     step -= np.isin(arr, np.frombuffer(closing, np.uint8)).astype(np.int32)

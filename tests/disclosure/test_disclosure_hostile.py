@@ -605,3 +605,11 @@ def test_jsonl_dump_streams_line_by_line(tmp_path: Path, sqlite_engine: Engine) 
         read_catalog(path, limits=DEFAULT_LIMITS.with_overrides({"max_items": 1}))
     with pytest.raises(CatalogImportError, match="over the limit max_file_bytes = 10"):
         read_catalog(path, limits=DEFAULT_LIMITS.with_overrides({"max_file_bytes": 10}))
+
+
+def test_limit_help_lists_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["catalog", "import", "--help"], capsys)
+    flat = " ".join(out.split())
+    assert code == 0
+    for name in ImportLimits.names():
+        assert f"{name}={getattr(DEFAULT_LIMITS, name)}" in flat
