@@ -185,9 +185,10 @@ def catalog_import(file: Path, fmt: str, limit_values: tuple[str, ...], progress
     """
     from tqdm import tqdm
 
-    from marketplace.disclosure import import_catalog
+    from marketplace.disclosure import import_catalog, iter_catalog
 
     limits = _limits(limit_values)
+    opened = iter_catalog(file, fmt, limits=limits)  # a bad file is refused before the database is opened
     engine = db.get_engine()
     db.check_connection(engine)
     db.create_all(engine)
@@ -201,7 +202,7 @@ def catalog_import(file: Path, fmt: str, limit_values: tuple[str, ...], progress
 
     try:
         with db.session_scope(engine) as session:
-            result = import_catalog(session, file, fmt, limits=limits, progress=advance)
+            result = import_catalog(session, file, limits=limits, progress=advance, opened=opened)
     finally:
         for bar in bars:
             bar.close()

@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -100,6 +100,7 @@ __all__ = [
     "ImportResult",
     "ImportedDataset",
     "ImportedField",
+    "OpenedCatalog",
     "detect_format",
     "import_catalog",
     "iter_catalog",
@@ -733,9 +734,18 @@ def _decode(data: bytes, file: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
+class OpenedCatalog(NamedTuple):
+    """A catalogue file that passed the file-level checks: its format, its number of datasets, and the
+    datasets (each checked when the iteration reaches it)."""
+
+    format: str
+    total: int
+    datasets: Iterator[ImportedDataset]
+
+
 def iter_catalog(
     path: str | Path, fmt: str = "auto", *, limits: ImportLimits = DEFAULT_LIMITS
-) -> tuple[str, int, Iterator[ImportedDataset]]:
+) -> OpenedCatalog:
     """(format used, number of datasets, datasets) of a catalogue file.
 
     The file is read and checked (size, encoding, nesting, entities, contexts, item count) before this
@@ -749,8 +759,7 @@ def iter_catalog(
     streamed = fmt == "ckan-jsonl" or (fmt == "auto" and by_suffix == "ckan-jsonl")
     try:
         if streamed:
-            total, stream = _stream_jsonl(path, limits)
-            return "ckan-jsonl", total, stream
+            return OpenedCatalog("ckan-jsonl", *_stream_jsonl(path, limits))
         data = read_bounded(path, limits)
     except FileNotFoundError as exc:
         raise CatalogImportError(path, "no such file") from exc
@@ -763,7 +772,7 @@ def iter_catalog(
     try:
         if used in ("turtle", "xml", "json-ld"):
             datasets = _parse_dcat(data, text, used, str(path), limits)
-            return used, len(datasets), iter(datasets)
+            return OpenedCatalog(used, len(datasets), iter(datasets))
         check_json_depth(data, limits)
     except (LimitExceeded, UnsafeDocument) as exc:
         raise CatalogImportError(path, str(exc)) from exc
@@ -784,7 +793,7 @@ def iter_catalog(
             f"{len(packages):,} packages, over the limit max_items = {limits.max_items:,} "
             "(raise it with --limit max_items=N)",
         )
-    return used, len(packages), _ckan_stream(packages, str(path), limits)
+    return OpenedCatalog(used, len(packages), _ckan_stream(packages, str(path), limits))
 
 
 def _completed(datasets: Iterable[ImportedDataset], file: Path) -> Iterator[ImportedDataset]:
@@ -985,13 +994,15 @@ def import_catalog(
     limits: ImportLimits = DEFAULT_LIMITS,
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    opened: OpenedCatalog | None = None,
 ) -> ImportResult:
     """Read `path` and upsert its datasets into the session's transaction in batches (commit is the
     caller's; on any error the caller's rollback leaves the database as it was).
 
-    `progress(done, total)` is called after every batch.
+    `progress(done, total)` is called after every batch. `opened`: the file already opened with
+    `iter_catalog` (so a caller can refuse a bad file before it touches the database at all).
     """
-    used, total, datasets = iter_catalog(path, fmt, limits=limits)
+    used, total, datasets = opened if opened is not None else iter_catalog(path, fmt, limits=limits)
     result = ImportResult(str(path), used)
     writer = _Writer(session, result)
     batch: list[ImportedDataset] = []

@@ -613,3 +613,10 @@ def test_limit_help_lists_every_default(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0
     for name in ImportLimits.names():
         assert f"{name}={getattr(DEFAULT_LIMITS, name)}" in flat
+
+
+def test_a_bad_file_does_not_even_create_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    before = sorted(db.data_dir().iterdir())
+    code, _, err = _run(["catalog", "import", "/dev/zero"], capsys)
+    assert code == 2 and "expected a regular file" in err
+    assert sorted(db.data_dir().iterdir()) == before
