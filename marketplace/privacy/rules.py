@@ -135,6 +135,8 @@ def check_releasable(
     columns: Sequence[str], identifiers: Sequence[str], *, pseudonymised: bool, what: str = "the table"
 ) -> None:
     """Refuse a release that would keep no column but identifiers (or no column at all)."""
+    if not len(columns):
+        raise PrivacyError(f"{what} has no columns; nothing released")
     releasable = [c for c in columns if c not in set(identifiers)]
     if not releasable:
         shown = ", ".join(map(str, identifiers)) or "(none)"

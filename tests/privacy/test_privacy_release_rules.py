@@ -176,6 +176,11 @@ def test_a_table_of_identifiers_only_is_refused() -> None:
         deidentify(df, {"card_id": "identifier", "phone": "identifier"}, k=5, l=1, pseudonym_key=b"k")
 
 
+def test_a_table_without_columns_is_refused() -> None:
+    with pytest.raises(PrivacyError, match="has no columns"):
+        deidentify(pd.DataFrame(index=range(20)), {}, k=5, l=1)
+
+
 def test_targets_below_the_policy_are_refused() -> None:
     with pytest.raises(InvalidInput, match="k: got 1; expected a whole number >= 5"):
         check_release_targets(1, 2, minimum_k=5, minimum_l=2, policy="national-2025")
