@@ -707,7 +707,7 @@ def detect_format(path: Path, text: str) -> str:
     if suffix in _SUFFIX_FORMAT:
         return _SUFFIX_FORMAT[suffix]
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
+    if stripped.startswith(("{", "[")) or suffix == ".json":  # a .json file is JSON, whatever it holds
         head = stripped[:4096]
         if re.search(r'"@(context|graph|id)"\s*:', head):
             return "json-ld"

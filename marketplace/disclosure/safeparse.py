@@ -143,12 +143,20 @@ def read_bounded(path: Path, limits: ImportLimits) -> bytes:
 
 # ---------------------------------------------------------------- nesting
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_TURTLE_SKIP = re.compile(
-    rb'"""(?:[^"\\]|\\.|"(?!""))*"""|' + rb"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    rb'"(?:[^"\\\n]|\\.)*"|' + rb"'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*",
-    re.DOTALL,
-)
+# Strings are skipped in one linear pass: each pattern ends its string or runs to where an unterminated string
+# stops (end of data; end of line for short Turtle strings), possessively, so no opening quote is ever scanned
+# twice (a file of unterminated `"\` pairs would otherwise take quadratic time).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.|\\\Z)*+(?:"|\Z)', re.DOTALL)
+_LONG_DQ = rb'"""(?:[^"\\]|\\.|"{1,2}(?!"))*+"""'
+_LONG_SQ = rb"'''(?:[^'\\]|\\.|'{1,2}(?!'))*+'''"
+_SHORT_DQ = rb'"(?:[^"\\\n]|\\.)*+"'
+_SHORT_SQ = rb"'(?:[^'\\\n]|\\.)*+'"
+_TURTLE_TOKENS = rb"|".join([_LONG_DQ, _LONG_SQ, _SHORT_DQ, _SHORT_SQ, rb"<[^<>\s]*>", rb"#[^\n]*"])
+# First the whole text must read as code and closed tokens, matched possessively (linear time, no
+# backtracking: an unclosed string fails at once); then strings, IRIs and comments are blanked before the
+# brackets are counted.
+_TURTLE_SKIP = re.compile(_TURTLE_TOKENS, re.DOTALL)
+_TURTLE_CLOSED = re.compile(rb"(?:[^\"'<#]++|" + _TURTLE_TOKENS + rb"|<)*+\Z", re.DOTALL)
 
 
 def _max_depth(data: bytes, opening: bytes, closing: bytes) -> int:
@@ -168,7 +176,10 @@ def check_json_depth(data: bytes, limits: ImportLimits) -> None:
 
 
 def check_turtle_depth(data: bytes, limits: ImportLimits) -> None:
-    """Refuse Turtle whose blank-node `[ ]` and collection `( )` brackets nest deeper than `max_depth`."""
+    """Refuse Turtle whose blank-node `[ ]` and collection `( )` brackets nest deeper than `max_depth`, or
+    with a string literal that is never closed (rdflib's parser takes quadratic time over a file of them)."""
+    if _TURTLE_CLOSED.match(data) is None:
+        raise UnsafeDocument("not valid turtle: a string literal is never closed")
     depth = _max_depth(_TURTLE_SKIP.sub(b" ", data), b"[(", b"])")
     if depth > limits.max_depth:
         raise LimitExceeded("max_depth", f"the Turtle is nested {depth} levels deep", limits.max_depth)

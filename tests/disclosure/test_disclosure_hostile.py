@@ -620,3 +620,22 @@ def test_a_bad_file_does_not_even_create_the_sandbox(capsys: pytest.CaptureFixtu
     code, _, err = _run(["catalog", "import", "/dev/zero"], capsys)
     assert code == 2 and "expected a regular file" in err
     assert sorted(db.data_dir().iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "name", ["unterminated.json", "unterminated.jsonld", "unterminated.ttl", "unterminated.jsonl"]
+)
+def test_unterminated_strings_are_scanned_in_linear_time(name: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_bytes(b'"\\' * 2_000_000)
+    started = time.perf_counter()
+    with pytest.raises(CatalogImportError):
+        read_catalog(path)
+    assert time.perf_counter() - started < 3
+
+
+def test_a_json_file_is_read_as_json_whatever_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "portal.json"
+    path.write_text("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n")
+    with pytest.raises(CatalogImportError, match="not valid JSON"):
+        read_catalog(path)
