@@ -29,6 +29,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from marketplace.models import Organization, Resource, ResourceField
+
 __all__ = [
     "DEFAULT_LIMITS",
     "ImportLimits",
@@ -42,6 +44,14 @@ __all__ = [
     "open_regular",
     "read_bounded",
 ]
+
+
+# The catalogue's column sizes: a text limit can be lowered below them, never raised above.
+COLUMN_CHARS = {
+    "max_title_chars": Resource.__table__.c.title.type.length,
+    "max_name_chars": Organization.__table__.c.name.type.length,
+    "max_keyword_chars": ResourceField.__table__.c.name.type.length,
+}
 
 
 @dataclass(frozen=True)
@@ -58,12 +68,12 @@ class ImportLimits:
     """Declared columns of one dataset."""
     max_keywords: int = 200
     """Keywords, tags and groups of one dataset."""
-    max_title_chars: int = 300
-    """A dataset title (the catalogue stores at most 300)."""
-    max_name_chars: int = 200
-    """A publisher name (at most 200), an identifier (longer ones are stored as a digest)."""
-    max_keyword_chars: int = 100
-    """One keyword, one column name (at most 100)."""
+    max_title_chars: int = COLUMN_CHARS["max_title_chars"]
+    """A dataset title (at most the catalogue's column size)."""
+    max_name_chars: int = COLUMN_CHARS["max_name_chars"]
+    """A publisher name, a package id or name (at most the column size; long ids are stored as a digest)."""
+    max_keyword_chars: int = COLUMN_CHARS["max_keyword_chars"]
+    """One keyword, one column name (at most the column size)."""
     max_text_chars: int = 20_000
     """A description or a column description."""
 
@@ -76,7 +86,7 @@ class ImportLimits:
         raised here: a bad setting is an `InvalidInput`)."""
         from marketplace.errors import InvalidInput
 
-        caps = {"max_title_chars": 300, "max_name_chars": 200, "max_keyword_chars": 100}
+        caps = COLUMN_CHARS
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         for name, value in overrides.items():
             if name not in values:
