@@ -1,7 +1,8 @@
 """The `marketplace` command: one root group; each area adds its commands from its own module.
 
 User errors (bad options, bad files, refused actions) print one line naming the option or field, the value and
-what is allowed, and exit with status 2 — never a traceback. What the commands print follows
+what is allowed, and exit with status 2 — never a traceback. An unexpected internal error prints one line with
+the path of a log file that holds the traceback, and exits with status 1. What the commands print follows
 `MARKETPLACE_LANG` (`marketplace.i18n`); help texts, and the wording click itself adds to a usage error, stay
 English.
 """
@@ -9,12 +10,17 @@ English.
 from __future__ import annotations
 
 import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from wcwidth import wcswidth
 
 from marketplace.errors import MarketplaceError
 from marketplace.i18n import error_text, t
+
+LOG_DIR_NAME = "logs"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -58,7 +64,29 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the last line of defence: never a raw traceback on the terminal
+        click.echo(f"error: internal error ({type(exc).__name__}); {_log_traceback(exc)}", err=True)
+        sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _log_traceback(exc: BaseException) -> str:
+    """Write the traceback of `exc` to a new file under the data directory; say where (or why not)."""
+    from marketplace.db import data_dir
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    try:
+        folder = Path(data_dir()) / LOG_DIR_NAME
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"error-{stamp}.log"
+        with path.open("x", encoding="utf-8") as fh:
+            fh.write(f"marketplace {' '.join(sys.argv[1:])}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError as log_exc:
+        return f"the traceback could not be written ({log_exc.strerror or log_exc})"
+    return f"the traceback is in {path}"
 
 
 # Command modules register themselves on `main` when imported (one module per area).

@@ -76,8 +76,8 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         raise click.UsageError(t("cli.disclose.dcat_only", option=f"--rdf-format {rdf_format}", fmt=fmt))
     if base_uri is not None and fmt != "dcat":
         raise click.UsageError(t("cli.disclose.dcat_only", option="--base-uri", fmt=fmt))
-    if base_uri is not None and not base_uri.startswith(("http://", "https://", "urn:")):
-        raise click.BadParameter(t("cli.disclose.bad_base", value=repr(base_uri)), param_hint="--base-uri")
+    if base_uri is not None:
+        disclosure.dcat.check_base_uri(base_uri, field="--base-uri")
     if fmt == "csv" and out == "-":
         raise click.BadParameter(t("cli.disclose.csv_stdout"), param_hint="--out")
     engine = _ready_engine()
@@ -116,19 +116,57 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         click.echo(t("cli.disclose.wrote_report", year=report.year, fmt=fmt, path=out), err=True)
 
 
+class _LimitOption(click.Option):
+    """`--limit`, whose help lists the defaults of `ImportLimits` when asked (importing the importer for every
+    command would cost every command a second)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
+
+        defaults = ", ".join(f"{name}={getattr(DEFAULT_LIMITS, name)}" for name in ImportLimits.names())
+        self.help = f"Raise or lower one limit on the file (repeatable); defaults: {defaults}."
+        return super().get_help_record(ctx)
+
+
+def _limits(values: tuple[str, ...]):
+    """`--limit NAME=N` options -> ImportLimits (unknown names and bad numbers refused by name)."""
+    from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
+
+    overrides: dict[str, int] = {}
+    for item in values:
+        name, sep, number = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise click.BadParameter(
+                f"{item!r}: expected NAME=N, NAME one of {', '.join(ImportLimits.names())}",
+                param_hint="--limit",
+            )
+        overrides[name.strip()] = int(number)
+    return DEFAULT_LIMITS.with_overrides(overrides)
+
+
 @catalog.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "turtle", "xml", "json-ld", "ckan"]),
+    type=click.Choice(["auto", "turtle", "xml", "json-ld", "ckan", "ckan-jsonl"]),
     default="auto",
     show_default=True,
-    help="auto: by suffix (.ttl, .rdf/.xml, .jsonld) and, for .json, by content "
-    "(@context -> JSON-LD, else CKAN package_show/package_search).",
+    help="auto: by suffix (.ttl, .rdf/.xml, .jsonld, .jsonl) and, for .json, by content "
+    "(@context -> JSON-LD, one object per line -> ckanapi dump, else CKAN package_show/package_search).",
 )
-def catalog_import(file: Path, fmt: str) -> None:
-    """Import a portal catalogue (DCAT Turtle/RDF-XML/JSON-LD or CKAN API JSON) as resources.
+@click.option(
+    "--limit",
+    "limit_values",
+    multiple=True,
+    metavar="NAME=N",
+    cls=_LimitOption,
+)
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on standard error (default: when it is a terminal).")
+def catalog_import(file: Path, fmt: str, limit_values: tuple[str, ...], progress: bool | None) -> None:
+    """Import a portal catalogue (DCAT Turtle/RDF-XML/JSON-LD, CKAN API JSON or a `ckanapi dump` JSON-lines
+    file) as resources.
 
     \b
     Mapping (defaults when a value is missing or unknown):
@@ -141,11 +179,28 @@ def catalog_import(file: Path, fmt: str) -> None:
       declared fields (CSVW columns, CKAN schema/datastore fields) with markings from their names
         (identifier, quasi_identifier, sensitive, else other); none declared -> domain template.
     Re-importing the same file changes nothing (keyed on the dataset IRI / identifier / CKAN id).
-    A malformed file imports nothing and exits with status 2.
+    Nothing is fetched: JSON-LD contexts must be inline or bundled with the sandbox; XML entities are refused.
+    A malformed file, or one over a limit, imports nothing and exits with status 2.
     """
-    from marketplace.disclosure import import_catalog
+    from tqdm import tqdm
 
+    from marketplace.disclosure import import_catalog, iter_catalog
+
+    limits = _limits(limit_values)
+    opened = iter_catalog(file, fmt, limits=limits)  # a bad file is refused before the database is opened
     engine = open_sandbox()
-    with db.session_scope(engine) as session:
-        result = import_catalog(session, file, fmt)
+    bars: list[tqdm] = []
+
+    def advance(done: int, total: int) -> None:
+        if not bars:  # made at the first batch, when the number of datasets is known
+            bars.append(tqdm(total=total, desc="importing", unit=" datasets", leave=False,
+                             disable=None if progress is None else not progress))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        with db.session_scope(engine) as session:
+            result = import_catalog(session, file, limits=limits, progress=advance, opened=opened)
+    finally:
+        for bar in bars:
+            bar.close()
     click.echo(result.summary())

@@ -1,8 +1,15 @@
-"""`marketplace release`: a de-identified extract of a resource's synthetic rows, with its privacy report."""
+"""`marketplace release`: a de-identified extract of a resource's synthetic rows, with its privacy report.
+
+The resource's schema gets the release floor of `privacy.reviewed_schema` (event dates of people are
+quasi-identifiers, per-record numbers identifiers); k and ℓ may not go below the policy in force; a resource
+whose columns are all identifiers is refused; with `--pseudonymise` identifiers become keyed pseudonyms under
+a key made for this release alone and never stored, so rows link within the release but not across releases.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +23,7 @@ from marketplace.cli.db_cmd import open_sandbox
 from marketplace.errors import NotFound
 from marketplace.i18n import t
 from marketplace.models import Resource
-from marketplace.privacy import deidentify
+from marketplace.privacy import check_release_targets, deidentify, reviewed_schema
 
 
 def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
@@ -51,18 +58,30 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
               help="Minimum cell of the aggregate SQL answer (with --compare-compute).")
 @click.option("--epsilon", type=click.FloatRange(min=0.001, max=100), default=1.0, show_default=True,
               help="ε of the differentially private answer (with --compare-compute).")
+@click.option("--pseudonymise", is_flag=True,
+              help="Replace identifiers by pseudonyms under a fresh key for this release (never stored) "
+                   "instead of dropping them.")
 def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, suppression_budget: float,
             out: Path, report_path: Path | None, seed: int, compare_compute: bool, min_cell: int,
-            epsilon: float) -> None:
-    """De-identify RESOURCE_CODE's synthetic rows to k-anonymity and ℓ-diversity; write CSV (+ report)."""
+            epsilon: float, pseudonymise: bool) -> None:
+    """De-identify RESOURCE_CODE's synthetic rows to k-anonymity and ℓ-diversity; write CSV (+ report).
+
+    k and ℓ must be at least the minimum of the policy in force (national-2025: k 5, ℓ 2).
+    """
+    from marketplace.workflows.facts import current_policy
+
     with db.session_scope(open_sandbox()) as session:
         resource = session.exec(select(Resource).where(Resource.code == resource_code)).first()
         if resource is None:
             raise NotFound("resource", resource_code)
+        policy = current_policy(session)
+        check_release_targets(k, l_value, minimum_k=policy.privacy.k, minimum_l=policy.privacy.l,
+                              policy=policy.name)
         df = _synthetic_rows(resource, rows, seed)
         fields = [(f.name, f.marking.value) for f in resource.fields]
-        result = deidentify(df, list(resource.fields), k=k, l=l_value, l_kind=l_kind,
-                            suppression_budget=suppression_budget)
+        key = secrets.token_bytes(32) if pseudonymise else None
+        result = deidentify(df, reviewed_schema(resource.fields), k=k, l=l_value, l_kind=l_kind,
+                            suppression_budget=suppression_budget, pseudonym_key=key)
     comparison = _compare_compute(df, fields, k=k, l_value=l_value, min_cell=min_cell, epsilon=epsilon) \
         if compare_compute else None
     result.table.to_csv(out, index=False)

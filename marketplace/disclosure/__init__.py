@@ -10,6 +10,7 @@ from marketplace.disclosure.importer import (
     ImportedDataset,
     ImportResult,
     import_catalog,
+    iter_catalog,
     mark_field,
     read_catalog,
 )
@@ -24,11 +25,14 @@ from marketplace.disclosure.render import (
     write_csv_dir,
 )
 from marketplace.disclosure.report import TABLES, DisclosureReport, build_report, default_year, table_title
+from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "TABLES",
     "CatalogImportError",
     "DisclosureReport",
+    "ImportLimits",
     "ImportResult",
     "ImportedDataset",
     "build_graph",
@@ -38,6 +42,7 @@ __all__ = [
     "default_year",
     "export_dcat",
     "import_catalog",
+    "iter_catalog",
     "mark_field",
     "read_catalog",
     "render_html",

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ODRL2, RDF, RDFS, SKOS, XSD
@@ -43,13 +43,55 @@ from marketplace.errors import InvalidInput
 from marketplace.models import Organization, Product, Registration, Resource
 from marketplace.vocabulary import ProductKind, ProductStatus, RegistrationStatus
 
-__all__ = ["DEFAULT_BASE", "RDF_FORMATS", "build_graph", "export_dcat", "lang_of", "validate_dcat"]
+__all__ = [
+    "DEFAULT_BASE",
+    "RDF_FORMATS",
+    "build_graph",
+    "check_base_uri",
+    "export_dcat",
+    "lang_of",
+    "validate_dcat",
+]
 
 DEFAULT_BASE = "https://marketplace.example/"
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 ODRL = ODRL2
 RDF_FORMATS = {"turtle": "turtle", "ttl": "turtle", "json-ld": "json-ld", "jsonld": "json-ld", "xml": "xml"}
 _CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+MAX_BASE_URI_CHARS = 200
+# RFC 3986 characters (unreserved, reserved, "%" of a percent-encoding); others must be percent-encoded.
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^\s]+", re.IGNORECASE)
+_BASE_EXPECTED = (
+    "an absolute http(s) IRI with a host and no query or fragment (e.g. https://data.example.gov.cn/), "
+    f"or a urn:NID:... name, at most {MAX_BASE_URI_CHARS} characters, other characters percent-encoded"
+)
+
+
+def check_base_uri(base: object, *, field: str = "base") -> str:
+    """`base` if it can prefix every IRI of the export; else InvalidInput naming `field`.
+
+    Checked with the standard library's `urlsplit` plus the RFC 3986 character set, because rdflib only
+    notices a bad IRI when it serializes (with a generic exception, after the whole graph was built).
+    """
+    if not isinstance(base, str) or not base or len(base) > MAX_BASE_URI_CHARS:
+        raise InvalidInput(field, base, _BASE_EXPECTED)
+    if not _URI_CHARS.fullmatch(base) or _BAD_PERCENT.search(base):
+        raise InvalidInput(field, base, _BASE_EXPECTED)
+    try:
+        parts = urlsplit(base)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise InvalidInput(field, base, _BASE_EXPECTED) from None
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname or parts.query or parts.fragment or "#" in base or "?" in base:
+            raise InvalidInput(field, base, _BASE_EXPECTED)
+    elif parts.scheme.lower() != "urn" or not _URN.fullmatch(base):
+        raise InvalidInput(field, base, _BASE_EXPECTED)
+    return base
 
 
 def lang_of(text: str) -> str:
@@ -405,6 +447,7 @@ def export_dcat(
     rdf_format = RDF_FORMATS.get((fmt or "").lower())
     if rdf_format is None:
         raise InvalidInput("rdf-format", fmt, "one of turtle, json-ld, xml")
+    check_base_uri(base)
     graph = build_graph(session, base=base, policy=policy)
     if rdf_format == "json-ld":
         context = {

@@ -9,18 +9,32 @@ from marketplace.privacy.aggregate import AggregateRelease, AggregateReport, agg
 from marketplace.privacy.hierarchies import Hierarchy, default_hierarchy
 from marketplace.privacy.pipeline import Release, deidentify, pseudonym
 from marketplace.privacy.report import PrivacyReport
+from marketplace.privacy.rules import (
+    MarkingChange,
+    check_releasable,
+    check_release_targets,
+    is_personal,
+    review_markings,
+    reviewed_schema,
+)
 from marketplace.privacy.schema import Roles, resolve_roles
 
 __all__ = [
     "AggregateRelease",
     "AggregateReport",
     "Hierarchy",
+    "MarkingChange",
     "PrivacyReport",
     "Release",
     "Roles",
     "aggregate",
+    "check_releasable",
+    "check_release_targets",
     "default_hierarchy",
     "deidentify",
+    "is_personal",
     "pseudonym",
     "resolve_roles",
+    "review_markings",
+    "reviewed_schema",
 ]

@@ -1,8 +1,8 @@
 """The one de-identification pipeline every row release passes through (docs/architecture.md#privacy).
 
 1. drop direct identifiers (or replace them by keyed HMAC-SHA256 pseudonyms when linkability is asked for);
-2. refuse impossible targets before touching anything (k above the row count, a sensitive field with fewer
-   than ℓ values, more rows to suppress than the budget);
+2. refuse impossible targets before touching anything (no column but identifiers, k above the row count, a
+   sensitive field with fewer than ℓ values, more rows to suppress than the budget);
 3. generalize quasi-identifiers by strict Mondrian: numbers and dates become ranges, categories a node of
    their hierarchy; every cut keeps k and ℓ, so every class is valid;
 4. suppress what is left (rows without a value for a number/date quasi-identifier, small categorical children
@@ -31,6 +31,7 @@ from marketplace.privacy.hierarchies import Hierarchy, default_hierarchy, label
 from marketplace.privacy.metrics import class_stats, entropy_l, prosecutor_risk
 from marketplace.privacy.mondrian import CategoryDim, Checker, NumericDim, Partitioning, mondrian
 from marketplace.privacy.report import PrivacyReport
+from marketplace.privacy.rules import check_releasable
 from marketplace.privacy.schema import QIKind, Roles, resolve_roles
 
 L_KINDS = ("distinct", "entropy")
@@ -176,6 +177,7 @@ def deidentify(
         raise InvalidInput("pseudonym_key", pseudonym_key, "non-empty bytes")
     k, l = int(k), float(l)
     roles = resolve_roles(df, schema)
+    check_releasable(list(df.columns), roles.identifiers, pseudonymised=pseudonym_key is not None)
     given = _hierarchies(hierarchies, roles)
     n = len(df)
     budget_rows = int(np.floor(suppression_budget * n + 1e-9))
