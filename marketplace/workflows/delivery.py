@@ -276,8 +276,11 @@ def transform(
     """The released table: aggregated or de-identified where a condition or the product asks, else as is."""
     deid = [c for c in conditions if c.kind is ConditionKind.deidentify]
     aggr = [c for c in conditions if c.kind is ConditionKind.aggregate]
+    from marketplace.privacy.rules import reviewed_schema
+
     transformation = (req.product.transformation if req.product_id else "") or ""
-    personal = [f.name for f in resource.fields if f.marking is not FieldMarking.other and f.name in keep]
+    reviewed = reviewed_schema(resource.fields)  # event dates and record ids count, whatever the stored roles
+    personal = [f.name for f in reviewed if f.marking is not FieldMarking.other and f.name in keep]
     kind = DeliveryKind.rows
     report: dict[str, Any] | None = None
     try:
@@ -308,7 +311,7 @@ def transform(
 
             k = max([int(c.params.get("k", policy.privacy.k)) for c in deid] or [policy.privacy.k])
             l_ = max([int(c.params.get("l", policy.privacy.l)) for c in deid] or [policy.privacy.l])
-            schema = [f for f in resource.fields if f.name in keep]
+            schema = [f for f in reviewed if f.name in keep]
             release = deidentify(
                 df, schema, k=k, l=l_, suppression_budget=float(policy.privacy.suppression_budget)
             )
