@@ -31,6 +31,7 @@ help:
 	@echo "make demo   - run the headless story through all three channels"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 	@echo "make lock   - regenerate requirements.lock (and environment.yml, tests/privacy/pycanon.lock)"
+	@echo "make install - build .venv from the lock without starting anything"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -51,7 +52,7 @@ install: $(STAMP_ENV)
 
 # pycanon (the independent k-anonymity / l-diversity check the privacy tests compare against) pins pandas, numpy
 # and scipy exactly, so it lives in an environment of its own; the tests talk to it through a subprocess.
-$(STAMP_PYCANON): $(PYCANON_LOCK) | $(BIN)/python
+$(STAMP_PYCANON): $(PYCANON_LOCK) | $(STAMP_ENV)
 	$(PYTHON) -m venv $(PYCANON_VENV)
 	$(BIN)/uv pip sync --quiet --python $(PYCANON_VENV)/bin/python $(PYCANON_LOCK)
 	@touch $@

@@ -1,7 +1,7 @@
 """Package list for setuptools; everything else is in pyproject.toml.
 
-Why a setup.py: `[tool.setuptools.packages.find]` only finds packages inside the source tree, and the seed data
-lives in the repository's top-level seed/ folder, shipped as the package `marketplace.seeddata`
+Why a setup.py: `[tool.setuptools.packages.find]` only finds packages inside the source tree, and the seed
+data lives in the repository's top-level seed/ folder, shipped as the package `marketplace.seeddata`
 (`[tool.setuptools.package-dir]` in pyproject.toml). Its folders (policies, scenarios, ...) are listed as data
 packages too, as setuptools asks of every folder it ships.
 """

@@ -1,8 +1,8 @@
 """Write environment.yml (Binder, conda) from requirements.lock: Python, pip, and every pin of the lock.
 
 Why generated: Binder must install exactly what `make lab` and `make test` install, and conda's environment
-file cannot include a requirements file by a path that every conda front end resolves the same way. The pins are
-written out in full instead, so a Binder build installs the lock and caches it as one layer.
+file cannot include a requirements file by a path that every conda front end resolves the same way. The pins
+are written out in full instead, so a Binder build installs the lock and caches it as one layer.
 Usage: python .ci/environment_yml.py requirements.lock environment.yml
 """
 
@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 HEADER = """\
-# Binder / conda environment: Python and every pin of requirements.lock, the same set `make lab` and `make test`
-# install. Written by `make lock` (.ci/environment_yml.py); edit pyproject.toml and run `make lock` instead.
+# Binder / conda environment: Python and every pin of requirements.lock, the same set `make lab` and
+# `make test` install. Written by `make lock` (.ci/environment_yml.py): edit pyproject.toml, run `make lock`.
 # postBuild installs the package itself and seeds the sandbox.
 name: public-data-marketplace
 channels:
