@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -37,16 +38,31 @@ def shipped_seed_files() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An sdist and the wheel built from it (as `python -m build` does; it leaves no build/ in the tree)."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    (built,) = out.glob("public_data_marketplace-*.whl")
+    return out
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("public_data_marketplace-*.whl")
     return built
+
+
+def test_the_sdist_holds_what_a_wheel_is_built_from(dist: Path) -> None:
+    (sdist,) = dist.glob("public_data_marketplace-*.tar.gz")
+    with tarfile.open(sdist) as tf:
+        names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
+    seed = {n.removeprefix("marketplace/seeddata/") for n in shipped_seed_files()}
+    assert {f"seed/{n}" for n in seed} <= names
+    assert {"setup.py", "pyproject.toml", f"jupyter-config/jupyter_server_config.d/{NODELAY.name}"} <= names
 
 
 @pytest.fixture(scope="module")
