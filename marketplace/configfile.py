@@ -1,10 +1,10 @@
 """Validated TOML files (policies, scenarios): one mechanism for every kind of file that users write.
 
 Policy files and scenario files are read the same way: a shipped directory (an environment variable, else the
-repository's `seed/<kind>s`), a name or a path, `extends = "other"` merged table by table, dotted-key
-overrides, then pydantic validation whose errors become one line each (file, key path, value, expected).
-Each loader keeps what is its own (schema, cross checks, how values of an override are read); this leaf
-module holds the rest so that both kinds of file behave, and word their problems, alike.
+package's seed data, `seed/<kind>s` in the repository), a name or a path, `extends = "other"` merged table by
+table, dotted-key overrides, then pydantic validation whose errors become one line each (file, key path,
+value, expected). Each loader keeps what is its own (schema, cross checks, how values of an override are
+read); this leaf module holds the rest so that both kinds of file behave, and word their problems, alike.
 
 Hand written rather than a config library: none reports *every* problem of a file with its dotted key path
 and the value found, and `extends` with cycle detection is a dozen lines. Imports only the standard library,
@@ -18,6 +18,7 @@ import tomllib
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ __all__ = [
     "read_toml",
     "read_toml_with_extends",
     "resolve_name",
+    "seed_data",
     "set_dotted",
     "shipped_dir",
     "toml_stems",
@@ -45,7 +47,10 @@ __all__ = [
 #: The value shown for a key that is not in the file at all.
 MISSING = "(missing)"
 
-_REPO = Path(__file__).resolve().parents[1]
+#: The package the seed data is installed as (the repository's top-level seed/ folder, see pyproject.toml).
+SEED_PACKAGE = "marketplace.seeddata"
+#: Where that folder is in a source checkout put on sys.path without installing it.
+_SOURCE_SEED = Path(__file__).resolve().parents[1] / "seed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +88,26 @@ class ConfigFileError(MarketplaceError):
 # ---------------------------------------------------------------- locating files
 
 
+def seed_data() -> Path:
+    """The directory of the seed data shipped with the package, found with importlib.resources.
+
+    Installed (wheel or editable), that is the package `marketplace.seeddata`; a source checkout that was put
+    on sys.path without being installed has no such package, and its seed/ folder is used instead. A real
+    directory either way: pip installs packages unpacked, and the loaders glob and open files by path.
+    """
+    try:
+        root = resources.files(SEED_PACKAGE)
+    except ModuleNotFoundError:
+        return _SOURCE_SEED
+    if not isinstance(root, Path):
+        raise MarketplaceError(f"{SEED_PACKAGE}: got {root!r}; expected the seed data installed as files")
+    return root
+
+
 def shipped_dir(env_var: str, subdir: str) -> Path:
-    """The directory of shipped files: $`env_var` when set, else the repository's `seed/<subdir>`."""
+    """The directory of shipped files: $`env_var` when set, else `subdir` of the package's seed data."""
     env = os.environ.get(env_var)
-    return Path(env) if env else _REPO / "seed" / subdir
+    return Path(env) if env else seed_data() / subdir
 
 
 def toml_stems(directory: Path) -> list[str]:

@@ -3,15 +3,14 @@
 Why: widget messages are small, and without TCP_NODELAY Nagle's algorithm holds each one back until the
 browser's delayed ACK (about 40 ms on Linux) — on its own nearly the whole budget of a live quote refresh.
 Tornado offers `set_nodelay` for exactly this; jupyter_server does not call it on the kernel channel.
-Enabled by `make lab` and Binder's postBuild with `jupyter server extension enable --sys-prefix`.
+Enabled by the config file the package installs as data,
+etc/jupyter/jupyter_server_config.d/marketplace-nodelay.json (jupyter-config/ in the repository); `make lab`
+copies the same file into .venv, since an editable install carries no data files.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 import weakref
-from pathlib import Path
 from typing import Any
 
 
@@ -46,19 +45,3 @@ def patch_handler(handler: type) -> type:
     PATCHED.add(handler)
     return handler
 
-
-def install(prefix: str | None = None) -> Path:
-    """Enable the extension in this environment's Jupyter config (`python -m marketplace.jupyter_nodelay`).
-
-    jupyter_server only toggles extensions that a config file already names, so write that file directly.
-    """
-    config_d = Path(prefix or sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d"
-    target = config_d / "marketplace-nodelay.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    config = {"ServerApp": {"jpserver_extensions": {"marketplace.jupyter_nodelay": True}}}
-    target.write_text(json.dumps(config, indent=2) + "\n")
-    return target
-
-
-if __name__ == "__main__":
-    print(f"enabled marketplace.jupyter_nodelay in {install()}")

@@ -245,7 +245,13 @@ def sweep(
     if scheduler:
         try:
             from distributed import Client
-
+        except ImportError:
+            raise click.BadParameter(
+                f"{scheduler!r}; a Dask scheduler needs the optional Dask support: "
+                "pip install 'public-data-marketplace[distributed]'",
+                param_hint="--scheduler",
+            ) from None
+        try:
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise click.BadParameter(

@@ -413,7 +413,7 @@ class MarketModel(mesa.Model):
     """One run: a scenario on its world for its horizon, from one seed."""
 
     def __init__(self, statics: Statics, seed: int) -> None:
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # an int: numpy and stdlib generators both seeded with it, as seed= did
         self.statics = st = statics
         self.seed_value = seed
         self.day = 0

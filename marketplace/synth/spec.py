@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from marketplace.configfile import seed_data
 from marketplace.errors import InvalidInput
 from marketplace.vocabulary import FieldMarking, FieldType, Grade, OpeningAttribute, SharingAttribute
 
@@ -23,9 +24,9 @@ LOCALES = ("en_US", "zh_CN")
 
 
 def seed_dir() -> Path:
-    """$MARKETPLACE_SEED_DIR, else the repository's seed/ directory."""
+    """$MARKETPLACE_SEED_DIR, else the seed data shipped with the package."""
     env = os.environ.get("MARKETPLACE_SEED_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "seed"
+    return Path(env) if env else seed_data()
 
 
 def _read(path: Path) -> dict[str, Any]:

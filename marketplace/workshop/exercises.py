@@ -14,7 +14,6 @@ checked against the tables when the file is loaded, so a typo fails at load time
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from marketplace.configfile import shipped_dir
 from marketplace.errors import InvalidInput, MarketplaceError, NotFound
 from marketplace.vocabulary import AuditOutcome, Role
 
@@ -102,10 +102,8 @@ class Exercise(_Strict):
 
 
 def exercise_dir() -> Path:
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "seed" / "exercises"
+    """$MARKETPLACE_EXERCISES when set, else the exercises shipped with the package."""
+    return shipped_dir(ENV_DIR, "exercises")
 
 
 def _problem(file: Path, err: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from marketplace.configfile import (
     pydantic_expected,
     read_toml_with_extends,
     resolve_name,
+    seed_data,
     set_dotted,
     shipped_dir,
 )
@@ -212,12 +214,23 @@ def test_missing_value_shown_bare_or_quoted() -> None:
 # ---------------------------------------------------------------- locating files
 
 
-def test_shipped_dir_env_var_else_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_dir_env_var_else_the_seed_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONFIGFILE_TEST_DIR", raising=False)
     seed = shipped_dir("CONFIGFILE_TEST_DIR", "policies")
-    assert seed.parts[-2:] == ("seed", "policies") and (seed / "national-2025.toml").is_file()
+    assert seed == resources.files("marketplace.seeddata") / "policies"
+    assert (seed / "national-2025.toml").is_file()
     monkeypatch.setenv("CONFIGFILE_TEST_DIR", str(tmp_path))
     assert shipped_dir("CONFIGFILE_TEST_DIR", "policies") == tmp_path
+
+
+def test_seed_data_is_the_installed_package_not_a_path_beside_the_code() -> None:
+    """Installed (editable here, a wheel in test_wheel.py), the seed data is found with importlib.resources as
+    the package marketplace.seeddata, whatever the folder is called on disk."""
+    seed = seed_data()
+    assert seed == resources.files("marketplace.seeddata")
+    assert {"policies", "scenarios", "world", "templates", "exercises", "catalogs"} <= {
+        p.name for p in seed.iterdir() if p.is_dir()
+    }
 
 
 def test_names_and_paths_resolve_and_a_missing_file_lists_what_exists(tmp_path: Path) -> None:

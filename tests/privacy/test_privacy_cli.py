@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pycanon import anonymity
+from pycanon_oracle import PycanonOracle
 
 from marketplace import db
 from marketplace.cli import privacy_cmd, run
@@ -21,8 +21,6 @@ from marketplace.vocabulary import (
     OrganizationKind,
     SharingAttribute,
 )
-
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:pycanon")
 
 FIELDS = [
     ("name", FieldType.string, FieldMarking.identifier),
@@ -84,6 +82,7 @@ def _run(args: list[str]) -> int:
 
 
 def test_release_writes_csv_and_report(
+    anonymity: PycanonOracle,
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _store("RES-H1", FIELDS)
@@ -165,7 +164,7 @@ def test_bad_input_is_one_line_exit_2(
     assert not out.exists()
 
 
-def test_release_with_the_real_synthetic_generator(tmp_path: Path) -> None:
+def test_release_with_the_real_synthetic_generator(anonymity: PycanonOracle, tmp_path: Path) -> None:
     S, C, INT, N, D = (FieldType.string, FieldType.category, FieldType.integer, FieldType.number,
                        FieldType.date)
     ident, qi, sens, other = (

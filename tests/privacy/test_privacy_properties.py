@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from pycanon import anonymity
+from pycanon_oracle import PycanonOracle
 
 from marketplace.errors import PrivacyError
 from marketplace.privacy import deidentify
@@ -44,7 +44,6 @@ def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, str], list[str], li
     return df, schema, qis, sensitive
 
 
-@pytest.mark.filterwarnings("ignore::Warning:pycanon")
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=tables(),
@@ -55,7 +54,13 @@ def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, str], list[str], li
     pseudonyms=st.booleans(),
 )
 def test_release_meets_k_and_l_or_is_refused(
-    data, k: int, l: int, l_kind: str, budget: float, pseudonyms: bool  # noqa: E741
+    anonymity: PycanonOracle,
+    data,
+    k: int,
+    l: int,  # noqa: E741
+    l_kind: str,
+    budget: float,
+    pseudonyms: bool,
 ) -> None:
     df, schema, qis, sensitive = data
     feasible = k <= len(df) and all(df[c].nunique() >= l for c in sensitive)

@@ -125,3 +125,18 @@ def test_user_errors_are_one_clear_line_exit_2(
     code, _, err = _cli(argv, capsys)
     assert code == 2
     assert needle in err and "Traceback" not in err
+
+
+def test_a_scheduler_without_the_distributed_extra_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dask is the optional [distributed] extra: without it, --scheduler is refused in one line saying so."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed: importing it raises
+    out = tmp_path / "x.parquet"
+    argv = ["sweep", "national-2025", "--param", "review.capacity.holder=1,2", "--scheduler", "tcp://x:1"]
+    code, _, err = _cli([*argv, "--out", str(out)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--scheduler" in err and "public-data-marketplace[distributed]" in err
+    assert not out.exists()

@@ -79,3 +79,26 @@ def test_compare_uses_common_seeds_and_reports_intervals(patched_world: object) 
     assert row.diff_mean < 0 and row.diff_low <= row.diff_mean <= row.diff_high
     assert row.a_low <= row.a_mean <= row.a_high
     assert t.attrs["seeds"] == [1, 2, 3]
+
+
+def test_the_model_is_seeded_through_rng_as_mesa_asks(monkeypatch, patched_world: object) -> None:
+    """Mesa 3.5 deprecates Model(seed=...) and Mesa 4 removes it; rng=<int> starts both of the model's
+    generators exactly where seed=<int> did, so a seed still gives the run it gave before."""
+    import random
+
+    import mesa
+    import numpy as np
+
+    calls: list[tuple[dict, dict, tuple]] = []
+    original = mesa.Model.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        calls.append((kwargs, self.rng.bit_generator.state, self.random.getstate()))
+
+    monkeypatch.setattr(mesa.Model, "__init__", spy)
+    run(_scenario(), 7, days=5)
+    ((kwargs, numpy_state, stdlib_state),) = calls
+    assert kwargs == {"rng": 7}
+    assert numpy_state == np.random.default_rng(7).bit_generator.state
+    assert stdlib_state == random.Random(7).getstate()
