@@ -13,9 +13,25 @@ from marketplace.policy.loader import (
     policy_dir,
     summarize_policy,
 )
-from marketplace.policy.mar import MarLedger, max_allowed_revenue
+from marketplace.policy.mar import (
+    MarLedger,
+    MarPosition,
+    cap_within_mar,
+    carried_deduction,
+    check_cap_filing,
+    filed_operating_cost,
+    mar_position,
+    max_allowed_revenue,
+    permitted_profit_rate,
+)
 from marketplace.policy.pricing import check_actual_price, effective_cap, quote, split
-from marketplace.policy.products import TRANSFORMATIONS, SourceFacts, product_target
+from marketplace.policy.products import (
+    RAW_DATA_RULE,
+    TRANSFORMATIONS,
+    SourceFacts,
+    check_market_product,
+    product_target,
+)
 from marketplace.policy.routing import (
     add_working_days,
     deadline_outcome,
@@ -42,10 +58,12 @@ from marketplace.policy.types import (
 
 __all__ = [
     "BREACH_OUTCOMES",
+    "RAW_DATA_RULE",
     "TRANSFORMATIONS",
     "ConditionSpec",
     "MarLedger",
     "MarPeriod",
+    "MarPosition",
     "Policy",
     "PolicyFileError",
     "PolicyProblem",
@@ -60,15 +78,22 @@ __all__ = [
     "StagePlan",
     "Target",
     "add_working_days",
+    "cap_within_mar",
+    "carried_deduction",
     "check_actual_price",
+    "check_cap_filing",
+    "check_market_product",
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
     "extend_stage",
+    "filed_operating_cost",
     "holidays_of",
     "list_policies",
     "load_policy",
+    "mar_position",
     "max_allowed_revenue",
+    "permitted_profit_rate",
     "policy_dir",
     "product_target",
     "quote",

@@ -14,6 +14,7 @@ from typing import Any
 
 from marketplace.errors import InvalidInput
 from marketplace.policy.compiled import Tables, tables
+from marketplace.policy.products import raw_data_refusal
 from marketplace.policy.schema import Policy
 from marketplace.policy.types import (
     ConditionSpec,
@@ -181,14 +182,9 @@ def route(
 
     # 2. channel-specific gates
     if ch is Channel.authorized_operation:
-        if (target.raw or not target.is_product) and not t.raw_to_market:
-            return _refuse(
-                "market.raw_data",
-                f"Raw data never goes to the market under {t.name}: an operator sells a processed product",
-                ch,
-                "refusal.raw_data",
-                {"policy": t.name},
-            )
+        raw = raw_data_refusal(t.name, t.raw_to_market, target.raw or not target.is_product)
+        if raw is not None:
+            return Routing(False, raw, (), (), False, ch)
         if grade in t.aggregate_only and not target.aggregated:
             return _refuse(
                 "privacy.aggregate_only",

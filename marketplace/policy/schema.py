@@ -137,12 +137,26 @@ class Pricing(_Section):
 
 
 class Mar(_Section):
-    """Maximum allowed revenue = operating cost + allowed profit + taxes."""
+    """Maximum allowed revenue = operating cost + allowed profit + taxes, set in advance for a period.
+
+    `profit_rule`: "treasury_plus_margin" (rate = treasury yield + margin) or "fixed" (`fixed_profit_rate`).
+    `cost_categories`: what an operator's cost filing may name. `trial_caps`: without a MAR determined for the
+    period (no full year of operation yet) the authorizing body may file a provisional cap.
+    `reset_caps_on_close`: closing a period with revenue above MAR withdraws the operator's cap filings of
+    the next period, so caps are set again within the reduced MAR.
+    """
 
     treasury_yield: Rate
     profit_margin_over_yield: Rate
     over_mar: Literal["deduct_next_period", "none"]
     period_months: PosInt
+    profit_rule: Literal["treasury_plus_margin", "fixed"] = "treasury_plus_margin"
+    fixed_profit_rate: Rate = Decimal("0")
+    cost_categories: list[str] = Field(
+        default=["platform", "data_processing", "staff", "security", "other"], min_length=1
+    )
+    trial_caps: bool = True
+    reset_caps_on_close: bool = False
 
 
 # ---------------------------------------------------------------- registration & authorization
@@ -289,7 +303,9 @@ class Policy(_Section):
 
     @property
     def allowed_profit_rate(self) -> Decimal:
-        """The cap on the MAR profit rate: treasury yield + margin."""
+        """The cap on the MAR profit rate: treasury yield + margin, or the fixed rate (`mar.profit_rule`)."""
+        if self.mar.profit_rule == "fixed":
+            return self.mar.fixed_profit_rate
         return self.mar.treasury_yield + self.mar.profit_margin_over_yield
 
 

@@ -70,6 +70,8 @@ TABLE_ORDER = (
     "product",
     "productresource",
     "registration",
+    "costfiling",
+    "revenueperiod",
     "sandboxsetting",
 )
 
@@ -587,6 +589,69 @@ class _Builder:
             created + timedelta(days=3),
         )
 
+    def price_formation(self) -> None:
+        """Each operator's cost filing and MAR for the epoch year, as the regulator set them in advance.
+
+        Operating cost = the cost basis of the resources in the operator's scope (split over the policy's
+        cost categories in fixed shares, an assumption); forecast taxes = the policy's tax rate on cost plus
+        permitted profit. MAR comes from `policy.mar_position`, the rule the workflows use.
+        """
+        from marketplace.policy import load_policy, mar_position
+
+        policy = load_policy(DEFAULT_POLICY)
+        year = self.epoch.year
+        cost_of = {r["id"]: r["cost_basis"] for r in self.t["resource"]}
+        op_of = {a["id"]: a["operator_id"] for a in self.t["authorization"]}
+        totals: dict[int, Decimal] = {}
+        for ar in self.t["authorizationresource"]:
+            op = op_of[ar["authorization_id"]]
+            totals[op] = totals.get(op, Decimal(0)) + Decimal(cost_of[ar["resource_id"]] or 0)
+        shares = (("platform", "0.40"), ("data_processing", "0.30"), ("staff", "0.20"), ("security", "0.10"))
+        rate = policy.allowed_profit_rate
+        for op, total in sorted(totals.items()):
+            total = total.quantize(CENT)
+            costs = {name: str((total * Decimal(sh)).quantize(CENT)) for name, sh in shares[:-1]}
+            costs["security"] = str(total - sum(Decimal(v) for v in costs.values()))
+            taxes = (total * (1 + rate) * policy.pricing.tax.rate).quantize(CENT)
+            fid = len(self.t["costfiling"]) + 1
+            self.add(
+                "costfiling",
+                {
+                    "id": fid,
+                    "code": make_code("costfiling", fid, year=year),
+                    "operator_id": op,
+                    "year": year,
+                    "costs": costs,
+                    "subsidy": Decimal("0.00"),
+                    "operating_cost": total,
+                    "taxes": taxes,
+                    "basis": "seeded: cost basis of the resources in the operator's scope",
+                    "filed_by": None,
+                    "filed_at": self.epoch,
+                },
+            )
+            pos = mar_position(policy, period=str(year), operating_cost=total, taxes=taxes)
+            self.add(
+                "revenueperiod",
+                {
+                    "operator_id": op,
+                    "year": year,
+                    "operating_cost": pos.operating_cost,
+                    "profit_rate": pos.profit_rate,
+                    "taxes": pos.taxes,
+                    "mar": pos.mar,
+                    "deduction": pos.deduction,
+                    "revenue": Decimal("0.00"),
+                    "base_mar": pos.base_mar,
+                    "cost_filing_id": fid,
+                    "determined_by": None,
+                    "determined_at": self.epoch,
+                    "closed_at": None,
+                    "excess": Decimal("0.00"),
+                    "version": 1,
+                },
+            )
+
     def settings(self) -> None:
         for key, value in (
             ("policy", self.spec["policy"]),
@@ -598,6 +663,7 @@ class _Builder:
         self.parties()
         self.catalog()
         self.operation()
+        self.price_formation()
         self.settings()
         return World(self.seed, self.size, self.locale, self.t)
 

@@ -37,6 +37,12 @@ Authorized operation
     create_product(s, actor, authorization, *, name, kind, billing_unit, resources, transformation,
                    unit_cost), register_product, price_product(s, actor, product, price), list_product,
     withdraw_product, set_price_cap(s, regulator, product, cap)
+Price formation (one period = one calendar year)
+    file_costs(s, operator, *, year, costs={category: amount}, subsidy, taxes, basis) -> CostFiling
+    determine_mar(s, regulator, filing, *, profit_rate=None) -> RevenuePeriod (MAR set in advance)
+    file_cap(s, agency_staff, product, *, cap, forecast_volume, basis) -> CapFiling (within MAR)
+    close_period(s, regulator, operator_org, year) -> RevenuePeriod (excess carried to the next MAR)
+    mar_positions(s, year, policy) -> [OperatorPosition], cap_filing_of(s, product)
 Sandbox
     clock.today(s), clock.now(s), advance_clock(s, trainer, days) -> AdvanceReport, set_clock, set_policy
     verify_chain(s) -> ChainCheck(ok, checked, first_bad_seq, reason), audit_events(s, last=N)
@@ -58,6 +64,14 @@ from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
+from marketplace.workflows.price_formation import (
+    cap_filing_of,
+    close_period,
+    determine_mar,
+    file_cap,
+    file_costs,
+    mar_positions,
+)
 from marketplace.workflows.products import (
     create_product,
     list_product,
@@ -109,8 +123,10 @@ __all__ = [
     "advance_clock",
     "agree_authorization",
     "audit_events",
+    "cap_filing_of",
     "change_registration",
     "clock",
+    "close_period",
     "correct_registration",
     "create_product",
     "create_request",
@@ -120,13 +136,17 @@ __all__ = [
     "decide",
     "deliver",
     "deregister",
+    "determine_mar",
     "edit_request",
     "expire_authorizations",
     "expire_grants",
     "fee_due",
+    "file_cap",
+    "file_costs",
     "grant",
     "has_role",
     "list_product",
+    "mar_positions",
     "open_review",
     "parse_condition",
     "price_product",

@@ -407,7 +407,7 @@ def accept_quote(session: Session, actor: Account, request: AccessRequest) -> Pa
                 )
             ).first()
             if period is not None:
-                period.revenue = Decimal(period.revenue) + parts.operator
+                period.revenue = Decimal(period.revenue) + Decimal(q.total)  # fees charged (policy.mar)
         request.updated_at = now
         st.save(f"request {request.code}")
         st.record(
