@@ -4,6 +4,7 @@ Workflows, widgets and the simulator all call these functions, so a rule lives h
 No database, no widgets, no network: inputs are the plain facts of `types.py`, outputs are values.
 """
 
+from marketplace.policy.free_use import FreeClaim, check_free_claim, free_use_rule, kind_may_claim
 from marketplace.policy.loader import (
     PolicyFileError,
     PolicyProblem,
@@ -61,6 +62,7 @@ __all__ = [
     "RAW_DATA_RULE",
     "TRANSFORMATIONS",
     "ConditionSpec",
+    "FreeClaim",
     "MarLedger",
     "MarPeriod",
     "MarPosition",
@@ -82,13 +84,16 @@ __all__ = [
     "carried_deduction",
     "check_actual_price",
     "check_cap_filing",
+    "check_free_claim",
     "check_market_product",
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
     "extend_stage",
     "filed_operating_cost",
+    "free_use_rule",
     "holidays_of",
+    "kind_may_claim",
     "list_policies",
     "load_policy",
     "mar_position",

@@ -264,7 +264,11 @@ def route(
     # 4. review stages, one after another
     plans: list[StagePlan] = []
     due = start
-    for stage in t.stages[(ch, conditional)]:
+    if ch is Channel.authorized_operation:
+        stages = t.product_stages[target.product_kind]
+    else:
+        stages = t.stages[(ch, conditional)]
+    for stage in stages:
         ext = 0
         if stage is ReviewStage.compliance:
             days = t.deadline_compliance
@@ -304,4 +308,9 @@ def route(
         conds.append(exp)
 
     free = ch is not Channel.authorized_operation or request.purpose in t.free
+    if ch is Channel.authorized_operation and free:
+        extra = t.free_conditions.get(request.purpose)
+        if extra:
+            have = {c.kind for c in conds}
+            conds.extend(c for c in extra if c.kind not in have)
     return Routing(True, None, tuple(plans), tuple(conds), free, ch)

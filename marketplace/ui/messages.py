@@ -116,6 +116,8 @@ ENUMS: dict[str, tuple[str, str]] = {
     "no_onward_transfer": ("no onward transfer", "禁止再转让"),
     "expires_after": ("expires after", "到期失效"),
     "report_usage": ("report usage", "报告使用情况"),
+    "no_commercial_use": ("no commercial use", "不得用于商业用途"),
+    "publish_results": ("publish the results", "公开使用成果"),
     "offered": ("offered", "已报价"),
     "superseded": ("superseded", "已作废"),
     "rows": ("rows", "明细数据"),
@@ -832,6 +834,27 @@ POLICY: dict[str, tuple[str, str]] = {
     "refusal.raw_data": (
         "Raw data never goes to the market under {policy}: an operator sells a processed product",
         "依据 {policy}，原始数据不得进入市场：运营方只能提供加工后的数据产品",
+    ),
+    "refusal.free_use_requester": (
+        "A {kind} may not claim free use for {purpose} under {policy}; who may: {who}",
+        "依据 {policy}，{kind}不得以“{purpose}”申请免费使用；可申请的主体：{who}",
+    ),
+    "refusal.free_use_statement": (
+        "Free use for {purpose} under {policy} needs a use statement of at least {min} characters; "
+        "this one has {got}",
+        "依据 {policy}，以“{purpose}”免费使用须提交不少于 {min} 字的用途说明；当前为 {got} 字",
+    ),
+    "refusal.free_use_project": (
+        "Free use for {purpose} under {policy} needs the reference of the public project it serves",
+        "依据 {policy}，以“{purpose}”免费使用须注明所服务的公共项目编号",
+    ),
+    "refusal.free_use_sponsor": (
+        "Free use for {purpose} under {policy} needs a sponsoring government department",
+        "依据 {policy}，以“{purpose}”免费使用须有政府部门作为项目支持单位",
+    ),
+    "refusal.free_use_limit": (
+        "The free-use limit for {purpose} under {policy} is reached ({got} of {max})",
+        "依据 {policy}，“{purpose}”的免费使用已达上限（{got}/{max}）",
     ),
     "refusal.aggregate_only": (
         "{grade} data is supplied only as aggregated products under {policy}",

@@ -24,6 +24,9 @@ Reviews
         conditions: "deidentify(k>=5, l>=2)", "aggregate(min_cell=10)", "fields(only=[a, b])",
         "no_onward_transfer", "expires_after(days=365)", "report_usage"
     open_review(request), review_queue(s, actor), parse_condition(spec, policy)
+Conditional free use
+    create_request(..., project_reference=, sponsor=department), submit_request(..., pay_if_refused=False)
+    find_misuse(s, regulator_or_compliance_reviewer, request, reason) -> Payment (grant revoked, paid price)
 Grants and delivery
     grant(s, actor, request), revoke_grant(s, actor, request, reason), expire_grants(s)
     deliver(s, actor, request, *, rows=None, seed=0, frame=None) -> Delivered(delivery, table, report)
@@ -63,6 +66,7 @@ from marketplace.workflows.authorization import (
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
+from marketplace.workflows.free_use import find_misuse
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
 from marketplace.workflows.price_formation import (
     cap_filing_of,
@@ -143,6 +147,7 @@ __all__ = [
     "fee_due",
     "file_cap",
     "file_costs",
+    "find_misuse",
     "grant",
     "has_role",
     "list_product",

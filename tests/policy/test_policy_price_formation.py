@@ -77,3 +77,46 @@ def test_cost_filing_categories_and_subsidy() -> None:
     with pytest.raises(InvalidInput) as exc:
         filed_operating_cost(NATIONAL, {"lobbying": Decimal(1)})
     assert exc.value.field == "costs"
+
+
+# ---------------------------------------------------------------- conditional free use
+
+from marketplace.policy import FreeClaim, check_free_claim, free_use_rule  # noqa: E402
+from marketplace.vocabulary import OrganizationKind, Purpose  # noqa: E402
+
+claims = st.builds(
+    FreeClaim,
+    purpose=st.sampled_from([Purpose.public_welfare, Purpose.public_governance]),
+    requester_kind=st.sampled_from(list(OrganizationKind)),
+    use_statement=st.text(max_size=80),
+    project_reference=st.sampled_from(["", "PHP-2025-017"]),
+    sponsor_is_department=st.booleans(),
+    volume=st.integers(1, 1000),
+    prior_free_requests=st.integers(0, 20),
+)
+
+
+@given(claims)
+def test_free_claims_stand_only_for_eligible_requesters_with_the_evidence(claim) -> None:
+    refusal = check_free_claim(NATIONAL, claim)
+    rule = free_use_rule(NATIONAL, claim.purpose)
+    assert rule is not None
+    if refusal is None:
+        enterprise = claim.requester_kind is OrganizationKind.enterprise
+        assert claim.requester_kind in rule.requester_kinds or (
+            enterprise and rule.enterprises == "named_public_project"
+        )
+        assert len(" ".join(claim.use_statement.split())) >= rule.min_statement_chars
+        if enterprise:
+            assert claim.project_reference and claim.sponsor_is_department
+        if rule.max_free_requests is not None:
+            assert claim.prior_free_requests < rule.max_free_requests
+    else:
+        assert refusal.rule.startswith("free_use.") and NATIONAL.name in refusal.message
+
+
+def test_large_enterprise_with_empty_statement_is_refused() -> None:
+    claim = FreeClaim(Purpose.public_welfare, OrganizationKind.enterprise)
+    assert check_free_claim(NATIONAL, claim).rule == "free_use.statement"
+    governance = FreeClaim(Purpose.public_governance, OrganizationKind.enterprise)
+    assert check_free_claim(NATIONAL, governance).rule == "free_use.requester"

@@ -190,6 +190,8 @@ def test_product_lifecycle_price_cap_and_listing(world):
         assert prod.status is ProductStatus.draft and prod.price_cap is not None
         prod_id, op_id = prod.id, op.id
     with pytest.raises(TransitionError), world.step() as s:
+        wf.price_product(s, s.get(Account, op_id), s.get(Product, prod_id), "0.01")  # not registered yet
+    with pytest.raises(TransitionError), world.step() as s:
         wf.register_product(s, s.get(Account, op_id), s.get(Product, prod_id))  # no registration in force
     with world.step() as s:
         prod = s.get(Product, prod_id)

@@ -59,8 +59,9 @@ def test_a_raw_product_already_on_file_is_neither_registered_nor_listed(world):
         assert s.get(Product, prod_id).status is ProductStatus.priced
 
 
-def test_products_registration_not_mandatory_lists_without_one(world):
-    assert load_policy("national-2025").registration.products_mandatory is False
+def test_products_registration_not_mandatory_lists_without_one(world, monkeypatch):
+    lax = load_policy("national-2025", {"registration.products_mandatory": False})
+    monkeypatch.setattr(facts, "policy_named", lambda name: lax)
     prod_id, op_id = _draft(world)
     with world.step() as s:
         prod = s.get(Product, prod_id)
@@ -69,9 +70,10 @@ def test_products_registration_not_mandatory_lists_without_one(world):
         assert prod.status is ProductStatus.listed and wf.current_registration(s, prod) is None
 
 
-def test_products_registration_mandatory_needs_one(world, monkeypatch):
-    strict = load_policy("national-2025", {"registration.products_mandatory": True})
-    monkeypatch.setattr(facts, "policy_named", lambda name: strict)
+def test_products_registration_mandatory_needs_one(world):
+    # Interim Measures for Public Data Resource Registration (发改数据规〔2025〕26号): operators register the
+    # products they make from authorized data
+    assert load_policy("national-2025").registration.products_mandatory is True
     prod_id, op_id = _draft(world)
     with pytest.raises(TransitionError) as exc, world.step() as s:
         wf.price_product(s, s.get(Account, op_id), s.get(Product, prod_id), "0.01")
