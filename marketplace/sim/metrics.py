@@ -154,6 +154,14 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     out["welfare"] = _r(cs + float(operator) - var_cost - fixed_total + float(holder) + float(taxes))
     nd = int(delivered.sum())
     out["free_use_share"] = _r((delivered & m.free).sum() / nd) if nd else 0.0
+    # conditional free use: claims refused (quoted as paid), false claims granted, misuse found, leakage
+    false_free = delivered & m.free & m.declared_false
+    found = false_free & m.misuse_found
+    out["free_claims_refused"] = int((delivered & m.claim_refused).sum())
+    out["false_free_claims"] = int(false_free.sum())
+    out["misuse_detected"] = int(found.sum())
+    out["leaked_revenue"] = _r(m.leak_price[false_free & ~found].sum())
+    out["recovered_revenue"] = _r(m.leak_price[found].sum())
 
     # access concentration over requester organizations
     req_orgs = np.flatnonzero(st.world.org_class >= 0)

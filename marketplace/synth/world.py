@@ -592,26 +592,35 @@ class _Builder:
     def price_formation(self) -> None:
         """Each operator's cost filing and MAR for the epoch year, as the regulator set them in advance.
 
-        Operating cost = the cost basis of the resources in the operator's scope (split over the policy's
-        cost categories in fixed shares, an assumption); forecast taxes = the policy's tax rate on cost plus
-        permitted profit. MAR comes from `policy.mar_position`, the rule the workflows use.
+        Costs by category (assumption, sandbox figures of a provincial operator): platform 1,200,000; data
+        processing 250,000 per resource in scope plus the resources' cost basis; staff 300,000 per product on
+        the shelf; security 150,000. Forecast taxes = the policy's tax rate on cost plus permitted profit. MAR
+        comes from `policy.mar_position`, the rule the workflows use. Product caps stay the policy's ceilings
+        (trial caps): filing caps within MAR is the authorizing body's step.
         """
         from marketplace.policy import load_policy, mar_position
 
         policy = load_policy(DEFAULT_POLICY)
         year = self.epoch.year
-        cost_of = {r["id"]: r["cost_basis"] for r in self.t["resource"]}
+        cost_of = {r["id"]: Decimal(r["cost_basis"] or 0) for r in self.t["resource"]}
         op_of = {a["id"]: a["operator_id"] for a in self.t["authorization"]}
-        totals: dict[int, Decimal] = {}
+        scope: dict[int, list[int]] = {}
         for ar in self.t["authorizationresource"]:
-            op = op_of[ar["authorization_id"]]
-            totals[op] = totals.get(op, Decimal(0)) + Decimal(cost_of[ar["resource_id"]] or 0)
-        shares = (("platform", "0.40"), ("data_processing", "0.30"), ("staff", "0.20"), ("security", "0.10"))
+            scope.setdefault(op_of[ar["authorization_id"]], []).append(ar["resource_id"])
+        shelf: dict[int, int] = {}
+        for p in self.t["product"]:
+            if p["status"] in (ProductStatus.listed, ProductStatus.priced):
+                shelf[p["operator_id"]] = shelf.get(p["operator_id"], 0) + 1
         rate = policy.allowed_profit_rate
-        for op, total in sorted(totals.items()):
-            total = total.quantize(CENT)
-            costs = {name: str((total * Decimal(sh)).quantize(CENT)) for name, sh in shares[:-1]}
-            costs["security"] = str(total - sum(Decimal(v) for v in costs.values()))
+        for op, res in sorted(scope.items()):
+            costs = {
+                "platform": Decimal("1200000.00"),
+                "data_processing": (Decimal(250000) * len(res) + sum(cost_of[r] for r in res)).quantize(CENT),
+                "staff": Decimal(300000 * shelf.get(op, 0)).quantize(CENT),
+                "security": Decimal("150000.00"),
+            }
+            total = sum(costs.values(), Decimal(0)).quantize(CENT)
+            costs = {k: str(v) for k, v in costs.items()}
             taxes = (total * (1 + rate) * policy.pricing.tax.rate).quantize(CENT)
             fid = len(self.t["costfiling"]) + 1
             self.add(

@@ -567,6 +567,14 @@ SCENARIO: dict[str, tuple[str, str]] = {
     "metric.access_gini": ("Access concentration (Gini)", "获取集中度（基尼系数）"),
     "metric.prosecutor_risk_max": ("Re-identification risk (max)", "再识别风险（最大）"),
     "metric.mar_compliant_share": ("Operators within allowed revenue", "收入未超上限的运营方占比"),
+    "metric.mar_excess": ("Revenue above MAR (clawed back)", "超出最高准许收入的收入（下期扣减）"),
+    "metric.free_claims_refused": (
+        "Free-use claims refused (paid instead)", "被驳回的免费使用申请（改为付费）"
+    ),
+    "metric.false_free_claims": ("False free-use claims granted", "获批的虚假免费使用申请"),
+    "metric.misuse_detected": ("Misused free grants found", "查实的免费使用违规"),
+    "metric.leaked_revenue": ("Revenue leaked into free use", "流失到免费使用的收入"),
+    "metric.recovered_revenue": ("Revenue recovered from misuse", "违规追缴的收入"),
 }
 
 APPS: dict[str, tuple[str, str]] = {
