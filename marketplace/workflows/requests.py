@@ -42,6 +42,7 @@ from marketplace.vocabulary import (
 from marketplace.workflows import facts
 from marketplace.workflows.grants import finish_approval, issue_grant
 from marketplace.workflows.lookups import current_quote, fee_due, quote_taxes
+from marketplace.workflows.price_formation import cap_filing_of
 from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
@@ -438,9 +439,19 @@ def offer_quote(st: Step, req: AccessRequest) -> Quote:
         facts.requester_facts(req.requester_org),
     )
     lines = q.as_dict()["lines"]
+    filing = cap_filing_of(st.session, req.product)
     for line in lines:
         if line["component"] == "tax":
             line["taxes"] = str(q.taxes)  # tax contained in the total, kept for the exact payment split
+        if line["component"] == "cap" and filing is not None:
+            line["reason"] += (
+                f" (cap {filing.cap} filed as {filing.code} on {filing.filed_at:%Y-%m-%d} by the "
+                "authorizing body"
+                + (", provisional" if filing.provisional else f", within MAR for {filing.year}")
+                + (f": {filing.basis}" if filing.basis else "")
+                + ")"
+            )
+            line["cap_filing"] = filing.code
     row = Quote(
         request_id=req.id,
         policy_name=st.policy.name,
