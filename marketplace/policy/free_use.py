@@ -49,8 +49,8 @@ def kind_may_claim(rule: FreeUseRule, kind: OrganizationKind) -> bool:
     return kind in rule.requester_kinds
 
 
-def _refusal(rule: str, message: str, params: dict[str, object]) -> Refusal:
-    return Refusal(rule, message, f"refusal.{rule.replace('.', '_')}", params)
+def _refusal(rule: str, message: str, params: dict[str, object], key: str = "") -> Refusal:
+    return Refusal(rule, message, key or f"refusal.{rule.replace('.', '_')}", params)
 
 
 def check_free_claim(policy: Policy, claim: FreeClaim) -> Refusal | None:
@@ -95,14 +95,16 @@ def check_free_claim(policy: Policy, claim: FreeClaim) -> Refusal | None:
             "free_use.limit",
             f"At most {rule.max_free_requests} free requests for {purpose} per {rule.period_days} days under "
             f"{name}; {claim.prior_free_requests} already granted",
-            {"purpose": purpose, "policy": name, "max": rule.max_free_requests,
+            {"purpose": purpose, "policy": name, "max": rule.max_free_requests, "days": rule.period_days,
              "got": claim.prior_free_requests},
         )
     if rule.max_free_volume is not None and claim.prior_free_volume + claim.volume > rule.max_free_volume:
         return _refusal(
             "free_use.limit",
-            f"At most {rule.max_free_volume:,} units free for {purpose} per {rule.period_days} days under "
-            f"{name}; {claim.prior_free_volume:,} already granted and {claim.volume:,} asked",
-            {"purpose": purpose, "policy": name, "max": rule.max_free_volume, "got": claim.prior_free_volume},
+            f"At most {rule.max_free_volume} units free for {purpose} per {rule.period_days} days under "
+            f"{name}; {claim.prior_free_volume} already granted and {claim.volume} asked",
+            {"purpose": purpose, "policy": name, "max": rule.max_free_volume, "days": rule.period_days,
+             "got": claim.prior_free_volume, "asked": claim.volume},
+            "refusal.free_use_volume",
         )
     return None

@@ -522,6 +522,45 @@ OPERATOR: dict[str, tuple[str, str]] = {
     "operator.transformation": ("Processing", "加工方式"),
     "operator.resources": ("Made from", "数据来源"),
     "operator.unit_cost": ("Unit cost", "单位成本"),
+    "operator.price_formation": (
+        "Price formation: costs filed → MAR set → caps filed within MAR → period closed",
+        "价格形成：成本申报 → 核定最高准许收入 → 在其范围内制定上限收费标准 → 周期结算",
+    ),
+    "operator.price_formation_intro": (
+        "The regulator sets each operator's maximum allowed revenue (MAR) in advance from its cost "
+        "filing; the authorizing body files each product's cap so that the forecast revenue stays within "
+        "MAR; revenue above MAR is deducted from the next period's MAR (发改价格〔2025〕65号).",
+        "监管方根据运营机构的成本申报事先核定其最高准许收入；"
+        "授权主体在最高准许收入范围内制定各产品的上限收费标准；"
+        "超出最高准许收入的收入在核定下一周期最高准许收入时扣减"
+        "（发改价格〔2025〕65号）。",
+    ),
+    "operator.forecast_volume": ("Forecast volume", "预计销售量"),
+    "operator.file_cap": (
+        "File cap within MAR (authorizing body)", "在最高准许收入内制定上限（授权主体）"
+    ),
+    "operator.set_mar": (
+        "Set MAR from the cost filing (regulator)", "依据成本申报核定最高准许收入（监管方）"
+    ),
+    "operator.close_period": ("Close last year's period (regulator)", "结算上一周期（监管方）"),
+    "operator.cost_filing": ("Cost filing", "成本申报"),
+    "operator.mar": ("MAR", "最高准许收入"),
+    "operator.deduction": ("Deducted (carried)", "扣减（上期结转）"),
+    "operator.revenue": ("Revenue (fees charged)", "收入（已收费用）"),
+    "operator.headroom": ("Headroom", "剩余额度"),
+    "operator.within_mar": ("Within MAR", "未超上限"),
+    "operator.period_closed": ("Closed", "已结算"),
+    "operator.cap_filed": (
+        "Cap {cap} of {code} filed as {filing} ({kind}).",
+        "{code} 的上限 {cap} 已备案，编号 {filing}（{kind}）。",
+    ),
+    "operator.cap_provisional": ("provisional, no MAR set yet", "试行，尚未核定最高准许收入"),
+    "operator.cap_within_mar": ("within MAR", "在最高准许收入范围内"),
+    "operator.mar_set": ("MAR {year} of {operator}: {mar}.", "{operator} {year} 年最高准许收入：{mar}。"),
+    "operator.period_closed_msg": (
+        "{year} of {operator} closed: revenue {revenue}, MAR {mar}, carried {carried}.",
+        "{operator} {year} 年已结算：收入 {revenue}，最高准许收入 {mar}，结转扣减 {carried}。",
+    ),
     "operator.auth_moved": ("Authorization {code} is now {status}.", "授权协议 {code} 当前状态：{status}。"),
     "operator.product_moved": (
         "Product {code}: {status}, cap {cap}, price {price}.",
@@ -861,8 +900,13 @@ POLICY: dict[str, tuple[str, str]] = {
         "依据 {policy}，以“{purpose}”免费使用须有政府部门作为项目支持单位",
     ),
     "refusal.free_use_limit": (
-        "The free-use limit for {purpose} under {policy} is reached ({got} of {max})",
-        "依据 {policy}，“{purpose}”的免费使用已达上限（{got}/{max}）",
+        "At most {max} free requests for {purpose} per {days} days under {policy}; {got} already granted",
+        "依据 {policy}，“{purpose}”每 {days} 天最多免费申请 {max} 次；已获批 {got} 次",
+    ),
+    "refusal.free_use_volume": (
+        "At most {max} units free for {purpose} per {days} days under {policy}; {got} already granted and "
+        "{asked} asked",
+        "依据 {policy}，“{purpose}”每 {days} 天最多免费使用 {max} 个单位；已获批 {got}，本次申请 {asked}",
     ),
     "refusal.aggregate_only": (
         "{grade} data is supplied only as aggregated products under {policy}",
