@@ -361,6 +361,8 @@ REQUEST: dict[str, tuple[str, str]] = {
     "request.volume": ("Volume", "数量"),
     "request.duration": ("Days", "使用天数"),
     "request.use": ("Use statement", "用途说明"),
+    "request.project_reference": ("Public project (free use)", "公共项目编号（免费使用）"),
+    "request.sponsor": ("Sponsoring department", "支持部门"),
     "request.submit": ("Submit request", "提交申请"),
     "request.accept_quote": ("Accept quote and pay", "接受报价并支付"),
     "request.withdraw": ("Withdraw", "撤回申请"),

@@ -134,6 +134,13 @@ def test_live_quote_follows_every_input(sandbox: Sandbox) -> None:
     panel.purpose.value = "public_welfare"
     assert panel.last_quote.total == 0
     assert "Free" in panel.quote_html.value
+    # ... but only with the evidence the policy asks of an enterprise: the preview names the rule
+    assert not panel.last_routing.allowed and "free_use.statement" in panel.preview.value
+    panel.use_statement.value = "Bus access maps for the city's public-health outreach to elderly residents"
+    assert "free_use.project" in panel.preview.value
+    panel.project_reference.value = "PHP-2025-017"
+    panel.sponsor.value = panel.sponsor.options[1][1]
+    assert panel.last_routing.allowed, panel.preview.value
 
 
 def test_submit_writes_the_request_and_shows_its_status(sandbox: Sandbox) -> None:
