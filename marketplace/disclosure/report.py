@@ -39,6 +39,7 @@ from marketplace.models import (
     AccessRequest,
     Authorization,
     AuthorizationResource,
+    CapFiling,
     Organization,
     Payment,
     Product,
@@ -365,6 +366,15 @@ def _authorizations(session: Session, year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _filing_text(filing: CapFiling | None) -> str:
+    """How a cap was filed: code, date, basis, provisional or within MAR ("" = the policy's ceiling)."""
+    if filing is None:
+        return ""
+    kind = "provisional (trial)" if filing.provisional else "within MAR"
+    basis = f"; {filing.basis}" if filing.basis else ""
+    return f"{filing.code}, {_naive_utc(filing.filed_at):%Y-%m-%d}, {kind}{basis}"
+
+
 def _products(session: Session, year: int, policy: Any | None, notes: list[str]) -> pd.DataFrame:
     _, end_dt, _, _ = _year_bounds(year)
     columns = [
@@ -374,6 +384,7 @@ def _products(session: Session, year: int, policy: Any | None, notes: list[str])
         "kind",
         "billing_unit",
         "price_cap",
+        "cap_filing",
         "actual_price",
         "status",
         "registration",
@@ -389,6 +400,11 @@ def _products(session: Session, year: int, policy: Any | None, notes: list[str])
         .order_by(Resource.code)
     ).all():
         sources[prod_id].append(res_code)
+    filings: dict[int, CapFiling] = {}
+    for filing in session.exec(
+        select(CapFiling).where(CapFiling.year == year, CapFiling.status == "in_force").order_by(CapFiling.id)
+    ).all():
+        filings[filing.product_id] = filing  # the latest in force of the year
     rows = []
     query = select(Product).where(Product.status.in_(_PUBLIC_PRODUCT_STATES)).order_by(Product.code)
     for prod in session.exec(query).all():
@@ -404,6 +420,7 @@ def _products(session: Session, year: int, policy: Any | None, notes: list[str])
                 "kind": prod.kind.value,
                 "billing_unit": prod.billing_unit.value,
                 "price_cap": _money(prod.price_cap),
+                "cap_filing": _filing_text(filings.get(prod.id)),
                 "actual_price": _money(prod.actual_price),
                 "status": prod.status.value,
                 "registration": ", ".join(codes),
@@ -412,7 +429,7 @@ def _products(session: Session, year: int, policy: Any | None, notes: list[str])
         )
     frame = pd.DataFrame(rows, columns=columns)
     if not _publish(policy, "caps", True):
-        frame = frame.drop(columns=["price_cap"])
+        frame = frame.drop(columns=["price_cap", "cap_filing"])
         notes.append("Price caps are not published under the policy in force.")
     if not _publish(policy, "prices", True):
         frame = frame.drop(columns=["actual_price"])

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from marketplace import workflows as wf
+from marketplace.disclosure import build_report
 from marketplace.errors import InvalidInput, PermissionDenied, PolicyRefusal, TransitionError
 from marketplace.models import (
     AccessRequest,
@@ -91,6 +92,11 @@ def test_cap_is_filed_within_the_mar_set_in_advance(world):
         # the listed price was above the new cap: taken off the shelf
         assert prod.status is ProductStatus.withdrawn or prod.actual_price <= within
         assert wf.cap_filing_of(s, prod).code == filing.code
+        code = filing.code
+    with world.step() as s:  # the filing (date, basis) is published with the product
+        products = build_report(s, 2025).products.set_index("code")
+        assert products.loc[s.get(Product, prod_id).code, "cap_filing"].startswith(code)
+        assert "cost study 2025" in products.loc[s.get(Product, prod_id).code, "cap_filing"]
     with pytest.raises(InvalidInput) as bad, world.step() as s:
         wf.file_cap(s, s.get(Account, agency_id), s.get(Product, prod_id), cap="1", forecast_volume=0)
     assert bad.value.field == "forecast_volume"
