@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from marketplace import workflows as wf
@@ -100,3 +102,41 @@ def test_misused_free_grant_is_revoked_and_charged_at_the_paid_price(world):
         assert any(line["component"] == "misuse" for line in charge.lines)
     assert world.count(Payment) == 1
     assert world.verify().ok
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(
+        [OrganizationKind.enterprise, OrganizationKind.nonprofit, OrganizationKind.research]
+    ),
+    statement=st.text(alphabet="abc de", max_size=60),
+    project=st.sampled_from(["", "PHP-2025-017"]),
+    sponsored=st.booleans(),
+)
+def test_a_refused_claim_changes_nothing(sqlite_world, kind, statement, project, sponsored):
+    world = sqlite_world
+    with world.step() as s:
+        who = world.requester(s, kind)
+        dept = s.exec(select(Organization).where(Organization.kind == OrganizationKind.department)).first()
+        req = wf.create_request(
+            s, who, product=_product(s), purpose="public_welfare", use_statement=statement,
+            project_reference=project, sponsor=dept if sponsored else None, volume=10,
+        )
+        req_id, who_id = req.id, who.id
+    before = (world.count(Quote), world.count(Payment), len(world.refused_events("request.submit")))
+    try:
+        with world.step() as s:
+            wf.submit_request(s, s.get(Account, who_id), s.get(AccessRequest, req_id))
+    except PolicyRefusal as exc:
+        assert exc.rule.startswith("free_use.")
+        with world.step() as s:
+            req = s.get(AccessRequest, req_id)
+            assert req.status is RequestStatus.draft and not req.reviews and not req.conditions
+        assert (world.count(Quote), world.count(Payment)) == before[:2]
+        assert len(world.refused_events("request.submit")) == before[2] + 1
+    else:
+        with world.step() as s:
+            q = wf.current_quote(s, s.get(AccessRequest, req_id))
+            assert q.total == 0  # free only when the claim stands
+            assert len(" ".join(statement.split())) >= 40
+            assert kind is not OrganizationKind.enterprise or (project and sponsored)

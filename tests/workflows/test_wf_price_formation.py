@@ -28,7 +28,9 @@ from marketplace.models import (
     Quote,
     RevenuePeriod,
 )
+from marketplace.policy import load_policy
 from marketplace.vocabulary import ProductStatus, Role
+from marketplace.workflows import facts
 
 
 def _listed(s):
@@ -145,3 +147,20 @@ def test_trial_cap_is_provisional_without_a_mar(world):
         prod, agency = _listed(s)
         filing = wf.file_cap(s, agency, prod, cap="0.02", forecast_volume=10, basis="trial fee")
         assert filing.provisional and filing.year == 2027
+
+
+def test_caps_are_reset_after_an_over_mar_period_when_the_policy_says_so(world, monkeypatch):
+    reset = load_policy("national-2025", {"mar.reset_caps_on_close": True})
+    monkeypatch.setattr(facts, "policy_named", lambda name: reset)
+    with world.step() as s:
+        prod, agency = _listed(s)
+        period = _period(s, prod.operator_id, 2025)
+        _charge(s, prod, str(Decimal(period.mar) + 1), datetime(2025, 9, 1, tzinfo=UTC))
+        wf.set_clock(s, world.role(s, Role.trainer), start=date(2026, 1, 5))
+        trial = wf.file_cap(s, agency, prod, cap="0.02", forecast_volume=10, basis="trial 2026")
+        assert trial.provisional and trial.year == 2026
+        op_org, trial_id = s.get(Organization, prod.operator_id), trial.id
+        closed = wf.close_period(s, world.role(s, Role.regulator), op_org, 2025)
+        assert closed.excess == Decimal("1.00")
+        assert s.get(CapFiling, trial_id).status == "superseded"
+        assert wf.cap_filing_of(s, prod) is None or wf.cap_filing_of(s, prod).year == 2025
