@@ -538,6 +538,11 @@ OPERATOR: dict[str, tuple[str, str]] = {
         "（发改价格〔2025〕65号）。",
     ),
     "operator.forecast_volume": ("Forecast volume", "预计销售量"),
+    "operator.costs": ("Costs by category", "分类成本"),
+    "operator.file_costs": ("File costs (operator)", "申报成本（运营方）"),
+    "operator.costs_filed": (
+        "Costs filed as {code}: operating cost {cost}.", "成本已申报，编号 {code}：运营成本 {cost}。"
+    ),
     "operator.file_cap": (
         "File cap within MAR (authorizing body)", "在最高准许收入内制定上限（授权主体）"
     ),

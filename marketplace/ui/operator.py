@@ -13,7 +13,7 @@ import ipywidgets as w
 import pandas as pd
 from sqlmodel import or_, select
 
-from marketplace.errors import NotFound
+from marketplace.errors import InvalidInput, NotFound
 from marketplace.models import Account, Authorization, CostFiling, Organization, Product, Resource
 from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
@@ -26,6 +26,23 @@ LISTED = 200
 
 def _money(value: Any) -> str:
     return "—" if value is None else f"{float(value):,.2f}"
+
+
+MAX_COSTS_TEXT = 500
+
+
+def parse_costs(text: str) -> dict[str, str]:
+    """ "platform=1200000, staff=600000" -> {"platform": "1200000", ...}; the workflow checks the amounts."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_COSTS_TEXT:
+        raise InvalidInput("costs", text[:40] if isinstance(text, str) else text,
+                           "category=amount pairs separated by commas, e.g. platform=1200000, staff=600000")
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, amount = part.partition("=")
+        if not sep or not name.strip() or not amount.strip() or name.strip() in out:
+            raise InvalidInput("costs", part.strip(), "category=amount, each category once")
+        out[name.strip()] = amount.strip()
+    return out
 
 
 class OperatorPanel(w.VBox):
@@ -72,6 +89,17 @@ class OperatorPanel(w.VBox):
             "operator.forecast_volume",
         )
         self.file_cap_button = button("operator.file_cap", "primary")
+        self.costs = i18n.bind(
+            w.Text(placeholder="platform=1200000, staff=600000", layout=w.Layout(width="560px")),
+            "description",
+            "operator.costs",
+        )
+        self.cost_year = i18n.bind(
+            w.BoundedIntText(value=2026, min=2000, max=2100, layout=w.Layout(width="200px")),
+            "description",
+            "common.year",
+        )
+        self.file_costs_button = button("operator.file_costs")
         self.set_mar_button = button("operator.set_mar")
         self.close_button = button("operator.close_period", "warning")
         self.new_name = i18n.bind(w.Text(layout=w.Layout(width="420px")), "description", "common.name")
@@ -101,6 +129,7 @@ class OperatorPanel(w.VBox):
             self.withdraw_button: self.withdraw,
             self.cap_button: self.set_cap,
             self.file_cap_button: self.file_cap,
+            self.file_costs_button: self.file_costs,
             self.set_mar_button: self.set_mar,
             self.close_button: self.close_period,
             self.create_button: self.create,
@@ -141,6 +170,7 @@ class OperatorPanel(w.VBox):
                 heading("operator.price_formation", 4),
                 text("operator.price_formation_intro"),
                 self.mar_table,
+                w.HBox([self.costs, self.cost_year, self.file_costs_button]),
                 w.HBox([self.forecast, self.file_cap_button]),
                 w.HBox([self.set_mar_button, self.close_button]),
                 heading("operator.create_title", 4),
@@ -213,6 +243,8 @@ class OperatorPanel(w.VBox):
 
             policy = current_policy(session)
             year = clock.today(session).year
+            if self.cost_year.value < year:
+                self.cost_year.value = year
             positions = mar_positions(session, year, policy, None if regulator else org_id)
             own = session.exec(
                 select(Resource.id, Resource.code, Resource.title)
@@ -424,6 +456,22 @@ class OperatorPanel(w.VBox):
                 filing=filing.code,
                 kind=i18n.t("operator.cap_provisional" if filing.provisional else "operator.cap_within_mar"),
             )
+        self.sandbox.changed()
+        self.feedback.ok(msg)
+
+    def file_costs(self) -> None:
+        self._run(self._file_costs)
+
+    def _file_costs(self) -> None:
+        from marketplace.workflows.price_formation import file_costs
+
+        costs = parse_costs(self.costs.value)
+        with self.sandbox.session() as session:
+            filing = file_costs(
+                session, self.sandbox.account(session), year=int(self.cost_year.value), costs=costs,
+                basis="filed from the operator panel",
+            )
+            msg = i18n.t("operator.costs_filed", code=filing.code, cost=_money(filing.operating_cost))
         self.sandbox.changed()
         self.feedback.ok(msg)
 

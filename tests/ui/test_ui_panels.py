@@ -402,9 +402,21 @@ def test_price_formation_chain_in_the_operator_panel(sandbox: Sandbox) -> None:
         ).first()
         (pos,) = mar_positions(s, 2025, load_policy("national-2025"), auth.operator_id)
         prod_id, mar = prod.id, pos.position.mar
+        op_user = s.exec(
+            select(Account.username)
+            .join(AccountRole)
+            .where(AccountRole.role == Role.operator, Account.organization_id == auth.operator_id)
+        ).first()
     who = actas.act_as(sandbox)
-    who.choose(Role.regulator)
+    who.choose(Role.operator, op_user)
     panel = operator.operator_panel(sandbox)
+    panel.costs.value = "platform 1200000"
+    panel.file_costs_button.click()
+    assert panel.feedback.kind == "error" and "costs" in panel.feedback.text
+    panel.costs.value, panel.cost_year.value = "platform=1200000, staff=600000", 2026
+    panel.file_costs_button.click()
+    assert panel.feedback.kind == "ok" and "CST-2026-" in panel.feedback.text, panel.feedback.text
+    who.choose(Role.regulator)
     assert f"{float(mar):,.2f}" in panel.mar_table.value  # the regulator sees every operator's MAR
     who.choose(Role.registrar, agency)
     panel.product.value = prod_id
