@@ -28,12 +28,12 @@ def _money(value: Any) -> str:
     return "—" if value is None else f"{float(value):,.2f}"
 
 
-MAX_COSTS_TEXT = 500
+MAX_COSTS_CHARS = 500
 
 
 def parse_costs(text: str) -> dict[str, str]:
     """ "platform=1200000, staff=600000" -> {"platform": "1200000", ...}; the workflow checks the amounts."""
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_COSTS_TEXT:
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_COSTS_CHARS:
         raise InvalidInput("costs", text[:40] if isinstance(text, str) else text,
                            "category=amount pairs separated by commas, e.g. platform=1200000, staff=600000")
     out: dict[str, str] = {}
