@@ -177,8 +177,9 @@ class Mar(_Section):
     `profit_rule`: "treasury_plus_margin" (rate = treasury yield + margin) or "fixed" (`fixed_profit_rate`).
     `cost_categories`: what an operator's cost filing may name. `trial_caps`: without a MAR determined for the
     period (no full year of operation yet) the authorizing body may file a provisional cap.
-    `reset_caps_on_close`: closing a period with revenue above MAR withdraws the operator's cap filings of
-    the next period, so caps are set again within the reduced MAR.
+    `reset_caps_on_close`: closing a period with revenue above MAR supersedes the operator's cap filings of
+    the next period: the caps keep their value, unfiled, until the authorizing body files them again within
+    the reduced MAR.
     """
 
     treasury_yield: Rate
