@@ -15,6 +15,8 @@ PREFIXES = {
     "product": "PRD",
     "request": "REQ",
     "grant": "GRT",
+    "costfiling": "CST",
+    "capfiling": "CAP",
 }
 
 

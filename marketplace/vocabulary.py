@@ -217,6 +217,8 @@ class ConditionKind(StrEnum):
     no_onward_transfer = "no_onward_transfer"
     expires_after = "expires_after"
     report_usage = "report_usage"
+    no_commercial_use = "no_commercial_use"
+    publish_results = "publish_results"
 
 
 class QuoteStatus(StrEnum):

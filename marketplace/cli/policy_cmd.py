@@ -163,6 +163,7 @@ def quote_cmd(
     from marketplace import db
     from marketplace.cli.db_cmd import open_sandbox
     from marketplace.models import Organization, Product
+    from marketplace.policy import free_use_rule, kind_may_claim
     from marketplace.workflows.facts import product_target, requester_facts
 
     try:
@@ -196,8 +197,23 @@ def quote_cmd(
             raise UserError(t("cli.not_seeded")) from exc
         raise
     sp = split(pol, q)
+    rule = free_use_rule(pol, Purpose(purpose)) if q.free else None
+    conditions = None
+    if rule is not None:
+        evidence = [f"a use statement of at least {rule.min_statement_chars} characters"]
+        if rule.project_reference or requester.kind is OrganizationKind.enterprise:
+            evidence.append("a public project reference")
+        if rule.sponsoring_department or requester.kind is OrganizationKind.enterprise:
+            evidence.append("a sponsoring department")
+        conditions = {
+            "may_claim": kind_may_claim(rule, requester.kind),
+            "evidence": evidence,
+            "conditions": list(rule.conditions),
+            "max_free_requests": rule.max_free_requests,
+        }
     if as_json:
         out = q.as_dict() | {
+            "free_use": conditions,
             "product": product_code,
             "purpose": purpose,
             "volume": volume,
@@ -224,6 +240,17 @@ def quote_cmd(
         click.echo(f"  {pad(components[ln.component], width)} {_money(ln.amount):>14}  {quote_reason(ln)}")
     free = t("cli.quote.free") if q.free else ""
     click.echo(f"  {pad(total, width)} {_money(q.total):>14}  {q.currency}" + (f"  {free}" if free else ""))
+    if conditions is not None:
+        if not conditions["may_claim"]:
+            click.echo(
+                f"  free use: a {requester.kind.value} may not claim {purpose} under {pol.name} "
+                "(paid instead)"
+            )
+        else:
+            click.echo(
+                f"  free use only with {', '.join(conditions['evidence'])}; the grant carries: "
+                f"{', '.join(conditions['conditions']) or 'no conditions'}"
+            )
     if not q.free:
         click.echo(
             t(

@@ -205,6 +205,8 @@ def dp_value(values: np.ndarray, measure: str, *, epsilon: float, bounds: tuple[
 
     A mean is a noisy sum over a noisy count, ε split evenly (post-processing of two Laplace releases).
     """
+    # OpenDP reads the values into its own memory and refuses a read-only array (copy-on-write columns)
+    values = np.array(values, dtype=float, copy=True)
     if measure in ("count", "histogram"):
         return _laplace_value(values, "count", epsilon, bounds)
     if measure == "sum":

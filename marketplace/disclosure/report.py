@@ -17,11 +17,10 @@ Choices worth knowing:
   organization's kind), with an `all` row per channel. "Approved" counts every request that reached an
   approval (approved, approved_with_conditions, granted, delivered, expired, revoked). Days to decision are
   calendar days from submission to decision. Deadline breaches count review stages whose due date was missed.
-- Operator revenue is the sum of `Payment.operator_revenue` paid in Y (else the period's recorded revenue).
-  MAR comes from the operator's `RevenuePeriod` row for Y when there is one; otherwise it is computed with the
-  policy's `max_allowed_revenue`: operating cost = unit cost x volume of the paid requests, profit rate = the
-  policy's allowed profit rate, taxes = the taxes of those payments; over-MAR revenue of Y-1 (computed the
-  same way) is deducted when the policy says so.
+- MAR, revenue and compliance come from `workflows.price_formation.mar_positions`, i.e. from the one rule
+  `policy.mar_position`: MAR as the regulator set it in advance for Y from the operator's cost filing (less
+  the over-MAR revenue carried from Y-1), revenue = the fees the operator charged in Y. An operator without a
+  MAR for Y (trial caps) is named in a note, not assessed.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from marketplace.models import (
     AccessRequest,
     Authorization,
     AuthorizationResource,
+    CapFiling,
     Organization,
     Payment,
     Product,
@@ -382,6 +382,15 @@ def _authorizations(session: Session, year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _filing_text(filing: CapFiling | None) -> str:
+    """How a cap was filed: code, date, basis, provisional or within MAR ("" = the policy's ceiling)."""
+    if filing is None:
+        return ""
+    kind = "provisional (trial)" if filing.provisional else "within MAR"
+    basis = f"; {filing.basis}" if filing.basis else ""
+    return f"{filing.code}, {_naive_utc(filing.filed_at):%Y-%m-%d}, {kind}{basis}"
+
+
 def _products(session: Session, year: int, policy: Any | None, note_keys: list[str]) -> pd.DataFrame:
     _, end_dt, _, _ = _year_bounds(year)
     columns = [
@@ -391,6 +400,7 @@ def _products(session: Session, year: int, policy: Any | None, note_keys: list[s
         "kind",
         "billing_unit",
         "price_cap",
+        "cap_filing",
         "actual_price",
         "status",
         "registration",
@@ -406,6 +416,11 @@ def _products(session: Session, year: int, policy: Any | None, note_keys: list[s
         .order_by(Resource.code)
     ).all():
         sources[prod_id].append(res_code)
+    filings: dict[int, CapFiling] = {}
+    for filing in session.exec(
+        select(CapFiling).where(CapFiling.year == year, CapFiling.status == "in_force").order_by(CapFiling.id)
+    ).all():
+        filings[filing.product_id] = filing  # the latest in force of the year
     rows = []
     query = select(Product).where(Product.status.in_(_PUBLIC_PRODUCT_STATES)).order_by(Product.code)
     for prod in session.exec(query).all():
@@ -421,6 +436,7 @@ def _products(session: Session, year: int, policy: Any | None, note_keys: list[s
                 "kind": prod.kind.value,
                 "billing_unit": prod.billing_unit.value,
                 "price_cap": _money(prod.price_cap),
+                "cap_filing": _filing_text(filings.get(prod.id)),
                 "actual_price": _money(prod.actual_price),
                 "status": prod.status.value,
                 "registration": ", ".join(codes),
@@ -429,7 +445,7 @@ def _products(session: Session, year: int, policy: Any | None, note_keys: list[s
         )
     frame = pd.DataFrame(rows, columns=columns)
     if not _publish(policy, "caps", True):
-        frame = frame.drop(columns=["price_cap"])
+        frame = frame.drop(columns=["price_cap", "cap_filing"])
         note_keys.append("report.note.caps_withheld")
     if not _publish(policy, "prices", True):
         frame = frame.drop(columns=["actual_price"])
@@ -515,79 +531,47 @@ def _requests(session: Session, year: int) -> pd.DataFrame:
     return out[columns]
 
 
-def _computed_mar(
-    session: Session, policy: Any | None, operator_id: int, year: int
-) -> tuple[Decimal, Decimal]:
-    """(base MAR, revenue) of one operator in one year from its payments, with the policy's MAR rule."""
-    start_dt, end_dt, _, _ = _year_bounds(year)
-    query = (
-        select(Payment.operator_revenue, Payment.taxes, AccessRequest.volume, Product.unit_cost)
-        .join(AccessRequest, AccessRequest.id == Payment.request_id)
-        .join(Product, Product.id == AccessRequest.product_id, isouter=True)
-        .where(Payment.operator_id == operator_id, Payment.paid_at >= start_dt, Payment.paid_at < end_dt)
-    )
-    revenue = costs = taxes = Decimal("0")
-    for op_rev, tax, volume, unit_cost in session.exec(query).all():
-        revenue += Decimal(op_rev or 0)
-        taxes += Decimal(tax or 0)
-        costs += Decimal(unit_cost or 0) * Decimal(volume or 0)
-    rate = policy.allowed_profit_rate if policy is not None else Decimal("0")
-    try:
-        from marketplace.policy import max_allowed_revenue
-    except ImportError:  # pragma: no cover - the policy package is part of the product
-        return (costs + costs * rate + taxes).quantize(Decimal("0.01")), revenue
-    return max_allowed_revenue(costs, rate, taxes, policy=policy), revenue
-
-
 def _revenue(session: Session, year: int, policy: Any | None, note_keys: list[str]) -> pd.DataFrame:
-    start_dt, end_dt, _, _ = _year_bounds(year)
     columns = ["operator", "revenue", "mar", "deduction", "headroom", "share_of_mar", "compliant", "basis"]
     if not _publish(policy, "mar_compliance", True):
         note_keys.append("report.note.mar_withheld")
         return pd.DataFrame([], columns=columns)
-    paid = dict(
-        session.exec(
-            select(Payment.operator_id, sa.func.sum(Payment.operator_revenue))
-            .where(Payment.paid_at >= start_dt, Payment.paid_at < end_dt, Payment.operator_id.is_not(None))
-            .group_by(Payment.operator_id)
-        ).all()
-    )
-    periods = {
-        p.operator_id: p for p in session.exec(select(RevenuePeriod).where(RevenuePeriod.year == year))
-    }
-    operator_ids = set(paid) | set(periods)
-    operator_ids |= set(
-        session.exec(select(Product.operator_id).where(Product.status == ProductStatus.listed)).all()
-    )
-    deduct = getattr(getattr(policy, "mar", None), "over_mar", "deduct_next_period") == "deduct_next_period"
+    if policy is None:
+        note_keys.append("report.note.mar_needs_policy")
+        return pd.DataFrame([], columns=columns)
+    from marketplace.workflows.price_formation import mar_positions
+
     rows = []
-    for op_id in operator_ids:
-        org = session.get(Organization, op_id)
-        revenue = Decimal(paid.get(op_id) or 0)
-        period = periods.get(op_id)
-        if period is not None:
-            mar, deduction, basis = Decimal(period.mar), Decimal(period.deduction), "revenue period"
-            if op_id not in paid:  # revenue recorded on the period without payment rows (e.g. imported)
-                revenue = Decimal(period.revenue)
-        else:
-            base, _ = _computed_mar(session, policy, op_id, year)
-            prev_base, prev_rev = _computed_mar(session, policy, op_id, year - 1)
-            deduction = max(prev_rev - prev_base, Decimal("0")) if deduct else Decimal("0")
-            mar, basis = max(base - deduction, Decimal("0")), "computed from payments"
+    for op in mar_positions(session, year, policy):
+        pos = op.position
         rows.append(
             {
-                "operator": org.name if org else str(op_id),
-                "revenue": float(revenue),
-                "mar": float(mar),
-                "deduction": float(deduction),
-                "headroom": float(mar - revenue),
-                "share_of_mar": round(float(revenue / mar * 100), 1) if mar > 0 else None,
-                "compliant": bool(revenue <= mar),
-                "basis": basis,
+                "operator": op.operator,
+                "revenue": float(pos.revenue),
+                "mar": float(pos.mar),
+                "deduction": float(pos.deduction),
+                "headroom": float(pos.headroom),
+                "share_of_mar": pos.share_of_mar,
+                "compliant": pos.compliant,
+                "basis": f"MAR set from {op.cost_filing or 'a cost filing'}"
+                + ("; period closed" if op.closed else "; period open"),
             }
         )
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values("operator").reset_index(drop=True) if not frame.empty else frame
+    start_dt, end_dt, _, _ = _year_bounds(year)
+    determined = select(RevenuePeriod.operator_id).where(
+        RevenuePeriod.year == year, RevenuePeriod.determined_at.is_not(None)
+    )
+    unset = session.exec(
+        select(sa.func.count(sa.distinct(Payment.operator_id))).where(
+            Payment.paid_at >= start_dt,
+            Payment.paid_at < end_dt,
+            Payment.operator_id.is_not(None),
+            Payment.operator_id.not_in(determined),
+        )
+    ).one()
+    if unset:
+        note_keys.append("report.note.mar_unset")
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _use_statements(session: Session, year: int, public: bool, own_org_id: int | None) -> pd.DataFrame | None:

@@ -128,3 +128,47 @@ class RevenuePeriod(Versioned, table=True):
     deduction: Decimal = money_field(Decimal("0"), nullable=False,
                                      description="over-MAR revenue of the last period")
     revenue: Decimal = money_field(Decimal("0"), nullable=False)
+    base_mar: Decimal = money_field(Decimal("0"), nullable=False, description="MAR before the deduction")
+    cost_filing_id: int | None = fk("costfiling.id", nullable=True)
+    determined_by: int | None = fk("account.id", nullable=True)
+    determined_at: datetime | None = None
+    closed_at: datetime | None = Field(default=None, description="set when the period is closed")
+    excess: Decimal = money_field(Decimal("0"), nullable=False,
+                                  description="revenue above MAR at the close, carried to the next period")
+
+
+class CostFiling(SQLModel, table=True):
+    """An operator's costs for one period, filed with the price authority as the basis of its MAR."""
+
+    __table_args__ = (sa.UniqueConstraint("operator_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    operator_id: int = fk("organization.id")
+    year: int = Field(index=True)
+    costs: dict[str, Any] = json_field(dict)
+    subsidy: Decimal = money_field(Decimal("0"), nullable=False)
+    operating_cost: Decimal = money_field(Decimal("0"), nullable=False, description="costs minus subsidy")
+    taxes: Decimal = money_field(Decimal("0"), nullable=False, description="taxes forecast for the period")
+    basis: str = Field(default="", max_length=2000)
+    filed_by: int | None = fk("account.id", nullable=True)
+    filed_at: datetime = Field(default_factory=utcnow)
+
+
+class CapFiling(SQLModel, table=True):
+    """A product's cap as the authorizing body filed it in writing: date, basis, forecast volume."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    product_id: int = fk("product.id")
+    operator_id: int = fk("organization.id")
+    agency_id: int | None = fk("organization.id", nullable=True)
+    year: int = Field(index=True)
+    cap: Decimal = money_field(Decimal("0"), nullable=False)
+    forecast_volume: int = Field(default=1)
+    forecast_revenue: Decimal = money_field(Decimal("0"), nullable=False)
+    provisional: bool = Field(default=False, description="a trial cap filed before MAR was set")
+    basis: str = Field(default="", max_length=2000)
+    status: str = Field(default="in_force", max_length=16, index=True, description="in_force or superseded")
+    filed_by: int | None = fk("account.id", nullable=True)
+    filed_at: datetime = Field(default_factory=utcnow)

@@ -38,6 +38,9 @@ class AccessRequest(Versioned, table=True):
     product_id: int | None = fk("product.id", nullable=True)
     purpose: Purpose = enum_field(Purpose)
     use_statement: str = Field(default="")
+    project_reference: str = Field(default="", max_length=200,
+                                   description="the public project a free-use claim serves")
+    sponsor_org_id: int | None = fk("organization.id", nullable=True)
     fields: list[str] = json_field(list)
     volume: int = Field(default=1)
     duration_days: int = Field(default=365)
@@ -49,7 +52,8 @@ class AccessRequest(Versioned, table=True):
     updated_at: datetime | None = None
 
     requester: "Account" = Relationship()
-    requester_org: "Organization" = Relationship()
+    requester_org: "Organization" = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "AccessRequest.requester_org_id"})
     resource: "Resource" = Relationship()
     product: "Product" = Relationship()
     reviews: list["Review"] = Relationship(back_populates="request",

@@ -5,6 +5,7 @@ No database, no widgets, no network: inputs are the plain facts of `types.py`, o
 """
 
 from marketplace.policy.compiled import working_calendar
+from marketplace.policy.free_use import FreeClaim, check_free_claim, free_use_rule, kind_may_claim
 from marketplace.policy.loader import (
     PolicyFileError,
     PolicyProblem,
@@ -14,9 +15,25 @@ from marketplace.policy.loader import (
     policy_dir,
     summarize_policy,
 )
-from marketplace.policy.mar import MarLedger, max_allowed_revenue
+from marketplace.policy.mar import (
+    MarLedger,
+    MarPosition,
+    cap_within_mar,
+    carried_deduction,
+    check_cap_filing,
+    filed_operating_cost,
+    mar_position,
+    max_allowed_revenue,
+    permitted_profit_rate,
+)
 from marketplace.policy.pricing import check_actual_price, effective_cap, quote, split
-from marketplace.policy.products import TRANSFORMATIONS, SourceFacts, product_target
+from marketplace.policy.products import (
+    RAW_DATA_RULE,
+    TRANSFORMATIONS,
+    SourceFacts,
+    check_market_product,
+    product_target,
+)
 from marketplace.policy.routing import (
     add_working_days,
     calendar_warning,
@@ -46,10 +63,13 @@ from marketplace.policy.workdays import WorkingCalendar, official_years, schedul
 
 __all__ = [
     "BREACH_OUTCOMES",
+    "RAW_DATA_RULE",
     "TRANSFORMATIONS",
     "ConditionSpec",
+    "FreeClaim",
     "MarLedger",
     "MarPeriod",
+    "MarPosition",
     "Policy",
     "PolicyFileError",
     "PolicyProblem",
@@ -66,16 +86,26 @@ __all__ = [
     "WorkingCalendar",
     "add_working_days",
     "calendar_warning",
+    "cap_within_mar",
+    "carried_deduction",
     "check_actual_price",
+    "check_cap_filing",
+    "check_free_claim",
+    "check_market_product",
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
     "extend_stage",
+    "filed_operating_cost",
+    "free_use_rule",
     "holidays_of",
+    "kind_may_claim",
     "list_policies",
     "load_policy",
+    "mar_position",
     "max_allowed_revenue",
     "official_years",
+    "permitted_profit_rate",
     "policy_dir",
     "product_target",
     "quote",

@@ -43,6 +43,8 @@ class Tables:
     grade_channels: dict[Grade, frozenset[Channel]]
     requester_kinds: dict[Channel, frozenset[OrganizationKind]]
     stages: dict[tuple[Channel, bool], tuple[ReviewStage, ...]]  # (channel, conditional?) -> stages
+    product_stages: dict[ProductKind | None, tuple[ReviewStage, ...]]  # product kind -> sale stages
+    free_conditions: dict[Purpose, tuple[ConditionSpec, ...]]  # conditions of conditional free use
     reviewer: dict[ReviewStage, Role]
     on_breach: dict[ReviewStage, str]
     calendar: WorkingCalendar
@@ -140,6 +142,16 @@ def _compile(p: Policy) -> Tables:
         grade_channels={g: frozenset(getattr(r.grade_channels, g.value)) for g in Grade},
         requester_kinds={c: frozenset(getattr(r.requester_kinds, c.value)) for c in Channel},
         stages=stages,
+        free_conditions={
+            pu: tuple(ConditionSpec(ConditionKind(c), {}, c) for c in rule.conditions)
+            for pu in p.purposes.free
+            if (rule := p.purposes.free_use.get(pu)) is not None
+        },
+        product_stages={
+            **{k: tuple(r.stages.authorized_operation_by_kind.get(k) or r.stages.authorized_operation)
+               for k in ProductKind},
+            None: tuple(r.stages.authorized_operation),
+        },
         reviewer={s: getattr(r.reviewer_roles, s.value) for s in ReviewStage},
         on_breach=on_breach,
         calendar=WorkingCalendar(

@@ -220,6 +220,25 @@ def _cross_checks(p: Policy, file: str) -> list[PolicyProblem]:
         out.append(PolicyProblem(file, "compute.epsilon_per_grant", str(c.epsilon_per_grant),
                                  f"<= compute.epsilon_per_requester ({c.epsilon_per_requester}), since a "
                                  "requester's budget covers all of its grants"))
+    st = p.routing.stages
+    used = {*st.sharing.unconditional, *st.sharing.conditional, *st.opening.unconditional,
+            *st.opening.conditional, *st.authorized_operation}
+    for kind in ProductKind:
+        used.update(st.authorized_operation_by_kind.get(kind) or ())
+    for stage in sorted(used, key=lambda x: x.value):
+        if not getattr(p.routing.stage_sources, stage.value).strip():
+            out.append(
+                PolicyProblem(
+                    file,
+                    f"routing.stage_sources.{stage.value}",
+                    "",
+                    "the document (name and number) the review stage comes from, or 'assumption: why'",
+                )
+            )
+    keys = set(flatten_policy(p))
+    for key in p.sources:
+        if key not in keys and not any(k.startswith(key + ".") for k in keys):
+            out.append(PolicyProblem(file, f"sources.{key}", key, "a key of this policy"))
     return out
 
 
@@ -309,6 +328,9 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+NOTE_KEYS = ("sources.", "routing.stage_sources.")  # documentation, not parameters: left out of diffs
+
+
 def diff_policies(a: Policy, b: Policy) -> list[tuple[str, Any, Any]]:
     """(key, value in a, value in b) for every parameter that differs, name/version/description excluded."""
     fa, fb = flatten_policy(a), flatten_policy(b)
@@ -316,7 +338,7 @@ def diff_policies(a: Policy, b: Policy) -> list[tuple[str, Any, Any]]:
     return [
         (k, fa.get(k), fb.get(k))
         for k in sorted(set(fa) | set(fb))
-        if k not in skip and fa.get(k) != fb.get(k)
+        if k not in skip and not k.startswith(NOTE_KEYS) and fa.get(k) != fb.get(k)
     ]
 
 
@@ -353,8 +375,13 @@ def summarize_policy(p: Policy) -> str:
         f"  tax {pr.tax.rate} ({'included in' if pr.tax.included_in_price else 'added to'} prices); "
         f"holder share of revenue {pr.holder_share}",
         "Maximum allowed revenue",
-        f"  allowed profit rate <= treasury yield {p.mar.treasury_yield} + {p.mar.profit_margin_over_yield} "
-        f"= {p.allowed_profit_rate}; over-MAR revenue: {p.mar.over_mar}; period {p.mar.period_months} months",
+        f"  set in advance per operator and period from its cost filing; profit rule {p.mar.profit_rule}: "
+        + (f"treasury yield {p.mar.treasury_yield} + {p.mar.profit_margin_over_yield}"
+           if p.mar.profit_rule == "treasury_plus_margin" else "fixed rate")
+        + f" = {p.allowed_profit_rate}; over-MAR revenue: {p.mar.over_mar}; "
+        f"period {p.mar.period_months} months",
+        f"  caps filed by the authorizing body within MAR; trial caps without MAR: {_fmt(p.mar.trial_caps)}; "
+        f"caps re-set after an over-MAR period: {_fmt(p.mar.reset_caps_on_close)}",
         "Registration and authorization",
         f"  mandatory for: {_fmt([c.value for c in p.registration.mandatory_scopes])}; products mandatory: "
         f"{_fmt(p.registration.products_mandatory)}; validity {p.registration.validity_years} years; "
@@ -373,6 +400,17 @@ def summarize_policy(p: Policy) -> str:
         f"  important products must be processed: {_fmt(r.important_products_processed_only)}; "
         f"raw data to market: {'allowed' if r.raw_data_to_market else 'forbidden'}",
         f"  open by default: {_fmt([g.value for g in r.open_by_default_grades])}",
+        f"  product sales reviewed by: {_fmt([x.value for x in r.stages.authorized_operation])}"
+        + "".join(
+            f"; {k.value}: {_fmt([x.value for x in r.stages.authorized_operation_by_kind.get(k) or []])}"
+            for k in ProductKind
+            if r.stages.authorized_operation_by_kind.get(k) is not None
+        ),
+        *(
+            f"  stage {name}: {note}"
+            for name, note in r.stage_sources.model_dump().items()
+            if note
+        ),
         "Privacy",
         f"  k >= {p.privacy.k}, l >= {p.privacy.l}; suppression budget {p.privacy.suppression_budget}; "
         f"epsilon per resource {p.privacy.epsilon_budget_per_resource}; min cell {p.privacy.min_cell_size}; "
@@ -392,4 +430,7 @@ def summarize_policy(p: Policy) -> str:
         f"  {p.disclosure.frequency}, by {p.disclosure.deadline}; public: "
         + ", ".join(k for k, v in p.disclosure.publish.model_dump().items() if v),
     ]
+    if p.sources:
+        lines.append("Sources")
+        lines.extend(f"  {key}: {note}" for key, note in sorted(p.sources.items()))
     return "\n".join(lines)

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marketplace.policy.types import Target
+from marketplace.policy.schema import Policy
+from marketplace.policy.types import Refusal, Target, refusal_error
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
@@ -22,12 +23,38 @@ from marketplace.vocabulary import (
     SharingAttribute,
 )
 
-__all__ = ["SourceFacts", "product_target"]
+__all__ = ["RAW_DATA_RULE", "SourceFacts", "check_market_product", "product_target", "raw_data_refusal"]
 
 _GRADE = (Grade.general, Grade.important, Grade.core)
 _SHARING = (SharingAttribute.unconditional, SharingAttribute.conditional, SharingAttribute.not_shared)
 _OPENING = (OpeningAttribute.unconditional, OpeningAttribute.conditional, OpeningAttribute.not_open)
 TRANSFORMATIONS = ("deidentified", "aggregated", "model", "raw")
+RAW_DATA_RULE = "market.raw_data"
+
+
+def raw_data_refusal(policy_name: str, raw_to_market: bool, raw: bool) -> Refusal | None:
+    """The refusal of raw data on the market (`routing.raw_data_to_market`), or None when it may go ahead.
+
+    One rule for every place a product meets the market: creation, registration, listing and purchase.
+    """
+    if not raw or raw_to_market:
+        return None
+    return Refusal(
+        RAW_DATA_RULE,
+        f"Raw data never goes to the market under {policy_name}: an operator sells a processed product",
+        "refusal.raw_data",
+        {"policy": policy_name},
+    )
+
+
+def check_market_product(policy: Policy, transformation: str) -> None:
+    """PolicyRefusal (rule `market.raw_data`) when a product of this transformation may not be offered."""
+    kind = (transformation or "").lower()
+    refusal = raw_data_refusal(
+        policy.name, policy.routing.raw_data_to_market, kind == "raw" or kind not in TRANSFORMATIONS
+    )
+    if refusal is not None:
+        raise refusal_error(refusal)
 
 
 @dataclass(frozen=True, slots=True)

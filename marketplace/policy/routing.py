@@ -14,6 +14,7 @@ from typing import Any
 
 from marketplace.errors import InvalidInput
 from marketplace.policy.compiled import Tables, tables
+from marketplace.policy.products import raw_data_refusal
 from marketplace.policy.schema import Policy
 from marketplace.policy.types import (
     ConditionSpec,
@@ -172,14 +173,9 @@ def route(
 
     # 2. channel-specific gates
     if ch is Channel.authorized_operation:
-        if (target.raw or not target.is_product) and not t.raw_to_market:
-            return _refuse(
-                "market.raw_data",
-                f"Raw data never goes to the market under {t.name}: an operator sells a processed product",
-                ch,
-                "refusal.raw_data",
-                {"policy": t.name},
-            )
+        raw = raw_data_refusal(t.name, t.raw_to_market, target.raw or not target.is_product)
+        if raw is not None:
+            return Routing(False, raw, (), (), False, ch)
         if grade in t.aggregate_only and not target.aggregated:
             return _refuse(
                 "privacy.aggregate_only",
@@ -259,7 +255,11 @@ def route(
     # 4. review stages, one after another
     plans: list[StagePlan] = []
     due = start
-    for stage in t.stages[(ch, conditional)]:
+    if ch is Channel.authorized_operation:
+        stages = t.product_stages[target.product_kind]
+    else:
+        stages = t.stages[(ch, conditional)]
+    for stage in stages:
         ext = 0
         if stage is ReviewStage.compliance:
             days = t.deadline_compliance
@@ -299,4 +299,9 @@ def route(
         conds.append(exp)
 
     free = ch is not Channel.authorized_operation or request.purpose in t.free
+    if ch is Channel.authorized_operation and free:
+        extra = t.free_conditions.get(request.purpose)
+        if extra:
+            have = {c.kind for c in conds}
+            conds.extend(c for c in extra if c.kind not in have)
     return Routing(True, None, tuple(plans), tuple(conds), free, ch)

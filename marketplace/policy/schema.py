@@ -57,10 +57,45 @@ class ChannelPurposes(_Section):
     authorized_operation: list[Purpose]
 
 
+FreeCondition = Literal["no_commercial_use", "no_onward_transfer", "report_usage", "publish_results"]
+
+
+class FreeUseRule(_Section):
+    """Who may claim a free purpose, with what evidence, under which conditions and limits.
+
+    `enterprises`: "never", or "named_public_project" (an enterprise only for a named public project with a
+    sponsoring department). `paid_as`: the paid purpose a refused claim is quoted as when the requester asks
+    to pay instead. Limits count the requester organization's free grants in the last `period_days`.
+    """
+
+    requester_kinds: list[OrganizationKind]
+    enterprises: Literal["never", "named_public_project"] = "never"
+    min_statement_chars: NonNegInt = 0
+    project_reference: bool = False
+    sponsoring_department: bool = False
+    conditions: list[FreeCondition] = []
+    max_free_requests: PosInt | None = None
+    max_free_volume: PosInt | None = None
+    period_days: PosInt = 365
+    paid_as: Purpose = Purpose.industry_development
+
+
+class FreeUse(_Section):
+    public_governance: FreeUseRule | None = None
+    public_welfare: FreeUseRule | None = None
+    industry_development: FreeUseRule | None = None
+    sector_development: FreeUseRule | None = None
+    research: FreeUseRule | None = None
+
+    def get(self, purpose: Purpose) -> FreeUseRule | None:
+        return getattr(self, purpose.value)
+
+
 class Purposes(_Section):
     free: list[Purpose]
     paid: list[Purpose]
     allowed: ChannelPurposes
+    free_use: FreeUse = FreeUse()
 
 
 # ---------------------------------------------------------------- pricing
@@ -142,12 +177,27 @@ class Pricing(_Section):
 
 
 class Mar(_Section):
-    """Maximum allowed revenue = operating cost + allowed profit + taxes."""
+    """Maximum allowed revenue = operating cost + allowed profit + taxes, set in advance for a period.
+
+    `profit_rule`: "treasury_plus_margin" (rate = treasury yield + margin) or "fixed" (`fixed_profit_rate`).
+    `cost_categories`: what an operator's cost filing may name. `trial_caps`: without a MAR determined for the
+    period (no full year of operation yet) the authorizing body may file a provisional cap.
+    `reset_caps_on_close`: closing a period with revenue above MAR supersedes the operator's cap filings of
+    the next period: the caps keep their value, unfiled, until the authorizing body files them again within
+    the reduced MAR.
+    """
 
     treasury_yield: Rate
     profit_margin_over_yield: Rate
     over_mar: Literal["deduct_next_period", "none"]
     period_months: PosInt
+    profit_rule: Literal["treasury_plus_margin", "fixed"] = "treasury_plus_margin"
+    fixed_profit_rate: Rate = Decimal("0")
+    cost_categories: list[str] = Field(
+        default=["platform", "data_processing", "staff", "security", "other"], min_length=1
+    )
+    trial_caps: bool = True
+    reset_caps_on_close: bool = False
 
 
 # ---------------------------------------------------------------- registration & authorization
@@ -210,10 +260,30 @@ class AttributeStages(_Section):
     conditional: list[ReviewStage]
 
 
+class StagesByKind(_Section):
+    """Review stages of a product sale for one product kind; a kind left out uses the channel's list."""
+
+    dataset: list[ReviewStage] | None = None
+    api: list[ReviewStage] | None = None
+    report: list[ReviewStage] | None = None
+
+    def get(self, kind: ProductKind) -> list[ReviewStage] | None:
+        return getattr(self, kind.value)
+
+
 class Stages(_Section):
     sharing: AttributeStages
     opening: AttributeStages
     authorized_operation: list[ReviewStage]
+    authorized_operation_by_kind: StagesByKind = StagesByKind()
+
+
+class StageSources(_Section):
+    """Where each review stage comes from: a document by name and number, or "assumption: <why>"."""
+
+    compliance: str = ""
+    holder: str = ""
+    security: str = ""
 
 
 class ReviewerRoles(_Section):
@@ -242,6 +312,7 @@ class RoutingRules(_Section):
     open_by_default_grades: list[Grade] = []
     requester_kinds: RequesterKinds
     stages: Stages
+    stage_sources: StageSources = StageSources()
     reviewer_roles: ReviewerRoles
 
 
@@ -362,10 +433,15 @@ class Policy(_Section):
     privacy: Privacy
     compute: Compute
     disclosure: Disclosure
+    sources: dict[str, str] = Field(
+        default={}, description="dotted policy key -> its source (document name and number) or 'assumption'"
+    )
 
     @property
     def allowed_profit_rate(self) -> Decimal:
-        """The cap on the MAR profit rate: treasury yield + margin."""
+        """The cap on the MAR profit rate: treasury yield + margin, or the fixed rate (`mar.profit_rule`)."""
+        if self.mar.profit_rule == "fixed":
+            return self.mar.fixed_profit_rate
         return self.mar.treasury_yield + self.mar.profit_margin_over_yield
 
 

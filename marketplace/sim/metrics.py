@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from marketplace.policy import MarLedger, max_allowed_revenue
+from marketplace.policy import carried_deduction, mar_position
 from marketplace.sim.model import (
     CHANNELS,
     DELIVERED,
@@ -154,6 +154,14 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     out["welfare"] = _r(cs + float(operator) - var_cost - fixed_total + float(holder) + float(taxes))
     nd = int(delivered.sum())
     out["free_use_share"] = _r((delivered & m.free).sum() / nd) if nd else 0.0
+    # conditional free use: claims refused (quoted as paid), false claims granted, misuse found, leakage
+    false_free = delivered & m.free & m.declared_false
+    found = false_free & m.misuse_found
+    out["free_claims_refused"] = int((delivered & m.claim_refused).sum())
+    out["false_free_claims"] = int(false_free.sum())
+    out["misuse_detected"] = int(found.sum())
+    out["leaked_revenue"] = _r(m.leak_price[false_free & ~found].sum())
+    out["recovered_revenue"] = _r(m.leak_price[found].sum())
 
     # access concentration over requester organizations
     req_orgs = np.flatnonzero(st.world.org_class >= 0)
@@ -169,44 +177,54 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     out["prosecutor_risk_max"] = _r(1.0 / ks.min()) if ks.size else 0.0
     out["prosecutor_risk_mean"] = _r((1.0 / ks).mean()) if ks.size else 0.0
 
-    # MAR compliance, per operator and period
+    # MAR compliance, per operator and period: MAR set in advance from the cost filing (policy.mar_position),
+    # revenue = fees charged in the period, over-MAR revenue deducted from the next period's MAR
     policy = st.policy
     period_days = max(1, round(policy.mar.period_months * 365 / 12))
     op_ids = sorted(set(st.world.operator_costs) | set(by_operator))
     compliant = 0
     excess = Decimal(0)
-    unit_cost_dec = [row.target.unit_cost or Decimal(0) for row in st.world.targets]
-    prod_idx = np.flatnonzero(product)
+    prod_idx = np.flatnonzero(paid & (m.target >= 0))
     op_of_target = (
         np.array([row.operator_id or 0 for row in st.world.targets], dtype=np.int64)
         if st.world.targets
         else np.zeros(0, dtype=np.int64)
     )
+    mar_total = revenue_total = Decimal(0)
     for op in op_ids:
-        ledger = MarLedger.for_policy(policy)
+        yearly_cost = st.world.operator_costs.get(op, Decimal(0))
+        yearly_tax = st.world.operator_taxes.get(op, Decimal(0))
+        carried = Decimal(0)
+        ok = True
         for p0 in range(0, m.n_days, period_days):
             p1 = min(p0 + period_days, m.n_days)
+            share = Decimal(p1 - p0) / Decimal(period_days)
             sel = prod_idx[
                 (op_of_target[m.target[prod_idx]] == op)
                 & (m.decided_day[prod_idx] >= p0)
                 & (m.decided_day[prod_idx] < p1)
             ]
-            costs = fixed.get(op, Decimal(0)) * Decimal(p1 - p0) / Decimal(m.n_days)
-            pay = tax = Decimal(0)
-            tv = np.stack([m.target[sel], m.volume[sel]], axis=1) if sel.size else np.zeros((0, 2), np.int64)
-            for (t, v), n in zip(*np.unique(tv, axis=0, return_counts=True), strict=True):
-                costs += unit_cost_dec[int(t)] * int(v) * int(n)
-            sp = sel[paid[sel]]
-            if sp.size:
-                for q_i, n in zip(*np.unique(m.quote_id[sp], return_counts=True), strict=True):
-                    q, s = st.quote_memo[m.quote_keys[int(q_i)]]
+            pay = Decimal(0)
+            if sel.size:
+                for q_i, n in zip(*np.unique(m.quote_id[sel], return_counts=True), strict=True):
+                    q, _ = st.quote_memo[m.quote_keys[int(q_i)]]
                     pay += q.total * int(n)
-                    tax += s.taxes * int(n)
-            base = max_allowed_revenue(costs, policy.allowed_profit_rate, tax, policy=policy)
-            ledger = ledger.open_period(f"{op}:{p0}", base).record_revenue(pay)
-        if ledger.compliant:
-            compliant += 1
-        excess += sum((p.excess for p in ledger.periods), Decimal(0))
+            pos = mar_position(
+                policy,
+                period=f"{op}:{p0}",
+                operating_cost=(yearly_cost * share).quantize(Decimal("0.01")),
+                taxes=(yearly_tax * share).quantize(Decimal("0.01")),
+                deduction=carried,
+                revenue=pay,
+            )
+            mar_total += pos.mar
+            revenue_total += pos.revenue
+            carried = carried_deduction(policy, pos)
+            ok = ok and pos.compliant
+            excess += pos.excess
+        compliant += ok
+    out["mar_total"] = _r(mar_total)
+    out["mar_revenue"] = _r(revenue_total)
     out["mar_operators"] = len(op_ids)
     out["mar_compliant_share"] = _r(compliant / len(op_ids)) if op_ids else 1.0
     out["mar_excess"] = _r(excess)

@@ -42,6 +42,7 @@ from marketplace.policy import (
     Routing,
     Target,
     deadline_outcome,
+    free_use_rule,
     quote,
     route,
     split,
@@ -147,6 +148,8 @@ class Statics:
     volume_values: list[np.ndarray]  # per unit
     volume_cdf: list[np.ndarray]
     unit_cost: np.ndarray  # (T,) float
+    claim_ok: np.ndarray  # (K, P) bool: kind k may claim purpose p free (conditional free use)
+    paid_as: np.ndarray  # (P,) int: the purpose a refused free claim is quoted as
     due_memo: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
     quote_memo: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)
 
@@ -261,6 +264,17 @@ class Statics:
             w = np.array(ch.weights, dtype=float)
             vc.append(np.cumsum(w) / w.sum())
         unit_cost = np.array([float(row.target.unit_cost or 0) for row in world.targets])
+        # conditional free use: the simulator does not model project references, so an enterprise's claim
+        # stands only where the policy lets enterprises claim without one (never under national-2025)
+        claim_ok = np.ones((len(KINDS), len(PURPOSES)), dtype=bool)
+        paid_as = np.arange(len(PURPOSES), dtype=np.int64)
+        for p, pu in enumerate(PURPOSES):
+            rule = free_use_rule(policy, pu)
+            if rule is None:
+                continue
+            paid_as[p] = PURPOSES.index(rule.paid_as)
+            for k, kind in enumerate(KINDS):
+                claim_ok[k, p] = kind in rule.requester_kinds
         return cls(
             scenario,
             policy,
@@ -295,6 +309,8 @@ class Statics:
             vv,
             vc,
             unit_cost,
+            claim_ok,
+            paid_as,
         )
 
     # ------------------------------------------------------------ memoised policy calls
@@ -487,6 +503,28 @@ class MarketModel(mesa.Model):
         tg = np.where(has, self.target, 0)
         sig = st.target_sig[tg] if T else np.zeros(N, dtype=np.int64)
         kind = kind_of_class[self.arr_cls]
+        # conditional free use: false declarations, then claims the policy refuses are quoted as paid use
+        AO = CHANNELS.index(Channel.authorized_operation)
+        product = has & (st.world.target_channel[tg] == AO) if T else np.zeros(N, dtype=bool)
+        self.declared_false = np.zeros(N, dtype=bool)
+        self.true_purpose = self.purpose.copy()
+        fc = st.scenario.demand.free_claims
+        free_p = np.array([p in st.policy.purposes.free for p in PURPOSES])
+        if fc.false_share > 0:
+            u_claim = rng.random((N, 2))
+            claim_p = PURPOSES.index(Purpose(fc.purpose))
+            lie = product & ~free_p[self.purpose] & (u_claim[:, 0] < fc.false_share)
+            lie &= st.allowed[sig, kind, claim_p] if T else lie
+            self.purpose = np.where(lie, claim_p, self.purpose)
+            self.declared_false = lie
+            self.u_detect = u_claim[:, 1]
+        else:
+            self.u_detect = np.ones(N)
+        refused = product & free_p[self.purpose] & ~st.claim_ok[kind, self.purpose]
+        self.claim_refused = refused
+        self.purpose = np.where(refused, st.paid_as[self.purpose], self.purpose)
+        self.declared_false &= ~refused
+        self.misuse_found = self.declared_false & (self.u_detect < fc.detection)
         self.req_shape = np.where(has, st.shape[sig, kind, self.purpose] if T else -1, 0)
         self.free = np.where(has, st.free[sig, kind, self.purpose] if T else True, True)
         self.policy_cond = np.where(has, st.policy_conditions[sig, kind, self.purpose] if T else False, False)
@@ -543,6 +581,13 @@ class MarketModel(mesa.Model):
             bad = paid[~ok[inv]]
             self.status[bad] = UNSERVED
             self.refusal[bad] = np.array(rules, dtype=object)[inv][~ok[inv]]
+        # what a false claim would have paid: leaked revenue, or charged when the misuse is found
+        self.leak_price = np.zeros(N)
+        for i in np.flatnonzero(self.declared_false & self.free).tolist():
+            hit = st.quote_for(int(self.target[i]), int(self.true_purpose[i]), int(self.arr_cls[i]),
+                               int(self.volume[i]))
+            if not isinstance(hit, str):
+                self.leak_price[i] = float(hit[0].total)
         self.n_days = D
         # request state
         self.filed_day = np.full(N, -1, dtype=np.int64)

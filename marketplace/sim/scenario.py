@@ -153,6 +153,18 @@ class Volumes(_Section):
 Weights = dict[str, NonNegFloat]
 
 
+class FreeClaims(_Section):
+    """Requesters with a paid purpose who declare a free purpose instead, and how often misuse is found.
+
+    `false_share`: the share of paid-purpose requests for products declared as `purpose` instead;
+    `detection`: the probability that a false claim that was granted is found (revoked and charged).
+    """
+
+    false_share: Prob = 0.0
+    detection: Prob = 0.0
+    purpose: str = "public_welfare"
+
+
 class Demand(_Section):
     """Who arrives, what they want, what it is worth to them and what waiting costs them."""
 
@@ -170,6 +182,7 @@ class Demand(_Section):
     """Popularity of resources/products: weight of the r-th most popular is r^-target_zipf."""
     org_zipf: NonNegFloat = 0.8
     """Activity of requester organizations within a class, likewise (drives access concentration)."""
+    free_claims: FreeClaims = Field(default_factory=FreeClaims)
 
     def weights(self, table: str, cls: str) -> Weights:
         t: dict[str, Weights] = getattr(self, table)

@@ -67,7 +67,9 @@ class SimWorld:
     orgs: list[OrgRow]
     targets: list[TargetRow]
     operator_costs: dict[int, Decimal] = field(default_factory=dict)
-    """Yearly fixed operating cost of each operator (org id), the cost basis of its MAR."""
+    """Yearly operating cost each operator (org id) filed: the cost basis of its MAR."""
+    operator_taxes: dict[int, Decimal] = field(default_factory=dict)
+    """Yearly taxes each operator's cost filing forecasts (part of its MAR)."""
     label: str = "custom"
     org_class: np.ndarray = field(init=False)
     org_ids: np.ndarray = field(init=False)
@@ -102,8 +104,8 @@ def _dec(x: Any) -> Decimal | None:
 def from_synth(world: Any, label: str = "synth") -> SimWorld:
     """Flatten a `marketplace.synth` World (its table rows) into a SimWorld.
 
-    Operators' yearly fixed cost (the MAR cost basis) is the cost basis of the resources in their
-    authorizations' scope.
+    Operators' yearly operating cost and taxes (the MAR basis) come from the world's cost filings; a world
+    without them uses the cost basis of the resources in their authorizations' scope and no taxes.
     """
     tables = world.tables
     orgs = [
@@ -187,7 +189,17 @@ def from_synth(world: Any, label: str = "synth") -> SimWorld:
             )
         )
         op_costs.setdefault(op, Decimal(0))
-    return SimWorld(orgs=orgs, targets=targets, operator_costs=op_costs, label=label)
+    op_taxes: dict[int, Decimal] = {}
+    filings = sorted(tables.get("costfiling", []), key=lambda f: int(f["year"]))
+    if filings:  # the cost filings the world seeded (the earliest year): the MAR basis the sandbox holds
+        first = int(filings[0]["year"])
+        for f in filings:
+            if int(f["year"]) == first:
+                op_costs[int(f["operator_id"])] = Decimal(f["operating_cost"])
+                op_taxes[int(f["operator_id"])] = Decimal(f["taxes"])
+    return SimWorld(
+        orgs=orgs, targets=targets, operator_costs=op_costs, operator_taxes=op_taxes, label=label
+    )
 
 
 @lru_cache(maxsize=8)

@@ -70,6 +70,8 @@ TABLE_ORDER = (
     "product",
     "productresource",
     "registration",
+    "costfiling",
+    "revenueperiod",
     "sandboxsetting",
 )
 
@@ -587,6 +589,78 @@ class _Builder:
             created + timedelta(days=3),
         )
 
+    def price_formation(self) -> None:
+        """Each operator's cost filing and MAR for the epoch year, as the regulator set them in advance.
+
+        Costs by category (assumption, sandbox figures of a provincial operator): platform 1,200,000; data
+        processing 250,000 per resource in scope plus the resources' cost basis; staff 300,000 per product on
+        the shelf; security 150,000. Forecast taxes = the policy's tax rate on cost plus permitted profit. MAR
+        comes from `policy.mar_position`, the rule the workflows use. Product caps stay the policy's ceilings
+        (trial caps): filing caps within MAR is the authorizing body's step.
+        """
+        from marketplace.policy import load_policy, mar_position
+
+        policy = load_policy(DEFAULT_POLICY)
+        year = self.epoch.year
+        cost_of = {r["id"]: Decimal(r["cost_basis"] or 0) for r in self.t["resource"]}
+        op_of = {a["id"]: a["operator_id"] for a in self.t["authorization"]}
+        scope: dict[int, list[int]] = {}
+        for ar in self.t["authorizationresource"]:
+            scope.setdefault(op_of[ar["authorization_id"]], []).append(ar["resource_id"])
+        shelf: dict[int, int] = {}
+        for p in self.t["product"]:
+            if p["status"] in (ProductStatus.listed, ProductStatus.priced):
+                shelf[p["operator_id"]] = shelf.get(p["operator_id"], 0) + 1
+        rate = policy.allowed_profit_rate
+        for op, res in sorted(scope.items()):
+            costs = {
+                "platform": Decimal("1200000.00"),
+                "data_processing": (Decimal(250000) * len(res) + sum(cost_of[r] for r in res)).quantize(CENT),
+                "staff": Decimal(300000 * shelf.get(op, 0)).quantize(CENT),
+                "security": Decimal("150000.00"),
+            }
+            total = sum(costs.values(), Decimal(0)).quantize(CENT)
+            costs = {k: str(v) for k, v in costs.items()}
+            taxes = (total * (1 + rate) * policy.pricing.tax.rate).quantize(CENT)
+            fid = len(self.t["costfiling"]) + 1
+            self.add(
+                "costfiling",
+                {
+                    "id": fid,
+                    "code": make_code("costfiling", fid, year=year),
+                    "operator_id": op,
+                    "year": year,
+                    "costs": costs,
+                    "subsidy": Decimal("0.00"),
+                    "operating_cost": total,
+                    "taxes": taxes,
+                    "basis": "seeded: cost basis of the resources in the operator's scope",
+                    "filed_by": None,
+                    "filed_at": self.epoch,
+                },
+            )
+            pos = mar_position(policy, period=str(year), operating_cost=total, taxes=taxes)
+            self.add(
+                "revenueperiod",
+                {
+                    "operator_id": op,
+                    "year": year,
+                    "operating_cost": pos.operating_cost,
+                    "profit_rate": pos.profit_rate,
+                    "taxes": pos.taxes,
+                    "mar": pos.mar,
+                    "deduction": pos.deduction,
+                    "revenue": Decimal("0.00"),
+                    "base_mar": pos.base_mar,
+                    "cost_filing_id": fid,
+                    "determined_by": None,
+                    "determined_at": self.epoch,
+                    "closed_at": None,
+                    "excess": Decimal("0.00"),
+                    "version": 1,
+                },
+            )
+
     def settings(self) -> None:
         for key, value in (
             ("policy", self.spec["policy"]),
@@ -598,6 +672,7 @@ class _Builder:
         self.parties()
         self.catalog()
         self.operation()
+        self.price_formation()
         self.settings()
         return World(self.seed, self.size, self.locale, self.t)
 

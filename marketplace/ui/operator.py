@@ -13,8 +13,8 @@ import ipywidgets as w
 import pandas as pd
 from sqlmodel import or_, select
 
-from marketplace.errors import NotFound
-from marketplace.models import Account, Authorization, Organization, Product, Resource
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.models import Account, Authorization, CostFiling, Organization, Product, Resource
 from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
@@ -26,6 +26,23 @@ LISTED = 200
 
 def _money(value: Any) -> str:
     return "—" if value is None else f"{float(value):,.2f}"
+
+
+MAX_COSTS_CHARS = 500
+
+
+def parse_costs(text: str) -> dict[str, str]:
+    """ "platform=1200000, staff=600000" -> {"platform": "1200000", ...}; the workflow checks the amounts."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_COSTS_CHARS:
+        raise InvalidInput("costs", text[:40] if isinstance(text, str) else text,
+                           "category=amount pairs separated by commas, e.g. platform=1200000, staff=600000")
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, amount = part.partition("=")
+        if not sep or not name.strip() or not amount.strip() or name.strip() in out:
+            raise InvalidInput("costs", part.strip(), "category=amount, each category once")
+        out[name.strip()] = amount.strip()
+    return out
 
 
 class OperatorPanel(w.VBox):
@@ -64,6 +81,27 @@ class OperatorPanel(w.VBox):
             w.Text(placeholder="20.00", layout=w.Layout(width="260px")), "description", "common.price_cap"
         )
         self.cap_button = button("operator.set_cap")
+        # price formation
+        self.mar_table = w.HTML()
+        self.forecast = i18n.bind(
+            w.BoundedIntText(value=100_000, min=1, max=10**12, layout=w.Layout(width="260px")),
+            "description",
+            "operator.forecast_volume",
+        )
+        self.file_cap_button = button("operator.file_cap", "primary")
+        self.costs = i18n.bind(
+            w.Text(placeholder="platform=1200000, staff=600000", layout=w.Layout(width="560px")),
+            "description",
+            "operator.costs",
+        )
+        self.cost_year = i18n.bind(
+            w.BoundedIntText(value=2026, min=2000, max=2100, layout=w.Layout(width="200px")),
+            "description",
+            "common.year",
+        )
+        self.file_costs_button = button("operator.file_costs")
+        self.set_mar_button = button("operator.set_mar")
+        self.close_button = button("operator.close_period", "warning")
         self.new_name = i18n.bind(w.Text(layout=w.Layout(width="420px")), "description", "common.name")
         self.new_kind = i18n.bind(w.Dropdown(options=i18n.options(ProductKind)), "description", "common.kind")
         self.new_unit = i18n.bind(
@@ -90,6 +128,10 @@ class OperatorPanel(w.VBox):
             self.list_button: self.list_product,
             self.withdraw_button: self.withdraw,
             self.cap_button: self.set_cap,
+            self.file_cap_button: self.file_cap,
+            self.file_costs_button: self.file_costs,
+            self.set_mar_button: self.set_mar,
+            self.close_button: self.close_period,
             self.create_button: self.create,
         }
         for btn, action in actions.items():
@@ -125,6 +167,12 @@ class OperatorPanel(w.VBox):
                     ]
                 ),
                 w.HBox([self.cap, self.cap_button]),
+                heading("operator.price_formation", 4),
+                text("operator.price_formation_intro"),
+                self.mar_table,
+                w.HBox([self.costs, self.cost_year, self.file_costs_button]),
+                w.HBox([self.forecast, self.file_cap_button]),
+                w.HBox([self.set_mar_button, self.close_button]),
                 heading("operator.create_title", 4),
                 self.new_name,
                 w.HBox([self.new_kind, self.new_unit]),
@@ -154,7 +202,11 @@ class OperatorPanel(w.VBox):
                 auth_q = auth_q.where(
                     or_(Authorization.agency_id == org_id, Authorization.operator_id == org_id)
                 )
-                prod_q = prod_q.where(Product.operator_id == org_id)
+                agency_auths = select(Authorization.id).where(Authorization.agency_id == org_id)
+                # the operator's own products, and those its agency authorized (it files their caps)
+                prod_q = prod_q.where(
+                    or_(Product.operator_id == org_id, Product.authorization_id.in_(agency_auths))
+                )
             auths = [
                 {
                     "id": a.id,
@@ -186,6 +238,14 @@ class OperatorPanel(w.VBox):
                 .where(Organization.kind == OrganizationKind.operator)
                 .order_by(Organization.name)
             ).all()
+            from marketplace.workflows import clock, current_policy
+            from marketplace.workflows.price_formation import mar_positions
+
+            policy = current_policy(session)
+            year = clock.today(session).year
+            if self.cost_year.value < year:
+                self.cost_year.value = year
+            positions = mar_positions(session, year, policy, None if regulator else org_id)
             own = session.exec(
                 select(Resource.id, Resource.code, Resource.title)
                 .where(Resource.holder_id == org_id)
@@ -245,6 +305,35 @@ class OperatorPanel(w.VBox):
             )
         )
         set_options(self.product, [(f"{p['code']} · {p['name']}", p["id"]) for p in self.products])
+        self.mar_table.value = table_html(
+            pd.DataFrame(
+                [
+                    (
+                        op.operator,
+                        op.position.period,
+                        op.cost_filing or "—",
+                        _money(op.position.mar),
+                        _money(op.position.deduction),
+                        _money(op.position.revenue),
+                        _money(op.position.headroom),
+                        i18n.label(op.position.compliant),
+                        i18n.label(op.closed),
+                    )
+                    for op in positions
+                ],
+                columns=[
+                    i18n.t("common.operator"),
+                    i18n.t("common.year"),
+                    i18n.t("operator.cost_filing"),
+                    i18n.t("operator.mar"),
+                    i18n.t("operator.deduction"),
+                    i18n.t("operator.revenue"),
+                    i18n.t("operator.headroom"),
+                    i18n.t("operator.within_mar"),
+                    i18n.t("operator.period_closed"),
+                ],
+            )
+        )
         set_options(self.partner, [(name, oid) for oid, name in operators])
         self.scope.options = [(f"{code} — {title}", rid) for rid, code, title in own]
         for control, enum in (
@@ -341,6 +430,97 @@ class OperatorPanel(w.VBox):
 
     def set_cap(self) -> None:
         self._run(lambda: self._product_step("set_price_cap", self.cap.value.strip()))
+
+    def file_cap(self) -> None:
+        self._run(self._file_cap)
+
+    def _file_cap(self) -> None:
+        from marketplace.workflows.price_formation import file_cap
+
+        if self.product.value is None:
+            raise NotFound("product", "(none chosen)")
+        with self.sandbox.session() as session:
+            product = session.get(Product, self.product.value)
+            filing = file_cap(
+                session,
+                self.sandbox.account(session),
+                product,
+                cap=self.cap.value.strip(),
+                forecast_volume=int(self.forecast.value),
+                basis="filed from the operator panel",
+            )
+            msg = i18n.t(
+                "operator.cap_filed",
+                cap=_money(filing.cap),
+                code=product.code,
+                filing=filing.code,
+                kind=i18n.t("operator.cap_provisional" if filing.provisional else "operator.cap_within_mar"),
+            )
+        self.sandbox.changed()
+        self.feedback.ok(msg)
+
+    def file_costs(self) -> None:
+        self._run(self._file_costs)
+
+    def _file_costs(self) -> None:
+        from marketplace.workflows.price_formation import file_costs
+
+        costs = parse_costs(self.costs.value)
+        with self.sandbox.session() as session:
+            filing = file_costs(
+                session, self.sandbox.account(session), year=int(self.cost_year.value), costs=costs,
+                basis="filed from the operator panel",
+            )
+            msg = i18n.t("operator.costs_filed", code=filing.code, cost=_money(filing.operating_cost))
+        self.sandbox.changed()
+        self.feedback.ok(msg)
+
+    def _operator_org(self, session: Any) -> Organization:
+        if self.partner.value is None:
+            raise NotFound("operator", "(none chosen)")
+        return session.get(Organization, self.partner.value)
+
+    def set_mar(self) -> None:
+        self._run(self._set_mar)
+
+    def _set_mar(self) -> None:
+        from marketplace.workflows import clock
+        from marketplace.workflows.price_formation import determine_mar
+
+        with self.sandbox.session() as session:
+            org = self._operator_org(session)
+            year = clock.today(session).year
+            filing = session.exec(
+                select(CostFiling).where(CostFiling.operator_id == org.id, CostFiling.year == year)
+            ).first()
+            if filing is None:
+                raise NotFound("cost filing", f"{org.name} {year}")
+            period = determine_mar(session, self.sandbox.account(session), filing)
+            msg = i18n.t("operator.mar_set", year=year, operator=org.name, mar=_money(period.mar))
+        self.sandbox.changed()
+        self.feedback.ok(msg)
+
+    def close_period(self) -> None:
+        self._run(self._close_period)
+
+    def _close_period(self) -> None:
+        from marketplace.workflows import clock
+        from marketplace.workflows.price_formation import close_period
+
+        with self.sandbox.session() as session:
+            org = self._operator_org(session)
+            year = clock.today(session).year - 1
+            period = close_period(session, self.sandbox.account(session), org, year)
+            msg = i18n.t(
+                "operator.period_closed_msg",
+                year=year,
+                operator=org.name,
+                revenue=_money(period.revenue),
+                mar=_money(period.mar),
+                carried=_money(period.excess),
+            )
+        self.sandbox.changed()
+        self.feedback.ok(msg)
 
     def register(self) -> None:
         self._run(lambda: self._product_step("register_product"))

@@ -9,6 +9,7 @@ withdrawing and filing a usage report are `marketplace.workflows` steps; their r
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as w
@@ -17,11 +18,11 @@ from sqlmodel import select
 
 from marketplace.errors import NotFound
 from marketplace.models import AccessRequest, Organization, Product, Resource
-from marketplace.policy import RequestFacts, quote, route
+from marketplace.policy import FreeClaim, RequestFacts, check_free_claim, quote, route
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
-from marketplace.vocabulary import Channel, ProductStatus, Purpose, RequestStatus
+from marketplace.vocabulary import Channel, OrganizationKind, ProductStatus, Purpose, RequestStatus
 
 RESOURCE, PRODUCT = "resource", "product"
 MY_REQUESTS = 50
@@ -62,6 +63,11 @@ class RequestPanel(w.VBox):
         self.use_statement = i18n.bind(
             w.Textarea(layout=w.Layout(width="560px")), "description", "request.use"
         )
+        # evidence of a free-use claim (the policy's free_use rules say who needs it)
+        self.project_reference = i18n.bind(
+            w.Text(layout=w.Layout(width="420px")), "description", "request.project_reference"
+        )
+        self.sponsor = i18n.bind(w.Dropdown(layout=w.Layout(width="420px")), "description", "request.sponsor")
         self.preview = w.HTML()
         self.preview.add_class("mp-routing")
         self.quote_html = w.HTML()
@@ -91,7 +97,10 @@ class RequestPanel(w.VBox):
         self.kind.observe(lambda _c: (self._show_target_controls(), self._target_changed()), names="value")
         for control in (self.resource, self.channel, self.product):
             control.observe(lambda _c: self._target_changed(), names="value")
-        for control in (self.purpose, self.fields, self.volume, self.duration):
+        for control in (
+            self.purpose, self.fields, self.volume, self.duration, self.use_statement, self.project_reference,
+            self.sponsor,
+        ):
             control.observe(lambda _c: self.refresh_quote(), names="value")
         self.submit_button.on_click(lambda _b: self.submit())
         self.accept_button.on_click(lambda _b: self.accept_quote())
@@ -111,6 +120,7 @@ class RequestPanel(w.VBox):
                 self.fields,
                 w.HBox([self.volume, self.duration]),
                 self.use_statement,
+                w.HBox([self.project_reference, self.sponsor]),
                 heading("request.quote_title", 4),
                 self.quote_html,
                 self.preview,
@@ -138,6 +148,12 @@ class RequestPanel(w.VBox):
                 .where(Product.status == ProductStatus.listed)
                 .order_by(Product.code)
             ).all()
+            departments = session.exec(
+                select(Organization.id, Organization.name)
+                .where(Organization.kind == OrganizationKind.department)
+                .order_by(Organization.name)
+            ).all()
+        set_options(self.sponsor, [(i18n.t("common.none"), None), *[(n, i) for i, n in departments]])
         set_options(self.resource, [(f"{code} — {title}", rid) for rid, code, title in resources])
         set_options(self.product, [(f"{code} — {name}", pid) for pid, code, name in products])
 
@@ -224,6 +240,18 @@ class RequestPanel(w.VBox):
             return
         req = self.request_facts()
         routing = route(f["policy"], req, f["target"], f["requester"], start=f["start"])
+        if routing.allowed and routing.free and f["target"].is_product:
+            claim = FreeClaim(
+                purpose=req.purpose,
+                requester_kind=f["requester"].kind,
+                use_statement=self.use_statement.value,
+                project_reference=self.project_reference.value,
+                sponsor_is_department=self.sponsor.value is not None,
+                volume=req.volume,
+            )
+            refused = check_free_claim(f["policy"], claim)
+            if refused is not None:  # the free quote stands only with the evidence the policy asks
+                routing = replace(routing, allowed=False, refusal=refused)
         self.last_routing = routing
         if f["target"].is_product:
             q = quote(f["policy"], f["target"], req, f["requester"])
@@ -284,6 +312,8 @@ class RequestPanel(w.VBox):
                 volume=int(self.volume.value),
                 duration_days=int(self.duration.value),
                 use_statement=self.use_statement.value,
+                project_reference=self.project_reference.value,
+                sponsor=session.get(Organization, self.sponsor.value) if self.sponsor.value else None,
                 **target,
             )
             submit_request(session, actor, req)

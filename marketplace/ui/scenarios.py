@@ -39,6 +39,8 @@ KEY_METRICS = (
     "access_gini",
     "prosecutor_risk_max",
     "mar_compliant_share",
+    "leaked_revenue",
+    "misuse_detected",
 )
 PLOT_GROUPS = (
     ("filed", "approved", "delivered"),

@@ -24,6 +24,9 @@ Reviews
         conditions: "deidentify(k>=5, l>=2)", "aggregate(min_cell=10)", "fields(only=[a, b])",
         "no_onward_transfer", "expires_after(days=365)", "report_usage"
     open_review(request), review_queue(s, actor), parse_condition(spec, policy)
+Conditional free use
+    create_request(..., project_reference=, sponsor=department), submit_request(..., pay_if_refused=False)
+    find_misuse(s, regulator_or_compliance_reviewer, request, reason) -> Payment (grant revoked, paid price)
 Grants and delivery
     grant(s, actor, request), revoke_grant(s, actor, request, reason), expire_grants(s)
     deliver(s, actor, request, *, rows=None, seed=0, frame=None) -> Delivered(delivery, table, report)
@@ -37,6 +40,12 @@ Authorized operation
     create_product(s, actor, authorization, *, name, kind, billing_unit, resources, transformation,
                    unit_cost), register_product, price_product(s, actor, product, price), list_product,
     withdraw_product, set_price_cap(s, regulator, product, cap)
+Price formation (one period = one calendar year)
+    file_costs(s, operator, *, year, costs={category: amount}, subsidy, taxes, basis) -> CostFiling
+    determine_mar(s, regulator, filing, *, profit_rate=None) -> RevenuePeriod (MAR set in advance)
+    file_cap(s, agency_staff, product, *, cap, forecast_volume, basis) -> CapFiling (within MAR)
+    close_period(s, regulator, operator_org, year) -> RevenuePeriod (excess carried to the next MAR)
+    mar_positions(s, year, policy) -> [OperatorPosition], cap_filing_of(s, product)
 Sandbox
     clock.today(s), clock.now(s), advance_clock(s, trainer, days) -> AdvanceReport, set_clock, set_policy
     verify_chain(s) -> ChainCheck(ok, checked, first_bad_seq, reason), audit_events(s, last=N)
@@ -57,7 +66,16 @@ from marketplace.workflows.authorization import (
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
+from marketplace.workflows.free_use import find_misuse
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
+from marketplace.workflows.price_formation import (
+    cap_filing_of,
+    close_period,
+    determine_mar,
+    file_cap,
+    file_costs,
+    mar_positions,
+)
 from marketplace.workflows.products import (
     create_product,
     list_product,
@@ -109,8 +127,10 @@ __all__ = [
     "advance_clock",
     "agree_authorization",
     "audit_events",
+    "cap_filing_of",
     "change_registration",
     "clock",
+    "close_period",
     "correct_registration",
     "create_product",
     "create_request",
@@ -120,13 +140,18 @@ __all__ = [
     "decide",
     "deliver",
     "deregister",
+    "determine_mar",
     "edit_request",
     "expire_authorizations",
     "expire_grants",
     "fee_due",
+    "file_cap",
+    "file_costs",
+    "find_misuse",
     "grant",
     "has_role",
     "list_product",
+    "mar_positions",
     "open_review",
     "parse_condition",
     "price_product",

@@ -8,6 +8,7 @@ notebooks and widgets do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -15,7 +16,16 @@ from sqlmodel import Session, select
 
 from marketplace import db
 from marketplace.errors import MarketplaceError
-from marketplace.models import AccessRequest, Account, AccountRole, Organization, Product, Resource
+from marketplace.models import (
+    AccessRequest,
+    Account,
+    AccountRole,
+    Authorization,
+    CostFiling,
+    Organization,
+    Product,
+    Resource,
+)
 from marketplace.vocabulary import Grade, OrganizationKind, Role
 from marketplace.workflows import (
     accept_quote,
@@ -27,13 +37,19 @@ from marketplace.workflows import (
     agree_authorization,
     audit_events,
     clock,
+    close_period,
     create_product,
     create_request,
     current_policy,
     current_quote,
     decide,
     deliver,
+    determine_mar,
+    file_cap,
+    file_costs,
+    find_misuse,
     list_product,
+    mar_positions,
     open_review,
     price_product,
     propose_authorization,
@@ -305,7 +321,34 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
             f"{auth.status.value} {auth.term_start} .. {auth.term_end}"
         )
         auth_id, op_id = auth.id, op.id
-    with story.step("The operator makes, registers, prices and lists a de-identified product") as s:
+    with story.step("Price formation: the operator's costs filed, MAR set in advance by the regulator") as s:
+        op = s.get(Account, op_id)
+        year = clock.today(s).year
+        filing = s.exec(
+            select(CostFiling).where(CostFiling.operator_id == op.organization_id, CostFiling.year == year)
+        ).first()
+        pos = mar_positions(s, year, current_policy(s), op.organization_id)[0].position
+        story.say(
+            f"cost filing {filing.code} for {year}: operating cost {filing.operating_cost} "
+            f"({', '.join(f'{k} {v}' for k, v in filing.costs.items())}), taxes {filing.taxes}"
+        )
+        story.say(
+            f"MAR {year} set by the regulator: {pos.operating_cost} + profit at {pos.profit_rate} "
+            f"+ taxes {pos.taxes} = {pos.base_mar}, less {pos.deduction} carried = {pos.mar}"
+        )
+        nxt = file_costs(
+            s,
+            op,
+            year=year + 1,
+            costs={
+                "platform": "1150000", "data_processing": "1300000", "staff": "900000", "security": "150000"
+            },
+            taxes="230000",
+            basis="budget for the next period",
+        )
+        story.say(f"costs for {year + 1} filed as {nxt.code}: operating cost {nxt.operating_cost}")
+        next_filing_id = nxt.id
+    with story.step("The operator makes a product; the authorizing body files its cap within MAR") as s:
         from marketplace.models import Authorization
 
         auth = s.get(Authorization, auth_id)
@@ -320,7 +363,23 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
             resources=list(auth.resources),
             unit_cost="0.01",
         )
-        story.say(f"product {prod.code}: cap {prod.price_cap} per record (from the policy)")
+        story.say(f"product {prod.code}: ceiling {prod.price_cap} per record until a cap is filed")
+        prod_id = prod.id
+    try:
+        with db.session_scope(engine) as s:
+            file_cap(s, agency_account(s, auth_id), s.get(Product, prod_id), cap="1.00",
+                     forecast_volume=10_000_000, basis="cost study")
+    except MarketplaceError as exc:
+        story.say(f"a cap whose forecast revenue exceeds MAR is refused: {exc}")
+    with db.session_scope(engine) as s:
+        prod = s.get(Product, prod_id)
+        filing = file_cap(s, agency_account(s, auth_id), prod, cap="0.05", forecast_volume=10_000_000,
+                          basis="cost study: 10 million records a year")
+        story.say(
+            f"cap filing {filing.code}: {filing.cap} per record x {filing.forecast_volume:,} forecast = "
+            f"{filing.forecast_revenue} within MAR ({'provisional' if filing.provisional else 'final'})"
+        )
+        op = s.get(Account, op_id)
         preg = submit_registration(s, op, prod)
         registrar = accounts_with_role(s, Role.registrar)[0]
         for f in (accept_registration, start_registration_review, publish_notice):
@@ -346,7 +405,7 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         list_product(s, s.get(Account, op_id), prod)
         story.say(f"priced at {prod.actual_price} per record (cap {prod.price_cap}) and {prod.status.value}")
 
-    with story.step("An enterprise buys 2,000 records: quote, payment, three review stages") as s:
+    with story.step("An enterprise buys 2,000 records: quote citing the cap filing, payment, review") as s:
         ent = _requester(s, OrganizationKind.enterprise)
         prod = s.get(Product, prod_id)
         req = create_request(
@@ -373,14 +432,62 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         req = s.get(AccessRequest, paid_id)
         _show_delivery(story, deliver(s, s.get(Account, op_id), req, rows=2000, seed=seed))
 
-    with story.step("A nonprofit asks the same product for public welfare: free") as s:
+    with story.step("Conditional free use: an enterprise's bare public-welfare claim is refused") as s:
+        ent = _requester(s, OrganizationKind.enterprise)
+        req = create_request(s, ent, product=s.get(Product, prod_id), purpose="public_welfare", volume=500,
+                             use_statement="")
+        claim_id, ent_id = req.id, ent.id
+    try:
+        with db.session_scope(engine) as s:
+            submit_request(s, s.get(Account, ent_id), s.get(AccessRequest, claim_id))
+    except MarketplaceError as exc:
+        story.say(f"refused, nothing changed: {exc}")
+    with db.session_scope(engine) as s:
+        req = s.get(AccessRequest, claim_id)
+        submit_request(s, s.get(Account, ent_id), req, pay_if_refused=True)
+        total = current_quote(s, req).total
+        story.say(f"the enterprise asks to pay instead: quoted as {req.purpose.value}, {total}")
+
+    with story.step("A nonprofit claims public welfare with a use statement: free, under conditions") as s:
         npo = _requester(s, OrganizationKind.nonprofit)
-        req = create_request(s, npo, product=s.get(Product, prod_id), purpose="public_welfare", volume=500)
+        req = create_request(
+            s,
+            npo,
+            product=s.get(Product, prod_id),
+            purpose="public_welfare",
+            volume=500,
+            use_statement="Mapping bus access for elderly residents in a public-health outreach programme",
+        )
         submit_request(s, npo, req)
         q = current_quote(s, req)
         story.say(f"quote | {q.lines[0]['reason']}  -> total {q.total} {q.currency}")
+        story.say("conditions: " + ", ".join(c.text for c in req.conditions))
         free_id = req.id
     _review_all(story, free_id)
+    with story.step("The regulator finds the free grant misused: revoked, charged at the paid price") as s:
+        req = s.get(AccessRequest, free_id)
+        regulator = accounts_with_role(s, Role.regulator)[0]
+        pay = find_misuse(s, regulator, req, "extract resold to a marketing firm")
+        story.say(f"grant {req.grant.code}: {req.grant.status.value}; charged {pay.amount} retroactively")
+
+    with story.step("Period close: revenue against MAR; any excess is deducted from the next MAR") as s:
+        trainer = accounts_with_role(s, Role.trainer)[0]
+        days = (date(year + 1, 1, 5) - clock.today(s)).days
+        for line in advance_clock(s, trainer, days).lines()[:3]:
+            story.say(line)
+        regulator = accounts_with_role(s, Role.regulator)[0]
+        op_org = s.get(Account, op_id).organization
+        closed = close_period(s, regulator, op_org, year)
+        pos = mar_positions(s, year, current_policy(s), op_org.id)[0].position
+        story.say(
+            f"{year} closed: revenue {pos.revenue} vs MAR {pos.mar} ({pos.share_of_mar} %), "
+            + ("within MAR" if pos.compliant else f"over by {pos.excess}")
+        )
+        nxt = determine_mar(s, regulator, s.get(CostFiling, next_filing_id))
+        story.say(
+            f"MAR {year + 1}: {nxt.base_mar} less {nxt.deduction} carried from {year} = {nxt.mar}"
+            + ("" if closed.excess else " (no clawback: revenue stayed within MAR)")
+        )
 
     # ---------------------------------------------------------------- deadlines and refusals
     with story.step("A request left waiting: the clock moves past its deadline") as s:
@@ -405,6 +512,12 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         result = verify_chain(s)
         story.say(str(result))
     return result.ok
+
+
+def agency_account(s: Session, auth_id: int) -> Account:
+    """The implementing agency's registrar (the authorizing body of the authorization)."""
+    auth = s.get(Authorization, auth_id)
+    return accounts_with_role(s, Role.registrar, org_id=auth.agency_id)[0]
 
 
 def _has(s: Session, username: str) -> bool:

@@ -67,7 +67,7 @@ AUTHORIZATION: dict[Any, dict[str, Any]] = {
 }
 
 PRODUCT: dict[Any, dict[str, Any]] = {
-    P.draft: {"register": P.registered},
+    P.draft: {"register": P.registered, "price": P.priced},  # pricing a draft: registration not mandatory
     P.registered: {"price": P.priced},
     P.priced: {"price": P.priced, "list": P.listed},
     P.listed: {"withdraw": P.withdrawn},

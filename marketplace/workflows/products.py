@@ -1,8 +1,10 @@
 """Products of authorized operation: draft → registered → priced → listed → withdrawn.
 
-Only the operator acts on its own products; caps come from the policy (`effective_cap`) or from the regulator
-(`set_price_cap`); the actual price is checked by `policy.check_actual_price` (never above the cap).
-Listing needs a registration in force and an active authorization.
+Only the operator acts on its own products; caps come from the policy (`effective_cap`) until the authorizing
+body files one within MAR (`price_formation.file_cap`), or from the regulator (`set_price_cap`); the actual
+price is checked by `policy.check_actual_price` (never above the cap). Raw data is refused at creation,
+registration and listing (`policy.check_market_product`). Listing needs an active authorization and, when the
+policy's `registration.products_mandatory` is true, a registration in force (a draft may then not be priced).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def create_product(
     cost = money("unit_cost", unit_cost) if unit_cost is not None else None
     with step(session, actor, "product.create", authorization) as st:
         st.require_org(Role.operator, authorization.operator_id, what="operator", doing="create a product")
+        pol.check_market_product(st.policy, transformation)
         st.refuse_unless(
             authorization.status is AuthorizationStatus.active,
             "make products",
@@ -118,6 +121,7 @@ def register_product(session: Session, actor: Account, product: Product) -> Prod
     with step(session, actor, "product.register", product) as st:
         st.require_org(Role.operator, product.operator_id, what="operator")
         nxt = st.allow(product)
+        pol.check_market_product(st.policy, product.transformation)
         reg = current_registration(session, product)
         st.refuse_unless(reg is not None, "register", "no registration in force; submit one first")
         product.status = nxt
@@ -150,6 +154,11 @@ def price_product(session: Session, actor: Account, product: Product, actual_pri
     with step(session, actor, "product.price", product) as st:
         st.require_org(Role.operator, product.operator_id, what="operator")
         nxt = st.allow(product)
+        st.refuse_unless(
+            product.status is not ProductStatus.draft or not st.policy.registration.products_mandatory,
+            "price",
+            f"product registration is mandatory under {st.policy.name}: register it first",
+        )
         pol.check_actual_price(
             st.policy, product.price_cap, price, product_code=product.code, unit_cost=product.unit_cost
         )
@@ -165,8 +174,12 @@ def list_product(session: Session, actor: Account, product: Product) -> Product:
     with step(session, actor, "product.list", product) as st:
         st.require_org(Role.operator, product.operator_id, what="operator")
         nxt = st.allow(product)
+        pol.check_market_product(st.policy, product.transformation)
+        mandatory = st.policy.registration.products_mandatory
         st.refuse_unless(
-            current_registration(session, product) is not None, "list", "its registration is not in force"
+            not mandatory or current_registration(session, product) is not None,
+            "list",
+            f"its registration is not in force (product registration is mandatory under {st.policy.name})",
         )
         a = product.authorization
         st.refuse_unless(

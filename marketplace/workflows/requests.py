@@ -8,7 +8,7 @@ granted and delivered at once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from marketplace.models import (
     AccessRequest,
     Account,
     Condition,
+    Organization,
     Payment,
     Product,
     Quote,
@@ -30,6 +31,7 @@ from marketplace.models import (
 )
 from marketplace.vocabulary import (
     Channel,
+    OrganizationKind,
     ProductStatus,
     Purpose,
     QuoteStatus,
@@ -40,6 +42,7 @@ from marketplace.vocabulary import (
 from marketplace.workflows import facts
 from marketplace.workflows.grants import finish_approval, issue_grant
 from marketplace.workflows.lookups import current_quote, fee_due, quote_taxes
+from marketplace.workflows.price_formation import cap_filing_of
 from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
@@ -56,7 +59,11 @@ __all__ = [
 
 MAX_VOLUME = 10_000_000
 MAX_DURATION_DAYS = 3660
-EDITABLE = frozenset({"use_statement", "fields", "volume", "duration_days", "purpose"})
+EDITABLE = frozenset(
+    {"use_statement", "fields", "volume", "duration_days", "purpose", "project_reference", "sponsor_org_id"}
+)
+MAX_STATEMENT = 4000
+MAX_PROJECT_REFERENCE = 200
 
 
 def choice(enum: Any, field: str, value: Any) -> Any:
@@ -77,6 +84,22 @@ def check_numbers(volume: Any, duration_days: Any) -> None:
         raise InvalidInput(
             "duration_days", duration_days, f"a whole number of days from 1 to {MAX_DURATION_DAYS}"
         )
+
+
+def check_claim_texts(use_statement: Any, project_reference: Any, sponsor: Any = None) -> None:
+    """Bounded texts of a request; a sponsor must be a government department."""
+    if not isinstance(use_statement, str) or len(use_statement) > MAX_STATEMENT:
+        raise InvalidInput(
+            "use_statement", str(use_statement)[:40], f"a text of at most {MAX_STATEMENT} characters"
+        )
+    if not isinstance(project_reference, str) or len(project_reference) > MAX_PROJECT_REFERENCE:
+        raise InvalidInput(
+            "project_reference",
+            str(project_reference)[:40],
+            f"a text of at most {MAX_PROJECT_REFERENCE} characters",
+        )
+    if sponsor is not None and getattr(sponsor, "kind", None) is not OrganizationKind.department:
+        raise InvalidInput("sponsor", getattr(sponsor, "name", sponsor), "a government department")
 
 
 def check_fields(fields: Iterable[str], resource: Resource | None) -> list[str]:
@@ -105,8 +128,13 @@ def create_request(
     fields: Iterable[str] = (),
     volume: int = 1,
     duration_days: int = 365,
+    project_reference: str = "",
+    sponsor: Organization | None = None,
 ) -> AccessRequest:
-    """A draft request by `actor` (role requester) for a resource (sharing/opening) or a product."""
+    """A draft request by `actor` (role requester) for a resource (sharing/opening) or a product.
+
+    `project_reference` and `sponsor` (a department) are the evidence of a free-use claim the policy asks.
+    """
     if (resource is None) == (product is None):
         raise InvalidInput("resource/product", None, "exactly one of resource= or product=")
     if product is not None:
@@ -125,6 +153,7 @@ def create_request(
             )
     purpose = choice(Purpose, "purpose", purpose)
     check_numbers(volume, duration_days)
+    check_claim_texts(use_statement, project_reference, sponsor)
     field_list = check_fields(fields, resource)
     target = resource if resource is not None else product
     with step(session, actor, "request.create", target) as st:
@@ -140,6 +169,8 @@ def create_request(
                 product_id=product.id if product else None,
                 purpose=purpose,
                 use_statement=use_statement,
+                project_reference=project_reference.strip(),
+                sponsor_org_id=sponsor.id if sponsor is not None else None,
                 fields=field_list,
                 volume=volume,
                 duration_days=duration_days,
@@ -189,6 +220,10 @@ def apply_edits(st: Step, request: AccessRequest, changes: dict[str, Any]) -> No
     check_numbers(changes.get("volume", request.volume), changes.get("duration_days", request.duration_days))
     if "fields" in changes:
         changes["fields"] = check_fields(changes["fields"], request.resource)
+    check_claim_texts(
+        changes.get("use_statement", request.use_statement),
+        changes.get("project_reference", request.project_reference),
+    )
     for key, value in changes.items():
         setattr(request, key, value)
     request.updated_at = st.now
@@ -196,8 +231,12 @@ def apply_edits(st: Step, request: AccessRequest, changes: dict[str, Any]) -> No
     st.record(dict(changes), action="request.edit")
 
 
-def routing_of(st: Step, req: AccessRequest) -> tuple[pol.Routing, pol.Target]:
-    """The policy's answer for the request (PolicyRefusal naming the rule when it may not go ahead)."""
+def routing_of(st: Step, req: AccessRequest, pay_if_refused: bool = False) -> tuple[pol.Routing, pol.Target]:
+    """The policy's answer for the request (PolicyRefusal naming the rule when it may not go ahead).
+
+    A free-use claim the policy refuses is refused naming the rule, or, with `pay_if_refused`, the request is
+    quoted as the paid purpose the policy names (`free_use.<purpose>.paid_as`).
+    """
     if req.product_id is not None and req.product.status is not ProductStatus.listed:
         raise TransitionError(
             f"product {req.product.code}", req.product.status.value, "be requested (only listed products)"
@@ -213,7 +252,60 @@ def routing_of(st: Step, req: AccessRequest) -> tuple[pol.Routing, pol.Target]:
     if not routing.allowed:
         assert routing.refusal is not None
         raise pol.refusal_error(routing.refusal)
+    if routing.free and req.channel is Channel.authorized_operation:
+        refusal = pol.check_free_claim(st.policy, free_claim(st, req))
+        if refusal is not None:
+            rule = pol.free_use_rule(st.policy, req.purpose)
+            if not pay_if_refused or rule is None:
+                raise pol.refusal_error(refusal)
+            claimed, req.purpose = req.purpose, rule.paid_as
+            st.save(f"request {req.code}")
+            st.record(
+                {"claimed": claimed, "refused_by": refusal.rule, "priced_as": rule.paid_as},
+                action="request.free_claim_refused",
+            )
+            return routing_of(st, req)
     return routing, target
+
+
+FREE_SO_FAR = (
+    RequestStatus.in_review,
+    RequestStatus.approved,
+    RequestStatus.approved_with_conditions,
+    RequestStatus.granted,
+    RequestStatus.delivered,
+    RequestStatus.expired,
+)
+
+
+def free_claim(st: Step, req: AccessRequest) -> pol.FreeClaim:
+    """The request's free-use claim with its evidence and the organization's free use in the policy period."""
+    rule = pol.free_use_rule(st.policy, req.purpose)
+    count = volume = 0
+    if rule is not None and (rule.max_free_requests is not None or rule.max_free_volume is not None):
+        since = st.now - timedelta(days=rule.period_days)
+        prior = st.session.exec(
+            select(func.count(), func.coalesce(func.sum(AccessRequest.volume), 0)).where(
+                AccessRequest.requester_org_id == req.requester_org_id,
+                AccessRequest.purpose == req.purpose,
+                AccessRequest.channel == Channel.authorized_operation,
+                AccessRequest.id != req.id,
+                AccessRequest.status.in_(FREE_SO_FAR),
+                AccessRequest.submitted_at >= since,
+            )
+        ).one()
+        count, volume = int(prior[0]), int(prior[1])
+    sponsor = st.session.get(Organization, req.sponsor_org_id) if req.sponsor_org_id else None
+    return pol.FreeClaim(
+        purpose=req.purpose,
+        requester_kind=req.requester_org.kind,
+        use_statement=req.use_statement or "",
+        project_reference=req.project_reference or "",
+        sponsor_is_department=sponsor is not None and sponsor.kind is OrganizationKind.department,
+        volume=req.volume,
+        prior_free_requests=count,
+        prior_free_volume=volume,
+    )
 
 
 def submit_request(
@@ -223,12 +315,16 @@ def submit_request(
     *,
     deliver_rows: int | None = None,
     seed: int | None = None,
+    pay_if_refused: bool = False,
 ) -> AccessRequest:
-    """Submit a draft: route it, attach the policy's conditions, quote a product, open the review stages."""
+    """Submit a draft: route it, attach the policy's conditions, quote a product, open the review stages.
+
+    `pay_if_refused`: a free-use claim the policy refuses is quoted as paid use instead of refused.
+    """
     with step(session, actor, "request.submit", request) as st:
         st.allow(request)
         require_requester(st, request)
-        routing, target = routing_of(st, request)
+        routing, target = routing_of(st, request, pay_if_refused)
         start_review(st, request, routing, target, deliver_rows, seed)
     return request
 
@@ -343,9 +439,19 @@ def offer_quote(st: Step, req: AccessRequest) -> Quote:
         facts.requester_facts(req.requester_org),
     )
     lines = q.as_dict()["lines"]
+    filing = cap_filing_of(st.session, req.product)
     for line in lines:
         if line["component"] == "tax":
             line["taxes"] = str(q.taxes)  # tax contained in the total, kept for the exact payment split
+        if line["component"] == "cap" and filing is not None:
+            line["reason"] += (
+                f" (cap {filing.cap} filed as {filing.code} on {filing.filed_at:%Y-%m-%d} by the "
+                "authorizing body"
+                + (", provisional" if filing.provisional else f", within MAR for {filing.year}")
+                + (f": {filing.basis}" if filing.basis else "")
+                + ")"
+            )
+            line["cap_filing"] = filing.code
     row = Quote(
         request_id=req.id,
         policy_name=st.policy.name,
@@ -407,7 +513,7 @@ def accept_quote(session: Session, actor: Account, request: AccessRequest) -> Pa
                 )
             ).first()
             if period is not None:
-                period.revenue = Decimal(period.revenue) + parts.operator
+                period.revenue = Decimal(period.revenue) + Decimal(q.total)  # fees charged (policy.mar)
         request.updated_at = now
         st.save(f"request {request.code}")
         st.record(

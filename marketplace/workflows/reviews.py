@@ -126,6 +126,8 @@ def parse_condition(spec: Any, policy: Policy, field_names: Iterable[str] = ()) 
         ConditionKind.no_onward_transfer: set(),
         ConditionKind.expires_after: {"days"},
         ConditionKind.report_usage: {"days"},
+        ConditionKind.no_commercial_use: set(),
+        ConditionKind.publish_results: set(),
     }
     extra = sorted(set(params) - allowed[kind])
     if extra:

@@ -141,11 +141,14 @@ def file_request(
     fields: Iterable[str],
     volume: int,
     duration_days: int,
+    project_reference: str = "",
+    sponsor: str | int | None = None,
 ) -> tuple[AccessRequest, dict[str, Any]]:
     if (resource is None) == (product is None):
         raise InvalidInput("resource/product", None, "exactly one of resource= or product=")
     res = _by_ref(session, Resource, resource, "resource") if resource is not None else None
     prod = _by_ref(session, Product, product, "product") if product is not None else None
+    backer = _by_ref(session, Organization, sponsor, "sponsor") if sponsor is not None else None
     _preload(session, actor, res, prod)
     req = wf_requests.create_request(
         session,
@@ -158,6 +161,8 @@ def file_request(
         fields=list(fields),
         volume=volume,
         duration_days=duration_days,
+        project_reference=project_reference,
+        sponsor=backer,
     )
     wf_requests.submit_request(session, actor, req)
     return req, _request_row(req, session)

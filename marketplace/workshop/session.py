@@ -279,9 +279,14 @@ class ParticipantSession:
         fields: Iterable[str] = (),
         volume: int = 1,
         duration_days: int = 365,
+        project_reference: str = "",
+        sponsor: str | int | None = None,
         key: str | None = None,
     ) -> Receipt:
-        """Create and submit a request (one action): routed, quoted and put in review by the workflows."""
+        """Create and submit a request (one action): routed, quoted and put in review by the workflows.
+
+        `project_reference` and `sponsor` (a department's code or id) are the evidence of a free-use claim.
+        """
         fields = tuple(fields)
         return self._write(
             "file_request",
@@ -296,6 +301,8 @@ class ParticipantSession:
                 fields=fields,
                 volume=volume,
                 duration_days=duration_days,
+                project_reference=project_reference,
+                sponsor=sponsor,
             ),
             key=key,
         )

@@ -401,7 +401,7 @@ def build_world(session: Session) -> World:
 
     pay(requests["REQ-6"], op1, "800.00", dt(2025, 5, 10))
     pay(requests["REQ-7"], op2, "4000.00", dt(2025, 5, 9))
-    # op1 has a revenue period for 2025 with a MAR of 500 (so it is over MAR); op2's MAR is computed.
+    # op1 has a MAR of 500 set for 2025 (so it is over MAR); op2 has none (trial caps).
     session.add(
         RevenuePeriod(
             operator_id=op1.id,
@@ -410,8 +410,10 @@ def build_world(session: Session) -> World:
             profit_rate=Decimal("0.05"),
             taxes=Decimal("80"),
             mar=Decimal("500.00"),
+            base_mar=Decimal("500.00"),
             deduction=Decimal("0"),
             revenue=Decimal("0"),
+            determined_at=dt(2025, 1, 2),
         )
     )
     session.add(

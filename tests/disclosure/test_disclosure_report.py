@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from marketplace.disclosure import build_report, default_year, render_html, render_markdown, to_json
 from marketplace.disclosure.render import csv_files
-from marketplace.models import AccessRequest, Organization, Payment, Quote, RevenuePeriod, SandboxSetting
+from marketplace.models import AccessRequest, Organization, RevenuePeriod, SandboxSetting
 from marketplace.policy import load_policy
 
 
@@ -77,20 +77,18 @@ def test_request_statistics_per_channel_and_kind(world_engine: Engine) -> None:
     assert old.loc[("opening", "all"), "filed"] == 1 and old.loc[("opening", "all"), "rejected"] == 1
 
 
-def test_revenue_against_mar_from_revenue_period_and_computed(world_engine: Engine) -> None:
-    rev = _report(world_engine).revenue.set_index("operator")
+def test_revenue_against_the_mar_set_in_advance(world_engine: Engine) -> None:
+    report = _report(world_engine)
+    rev = report.revenue.set_index("operator")
     ops = rev.loc["Data Ops Co"]
-    # 800 paid, 6% taxes and 10% holder share: 800 - 48 - 80 = 672 operator revenue, against MAR 500.
-    assert ops["revenue"] == pytest.approx(672.0)
+    # 800 of fees charged against the MAR of 500 the regulator set for 2025 (policy.mar_position)
+    assert ops["revenue"] == pytest.approx(800.0)
     assert ops["mar"] == pytest.approx(500.0)
-    assert not ops["compliant"] and ops["basis"] == "revenue period"
-    second = rev.loc["Second Operator"]
-    policy = load_policy("national-2025")
-    rate = float(policy.allowed_profit_rate)
-    # unit cost 3500 x volume 1, plus the allowed profit, plus the 240 taxes of the payment
-    assert second["mar"] == pytest.approx(3500 * (1 + rate) + 240, abs=0.01)
-    assert second["revenue"] == pytest.approx(4000 - 240 - 400)
-    assert second["compliant"] and second["basis"] == "computed from payments"
+    assert ops["share_of_mar"] == pytest.approx(160.0)
+    assert not ops["compliant"] and ops["basis"].startswith("MAR set from")
+    # an operator without a MAR for the year is named in a note, never given a MAR computed afterwards
+    assert "Second Operator" not in rev.index
+    assert any("without a maximum allowed revenue" in n for n in report.notes)
 
 
 def test_nothing_confidential_in_any_rendering(world_sqlite: Engine) -> None:
@@ -173,41 +171,13 @@ def test_revenue_period_without_payments_reports_its_recorded_revenue(world_sqli
                 operator_id=op2.id,
                 year=2024,
                 mar=Decimal("1000.00"),
+                base_mar=Decimal("1000.00"),
                 revenue=Decimal("1200.00"),
                 deduction=Decimal("0"),
+                determined_at=datetime(2024, 1, 2, tzinfo=UTC),
             )
         )
         session.commit()
     rev = _report(world_sqlite, 2024).revenue.set_index("operator")
     assert rev.loc["Second Operator", "revenue"] == pytest.approx(1200.0)
     assert not rev.loc["Second Operator", "compliant"]
-
-
-def test_over_mar_revenue_is_deducted_from_the_next_computed_mar(world_engine: Engine) -> None:
-    with Session(world_engine) as session:
-        op2 = session.exec(select(Organization).where(Organization.name == "Second Operator")).one()
-        old = session.exec(select(AccessRequest).where(AccessRequest.code == "REQ-OLD")).one()
-        quote = Quote(request_id=old.id, policy_name="national-2025", total=Decimal("1000.00"))
-        session.add(quote)
-        session.flush()
-        paid = datetime(2024, 6, 6, tzinfo=UTC)
-        session.add(
-            Payment(
-                request_id=old.id,
-                quote_id=quote.id,
-                operator_id=op2.id,
-                amount=Decimal("1000.00"),
-                operator_revenue=Decimal("840.00"),
-                holder_share=Decimal("100.00"),
-                taxes=Decimal("60.00"),
-                paid_at=paid,
-            )
-        )
-        session.commit()
-    # 2024: no unit cost behind the payment, so MAR = taxes = 60 and 780 is over MAR.
-    assert _report(world_engine, 2024).revenue.set_index("operator").loc["Second Operator", "mar"] == 60.0
-    row = _report(world_engine, 2025).revenue.set_index("operator").loc["Second Operator"]
-    assert row["deduction"] == pytest.approx(780.0)
-    rate = float(load_policy("national-2025").allowed_profit_rate)
-    assert row["mar"] == pytest.approx(3500 * (1 + rate) + 240 - 780, abs=0.01)
-    assert not row["compliant"]

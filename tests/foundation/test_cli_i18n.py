@@ -132,7 +132,7 @@ def test_a_release_reports_in_chinese(sandbox, tmp_path: Path) -> None:
         "--k",
         "5",
         "--l",
-        "1",
+        "2",
         "--out",
         str(tmp_path / "r.csv"),
         env=sandbox,

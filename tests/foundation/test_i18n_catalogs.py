@@ -160,6 +160,8 @@ def test_the_build_step_compiles_the_catalogs(tmp_path: Path) -> None:
     )
     for name in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
+    for folder in ("seed", "jupyter-config"):  # setup.py ships seed/ as a package; pyproject names the config
+        shutil.copytree(ROOT / folder, src / folder)
     out = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path / "lib")],
         cwd=src,

@@ -134,6 +134,7 @@ assert {"sharing", "opening", "authorized_operation"} <= {str(c) for c in channe
         """
 assert ops.products, "the operator sees its products"
 assert "Price cap" in ops.product_table.value
+assert "Headroom" in ops.mar_table.value and "CST-" in ops.mar_table.value, "its MAR, set from its cost filing"
 who.choose("requester", user(Role.requester, kind="enterprise"))
 quote.purpose.value = "industry_development"
 quote.volume.value = 1

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from marketplace.errors import InvalidInput, PolicyRefusal
 from marketplace.policy import (
+    PolicyFileError,
     Requester,
     RequestFacts,
     Target,
@@ -31,6 +32,7 @@ from marketplace.vocabulary import (
     Grade,
     OpeningAttribute,
     OrganizationKind,
+    ProductKind,
     Purpose,
     ReviewStage,
     Role,
@@ -250,13 +252,47 @@ def test_open_by_default_opens_general_data_at_once() -> None:
     assert go(resource(Channel.opening, contains_personal_info=True), Purpose.research, policy=obd).stages
 
 
-def test_authorized_operation_three_stages_and_breach_outcomes() -> None:
+def test_product_sale_stages_come_from_the_policy_with_sources() -> None:
+    # finding: every product sale had three stages (compliance, holder, security), the third without a source
     r = go(product())
-    assert [s.stage for s in r.stages] == [ReviewStage.compliance, ReviewStage.holder, ReviewStage.security]
-    assert [s.due for s in r.stages] == [date(2026, 3, 10), date(2026, 3, 24), date(2026, 4, 8)]
+    assert [s.stage for s in r.stages] == [ReviewStage.compliance]
+    assert [s.due for s in r.stages] == [date(2026, 3, 10)]
+    notes = NATIONAL.routing.stage_sources
+    assert "发改价格〔2025〕65号" in notes.compliance
+    assert notes.security.startswith("assumption") and "assumption" in notes.holder
     assert not r.free
     assert go(product(), Purpose.public_welfare).free
-    deemed = load_policy("deemed-approval")
+    strict = load_policy("strict-privacy")
+    r = go(product(aggregated=True, deidentified=False), policy=strict)
+    assert [s.stage for s in r.stages] == [ReviewStage.compliance, ReviewStage.security]
+    assert [s.due for s in r.stages] == [date(2026, 3, 10), date(2026, 3, 24)]
+
+
+def test_product_sale_stages_per_product_kind() -> None:
+    per_kind = load_policy(
+        "national-2025",
+        {"routing.stages.authorized_operation_by_kind.api": ["compliance", "holder", "security"]},
+    )
+    api = go(product(product_kind=ProductKind.api), policy=per_kind)
+    assert [s.stage for s in api.stages] == [ReviewStage.compliance, ReviewStage.holder, ReviewStage.security]
+    assert [s.due for s in api.stages] == [date(2026, 3, 10), date(2026, 3, 24), date(2026, 4, 8)]
+    report = go(product(product_kind=ProductKind.report), policy=per_kind)
+    assert [s.stage for s in report.stages] == [ReviewStage.compliance]
+
+
+def test_a_stage_without_a_source_note_is_a_policy_error() -> None:
+    with pytest.raises(PolicyFileError) as exc:
+        load_policy("national-2025", {"routing.stage_sources.security": "",
+                                      "routing.stages.authorized_operation": ["compliance", "security"]})
+    assert "routing.stage_sources.security" in str(exc.value)
+    with pytest.raises(PolicyFileError) as exc:
+        load_policy("national-2025", {"sources": {"pricing.nonsense": "x"}})
+    assert "sources.pricing.nonsense" in str(exc.value)
+
+
+def test_breach_outcomes_per_stage() -> None:
+    deemed = load_policy("deemed-approval", {"routing.stages.authorized_operation": ["compliance", "holder",
+                                                                                     "security"]})
     r = go(product(), policy=deemed)
     assert [s.on_breach for s in r.stages] == ["deemed_approval", "deemed_approval", "escalate"]
     assert deadline_outcome(deemed, "holder") == "deemed_approval"

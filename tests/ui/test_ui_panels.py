@@ -134,6 +134,13 @@ def test_live_quote_follows_every_input(sandbox: Sandbox) -> None:
     panel.purpose.value = "public_welfare"
     assert panel.last_quote.total == 0
     assert "Free" in panel.quote_html.value
+    # ... but only with the evidence the policy asks of an enterprise: the preview names the rule
+    assert not panel.last_routing.allowed and "free_use.statement" in panel.preview.value
+    panel.use_statement.value = "Bus access maps for the city's public-health outreach to elderly residents"
+    assert "free_use.project" in panel.preview.value
+    panel.project_reference.value = "PHP-2025-017"
+    panel.sponsor.value = panel.sponsor.options[1][1]
+    assert panel.last_routing.allowed, panel.preview.value
 
 
 def test_submit_writes_the_request_and_shows_its_status(sandbox: Sandbox) -> None:
@@ -376,6 +383,52 @@ def test_operator_makes_registers_prices_within_cap_and_lists(sandbox: Sandbox) 
         saved = s.get(Product, product.id)
         assert saved.actual_price == price and saved.status is ProductStatus.listed
     assert "listed" in ops.product_table.value
+
+
+def test_price_formation_chain_in_the_operator_panel(sandbox: Sandbox) -> None:
+    """The panel shows the MAR set in advance (the one rule) and files caps within it, as the agency."""
+    from marketplace.models import Authorization
+    from marketplace.policy import load_policy
+    from marketplace.vocabulary import AuthorizationStatus
+    from marketplace.workflows.price_formation import mar_positions
+
+    with sandbox.session() as s:
+        auth = s.exec(select(Authorization).where(Authorization.status == AuthorizationStatus.active)).first()
+        prod = s.exec(select(Product).where(Product.operator_id == auth.operator_id)).first()
+        agency = s.exec(
+            select(Account.username)
+            .join(AccountRole)
+            .where(AccountRole.role == Role.registrar, Account.organization_id == auth.agency_id)
+        ).first()
+        (pos,) = mar_positions(s, 2025, load_policy("national-2025"), auth.operator_id)
+        prod_id, mar = prod.id, pos.position.mar
+        op_user = s.exec(
+            select(Account.username)
+            .join(AccountRole)
+            .where(AccountRole.role == Role.operator, Account.organization_id == auth.operator_id)
+        ).first()
+    who = actas.act_as(sandbox)
+    who.choose(Role.operator, op_user)
+    panel = operator.operator_panel(sandbox)
+    panel.costs.value = "platform 1200000"
+    panel.file_costs_button.click()
+    assert panel.feedback.kind == "error" and "costs" in panel.feedback.text
+    panel.costs.value, panel.cost_year.value = "platform=1200000, staff=600000", 2026
+    panel.file_costs_button.click()
+    assert panel.feedback.kind == "ok" and "CST-2026-" in panel.feedback.text, panel.feedback.text
+    who.choose(Role.regulator)
+    assert f"{float(mar):,.2f}" in panel.mar_table.value  # the regulator sees every operator's MAR
+    who.choose(Role.registrar, agency)
+    panel.product.value = prod_id
+    panel.cap.value = str((mar / 1000 + 1).quantize(Decimal("0.01")))
+    panel.forecast.value = 1000
+    panel.file_cap_button.click()
+    assert panel.feedback.kind == "error" and "mar.cap_above_mar" in panel.feedback.text
+    panel.cap.value = "0.03"
+    panel.file_cap_button.click()
+    assert panel.feedback.kind == "ok" and "CAP-" in panel.feedback.text, panel.feedback.text
+    with sandbox.session() as s:
+        assert s.get(Product, prod_id).price_cap == Decimal("0.03")
 
 
 def test_requester_cannot_set_a_cap(sandbox: Sandbox) -> None:

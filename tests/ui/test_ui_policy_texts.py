@@ -29,7 +29,17 @@ from marketplace.errors import (
     TransitionError,
 )
 from marketplace.models import Resource
-from marketplace.policy import Requester, RequestFacts, Target, list_policies, load_policy, quote, route
+from marketplace.policy import (
+    FreeClaim,
+    Requester,
+    RequestFacts,
+    Target,
+    check_free_claim,
+    list_policies,
+    load_policy,
+    quote,
+    route,
+)
 from marketplace.policy.pricing import check_actual_price
 from marketplace.policy.routing import extend_stage
 from marketplace.policy.types import StagePlan
@@ -153,6 +163,25 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
             _check(ln.key, ln.params, ln.reason)
             keys.add(ln.key)
             lines += 1
+    # conditional free use: every refusal of a claim
+    national = load_policy(POLICY_NAME)
+    claims = [
+        FreeClaim(Purpose.public_governance, OrganizationKind.enterprise),
+        FreeClaim(Purpose.public_welfare, OrganizationKind.nonprofit, use_statement="short"),
+        FreeClaim(Purpose.public_welfare, OrganizationKind.enterprise, use_statement="x" * 60),
+        FreeClaim(Purpose.public_welfare, OrganizationKind.enterprise, use_statement="x" * 60,
+                  project_reference="P-1"),
+        FreeClaim(Purpose.public_welfare, OrganizationKind.nonprofit, use_statement="x" * 60,
+                  prior_free_requests=12),
+    ]
+    volume_rule = load_policy(POLICY_NAME, {"purposes.free_use.public_welfare.max_free_volume": 100})
+    for policy, claim in [(national, c) for c in claims] + [
+        (volume_rule, FreeClaim(Purpose.public_welfare, OrganizationKind.nonprofit, use_statement="x" * 60,
+                                volume=101))
+    ]:
+        ref = check_free_claim(policy, claim)
+        _check(ref.key, ref.params, ref.message)
+        keys.add(ref.key)
     assert lines > 1000 and refusals > 100
     # the mix reaches every sentence the policy can build for a quote or a routing
     expected = {k for k in POLICY if k.startswith(("quote.", "refusal."))} - {

@@ -85,7 +85,8 @@ def test_aggregated_product_releases_cells_of_at_least_min_cell(world):
             if p.transformation == "aggregated" and p.status.value == "listed"
         )
         npo = world.requester(s, OrganizationKind.nonprofit)
-        req = wf.create_request(s, npo, product=prod, purpose="public_welfare")
+        req = wf.create_request(s, npo, product=prod, purpose="public_welfare",
+                                use_statement="Bus access maps for elderly residents in a health programme")
         wf.submit_request(s, npo, req)
         rid = req.id
         assert any(c.kind.value == "aggregate" for c in req.conditions)

@@ -8,7 +8,9 @@ from sqlmodel import Session, select
 from marketplace import workflows as wf
 from marketplace.errors import PermissionDenied
 from marketplace.models import AccessRequest, AccountRole, Organization, Product, Review
+from marketplace.policy import load_policy
 from marketplace.vocabulary import OrganizationKind, RequestStatus, ReviewStatus, Role
+from marketplace.workflows import facts
 
 
 def _refused(world, action):
@@ -57,11 +59,17 @@ def test_steward_reviews_only_for_own_organization(world):
     assert _refused(world, "review.decide").actor_id is not None
 
 
-def test_security_stage_needs_a_security_reviewer(world):
+def test_security_stage_needs_a_security_reviewer(world, monkeypatch):
+    # a policy that adds the holder and security stages to product sales (national-2025 has compliance only)
+    three = load_policy(
+        "national-2025", {"routing.stages.authorized_operation": ["compliance", "holder", "security"]}
+    )
+    monkeypatch.setattr(facts, "policy_named", lambda name: three)
     with world.step() as s:
         prod = next(p for p in s.exec(select(Product)).all() if p.status.value == "listed")
         npo = world.requester(s, OrganizationKind.nonprofit)
-        req = wf.create_request(s, npo, product=prod, purpose="public_welfare")
+        req = wf.create_request(s, npo, product=prod, purpose="public_welfare",
+                                use_statement="Bus access maps for elderly residents in a health programme")
         wf.submit_request(s, npo, req)
         rid = req.id
         for _ in range(2):

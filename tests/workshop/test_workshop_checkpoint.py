@@ -135,7 +135,7 @@ def test_checkpoint_moves_from_sqlite_to_postgresql(tmp_path: Path, ws_engine, p
         ent = join(ws.seat("enterprise").join_code, pg)
         assert len(ent.my_requests()) == 1
         product = next(c for c in ent.catalog() if c["kind"] == "product")
-        ent.file_request(purpose="public_welfare", product=product["code"])
+        ent.file_request(purpose="industry_development", product=product["code"])
         with db.session_scope(pg) as s:
             assert audit.verify_chain(s).ok
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplace.errors import PolicyRefusal
 from marketplace.workshop import join, load_exercises
 from marketplace.workshop.exercises import ExerciseFileError, exercise_dir, load_exercise_file
 
@@ -83,7 +84,18 @@ def test_completion_checks_follow_what_participants_do(workshop) -> None:
     assert _done(ent, "01-first-request") and not _done(ent, "03-accept-a-quote")
     ent.accept_quote(paid.subject_id)
     assert _done(ent, "03-accept-a-quote") and not _done(ent, "04-free-for-public-welfare")
-    free = ent.file_request(purpose="public_welfare", product=product["code"], volume=100)
+    with pytest.raises(PolicyRefusal) as bare:  # a bare claim is refused, naming the rule
+        ent.file_request(purpose="public_welfare", product=product["code"], volume=100)
+    assert bare.value.rule == "free_use.statement" and not _done(ent, "04-free-for-public-welfare")
+    sponsor = next(c["holder_id"] for c in ent.catalog() if c["kind"] == "resource" and c["holder_id"] != -1)
+    free = ent.file_request(
+        purpose="public_welfare",
+        product=product["code"],
+        volume=100,
+        use_statement="Bus access maps for the city's public-health outreach to elderly residents",
+        project_reference="PHP-2025-017",
+        sponsor=sponsor,
+    )
     assert free.result["quote_total"] == "0.00" and _done(ent, "04-free-for-public-welfare")
 
     resource = next(c for c in dep.catalog() if "sharing" in c["channels"] and c["holder_id"] != -1)
