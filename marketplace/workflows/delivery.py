@@ -24,10 +24,10 @@ from sqlmodel import Session
 from marketplace.errors import InvalidInput, MarketplaceError, PrivacyError, TransitionError
 from marketplace.models import AccessRequest, Account, Delivery, Resource
 from marketplace.policy.grants import usage_overdue
-from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus, Role
+from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus
 from marketplace.workflows import audit
 from marketplace.workflows.lookups import conditions_of
-from marketplace.workflows.roles import has_role
+from marketplace.workflows.roles import supplies
 from marketplace.workflows.step import Step, step
 
 __all__ = ["DEFAULT_ROWS", "Delivered", "checksum_of", "deliver", "deliver_for", "source_frame"]
@@ -113,13 +113,12 @@ def deliver(
     """
     check_rows(rows)
     with step(session, actor, "request.deliver", request) as st:
-        if request.product_id is not None:
-            ok = has_role(actor, Role.operator) and actor.organization_id == request.product.operator_id
-            why = "only the product's operator delivers it"
-        else:
-            ok = has_role(actor, Role.steward) and actor.organization_id == request.resource.holder_id
-            why = "only a steward of the data holder delivers its data"
-        st.require(ok, why, doing=f"deliver request {request.code}")
+        why = (
+            "only the product's operator delivers it"
+            if request.product_id is not None
+            else "only a steward of the data holder delivers its data"
+        )
+        st.require(supplies(actor, request), why, doing=f"deliver request {request.code}")
         return release(st, request, rows=rows, seed=seed, frame=frame)
 
 

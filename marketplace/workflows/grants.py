@@ -27,7 +27,7 @@ from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Ro
 from marketplace.workflows import clock
 from marketplace.workflows.delivery import deliver_for
 from marketplace.workflows.lookups import conditions_of, fee_due
-from marketplace.workflows.roles import has_role
+from marketplace.workflows.roles import has_role, supplies
 from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
@@ -200,14 +200,12 @@ def grant(session: Session, actor: Account, request: AccessRequest) -> Grant:
 
 def require_supplier(st: Step, req: AccessRequest) -> None:
     """The data holder's steward (resources) or the product's operator, as the supplier of the request."""
-    actor = st.actor
-    if req.product_id is not None:
-        ok = has_role(actor, Role.operator) and actor.organization_id == req.product.operator_id
-        why = "only the product's operator may do this"
-    else:
-        ok = has_role(actor, Role.steward) and actor.organization_id == req.resource.holder_id
-        why = "only a steward of the data holder may do this"
-    st.require(ok, why, doing=f"{st.verb} request {req.code}")
+    why = (
+        "only the product's operator may do this"
+        if req.product_id is not None
+        else "only a steward of the data holder may do this"
+    )
+    st.require(supplies(st.actor, req), why, doing=f"{st.verb} request {req.code}")
 
 
 def revoke_grant(session: Session, actor: Account, request: AccessRequest, reason: str) -> Grant:

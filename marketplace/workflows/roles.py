@@ -27,6 +27,7 @@ __all__ = [
     "require_org",
     "require_role",
     "roles_of",
+    "supplies",
 ]
 
 
@@ -44,6 +45,15 @@ def roles_of(actor: Account) -> set[Role]:
 
 def has_role(actor: Account | None, role: Role | str) -> bool:
     return actor is not None and actor.active and Role(role) in roles_of(actor)
+
+
+def supplies(actor: Account | None, request: Any) -> bool:
+    """Whether `actor` supplies `request`: the product's operator, or a steward of the resource's holder."""
+    if actor is None:
+        return False
+    if request.product_id is not None:
+        return has_role(actor, Role.operator) and actor.organization_id == request.product.operator_id
+    return has_role(actor, Role.steward) and actor.organization_id == request.resource.holder_id
 
 
 def require(
