@@ -10,16 +10,16 @@ operator's revenue against MAR like any other.
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from marketplace import policy as pol
 from marketplace.errors import InvalidInput
-from marketplace.models import AccessRequest, Account, Payment, Quote, RevenuePeriod
+from marketplace.models import AccessRequest, Account, Payment, Quote
 from marketplace.vocabulary import Channel, QuoteStatus, Role
 from marketplace.workflows import facts
 from marketplace.workflows.lookups import current_quote
+from marketplace.workflows.price_formation import take_payment
 from marketplace.workflows.roles import has_role
 from marketplace.workflows.step import step
 
@@ -84,26 +84,7 @@ def find_misuse(session: Session, actor: Account, request: AccessRequest, reason
             )
         )
         q.status = QuoteStatus.superseded
-        parts = pol.split(st.policy, priced)
-        payment = st.add(
-            Payment(
-                request_id=request.id,
-                quote_id=charge.id,
-                operator_id=request.product.operator_id,
-                amount=priced.total,
-                operator_revenue=parts.operator,
-                holder_share=parts.holder,
-                taxes=parts.taxes,
-                paid_at=st.now,
-            )
-        )
-        period = session.exec(
-            select(RevenuePeriod).where(
-                RevenuePeriod.operator_id == request.product.operator_id, RevenuePeriod.year == st.now.year
-            )
-        ).first()
-        if period is not None:
-            period.revenue = Decimal(period.revenue) + priced.total
+        payment = take_payment(st, request, charge.id, priced)
         st.save(f"grant {grant.code}")
         st.record(
             {
@@ -111,7 +92,11 @@ def find_misuse(session: Session, actor: Account, request: AccessRequest, reason
                 "reason": text,
                 "priced_as": paid_as,
                 "charged": priced.total,
-                "split": {"operator": parts.operator, "holder": parts.holder, "taxes": parts.taxes},
+                "split": {
+                    "operator": payment.operator_revenue,
+                    "holder": payment.holder_share,
+                    "taxes": payment.taxes,
+                },
             }
         )
     return payment

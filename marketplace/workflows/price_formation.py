@@ -25,12 +25,21 @@ from sqlmodel import Session, select
 
 from marketplace import policy as pol
 from marketplace.errors import InvalidInput, NotFound, TransitionError
-from marketplace.models import Account, CapFiling, CostFiling, Organization, Payment, Product, RevenuePeriod
+from marketplace.models import (
+    AccessRequest,
+    Account,
+    CapFiling,
+    CostFiling,
+    Organization,
+    Payment,
+    Product,
+    RevenuePeriod,
+)
 from marketplace.policy import MarPosition, Policy
 from marketplace.vocabulary import ProductStatus, Role
 from marketplace.workflows.authorization import agency_staff
 from marketplace.workflows.products import money, withdraw_listing
-from marketplace.workflows.step import step, temp_code
+from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
     "OperatorPosition",
@@ -389,3 +398,26 @@ def mar_positions(
             )
         )
     return sorted(out, key=lambda p: p.operator)
+
+
+def take_payment(st: Step, request: AccessRequest, quote_id: int, priced: pol.Quote) -> Payment:
+    """The payment of a priced product request, split exactly by `policy.split`; its fees count against the
+    operator's maximum allowed revenue for the year (`policy.mar_position` counts fees charged)."""
+    parts = pol.split(st.policy, priced)
+    payment = st.add(
+        Payment(
+            request_id=request.id,
+            quote_id=quote_id,
+            operator_id=request.product.operator_id,
+            amount=priced.total,
+            operator_revenue=parts.operator,
+            holder_share=parts.holder,
+            taxes=parts.taxes,
+            paid_at=st.now,
+        )
+    )
+    period = _period(st.session, request.product.operator_id, st.now.year)
+    if period is not None:
+        period.revenue = Decimal(period.revenue) + Decimal(priced.total)
+    return payment
+

@@ -26,7 +26,6 @@ from marketplace.models import (
     Product,
     Quote,
     Resource,
-    RevenuePeriod,
     Review,
 )
 from marketplace.vocabulary import (
@@ -42,7 +41,7 @@ from marketplace.vocabulary import (
 from marketplace.workflows import facts
 from marketplace.workflows.grants import finish_approval, issue_grant
 from marketplace.workflows.lookups import current_quote, fee_due, quote_taxes
-from marketplace.workflows.price_formation import cap_filing_of
+from marketplace.workflows.price_formation import cap_filing_of, take_payment
 from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
@@ -485,35 +484,15 @@ def accept_quote(session: Session, actor: Account, request: AccessRequest) -> Pa
         q.accepted_at = now
         payment = None
         if q.total > 0:
-            parts = pol.split(
-                st.policy,
-                pol.Quote(
-                    currency=q.currency,
-                    lines=(),
-                    total=Decimal(q.total),
-                    free=False,
-                    taxes=quote_taxes(q),
-                    policy=q.policy_name,
-                ),
+            priced = pol.Quote(
+                currency=q.currency,
+                lines=(),
+                total=Decimal(q.total),
+                free=False,
+                taxes=quote_taxes(q),
+                policy=q.policy_name,
             )
-            payment = Payment(
-                request_id=request.id,
-                quote_id=q.id,
-                operator_id=request.product.operator_id,
-                amount=q.total,
-                operator_revenue=parts.operator,
-                holder_share=parts.holder,
-                taxes=parts.taxes,
-                paid_at=now,
-            )
-            session.add(payment)
-            period = session.exec(
-                select(RevenuePeriod).where(
-                    RevenuePeriod.operator_id == request.product.operator_id, RevenuePeriod.year == now.year
-                )
-            ).first()
-            if period is not None:
-                period.revenue = Decimal(period.revenue) + Decimal(q.total)  # fees charged (policy.mar)
+            payment = take_payment(st, request, q.id, priced)
         request.updated_at = now
         st.save(f"request {request.code}")
         st.record(
