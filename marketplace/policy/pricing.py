@@ -76,6 +76,7 @@ class _Text:
     free_channel: dict[Channel, Quote]
     free_purpose: dict[Purpose, Quote]
     paid_line: dict[Purpose, QuoteLine]
+    discount_purpose: dict[Purpose, QuoteLine]
     discount: dict[
         tuple[OrganizationKind, EnterpriseSize | None], tuple[Decimal, str, QuoteLine, dict[str, Any]]
     ]
@@ -141,6 +142,13 @@ def _build_text(t: Tables) -> _Text:
             )
             for p in Purpose
         },
+        discount_purpose={
+            p: QuoteLine(
+                "discount", _ZERO, f"Discount: none for purpose {p.value} under {name}",
+                "quote.discount_purpose", {"purpose": p.value, "policy": name},
+            )
+            for p in Purpose
+        },
         discount=discount,
         cap_none=QuoteLine(
             "cap", _ZERO, f"Cap: none under {name}; the operator sets the price",
@@ -177,62 +185,43 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
     unit = product.billing_unit
     if unit is None:
         raise InvalidInput("billing_unit", None, "one of " + ", ".join(u.value for u in BillingUnit))
-    one, many, per = _UNIT_WORDS[unit]
-    k_one, k_many, k_per = _UNIT_KEYS[unit]
     cur = t.currency
     cap = _cap(t, product)
     if product.actual_price is not None:
-        price, source, k_source = product.actual_price, "the operator's actual price", "quote.source.actual"
+        price, source = product.actual_price, True
     elif cap is not None:
-        price, source, k_source = cap, "the cap, as no actual price is set", "quote.source.cap"
+        price, source = cap, False
     else:
+        per = _UNIT_WORDS[unit][2]
         raise InvalidInput("actual_price", None, f"an operator's price {per} (no cap applies under {t.name})")
     if price < 0:
         raise InvalidInput("actual_price", price, "a price >= 0")
 
     base = price * vol
-    units, k_units = (one, k_one) if vol == 1 else (many, k_many)
-    volume, m_base, s_price = f"{vol:,}", _money(base), str(price)
     lines = [
         txt.paid_line[purpose],
         QuoteLine(
-            "base", base, f"Base: {volume} {units} x {s_price} {cur} {per} ({source}) = {m_base}",
-            "quote.base",
-            {
-                "volume": volume, "units": k_units, "price": s_price, "currency": cur, "per": k_per,
-                "source": k_source, "amount": m_base,
-            },
+            "base", base, key="quote.base", render=(_base_words, (vol, unit, price, cur, source, base))
         ),
     ]
 
     # progressive tiers: units from `start` on cost price * multiplier (marginal, like income-tax brackets)
     tier_amt = _ZERO
     tiers = t.tiers
-    if not tiers:
-        reason, key, params = f"Tiers: {t.name} has no volume tiers", "quote.tiers_none", {"policy": t.name}
-    elif vol < tiers[0][0]:
-        reason = f"Tiers: {volume} {units} is below the first volume tier of {t.name}"
-        key, params = "quote.tiers_below", {"volume": volume, "units": k_units, "policy": t.name}
-    else:
-        parts = []
-        sub: list[tuple[str, dict[str, Any]]] = []
+    if tiers and vol >= tiers[0][0]:
         last = len(tiers) - 1
         for i, (start, mult) in enumerate(tiers):
             if vol < start:
                 break
-            end = tiers[i + 1][0] - 1 if i < last else vol
-            n = (vol if vol < end else end) - start + 1
             if mult != _ONE:
-                tier_amt += price * n * (mult - _ONE)
-                count, first = f"{n:,}", f"{start:,}"
-                parts.append(f"{count} {many} from no. {first} at x{mult}")
-                sub.append(
-                    ("quote.tier_part", {"count": count, "units": k_many, "start": first, "mult": str(mult)})
-                )
-        m_tier = _money(tier_amt)
-        reason = f"Tiers: {'; '.join(parts)} = {m_tier}"
-        key, params = "quote.tiers", {"parts": tuple(sub), "amount": m_tier}
-    lines.append(QuoteLine("tiers", tier_amt, reason, key, params))
+                end = tiers[i + 1][0] - 1 if i < last else vol
+                tier_amt += price * ((vol if vol < end else end) - start + 1) * (mult - _ONE)
+    lines.append(
+        QuoteLine(
+            "tiers", tier_amt, key=_tiers_key(tiers, vol),
+            render=(_tiers_words, (t.name, tiers, vol, unit, tier_amt)),
+        )
+    )
     subtotal = base + tier_amt
 
     # discount by requester kind / size (the larger rate applies)
@@ -240,17 +229,14 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
     if not rate:
         lines.append(none_line)
     elif t.discount_purposes is not None and purpose not in t.discount_purposes:
-        lines.append(
-            QuoteLine(
-                "discount", _ZERO, f"Discount: none for purpose {purpose.value} under {t.name}",
-                "quote.discount_purpose", {"purpose": purpose.value, "policy": t.name},
-            )
-        )
+        lines.append(txt.discount_purpose[purpose])
     else:
         disc = -(subtotal * rate)
-        m_disc = _money(disc)
-        d_line = QuoteLine("discount", disc, head + m_disc, "quote.discount", {**d_params, "amount": m_disc})
-        lines.append(d_line)
+        lines.append(
+            QuoteLine(
+                "discount", disc, key="quote.discount", render=(_discount_words, (head, d_params, disc))
+            )
+        )
         subtotal += disc
 
     # cap
@@ -258,32 +244,29 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
         lines.append(txt.cap_none)
     else:
         limit = cap * vol
-        m_limit, s_cap = _money(limit), str(cap)
-        params = {"cap": s_cap, "currency": cur, "per": k_per, "volume": volume, "limit": m_limit}
         if subtotal > limit:
-            cap_amt = limit - subtotal
-            reason = f"Cap: {s_cap} {cur} {per} x {volume} = {m_limit}; the price is reduced to the cap"
-            key = "quote.cap_reduced"
+            lines.append(
+                QuoteLine(
+                    "cap", limit - subtotal, key="quote.cap_reduced",
+                    render=(_cap_words, (cap, cur, unit, vol, limit, None)),
+                )
+            )
             subtotal = limit
         else:
-            cap_amt = _ZERO
-            m_sub = _money(subtotal)
-            reason = f"Cap: {m_sub} is within the cap of {s_cap} {cur} {per} x {volume} = {m_limit}"
-            key = "quote.cap_within"
-            params["subtotal"] = m_sub
-        lines.append(QuoteLine("cap", cap_amt, reason, key, params))
+            lines.append(
+                QuoteLine(
+                    "cap", _ZERO, key="quote.cap_within",
+                    render=(_cap_words, (cap, cur, unit, vol, limit, subtotal)),
+                )
+            )
 
     # tax
     trate = t.tax_rate
     if t.tax_included:
         total = subtotal.quantize(CENT, t.rounding)
         taxes = (total * trate / (_ONE + trate)).quantize(CENT, ROUND_HALF_UP)
-        m_tax = _money(taxes)
         lines.append(
-            QuoteLine(
-                "tax", _ZERO, f"{txt.tax_included}{m_tax} {cur})", "quote.tax_included",
-                {"rate": txt.pct, "taxes": m_tax, "currency": cur},
-            )
+            QuoteLine("tax", _ZERO, key="quote.tax_included", render=(_tax_included_words, (txt, taxes, cur)))
         )
         unrounded = subtotal
     else:
@@ -291,14 +274,98 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
         unrounded = subtotal + tax_amt
         total = unrounded.quantize(CENT, t.rounding)
         taxes = total - subtotal.quantize(CENT, t.rounding)
-        m_sub, m_tax = _money(subtotal), _money(tax_amt)
         lines.append(
             QuoteLine(
-                "tax", tax_amt, f"{txt.tax_added}{m_sub} = {m_tax}", "quote.tax_added",
-                {"rate": txt.pct, "subtotal": m_sub, "amount": m_tax},
+                "tax", tax_amt, key="quote.tax_added", render=(_tax_added_words, (txt, subtotal, tax_amt))
             )
         )
     return Quote(cur, tuple(lines), total, False, taxes, t.name, unrounded)
+
+
+# The words of each line, made when a line is first read (QuoteLine.render): (English reason, params).
+_SOURCES = {
+    True: ("the operator's actual price", "quote.source.actual"),
+    False: ("the cap, as no actual price is set", "quote.source.cap"),
+}
+
+
+def _base_words(
+    vol: int, unit: BillingUnit, price: Decimal, cur: str, actual: bool, base: Decimal
+) -> tuple[str, dict[str, Any]]:
+    one, many, per = _UNIT_WORDS[unit]
+    k_one, k_many, k_per = _UNIT_KEYS[unit]
+    units, k_units = (one, k_one) if vol == 1 else (many, k_many)
+    source, k_source = _SOURCES[actual]
+    volume, m_base, s_price = f"{vol:,}", _money(base), str(price)
+    reason = f"Base: {volume} {units} x {s_price} {cur} {per} ({source}) = {m_base}"
+    return reason, {
+        "volume": volume, "units": k_units, "price": s_price, "currency": cur, "per": k_per,
+        "source": k_source, "amount": m_base,
+    }
+
+
+def _tiers_key(tiers: tuple[tuple[int, Decimal], ...], vol: int) -> str:
+    if not tiers:
+        return "quote.tiers_none"
+    return "quote.tiers_below" if vol < tiers[0][0] else "quote.tiers"
+
+
+def _tiers_words(
+    name: str, tiers: tuple[tuple[int, Decimal], ...], vol: int, unit: BillingUnit, tier_amt: Decimal
+) -> tuple[str, dict[str, Any]]:
+    one, many, _ = _UNIT_WORDS[unit]
+    k_one, k_many, _ = _UNIT_KEYS[unit]
+    if not tiers:
+        return f"Tiers: {name} has no volume tiers", {"policy": name}
+    volume = f"{vol:,}"
+    if vol < tiers[0][0]:
+        units, k_units = (one, k_one) if vol == 1 else (many, k_many)
+        return (
+            f"Tiers: {volume} {units} is below the first volume tier of {name}",
+            {"volume": volume, "units": k_units, "policy": name},
+        )
+    parts = []
+    sub: list[tuple[str, dict[str, Any]]] = []
+    last = len(tiers) - 1
+    for i, (start, mult) in enumerate(tiers):
+        if vol < start:
+            break
+        if mult != _ONE:
+            end = tiers[i + 1][0] - 1 if i < last else vol
+            count, first = f"{(vol if vol < end else end) - start + 1:,}", f"{start:,}"
+            parts.append(f"{count} {many} from no. {first} at x{mult}")
+            part = {"count": count, "units": k_many, "start": first, "mult": str(mult)}
+            sub.append(("quote.tier_part", part))
+    m_tier = _money(tier_amt)
+    return f"Tiers: {'; '.join(parts)} = {m_tier}", {"parts": tuple(sub), "amount": m_tier}
+
+
+def _discount_words(head: str, d_params: dict[str, Any], disc: Decimal) -> tuple[str, dict[str, Any]]:
+    m_disc = _money(disc)
+    return head + m_disc, {**d_params, "amount": m_disc}
+
+
+def _cap_words(
+    cap: Decimal, cur: str, unit: BillingUnit, vol: int, limit: Decimal, within: Decimal | None
+) -> tuple[str, dict[str, Any]]:
+    per, k_per = _UNIT_WORDS[unit][2], _UNIT_KEYS[unit][2]
+    volume, m_limit, s_cap = f"{vol:,}", _money(limit), str(cap)
+    params = {"cap": s_cap, "currency": cur, "per": k_per, "volume": volume, "limit": m_limit}
+    if within is None:
+        return f"Cap: {s_cap} {cur} {per} x {volume} = {m_limit}; the price is reduced to the cap", params
+    m_sub = _money(within)
+    params["subtotal"] = m_sub
+    return f"Cap: {m_sub} is within the cap of {s_cap} {cur} {per} x {volume} = {m_limit}", params
+
+
+def _tax_included_words(txt: _Text, taxes: Decimal, cur: str) -> tuple[str, dict[str, Any]]:
+    m_tax = _money(taxes)
+    return f"{txt.tax_included}{m_tax} {cur})", {"rate": txt.pct, "taxes": m_tax, "currency": cur}
+
+
+def _tax_added_words(txt: _Text, subtotal: Decimal, tax_amt: Decimal) -> tuple[str, dict[str, Any]]:
+    m_sub, m_tax = _money(subtotal), _money(tax_amt)
+    return f"{txt.tax_added}{m_sub} = {m_tax}", {"rate": txt.pct, "subtotal": m_sub, "amount": m_tax}
 
 
 def split(policy: Policy, q: Quote) -> Split:

@@ -163,19 +163,71 @@ class Routing:
 # ---------------------------------------------------------------- pricing results
 
 
-@dataclass(frozen=True, slots=True)
 class QuoteLine:
     """One component of a quote: purpose, base, tiers, discount, cap or tax; `amount` is unrounded.
 
     `reason` is the English explanation; `key` ("quote.base") and `params` carry it language-neutrally (as in
     `Refusal`), so a panel can show it in another language. `params` may be shared: do not mutate.
+
+    Why not a frozen dataclass like the other results: the simulator prices hundreds of thousands of requests
+    and reads only the totals, so a line may be built from its numbers alone (`render`: a function and its
+    arguments, returning reason and params) and its words are made on first read, once. Lines are read-only
+    by convention; equality and hash cover component, amount, reason and key, as before.
     """
 
-    component: str
-    amount: Decimal
-    reason: str
-    key: str = ""
-    params: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    __slots__ = ("_params", "_reason", "_render", "amount", "component", "key")
+
+    def __init__(
+        self,
+        component: str,
+        amount: Decimal,
+        reason: str = "",
+        key: str = "",
+        params: dict[str, Any] | None = None,
+        *,
+        render: tuple[Any, tuple[Any, ...]] | None = None,
+    ) -> None:
+        self.component = component
+        self.amount = amount
+        self.key = key
+        self._reason = reason
+        self._params = params
+        self._render = render
+
+    def _words(self) -> None:
+        fn, args = self._render  # type: ignore[misc]
+        self._reason, self._params = fn(*args)
+        self._render = None
+
+    @property
+    def reason(self) -> str:
+        """The English explanation of this component."""
+        if self._render is not None:
+            self._words()
+        return self._reason
+
+    @property
+    def params(self) -> dict[str, Any] | None:
+        """The values `key`'s message is filled with."""
+        if self._render is not None:
+            self._words()
+        return self._params
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QuoteLine):
+            return NotImplemented
+        return (self.component, self.amount, self.reason, self.key) == (
+            other.component, other.amount, other.reason, other.key
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.component, self.amount, self.reason, self.key))
+
+    def __repr__(self) -> str:
+        return (
+            f"QuoteLine(component={self.component!r}, amount={self.amount!r}, reason={self.reason!r}, "
+            f"key={self.key!r}, params={self.params!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
