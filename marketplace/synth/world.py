@@ -72,6 +72,7 @@ TABLE_ORDER = (
     "registration",
     "costfiling",
     "revenueperiod",
+    "capfiling",
     "sandboxsetting",
 )
 
@@ -595,8 +596,8 @@ class _Builder:
         Costs by category (assumption, sandbox figures of a provincial operator): platform 1,200,000; data
         processing 250,000 per resource in scope plus the resources' cost basis; staff 300,000 per product on
         the shelf; security 150,000. Forecast taxes = the policy's tax rate on cost plus permitted profit. MAR
-        comes from `policy.mar_position`, the rule the workflows use. Product caps stay the policy's ceilings
-        (trial caps): filing caps within MAR is the authorizing body's step.
+        comes from `policy.mar_position`, the rule the workflows use. Then the authorizing body's cap filing
+        for each product on the shelf (`cap_filings`), within that MAR.
         """
         from marketplace.policy import load_policy, mar_position
 
@@ -658,6 +659,59 @@ class _Builder:
                     "closed_at": None,
                     "excess": Decimal("0.00"),
                     "version": 1,
+                },
+            )
+            self.cap_filings(policy, op, year, pos.mar)
+
+    def cap_filings(self, policy: Any, op: int, year: int, mar: Decimal) -> None:
+        """The authorizing body files the cap of each of `op`'s products on the shelf for `year`, within MAR.
+
+        Forecast volumes per billing unit are drawn from `products.forecast_volume` (assumption: sandbox
+        demand of a provincial operator). When the caps at those volumes would bring more than MAR, the
+        agency files lower forecast volumes in proportion (the caps, set from the products' costs, stay): the
+        filings then pass `policy.check_cap_filing`, the rule `workflows.price_formation.file_cap` applies.
+        """
+        from marketplace.policy import check_cap_filing
+
+        spans = self.spec["products"]["forecast_volume"]
+        auth_agency = {a["id"]: a["agency_id"] for a in self.t["authorization"]}
+        shelf = [
+            p for p in self.t["product"]
+            if p["operator_id"] == op and p["status"] in (ProductStatus.listed, ProductStatus.priced)
+        ]
+        volumes = []
+        for p in shelf:
+            lo, hi = spans[p["billing_unit"].value]
+            volumes.append(int(self.rng.integers(int(lo), int(hi) + 1)))
+        total = sum((p["price_cap"] * v for p, v in zip(shelf, volumes, strict=True)), Decimal(0))
+        if total > mar:
+            volumes = [max(1, int(v * mar / total)) for v in volumes]
+        committed = Decimal(0)
+        for p, volume in zip(shelf, volumes, strict=True):
+            check_cap_filing(
+                policy, cap=p["price_cap"], forecast_volume=volume, mar=mar, committed=committed,
+                product_code=p["code"],
+            )
+            forecast = (p["price_cap"] * volume).quantize(CENT)
+            committed += forecast
+            fid = len(self.t["capfiling"]) + 1
+            self.add(
+                "capfiling",
+                {
+                    "id": fid,
+                    "code": make_code("capfiling", fid, year=year),
+                    "product_id": p["id"],
+                    "operator_id": op,
+                    "agency_id": auth_agency[p["authorization_id"]],
+                    "year": year,
+                    "cap": p["price_cap"],
+                    "forecast_volume": volume,
+                    "forecast_revenue": forecast,
+                    "provisional": False,
+                    "basis": "seeded: cap x forecast volume within the operator's MAR",
+                    "status": "in_force",
+                    "filed_by": None,
+                    "filed_at": self.epoch,
                 },
             )
 
@@ -727,5 +781,14 @@ def check_world(world: World) -> None:
     for p in world.tables["product"]:
         if not (p["unit_cost"] <= p["actual_price"] <= p["price_cap"]) or p["transformation"] == "raw":
             problems.append(f"{p['code']}: price or transformation out of rule")
+    filed: dict[int, Decimal] = {}
+    cap_of = {p["id"]: p["price_cap"] for p in world.tables["product"]}
+    for f in world.tables["capfiling"]:
+        filed[f["operator_id"]] = filed.get(f["operator_id"], Decimal(0)) + f["forecast_revenue"]
+        if f["cap"] != cap_of[f["product_id"]]:
+            problems.append(f"{f['code']}: filed cap {f['cap']} is not the product's cap")
+    for period in world.tables["revenueperiod"]:
+        if filed.get(period["operator_id"], Decimal(0)) > period["mar"]:
+            problems.append(f"operator {period['operator_id']}: filed caps bring more than its MAR")
     if problems:
         raise AssertionError("synthetic world breaks the policy: " + "; ".join(problems))

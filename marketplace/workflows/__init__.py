@@ -45,7 +45,8 @@ Price formation (one period = one calendar year)
     determine_mar(s, regulator, filing, *, profit_rate=None) -> RevenuePeriod (MAR set in advance)
     file_cap(s, agency_staff, product, *, cap, forecast_volume, basis) -> CapFiling (within MAR)
     close_period(s, regulator, operator_org, year) -> RevenuePeriod (excess carried to the next MAR)
-    mar_positions(s, year, policy) -> [OperatorPosition], cap_filing_of(s, product)
+    mar_positions(s, year, policy) -> [OperatorPosition], cap_filing_of(s, product),
+    cap_room(s, operator_id, year) -> (MAR or None, forecast revenue committed by caps in force)
 Sandbox
     clock.today(s), clock.now(s), advance_clock(s, trainer, days) -> AdvanceReport, set_clock, set_policy
     verify_chain(s) -> ChainCheck(ok, checked, first_bad_seq, reason), audit_events(s, last=N)
@@ -70,6 +71,7 @@ from marketplace.workflows.free_use import find_misuse
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
 from marketplace.workflows.price_formation import (
     cap_filing_of,
+    cap_room,
     close_period,
     determine_mar,
     file_cap,
@@ -128,6 +130,7 @@ __all__ = [
     "agree_authorization",
     "audit_events",
     "cap_filing_of",
+    "cap_room",
     "change_registration",
     "clock",
     "close_period",

@@ -26,6 +26,7 @@ from marketplace.models import (
     Product,
     Resource,
 )
+from marketplace.policy import cap_within_mar
 from marketplace.vocabulary import Grade, OrganizationKind, Role
 from marketplace.workflows import (
     accept_quote,
@@ -36,6 +37,7 @@ from marketplace.workflows import (
     advance_clock,
     agree_authorization,
     audit_events,
+    cap_room,
     clock,
     close_period,
     create_product,
@@ -368,13 +370,21 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
     try:
         with db.session_scope(engine) as s:
             file_cap(s, agency_account(s, auth_id), s.get(Product, prod_id), cap="1.00",
-                     forecast_volume=10_000_000, basis="cost study")
+                     forecast_volume=4_000_000, basis="cost study")
     except MarketplaceError as exc:
         story.say(f"a cap whose forecast revenue exceeds MAR is refused: {exc}")
     with db.session_scope(engine) as s:
         prod = s.get(Product, prod_id)
-        filing = file_cap(s, agency_account(s, auth_id), prod, cap="0.05", forecast_volume=10_000_000,
-                          basis="cost study: 10 million records a year")
+        year = clock.today(s).year
+        mar, committed = cap_room(s, prod.operator_id, year, prod.id)
+        volume = 4_000_000
+        cap = min(prod.price_cap, cap_within_mar(mar - committed, volume))
+        story.say(
+            f"the operator's other caps in force bring {committed} of its MAR {mar}; "
+            f"the highest cap within MAR at {volume:,} records is {cap_within_mar(mar - committed, volume)}"
+        )
+        filing = file_cap(s, agency_account(s, auth_id), prod, cap=cap, forecast_volume=volume,
+                          basis="cost study: 4 million records a year")
         story.say(
             f"cap filing {filing.code}: {filing.cap} per record x {filing.forecast_volume:,} forecast = "
             f"{filing.forecast_revenue} within MAR ({'provisional' if filing.provisional else 'final'})"

@@ -216,6 +216,32 @@ def determine_mar(
     return period
 
 
+def _cap_room(
+    session: Session, operator_id: int, year: int, product_id: int | None
+) -> tuple[Decimal | None, Decimal, list[CapFiling]]:
+    period = _period(session, operator_id, year)
+    mar = Decimal(period.mar) if period is not None and period.determined_at is not None else None
+    in_force = list(
+        session.exec(
+            select(CapFiling).where(
+                CapFiling.operator_id == operator_id, CapFiling.year == year, CapFiling.status == "in_force"
+            )
+        ).all()
+    )
+    others = (Decimal(f.forecast_revenue) for f in in_force if f.product_id != product_id)
+    committed = sum(others, Decimal("0"))
+    return mar, committed, in_force
+
+
+def cap_room(
+    session: Session, operator_id: int, year: int, product_id: int | None = None
+) -> tuple[Decimal | None, Decimal]:
+    """An operator's MAR for `year` (None until the regulator sets it) and the forecast revenue its caps in
+    force already commit, other than `product_id`'s: what `file_cap` checks a new cap against."""
+    mar, committed, _ = _cap_room(session, operator_id, year, product_id)
+    return mar, committed
+
+
 def cap_filing_of(session: Session, product: Product, year: int | None = None) -> CapFiling | None:
     """The cap filing in force for a product (in `year`, default: its latest)."""
     query = select(CapFiling).where(CapFiling.product_id == product.id, CapFiling.status == "in_force")
@@ -251,18 +277,7 @@ def file_cap(
             doing=f"file the cap of {product.code}",
         )
         year = st.today.year
-        period = _period(session, product.operator_id, year)
-        mar = Decimal(period.mar) if period is not None and period.determined_at is not None else None
-        in_force = session.exec(
-            select(CapFiling).where(
-                CapFiling.operator_id == product.operator_id,
-                CapFiling.year == year,
-                CapFiling.status == "in_force",
-            )
-        ).all()
-        committed = sum(
-            (Decimal(f.forecast_revenue) for f in in_force if f.product_id != product.id), Decimal("0")
-        )
+        mar, committed, in_force = _cap_room(session, product.operator_id, year, product.id)
         provisional = pol.check_cap_filing(
             st.policy,
             cap=amount,

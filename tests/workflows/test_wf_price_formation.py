@@ -69,16 +69,25 @@ def test_cap_is_filed_within_the_mar_set_in_advance(world):
         period = _period(s, prod.operator_id, 2025)
         assert period.determined_at is not None and period.mar > 0  # the seeded world set MAR in advance
         mar = Decimal(period.mar)
+        # the seeded world filed every shelf product's cap within that MAR too
+        seeded = wf.cap_filing_of(s, prod, 2025)
+        assert seeded is not None and seeded.cap == prod.price_cap and not seeded.provisional
+        in_force = s.exec(
+            select(CapFiling).where(CapFiling.operator_id == prod.operator_id, CapFiling.status == "in_force")
+        ).all()
+        assert sum(Decimal(f.forecast_revenue) for f in in_force) <= mar
+        others = sum(Decimal(f.forecast_revenue) for f in in_force if f.product_id != prod.id)
         volume = 1000
-        too_high = (mar / volume + Decimal("1")).quantize(Decimal("0.01"))
-        prod_id, agency_id, mar_value = prod.id, agency.id, mar
+        too_high = ((mar - others) / volume + Decimal("1")).quantize(Decimal("0.01"))
+        prod_id, agency_id, mar_value, headroom = prod.id, agency.id, mar, mar - others
+        filings_before = world.count(CapFiling)
     with pytest.raises(PolicyRefusal) as exc, world.step() as s:
         wf.file_cap(s, s.get(Account, agency_id), s.get(Product, prod_id), cap=too_high,
                     forecast_volume=volume, basis="cost study")
     assert exc.value.rule == "mar.cap_above_mar" and str(mar_value) in str(exc.value)
-    assert world.count(CapFiling) == 0
+    assert world.count(CapFiling) == filings_before
     assert [e.action for e in world.refused_events("cap.file")] == ["cap.file"]
-    within = (mar_value / volume / 2).quantize(Decimal("0.01"))
+    within = (headroom / volume / 2).quantize(Decimal("0.01"))
     with world.step() as s:
         prod = s.get(Product, prod_id)
         op = wf.accounts_with_role(s, Role.operator, org_id=prod.operator_id)[0]
@@ -89,7 +98,8 @@ def test_cap_is_filed_within_the_mar_set_in_advance(world):
         filing = wf.file_cap(s, s.get(Account, agency_id), prod, cap=within, forecast_volume=volume,
                              basis="cost study 2025")
         assert filing.code.startswith("CAP-2025-") and not filing.provisional
-        assert filing.forecast_revenue == within * volume <= mar_value
+        assert filing.forecast_revenue == within * volume <= headroom
+        assert wf.cap_filing_of(s, prod, 2025).code == filing.code  # the seeded filing is superseded
         assert prod.price_cap == within
         # the listed price was above the new cap: taken off the shelf
         assert prod.status is ProductStatus.withdrawn or prod.actual_price <= within
