@@ -1,5 +1,6 @@
-"""Operator panel: authorizations (propose, agree, activate, terminate) and products (create, register, price
-within the cap, list, withdraw); the regulator sets caps here too.
+"""Operator panel: authorizations (propose, agree, activate, terminate), products (create, register, price
+within the cap, list, withdraw) and the operator's and the authorizing body's part of price formation (costs
+filed, caps filed within MAR). The regulator's part (MAR, period close, supervision) is the regulator panel.
 
 Each button is one `marketplace.workflows` step taking the acting account; who may take it, and whether a
 price is within the cap, is decided there (through `marketplace.policy`), and a refusal is shown in the panel.
@@ -14,7 +15,7 @@ import pandas as pd
 from sqlmodel import or_, select
 
 from marketplace.errors import InvalidInput, NotFound
-from marketplace.models import Account, Authorization, CostFiling, Organization, Product, Resource
+from marketplace.models import Account, Authorization, Organization, Product, Resource
 from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
@@ -24,8 +25,42 @@ from marketplace.vocabulary import AuthorizationModel, BillingUnit, Organization
 LISTED = 200
 
 
-def _money(value: Any) -> str:
+def money(value: Any) -> str:
+    """An amount as the panels show it (two decimals, thousands separated; "—" when unset)."""
     return "—" if value is None else f"{float(value):,.2f}"
+
+
+def mar_positions_table(positions: list[Any]) -> str:
+    """The table of `price_formation.mar_positions`: operator and regulator panels show the same figures."""
+    return table_html(
+        pd.DataFrame(
+            [
+                (
+                    op.operator,
+                    op.position.period,
+                    op.cost_filing or "—",
+                    money(op.position.mar),
+                    money(op.position.deduction),
+                    money(op.position.revenue),
+                    money(op.position.headroom),
+                    i18n.label(op.position.compliant),
+                    i18n.label(op.closed),
+                )
+                for op in positions
+            ],
+            columns=[
+                i18n.t("common.operator"),
+                i18n.t("common.year"),
+                i18n.t("operator.cost_filing"),
+                i18n.t("operator.mar"),
+                i18n.t("operator.deduction"),
+                i18n.t("operator.revenue"),
+                i18n.t("operator.headroom"),
+                i18n.t("operator.within_mar"),
+                i18n.t("operator.period_closed"),
+            ],
+        )
+    )
 
 
 MAX_COSTS_CHARS = 500
@@ -80,7 +115,6 @@ class OperatorPanel(w.VBox):
         self.cap = i18n.bind(
             w.Text(placeholder="20.00", layout=w.Layout(width="260px")), "description", "common.price_cap"
         )
-        self.cap_button = button("operator.set_cap")
         # price formation
         self.mar_table = w.HTML()
         self.forecast = i18n.bind(
@@ -100,8 +134,6 @@ class OperatorPanel(w.VBox):
             "common.year",
         )
         self.file_costs_button = button("operator.file_costs")
-        self.set_mar_button = button("operator.set_mar")
-        self.close_button = button("operator.close_period", "warning")
         self.new_name = i18n.bind(w.Text(layout=w.Layout(width="420px")), "description", "common.name")
         self.new_kind = i18n.bind(w.Dropdown(options=i18n.options(ProductKind)), "description", "common.kind")
         self.new_unit = i18n.bind(
@@ -127,11 +159,8 @@ class OperatorPanel(w.VBox):
             self.register_button: self.register,
             self.list_button: self.list_product,
             self.withdraw_button: self.withdraw,
-            self.cap_button: self.set_cap,
             self.file_cap_button: self.file_cap,
             self.file_costs_button: self.file_costs,
-            self.set_mar_button: self.set_mar,
-            self.close_button: self.close_period,
             self.create_button: self.create,
         }
         for btn, action in actions.items():
@@ -166,13 +195,11 @@ class OperatorPanel(w.VBox):
                         self.withdraw_button,
                     ]
                 ),
-                w.HBox([self.cap, self.cap_button]),
                 heading("operator.price_formation", 4),
                 text("operator.price_formation_intro"),
                 self.mar_table,
                 w.HBox([self.costs, self.cost_year, self.file_costs_button]),
-                w.HBox([self.forecast, self.file_cap_button]),
-                w.HBox([self.set_mar_button, self.close_button]),
+                w.HBox([self.cap, self.forecast, self.file_cap_button]),
                 heading("operator.create_title", 4),
                 self.new_name,
                 w.HBox([self.new_kind, self.new_unit]),
@@ -288,8 +315,8 @@ class OperatorPanel(w.VBox):
                         i18n.label(p["kind"]),
                         i18n.label(p["unit"]),
                         i18n.label(p["status"]),
-                        _money(p["cap"]),
-                        _money(p["price"]),
+                        money(p["cap"]),
+                        money(p["price"]),
                     )
                     for p in self.products
                 ],
@@ -305,35 +332,7 @@ class OperatorPanel(w.VBox):
             )
         )
         set_options(self.product, [(f"{p['code']} · {p['name']}", p["id"]) for p in self.products])
-        self.mar_table.value = table_html(
-            pd.DataFrame(
-                [
-                    (
-                        op.operator,
-                        op.position.period,
-                        op.cost_filing or "—",
-                        _money(op.position.mar),
-                        _money(op.position.deduction),
-                        _money(op.position.revenue),
-                        _money(op.position.headroom),
-                        i18n.label(op.position.compliant),
-                        i18n.label(op.closed),
-                    )
-                    for op in positions
-                ],
-                columns=[
-                    i18n.t("common.operator"),
-                    i18n.t("common.year"),
-                    i18n.t("operator.cost_filing"),
-                    i18n.t("operator.mar"),
-                    i18n.t("operator.deduction"),
-                    i18n.t("operator.revenue"),
-                    i18n.t("operator.headroom"),
-                    i18n.t("operator.within_mar"),
-                    i18n.t("operator.period_closed"),
-                ],
-            )
-        )
+        self.mar_table.value = mar_positions_table(positions)
         set_options(self.partner, [(name, oid) for oid, name in operators])
         self.scope.options = [(f"{code} — {title}", rid) for rid, code, title in own]
         for control, enum in (
@@ -420,16 +419,13 @@ class OperatorPanel(w.VBox):
                 "operator.product_moved",
                 code=code,
                 status=i18n.label(status),
-                cap=_money(cap),
-                price=_money(price),
+                cap=money(cap),
+                price=money(price),
             )
         )
 
     def set_price(self) -> None:
         self._run(lambda: self._product_step("price_product", self.price.value.strip()))
-
-    def set_cap(self) -> None:
-        self._run(lambda: self._product_step("set_price_cap", self.cap.value.strip()))
 
     def file_cap(self) -> None:
         self._run(self._file_cap)
@@ -451,7 +447,7 @@ class OperatorPanel(w.VBox):
             )
             msg = i18n.t(
                 "operator.cap_filed",
-                cap=_money(filing.cap),
+                cap=money(filing.cap),
                 code=product.code,
                 filing=filing.code,
                 kind=i18n.t("operator.cap_provisional" if filing.provisional else "operator.cap_within_mar"),
@@ -471,54 +467,7 @@ class OperatorPanel(w.VBox):
                 session, self.sandbox.account(session), year=int(self.cost_year.value), costs=costs,
                 basis="filed from the operator panel",
             )
-            msg = i18n.t("operator.costs_filed", code=filing.code, cost=_money(filing.operating_cost))
-        self.sandbox.changed()
-        self.feedback.ok(msg)
-
-    def _operator_org(self, session: Any) -> Organization:
-        if self.partner.value is None:
-            raise NotFound("operator", "(none chosen)")
-        return session.get(Organization, self.partner.value)
-
-    def set_mar(self) -> None:
-        self._run(self._set_mar)
-
-    def _set_mar(self) -> None:
-        from marketplace.workflows import clock
-        from marketplace.workflows.price_formation import determine_mar
-
-        with self.sandbox.session() as session:
-            org = self._operator_org(session)
-            year = clock.today(session).year
-            filing = session.exec(
-                select(CostFiling).where(CostFiling.operator_id == org.id, CostFiling.year == year)
-            ).first()
-            if filing is None:
-                raise NotFound("cost filing", f"{org.name} {year}")
-            period = determine_mar(session, self.sandbox.account(session), filing)
-            msg = i18n.t("operator.mar_set", year=year, operator=org.name, mar=_money(period.mar))
-        self.sandbox.changed()
-        self.feedback.ok(msg)
-
-    def close_period(self) -> None:
-        self._run(self._close_period)
-
-    def _close_period(self) -> None:
-        from marketplace.workflows import clock
-        from marketplace.workflows.price_formation import close_period
-
-        with self.sandbox.session() as session:
-            org = self._operator_org(session)
-            year = clock.today(session).year - 1
-            period = close_period(session, self.sandbox.account(session), org, year)
-            msg = i18n.t(
-                "operator.period_closed_msg",
-                year=year,
-                operator=org.name,
-                revenue=_money(period.revenue),
-                mar=_money(period.mar),
-                carried=_money(period.excess),
-            )
+            msg = i18n.t("operator.costs_filed", code=filing.code, cost=money(filing.operating_cost))
         self.sandbox.changed()
         self.feedback.ok(msg)
 
@@ -557,7 +506,7 @@ class OperatorPanel(w.VBox):
         self.sandbox.changed()
         self.product.value = pid if pid in [v for _, v in self.product.options] else self.product.value
         self.feedback.ok(
-            i18n.t("operator.product_moved", code=code, status=i18n.label(status), cap=_money(cap), price="—")
+            i18n.t("operator.product_moved", code=code, status=i18n.label(status), cap=money(cap), price="—")
         )
 
 

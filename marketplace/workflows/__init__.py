@@ -27,6 +27,7 @@ Reviews
 Conditional free use
     create_request(..., project_reference=, sponsor=department), submit_request(..., pay_if_refused=False)
     find_misuse(s, regulator_or_compliance_reviewer, request, reason) -> Payment (grant revoked, paid price)
+    free_grants(s) -> [AccessRequest] (free product grants in force, for supervision)
 Grants and delivery
     grant(s, actor, request), revoke_grant(s, actor, request, reason), expire_grants(s)
     deliver(s, actor, request, *, rows=None, seed=0, frame=None) -> Delivered(delivery, table, report)
@@ -67,7 +68,7 @@ from marketplace.workflows.authorization import (
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
-from marketplace.workflows.free_use import find_misuse
+from marketplace.workflows.free_use import find_misuse, free_grants
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
 from marketplace.workflows.price_formation import (
     cap_filing_of,
@@ -151,6 +152,7 @@ __all__ = [
     "file_cap",
     "file_costs",
     "find_misuse",
+    "free_grants",
     "grant",
     "has_role",
     "list_product",

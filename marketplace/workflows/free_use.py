@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from marketplace import policy as pol
 from marketplace.errors import InvalidInput
 from marketplace.models import AccessRequest, Account, Payment, Quote
-from marketplace.vocabulary import Channel, QuoteStatus, Role
+from marketplace.vocabulary import Channel, QuoteStatus, RequestStatus, Role
 from marketplace.workflows import facts
 from marketplace.workflows.lookups import current_quote
 from marketplace.workflows.price_formation import take_payment
 from marketplace.workflows.roles import has_role
 from marketplace.workflows.step import step
 
-__all__ = ["find_misuse"]
+__all__ = ["find_misuse", "free_grants"]
 
 MAX_REASON = 2000
 
@@ -100,3 +100,22 @@ def find_misuse(session: Session, actor: Account, request: AccessRequest, reason
             }
         )
     return payment
+
+
+def free_grants(session: Session, *, limit: int = 200) -> list[AccessRequest]:
+    """The free grants of products in force (granted or delivered, current quote 0.00), newest first: what a
+    supervisor checks for misuse."""
+    query = (
+        select(AccessRequest)
+        .join(Quote, Quote.request_id == AccessRequest.id)
+        .where(
+            AccessRequest.channel == Channel.authorized_operation,
+            AccessRequest.status.in_((RequestStatus.granted, RequestStatus.delivered)),
+            Quote.status != QuoteStatus.superseded,
+            Quote.total == 0,
+        )
+        .distinct()
+        .order_by(AccessRequest.id.desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())

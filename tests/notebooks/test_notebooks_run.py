@@ -135,6 +135,10 @@ assert {"sharing", "opening", "authorized_operation"} <= {str(c) for c in channe
 assert ops.products, "the operator sees its products"
 assert "Price cap" in ops.product_table.value
 assert "Headroom" in ops.mar_table.value and "CST-" in ops.mar_table.value, "its MAR, set from its cost filing"
+assert "regulator" in regulator.note.value.lower(), "an operator sees none of the regulator's figures"
+who.choose("regulator")
+assert "CAP-" in regulator.cap_table.value and "CST-" in regulator.cost_table.value, regulator.cap_table.value
+assert regulator.operator.options and regulator.feedback.kind == "", regulator.feedback.text
 who.choose("requester", user(Role.requester, kind="enterprise"))
 quote.purpose.value = "industry_development"
 quote.volume.value = 1

@@ -22,7 +22,17 @@ from marketplace.models import (
     Registration,
     Resource,
 )
-from marketplace.ui import actas, catalog, disclosure, i18n, operator, registration, requests, review
+from marketplace.ui import (
+    actas,
+    catalog,
+    disclosure,
+    i18n,
+    operator,
+    registration,
+    regulator,
+    requests,
+    review,
+)
 from marketplace.ui.context import Sandbox
 from marketplace.vocabulary import Grade, ProductStatus, RegistrationStatus, RequestStatus, Role
 
@@ -416,8 +426,6 @@ def test_price_formation_chain_in_the_operator_panel(sandbox: Sandbox) -> None:
     panel.costs.value, panel.cost_year.value = "platform=1200000, staff=600000", 2026
     panel.file_costs_button.click()
     assert panel.feedback.kind == "ok" and "CST-2026-" in panel.feedback.text, panel.feedback.text
-    who.choose(Role.regulator)
-    assert f"{float(mar):,.2f}" in panel.mar_table.value  # the regulator sees every operator's MAR
     who.choose(Role.registrar, agency)
     panel.product.value = prod_id
     panel.cap.value = str((mar / 1000 + 1).quantize(Decimal("0.01")))
@@ -435,8 +443,117 @@ def test_requester_cannot_set_a_cap(sandbox: Sandbox) -> None:
     actas.act_as(sandbox)
     panel = operator.operator_panel(sandbox)
     assert panel.product.value is None
-    panel.cap_button.click()
+    panel.file_cap_button.click()
     assert panel.feedback.kind == "error"
+    reg = regulator.regulator_panel(sandbox)  # a requester sees none of the regulator's figures
+    assert "regulator" in reg.note.value.lower() or "监管" in reg.note.value
+    assert reg.product.value is None and reg.operator.options
+    reg.cap_button.click()
+    assert reg.feedback.kind == "error"
+
+
+def _free_grant(sandbox: Sandbox) -> int:
+    """A nonprofit's public-welfare request for a listed product, approved: a free grant in force."""
+    from marketplace import workflows as wf
+    from marketplace.vocabulary import OrganizationKind
+
+    with sandbox.session() as s:
+        ngo = s.exec(
+            select(Account).join(AccountRole).where(AccountRole.role == Role.requester)
+            .where(Account.organization.has(kind=OrganizationKind.nonprofit)).order_by(Account.id)
+        ).first()
+        listed = select(Product).where(Product.status == ProductStatus.listed).order_by(Product.id)
+        req = wf.create_request(
+            s, ngo, product=s.exec(listed).first(), purpose="public_welfare", volume=50,
+            use_statement="Open data for a municipal public-health outreach programme for elderly residents",
+        )
+        wf.submit_request(s, ngo, req)
+        req_id = req.id
+        s.commit()
+    while True:
+        with sandbox.session() as s:
+            req = s.get(AccessRequest, req_id)
+            review = wf.open_review(req)
+            if review is None or req.status is not RequestStatus.in_review:
+                break
+            who = s.exec(
+                select(Account).join(AccountRole).where(AccountRole.role == review.reviewer_role)
+                .where(Account.organization_id == review.reviewer_org_id if review.reviewer_org_id else True)
+                .order_by(Account.id)
+            ).first()
+            wf.decide(s, who, review, "approve")
+            s.commit()
+    with sandbox.session() as s:
+        assert s.get(AccessRequest, req_id).status is RequestStatus.granted
+    return req_id
+
+
+def test_regulator_panel_sets_mar_closes_periods_and_finds_misuse(sandbox: Sandbox) -> None:
+    """The price authority's side of the chain has a panel of its own: every operator's MAR (the one rule),
+    the cost filings, the caps filed within MAR (the seeded world filed them), the period close, and free use
+    under supervision (a misused free grant revoked and charged)."""
+    from marketplace.policy import load_policy
+    from marketplace.workflows.price_formation import mar_positions
+
+    req_id = _free_grant(sandbox)
+    with sandbox.session() as s:
+        positions = mar_positions(s, 2025, load_policy("national-2025"))
+        code = s.get(AccessRequest, req_id).code
+    who = actas.act_as(sandbox)
+    who.choose(Role.regulator)
+    panel = regulator.regulator_panel(sandbox)
+    assert panel.year.value == 2025 and panel.note.value == ""
+    for pos in positions:  # the same MAR figures the operator panel and the disclosure report show
+        assert f"{float(pos.position.mar):,.2f}" in panel.mar_table.value
+    assert "CST-2025-" in panel.cost_table.value and "CAP-2025-" in panel.cap_table.value
+    assert code in panel.free_table.value
+    # supervision of free use
+    panel.grant.value = req_id
+    panel.reason.value = ""
+    panel.misuse_button.click()
+    assert panel.feedback.kind == "error" and "reason" in panel.feedback.text
+    panel.reason.value = "resold the extract to a marketing firm"
+    panel.misuse_button.click()
+    assert panel.feedback.kind == "ok" and code in panel.feedback.text, panel.feedback.text
+    with sandbox.session() as s:
+        assert s.get(AccessRequest, req_id).status is RequestStatus.revoked
+        assert s.exec(select(Payment).where(Payment.request_id == req_id)).first() is not None
+    assert code not in panel.free_table.value  # no longer a free grant in force
+    # a period closes after its end; MAR of the next year is set from the operator's filing
+    op_id = positions[0].operator_id
+    panel.operator.value = op_id
+    panel.close_button.click()
+    assert panel.feedback.kind == "error" and "2025-12-31" in panel.feedback.text
+    panel.year.value = 2026
+    panel.set_mar_button.click()
+    assert panel.feedback.kind == "error" and "2026" in panel.feedback.text  # no 2026 filing yet
+    from datetime import date
+
+    from marketplace import workflows as wf
+
+    with sandbox.session() as s:
+        trainer = s.exec(select(Account).join(AccountRole).where(AccountRole.role == Role.trainer)).first()
+        wf.set_clock(s, trainer, start=date(2026, 1, 5))
+        op = s.exec(
+            select(Account).join(AccountRole)
+            .where(AccountRole.role == Role.operator, Account.organization_id == op_id)
+        ).first()
+        wf.file_costs(s, op, year=2026, costs={"platform": "1300000", "staff": "700000"}, basis="budget")
+        s.commit()
+    sandbox.changed()
+    panel.set_mar_button.click()  # the last period first: its excess is deducted from this MAR
+    assert panel.feedback.kind == "error" and "2025" in panel.feedback.text, panel.feedback.text
+    panel.year.value = 2025
+    panel.close_button.click()
+    assert panel.feedback.kind == "ok" and "2025" in panel.feedback.text, panel.feedback.text
+    panel.year.value = 2026
+    panel.set_mar_button.click()
+    assert panel.feedback.kind == "ok" and "2026" in panel.feedback.text, panel.feedback.text
+    i18n.set_language("zh")
+    try:
+        assert "最高准许收入" in panel.children[0].value + panel.children[1].value
+    finally:
+        i18n.set_language("en")
 
 
 # ---------------------------------------------------------------- disclosure
