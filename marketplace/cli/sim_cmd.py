@@ -272,7 +272,8 @@ def sweep(
     df.to_parquet(out, index=False)
     click.echo(t("cli.sweep.written", runs=len(df), points=total // n, seeds=n, path=out))
     keys = list(grid)
-    summary = df.groupby(keys, sort=False)[
-        ["filed", "delivered", "waiting_days_p90", "payments", "welfare"]
-    ].mean()
+    shown = [
+        "filed", "delivered", "waiting_days_p90", "payments", "welfare", "mar_compliant_share", "leaked_revenue"
+    ]
+    summary = df.groupby(keys, sort=False)[shown].mean()
     click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))

@@ -227,6 +227,14 @@ assert sweep.results.groupby(key).size().to_dict() == {c: 2 for c in caps}
 assert list(sweep.summary.index) == caps and (sweep.summary["filed.enterprise_micro"] > 0).all()
 paid = sweep.summary["price_paid_mean.enterprise_micro"]
 assert paid.iloc[0] < paid.iloc[-1], paid
+# step 4: false free-use claims against detection
+leak.seeds.value, leak.days.value = 1, 30
+leak.false_share.value, leak.detection.value = "0, 0.4", "0, 1"
+leak.run_button.click()
+assert leak.feedback.kind == "ok", leak.feedback.text
+fs, det = "demand.free_claims.false_share", "demand.free_claims.detection"
+assert leak.summary.loc[("0.4", "0"), "leaked_revenue"] > 0 == leak.summary.loc[("0", "0"), "leaked_revenue"]
+assert leak.summary.loc[("0.4", "1"), "recovered_revenue"] > 0 and "Revenue leaked" in leak.table.value
 assert sweep.progress.value == sweep.progress.max == 8
 assert sweep.plot.children[0].value[:4] == b"\\x89PNG" and "Filed · micro" in sweep.table.value
 """,
