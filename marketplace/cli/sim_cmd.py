@@ -273,7 +273,8 @@ def sweep(
     click.echo(t("cli.sweep.written", runs=len(df), points=total // n, seeds=n, path=out))
     keys = list(grid)
     shown = [
-        "filed", "delivered", "waiting_days_p90", "payments", "welfare", "mar_compliant_share", "leaked_revenue"
+        "filed", "delivered", "waiting_days_p90", "payments", "welfare",
+        "mar_compliant_share", "leaked_revenue",
     ]
     summary = df.groupby(keys, sort=False)[shown].mean()
     click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
