@@ -124,6 +124,18 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
         op = st.world.targets[key[0]].operator_id or 0
         by_operator[op][0] += q.total * n
         by_operator[op][1] += sp.taxes * n
+    # free grants found misused, charged retroactively at the paid price (counted against MAR like any fee)
+    charges = m.misuse_charges()
+    charged = np.zeros(len(m.price))
+    for i, (q, sp) in charges.items():
+        charged[i] = float(q.total)
+        payments += q.total
+        operator += sp.operator
+        holder += sp.holder
+        taxes += sp.taxes
+        op = st.world.targets[int(m.target[i])].operator_id or 0
+        by_operator[op][0] += q.total
+        by_operator[op][1] += sp.taxes
     if payments != operator + holder + taxes:  # pragma: no cover - guaranteed by policy.split
         raise AssertionError(f"budget does not balance: {payments} != {operator} + {holder} + {taxes}")
     money = {"payments": payments, "operator_revenue": operator, "holder_share": holder, "taxes": taxes}
@@ -142,7 +154,7 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     waited = np.where(filed, end - m.filed_day, 0)
     wait_cost = (st.waiting_cost[m.arr_cls] * waited).sum()
     value = m.value[delivered].sum()
-    prices = m.price[delivered].sum()
+    prices = m.price[delivered].sum() + charged.sum()
     product = delivered & (m.target >= 0) & (chan == CHANNELS.index(CHANNELS[2]))
     var_cost = (st.unit_cost[np.maximum(m.target, 0)] * m.volume)[product].sum()
     fixed = {op: c * Decimal(m.n_days) / Decimal(365) for op, c in st.world.operator_costs.items()}
@@ -161,7 +173,7 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     out["false_free_claims"] = int(false_free.sum())
     out["misuse_detected"] = int(found.sum())
     out["leaked_revenue"] = _r(m.leak_price[false_free & ~found].sum())
-    out["recovered_revenue"] = _r(m.leak_price[found].sum())
+    out["recovered_revenue"] = _r(charged.sum())
 
     # access concentration over requester organizations
     req_orgs = np.flatnonzero(st.world.org_class >= 0)
@@ -190,6 +202,10 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
         if st.world.targets
         else np.zeros(0, dtype=np.int64)
     )
+    # a misuse charge falls in the period of the grant it revokes (the simulator finds misuse at delivery)
+    charged_by_op: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    for i, (q, _) in charges.items():
+        charged_by_op[int(op_of_target[m.target[i]])].append((int(m.decided_day[i]), q))
     mar_total = revenue_total = Decimal(0)
     for op in op_ids:
         yearly_cost = st.world.operator_costs.get(op, Decimal(0))
@@ -209,6 +225,7 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
                 for q_i, n in zip(*np.unique(m.quote_id[sel], return_counts=True), strict=True):
                     q, _ = st.quote_memo[m.quote_keys[int(q_i)]]
                     pay += q.total * int(n)
+            pay += sum((q.total for d, q in charged_by_op.get(op, ()) if p0 <= d < p1), Decimal(0))
             pos = mar_position(
                 policy,
                 period=f"{op}:{p0}",

@@ -717,6 +717,23 @@ class MarketModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
+    def misuse_charges(self) -> dict[int, tuple[Any, Any]]:
+        """Delivered free grants found misused -> (Quote, Split) of the retroactive charge.
+
+        As `workflows.free_use.find_misuse` charges it: at the paid price of the purpose the policy names for
+        the declared free purpose (`free_use.<purpose>.paid_as`). The fee is the operator's revenue against
+        MAR like any other; metrics and `simulate --db` both count it from here.
+        """
+        st = self.statics
+        found = (self.status == DELIVERED) & self.free & self.declared_false & self.misuse_found
+        out = {}
+        for i in np.flatnonzero(found).tolist():
+            paid_as = int(st.paid_as[self.purpose[i]])
+            hit = st.quote_for(int(self.target[i]), paid_as, int(self.arr_cls[i]), int(self.volume[i]))
+            if not isinstance(hit, str):
+                out[i] = hit
+        return out
+
 
 def _pick(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index of the category that uniform `u` falls in, per row of cumulative weights."""

@@ -58,6 +58,9 @@ def _next_id(conn: sa.Connection, model: Any) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(_table(model).c.id), 0))).scalar_one()) + 1
 
 
+MISUSE_LINE = {"component": "misuse", "amount": "0", "reason": "charged retroactively: free use was misused"}
+
+
 def _lookup(conn: sa.Connection, model: Any) -> dict[str, int]:
     t = _table(model)
     return {code: i for code, i in conn.execute(sa.select(t.c.code, t.c.id))}
@@ -120,6 +123,7 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
     rid = {}
     requests = []
     policy = st.policy.name
+    misused = m.misuse_charges()  # free grants found misused: revoked, charged at the paid price
     for n, i in enumerate(filed.tolist()):
         rid[i] = req_id0 + n
         t = int(m.target[i])
@@ -140,7 +144,7 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
                 "fields": [],
                 "volume": int(m.volume[i]),
                 "duration_days": 365,
-                "status": status_of[int(m.status[i])],
+                "status": RequestStatus.revoked if i in misused else status_of[int(m.status[i])],
                 "policy_name": policy,
                 "created_at": day[int(m.filed_day[i])],
                 "submitted_at": day[int(m.filed_day[i])],
@@ -230,6 +234,38 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
                         "paid_at": day[dd],
                     }
                 )
+        if i in misused:
+            q, sp = misused[i]
+            qid = quote_id0 + len(quotes)
+            quotes.append(
+                {
+                    "id": qid,
+                    "request_id": rid[i],
+                    "policy_name": policy,
+                    "currency": q.currency,
+                    "total": q.total,
+                    "lines": [
+                        *q.as_dict()["lines"],
+                        MISUSE_LINE,
+                    ],
+                    "status": QuoteStatus.accepted,
+                    "created_at": day[dd],
+                    "accepted_at": day[dd],
+                }
+            )
+            payments.append(
+                {
+                    "id": pay_id0 + len(payments),
+                    "request_id": rid[i],
+                    "quote_id": qid,
+                    "operator_id": op_db.get(w.targets[int(m.target[i])].operator_id or -1),
+                    "amount": q.total,
+                    "operator_revenue": sp.operator,
+                    "holder_share": sp.holder,
+                    "taxes": sp.taxes,
+                    "paid_at": day[dd],
+                }
+            )
         if delivered:
             gid = grant_id0 + len(grants)
             grants.append(
@@ -238,10 +274,10 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
                     "code": f"{prefix}{i}",
                     "request_id": rid[i],
                     "terms": {},
-                    "status": GrantStatus.active,
+                    "status": GrantStatus.revoked if i in misused else GrantStatus.active,
                     "valid_from": st.start + timedelta(days=dd),
                     "valid_until": st.start + timedelta(days=dd + 365),
-                    "revoked_reason": "",
+                    "revoked_reason": "misuse of free use" if i in misused else "",
                     "usage_report_due": None,
                     "created_at": day[dd],
                     "version": 1,

@@ -37,3 +37,46 @@ def test_false_declarations_leak_revenue_and_detection_recovers_it():
     assert half["leaked_revenue"] < none["leaked_revenue"]
     assert every["leaked_revenue"] == 0 and every["misuse_detected"] == every["false_free_claims"]
     assert none["free_use_share"] > _metrics()["free_use_share"]
+
+
+def test_recovered_charges_are_fees_counted_against_mar():
+    """Found misuse is charged at the paid price (as `workflows.free_use.find_misuse` charges it): the fee is
+    in payments, operator revenue and the MAR revenue, and out of the requesters' surplus."""
+    none = _metrics(false_share=0.3, detection=0.0)
+    every = _metrics(false_share=0.3, detection=1.0)
+    assert none["recovered_revenue"] == 0 < every["recovered_revenue"]
+    # same seeds, same arrivals: the only money that differs is the charges
+    gained = every["payments"] - none["payments"]
+    assert abs(gained - every["recovered_revenue"]) < 0.01
+    assert every["mar_revenue"] - none["mar_revenue"] > 0
+    assert every["consumer_surplus"] < none["consumer_surplus"]
+    assert abs(every["budget_balance_error"]) < 0.005
+
+
+def test_simulate_db_stores_the_charges_disclosure_counts(tmp_path):
+    """`simulate --db` writes each charge as a payment on a revoked grant, so the ledger the disclosure
+    report reads has the revenue the simulator reports."""
+    import sqlalchemy as sa
+
+    from marketplace import db
+    from marketplace.models import Grant, Payment
+    from marketplace.sim import store
+    from marketplace.synth import seed_sandbox
+
+    sc = apply_overrides(
+        load_scenario("national-2025"),
+        {**SMALL, "demand.free_claims": {"false_share": 0.3, "detection": 1.0}},
+    )
+    result = run(sc, 3)
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'sim.db'}")
+    seed_sandbox(engine, 7, "small")
+    store.store_run(result, engine)
+    with engine.connect() as conn:
+        paid = conn.execute(sa.select(sa.func.sum(Payment.__table__.c.amount))).scalar()
+        revoked = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(Grant.__table__)
+            .where(Grant.__table__.c.status == "revoked")
+        ).scalar()
+    assert revoked == result.metrics["misuse_detected"] > 0
+    assert abs(float(paid) - result.metrics["payments"]) < 0.01
