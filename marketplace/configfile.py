@@ -47,6 +47,8 @@ __all__ = [
 
 #: The value shown for a key that is not in the file at all.
 MISSING = "(missing)"
+#: Longest value (or file name) a problem line shows; longer ones are cut and their length given.
+MAX_SHOWN = 200
 
 #: The package the seed data is installed as (the repository's top-level seed/ folder, see pyproject.toml).
 SEED_PACKAGE = "marketplace.seeddata"
@@ -67,7 +69,10 @@ class FileProblem:
 
     def __str__(self) -> str:
         shown = self.value if self.bare_missing and self.value == MISSING else repr(self.value)
-        return f"{self.file}: {self.key}: got {shown}; expected {self.expected}"
+        if len(shown) > MAX_SHOWN:  # a megabyte value is named, not echoed
+            shown = f"{shown[:MAX_SHOWN]}… ({len(shown)} characters)"
+        file = self.file if len(self.file) <= MAX_SHOWN else f"{self.file[:MAX_SHOWN]}…"
+        return f"{file}: {self.key}: got {shown}; expected {self.expected}"
 
 
 class ConfigFileError(MarketplaceError):
@@ -129,7 +134,12 @@ def existing_file(
 ) -> Path:
     """The file a name or path means; if there is none, `error` listing the shipped names."""
     path = resolve_name(name_or_path, directory)
-    if not path.is_file():
+    try:
+        name = os.fspath(name_or_path)
+        found = len(name) <= 4096 and "\x00" not in name and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, say
+        found = False
+    if not found:
         known = ", ".join(toml_stems(directory)) or "(none)"
         raise error.single(
             str(path), "(file)", os.fspath(name_or_path), f"an existing {kind} file or one of: {known}"
