@@ -32,6 +32,7 @@ __all__ = [
     "FileProblem",
     "deep_merge",
     "existing_file",
+    "extends_path",
     "loc_to_key",
     "model_at",
     "pydantic_expected",
@@ -46,6 +47,8 @@ __all__ = [
 
 #: The value shown for a key that is not in the file at all.
 MISSING = "(missing)"
+#: Longest value (or file name) a problem line shows; longer ones are cut and their length given.
+MAX_SHOWN = 200
 
 #: The package the seed data is installed as (the repository's top-level seed/ folder, see pyproject.toml).
 SEED_PACKAGE = "marketplace.seeddata"
@@ -66,7 +69,10 @@ class FileProblem:
 
     def __str__(self) -> str:
         shown = self.value if self.bare_missing and self.value == MISSING else repr(self.value)
-        return f"{self.file}: {self.key}: got {shown}; expected {self.expected}"
+        if len(shown) > MAX_SHOWN:  # a megabyte value is named, not echoed
+            shown = f"{shown[:MAX_SHOWN]}… ({len(shown)} characters)"
+        file = self.file if len(self.file) <= MAX_SHOWN else f"{self.file[:MAX_SHOWN]}…"
+        return f"{file}: {self.key}: got {shown}; expected {self.expected}"
 
 
 class ConfigFileError(MarketplaceError):
@@ -128,7 +134,12 @@ def existing_file(
 ) -> Path:
     """The file a name or path means; if there is none, `error` listing the shipped names."""
     path = resolve_name(name_or_path, directory)
-    if not path.is_file():
+    try:
+        name = os.fspath(name_or_path)
+        found = len(name) <= 4096 and "\x00" not in name and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, say
+        found = False
+    if not found:
         known = ", ".join(toml_stems(directory)) or "(none)"
         raise error.single(
             str(path), "(file)", os.fspath(name_or_path), f"an existing {kind} file or one of: {known}"
@@ -139,15 +150,70 @@ def existing_file(
 # ---------------------------------------------------------------- reading
 
 
+#: Largest policy or scenario file read (the shipped ones are under 40 KB).
+MAX_FILE_BYTES = 1024 * 1024
+#: Deepest nesting of tables and arrays in one file (the shipped ones nest 4 deep).
+MAX_DEPTH = 32
+
+
 def read_toml(path: Path, error: type[ConfigFileError] = ConfigFileError) -> dict[str, Any]:
-    """One TOML file as a dict; a syntax error or an unreadable file is a problem, not a traceback."""
+    """One TOML file as a dict; a syntax error or an unreadable file is a problem, not a traceback.
+
+    Only a regular file of at most MAX_FILE_BYTES in UTF-8 is read (not a device that never ends, not
+    Latin-1 or binary data), and nothing deeper than MAX_DEPTH: a policy is small, flat text.
+    """
+    where = str(path)
     try:
+        if not path.is_file():
+            raise error.single(where, "(file)", where, "a regular file (not a directory, device or pipe)")
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise error.single(str(path), "(syntax)", str(exc), "valid TOML") from None
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise error.single(str(path), "(file)", str(path), f"a readable file ({exc})") from None
+        raise error.single(where, "(file)", where, f"a readable file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise error.single(where, "(file)", f"more than {MAX_FILE_BYTES} bytes",
+                           f"a file of at most {MAX_FILE_BYTES} bytes (MAX_FILE_BYTES)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error.single(where, "(encoding)", f"byte {raw[exc.start]:#04x} at offset {exc.start}",
+                           "text in UTF-8 (save the file as UTF-8)") from None
+    depth = _bracket_depth(text)
+    if depth > MAX_DEPTH:
+        raise error.single(where, "(syntax)", f"nesting {depth} deep",
+                           f"arrays and inline tables nested at most {MAX_DEPTH} deep (MAX_DEPTH)")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error.single(where, "(syntax)", str(exc), "valid TOML") from None
+    except RecursionError:
+        raise error.single(where, "(syntax)", "too deeply nested",
+                           f"arrays and inline tables nested at most {MAX_DEPTH} deep (MAX_DEPTH)") from None
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of `[`/`{` outside strings and comments: an upper bound of TOML's nesting, found
+    in one linear pass before the recursive parser sees the text (a table header counts 1)."""
+    depth = deepest = 0
+    quote = ""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 2
+                continue
+            if c == quote or (c == "\n" and quote == "#"):
+                quote = ""
+        elif c in "\"'#":
+            quote = c
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return deepest
 
 
 def read_toml_with_extends(
@@ -178,6 +244,31 @@ def read_toml_with_extends(
         raise error.single(str(path), "extends", base_name, missing_base.format(kind=kind, path=base_path))
     base = read_toml_with_extends(base_path, resolve, kind, error, missing_base=missing_base, _chain=chain)
     return deep_merge(base, data)
+
+
+def extends_path(
+    base_name: str, path: Path, shipped: Path, kind: str, error: type[ConfigFileError] = ConfigFileError
+) -> Path:
+    """The file an `extends` names: a name or a relative path, found inside the extending file's folder,
+    else inside the shipped folder — never anywhere else on the machine (no absolute paths, no `..` out).
+
+    A name that is in neither folder is a problem of `path` naming both folders.
+    """
+    rel = base_name if base_name.endswith(".toml") else f"{base_name}.toml"
+    allowed = f"the name of a {kind} in {shipped} or next to {path.name} (a path may not leave those folders)"
+    if not base_name or len(base_name) > 200 or "\x00" in base_name:
+        raise error.single(str(path), "extends", base_name[:200], allowed)
+    for folder in (path.parent, shipped):
+        candidate = folder / rel  # an absolute path stays itself, and must lie inside the folder too
+        try:
+            inside = candidate.resolve().is_relative_to(folder.resolve())
+        except (OSError, RuntimeError, ValueError):
+            inside = False
+        if inside and candidate.is_file():
+            return candidate
+    if Path(rel).is_absolute() or ".." in Path(rel).parts:
+        raise error.single(str(path), "extends", base_name, allowed)
+    raise error.single(str(path), "extends", base_name, f"an existing {kind}: {allowed}")
 
 
 def deep_merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
@@ -251,6 +342,20 @@ def _unwrap(ann: Any) -> Any:
     return ann
 
 
+#: What strict validation wanted, in the words of the file (nothing is coerced: see policy/schema.py).
+_STRICT_TYPES = {
+    "bool_type": "true or false (a TOML boolean, not text or a number)",
+    "int_type": "a whole number (a TOML integer, not text)",
+    "float_type": "a number (not text)",
+    "string_type": "text (in quotes)",
+    "date_type": "a date written as a TOML date, e.g. 2025-01-06 (no quotes)",
+    "list_type": "a list [ ... ]",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "is_instance_of": "a number",
+}
+
+
 def pydantic_expected(
     err: Mapping[str, Any],
     schema_hint: type[BaseModel] | str,
@@ -274,6 +379,8 @@ def pydantic_expected(
         model = model_at(schema_hint, tuple(err["loc"][:-1]))
         allowed = ", ".join(model.model_fields) if model is not None else "?"
         return f"no such key here; allowed keys: {allowed}"
+    if typ in _STRICT_TYPES:
+        return _STRICT_TYPES[typ]
     if verbatim:
         return msg.removeprefix("Value error, ")
     if typ in ("enum", "literal_error") and msg.startswith("Input should be "):

@@ -21,6 +21,8 @@ from marketplace.errors import MarketplaceError
 from marketplace.i18n import error_text, t
 
 LOG_DIR_NAME = "logs"
+#: Longest single argument: any name, code, path or value is far shorter (a 100 KB name is refused at once).
+MAX_ARG_CHARS = 4096
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -42,8 +44,15 @@ def pad(text: str, width: int) -> str:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: click in non-standalone mode so every user error becomes one line and exit 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    for i, arg in enumerate(args, 1):
+        if len(arg) > MAX_ARG_CHARS or "\x00" in arg:
+            message = t("cli.argument_too_long", position=i, value=repr(arg[:40]) + "…", length=len(arg),
+                        limit=MAX_ARG_CHARS)
+            click.echo(t("cli.error", message=message), err=True)
+            sys.exit(2)
     try:
-        rv = main.main(args=argv, prog_name="marketplace", standalone_mode=False)
+        rv = main.main(args=args, prog_name="marketplace", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo(t("cli.aborted"), err=True)
         sys.exit(1)

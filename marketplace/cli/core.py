@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 import sqlalchemy as sa
@@ -53,6 +54,8 @@ def info(as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def reset(yes: bool) -> None:
     """Delete everything in the sandbox database and leave empty tables."""
+    if not yes and not sys.stdin.isatty():
+        raise click.UsageError(t("cli.reset.no_terminal"))
     engine = db.get_engine()
     db.check_connection(engine)
     if not yes:

@@ -11,6 +11,7 @@ from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.core import catalog
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.cli.params import OutputFile
 from marketplace.i18n import t
 
 REPORT_FORMATS = ("html", "md", "csv", "json", "dcat")
@@ -61,9 +62,12 @@ def _write_text(out: str, text: str) -> None:
 @click.option(
     "--out",
     required=True,
+    type=OutputFile(allow_dash=True, allow_directory=True),
     help="Output file (csv: .zip file or directory; '-' = standard output for html, md, json and dcat).",
 )
-def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str | None, out: str) -> None:
+def disclose(
+    year: int | None, fmt: str, rdf_format: str | None, base_uri: str | None, out: Path | str
+) -> None:
     """Publish the yearly disclosure report, or export the register as DCAT-AP 3.
 
     The report lists registrations, authorized-operation agreements, products with caps and actual prices,
@@ -72,6 +76,9 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
     """
     from marketplace import disclosure
 
+    out = str(out)
+    if fmt != "csv" and Path(out).is_dir():
+        raise click.BadParameter(t("cli.out.is_directory", value=repr(out)), param_hint="--out")
     if rdf_format and fmt != "dcat":
         raise click.UsageError(t("cli.disclose.dcat_only", option=f"--rdf-format {rdf_format}", fmt=fmt))
     if base_uri is not None and fmt != "dcat":

@@ -30,6 +30,7 @@ from marketplace.vocabulary import (
     OrganizationKind,
     Purpose,
 )
+from marketplace.workflows.requests import MAX_VOLUME
 
 __all__ = ["policy", "quote_cmd"]
 
@@ -147,7 +148,8 @@ def _money(x: Decimal) -> str:
     "--purpose", required=True, type=click.Choice([p.value for p in Purpose]), help="Stated purpose."
 )
 @click.option(
-    "--volume", required=True, type=click.IntRange(min=1), help="Units of the product's billing unit."
+    "--volume", required=True, type=click.IntRange(1, MAX_VOLUME),
+    help=f"Units of the product's billing unit (at most {MAX_VOLUME:,}, as in a request)."
 )
 @click.option(
     "--requester", "org_code", default=None, help="Requesting organization code (default: none given)."

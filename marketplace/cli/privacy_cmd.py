@@ -20,10 +20,15 @@ from sqlmodel import select
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.cli.params import MAX_SEED, FiniteFloatRange, OutputFile
 from marketplace.errors import NotFound
 from marketplace.i18n import t
 from marketplace.models import Resource
+from marketplace.policy.schema import MAX_K, MAX_L
 from marketplace.privacy import check_release_targets, deidentify, reviewed_schema
+
+#: Rows of one release: the synthetic table is generated and de-identified in memory.
+MAX_RELEASE_ROWS = 1_000_000
 
 
 def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
@@ -35,19 +40,20 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
 
 @main.command("release")
 @click.argument("resource_code")
-@click.option("--rows", type=click.IntRange(min=1), required=True, help="Synthetic rows to generate.")
-@click.option("--k", "k", type=click.IntRange(min=1), default=5, show_default=True,
-              help="k-anonymity target.")
-@click.option("--l", "l_value", type=click.FloatRange(min=1), default=2, show_default=True,
-              help="ℓ-diversity target for every sensitive field.")
+@click.option("--rows", type=click.IntRange(1, MAX_RELEASE_ROWS), required=True,
+              help=f"Synthetic rows to generate (at most {MAX_RELEASE_ROWS:,}).")
+@click.option("--k", "k", type=click.IntRange(1, MAX_K), default=5, show_default=True,
+              help="k-anonymity target (at least the policy's minimum).")
+@click.option("--l", "l_value", type=FiniteFloatRange(1, MAX_L), default=2, show_default=True,
+              help="ℓ-diversity target for every sensitive field (at least the policy's minimum).")
 @click.option("--l-kind", type=click.Choice(["distinct", "entropy"]), default="distinct", show_default=True)
 @click.option("--suppression-budget", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Largest fraction of rows that may be suppressed.")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+@click.option("--out", type=OutputFile(), required=True,
               help="CSV file for the released table.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("--report", "report_path", type=OutputFile(),
               help="JSON file for the privacy report.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
               help="Seed of the synthetic rows.")
 @click.option("--compare-compute", is_flag=True,
               help="Also answer the resource's question (mean of a numeric field by a banded and a "
@@ -56,7 +62,7 @@ def _synthetic_rows(resource: Resource, rows: int, seed: int) -> pd.DataFrame:
                    "report error against risk across k, the minimum cell and ε.")
 @click.option("--min-cell", type=click.IntRange(min=1, max=10_000), default=10, show_default=True,
               help="Minimum cell of the aggregate SQL answer (with --compare-compute).")
-@click.option("--epsilon", type=click.FloatRange(min=0.001, max=100), default=1.0, show_default=True,
+@click.option("--epsilon", type=FiniteFloatRange(min=0.001, max=100), default=1.0, show_default=True,
               help="ε of the differentially private answer (with --compare-compute).")
 @click.option("--pseudonymise", is_flag=True,
               help="Replace identifiers by pseudonyms under a fresh key for this release (never stored) "

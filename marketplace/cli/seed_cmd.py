@@ -10,6 +10,7 @@ import click
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.cli.params import MAX_SEED
 from marketplace.i18n import t
 from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALES, SIZES, seed_sandbox
 
@@ -18,7 +19,7 @@ from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALE
 @click.option(
     "--seed",
     "seed_",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_SEED),
     default=DEFAULT_SEED,
     show_default=True,
     help="Seed of the synthetic world (same seed => same database).",

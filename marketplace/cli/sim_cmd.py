@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from marketplace.cli import columns, main, pad
+from marketplace.cli.params import MAX_SEED, OutputFile
 from marketplace.i18n import get_language, listing, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
@@ -87,10 +88,10 @@ def _progress(total: int, label: str) -> Any:
 
 @main.command()
 @click.argument("scenario")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Random seed (default: the scenario's).")
 @click.option("--days", type=click.IntRange(1, 3660), help="Horizon in days (default: the scenario's).")
 @click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the metrics here."
+    "--json", "json_out", type=OutputFile(), help="Write the metrics here."
 )
 @click.option(
     "--db", "to_db", is_flag=True, help="Store requests, reviews, quotes and deliveries in the sandbox."
@@ -135,11 +136,11 @@ def simulate(scenario: str, seed: int | None, days: int | None, json_out: Path |
 @click.argument("a")
 @click.argument("b")
 @click.option(
-    "--seeds", type=click.IntRange(min=1), help="Number of common seeds (default: A's seeds.count)."
+    "--seeds", type=click.IntRange(1, 1000), help="Number of common seeds (default: A's seeds.count)."
 )
 @click.option("--days", type=click.IntRange(1, 3660), help="Horizon in days (default: A's).")
 @click.option(
-    "--plot", type=click.Path(dir_okay=False, path_type=Path), help="Save a PNG of the differences."
+    "--plot", type=OutputFile((".png", ".svg", ".pdf")), help="Save a PNG (or .svg, .pdf) of the differences."
 )
 @click.option("--all", "show_all", is_flag=True, help="Show every metric, not only the headline ones.")
 def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | None, show_all: bool) -> None:
@@ -214,15 +215,15 @@ def _plot(table: Any, rows: list[str], a: str, b: str, out: Path) -> None:
     help="KEY=V1,V2,... (dotted scenario key; policy keys as policy.overrides.KEY). Repeat for a grid.",
 )
 @click.option(
-    "--seeds", type=click.IntRange(min=1), help="Seeds per point (default: the scenario's seeds.count)."
+    "--seeds", type=click.IntRange(1, 1000), help="Seeds per point (default: the scenario's seeds.count)."
 )
 @click.option("--days", type=click.IntRange(1, 3660), help="Horizon in days (default: the scenario's).")
 @click.option("--scheduler", help="Dask distributed scheduler address (default: local processes).")
-@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(1, 256), help="Local worker processes (default: all cores).")
 @click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile((".parquet",)),
     required=True,
     help="Parquet file for one row per (point, seed).",
 )
@@ -239,8 +240,6 @@ def sweep(
     from marketplace.sim import load_scenario
     from marketplace.sim import sweep as sweep_runs
 
-    if out.suffix != ".parquet":
-        raise click.BadParameter(t("cli.sweep.bad_out", value=repr(str(out))), param_hint="--out")
     grid = _parse_params(params)
     sc = load_scenario(scenario)
     n = seeds or sc.seeds.count

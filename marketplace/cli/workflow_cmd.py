@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.cli.params import MAX_SEED
 from marketplace.i18n import t
 
 
@@ -133,7 +134,8 @@ def audit_log(last: int, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic world.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=7, show_default=True,
+              help="Seed of the synthetic world.")
 @click.option("--db-url", default=None, metavar="URL",
               help="Database to run the story in; it is reset first. Default: demo.db in the data directory, "
                    "so the demo never touches your sandbox or a shared workshop database.")

@@ -12,6 +12,7 @@ import click
 from marketplace import db
 from marketplace.cli import main, pad
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.cli.params import MAX_SEED, OutputFile
 from marketplace.i18n import get_language, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
@@ -40,7 +41,8 @@ def workshop() -> None:
 
 
 @workshop.command("create")
-@click.option("--participants", "-n", type=int, required=True, help="How many participant seats (1-1000).")
+@click.option("--participants", "-n", type=click.IntRange(1, 1000), required=True,
+              help="How many participant seats (1-1000).")
 @click.option(
     "--roles",
     "mix",
@@ -49,12 +51,13 @@ def workshop() -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputFile(),
     default="roster.csv",
     show_default=True,
     help="Where to write the roster CSV (it holds the join codes: hand each person their own).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for choosing organizations.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Seed for choosing organizations.")
 @click.option("--practice-world", is_flag=True, help="Start an empty database with the small practice world.")
 @trainer_code
 def create(
@@ -119,7 +122,7 @@ def release(exercise: str | None, trainer_code: str | None) -> None:
 
 @workshop.command("checkpoint")
 @click.argument("name")
-@click.option("--export", "export_path", type=click.Path(dir_okay=False), help="Also write it to this file.")
+@click.option("--export", "export_path", type=OutputFile(), help="Also write it to this file.")
 @trainer_code
 def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> None:
     """Save the whole marketplace as checkpoint NAME."""

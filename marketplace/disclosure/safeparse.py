@@ -38,6 +38,7 @@ __all__ = [
     "UnsafeDocument",
     "bundled_contexts",
     "check_json_depth",
+    "check_size",
     "check_turtle_depth",
     "check_xml",
     "inline_contexts",
@@ -134,6 +135,12 @@ def open_regular(path: Path, limits: ImportLimits) -> BinaryIO:
         os.close(fd)
         raise _too_big(limits)
     return os.fdopen(fd, "rb")
+
+
+def check_size(size: int, limits: ImportLimits = DEFAULT_LIMITS) -> None:
+    """Refuse `size` bytes over `max_file_bytes` (LimitExceeded), e.g. an upload before it is written."""
+    if size > limits.max_file_bytes:
+        raise _too_big(limits)
 
 
 def _too_big(limits: ImportLimits) -> LimitExceeded:

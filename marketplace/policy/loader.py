@@ -3,6 +3,8 @@
 Every problem in a file is collected and reported together (file, key path, value, expected), and nothing
 is returned unless the whole file is valid: a policy is either fully in force or not at all.
 A policy may say `extends = "national-2025"` and override only the keys it changes; lists replace lists.
+`extends` names a policy next to the file or a shipped one, never a path elsewhere on the machine. Values
+are not coerced (pydantic strict mode, see `schema.py`).
 How files are found, read, extended and overridden is `marketplace.configfile`, shared with scenario files;
 what is a policy's own (schema, cross checks, money as exact decimals) stays here.
 """
@@ -66,9 +68,8 @@ def resolve_policy_path(name_or_path: str | os.PathLike[str], *, relative_to: Pa
 
 
 def _extended_path(base_name: str, path: Path) -> Path:
-    """A policy's `extends`: a file next to it, else a shipped policy."""
-    base_path = resolve_policy_path(base_name, relative_to=path.parent)
-    return base_path if base_path.is_file() else resolve_policy_path(base_name)
+    """A policy's `extends`: a policy next to it, else a shipped one; never a path outside those folders."""
+    return configfile.extends_path(base_name, path, policy_dir(), "policy", PolicyFileError)
 
 
 # ---------------------------------------------------------------- loading

@@ -1,6 +1,11 @@
 """The policy file schema (docs/policy-sources.md#policy-files) as pydantic v2 models.
 
 Every section forbids unknown keys, so a typo in a policy file is an error and not a silently ignored rule.
+Validation is pydantic's strict mode: nothing is coerced (`caps_apply = "yes"` or `0` is not a boolean,
+`k = "7"` not a number), because a silently converted value is a rule nobody wrote. Three kinds of value are
+read from what TOML gives: vocabulary words by name (`PurposeName`, ...), amounts and rates as exact decimals
+from a TOML number or decimal text (`Amount`: "0.30" is how the shipped files write money), and calendar
+dates from TOML dates. Every number has an upper bound and every text a length limit.
 The models are frozen: a loaded policy is a value that the simulator can share between runs. The hot path
 (`route`, `quote`) never reads these models directly; it reads lookup tables compiled once per policy
 (see `compiled.py`).
@@ -8,11 +13,13 @@ The models are frozen: a loaded policy is a value that the simulator can share b
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from marketplace.vocabulary import (
     BillingUnit,
@@ -29,21 +36,72 @@ from marketplace.vocabulary import (
     Role,
 )
 
-__all__ = ["BREACH_OUTCOMES", "Policy"]
+__all__ = ["BREACH_OUTCOMES", "MAX_TEXT_CHARS", "Policy"]
 
 BREACH_OUTCOMES = ("escalate", "deemed_approval", "deemed_rejection")
 Breach = Literal["escalate", "deemed_approval", "deemed_rejection"]
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Rate = Annotated[Decimal, Field(ge=0, le=1)]
-PosInt = Annotated[int, Field(ge=1)]
-NonNegInt = Annotated[int, Field(ge=0)]
+#: Longest free text of a policy (a description, a source note).
+MAX_TEXT_CHARS = 4000
+#: Largest count a policy may give (days, volumes, years, rows): a bound that keeps date and money arithmetic
+#: finite, far above any real rule.
+MAX_COUNT = 1_000_000_000
+
+
+#: How an exact amount is written as text: digits, one point at most, a sign and an exponent ("0.30", "1E-7").
+_DECIMAL_TEXT = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?")
+
+
+def _exact_decimal(value: Any) -> Any:
+    """An amount from a TOML number (int, float) or decimal text ("0.30": how the shipped policies write
+    money, exact to the cent); booleans and other text are left for the strict Decimal check to refuse."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value.strip()):
+            raise ValueError('a decimal number such as 0.45 or "0.45"')
+        return Decimal(value.strip())
+    return value
+
+
+#: An exact decimal read from a TOML number (see `_exact_decimal`).
+Amount = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+Money = Annotated[Amount, Field(ge=0, max_digits=14, decimal_places=2)]
+Rate = Annotated[Amount, Field(ge=0, le=1)]
+PosInt = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+NonNegInt = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+#: Working days of one review stage: at most a year.
+StageDays = Annotated[int, Field(ge=0, le=366)]
+Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+#: Calendar days and years a rule may span: a century at most, so dates stay within the calendar.
+Days = Annotated[int, Field(ge=1, le=36_600)]
+Years = Annotated[int, Field(ge=1, le=100)]
+
+# Vocabulary words, given by name in a file (strict mode would want the enum object itself).
+PurposeName = Annotated[Purpose, Strict(False)]
+ChannelName = Annotated[Channel, Strict(False)]
+OrganizationKindName = Annotated[OrganizationKind, Strict(False)]
+ReviewStageName = Annotated[ReviewStage, Strict(False)]
+RoleName = Annotated[Role, Strict(False)]
+GradeName = Annotated[Grade, Strict(False)]
+DeliveryModeName = Annotated[DeliveryMode, Strict(False)]
+ComputeKindName = Annotated[ComputeKind, Strict(False)]
+ComputeUnitName = Annotated[ComputeUnit, Strict(False)]
+#: Largest k and ℓ a policy may ask for: far above any published guidance, small enough to be deliverable.
+MAX_K = 1000
+MAX_L = 100
 #: At most this many dates in each `[calendar]` list (a yearly notice changes about 40 days).
 MAX_CALENDAR_DAYS = 2000
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, strict=True)
 
 
 # ---------------------------------------------------------------- purposes
@@ -52,9 +110,9 @@ class _Section(BaseModel):
 class ChannelPurposes(_Section):
     """Purposes a request may state on each channel."""
 
-    sharing: list[Purpose]
-    opening: list[Purpose]
-    authorized_operation: list[Purpose]
+    sharing: list[PurposeName]
+    opening: list[PurposeName]
+    authorized_operation: list[PurposeName]
 
 
 FreeCondition = Literal["no_commercial_use", "no_onward_transfer", "report_usage", "publish_results"]
@@ -68,7 +126,7 @@ class FreeUseRule(_Section):
     to pay instead. Limits count the requester organization's free grants in the last `period_days`.
     """
 
-    requester_kinds: list[OrganizationKind]
+    requester_kinds: list[OrganizationKindName]
     enterprises: Literal["never", "named_public_project"] = "never"
     min_statement_chars: NonNegInt = 0
     project_reference: bool = False
@@ -76,8 +134,8 @@ class FreeUseRule(_Section):
     conditions: list[FreeCondition] = []
     max_free_requests: PosInt | None = None
     max_free_volume: PosInt | None = None
-    period_days: PosInt = 365
-    paid_as: Purpose = Purpose.industry_development
+    period_days: Days = 365
+    paid_as: PurposeName = Purpose.industry_development
 
 
 class FreeUse(_Section):
@@ -92,8 +150,8 @@ class FreeUse(_Section):
 
 
 class Purposes(_Section):
-    free: list[Purpose]
-    paid: list[Purpose]
+    free: list[PurposeName]
+    paid: list[PurposeName]
     allowed: ChannelPurposes
     free_use: FreeUse = FreeUse()
 
@@ -151,7 +209,7 @@ class Discounts(_Section):
 
     by_kind: DiscountsByKind = DiscountsByKind()
     by_size: DiscountsBySize = DiscountsBySize()
-    purposes: list[Purpose] = []
+    purposes: list[PurposeName] = []
 
 
 class Tax(_Section):
@@ -160,7 +218,7 @@ class Tax(_Section):
 
 
 class Pricing(_Section):
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
     caps_apply: bool
     forbid_cap_below_cost: bool
     rounding: Literal["half_up", "up"]
@@ -190,11 +248,11 @@ class Mar(_Section):
     treasury_yield: Rate
     profit_margin_over_yield: Rate
     over_mar: Literal["deduct_next_period", "none"]
-    period_months: PosInt
+    period_months: Annotated[int, Field(ge=1, le=120)]
     profit_rule: Literal["treasury_plus_margin", "fixed"] = "treasury_plus_margin"
     fixed_profit_rate: Rate = Decimal("0")
-    cost_categories: list[str] = Field(
-        default=["platform", "data_processing", "staff", "security", "other"], min_length=1
+    cost_categories: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default=["platform", "data_processing", "staff", "security", "other"], min_length=1, max_length=50
     )
     trial_caps: bool = True
     reset_caps_on_close: bool = False
@@ -204,14 +262,14 @@ class Mar(_Section):
 
 
 class Registration(_Section):
-    mandatory_scopes: list[Channel]
+    mandatory_scopes: list[ChannelName]
     products_mandatory: bool
-    validity_years: PosInt
-    public_notice_working_days: NonNegInt
+    validity_years: Years
+    public_notice_working_days: StageDays
 
 
 class Authorization(_Section):
-    max_term_years: PosInt
+    max_term_years: Years
 
 
 # ---------------------------------------------------------------- deadlines
@@ -226,12 +284,12 @@ class OnBreachByStage(_Section):
 class Deadlines(_Section):
     """Working days per review stage; stages run in sequence."""
 
-    compliance: NonNegInt
-    holder_published: NonNegInt
-    holder_unpublished: NonNegInt
-    conditional_open: NonNegInt
-    conditional_open_extension: NonNegInt
-    security: NonNegInt
+    compliance: StageDays
+    holder_published: StageDays
+    holder_unpublished: StageDays
+    conditional_open: StageDays
+    conditional_open_extension: StageDays
+    security: StageDays
     on_breach: Breach
     on_breach_by_stage: OnBreachByStage = OnBreachByStage()
 
@@ -249,23 +307,24 @@ class Calendar(_Section):
     not_holidays: CalendarDays = []     # official days off (weekdays) that are working days here
     extra_workdays: CalendarDays = []   # Saturdays/Sundays worked that the official schedule does not have
     not_workdays: CalendarDays = []     # official make-up days (Saturdays/Sundays) that are off here
-    notice_years: Annotated[list[int], Field(max_length=50)] = []  # years whose notice the lists supply
+    # years whose notice the lists supply
+    notice_years: Annotated[list[Annotated[int, Field(ge=1, le=9999)]], Field(max_length=50)] = []
 
 
 # ---------------------------------------------------------------- routing
 
 
 class AttributeStages(_Section):
-    unconditional: list[ReviewStage]
-    conditional: list[ReviewStage]
+    unconditional: list[ReviewStageName]
+    conditional: list[ReviewStageName]
 
 
 class StagesByKind(_Section):
     """Review stages of a product sale for one product kind; a kind left out uses the channel's list."""
 
-    dataset: list[ReviewStage] | None = None
-    api: list[ReviewStage] | None = None
-    report: list[ReviewStage] | None = None
+    dataset: list[ReviewStageName] | None = None
+    api: list[ReviewStageName] | None = None
+    report: list[ReviewStageName] | None = None
 
     def get(self, kind: ProductKind) -> list[ReviewStage] | None:
         return getattr(self, kind.value)
@@ -274,34 +333,34 @@ class StagesByKind(_Section):
 class Stages(_Section):
     sharing: AttributeStages
     opening: AttributeStages
-    authorized_operation: list[ReviewStage]
+    authorized_operation: list[ReviewStageName]
     authorized_operation_by_kind: StagesByKind = StagesByKind()
 
 
 class StageSources(_Section):
     """Where each review stage comes from: a document by name and number, or "assumption: <why>"."""
 
-    compliance: str = ""
-    holder: str = ""
-    security: str = ""
+    compliance: Text = ""
+    holder: Text = ""
+    security: Text = ""
 
 
 class ReviewerRoles(_Section):
-    compliance: Role
-    holder: Role
-    security: Role
+    compliance: RoleName
+    holder: RoleName
+    security: RoleName
 
 
 class GradeChannels(_Section):
-    general: list[Channel]
-    important: list[Channel]
-    core: list[Channel]
+    general: list[ChannelName]
+    important: list[ChannelName]
+    core: list[ChannelName]
 
 
 class RequesterKinds(_Section):
-    sharing: list[OrganizationKind]
-    opening: list[OrganizationKind]
-    authorized_operation: list[OrganizationKind]
+    sharing: list[OrganizationKindName]
+    opening: list[OrganizationKindName]
+    authorized_operation: list[OrganizationKindName]
 
 
 class RoutingRules(_Section):
@@ -309,7 +368,7 @@ class RoutingRules(_Section):
     important_products_processed_only: bool
     raw_data_to_market: bool
     personal_info_forces_conditional_open: bool
-    open_by_default_grades: list[Grade] = []
+    open_by_default_grades: list[GradeName] = []
     requester_kinds: RequesterKinds
     stages: Stages
     stage_sources: StageSources = StageSources()
@@ -320,18 +379,18 @@ class RoutingRules(_Section):
 
 
 class Conditions(_Section):
-    max_grant_days: PosInt
-    no_onward_transfer: list[Channel] = []
-    report_usage: list[Channel] = []
+    max_grant_days: Days
+    no_onward_transfer: list[ChannelName] = []
+    report_usage: list[ChannelName] = []
 
 
 class Privacy(_Section):
-    k: Annotated[int, Field(ge=2)]
-    l: Annotated[int, Field(ge=1)]  # noqa: E741 - the literature's name for l-diversity
+    k: Annotated[int, Field(ge=2, le=MAX_K)]
+    l: Annotated[int, Field(ge=1, le=MAX_L)]  # noqa: E741 - the literature's name for l-diversity
     suppression_budget: Rate
-    epsilon_budget_per_resource: Annotated[Decimal, Field(ge=0)]
+    epsilon_budget_per_resource: Annotated[Amount, Field(ge=0, le=1000)]
     min_cell_size: PosInt
-    aggregate_only_grades: list[Grade] = []
+    aggregate_only_grades: list[GradeName] = []
 
 
 # ---------------------------------------------------------------- in-domain computation
@@ -340,9 +399,9 @@ class Privacy(_Section):
 class ChannelModes(_Section):
     """The delivery mode on each channel for one grade."""
 
-    sharing: DeliveryMode
-    opening: DeliveryMode
-    authorized_operation: DeliveryMode
+    sharing: DeliveryModeName
+    opening: DeliveryModeName
+    authorized_operation: DeliveryModeName
 
 
 class DeliveryModes(_Section):
@@ -354,10 +413,10 @@ class DeliveryModes(_Section):
 class ComputeBilling(_Section):
     """The billing unit of each computation product kind."""
 
-    aggregate_query: ComputeUnit
-    dp_release: ComputeUnit
-    model_training: ComputeUnit
-    verification: ComputeUnit
+    aggregate_query: ComputeUnitName
+    dp_release: ComputeUnitName
+    model_training: ComputeUnitName
+    verification: ComputeUnitName
 
     def get(self, kind: ComputeKind) -> ComputeUnit:
         return getattr(self, kind.value)
@@ -372,22 +431,22 @@ class ComputeCaps(_Section):
         return getattr(self, unit.value)
 
 
-Epsilon = Annotated[Decimal, Field(gt=0, le=100)]
+Epsilon = Annotated[Amount, Field(gt=0, le=100)]
 
 
 class Compute(_Section):
     """The controlled processing environment: delivery modes, what a computation may do, budgets, prices."""
 
     delivery: DeliveryModes
-    domains: list[str] = Field(min_length=0)
-    kinds: list[ComputeKind] = Field(min_length=1)
+    domains: list[Annotated[str, Field(max_length=64)]] = Field(min_length=0, max_length=100)
+    kinds: list[ComputeKindName] = Field(min_length=1)
     max_result_rows: PosInt
     near_unique_ratio: Rate
     queries_per_day: PosInt
     epsilon_per_query_max: Epsilon
     epsilon_per_grant: Epsilon
     epsilon_per_requester: Epsilon
-    delta: Annotated[Decimal, Field(ge=0, lt=Decimal("0.001"))]
+    delta: Annotated[Amount, Field(ge=0, lt=Decimal("0.001"))]
     min_rows_per_parameter: PosInt
     max_model_parameters: PosInt
     verifications_per_day: PosInt
@@ -406,9 +465,22 @@ class Publish(_Section):
     mar_compliance: bool
 
 
+def _day_of_every_year(value: str) -> str:
+    """A yearly deadline "MM-DD" must be a real day in every year: "02-30" and "04-31" never come, and
+    "02-29" comes only in leap years."""
+    month, day = int(value[:2]), int(value[3:])
+    try:
+        date(2001, month, day)  # a common year
+    except ValueError:
+        raise ValueError(f"a day that exists in every year (MM-DD); {value} does not") from None
+    return value
+
+
 class Disclosure(_Section):
     frequency: Literal["yearly"]
-    deadline: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    deadline: Annotated[
+        str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"), AfterValidator(_day_of_every_year)
+    ]
     publish: Publish
 
 
@@ -418,9 +490,9 @@ class Disclosure(_Section):
 class Policy(_Section):
     """A complete, validated policy. Load one with `load_policy`."""
 
-    name: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=50)
+    description: Text = ""
     purposes: Purposes
     pricing: Pricing
     mar: Mar
@@ -433,7 +505,7 @@ class Policy(_Section):
     privacy: Privacy
     compute: Compute
     disclosure: Disclosure
-    sources: dict[str, str] = Field(
+    sources: dict[Annotated[str, Field(max_length=200)], Text] = Field(
         default={}, description="dotted policy key -> its source (document name and number) or 'assumption'"
     )
 

@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from marketplace import configfile
 from marketplace.errors import MarketplaceError
@@ -50,13 +50,24 @@ REQUESTER_CLASSES: tuple[str, ...] = (
     "nonprofit",
 )
 
-PosFloat = Annotated[float, Field(gt=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
+#: A bound on every amount of a scenario (values, rates, costs): finite, and far above any real figure.
+MAX_AMOUNT = 1e12
+PosFloat = Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Prob = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict like policies: a string is not a number, 0 is not false (see marketplace.policy.schema)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+#: Longest free text of a scenario (a description).
+MAX_TEXT_CHARS = 4000
+#: Largest seed (numpy seeds are unsigned 32-bit... and more, but no scenario needs more).
+MAX_SEED = 2**32 - 1
+ReviewStageName = Annotated[ReviewStage, Strict(False)]
 
 
 # ---------------------------------------------------------------- sections
@@ -66,13 +77,13 @@ class WorldSpec(_Section):
     """The synthetic world (marketplace.synth.build_world) the scenario runs on."""
 
     size: Literal["small", "province"] = "small"
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     locale: Literal["en_US", "zh_CN"] = "en_US"
 
 
 class PolicySpec(_Section):
-    name: str = Field(min_length=1)
-    overrides: dict[str, Any] = {}
+    name: str = Field(min_length=1, max_length=200)
+    overrides: Annotated[dict[Annotated[str, Field(max_length=200)], Any], Field(max_length=500)] = {}
 
 
 class Horizon(_Section):
@@ -83,7 +94,7 @@ class Horizon(_Section):
 class Seeds(_Section):
     """`default` for a single run; compare and sweep use `count` seeds starting at `default`."""
 
-    default: Annotated[int, Field(ge=0)] = 1
+    default: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     count: Annotated[int, Field(ge=1, le=1000)] = 10
 
 
@@ -116,8 +127,8 @@ ValueDist = Annotated[Lognormal | Uniform | Exponential, Field(discriminator="di
 class VolumeChoice(_Section):
     """Volumes (in the product's billing unit) a request asks for, with their weights."""
 
-    values: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
-    weights: Annotated[list[NonNegFloat], Field(min_length=1)]
+    values: Annotated[list[Annotated[int, Field(ge=1, le=10_000_000)]], Field(min_length=1, max_length=100)]
+    weights: Annotated[list[NonNegFloat], Field(min_length=1, max_length=100)]
 
     @model_validator(mode="after")
     def _same_length(self) -> VolumeChoice:
@@ -162,7 +173,7 @@ class FreeClaims(_Section):
 
     false_share: Prob = 0.0
     detection: Prob = 0.0
-    purpose: str = "public_welfare"
+    purpose: str = Field(default="public_welfare", max_length=64)
 
 
 class Demand(_Section):
@@ -198,8 +209,8 @@ class Demand(_Section):
 class Review(_Section):
     """Review teams, one per stage: up to `capacity` decisions per working day, first come first served."""
 
-    capacity: dict[ReviewStage, Annotated[int, Field(ge=0)]]
-    reject_rate: dict[ReviewStage, Prob] = {}
+    capacity: dict[ReviewStageName, Annotated[int, Field(ge=0, le=1_000_000)]]
+    reject_rate: dict[ReviewStageName, Prob] = {}
     conditions_rate: Prob = 0.2
     """Share of approvals where the reviewer adds conditions of their own beyond the policy's."""
 
@@ -221,8 +232,8 @@ class Operators(_Section):
 class Scenario(_Section):
     """A complete, validated scenario. Load one with `load_scenario`."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=MAX_TEXT_CHARS)
     world: WorldSpec = WorldSpec()
     policy: PolicySpec
     horizon: Horizon = Horizon()
@@ -277,10 +288,8 @@ def list_scenarios() -> list[str]:
 
 
 def _extended_path(base_name: str, path: Path) -> Path:
-    """A scenario's `extends`: a path if it has a slash, else a scenario next to it."""
-    if "/" in base_name:
-        return Path(base_name)
-    return path.parent / f"{base_name.removesuffix('.toml')}.toml"
+    """A scenario's `extends`: one next to it, else a shipped one; never a path outside those folders."""
+    return configfile.extends_path(base_name, path, scenario_dir(), "scenario", ScenarioFileError)
 
 
 # ---------------------------------------------------------------- loading
@@ -304,8 +313,9 @@ def _set_override(
     if policy_key:
         parts = ["policy", "overrides", ".".join(parts[2:])]
     parsed = parse_value(value)
-    if policy_key and isinstance(parsed, int | float) and not isinstance(parsed, bool):
-        parsed = str(value)  # policy money and rates are exact decimals: keep the digits as written
+    if policy_key and isinstance(parsed, float):
+        # policy money and rates are exact decimals: keep the digits as written
+        parsed = value if isinstance(value, str) else repr(value)
     configfile.set_dotted(data, parts, parsed, file, problems, ScenarioProblem)
 
 

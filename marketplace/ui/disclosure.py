@@ -317,9 +317,17 @@ class CatalogImport(w.VBox):
         """The uploaded file when there is one (in a temporary folder removed afterwards, under its own name
         so that the format is detected from the suffix), else the chosen sample."""
         if self.upload.value:
+            from marketplace.disclosure.safeparse import DEFAULT_LIMITS, LimitExceeded, check_size
+
             item = self.upload.value[0]
+            given = Path(str(item["name"])[-300:]).name
+            name = Path(given).stem[:60] + Path(given).suffix[:10]  # short enough for any file system
+            try:  # the limit of `catalog import`, before the upload is written or parsed
+                check_size(len(item["content"]), DEFAULT_LIMITS)
+            except LimitExceeded as exc:
+                raise InvalidInput("file", name, str(exc)) from None
             with tempfile.TemporaryDirectory(prefix="mp-catalog-") as folder:
-                path = Path(folder) / Path(str(item["name"])).name
+                path = Path(folder) / (name or "upload")
                 path.write_bytes(bytes(item["content"]))
                 yield path
             return

@@ -55,6 +55,15 @@ def source_rows(sandbox: Sandbox, code: str | None, rows: int, seed: int) -> tup
     return frame, fields
 
 
+def policy_floor(sandbox: Sandbox) -> tuple[int, int, str]:
+    """The minimum k and ℓ of the policy in force, and its name (the same floor `marketplace release` has)."""
+    from marketplace.workflows.facts import current_policy
+
+    with sandbox.session() as session:
+        policy = current_policy(session)
+        return policy.privacy.k, policy.privacy.l, policy.name
+
+
 class PrivacyLab(w.VBox):
     def __init__(self, sandbox: Sandbox | None = None, *, rows: int = 400) -> None:
         self.sandbox = resolve(sandbox)
@@ -69,8 +78,12 @@ class PrivacyLab(w.VBox):
         self.seed = i18n.bind(
             w.IntText(value=1, layout=w.Layout(width="160px")), "description", "common.seed"
         )
-        self.k = i18n.bind(w.IntSlider(value=5, min=1, max=50), "description", "privacy.k")
-        self.l = i18n.bind(w.IntSlider(value=2, min=1, max=10), "description", "privacy.l")
+        # the sliders start at the minimum of the policy in force: the lab never releases below it
+        floor_k, floor_l, _ = policy_floor(self.sandbox)
+        self.k = i18n.bind(w.IntSlider(value=max(5, floor_k), min=floor_k, max=max(50, floor_k)),
+                           "description", "privacy.k")
+        self.l = i18n.bind(w.IntSlider(value=max(2, floor_l), min=floor_l, max=max(10, floor_l)),
+                           "description", "privacy.l")
         self.suppression = i18n.bind(
             w.FloatSlider(value=0.05, min=0.0, max=0.5, step=0.01), "description", "privacy.suppression"
         )
@@ -114,9 +127,12 @@ class PrivacyLab(w.VBox):
         guard(self.feedback)(self._run)()
 
     def _run(self) -> None:
-        from marketplace.privacy import deidentify
+        from marketplace.privacy import check_release_targets, deidentify
 
         self.feedback.clear()
+        floor_k, floor_l, policy = policy_floor(self.sandbox)  # read again: a trainer may switch policies
+        check_release_targets(int(self.k.value), int(self.l.value), minimum_k=floor_k, minimum_l=floor_l,
+                              policy=policy)
         frame, fields = self._source()
         release = deidentify(
             frame,
@@ -175,7 +191,7 @@ class PrivacyLab(w.VBox):
         from marketplace.privacy import deidentify
 
         curve: list[tuple[int, float | None]] = []
-        for k in sorted({*CURVE_KS, int(self.k.value)}):
+        for k in sorted(k for k in {*CURVE_KS, int(self.k.value)} if k >= self.k.min):
             try:
                 rel = deidentify(
                     frame, fields, k=k, l=int(self.l.value), suppression_budget=float(self.suppression.value)

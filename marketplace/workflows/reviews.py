@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import AccessRequest, Account, AccountRole, Condition, Review
 from marketplace.policy import ConditionSpec, Policy
+from marketplace.policy.schema import MAX_K, MAX_L
 from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
 from marketplace.workflows import facts
 from marketplace.workflows.grants import finish_approval
@@ -33,6 +34,12 @@ __all__ = [
     "review_queue",
     "review_queue_count",
 ]
+
+#: Longest condition text and reviewer's reason (a reason is copied into the audit row, so it stays small).
+MAX_CONDITION_CHARS = 500
+MAX_REASON = 2000
+#: Largest minimum cell a condition may set (no seeded resource has more rows in one cell).
+MAX_MIN_CELL = 100_000
 
 _CALL = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$", re.S)
 _ARG = re.compile(r"^\s*([a-z_]+)\s*(>=|=|:)\s*(.+?)\s*$", re.S)
@@ -101,6 +108,9 @@ def parse_condition(spec: Any, policy: Policy, field_names: Iterable[str] = ()) 
     elif isinstance(spec, dict):
         kind_raw, params = spec.get("kind"), dict(spec.get("params") or {})
     elif isinstance(spec, str):
+        if len(spec) > MAX_CONDITION_CHARS:
+            raise InvalidInput("conditions", spec[:40] + "…", f"a condition of at most {MAX_CONDITION_CHARS} "
+                               "characters")
         m = _CALL.match(spec)
         if not m:
             raise InvalidInput("conditions", spec, "kind(param=value, ...) e.g. deidentify(k>=5, l>=2)")
@@ -137,12 +147,12 @@ def parse_condition(spec: Any, policy: Policy, field_names: Iterable[str] = ()) 
     names = list(field_names)
     if kind is ConditionKind.deidentify:
         params = {
-            "k": _whole("deidentify.k", params.get("k", pv.k), pv.k),
-            "l": _whole("deidentify.l", params.get("l", pv.l), pv.l),
+            "k": _whole("deidentify.k", params.get("k", pv.k), pv.k, MAX_K),
+            "l": _whole("deidentify.l", params.get("l", pv.l), pv.l, MAX_L),
         }
     elif kind is ConditionKind.aggregate:
         params["min_cell"] = _whole(
-            "aggregate.min_cell", params.get("min_cell", pv.min_cell_size), pv.min_cell_size
+            "aggregate.min_cell", params.get("min_cell", pv.min_cell_size), pv.min_cell_size, MAX_MIN_CELL
         )
         by = params.get("by")
         if by is not None:
@@ -165,7 +175,7 @@ def parse_condition(spec: Any, policy: Policy, field_names: Iterable[str] = ()) 
             "days": _whole("expires_after.days", params.get("days"), 1, policy.conditions.max_grant_days)
         }
     elif kind is ConditionKind.report_usage and "days" in params:
-        params = {"days": _whole("report_usage.days", params["days"], 1)}
+        params = {"days": _whole("report_usage.days", params["days"], 1, policy.conditions.max_grant_days)}
     return ConditionSpec(kind, params, condition_text(kind, params))
 
 
@@ -200,6 +210,8 @@ def decide(
         raise InvalidInput(
             "conditions", [s.text for s in specs], "no conditions unless approve_with_conditions"
         )
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise InvalidInput("reason", str(reason)[:40] + "…", f"a text of at most {MAX_REASON} characters")
     if decision in (Decision.reject, Decision.return_for_revision) and not reason.strip():
         raise InvalidInput("reason", reason, f"a reason the requester can read for {decision.value}")
 

@@ -35,7 +35,7 @@ def test_overrides_are_validated_and_policy_keys_stay_exact() -> None:
 def test_every_problem_is_reported_with_file_key_value_and_expectation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
-        f'extends = "{BASE}"\nname = "bad"\n[horizon]\ndays = 0\n[review]\ncapacty = 3\n'
+        'extends = "national-2025"\nname = "bad"\n[horizon]\ndays = 0\n[review]\ncapacty = 3\n'
         '[policy]\nname = "national-2025"\noverrides = {"pricing.caps.per_call" = "-1"}\n'
     )
     with pytest.raises(ScenarioFileError) as exc:
@@ -52,7 +52,7 @@ def test_every_problem_is_reported_with_file_key_value_and_expectation(tmp_path:
 def test_unknown_names_in_demand_tables(tmp_path: Path) -> None:
     bad = tmp_path / "bad2.toml"
     bad.write_text(
-        f'extends = "{BASE}"\nname = "bad2"\n[demand.arrivals]\nenterprise_huge = 3.0\n'
+        'extends = "national-2025"\nname = "bad2"\n[demand.arrivals]\nenterprise_huge = 3.0\n'
         "[demand.channels]\ndefault = { teleport = 1.0 }\n"
     )
     with pytest.raises(ScenarioFileError) as exc:

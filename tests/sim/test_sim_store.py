@@ -69,10 +69,9 @@ def test_simulate_db_flag_stores_into_the_configured_sandbox(
     db.dispose_engines()
     engine = db.get_engine()
     seed_sandbox(engine, 7, "small", "en_US")
-    base = Path(__file__).resolve().parents[2] / "seed" / "scenarios" / "national-2025.toml"
     sc = tmp_path / "small.toml"
     sc.write_text(
-        f'extends = "{base}"\nname = "small-world"\n[world]\nsize = "small"\nseed = 7\n'
+        'extends = "national-2025"\nname = "small-world"\n[world]\nsize = "small"\nseed = 7\n'
         "[horizon]\ndays = 20\n[demand.arrivals]\ndepartment = 5.0\nenterprise_micro = 5.0\n"
     )
     with pytest.raises(SystemExit) as exc:

@@ -229,3 +229,26 @@ def test_catalog_import_malformed_upload_is_a_message_and_imports_nothing(sandbo
     assert panel.result is None
     with sandbox.session() as s:
         assert len(s.exec(select(Resource.id)).all()) == before
+
+
+def test_catalog_import_upload_over_the_size_limit_is_refused_before_it_is_written(
+    sandbox: Sandbox, monkeypatch
+) -> None:
+    """Issue #19: an upload is capped by the limit of `catalog import` (max_file_bytes) before parsing."""
+    import dataclasses
+
+    from marketplace.disclosure import safeparse
+
+    monkeypatch.setattr(safeparse, "DEFAULT_LIMITS", dataclasses.replace(safeparse.DEFAULT_LIMITS,
+                                                                         max_file_bytes=1000))
+    panel = disclosure.catalog_import(sandbox)
+    content = b'{"result": {"results": []}}' + b" " * 2000
+    panel.upload.value = (
+        {"name": "big.json", "type": "", "size": len(content), "content": memoryview(content),
+         "last_modified": datetime(2025, 1, 1, tzinfo=UTC)},
+    )
+    written = []
+    monkeypatch.setattr(Path, "write_bytes", lambda self, data: written.append(self))
+    panel.preview_button.click()
+    assert panel.feedback.kind == "error" and "max_file_bytes" in panel.feedback.text, panel.feedback.text
+    assert not written

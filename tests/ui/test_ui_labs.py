@@ -62,3 +62,15 @@ def test_tour_builds_each_step_when_opened(sandbox: Sandbox) -> None:
         assert panel in tour.bodies[i].children
     assert set(tour.panels) == set(range(5))
     assert sandbox.account_id is not None
+
+
+def test_privacy_lab_cannot_go_below_the_policy_minimum(sandbox: Sandbox) -> None:
+    """Issue #19: the lab releases nothing below the k and ℓ of the policy in force (national-2025: 5, 2)."""
+    lab = privacy.privacy_lab(sandbox)
+    assert (lab.k.min, lab.l.min) == (5, 2)
+    lab.k.value = 1  # the slider clamps to its minimum
+    assert lab.k.value == 5
+    lab.k.min, lab.k.value = 1, 1  # even a widget changed by hand is refused by the rule
+    lab.run_button.click()
+    assert lab.feedback.kind == "error" and "k" in lab.feedback.text and "national-2025" in lab.feedback.text
+    assert lab.report is None
