@@ -9,7 +9,6 @@ The rules live in `marketplace.policy.compute` (what a grant allows) and `market
 (which SQL may run); this package executes (DuckDB, OpenDP, scikit-learn) and records.
 """
 
-from marketplace.compute.allowance import consume, remaining
 from marketplace.compute.environment import Environment, open_environment, resource_environment
 from marketplace.compute.runs import (
     DP_MEASURES,
@@ -20,6 +19,7 @@ from marketplace.compute.runs import (
     train_model,
     verify_record,
 )
+from marketplace.privacy.budget import consume, remaining
 
 __all__ = [
     "DP_MEASURES",

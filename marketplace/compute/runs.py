@@ -32,11 +32,12 @@ import sqlglot
 from sqlglot import exp
 from sqlmodel import Session
 
-from marketplace.compute.allowance import consume
 from marketplace.compute.environment import Environment
 from marketplace.errors import InvalidInput, PolicyRefusal
 from marketplace.models.compute import ComputeRun
 from marketplace.policy.compute import ComputeGrant
+from marketplace.privacy.budget import consume
+from marketplace.privacy.ledger import spend_epsilon
 from marketplace.privacy.sqlcheck import check_query, fingerprint
 from marketplace.vocabulary import ComputeKind
 
@@ -300,11 +301,17 @@ def run_dp(
 
 
 def _charge(session: Session, grant: ComputeGrant, epsilon: float) -> None:
-    """ε against the grant's budget and the requester's budget on this resource, both or neither."""
-    consume(session, "epsilon_grant", str(grant.grant_id), epsilon, grant.epsilon_per_grant,
-            what="ε budget of the grant")
-    consume(session, "epsilon_requester", f"{grant.requester_id}:{grant.resource_id}", epsilon,
-            grant.epsilon_per_requester, what="ε budget of the requester")
+    """ε against the resource's, the grant's and the requester's budgets (the one ε ledger), all or none."""
+    spend_epsilon(
+        session,
+        resource_id=grant.resource_id,
+        epsilon=epsilon,
+        resource_budget=grant.epsilon_per_resource,
+        grant_id=grant.grant_id,
+        grant_budget=grant.epsilon_per_grant,
+        requester_id=grant.requester_id,
+        requester_budget=grant.epsilon_per_requester,
+    )
 
 
 # ---------------------------------------------------------------- model training

@@ -4,7 +4,7 @@ Importing this package registers every table.
 """
 
 from marketplace.models.audit import AuditEvent
-from marketplace.models.catalog import NoiseLedgerEntry, Registration, Resource, ResourceField
+from marketplace.models.catalog import Registration, Resource, ResourceField
 from marketplace.models.commerce import (
     Authorization,
     AuthorizationResource,
@@ -39,7 +39,6 @@ __all__ = [
     "Delivery",
     "ExerciseRelease",
     "Grant",
-    "NoiseLedgerEntry",
     "Organization",
     "Participant",
     "Payment",

@@ -1,4 +1,4 @@
-"""Catalog: public data resources, their field schema, registrations, and the privacy (ε) ledger."""
+"""Catalog: public data resources, their field schema and registrations."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -100,15 +100,3 @@ class Registration(Versioned, table=True):
     resource: Resource | None = Relationship(back_populates="registrations")
     product: "Product" = Relationship(back_populates="registrations")
     applicant: "Account" = Relationship(sa_relationship_kwargs={"foreign_keys": "Registration.applicant_id"})
-
-
-class NoiseLedgerEntry(SQLModel, table=True):
-    """ε spent by one noisy release of a resource; the sum per resource is checked against its budget."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    resource_id: int = fk("resource.id")
-    epsilon: float
-    mechanism: str = Field(default="laplace", max_length=32)
-    query: str = Field(default="")
-    delivery_id: int | None = fk("delivery.id", nullable=True)
-    at: datetime = Field(default_factory=utcnow)

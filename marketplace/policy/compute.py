@@ -83,6 +83,7 @@ class ComputeGrant:
     epsilon_per_query_max: float = 1.0
     epsilon_per_grant: float = 3.0
     epsilon_per_requester: float = 5.0
+    epsilon_per_resource: float = 10.0
     delta: float = 1e-7
     min_rows_per_parameter: int = 20
     max_model_parameters: int = 50
@@ -102,10 +103,12 @@ def compute_grant(
     fields: list[tuple[str, str]],
     excluded: tuple[str, ...] = (),
     kinds: tuple[ComputeKind, ...] | None = None,
+    resource_budget: float | None = None,
 ) -> ComputeGrant:
     """The terms of a computation grant under `policy`.
 
-    `fields` are the resource's (name, marking) pairs; `excluded` are columns the grant leaves out.
+    `fields` are the resource's (name, marking) pairs; `excluded` are columns the grant leaves out;
+    `resource_budget` is the resource's own ε budget (`Resource.epsilon_budget`; None: the policy's).
     Identifiers are never readable; quasi-identifiers and "other" fields are dimensions; verification may
     match every field but the sensitive ones (a yes/no on a sensitive value would disclose it).
     """
@@ -138,6 +141,9 @@ def compute_grant(
         epsilon_per_query_max=float(c.epsilon_per_query_max),
         epsilon_per_grant=float(c.epsilon_per_grant),
         epsilon_per_requester=float(c.epsilon_per_requester),
+        epsilon_per_resource=float(
+            resource_budget if resource_budget is not None else policy.privacy.epsilon_budget_per_resource
+        ),
         delta=float(c.delta),
         min_rows_per_parameter=c.min_rows_per_parameter,
         max_model_parameters=c.max_model_parameters,

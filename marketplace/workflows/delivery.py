@@ -213,7 +213,6 @@ def release(
         df = df[keep]
 
     table, report, kind = transform(resource, df, keep, conditions, req, policy, seed)
-    epsilon = report.get("epsilon_spent") if report is not None and kind is DeliveryKind.aggregate else None
 
     checksum = checksum_of(table)
     req.status = new_status
@@ -231,10 +230,6 @@ def release(
         )
     )
     st.session.expire(g, ["deliveries"])
-    if epsilon:
-        from marketplace.privacy.ledger import spend_epsilon
-
-        spend_epsilon(st.session, resource.id, float(epsilon), resource.epsilon_budget, delivery_id=d.id)
     st.record(
         {
             "delivery_id": d.id,

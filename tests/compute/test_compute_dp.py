@@ -19,7 +19,8 @@ from marketplace.models.compute import ComputeAllowance, ComputeRun
 
 
 def test_count_sum_mean_quantile_histogram(session: Session, grant_factory, env: Environment) -> None:
-    grant = grant_factory(epsilon_per_grant=300.0, epsilon_per_requester=300.0, epsilon_per_query_max=50.0)
+    grant = grant_factory(epsilon_per_grant=300.0, epsilon_per_requester=300.0, epsilon_per_query_max=50.0,
+                          epsilon_per_resource=300.0)
     f = env.frame
     count = run_dp(session, grant, env, "count", epsilon=50.0)
     assert abs(count.value - len(f)) < 2
@@ -58,6 +59,21 @@ def test_requester_budget_spans_grants(session: Session, grant_factory, env: Env
     run_dp(session, a, env, "count", epsilon=1.0)
     with pytest.raises(PrivacyError, match="requester"):
         run_dp(session, b, env, "count", epsilon=1.0)
+
+
+def test_the_resource_budget_spans_requesters(session: Session, grant_factory, env: Environment) -> None:
+    """One ε ledger: two requesters' grants on the same resource draw on its one budget."""
+    a = grant_factory(grant_id=1, requester_id=10, epsilon_per_resource=1.5)
+    b = grant_factory(grant_id=2, requester_id=11, epsilon_per_resource=1.5)
+    run_dp(session, a, env, "count", epsilon=1.0)
+    with pytest.raises(PrivacyError, match="ε budget of the resource exhausted"):
+        run_dp(session, b, env, "count", epsilon=1.0)
+    run_dp(session, b, env, "count", epsilon=0.5)
+    from marketplace.privacy.ledger import epsilon_spent
+
+    assert epsilon_spent(session, a.resource_id) == pytest.approx(1.5)
+    accepted = [r.epsilon for r in session.exec(select(ComputeRun)).all()]
+    assert sum(accepted) == pytest.approx(epsilon_spent(session, a.resource_id))
 
 
 def test_per_query_maximum_and_bad_input(session: Session, grant, env: Environment) -> None:
