@@ -25,6 +25,7 @@ from marketplace.policy.grants import (
 )
 from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
 from marketplace.workflows import clock
+from marketplace.workflows.computation import compute_terms, terms_for_grant
 from marketplace.workflows.delivery import deliver_for
 from marketplace.workflows.lookups import conditions_of, fee_due
 from marketplace.workflows.roles import has_role, supplies
@@ -150,6 +151,9 @@ def issue_grant(session: Session, actor: Account | None, req: AccessRequest) -> 
             code=("grant", today.year),
         )
         g.terms = terms_of(req, parties_of(req), g.code, conditions, until, usage)
+        computing = compute_terms(st.policy, req, g.id)
+        if computing is not None:  # usable but not visible: what may be computed, within which limits
+            g.terms = {**g.terms, "compute": terms_for_grant(computing)}
         req.grant = g
         req.status = nxt
         req.updated_at = st.now

@@ -135,10 +135,10 @@ class Step:
             audit_action=self.action,
         )
 
-    def refuse(self, error: BaseException) -> BaseException:
-        """Queue the refused event for `error` now (once) and return it to raise."""
+    def refuse(self, error: BaseException, payload: dict[str, Any] | None = None) -> BaseException:
+        """Queue the refused event for `error` now (once), with what was attempted, and return it to raise."""
         if not getattr(error, "audited", False):
-            audit.refuse(self.session, self.actor_id, self.action, self.logged_as, error)
+            audit.refuse(self.session, self.actor_id, self.action, self.logged_as, error, payload)
         return error
 
     def doing(self) -> str:

@@ -466,14 +466,15 @@ def test_the_developer_command_writes_the_next_numbered_revision(tmp_path: Path,
 
 
 def test_the_retired_noise_ledger_carries_its_epsilon_into_the_one_ledger(tmp_path: Path) -> None:
-    """A sandbox of the previous release that recorded ε in `noiseledgerentry` keeps it spent after the upgrade:
-    the resource's allowance holds the sum, and the retired table is gone."""
+    """A previous-release sandbox that recorded ε in `noiseledgerentry` keeps it spent after the upgrade: the
+    resource's allowance holds the sum, and the retired table is gone."""
     url = previous_release_sandbox(tmp_path / "sandbox.db")
     engine = db.make_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO noiseledgerentry (resource_id, epsilon, mechanism, query, at) VALUES "
-            "(1, 0.25, 'laplace', 'a', '2025-01-02 00:00:00'), (1, 0.5, 'laplace', 'b', '2025-01-03 00:00:00'), "
+            "(1, 0.25, 'laplace', 'a', '2025-01-02 00:00:00'), "
+            "(1, 0.5, 'laplace', 'b', '2025-01-03 00:00:00'), "
             "(2, 1.0, 'laplace', 'c', '2025-01-04 00:00:00')"
         )
     db.create_all(engine)  # what every entry point does with an older sandbox

@@ -83,6 +83,11 @@ class World:
     def request(s: Session, request_id: int) -> AccessRequest:
         return s.get(AccessRequest, request_id)
 
+    def events(self, action: str) -> list[AuditEvent]:
+        with Session(self.engine) as s:
+            q = select(AuditEvent).where(AuditEvent.action == action)
+            return list(s.exec(q.order_by(AuditEvent.seq)).all())
+
     def refused_events(self, action: str | None = None) -> list[AuditEvent]:
         with Session(self.engine) as s:
             q = select(AuditEvent).where(AuditEvent.outcome == AuditOutcome.refused)

@@ -34,7 +34,7 @@ def _has_ledger() -> bool:
 def upgrade() -> None:
     if not _has_ledger():
         return
-    # ε already spent per resource becomes the resource's allowance (cap = spent; the next release sets the cap)
+    # ε already spent per resource becomes its allowance (cap = spent; the next release sets the cap)
     op.execute(
         "INSERT INTO computeallowance (scope, key, period, cap, used) "
         "SELECT 'epsilon_resource', CAST(resource_id AS VARCHAR(64)), '', SUM(epsilon), SUM(epsilon) "
