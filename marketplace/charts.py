@@ -88,6 +88,16 @@ def no_data(fig: Any, title: str, lang: str | None = None) -> Any:
     return fig
 
 
+def plain_numbers(axis: Any, nbins: int = 5) -> None:
+    """Tick labels as plain numbers with thousands separators (3,500,000 rather than 3.5 and '1e6'), few
+    enough that long numbers never run into each other."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=nbins))
+    axis.set_tick_params(labelsize=8)
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"))
+
+
 def wrap(label: str, width: int = 16) -> str:
     """A tick label broken into lines of about `width` characters (Chinese has no spaces: break anywhere)."""
     if any("\u3000" <= ch <= "\u9fff" for ch in label):

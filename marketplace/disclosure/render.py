@@ -149,7 +149,7 @@ def _svg(fig: Any, prefix: str) -> str:
 def chart_figures(report: DisclosureReport, lang: str | None = None) -> dict[str, Any]:
     """The report's charts as matplotlib figures: requests per channel, and each operator's revenue against
     its MAR. A chart without data says so in words instead of drawing empty axes."""
-    from marketplace.charts import figure, no_data
+    from marketplace.charts import figure, no_data, plain_numbers
 
     code = _lang(lang)
     charts: dict[str, Any] = {}
@@ -165,6 +165,9 @@ def chart_figures(report: DisclosureReport, lang: str | None = None) -> dict[str
         counts.columns = [_column(c, code) for c in counts.columns]
         ax = fig.add_subplot()
         counts.plot.bar(ax=ax, rot=0, color=["#486581", "#3ebd93", "#e12d39"])
+        for container in ax.containers:
+            ax.bar_label(container, fmt="{:,.0f}", fontsize=7, padding=1)
+        plain_numbers(ax.yaxis)
         ax.set_title(title)
         ax.set_xlabel(t("report.chart.channel_axis", code))
         ax.set_ylabel(t("report.chart.requests_axis", code))
@@ -180,6 +183,11 @@ def chart_figures(report: DisclosureReport, lang: str | None = None) -> dict[str
         frame.columns = [_column(c, code) for c in frame.columns]
         ax = fig.add_subplot()
         frame.plot.barh(ax=ax, color=["#486581", "#bcccdc"])
+        for container in ax.containers:  # a revenue of 0 is a number to read, not a missing bar
+            ax.bar_label(container, fmt="{:,.0f}", fontsize=7, padding=2)
+        plain_numbers(ax.xaxis, nbins=3)
+        ax.margins(x=0.25)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
         ax.set_title(title)
         ax.set_ylabel(t("report.chart.operator_axis", code))
         ax.set_xlabel(t("report.chart.revenue_axis", code, currency=_currency(report)))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from marketplace.charts import figure, no_data, wrap
+from marketplace.charts import figure, no_data, plain_numbers, wrap
 from marketplace.i18n import has, label, t, t_or
 
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#90a4ae"
@@ -187,6 +187,9 @@ def _bars(ax: Any, table: pd.DataFrame, names: Sequence[str], a: str, b: str, la
             label=f"{side.upper()}: {a if side == 'a' else b}",
         )
     ax.set_xticks(x, [wrap(metric_name(m, lang), 18) for m in names], fontsize=8)
+    plain_numbers(ax.yaxis)
+    if (table.loc[list(names), ["a_mean", "b_mean"]].to_numpy(float) >= 0).all():
+        ax.set_ylim(bottom=0)  # a count, a price or a share is never below zero, whatever the interval says
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -205,7 +208,6 @@ def scenario_figure(
         ax = fig.subplots()
         _bars(ax, table, names, a, b, lang)
         ax.set_ylabel(unit_of(names[0], lang))
-        ax.legend(fontsize=7)
     else:
         fig = figure(figsize=(2.6 * len(names) + 0.6, 3.4))
         axes = np.atleast_1d(fig.subplots(1, len(names)))
@@ -214,7 +216,9 @@ def scenario_figure(
             ax.set_xticks([])
             ax.set_title(wrap(metric_name(metric, lang), 22), fontsize=9)
             ax.set_ylabel(unit_of(metric, lang))
-        axes[0].legend(fontsize=7)
+        ax = axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=7, frameon=False)
     fig.suptitle(title)
     return fig
 
@@ -229,6 +233,9 @@ def queue_figure(daily: Mapping[str, pd.DataFrame], lang: str | None = None) -> 
     for (name, frame), colour in zip(daily.items(), SIDES, strict=False):
         queue = frame[[c for c in frame.columns if c.startswith("queue_")]].sum(axis=1)
         ax.plot(frame["day"], queue, color=colour, label=name)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.set_xlabel(t("figure.queue.xlabel", lang))
     ax.set_ylabel(t("figure.queue.ylabel", lang))
