@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from marketplace.i18n import t
 
-#: CJK fonts tried in this order (Debian's fonts-noto-cjk first); the first one installed is used as a
-#: fallback after matplotlib's default sans-serif, so Latin text keeps DejaVu and Chinese finds its glyphs.
+#: CJK fonts tried in this order (Debian's fonts-noto-cjk first, installed by .ci/system-deps.sh and by
+#: Binder's apt.txt); the first one installed becomes the fallback family of every figure.
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Noto Sans CJK JP",
@@ -33,31 +34,51 @@ CJK_FONTS = (
 _configured: dict[str, str | None] = {}
 
 
+#: file names of CJK fonts, for fonts installed after matplotlib cached its font list
+CJK_FILES = ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "droidsansfallback", "uming", "ukai")
+
+
 def cjk_font() -> str | None:
-    """The family name of the first installed CJK font (matplotlib's font list), or None if there is none."""
+    """The family name of the first installed CJK font, or None if there is none.
+
+    matplotlib caches the system's fonts the first time it runs, so a font installed later (fonts-noto-cjk
+    after a first plot) is not in its list: such font files are then added through `FontManager.addfont`.
+    """
     if "cjk" not in _configured:
         from matplotlib import font_manager
 
-        installed = {entry.name for entry in font_manager.fontManager.ttflist}
-        _configured["cjk"] = next((name for name in CJK_FONTS if name in installed), None)
+        def first() -> str | None:
+            installed = {entry.name for entry in font_manager.fontManager.ttflist}
+            return next((name for name in CJK_FONTS if name in installed), None)
+
+        found = first()
+        if found is None:
+            for path in font_manager.findSystemFonts():
+                if any(part in Path(path).name.lower() for part in CJK_FILES):
+                    try:
+                        font_manager.fontManager.addfont(path)
+                    except (OSError, RuntimeError, ValueError):  # an unreadable font file is skipped
+                        continue
+            found = first()
+        _configured["cjk"] = found
     return _configured["cjk"]
 
 
 def configure_fonts() -> str | None:
-    """Put the installed CJK font after the default sans-serif family (idempotent); returns its name.
+    """Add the installed CJK font to matplotlib's font family list, after the family in use (idempotent);
+    returns its name.
 
-    Called before every figure is drawn, so Chinese labels render in notebooks, Voila and the command line
-    alike without the user setting anything.
+    matplotlib falls back glyph by glyph along `font.family`, so Latin text keeps DejaVu Sans and Chinese
+    text is drawn with the CJK font. Called before every figure is drawn, so Chinese labels render in
+    notebooks, Voila and the command line alike without the user setting anything.
     """
     import matplotlib
 
     font = cjk_font()
     if font is not None:
-        families = list(matplotlib.rcParams["font.sans-serif"])
+        families = list(matplotlib.rcParams["font.family"])
         if font not in families:
-            matplotlib.rcParams["font.sans-serif"] = [*families[:1], font, *families[1:]]
-        if "sans-serif" not in matplotlib.rcParams["font.family"]:
-            matplotlib.rcParams["font.family"] = ["sans-serif"]
+            matplotlib.rcParams["font.family"] = [*families, font]
     return font
 
 
