@@ -183,10 +183,12 @@ class Downloads(w.HTML):
 
         def relabel(_lang: str) -> None:
             panel = me()
-            if panel is not None:
+            if panel is None:
+                unsubscribe()  # the panel is gone: so is its listener
+            else:
                 panel.render()
 
-        on_language_change(relabel)
+        unsubscribe = on_language_change(relabel)
 
     def clear(self) -> None:
         self.files, self._captions, self.value = {}, {}, ""

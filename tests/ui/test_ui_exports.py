@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import io
 import re
+from typing import Any
 
 import pandas as pd
+import pytest
 
 from marketplace.ui import disclosure, i18n, privacy, scenarios
 from marketplace.ui.common import Downloads
@@ -109,3 +111,34 @@ def test_disclosure_panel_offers_every_table_and_chart(sandbox: Sandbox) -> None
     _check_files(panel.exports)
     # the format links are buttons too
     assert panel.downloads.value.count('role="button"') == len(disclosure.FORMATS)
+
+
+def test_download_buttons_do_not_keep_a_closed_panel_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    from marketplace.ui import common
+
+    unsubscribed: list[bool] = []
+    subscribe = common.on_language_change
+
+    def spy(callback: Any) -> Any:
+        unsubscribe = subscribe(callback)
+
+        def counted() -> None:
+            unsubscribed.append(True)
+            unsubscribe()
+
+        return counted
+
+    monkeypatch.setattr(common, "on_language_change", spy)
+    box = Downloads()
+    box.add_table(pd.DataFrame({"a": [1]}), "t", "download.what.summary")
+    ref = weakref.ref(box)
+    box.close()
+    del box
+    gc.collect()
+    assert ref() is None, "the language listener keeps the closed widget alive"
+    i18n.set_language("zh")
+    i18n.set_language("en")
+    assert unsubscribed == [True]
