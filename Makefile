@@ -75,8 +75,13 @@ lock: | $(BIN)/python
 	$(BIN)/uv pip compile tests/privacy/pycanon.in $(LOCK_FLAGS) -o $(PYCANON_LOCK)
 	$(BIN)/python .ci/environment_yml.py $(LOCK) environment.yml
 
+# The Lab interface follows MARKETPLACE_LANG (marketplace.lab_language); figures need a CJK font for Chinese
+# labels (Debian's fonts-noto-cjk, which `make system-deps` installs).
 lab: $(STAMP_ENV)
 	$(BIN)/marketplace seed --if-empty
+	@$(BIN)/python -m marketplace.lab_language
+	@ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || \
+		echo "Chinese figure labels need a CJK font: apt-get install fonts-noto-cjk (or make system-deps)"
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_start_here.ipynb
 
 demo: $(STAMP_ENV)

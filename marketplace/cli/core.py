@@ -1,16 +1,17 @@
-"""Sandbox housekeeping commands: `info`, `reset`, `catalog list`."""
+"""Sandbox housekeeping commands: `info`, `reset`, `catalog list | show | search`."""
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 from marketplace import db
-from marketplace.cli import main
+from marketplace.cli import columns, main, pad
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.i18n import label, listing, t
 from marketplace.models import Resource
@@ -117,3 +118,140 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
     frame = frame.rename(columns={column: t(key) for column, key in COLUMNS.items()})
     with pd.option_context("display.unicode.east_asian_width", True):  # Chinese takes two columns
         click.echo(frame.to_string(index=False))
+
+
+def _catalog_session() -> Any:
+    engine = open_sandbox()
+    if not sa.inspect(engine).has_table("resource"):
+        raise click.UsageError(t("cli.not_seeded"))
+    return db.session_scope(engine)
+
+
+def _table(rows: list[dict[str, Any]], headings: dict[str, str]) -> str:
+    """Rows as an aligned text table under translated headings (Chinese counted as two columns)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(headings)).rename(columns=headings)
+    with pd.option_context("display.unicode.east_asian_width", True, "display.max_colwidth", 60):
+        return frame.to_string(index=False)
+
+
+@catalog.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_show(code: str, as_json: bool) -> None:
+    """One resource in full: facts, schema with each field's role, registration, channels and products."""
+    from marketplace.errors import NotFound
+    from marketplace.workflows.catalog_view import resource_card
+
+    with _catalog_session() as session:
+        try:
+            card = resource_card(session, code)
+        except NotFound:
+            raise click.BadParameter(
+                t("cli.catalog.no_such", value=repr(code)), param_hint="CODE"
+            ) from None
+    if as_json:
+        click.echo(json.dumps(card.as_dict(), ensure_ascii=False, indent=2))
+        return
+    reg = card.registration
+    facts = [
+        ("common.code", card.code),
+        ("common.title", card.title),
+        ("common.holder", card.holder),
+        ("common.domain", label(card.domain)),
+        ("common.grade", label(card.grade)),
+        ("catalog.sharing", label(card.sharing)),
+        ("catalog.opening", label(card.opening)),
+        ("catalog.channels", listing(label(c) for c in card.channels) or t("cli.none")),
+        ("catalog.frequency", label(card.update_frequency)),
+        ("catalog.size", f"{card.rows:,}"),
+        (
+            "catalog.registration",
+            f"{reg['code'] or '—'} ({label(reg['status'])})" if reg else t("common.none"),
+        ),
+        ("catalog.description", card.description or "—"),
+    ]
+    names = [t(key) for key, _ in facts]
+    width = max(map(columns, names))
+    for name, (_, value) in zip(names, facts, strict=True):
+        click.echo(f"{pad(name, width)}  {value}")
+    click.echo("")
+    click.echo(t("catalog.schema"))
+    click.echo(
+        _table(
+            [{**f, "type": label(f["type"]), "role": label(f["role"])} for f in card.fields],
+            {
+                "name": t("catalog.field"),
+                "type": t("catalog.type"),
+                "role": t("catalog.marking"),
+                "description": t("catalog.description"),
+            },
+        )
+    )
+    click.echo("")
+    click.echo(t("catalog.products"))
+    if not card.products:
+        click.echo("  " + t("catalog.no_products"))
+        return
+    click.echo(
+        _table(
+            [
+                {**p, "kind": label(p["kind"]), "status": label(p["status"]),
+                 "billing_unit": label(p["billing_unit"]), "actual_price": p["actual_price"] or "—"}
+                for p in card.products
+            ],
+            {
+                "code": t("common.code"),
+                "name": t("common.name"),
+                "kind": t("common.kind"),
+                "status": t("common.status"),
+                "operator": t("common.operator"),
+                "billing_unit": t("common.billing_unit"),
+                "price_cap": t("common.price_cap"),
+                "actual_price": t("common.actual_price"),
+            },
+        )
+    )
+
+
+@catalog.command("search")
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="Rows per page.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Rows to skip.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_search(text: str, limit: int, offset: int, as_json: bool) -> None:
+    """Resources whose code, title, description or a field name contains TEXT (any case)."""
+    from marketplace.workflows.catalog_view import MAX_QUERY_CHARS, search_resources
+
+    if len(text) > MAX_QUERY_CHARS:
+        raise click.BadParameter(
+            t("cli.catalog.long_query", length=len(text), limit=MAX_QUERY_CHARS), param_hint="TEXT"
+        )
+    with _catalog_session() as session:
+        page = search_resources(session, text, limit=limit, offset=offset)
+    if as_json:
+        doc = {"query": page.query, "total": page.total, "limit": page.limit, "offset": page.offset,
+               "rows": page.rows}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    if not page.rows:
+        click.echo(t("cli.catalog.search_none", query=page.query, total=page.total, offset=page.offset))
+        return
+    click.echo(t("catalog.page", first=page.first, last=page.last, total=page.total))
+    click.echo(
+        _table(
+            [{**r, "grade": label(r["grade"]), "domain": label(r["domain"]),
+              "matched_fields": listing(r["matched_fields"]) or "—"} for r in page.rows],
+            {
+                "code": t("common.code"),
+                "title": t("common.title"),
+                "domain": t("common.domain"),
+                "grade": t("common.grade"),
+                "holder": t("common.holder"),
+                "matched_fields": t("catalog.matched_fields"),
+            },
+        )
+    )
+    if page.has_next:
+        click.echo(t("cli.catalog.next_page", offset=page.offset + page.limit))

@@ -10,7 +10,7 @@ import click
 
 from marketplace.cli import columns, main, pad
 from marketplace.cli.params import MAX_SEED, OutputFile
-from marketplace.i18n import get_language, listing, t, t_or
+from marketplace.i18n import get_language, label, listing, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
 HEADLINE = [
@@ -140,7 +140,9 @@ def simulate(scenario: str, seed: int | None, days: int | None, json_out: Path |
 )
 @click.option("--days", type=click.IntRange(1, 3660), help="Horizon in days (default: A's).")
 @click.option(
-    "--plot", type=OutputFile((".png", ".svg", ".pdf")), help="Save a PNG (or .svg, .pdf) of the differences."
+    "--plot",
+    type=OutputFile(),
+    help="Save a chart of the differences (.png or .svg).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Show every metric, not only the headline ones.")
 def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | None, show_all: bool) -> None:
@@ -148,6 +150,8 @@ def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | No
     from marketplace.sim import compare as compare_runs
     from marketplace.sim import load_scenario
 
+    if plot is not None:
+        _check_suffix(plot, PLOT_SUFFIXES, "--plot")
     sa, sb = load_scenario(a), load_scenario(b)
     n = seeds or sa.seeds.count
     with _progress(n, f"comparing {sa.name} and {sb.name}") as bar:
@@ -182,27 +186,22 @@ def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | No
 
 
 def _plot(table: Any, rows: list[str], a: str, b: str, out: Path) -> None:
-    import matplotlib
+    from marketplace.charts import image_bytes
+    from marketplace.sim.figures import compare_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
+    out.write_bytes(image_bytes(compare_figure(table, rows, a, b), out.suffix.lower().lstrip(".")))
 
-    shown = table.loc[rows]
-    base = np.where(shown["a_mean"].abs() > 0, shown["a_mean"].abs(), 1.0)
-    rel = 100 * shown["diff_mean"] / base
-    err = 100 * (shown["diff_high"] - shown["diff_low"]) / 2 / base
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
-    colors = ["#2a7" if v >= 0 else "#c44" for v in rel]
-    ax.barh(range(len(rows)), np.clip(rel, -100, 100), xerr=err, color=colors)
-    ax.set_xlim(-105, 105)  # bars beyond ±100 % are drawn at the edge
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
-    ax.invert_yaxis()
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel(f"{b} − {a}, % of {a} (95 % CI)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+
+PLOT_SUFFIXES = (".png", ".svg")
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def _check_suffix(path: Path, allowed: tuple[str, ...], option: str) -> None:
+    """A file option's format is its suffix: anything else is refused before any work is done."""
+    if path.suffix.lower() not in allowed:
+        raise click.BadParameter(
+            t("cli.bad_suffix", value=repr(str(path)), allowed=" / ".join(allowed)), param_hint=option
+        )
 
 
 @main.command()
@@ -223,9 +222,14 @@ def _plot(table: Any, rows: list[str], a: str, b: str, out: Path) -> None:
 @click.option(
     "--out",
     "out",
-    type=OutputFile((".parquet",)),
+    type=OutputFile(),
     required=True,
-    help="Parquet file for one row per (point, seed).",
+    help="One row per (point, seed): a .csv or .parquet file.",
+)
+@click.option(
+    "--plot",
+    type=OutputFile(),
+    help="Save a chart of small firms' access across the points (.png or .svg).",
 )
 def sweep(
     scenario: str,
@@ -235,11 +239,15 @@ def sweep(
     scheduler: str | None,
     workers: int | None,
     out: Path,
+    plot: Path | None,
 ) -> None:
     """Run SCENARIO for every combination of --param values × seeds and write the metrics to --out."""
     from marketplace.sim import load_scenario
     from marketplace.sim import sweep as sweep_runs
 
+    _check_suffix(out, TABLE_SUFFIXES, "--out")
+    if plot is not None:
+        _check_suffix(plot, PLOT_SUFFIXES, "--plot")
     grid = _parse_params(params)
     sc = load_scenario(scenario)
     n = seeds or sc.seeds.count
@@ -268,7 +276,10 @@ def sweep(
     finally:
         if client is not None:
             client.close()
-    df.to_parquet(out, index=False)
+    if out.suffix.lower() == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
     click.echo(t("cli.sweep.written", runs=len(df), points=total // n, seeds=n, path=out))
     keys = list(grid)
     shown = [
@@ -276,4 +287,39 @@ def sweep(
         "mar_compliant_share", "leaked_revenue",
     ]
     summary = df.groupby(keys, sort=False)[shown].mean()
+    summary.columns = [_metric(c) for c in summary.columns]
     click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
+    _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
+
+
+def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> None:
+    """The README's research question: what small firms file, get approved and pay at each point, with the
+    95 % interval across seeds (`marketplace.sim.sweep_summary`)."""
+    from marketplace.sim import SMALL_FIRM_METRICS, sweep_summary
+
+    summary = sweep_summary(df, keys)
+    click.echo("")
+    click.echo(t("cli.sweep.small_firms", seeds=int(summary["seeds"].iloc[0])))
+    from marketplace.sim.figures import metric_name
+
+    names = {m: metric_name(m) for m in SMALL_FIRM_METRICS}
+    width = max(map(columns, names.values()))
+    for point, row in summary.iterrows():
+        values = point if isinstance(point, tuple) else (point,)
+        click.echo("  " + ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)))
+        for m in SMALL_FIRM_METRICS:
+            mean, low, high = row[m], row[f"{m}.low"], row[f"{m}.high"]
+            click.echo(f"    {pad(names[m], width)}  {_fmt(mean):>12}  [{_fmt(low)}, {_fmt(high)}]")
+    if plot is not None:
+        from marketplace.charts import image_bytes
+        from marketplace.sim.figures import sweep_figure
+
+        cap_prefix = "policy.overrides.pricing.caps."
+        if len(keys) == 1 and keys[0].startswith(cap_prefix):
+            unit = label(keys[0].removeprefix(cap_prefix))
+            x_label = t("figure.sweep.cap_axis", unit=unit, currency=currency)
+        else:
+            x_label = ", ".join(keys)
+        fig = sweep_figure(summary, x_label, currency=currency)
+        plot.write_bytes(image_bytes(fig, plot.suffix.lower().lstrip(".")))
+        click.echo(t("cli.compare.plot_written", path=plot))

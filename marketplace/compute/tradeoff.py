@@ -249,6 +249,9 @@ def plot_tradeoff(table: pd.DataFrame, labels: dict[str, str], ax: Any = None) -
     import matplotlib.pyplot as plt
 
     if ax is None:
+        from marketplace.charts import configure_fonts
+
+        configure_fonts()
         fig, ax = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
     else:
         fig = ax[0].figure

@@ -15,6 +15,7 @@ from marketplace.disclosure.importer import (
     read_catalog,
 )
 from marketplace.disclosure.render import (
+    chart_figures,
     chart_svgs,
     csv_files,
     render_html,
@@ -37,6 +38,7 @@ __all__ = [
     "ImportedDataset",
     "build_graph",
     "build_report",
+    "chart_figures",
     "chart_svgs",
     "csv_files",
     "default_year",

@@ -33,6 +33,7 @@ from marketplace.i18n import get_language, has, label, normalize, t
 
 __all__ = [
     "MIME_TYPES",
+    "chart_figures",
     "chart_svgs",
     "csv_files",
     "render_html",
@@ -145,43 +146,76 @@ def _svg(fig: Any, prefix: str) -> str:
     return text.strip()
 
 
-def chart_svgs(report: DisclosureReport, lang: str | None = None) -> dict[str, str]:
-    """Inline SVG charts: requests per channel and operator revenue against MAR (only those with data)."""
-    code = _lang(lang)
-    import matplotlib
-    from matplotlib.figure import Figure
+def chart_figures(report: DisclosureReport, lang: str | None = None) -> dict[str, Any]:
+    """The report's charts as matplotlib figures: requests per channel, and each operator's revenue against
+    its MAR. A chart without data says so in words instead of drawing empty axes."""
+    from marketplace.charts import figure, no_data, plain_numbers
 
-    charts: dict[str, str] = {}
-    # Text stays text (fonttype none: smaller, no glyph ids); each chart gets its own id salt so that two SVGs
-    # inlined in one page never share a clip-path id.
-    with matplotlib.rc_context(
-        {"svg.hashsalt": f"disclosure-{report.year}-requests", "svg.fonttype": "none"}
-    ):
-        req = report.requests
-        if not req.empty:
-            totals = req[req["requester_kind"] == "all"].set_index("channel")
-            totals.index = [_display(c, "channel", code) for c in totals.index]
-            fig = Figure(figsize=(6, 3.2), layout="constrained")
-            ax = fig.add_subplot()
-            counts = totals[["filed", "approved", "rejected"]]
-            counts.columns = [_column(c, code) for c in counts.columns]
-            counts.plot.bar(ax=ax, rot=0, color=["#486581", "#3ebd93", "#e12d39"])
-            ax.set_title(t("report.chart.requests", code, year=report.year))
-            ax.set_xlabel("")
-            ax.set_ylabel(t("report.chart.requests_axis", code))
-            charts["requests"] = _svg(fig, "chart-requests")
-    with matplotlib.rc_context({"svg.hashsalt": f"disclosure-{report.year}-revenue", "svg.fonttype": "none"}):
-        rev = report.revenue
-        if not rev.empty:
-            fig = Figure(figsize=(6, 3.2), layout="constrained")
-            ax = fig.add_subplot()
-            frame = rev.set_index("operator")[["revenue", "mar"]]
-            frame.columns = [_column(c, code) for c in frame.columns]
-            frame.plot.barh(ax=ax, color=["#486581", "#bcccdc"])
-            ax.set_title(t("report.chart.revenue", code, year=report.year))
-            ax.set_ylabel("")
-            charts["revenue"] = _svg(fig, "chart-revenue")
+    code = _lang(lang)
+    charts: dict[str, Any] = {}
+    title = t("report.chart.requests", code, year=report.year)
+    fig = figure(figsize=(6, 3.2))
+    req = report.requests
+    totals = req[req["requester_kind"] == "all"].set_index("channel") if not req.empty else req
+    counts = totals[["filed", "approved", "rejected"]].astype(float) if not totals.empty else totals
+    if counts.empty or not counts.to_numpy().any():
+        charts["requests"] = no_data(fig, title, code)
+    else:
+        counts.index = [_display(c, "channel", code) for c in counts.index]
+        counts.columns = [_column(c, code) for c in counts.columns]
+        ax = fig.add_subplot()
+        counts.plot.bar(ax=ax, rot=0, color=["#486581", "#3ebd93", "#e12d39"])
+        for container in ax.containers:
+            ax.bar_label(container, fmt="{:,.0f}", fontsize=7, padding=1)
+        plain_numbers(ax.yaxis)
+        ax.set_title(title)
+        ax.set_xlabel(t("report.chart.channel_axis", code))
+        ax.set_ylabel(t("report.chart.requests_axis", code))
+        ax.grid(axis="y", alpha=0.3)
+        charts["requests"] = fig
+    title = t("report.chart.revenue", code, year=report.year)
+    fig = figure(figsize=(6, 0.45 * max(len(report.revenue), 2) + 1.8))
+    rev = report.revenue
+    frame = rev.set_index("operator")[["revenue", "mar"]].astype(float) if not rev.empty else rev
+    if frame.empty or not frame.to_numpy().any():
+        charts["revenue"] = no_data(fig, title, code)
+    else:
+        frame.columns = [_column(c, code) for c in frame.columns]
+        ax = fig.add_subplot()
+        frame.plot.barh(ax=ax, color=["#486581", "#bcccdc"])
+        for container in ax.containers:  # a revenue of 0 is a number to read, not a missing bar
+            ax.bar_label(container, fmt="{:,.0f}", fontsize=7, padding=2)
+        plain_numbers(ax.xaxis, nbins=3)
+        ax.margins(x=0.25)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
+        ax.set_title(title)
+        ax.set_ylabel(t("report.chart.operator_axis", code))
+        ax.set_xlabel(t("report.chart.revenue_axis", code, currency=_currency(report)))
+        ax.grid(axis="x", alpha=0.3)
+        charts["revenue"] = fig
     return charts
+
+
+def _currency(report: DisclosureReport) -> str:
+    products = report.products
+    if "currency" in products.columns and not products.empty:
+        return str(products["currency"].iloc[0])
+    return "CNY"
+
+
+def chart_svgs(report: DisclosureReport, lang: str | None = None) -> dict[str, str]:
+    """The charts as inline SVG markup. Text stays text (fonttype none: smaller, no glyph ids; the browser
+    picks a CJK font) and each chart gets its own id salt so that two SVGs inlined in one page never share
+    a clip-path id."""
+    import matplotlib
+
+    out: dict[str, str] = {}
+    for name, fig in chart_figures(report, lang).items():
+        with matplotlib.rc_context(
+            {"svg.hashsalt": f"disclosure-{report.year}-{name}", "svg.fonttype": "none"}
+        ):
+            out[name] = _svg(fig, f"chart-{name}")
+    return out
 
 
 # ---------------------------------------------------------------- HTML

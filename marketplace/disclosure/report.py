@@ -181,27 +181,26 @@ def _parse_clock(value: Any) -> datetime | None:
 
 
 def sandbox_now(session: Session) -> datetime | None:
-    """The sandbox date (SandboxSetting "clock") at midnight, naive UTC; None when the sandbox has no clock.
+    """The sandbox date (the one `marketplace clock show` gives) at midnight, naive UTC.
 
-    Midnight rather than the wall time of day keeps a report of the same sandbox state byte-identical.
+    A sandbox whose clock was never set runs on the default clock, like every workflow step: its date, not the
+    wall calendar's, dates the report. Midnight rather than the wall time of day keeps a report of the same
+    sandbox state byte-identical.
     """
-    setting = session.get(SandboxSetting, "clock")
-    if setting is None:
-        return None
-    try:
-        from marketplace.workflows.clock import today
-    except ImportError:
-        return _parse_clock(setting.value)
+    from marketplace.workflows.clock import today
+
     try:
         day = today(session)
-    except Exception:  # an unreadable clock value still gets a report, dated by whatever it holds
-        return _parse_clock(setting.value)
+    except (ValueError, TypeError, KeyError):  # an unreadable clock value still gets a report
+        setting = session.get(SandboxSetting, "clock")
+        return _parse_clock(setting.value) if setting is not None else None
     return datetime(day.year, day.month, day.day)
 
 
 def default_year(session: Session) -> int:
-    """The sandbox clock's year; else the latest year with any data; else this calendar year."""
-    now = sandbox_now(session)
+    """The year of the sandbox clock once it is set; else the latest year with any data; else this calendar
+    year."""
+    now = sandbox_now(session) if session.get(SandboxSetting, "clock") is not None else None
     if now is not None:
         return now.year
     candidates: list[datetime] = []

@@ -8,7 +8,16 @@
 Decisions, stages, due dates, conditions, quotes and revenue splits all come from `marketplace.policy`.
 """
 
-from marketplace.sim.runner import RunResult, compare, run, summarize, sweep
+from marketplace.sim.runner import (
+    SMALL_FIRM_METRICS,
+    SMALL_FIRMS,
+    RunResult,
+    compare,
+    run,
+    summarize,
+    sweep,
+    sweep_summary,
+)
 from marketplace.sim.scenario import (
     REQUESTER_CLASSES,
     Scenario,
@@ -22,6 +31,8 @@ from marketplace.sim.scenario import (
 
 __all__ = [
     "REQUESTER_CLASSES",
+    "SMALL_FIRMS",
+    "SMALL_FIRM_METRICS",
     "RunResult",
     "Scenario",
     "ScenarioFileError",
@@ -34,4 +45,5 @@ __all__ = [
     "scenario_dir",
     "summarize",
     "sweep",
+    "sweep_summary",
 ]

@@ -352,3 +352,37 @@ def sweep(
     df = pd.DataFrame(rows)
     df.attrs.update({"scenario": sc.name, "params": keys})
     return df
+
+
+#: what the README's research question asks about: small firms' access (micro and small enterprises)
+SMALL_FIRMS = ("enterprise_micro", "enterprise_small")
+SMALL_FIRM_METRICS = tuple(
+    f"{what}.{cls}" for what in ("filed", "approved", "price_paid_mean") for cls in SMALL_FIRMS
+)
+
+
+def sweep_summary(
+    df: pd.DataFrame,
+    keys: Sequence[str],
+    metrics: Sequence[str] = SMALL_FIRM_METRICS,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """One row per sweep point (in sweep order): for each metric its mean over the seeds and the t-interval,
+    as columns `<metric>`, `<metric>.low`, `<metric>.high` (plus `seeds`). The one summary of a sweep that
+    the command line, the panel and their figures show."""
+    missing = [m for m in metrics if m not in df.columns]
+    if missing:
+        raise InvalidInput("metrics", missing, "names of a run's metrics (see RunResult.metrics)")
+    rows = []
+    for point, group in df.groupby(list(keys), sort=False):
+        values = point if isinstance(point, tuple) else (point,)
+        row: dict[str, Any] = dict(zip(keys, values, strict=True))
+        row["seeds"] = len(group)
+        for m in metrics:
+            mean, low, high = summarize(group[m], confidence)
+            row[m], row[f"{m}.low"], row[f"{m}.high"] = mean, low, high
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index(list(keys))
+    out.attrs.update({"metrics": list(metrics), "confidence": confidence, **df.attrs})
+    return out
+

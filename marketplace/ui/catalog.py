@@ -1,24 +1,29 @@
-"""Catalogue browser: filter resources by domain, grade and channel; see a resource's schema and sample rows.
+"""Catalogue browser: search and filter resources by domain, grade and channel, a page at a time; see a
+resource's schema and sample rows.
 
 Which channels can serve a resource is asked of the policy in force (`workflows.facts.resource_channels`), and
 sample rows come from `marketplace.synth.rows`, so the browser shows exactly what the rules and generator say.
+What a search matches (code, title, description, field names) is `workflows.catalog_view`'s rule, the same as
+`marketplace catalog search`.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 from sqlmodel import select
 
-from marketplace.models import Registration, Resource
+from marketplace.models import Resource
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Channel, Grade
 
 SAMPLE_ROWS = 8
+PAGE_SIZE = 10
 ALL = ""
 
 
@@ -29,7 +34,19 @@ class CatalogBrowser(w.VBox):
         self.domain = i18n.bind(w.Dropdown(), "description", "common.domain")
         self.grade = i18n.bind(w.Dropdown(), "description", "common.grade")
         self.channel = i18n.bind(w.Dropdown(), "description", "common.channel")
-        self.listing = w.Select(rows=10, layout=w.Layout(width="640px"))
+        self.search = i18n.bind(
+            w.Text(continuous_update=False, layout=w.Layout(width="420px")), "description", "catalog.search"
+        )
+        i18n.bind(self.search, "placeholder", "catalog.search_hint")
+        self.previous_button = i18n.bind(
+            w.Button(layout=w.Layout(width="auto")), "description", "common.previous"
+        )
+        self.next_button = i18n.bind(
+            w.Button(layout=w.Layout(width="auto")), "description", "common.next"
+        )
+        self.page_label = w.HTML()
+        self.page = 0
+        self.listing = w.Select(rows=PAGE_SIZE, layout=w.Layout(width="640px"))
         self.count = w.HTML()
         self.detail = w.HTML()
         self.detail.add_class("mp-resource-detail")
@@ -37,10 +54,14 @@ class CatalogBrowser(w.VBox):
         self.sample.add_class("mp-sample")
         self.rows: list[dict[str, Any]] = []
         self.shown: list[dict[str, Any]] = []
+        self.matching: set[int] | None = None  # ids the search text matches; None without a search
         self._load()
         self._fill_filters()
         for control in (self.domain, self.grade, self.channel):
             control.observe(lambda _c: self.apply_filters(), names="value")
+        self.search.observe(lambda _c: self.find(), names="value")
+        self.previous_button.on_click(lambda _b: self.turn(-1))
+        self.next_button.on_click(lambda _b: self.turn(1))
         self.listing.observe(lambda c: self.show(c["new"]), names="value")
         self.sandbox.observe(lambda _c: self.reload(), names="revision")
         i18n.on_language_change(lambda _lang: self._relabel())
@@ -48,9 +69,11 @@ class CatalogBrowser(w.VBox):
             [
                 heading("catalog.title"),
                 text("catalog.intro"),
+                self.search,
                 w.HBox([self.domain, self.grade, self.channel]),
                 self.count,
                 self.listing,
+                w.HBox([self.previous_button, self.page_label, self.next_button]),
                 self.feedback,
                 self.detail,
                 heading("catalog.sample", 4),
@@ -81,7 +104,7 @@ class CatalogBrowser(w.VBox):
 
     def reload(self) -> None:
         self._load()
-        self.apply_filters()
+        self.find()
 
     def _fill_filters(self) -> None:
         domains = sorted({r["domain"] for r in self.rows})
@@ -91,7 +114,33 @@ class CatalogBrowser(w.VBox):
 
     def _relabel(self) -> None:
         self._fill_filters()
+        self._show_page()
+
+    def find(self, text: str | None = None) -> list[dict[str, Any]]:
+        """Search the catalog for `text` (default: what the search box holds); returns the matches shown."""
+        if text is not None and text != self.search.value:
+            self.search.value = text  # observed: comes back here with text None
+            return self.shown
+        guard(self.feedback)(self._find)()
+        return self.shown
+
+    def _find(self) -> None:
+        from marketplace.workflows.catalog_view import matching_ids
+
+        text = self.search.value.strip()
+        if not text:
+            self.matching = None
+        else:
+            with self.sandbox.session() as session:
+                self.matching = matching_ids(session, text)
+        self.feedback.clear()
         self.apply_filters()
+
+    def turn(self, step: int) -> None:
+        """Show the previous (-1) or next (+1) page of the resources that match."""
+        pages = max(1, -(-len(self.shown) // PAGE_SIZE))
+        self.page = min(max(self.page + step, 0), pages - 1)
+        self._show_page()
 
     def filter(self, domain: str = ALL, grade: str = ALL, channel: str = ALL) -> list[dict[str, Any]]:
         """Set the three filters at once; returns the resources shown."""
@@ -105,15 +154,28 @@ class CatalogBrowser(w.VBox):
             if (not self.domain.value or r["domain"] == self.domain.value)
             and (not self.grade.value or r["grade"] == self.grade.value)
             and (not self.channel.value or self.channel.value in r["channels"])
+            and (self.matching is None or r["id"] in self.matching)
         ]
+        self.page = 0
+        self._show_page()
+
+    def _show_page(self) -> None:
+        page = self.shown[self.page * PAGE_SIZE : (self.page + 1) * PAGE_SIZE]
+        pages = max(1, -(-len(self.shown) // PAGE_SIZE))
+        self.page_label.value = i18n.t("common.page", page=self.page + 1, pages=pages, total=len(self.shown))
+        keep = self.listing.value
+        self.previous_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
         self.listing.options = [
             (
                 f"{r['code']} · {r['title']} · {i18n.label(r['grade'])} · "
                 f"{', '.join(i18n.label(c) for c in r['channels']) or '—'}",
                 r["id"],
             )
-            for r in self.shown
+            for r in page
         ]
+        if keep is not None and any(r["id"] == keep for r in page):
+            self.listing.value = keep
         self.count.value = i18n.t("catalog.count", shown=len(self.shown), total=len(self.rows))
         if not self.shown:
             self.detail.value, self.sample.value = "", ""
@@ -122,51 +184,71 @@ class CatalogBrowser(w.VBox):
         guard(self.feedback)(self._show)(resource_id)
 
     def _show(self, resource_id: int | None) -> None:
+        """The resource's card (`workflows.catalog_view.resource_card`, as `marketplace catalog show` prints
+        it) and a few synthetic rows."""
         if resource_id is None:
             return
         from marketplace.synth import sandbox_rows as synth_rows
+        from marketplace.workflows.catalog_view import resource_card
 
         self.feedback.clear()
         with self.sandbox.session() as session:
             r = session.get(Resource, resource_id)
-            fields = pd.DataFrame(
-                [
-                    {
-                        i18n.t("catalog.field"): f.name,
-                        i18n.t("catalog.type"): i18n.label(f.dtype),
-                        i18n.t("catalog.marking"): i18n.label(f.marking),
-                        i18n.t("catalog.description"): f.description,
-                    }
-                    for f in r.fields
-                ]
-            )
-            regs = session.exec(
-                select(Registration).where(Registration.resource_id == r.id).order_by(Registration.id.desc())
-            ).all()  # type: ignore[union-attr]
-            reg = next((g for g in regs if g.code), None)
-            channels = next(x["channels"] for x in self.rows if x["id"] == r.id) if self.rows else []
-            facts = [
-                (i18n.t("common.code"), r.code),
-                (i18n.t("common.title"), r.title),
-                (i18n.t("common.holder"), r.holder.name),
-                (i18n.t("common.domain"), r.domain),
-                (i18n.t("common.grade"), i18n.label(r.grade)),
-                (i18n.t("catalog.sharing"), i18n.label(r.sharing_attribute)),
-                (i18n.t("catalog.opening"), i18n.label(r.opening_attribute)),
-                (i18n.t("catalog.channels"), ", ".join(i18n.label(c) for c in channels) or "—"),
-                (i18n.t("catalog.frequency"), r.update_frequency),
-                (i18n.t("catalog.size"), f"{r.row_count:,}"),
-                (
-                    i18n.t("catalog.registration"),
-                    f"{reg.code} ({i18n.label(reg.status)})"
-                    if reg
-                    else (i18n.label(regs[0].status) if regs else i18n.t("common.none")),
-                ),
-                (i18n.t("catalog.description"), r.description),
-            ]
+            card = resource_card(session, r.code)
             sample = synth_rows(r, SAMPLE_ROWS, 0)
+        fields = pd.DataFrame(
+            [
+                {
+                    i18n.t("catalog.field"): f["name"],
+                    i18n.t("catalog.type"): i18n.label(f["type"]),
+                    i18n.t("catalog.marking"): i18n.label(f["role"]),
+                    i18n.t("catalog.description"): f["description"],
+                }
+                for f in card.fields
+            ]
+        )
+        reg = card.registration
+        facts = [
+            (i18n.t("common.code"), card.code),
+            (i18n.t("common.title"), card.title),
+            (i18n.t("common.holder"), card.holder),
+            (i18n.t("common.domain"), i18n.label(card.domain)),
+            (i18n.t("common.grade"), i18n.label(card.grade)),
+            (i18n.t("catalog.sharing"), i18n.label(card.sharing)),
+            (i18n.t("catalog.opening"), i18n.label(card.opening)),
+            (i18n.t("catalog.channels"), ", ".join(i18n.label(c) for c in card.channels) or "—"),
+            (i18n.t("catalog.frequency"), i18n.label(card.update_frequency)),
+            (i18n.t("catalog.size"), f"{card.rows:,}"),
+            (
+                i18n.t("catalog.registration"),
+                (f"{reg['code']} ({i18n.label(reg['status'])})" if reg["code"] else i18n.label(reg["status"]))
+                if reg
+                else i18n.t("common.none"),
+            ),
+            (i18n.t("catalog.description"), card.description),
+        ]
+        products = pd.DataFrame(
+            [
+                {
+                    i18n.t("common.code"): p["code"],
+                    i18n.t("common.name"): p["name"],
+                    i18n.t("common.kind"): i18n.label(p["kind"]),
+                    i18n.t("common.status"): i18n.label(p["status"]),
+                    i18n.t("common.billing_unit"): i18n.label(p["billing_unit"]),
+                    i18n.t("common.price_cap"): p["price_cap"] or "—",
+                    i18n.t("common.actual_price"): p["actual_price"] or "—",
+                }
+                for p in card.products
+            ]
+        )
         about = pd.DataFrame(facts, columns=[i18n.t("common.name"), i18n.t("common.value")])
-        self.detail.value = table_html(about) + f"<h4>{i18n.t('catalog.schema')}</h4>" + table_html(fields)
+        self.detail.value = (
+            table_html(about)
+            + f"<h4>{html.escape(i18n.t('catalog.schema'))}</h4>"
+            + table_html(fields)
+            + f"<h4>{html.escape(i18n.t('catalog.products'))}</h4>"
+            + table_html(products)
+        )
         self.sample.value = table_html(sample)
 
 

@@ -7,16 +7,18 @@ silently.
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import io
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ipywidgets as w
 
 from marketplace.errors import MarketplaceError
-from marketplace.ui.i18n import bind, error_text, t
+from marketplace.ui.i18n import bind, error_text, on_language_change, t
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,3 +115,112 @@ def figure_image(fig: Any) -> w.Image:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     return w.Image(value=buf.getvalue(), format="png")
+
+
+# ---------------------------------------------------------------- downloads
+
+_MIME = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "html": "text/html",
+    "md": "text/markdown",
+    "json": "application/json",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+}
+_BUTTON_STYLE = (
+    "display:inline-block;margin:2px 6px 2px 0;padding:3px 12px;border:1px solid #1565c0;"
+    "border-radius:3px;background:#e3f2fd;color:#0d47a1;font-weight:600;text-decoration:none;"
+    "line-height:22px;cursor:pointer"
+)
+
+
+def data_uri_anchor(filename: str, mime: str, payload: bytes, caption: str) -> str:
+    """An <a download> button carrying the file in its href: no file written, no server round trip, so it
+    works the same offline in JupyterLab, Voila and Binder."""
+    encoded = base64.b64encode(payload).decode("ascii")
+    charset = ";charset=utf-8" if mime.startswith("text/") or mime.endswith(("json", "xml")) else ""
+    return (
+        f'<a class="mp-download jupyter-button" role="button" style="{_BUTTON_STYLE}" '
+        f'download="{html.escape(filename)}" href="data:{mime}{charset};base64,{encoded}" '
+        f'target="_blank">\u2913 {html.escape(caption)}</a>'
+    )
+
+
+def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """A table as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese) or Parquet bytes."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    buf = io.BytesIO()
+    try:
+        frame.to_parquet(buf, index=False)
+    except (TypeError, ValueError, ImportError, ArithmeticError):
+        # mixed object columns (intervals, None beside text) have no one Parquet type: write them as text
+        import pyarrow  # noqa: F401  (a missing engine must fail loudly, not be papered over)
+
+        buf = io.BytesIO()
+        as_text = frame.copy()
+        for name in as_text.select_dtypes(include="object").columns:
+            as_text[name] = as_text[name].map(lambda v: None if v is None else str(v))
+        as_text.columns = [str(c) for c in as_text.columns]
+        as_text.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+class Downloads(w.HTML):
+    """A row of download buttons for a panel's results: CSV and Parquet of each table, PNG and SVG of each
+    figure. `files` keeps what each button holds (file name -> bytes); captions follow language switches."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(value="", **kwargs)
+        self.add_class("mp-downloads")
+        self.files: dict[str, bytes] = {}
+        self._captions: dict[str, tuple[str, str]] = {}
+        me = weakref.ref(self)  # the listener must not keep a closed panel alive
+
+        def relabel(_lang: str) -> None:
+            panel = me()
+            if panel is None:
+                unsubscribe()  # the panel is gone: so is its listener
+            else:
+                panel.render()
+
+        unsubscribe = on_language_change(relabel)
+
+    def clear(self) -> None:
+        self.files, self._captions, self.value = {}, {}, ""
+
+    def add_file(self, filename: str, payload: bytes, what: str, fmt: str) -> None:
+        """Offer `payload` as `filename` on a button saying what it is (message key `what`) and its format."""
+        self.files[filename] = payload
+        self._captions[filename] = (what, fmt)
+        self.render()
+
+    def add_table(self, frame: pd.DataFrame, stem: str, what: str) -> None:
+        for fmt in ("csv", "parquet"):
+            self.add_file(f"{stem}.{fmt}", table_bytes(frame, fmt), what, fmt.upper())
+
+    def add_figure(self, fig: Any, stem: str, what: str) -> None:
+        from marketplace.charts import image_bytes
+
+        for fmt in ("png", "svg"):
+            self.add_file(f"{stem}.{fmt}", image_bytes(fig, fmt), what, fmt.upper())
+
+    def render(self) -> None:
+        """(Re)draw the buttons in the language in force."""
+        if not self.files:
+            self.value = ""
+            return
+        buttons = "".join(
+            data_uri_anchor(
+                name,
+                _MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream"),
+                payload,
+                t("download.as", what=t(self._captions[name][0]), fmt=self._captions[name][1]),
+            )
+            for name, payload in self.files.items()
+        )
+        self.value = f"<div class='mp-download-row'><b>{html.escape(t('download.title'))}</b> {buttons}</div>"

@@ -129,8 +129,7 @@ class ComputeTradeoff(w.VBox):
         self._draw()
 
     def _draw(self) -> None:
-        from matplotlib.figure import Figure
-
+        from marketplace.charts import figure
         from marketplace.compute.tradeoff import plot_tradeoff
 
         points = self.sweep_table
@@ -138,7 +137,7 @@ class ComputeTradeoff(w.VBox):
             points = pd.DataFrame([a.to_dict() for a in self.answers])
         if points is None:
             return
-        fig = Figure(figsize=(10, 3.8), layout="constrained")
+        fig = figure(figsize=(10, 3.8))
         plot_tradeoff(points, labels(), ax=fig.subplots(1, 2))
         self.plot.children = [figure_image(fig)]
 

@@ -8,7 +8,6 @@ file read, previewed and imported with `marketplace.disclosure.import_catalog`).
 
 from __future__ import annotations
 
-import base64
 import html
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +19,18 @@ import ipywidgets as w
 
 from marketplace.errors import InvalidInput
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import (
+    Downloads,
+    Feedback,
+    button,
+    data_uri_anchor,
+    figure_image,
+    guard,
+    heading,
+    set_options,
+    table_html,
+    text,
+)
 from marketplace.ui.context import Sandbox, resolve
 
 FORMATS = ("html", "md", "csv", "json", "dcat")
@@ -32,15 +42,6 @@ _MIME = {
     "dcat": "text/turtle",
 }
 _SUFFIX = {"html": "html", "md": "md", "csv": "csv", "json": "json", "dcat": "ttl"}
-
-
-def data_uri_anchor(filename: str, mime: str, payload: bytes, caption: str) -> str:
-    """An <a download> link carrying the file in its href (no file written, works offline)."""
-    encoded = base64.b64encode(payload).decode("ascii")
-    return (
-        f'<a class="mp-download" download="{html.escape(filename)}" '
-        f'href="data:{mime};charset=utf-8;base64,{encoded}" target="_blank">{html.escape(caption)}</a>'
-    )
 
 
 class DisclosurePanel(w.VBox):
@@ -58,6 +59,8 @@ class DisclosurePanel(w.VBox):
         self.tabs = w.Tab()
         self.downloads = w.HTML()
         self.downloads.add_class("mp-downloads")
+        self.charts = w.Box(layout=w.Layout(flex_flow="row wrap"))
+        self.exports = Downloads()
         self.report: Any = None
         self.files: dict[str, bytes] = {}
         self.build_button.on_click(lambda _b: self.build())
@@ -70,6 +73,8 @@ class DisclosurePanel(w.VBox):
                 self.feedback,
                 self.summary,
                 self.downloads,
+                self.charts,
+                self.exports,
                 self.tabs,
             ]
         )
@@ -117,7 +122,7 @@ class DisclosurePanel(w.VBox):
         self.summary.value = table_html(
             pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")])
         )
-        links = " · ".join(
+        links = " ".join(
             data_uri_anchor(
                 f"disclosure-{report.year}.{_SUFFIX[fmt]}",
                 _MIME[fmt],
@@ -127,10 +132,26 @@ class DisclosurePanel(w.VBox):
             for fmt in FORMATS
         )
         self.downloads.value = f"<b>{html.escape(i18n.t('disclosure.downloads'))}</b> {links}"
+        self._exports()
         tables = report.tables()
         self.tabs.children = [w.HTML(table_html(frame, max_rows=200)) for frame in tables.values()]
         for i, name in enumerate(tables):
             self.tabs.set_title(i, i18n.t_or(f"disclosure.table.{name}", name.replace("_", " ")))
+
+
+    def _exports(self) -> None:
+        """The report's charts on screen, and every table (CSV, Parquet) and chart (PNG, SVG) to download."""
+        from marketplace.disclosure.render import chart_figures
+
+        report = self.report
+        figures = chart_figures(report)
+        self.exports.clear()
+        for name, frame in report.tables().items():
+            self.exports.add_table(frame, f"disclosure-{report.year}-{name}", f"disclosure.table.{name}")
+        for name, fig in figures.items():
+            stem = f"disclosure-{report.year}-chart-{name}"
+            self.exports.add_figure(fig, stem, f"download.what.chart_{name}")
+        self.charts.children = [figure_image(fig) for fig in figures.values()]
 
 
 def disclosure_panel(sandbox: Sandbox | None = None, year: int | None = None) -> DisclosurePanel:

@@ -19,6 +19,7 @@ from marketplace.errors import MarketplaceError, NotFound
 from marketplace.models import Resource
 from marketplace.ui import i18n
 from marketplace.ui.common import (
+    Downloads,
     Feedback,
     button,
     figure_image,
@@ -202,20 +203,66 @@ class PrivacyLab(w.VBox):
         return curve
 
     def _draw(self) -> None:
-        from matplotlib.figure import Figure
+        chosen = (self.report.k_target, self.report.ncp) if self.report is not None else None
+        self.plot.children = [figure_image(loss_curve_figure(self.curve, chosen))]
 
-        fig = Figure(figsize=(6, 3))
-        ax = fig.subplots()
-        ks = [k for k, v in self.curve if v is not None]
-        ax.plot(ks, [v for _, v in self.curve if v is not None], marker="o")
-        if self.report is not None:
-            ax.scatter([self.report.k_target], [self.report.ncp], s=120, zorder=3, color="#b00020")
-        ax.set_xscale("log")
-        ax.set_xlabel("k")
-        ax.set_ylabel("NCP")
-        ax.set_ylim(0, 1)
-        ax.grid(alpha=0.3)
-        self.plot.children = [figure_image(fig)]
+
+def _k_axis(ax: Any, ks: list[int]) -> None:
+    """k on a log scale, ticked at the values tried only, written as plain numbers (no overlapping 10^x)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel(i18n.t("figure.k_axis"))
+
+
+def loss_curve_figure(curve: list[tuple[int, float | None]], chosen: tuple[int, float] | None) -> Any:
+    """Information loss (NCP) of the lab's rows at each k tried; the chosen k marked."""
+    from marketplace.charts import figure, no_data
+
+    title = i18n.t("figure.loss.title")
+    fig = figure(figsize=(6, 3.2))
+    met = [(k, v) for k, v in curve if v is not None]
+    if not met:
+        return no_data(fig, title)
+    ax = fig.subplots()
+    ks = [k for k, _ in met]
+    ax.plot(ks, [v for _, v in met], marker="o", color="#1565c0", label=i18n.t("figure.loss.ncp"))
+    if chosen is not None:
+        ax.scatter(
+            [chosen[0]], [chosen[1]], s=120, zorder=3, color="#b00020", label=i18n.t("figure.loss.chosen")
+        )
+    _k_axis(ax, sorted({*ks, *([chosen[0]] if chosen else [])}))
+    ax.set_ylabel(i18n.t("figure.loss.axis"))
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def tradeoff_figure(points: list[dict[str, Any]]) -> Any:
+    """Information loss and re-identification risk as k grows (the points the targets could meet)."""
+    from marketplace.charts import figure, no_data
+
+    title = i18n.t("figure.tradeoff.title")
+    fig = figure(figsize=(6, 3.2))
+    met = [p for p in points if p["ncp"] is not None]
+    if not met:
+        return no_data(fig, title)
+    ax = fig.subplots()
+    ks = [p["k"] for p in met]
+    ax.plot(ks, [p["ncp"] for p in met], "-o", color="#1565c0", label=i18n.t("figure.loss.ncp"))
+    ax.plot(ks, [p["risk"] for p in met], "--s", color="#b00020", label=i18n.t("figure.tradeoff.risk"))
+    _k_axis(ax, ks)
+    ax.set_ylabel(i18n.t("figure.tradeoff.axis"))
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
 
 
 def privacy_lab(sandbox: Sandbox | None = None) -> PrivacyLab:
@@ -444,9 +491,10 @@ class TradeoffCurve(w.VBox):
         self.table = w.HTML()
         self.table.add_class("mp-tradeoff-table")
         self.plot = w.Box()
+        self.downloads = Downloads()
         self.points: list[dict[str, Any]] = []
         self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show_table() if self.points else None)
+        i18n.on_language_change(lambda _lang: self._relabel() if self.points else None)
         super().__init__(
             [
                 heading("guide.curve.title"),
@@ -457,9 +505,14 @@ class TradeoffCurve(w.VBox):
                 self.feedback,
                 self.plot,
                 self.table,
+                self.downloads,
             ]
         )
         self.add_class("mp-tradeoff")
+
+    def _relabel(self) -> None:
+        self._show_table()
+        self._draw()
 
     def run(self) -> None:
         guard(self.feedback)(self._run)()
@@ -482,6 +535,7 @@ class TradeoffCurve(w.VBox):
         met = [p for p in points if p["ncp"] is not None]
         if not met:
             self.points, self.plot.children, self.table.value = [], [], ""
+            self.downloads.clear()
             raise refusals[0]
         self.points = points
         self._show_table()
@@ -517,21 +571,10 @@ class TradeoffCurve(w.VBox):
         self.table.value = table_html(frame)
 
     def _draw(self) -> None:
-        from matplotlib.figure import Figure
-
-        met = [p for p in self.points if p["ncp"] is not None]
-        fig = Figure(figsize=(6, 3))
-        ax = fig.subplots()
-        ks = [p["k"] for p in met]
-        ax.plot(ks, [p["ncp"] for p in met], "-o", color="#1565c0", label="NCP (information loss)")
-        ax.plot(ks, [p["risk"] for p in met], "--s", color="#b00020", label="prosecutor risk (max)")
-        ax.set_xscale("log")
-        ax.minorticks_off()
-        ax.set_xticks(ks, [str(k) for k in ks])
-        ax.set_xlabel("k")
-        ax.set_ylim(0, 1)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        fig = tradeoff_figure(self.points)
+        self.downloads.clear()
+        self.downloads.add_table(pd.DataFrame(self.points), "privacy-tradeoff", "download.what.tradeoff")
+        self.downloads.add_figure(fig, "privacy-tradeoff", "download.what.chart_tradeoff")
         self.plot.children = [figure_image(fig)]
 
 

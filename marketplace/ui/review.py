@@ -18,7 +18,7 @@ import pandas as pd
 from marketplace.errors import NotFound
 from marketplace.models import Review
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, table_html, text
+from marketplace.ui.common import Downloads, Feedback, button, guard, heading, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Decision
 
@@ -80,6 +80,7 @@ class ReviewQueue(w.VBox):
         self.deliver_button = button("review.deliver", "success", "truck")
         self.delivered = w.HTML()
         self.delivered.add_class("mp-delivered")
+        self.delivery_downloads = Downloads()
         self.last_delivery: Any = None
         self.rows: list[dict[str, Any]] = []
         self.prev_button.on_click(lambda _b: self.go(self.page - 1))
@@ -110,6 +111,7 @@ class ReviewQueue(w.VBox):
                 text("review.deliver_intro"),
                 w.HBox([self.deliver_code, self.deliver_rows, self.deliver_button]),
                 self.delivered,
+                self.delivery_downloads,
             ]
         )
         self.add_class("mp-review")
@@ -288,6 +290,8 @@ class ReviewQueue(w.VBox):
             f"<p>{html.escape(i18n.t('review.delivered', code=code, rows=rows, columns=', '.join(columns)))}"
             f"<br>{html.escape(summary)}</p>" + table_html(done.table.head(8))
         )
+        self.delivery_downloads.clear()
+        self.delivery_downloads.add_table(done.table, f"delivery-{code}", "download.what.delivery")
         self.sandbox.changed()
         self.feedback.ok(i18n.t("review.decided", code=code, status=i18n.label(status)))
 

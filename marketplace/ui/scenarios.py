@@ -1,10 +1,11 @@
 """Scenario lab: pick two scenarios and seeds, run them with a progress bar, compare metrics side by side.
 
 The numbers come from `marketplace.sim.compare` (same seeds for both: common random numbers, 95 % intervals);
-one extra run of each on the first seed gives the daily queue curves. Plots are static matplotlib images with
-language-neutral labels (metric ids), captions are translated. The other steps of the scenario story
-(notebooks/05): `scenario_explainer` (what two scenarios and their policies differ in, from
-`marketplace.policy.diff_policies`) and `cap_sweep` (a `marketplace.sim.sweep` over one price cap).
+one extra run of each on the first seed gives the daily queue curves. Plots are static matplotlib images drawn
+by `marketplace.sim.figures` in the language in force; every table and figure can be downloaded. The other
+steps of the scenario story (notebooks/05): `scenario_explainer` (what two scenarios and their policies
+differ in, from `marketplace.policy.diff_policies`) and `cap_sweep` (a `marketplace.sim.sweep` over one
+price cap).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 from marketplace.errors import InvalidInput
 from marketplace.ui import i18n
 from marketplace.ui.common import (
+    Downloads,
     Feedback,
     button,
     figure_image,
@@ -41,12 +43,6 @@ KEY_METRICS = (
     "mar_compliant_share",
     "leaked_revenue",
     "misuse_detected",
-)
-PLOT_GROUPS = (
-    ("filed", "approved", "delivered"),
-    ("waiting_days_median", "waiting_days_p90"),
-    ("operator_revenue", "consumer_surplus", "welfare"),
-    ("free_use_share", "access_gini"),
 )
 
 
@@ -78,10 +74,11 @@ class ScenarioLab(w.VBox):
         self.table = w.HTML()
         self.table.add_class("mp-compare")
         self.plots = w.Box(layout=w.Layout(flex_flow="row wrap"))
+        self.downloads = Downloads()
         self.comparison: pd.DataFrame | None = None
         self.daily: dict[str, pd.DataFrame] = {}
         self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show_table() if self.comparison is not None else None)
+        i18n.on_language_change(lambda _lang: self._relabel() if self.comparison is not None else None)
         super().__init__(
             [
                 heading("scenario.title"),
@@ -93,9 +90,15 @@ class ScenarioLab(w.VBox):
                 self.table,
                 text("scenario.plots_caption"),
                 self.plots,
+                self.downloads,
             ]
         )
         self.add_class("mp-scenario-lab")
+
+    def _relabel(self) -> None:
+        """Tables and figures are drawn in the language in force: draw them again after a switch."""
+        self._show_table()
+        self._draw()
 
     def run(self) -> None:
         guard(self.feedback)(self._run)()
@@ -158,47 +161,23 @@ class ScenarioLab(w.VBox):
         self.table.value = table_html(frame)
 
     def _draw(self) -> None:
-        from matplotlib.figure import Figure
+        """One figure per group of metrics and the daily queues (`marketplace.sim.figures`), each offered as
+        PNG and SVG beside the comparison table as CSV and Parquet."""
+        from marketplace.sim.figures import SCENARIO_GROUPS, queue_figure, scenario_figure
 
         cmp = self.comparison
         assert cmp is not None
-        images = []
-        for group in PLOT_GROUPS:
-            names = [m for m in group if m in cmp.index]
-            if not names:
-                continue
-            fig = Figure(figsize=(4.2, 2.8))
-            ax = fig.subplots()
-            x = range(len(names))
-            for offset, side in ((-0.2, "a"), (0.2, "b")):
-                means = [cmp.loc[m, f"{side}_mean"] for m in names]
-                err = [
-                    [cmp.loc[m, f"{side}_mean"] - cmp.loc[m, f"{side}_low"] for m in names],
-                    [cmp.loc[m, f"{side}_high"] - cmp.loc[m, f"{side}_mean"] for m in names],
-                ]
-                ax.bar(
-                    [i + offset for i in x],
-                    means,
-                    width=0.4,
-                    yerr=err,
-                    capsize=3,
-                    label=f"{side.upper()}: {cmp.attrs.get(side, '')}",
-                )
-            ax.set_xticks(list(x), names, rotation=15, fontsize=8)
-            ax.legend(fontsize=7)
-            ax.grid(axis="y", alpha=0.3)
-            images.append(figure_image(fig))
+        self.downloads.clear()
+        self.downloads.add_table(cmp.reset_index(), "comparison", "download.what.comparison")
+        figures = [
+            (f"comparison-{key.rsplit('.', 1)[-1]}", scenario_figure(cmp, key, metrics, shared))
+            for key, metrics, shared in SCENARIO_GROUPS
+        ]
         if self.daily:
-            fig = Figure(figsize=(4.2, 2.8))
-            ax = fig.subplots()
-            for label, frame in self.daily.items():
-                queue = frame[[c for c in frame.columns if c.startswith("queue_")]].sum(axis=1)
-                ax.plot(frame["day"], queue, label=f"{label}: queue")
-            ax.set_xlabel("day")
-            ax.legend(fontsize=7)
-            ax.grid(alpha=0.3)
-            images.append(figure_image(fig))
-        self.plots.children = images
+            figures.append(("comparison-queue", queue_figure(self.daily)))
+        for stem, fig in figures:
+            self.downloads.add_figure(fig, stem, f"download.what.chart_{stem.rsplit('-', 1)[-1]}")
+        self.plots.children = [figure_image(fig) for _stem, fig in figures]
 
 
 def scenario_lab(
@@ -320,9 +299,6 @@ def scenario_explainer(a: str = "national-2025", b: str = "sme-discount") -> Sce
 # ---------------------------------------------------------------- a researcher's sweep: caps and small firms
 
 SIZES = ("micro", "small")
-SWEEP_METRICS = tuple(
-    f"{what}.enterprise_{size}" for what in ("filed", "approved", "price_paid_mean") for size in SIZES
-)
 CAP_FRACTIONS = ("0.125", "0.25", "0.5", "1")
 
 
@@ -361,6 +337,8 @@ class CapSweep(w.VBox):
         self.table = w.HTML()
         self.table.add_class("mp-sweep-table")
         self.plot = w.Box()
+        self.downloads = Downloads()
+        self.currency = "CNY"
         self.results: pd.DataFrame | None = None
         self.summary: pd.DataFrame | None = None
         for control in (self.scenario, self.unit):
@@ -378,6 +356,7 @@ class CapSweep(w.VBox):
                 self.feedback,
                 self.table,
                 self.plot,
+                self.downloads,
             ]
         )
         self.add_class("mp-cap-sweep")
@@ -421,7 +400,7 @@ class CapSweep(w.VBox):
     def _run(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from marketplace.sim import load_scenario, sweep
+        from marketplace.sim import load_scenario, sweep, sweep_summary
 
         if self.scenario.value is None:
             raise InvalidInput("scenario", None, "a scenario from seed/scenarios")
@@ -434,7 +413,8 @@ class CapSweep(w.VBox):
         with ThreadPoolExecutor(max_workers=1) as executor:
             results = sweep(sc, {key: caps}, n_seeds, executor, days=days, progress=self._tick)
         self.results = results
-        self.summary = results.groupby(key, sort=False)[list(SWEEP_METRICS)].mean()
+        self.currency = sc.policy_obj.pricing.currency
+        self.summary = sweep_summary(results, [key])
         self.summary.index.name = "cap"
         self.progress.bar_style = "success"
         self._show()
@@ -443,41 +423,43 @@ class CapSweep(w.VBox):
         )
 
     def _show(self) -> None:
+        from marketplace.sim import SMALL_FIRM_METRICS
+
         summary = self.summary
         assert summary is not None
-        frame = summary.reset_index()
-        frame.columns = [
-            i18n.t("common.price_cap"),
-            *(
-                i18n.t(f"guide.sweep.metric.{m.split('.')[0]}", size=i18n.label(m.rsplit("_", 1)[1]))
-                for m in SWEEP_METRICS
-            ),
-        ]
-        for col in frame.columns[1:]:
-            frame[col] = frame[col].map(lambda x: f"{x:,.0f}")
+
+        def cell(row: pd.Series, metric: str) -> str:
+            mean, low, high = row[metric], row[f"{metric}.low"], row[f"{metric}.high"]
+            return f"{mean:,.0f}" if low == high else f"{mean:,.0f} [{low:,.0f}, {high:,.0f}]"
+
+        frame = pd.DataFrame(
+            [[cap, *(cell(row, m) for m in SMALL_FIRM_METRICS)] for cap, row in summary.iterrows()],
+            columns=[
+                i18n.t("common.price_cap"),
+                *(
+                    i18n.t(f"guide.sweep.metric.{m.split('.')[0]}", size=i18n.label(m.rsplit("_", 1)[1]))
+                    for m in SMALL_FIRM_METRICS
+                ),
+            ],
+        )
         self.table.value = table_html(frame)
         self._draw()
 
     def _draw(self) -> None:
-        from matplotlib.figure import Figure
+        """The sweep figure (`marketplace.sim.figures.sweep_figure`, the same as `marketplace sweep --plot`),
+        with the runs and the summary as tables and the figure as images to download."""
+        from marketplace.sim.figures import sweep_figure
 
-        summary = self.summary
-        assert summary is not None
-        caps = [float(c) for c in summary.index]
-        fig = Figure(figsize=(8, 3))
-        left, right = fig.subplots(1, 2)
-        for size, colour in zip(SIZES, ("#1565c0", "#ef6c00"), strict=True):
-            for what, style in (("filed", "-o"), ("approved", "--s")):
-                left.plot(
-                    caps, summary[f"{what}.enterprise_{size}"], style, color=colour, label=f"{what} · {size}"
-                )
-            right.plot(caps, summary[f"price_paid_mean.enterprise_{size}"], "-o", color=colour, label=size)
-        for ax, ylabel in ((left, "requests"), (right, "mean price paid")):
-            ax.set_xlabel(f"cap ({self.unit.value})")
-            ax.set_ylabel(ylabel)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.tight_layout()
+        summary, results = self.summary, self.results
+        assert summary is not None and results is not None
+        x_label = i18n.t(
+            "figure.sweep.cap_axis", unit=i18n.label(self.unit.value), currency=self.currency
+        )
+        fig = sweep_figure(summary, x_label, currency=self.currency)
+        self.downloads.clear()
+        self.downloads.add_table(summary.reset_index(), "sweep-summary", "download.what.summary")
+        self.downloads.add_table(results, "sweep-runs", "download.what.runs")
+        self.downloads.add_figure(fig, "sweep-small-firms", "download.what.chart_sweep")
         self.plot.children = [figure_image(fig)]
 
 

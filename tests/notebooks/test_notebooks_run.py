@@ -237,6 +237,10 @@ assert leak.summary.loc[("0.4", "0"), "leaked_revenue"] > 0 == leak.summary.loc[
 assert leak.summary.loc[("0.4", "1"), "recovered_revenue"] > 0 and "Revenue leaked" in leak.table.value
 assert sweep.progress.value == sweep.progress.max == 8
 assert sweep.plot.children[0].value[:4] == b"\\x89PNG" and "Filed · micro" in sweep.table.value
+# the research question's answer can be taken away: the table and the figure
+wanted = {"sweep-summary.csv", "sweep-summary.parquet", "sweep-small-firms.png", "sweep-small-firms.svg"}
+assert wanted <= set(sweep.downloads.files)
+assert {"comparison.csv", "comparison.parquet"} <= set(lab.downloads.files)
 """,
     ],
     "06_disclosure.ipynb": [
@@ -245,6 +249,7 @@ assert sweep.plot.children[0].value[:4] == b"\\x89PNG" and "Filed · micro" in s
 panel.build_button.click()
 assert panel.feedback.kind == "ok", panel.feedback.text
 assert panel.downloads.value.count("download=") == 5
+assert any(name.endswith("-chart-revenue.svg") for name in panel.exports.files)
 # step 2: the DCAT-AP register
 dcat.build_button.click()
 assert dcat.feedback.kind == "ok", dcat.feedback.text

@@ -140,3 +140,50 @@ def test_a_scheduler_without_the_distributed_extra_names_the_extra(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "--scheduler" in err and "public-data-marketplace[distributed]" in err
     assert not out.exists()
+
+
+def test_sweep_writes_csv_plots_and_reports_small_firms_with_intervals(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file, svg = tmp_path / "s.csv", tmp_path / "s.svg"
+    argv = ["sweep", "national-2025", "--param", "policy.overrides.pricing.caps.per_product=2500,20000"]
+    code, out, err = _cli(
+        [*argv, "--seeds", "2", "--days", "20", "--workers", "1", "--out", str(out_file), "--plot", str(svg)],
+        capsys,
+    )
+    assert code == 0, err
+    df = pd.read_csv(out_file)
+    assert len(df) == 4 and "filed.enterprise_small" in df.columns
+    assert "Small firms' access, mean over 2 seeds [95 % interval]" in out
+    assert out.count("Mean price paid · small") == 2 and out.count("[") >= 12
+    assert "<svg" in svg.read_text(encoding="utf-8")[:400]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--out", "runs.xlsx"), ("--out", "runs"), ("--plot", "chart.pdf")]
+)
+def test_sweep_file_formats_follow_the_suffix_else_one_line_exit_2(
+    tmp_path: Path, option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["sweep", "national-2025", "--param", "review.capacity.holder=1,2"]
+    argv += ["--out", str(tmp_path / "x.csv")]
+    if option == "--out":
+        argv[-1] = str(tmp_path / value)
+    else:
+        argv += ["--plot", str(tmp_path / value)]
+    code, _, err = _cli(argv, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and option in err and value in err, err
+    assert ".csv / .parquet" in err or ".png / .svg" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_plots_svg_and_refuses_other_formats(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = tmp_path / "diff.svg"
+    argv = ["compare", "national-2025", "sme-discount", "--seeds", "1", "--days", "10", "--plot"]
+    code, _, err = _cli([*argv, str(svg)], capsys)
+    assert code == 0, err
+    assert "<svg" in svg.read_text(encoding="utf-8")[:400]
+    code, _, err = _cli([*argv, str(tmp_path / "d.jpg")], capsys)
+    assert code == 2 and "--plot" in err and len(err.strip().splitlines()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from marketplace.models import Organization, Resource
+from marketplace.sim import SMALL_FIRM_METRICS
 from marketplace.ui import disclosure, i18n, privacy, scenarios
 from marketplace.ui.context import Sandbox
 
@@ -122,8 +124,17 @@ def test_cap_sweep_runs_every_cap_on_the_same_seeds() -> None:
     assert sweep.feedback.kind == "ok", sweep.feedback.text
     key = "policy.overrides.pricing.caps.per_product"
     assert sweep.results.groupby(key)["seed"].apply(sorted).to_dict() == {"2500": [1, 2], "20000": [1, 2]}
-    means = sweep.results.groupby(key)[list(scenarios.SWEEP_METRICS)].mean()
-    pd.testing.assert_frame_equal(sweep.summary, means.loc[["2500", "20000"]].rename_axis("cap"))
+    metrics = list(SMALL_FIRM_METRICS)
+    means = sweep.results.groupby(key)[metrics].mean()
+    pd.testing.assert_frame_equal(sweep.summary[metrics], means.loc[["2500", "20000"]].rename_axis("cap"))
+    lows = sweep.summary[[f"{m}.low" for m in metrics]].to_numpy()
+    assert (lows <= means.loc[["2500", "20000"]].to_numpy()).all()
+    assert set(sweep.downloads.files) == {
+        "sweep-summary.csv", "sweep-summary.parquet", "sweep-runs.csv", "sweep-runs.parquet",
+        "sweep-small-firms.png", "sweep-small-firms.svg",
+    }
+    runs = pd.read_parquet(io.BytesIO(sweep.downloads.files["sweep-runs.parquet"]))
+    assert len(runs) == 4 and "price_paid_mean.enterprise_small" in runs.columns
     assert sweep.progress.value == sweep.progress.max == 4 and sweep.progress.bar_style == "success"
     assert "Mean price paid · small" in sweep.table.value
     assert sweep.plot.children[0].value[:4] == b"\x89PNG"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from marketplace.sim.figures import SCENARIO_GROUPS
 from marketplace.ui import privacy, scenarios, start
 from marketplace.ui.context import Sandbox
 
@@ -42,7 +43,7 @@ def test_scenario_lab_runs_two_scenarios_with_progress() -> None:
         *range(lab.comparison.attrs["seeds"][0], lab.comparison.attrs["seeds"][0] + 2)
     ]
     assert "Requests filed" in lab.table.value and "sme-discount" in lab.table.value
-    assert len(lab.plots.children) == len(scenarios.PLOT_GROUPS) + 1
+    assert len(lab.plots.children) == len(SCENARIO_GROUPS) + 1
     row = lab.metric_row("filed")
     assert row["a_low"] <= row["a_mean"] <= row["a_high"]
 

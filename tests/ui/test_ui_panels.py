@@ -646,6 +646,16 @@ def test_steward_delivers_under_the_deidentify_condition(sandbox: Sandbox) -> No
     assert f"k_achieved={delivery.privacy_report['k_achieved']}" in queue.delivered.value
     assert f"{delivery.row_count} rows delivered" in queue.delivered.value
     assert "delivered" in panel.status.value
+    # the delivered rows can be taken away, as CSV and as Parquet, exactly as released
+    files = queue.delivery_downloads.files
+    assert set(files) == {f"delivery-{code}.csv", f"delivery-{code}.parquet"}
+    import io
+
+    import pandas as pd
+
+    got = pd.read_parquet(io.BytesIO(files[f"delivery-{code}.parquet"]))
+    assert len(got) == delivery.row_count and list(got.columns) == list(queue.last_delivery.table.columns)
+    assert len(pd.read_csv(io.BytesIO(files[f"delivery-{code}.csv"]))) == delivery.row_count
 
 
 def test_delivery_by_someone_else_is_refused(sandbox: Sandbox) -> None:
