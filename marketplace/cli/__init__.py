@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 from wcwidth import wcswidth
 
+from marketplace.errors import InvalidInput as MarketplaceInvalid
 from marketplace.errors import MarketplaceError
 from marketplace.i18n import error_text, t
 
@@ -38,6 +39,21 @@ def columns(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """`text` left-aligned in `width` terminal columns."""
     return text + " " * max(0, width - columns(text))
+
+
+def writable_path(option: str, path: str | Path) -> Path:
+    """`path` when a file can be written there (its directory exists and is writable; it is not a directory),
+    else one line naming the option: checked before anything is changed, so an output is never lost."""
+    import os
+
+    file = Path(path)
+    parent = file.parent if str(file.parent) else Path(".")
+    ok = not file.is_dir() and parent.is_dir() and os.access(parent, os.W_OK)
+    if ok and file.exists():
+        ok = file.is_file() and os.access(file, os.W_OK)
+    if not ok:
+        raise MarketplaceInvalid(option, str(path), "a file in an existing directory you can write to")
+    return file
 
 
 def run(argv: list[str] | None = None) -> None:
