@@ -17,7 +17,6 @@ from pathlib import Path
 import click
 from wcwidth import wcswidth
 
-from marketplace.errors import InvalidInput as MarketplaceInvalid
 from marketplace.errors import MarketplaceError
 from marketplace.i18n import error_text, t
 
@@ -42,18 +41,10 @@ def pad(text: str, width: int) -> str:
 
 
 def writable_path(option: str, path: str | Path) -> Path:
-    """`path` when a file can be written there (its directory exists and is writable; it is not a directory),
-    else one line naming the option: checked before anything is changed, so an output is never lost."""
-    import os
+    """`path` when a file can be written there, else one line naming the option (checked before any work)."""
+    from marketplace.paths import writable_file
 
-    file = Path(path)
-    parent = file.parent if str(file.parent) else Path(".")
-    ok = not file.is_dir() and parent.is_dir() and os.access(parent, os.W_OK)
-    if ok and file.exists():
-        ok = file.is_file() and os.access(file, os.W_OK)
-    if not ok:
-        raise MarketplaceInvalid(option, str(path), "a file in an existing directory you can write to")
-    return file
+    return writable_file(option, path)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from marketplace import db
-from marketplace.cli import main, pad
+from marketplace.cli import main, pad, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.i18n import get_language, t
 
@@ -122,12 +122,33 @@ def release(exercise: str | None, trainer_code: str | None) -> None:
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), help="Also write it to this file.")
 @trainer_code
 def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> None:
-    """Save the whole marketplace as checkpoint NAME."""
+    """Save the whole marketplace as checkpoint NAME (and anchor the audit log)."""
+    if export_path:
+        writable_path("--export", export_path)  # checked before anything is saved
     fac = _facilitator(trainer_code)
     counts = fac.checkpoint(name)
     click.echo(t("cli.workshop.checkpoint", name=name, rows=sum(counts.values()), tables=len(counts)))
+    _echo_anchor(fac)
     if export_path:
         click.echo(t("cli.written_to", path=fac.export_checkpoint(name, export_path)))
+
+
+def _echo_anchor(fac) -> None:
+    if fac.last_anchor is not None:
+        value, path = fac.last_anchor
+        click.echo(t("cli.workshop.anchor", seq=value["seq"], mac=value["hash"][:16], path=path))
+
+
+@workshop.command("export")
+@click.argument("name")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), required=True, help="The file to write (.gz: compressed)."
+)
+@trainer_code
+def export(name: str, out: str, trainer_code: str | None) -> None:
+    """Write the existing checkpoint NAME to a file."""
+    writable_path("--out", out)
+    click.echo(t("cli.written_to", path=_facilitator(trainer_code).export_checkpoint(name, out)))
 
 
 @workshop.command("restore")
@@ -135,19 +156,34 @@ def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> 
 @click.option(
     "--from-file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Import this snapshot file as checkpoint NAME first (portable across SQLite and PostgreSQL).",
+    help="Import this snapshot file as checkpoint NAME and restore it (portable across SQLite and "
+    "PostgreSQL; "
+    "saved under the same audit key).",
+)
+@click.option(
+    "--accept-unsigned",
+    is_flag=True,
+    help="Also restore a checkpoint without a MAC (saved by an earlier release), if you trust it.",
+)
+@click.option(
+    "--hand-over",
+    is_flag=True,
+    help="Restore even though the checkpoint does not keep your trainer seat: its trainers take over.",
 )
 @trainer_code
-def restore(name: str, from_file: str | None, trainer_code: str | None) -> None:
-    """Put the marketplace back as it was at checkpoint NAME."""
+def restore(
+    name: str, from_file: str | None, accept_unsigned: bool, hand_over: bool, trainer_code: str | None
+) -> None:
+    """Put the marketplace back as it was at checkpoint NAME (the audit log keeps every event)."""
     if from_file:
         from marketplace.workshop.snapshot import read_file
 
         read_file(from_file)  # a bad or newer file is refused before anything is touched
     fac = _facilitator(trainer_code)
     if from_file:
-        fac.import_checkpoint(from_file, name)
-    counts = fac.restore(name)
+        counts = fac.restore_file(from_file, name, accept_unsigned=accept_unsigned, hand_over=hand_over)
+    else:
+        counts = fac.restore(name, accept_unsigned=accept_unsigned, hand_over=hand_over)
     click.echo(t("cli.workshop.restored", name=name, rows=sum(counts.values())))
 
 
