@@ -12,6 +12,7 @@ import click
 from marketplace import db
 from marketplace.cli import main, pad, writable_path
 from marketplace.cli.db_cmd import open_sandbox
+from marketplace.errors import InvalidInput
 from marketplace.i18n import get_language, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
@@ -65,6 +66,7 @@ def create(
     from marketplace.workshop.roster import trainer_exists
 
     groups = parse_mix(mix, participants)  # check before touching the database
+    writable_path("--out", out)  # the codes are shown once: never create seats whose roster cannot be written
     engine = _engine()
     if practice_world:
         from marketplace.workshop.practice import build_practice_world
@@ -83,7 +85,14 @@ def create(
         trainer_code = first.join_code
     fac = facilitate(trainer_code, engine) if trainer_code else _facilitator(None)
     entries += fac.create_participants(groups, seed=seed)
-    write_roster(entries, out)
+    try:
+        write_roster(entries, out)
+    except OSError as exc:
+        # Nobody holds these codes: take the seats back (the trainer's too, if made now), never lose them.
+        fac.remove_seats(entries, reason=f"roster not written: {exc.strerror or exc}")
+        raise InvalidInput(
+            "--out", out, f"a roster file that can be written ({exc.strerror or exc}); no seats were kept"
+        ) from exc
     counts = ", ".join(f"{g}={n}" for g, n in groups.items())
     click.echo(t("cli.workshop.created", n=participants, counts=counts, url=db.redact(str(engine.url))))
     if not has_trainer:

@@ -145,6 +145,29 @@ class Facilitator:
 
         return self._op("seat", go, what="create workshop seats")
 
+    def remove_seats(self, entries: list[roster.RosterEntry], *, reason: str) -> int:
+        """Take back seats that were just created (their roster could not be written, so nobody holds their
+        codes): their participant rows, roles and accounts. Returns how many were removed."""
+        ids = [e.account_id for e in entries]
+
+        def go(s: Session, actor: Account) -> int:
+            for table, column in (
+                (Participant, Participant.account_id),
+                (AccountRole, AccountRole.account_id),
+                (Account, Account.id),
+            ):
+                s.connection().execute(sa.delete(table.__table__).where(column.in_(ids)))
+            audit.record(
+                s,
+                actor.id,
+                "workshop.remove_seats",
+                ("workshop", None),
+                {"seats": [e.seat for e in entries], "accounts": ids, "reason": reason},
+            )
+            return len(ids)
+
+        return self._op("remove_seats", go, what="remove workshop seats")
+
     def reissue_code(self, seat: int) -> str:
         """A new join code for a seat (the old one stops working at once); returns the new code."""
 

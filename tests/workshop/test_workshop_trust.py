@@ -57,8 +57,17 @@ def backdoor(snap: dict) -> tuple[dict, str]:
     template = dict(zip(accounts["columns"], accounts["rows"][0], strict=True))
     with_row(snap, "account", {**template, "id": new_id, "username": "backdoor", "display_name": "x"})
     with_row(snap, "accountrole", {"account_id": new_id, "role": "trainer"})
-    with_row(snap, "participant", {"account_id": new_id, "join_code_hash": code_hash(code), "seat": 999,
-                                   "group": "trainer", "created_at": "2025-01-01T00:00:00"})
+    with_row(
+        snap,
+        "participant",
+        {
+            "account_id": new_id,
+            "join_code_hash": code_hash(code),
+            "seat": 999,
+            "group": "trainer",
+            "created_at": "2025-01-01T00:00:00",
+        },
+    )
     return snap, code
 
 
