@@ -51,21 +51,40 @@ def clock_show(as_json: bool) -> None:
 
 @clock.command("advance")
 @click.option("--days", type=click.IntRange(1, 3660), required=True, help="Days to move forward (1-3660).")
-@click.option("--as", "username", default=None, help="Acting account (default: the trainer account).")
-def clock_advance(days: int, username: str | None) -> None:
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="Acting account (default: the trainer). In a workshop, only the account of the code given.",
+)
+@click.option(
+    "--trainer-code",
+    envvar="MARKETPLACE_TRAINER_CODE",
+    help="The trainer's join code, required when a workshop runs on the database [env "
+    "MARKETPLACE_TRAINER_CODE].",
+)
+def clock_advance(days: int, username: str | None, trainer_code: str | None) -> None:
     """Move sandbox time forward; missed deadlines and expiries are handled as the policy says."""
     from marketplace import workflows as wf
     from marketplace.vocabulary import Role
+    from marketplace.workshop.facilitator import require_trainer
 
-    with db.session_scope(_engine()) as s:
-        if username:
-            actor = wf.account(s, username)
-        else:
-            trainers = wf.accounts_with_role(s, Role.trainer)
-            if not trainers:
-                raise click.UsageError(t("cli.clock.no_trainer"))
-            actor = trainers[0]
-        report = wf.advance_clock(s, actor, days)
+    engine = _engine()
+    fac = require_trainer(
+        engine, trainer_code, "clock.advance", f"advance the clock by {days} days", acting_as=username
+    )
+    if fac is not None:
+        report = fac.advance_clock(days)
+    else:
+        with db.session_scope(engine) as s:
+            if username:
+                actor = wf.account(s, username)
+            else:
+                trainers = wf.accounts_with_role(s, Role.trainer)
+                if not trainers:
+                    raise click.UsageError(t("cli.clock.no_trainer"))
+                actor = trainers[0]
+            report = wf.advance_clock(s, actor, days)
     for line in report.lines():
         click.echo(line)
 
@@ -136,8 +155,12 @@ def write_anchor(anchor: dict, path: str) -> str:
 
 
 @audit.command("anchor")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="Where to write the anchor (keep it outside the database's reach).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="Where to write the anchor (keep it outside the database's reach).",
+)
 def audit_anchor(out: str) -> None:
     """Copy the log head (seq and MAC) out of the database, for `audit verify --anchor`."""
     from marketplace.workflows import audit as wf_audit
@@ -194,9 +217,13 @@ def audit_log(last: int, as_json: bool) -> None:
 
 @main.command()
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic world.")
-@click.option("--db-url", default=None, metavar="URL",
-              help="Database to run the story in; it is reset first. Default: demo.db in the data directory, "
-                   "so the demo never touches your sandbox or a shared workshop database.")
+@click.option(
+    "--db-url",
+    default=None,
+    metavar="URL",
+    help="Database to run the story in; it is reset first. Default: demo.db in the data directory, "
+    "so the demo never touches your sandbox or a shared workshop database.",
+)
 def demo(seed: int, db_url: str | None) -> None:
     """Tell one story through all three channels (headless), in a fresh database of its own."""
     from marketplace.workflows.demo import run_demo

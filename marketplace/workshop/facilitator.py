@@ -729,6 +729,45 @@ def facilitate(code: str, engine: sa.Engine | None = None) -> Facilitator:
     return fac
 
 
+def workshop_exists(engine: sa.Engine) -> bool:
+    """Whether a workshop runs on this database (a trainer seat exists): trainer operations need its code."""
+    return run_retrying(engine, roster.trainer_exists)
+
+
+def require_trainer(
+    engine: sa.Engine, code: str | None, action: str, doing: str, *, acting_as: str | None = None
+) -> Facilitator | None:
+    """The trainer's console for an operation run outside it (the command line): None when no workshop runs
+    on the database (a researcher's sandbox), else the trainer's code is required, and `acting_as` (a
+    `--as` account) must be the account of that code. Every refusal is audited under `action`."""
+    if not workshop_exists(engine):
+        return None
+
+    def refused(reason: str) -> PermissionDenied:
+        err = PermissionDenied(acting_as or "anyone", doing, reason)
+
+        def rec(s: Session) -> None:
+            audit.refuse(s, None, action, ("workshop", None), err, {"as": acting_as} if acting_as else None)
+
+        run_retrying(engine, rec)
+        return err
+
+    if not code:
+        raise refused(
+            "a workshop runs on this database: give the trainer's code (--trainer-code or "
+            "MARKETPLACE_TRAINER_CODE)"
+        )
+    fac = facilitate(code, engine)
+    if acting_as is not None:
+        me = run_retrying(engine, lambda s: account_in(fac.session, s).username)
+        if acting_as != me:
+            raise refused(
+                f"the code given is not the code of {acting_as!r}: --as acts only as the account "
+                "whose code is given"
+            )
+    return fac
+
+
 def bootstrap_trainer(engine: sa.Engine, *, label: str = "Trainer") -> roster.RosterEntry:
     """Create the first trainer seat of a workshop (CLI set-up); refused once a trainer seat exists."""
 
@@ -756,4 +795,6 @@ __all__ = [
     "completion_frame",
     "facilitate",
     "released_exercises",
+    "require_trainer",
+    "workshop_exists",
 ]

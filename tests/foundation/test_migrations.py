@@ -223,7 +223,8 @@ def test_the_previous_release_sandbox_is_upgraded_on_start_and_keeps_working(tmp
     assert restored["organization"] > 0 and len(ent.my_requests()) == 0
     with db.session_scope(engine) as s:
         assert audit.verify_chain(s).ok
-    done = run_cli("clock", "advance", "--days", "2", url=url, home=tmp_path)
+    done = run_cli("clock", "advance", "--days", "2", "--trainer-code", codes["trainer"], url=url,
+                   home=tmp_path)
     assert done.returncode == 0, done.stderr
     verify = run_cli("audit", "verify", url=url, home=tmp_path)
     assert verify.returncode == 0 and "audit chain intact" in verify.stdout, verify.stderr
@@ -433,8 +434,10 @@ def test_a_checkpoint_of_an_older_revision_is_upgraded_on_restore(later_revision
     regions = [r[new["tables"]["organization"]["columns"].index("region")]
                for r in new["tables"]["organization"]["rows"]]
     assert regions and all(r == r.upper() for r in regions)
-    assert {k: len(v["rows"]) for k, v in new["tables"].items() if v["rows"]} == \
-        {k: len(v["rows"]) for k, v in old["tables"].items() if v["rows"]}
+    # the audit log and its head are history, not state: an upgraded snapshot leaves them out
+    expected = {k: len(v["rows"]) for k, v in old["tables"].items() if v["rows"] and k != "auditevent"}
+    expected["sandboxsetting"] -= 1
+    assert {k: len(v["rows"]) for k, v in new["tables"].items() if v["rows"]} == expected
 
     target = sa.create_engine("sqlite://", poolclass=StaticPool)
     db.upgrade_schema(target)
