@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
-from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from marketplace import models  # registers every table on SQLModel.metadata
 from marketplace.errors import DatabaseUnavailable, InvalidInput
 
 if TYPE_CHECKING:
@@ -160,6 +160,8 @@ def drop_all(engine: Engine | None = None) -> None:
     check_connection(engine)
     with engine.connect() as conn:
         migrations.require_known(migrations.current(conn), redact(str(engine.url)))
+    # The log first: a database from before revision 0004 still has a foreign key from it to `account`.
+    models.AuditEvent.__table__.drop(engine, checkfirst=True)
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {migrations.VERSION_TABLE}"))

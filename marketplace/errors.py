@@ -72,3 +72,8 @@ class DatabaseUnavailable(MarketplaceError):
 
 class SchemaError(MarketplaceError):
     """The database's schema revision is one this version cannot work with (e.g. made by a newer release)."""
+
+
+class AuditKeyError(MarketplaceError):
+    """The audit key is missing, unreadable or readable by others, or not the key a database's audit log is
+    written with."""

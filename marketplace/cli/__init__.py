@@ -42,6 +42,13 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - columns(text))
 
 
+def writable_path(option: str, path: str | Path) -> Path:
+    """`path` when a file can be written there, else one line naming the option (checked before any work)."""
+    from marketplace.paths import writable_file
+
+    return writable_file(option, path)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: click in non-standalone mode so every user error becomes one line and exit 2."""
     args = sys.argv[1:] if argv is None else list(argv)

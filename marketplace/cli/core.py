@@ -53,12 +53,22 @@ def info(as_json: bool) -> None:
 
 @main.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def reset(yes: bool) -> None:
+@click.option("--trainer-code", envvar="MARKETPLACE_TRAINER_CODE",
+              help="The trainer's join code, required when a workshop runs on the database.")
+def reset(yes: bool, trainer_code: str | None) -> None:
     """Delete everything in the sandbox database and leave empty tables."""
     if not yes and not sys.stdin.isatty():
         raise click.UsageError(t("cli.reset.no_terminal"))
     engine = db.get_engine()
     db.check_connection(engine)
+    from marketplace import migrations
+
+    with engine.connect() as conn:  # a newer release's database is refused first, and left alone
+        migrations.require_known(migrations.current(conn), db.redact(str(engine.url)))
+    if sa.inspect(engine).has_table("participant") and sa.inspect(engine).has_table("auditevent"):
+        from marketplace.workshop.facilitator import require_trainer
+
+        require_trainer(engine, trainer_code, "sandbox.reset", "reset the sandbox")
     if not yes:
         click.confirm(t("cli.reset.confirm", url=db.redact(str(engine.url))), abort=True)
     db.reset(engine)

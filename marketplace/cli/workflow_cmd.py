@@ -9,7 +9,7 @@ import click
 from sqlalchemy.engine import Engine
 
 from marketplace import db
-from marketplace.cli import main
+from marketplace.cli import main, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED
 from marketplace.i18n import t
@@ -52,21 +52,40 @@ def clock_show(as_json: bool) -> None:
 
 @clock.command("advance")
 @click.option("--days", type=click.IntRange(1, 3660), required=True, help="Days to move forward (1-3660).")
-@click.option("--as", "username", default=None, help="Acting account (default: the trainer account).")
-def clock_advance(days: int, username: str | None) -> None:
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="Acting account (default: the trainer). In a workshop, only the account of the code given.",
+)
+@click.option(
+    "--trainer-code",
+    envvar="MARKETPLACE_TRAINER_CODE",
+    help="The trainer's join code, required when a workshop runs on the database [env "
+    "MARKETPLACE_TRAINER_CODE].",
+)
+def clock_advance(days: int, username: str | None, trainer_code: str | None) -> None:
     """Move sandbox time forward; missed deadlines and expiries are handled as the policy says."""
     from marketplace import workflows as wf
     from marketplace.vocabulary import Role
+    from marketplace.workshop.facilitator import require_trainer
 
-    with db.session_scope(_engine()) as s:
-        if username:
-            actor = wf.account(s, username)
-        else:
-            trainers = wf.accounts_with_role(s, Role.trainer)
-            if not trainers:
-                raise click.UsageError(t("cli.clock.no_trainer"))
-            actor = trainers[0]
-        report = wf.advance_clock(s, actor, days)
+    engine = _engine()
+    fac = require_trainer(
+        engine, trainer_code, "clock.advance", f"advance the clock by {days} days", acting_as=username
+    )
+    if fac is not None:
+        report = fac.advance_clock(days)
+    else:
+        with db.session_scope(engine) as s:
+            if username:
+                actor = wf.account(s, username)
+            else:
+                trainers = wf.accounts_with_role(s, Role.trainer)
+                if not trainers:
+                    raise click.UsageError(t("cli.clock.no_trainer"))
+                actor = trainers[0]
+            report = wf.advance_clock(s, actor, days)
     for line in report.lines():
         click.echo(line)
 
@@ -77,17 +96,81 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 0 when intact, 1 naming the first bad event otherwise."""
-    from marketplace.workflows import verify_chain
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="An anchor file from `audit anchor`: also prove nothing up to it changed.",
+)
+def audit_verify(anchor_file: str | None) -> None:
+    """Recompute the keyed chain; exit 0 when intact, 1 naming the first bad event otherwise."""
+    from marketplace.workflows import audit as wf_audit
 
+    anchor = read_anchor(anchor_file) if anchor_file else None
     with db.session_scope(_engine()) as s:
-        result = verify_chain(s)
+        result = wf_audit.verify_chain(s, anchor=anchor)
     if result.ok:
         click.echo(t("cli.audit.intact", checked=result.checked))
+        if result.legacy:
+            click.echo(t("cli.audit.legacy", legacy=result.legacy))
+        if result.anchored is not None:
+            click.echo(t("cli.audit.anchored", seq=result.anchored))
         return
     click.echo(t("cli.audit.broken", seq=result.first_bad_seq, reason=result.reason), err=True)
     sys.exit(1)
+
+
+ANCHOR_MAX_BYTES = 64 * 1024
+
+
+def read_anchor(path: str) -> dict:
+    """An anchor file: a small JSON object (its MAC is checked against the key by `verify_chain`)."""
+    from pathlib import Path
+
+    from marketplace.errors import InvalidInput
+
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInput("--anchor", path, "an existing anchor file written by `marketplace audit anchor`")
+    with file.open("rb") as fh:
+        raw = fh.read(ANCHOR_MAX_BYTES + 1)
+    if len(raw) > ANCHOR_MAX_BYTES:
+        raise InvalidInput("--anchor", path, f"an anchor file of at most {ANCHOR_MAX_BYTES} bytes")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("--anchor", path, f"a JSON anchor file ({exc})") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("--anchor", path, "a JSON object written by `marketplace audit anchor`")
+    return value
+
+
+def write_anchor(anchor: dict, path: str) -> str:
+    """Write an anchor as JSON (it holds no secret; keep it where the database's writers cannot reach)."""
+    from pathlib import Path
+
+    file = Path(path)
+    file.write_text(json.dumps(anchor, indent=2) + "\n", encoding="utf-8")
+    return str(file)
+
+
+@audit.command("anchor")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="Where to write the anchor (keep it outside the database's reach).",
+)
+def audit_anchor(out: str) -> None:
+    """Copy the log head (seq and MAC) out of the database, for `audit verify --anchor`."""
+    from marketplace.workflows import audit as wf_audit
+
+    writable_path("--out", out)
+    with db.session_scope(_engine()) as s:
+        value = wf_audit.anchor(s)
+    write_anchor(value, out)
+    click.echo(t("cli.audit.anchor", seq=value["seq"], mac=value["hash"][:16], path=out))
 
 
 @audit.command("log")

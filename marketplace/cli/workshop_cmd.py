@@ -10,9 +10,10 @@ from __future__ import annotations
 import click
 
 from marketplace import db
-from marketplace.cli import main, pad
+from marketplace.cli import main, pad, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED, OutputFile
+from marketplace.errors import InvalidInput
 from marketplace.i18n import get_language, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
@@ -68,6 +69,7 @@ def create(
     from marketplace.workshop.roster import trainer_exists
 
     groups = parse_mix(mix, participants)  # check before touching the database
+    writable_path("--out", out)  # the codes are shown once: never create seats whose roster cannot be written
     engine = _engine()
     if practice_world:
         from marketplace.workshop.practice import build_practice_world
@@ -86,7 +88,14 @@ def create(
         trainer_code = first.join_code
     fac = facilitate(trainer_code, engine) if trainer_code else _facilitator(None)
     entries += fac.create_participants(groups, seed=seed)
-    write_roster(entries, out)
+    try:
+        write_roster(entries, out)
+    except OSError as exc:
+        # Nobody holds these codes: take the seats back (the trainer's too, if made now), never lose them.
+        fac.remove_seats(entries, reason=f"roster not written: {exc.strerror or exc}")
+        raise InvalidInput(
+            "--out", out, f"a roster file that can be written ({exc.strerror or exc}); no seats were kept"
+        ) from exc
     counts = ", ".join(f"{g}={n}" for g, n in groups.items())
     click.echo(t("cli.workshop.created", n=participants, counts=counts, url=db.redact(str(engine.url))))
     if not has_trainer:
@@ -125,12 +134,33 @@ def release(exercise: str | None, trainer_code: str | None) -> None:
 @click.option("--export", "export_path", type=OutputFile(), help="Also write it to this file.")
 @trainer_code
 def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> None:
-    """Save the whole marketplace as checkpoint NAME."""
+    """Save the whole marketplace as checkpoint NAME (and anchor the audit log)."""
+    if export_path:
+        writable_path("--export", export_path)  # checked before anything is saved
     fac = _facilitator(trainer_code)
     counts = fac.checkpoint(name)
     click.echo(t("cli.workshop.checkpoint", name=name, rows=sum(counts.values()), tables=len(counts)))
+    _echo_anchor(fac)
     if export_path:
         click.echo(t("cli.written_to", path=fac.export_checkpoint(name, export_path)))
+
+
+def _echo_anchor(fac) -> None:
+    if fac.last_anchor is not None:
+        value, path = fac.last_anchor
+        click.echo(t("cli.workshop.anchor", seq=value["seq"], mac=value["hash"][:16], path=path))
+
+
+@workshop.command("export")
+@click.argument("name")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), required=True, help="The file to write (.gz: compressed)."
+)
+@trainer_code
+def export(name: str, out: str, trainer_code: str | None) -> None:
+    """Write the existing checkpoint NAME to a file."""
+    writable_path("--out", out)
+    click.echo(t("cli.written_to", path=_facilitator(trainer_code).export_checkpoint(name, out)))
 
 
 @workshop.command("restore")
@@ -138,19 +168,34 @@ def checkpoint(name: str, export_path: str | None, trainer_code: str | None) -> 
 @click.option(
     "--from-file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Import this snapshot file as checkpoint NAME first (portable across SQLite and PostgreSQL).",
+    help="Import this snapshot file as checkpoint NAME and restore it (portable across SQLite and "
+    "PostgreSQL; "
+    "saved under the same audit key).",
+)
+@click.option(
+    "--accept-unsigned",
+    is_flag=True,
+    help="Also restore a checkpoint without a MAC (saved by an earlier release), if you trust it.",
+)
+@click.option(
+    "--hand-over",
+    is_flag=True,
+    help="Restore even though the checkpoint does not keep your trainer seat: its trainers take over.",
 )
 @trainer_code
-def restore(name: str, from_file: str | None, trainer_code: str | None) -> None:
-    """Put the marketplace back as it was at checkpoint NAME."""
+def restore(
+    name: str, from_file: str | None, accept_unsigned: bool, hand_over: bool, trainer_code: str | None
+) -> None:
+    """Put the marketplace back as it was at checkpoint NAME (the audit log keeps every event)."""
     if from_file:
         from marketplace.workshop.snapshot import read_file
 
         read_file(from_file)  # a bad or newer file is refused before anything is touched
     fac = _facilitator(trainer_code)
     if from_file:
-        fac.import_checkpoint(from_file, name)
-    counts = fac.restore(name)
+        counts = fac.restore_file(from_file, name, accept_unsigned=accept_unsigned, hand_over=hand_over)
+    else:
+        counts = fac.restore(name, accept_unsigned=accept_unsigned, hand_over=hand_over)
     click.echo(t("cli.workshop.restored", name=name, rows=sum(counts.values())))
 
 

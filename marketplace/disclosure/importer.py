@@ -1027,4 +1027,21 @@ def import_catalog(
         done += len(batch)
         if progress is not None:
             progress(done, total)
+    from marketplace.workflows import audit
+
+    # The import is part of the record: which file, in what format, and what it changed (with the commit).
+    audit.record(
+        session,
+        None,
+        "catalog.import",
+        ("catalog", None),
+        {
+            "file": Path(path).name,
+            "format": used,
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "unchanged": len(result.unchanged),
+            "organizations_created": len(result.organizations_created),
+        },
+    )
     return result

@@ -16,7 +16,8 @@ class AuditEvent(SQLModel, table=True):
     seq: int = Field(index=True, unique=True)
     at: datetime = Field(default_factory=utcnow, description="sandbox time")
     recorded_at: datetime = Field(default_factory=utcnow, description="wall-clock time")
-    actor_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    # No foreign key: history outlives the rows it names (a restore takes accounts back, never events).
+    actor_id: int | None = Field(default=None, index=True)
     action: str = Field(max_length=64, index=True)
     subject_type: str = Field(default="", max_length=32)
     subject_id: int | None = Field(default=None, index=True)

@@ -495,7 +495,11 @@ class FacilitatorConsole(w.VBox):
 
     def save_checkpoint(self) -> Any:
         counts = self.fac.checkpoint(self.checkpoint_name.value)
-        self.feedback.ok(i18n.t("workshop.saved", name=self.checkpoint_name.value, rows=sum(counts.values())))
+        saved = i18n.t("workshop.saved", name=self.checkpoint_name.value, rows=sum(counts.values()))
+        if self.fac.last_anchor is not None:  # the log's head, anchored outside the database: show it
+            value, path = self.fac.last_anchor
+            saved += " " + i18n.t("workshop.anchored", seq=value["seq"], mac=value["hash"][:16], path=path)
+        self.feedback.ok(saved)
         self.refresh()
         return counts
 

@@ -5,9 +5,19 @@ The hook (`AuditTrail`, listening to SQLAlchemy's session events) numbers, hashe
 events just before the transaction commits, under one lock for the whole chain, and moves the log head.
 So a step never writes audit rows itself, and every event of a step commits or rolls back with the step.
 
-Each event's `hash` is SHA-256 over a canonical JSON of its fields and the previous event's hash, so
-changing, deleting or reordering any row breaks the chain at that row and `verify_chain` names it; the head
-(last seq and hash, kept in the `audit_head` setting) shows deleted newest events.
+Each event's `hash` is an HMAC-SHA-256, under the audit key (`marketplace.auditkey`, kept outside the
+database), of a canonical JSON of its fields (sandbox time `at` and wall-clock `recorded_at` included) and the
+previous event's hash. So changing, deleting, renumbering or reordering any row breaks the chain at that row
+and `verify_chain` names it, and someone who can write to the database but does not hold the key cannot
+re-hash the chain to hide it. The head (last seq and hash, the key's id, where keying began, and a MAC of all
+of these, kept in the `audit_head` setting) shows deleted newest events. `anchor` copies the head out of the
+database (a file the trainer keeps, at every checkpoint and on demand); `verify_chain(anchor=...)` then proves
+that nothing up to the anchored event changed, even if the head itself was rolled back.
+
+Logs written before keying (plain SHA-256, no `recorded_at`) are upgraded in place without rewriting a row:
+the first keyed write records `keyed_from` (the next seq) in the head and appends an `audit.keyed` event; the
+events before it are verified as plain SHA-256 ("legacy"), and the first keyed event's MAC covers the last
+legacy hash, so the legacy prefix cannot change afterwards either.
 
 Refused attempts must be recorded even though the refused step rolls back: when the transaction ends without a
 commit, the hook writes the queued refusals in a fresh short transaction. Reads of the log inside the open
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +42,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from marketplace.auditkey import AuditKey, load_key
+from marketplace.errors import AuditKeyError
 from marketplace.models import Account, AuditEvent, SandboxSetting
 from marketplace.vocabulary import AuditOutcome
 from marketplace.workflows import settings
@@ -42,14 +55,21 @@ ADVISORY_KEY = 0x4D4B54415544  # "MKTAUD": one PostgreSQL advisory lock for the 
 
 QUEUE = "marketplace.audit.queue"  # events of the open transaction, not written yet
 WRITTEN_REFUSALS = "marketplace.audit.written_refusals"  # refusals written in the open transaction
-HEAD = "marketplace.audit.head"  # (seq, hash) after the events this transaction wrote
+HEAD = "marketplace.audit.head"  # ChainHead after the events this transaction wrote
 LOCKED = "marketplace.audit.locked"
+INSERTED = "marketplace.audit.inserted"  # (type, id) of rows inserted in the open transaction
+ATTEMPT = "marketplace.audit.attempt"  # what the caller asked for, named by a refused event
+ANCHOR_FORMAT = "marketplace-audit-anchor/1"
 
 __all__ = [
+    "ANCHOR_FORMAT",
     "GENESIS",
     "HEAD_KEY",
     "ChainCheck",
+    "anchor",
+    "attempting",
     "event_hash",
+    "event_mac",
     "events",
     "forget_cached_state",
     "jsonable",
@@ -127,6 +147,53 @@ def event_hash(
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
+def event_mac(
+    key: AuditKey,
+    *,
+    seq: int,
+    at: datetime,
+    recorded_at: datetime,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    outcome: str,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """The keyed MAC of one event (what `hash` holds from `keyed_from` on)."""
+    body = {
+        "seq": seq,
+        "at": time_text(at),
+        "recorded_at": time_text(recorded_at),
+        "actor_id": actor_id,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "outcome": str(outcome),
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    return key.mac(canonical(body).encode())
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest event (seq, hash), the key that writes the log, and the first keyed seq."""
+
+    seq: int
+    hash: str
+    key_id: str
+    keyed_from: int
+
+    def body(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "key_id": self.key_id, "keyed_from": self.keyed_from}
+
+    def value(self, key: AuditKey) -> dict[str, Any]:
+        """The head as stored in the `audit_head` setting, with its MAC (a moved head no longer verifies)."""
+        return {**self.body(), "mac": key.mac(canonical(self.body()).encode(), "head")}
+
+
 # ---------------------------------------------------------------- what steps call
 
 
@@ -170,9 +237,18 @@ def refuse(
     rule = getattr(error, "rule", None)
     if rule:
         body["rule"] = rule
+    attempt = session.info.get(ATTEMPT)
+    if attempt is not None and "input" not in body:
+        body["input"] = attempt
     _queue(session, _actor_id(actor), action, kind, ident, AuditOutcome.refused, jsonable(body), None)
     error.audited = True  # type: ignore[attr-defined]  (a step that sees it again does not log it twice)
     return error
+
+
+def attempting(session: Session, action: str, given: dict[str, Any]) -> None:
+    """Name what the caller asked for in this transaction: a refused event then carries it as `input`
+    (a refused step's own rows are rolled back, so their ids name nothing)."""
+    session.info[ATTEMPT] = jsonable({"action": action, **given})
 
 
 def _queue(
@@ -222,28 +298,75 @@ _LAST_EVENT = (
 _SETTING = SandboxSetting.__table__
 
 
+def read_head(conn: sa.Connection) -> dict[str, Any] | None:
+    """The stored `audit_head` value (None when there is none)."""
+    row = conn.execute(sa.select(_SETTING.c.value).where(_SETTING.c.key == HEAD_KEY)).first()
+    value = row[0] if row is not None else None
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else None
+
+
+def _current_head(session: Session | OrmSession, key: AuditKey) -> tuple[ChainHead, bool]:
+    """The head to write after, and whether this write keys a log for the first time."""
+    cached = session.info.get(HEAD)
+    if cached is not None:
+        return cached, False
+    conn = session.connection()
+    stored = read_head(conn)
+    if stored is not None and stored.get("key_id"):
+        if stored["key_id"] != key.key_id:
+            raise AuditKeyError(
+                f"{key.source}: not the key this database's audit log is written with (key id "
+                f"{stored['key_id']}, this key {key.key_id}); restore that key file or set "
+                "MARKETPLACE_AUDIT_KEY"
+            )
+        return ChainHead(
+            int(stored["seq"]), str(stored["hash"]), key.key_id, int(stored["keyed_from"])
+        ), False
+    last = conn.execute(_LAST_EVENT).first()
+    seq, digest = (last[0], last[1]) if last else (0, GENESIS)
+    return ChainHead(seq, digest, key.key_id, seq + 1), True
+
+
 def _write_queued(session: Session | OrmSession) -> None:
-    """Number, hash and insert the queued events (one executemany), then move the log head."""
+    """Number, MAC and insert the queued events (one executemany), then move the log head."""
     queue = session.info.pop(QUEUE, None)
     if not queue:
         return
     lock(session)
+    key = load_key()
+    head, first_keyed = _current_head(session, key)
     conn = session.connection()
-    head = session.info.get(HEAD)
-    if head is None:
-        last = conn.execute(_LAST_EVENT).first()
-        head = (last[0], last[1]) if last else (0, GENESIS)
-    seq, prev = head
-    rows = []
     recorded_at = datetime.now(UTC)
+    if first_keyed and head.seq:
+        # A log written before keying: from here on every event is keyed.
+        marker = {"legacy_events": head.seq, "key_id": key.key_id}
+        queue = [
+            {
+                "actor_id": None,
+                "action": "audit.keyed",
+                "subject_type": "",
+                "subject_id": None,
+                "outcome": AuditOutcome.ok,
+                "payload": marker,
+                "at": queue[0]["at"],
+            },
+            *queue,
+        ]
+    seq, prev = head.seq, head.hash
+    rows = []
     for ev in queue:
         seq += 1
-        digest = event_hash(seq=seq, prev_hash=prev, **{**ev, "outcome": ev["outcome"].value})
+        digest = event_mac(
+            key, seq=seq, prev_hash=prev, recorded_at=recorded_at, **{**ev, "outcome": ev["outcome"].value}
+        )
         rows.append({**ev, "seq": seq, "prev_hash": prev, "hash": digest, "recorded_at": recorded_at})
         prev = digest
     conn.execute(sa.insert(AuditEvent.__table__), rows)
-    session.info[HEAD] = (seq, prev)
-    value = {"seq": seq, "hash": prev}
+    new_head = ChainHead(seq, prev, key.key_id, head.keyed_from)
+    session.info[HEAD] = new_head
+    value = new_head.value(key)
     moved = conn.execute(
         sa.update(_SETTING)
         .where(_SETTING.c.key == HEAD_KEY)
@@ -258,7 +381,7 @@ def _write_queued(session: Session | OrmSession) -> None:
 
 def forget_cached_state(session: Session) -> None:
     """Drop the chain head and the settings cached for the open transaction (after replacing tables)."""
-    for key in (HEAD, LOCKED):
+    for key in (HEAD, LOCKED, INSERTED):
         session.info.pop(key, None)
     settings.forget(session)
 
@@ -302,6 +425,17 @@ class AuditTrail:
             _write_queued(session)
 
     @staticmethod
+    @event.listens_for(OrmSession, "after_flush")
+    def after_flush(session: OrmSession, _context: Any) -> None:
+        """Remember the rows this transaction inserts: a refused event written after the rollback must not
+        name them (their ids then name nothing, or later someone else's row)."""
+        if session.new:
+            inserted = session.info.setdefault(INSERTED, set())
+            for obj in session.new:
+                kind, ident, _ = subject_of(obj)
+                inserted.add((kind, ident))
+
+    @staticmethod
     @event.listens_for(OrmSession, "after_commit")
     def after_commit(session: OrmSession) -> None:
         session.info.pop(WRITTEN_REFUSALS, None)
@@ -312,13 +446,19 @@ class AuditTrail:
         if transaction.parent is not None:
             return
         info = session.info
-        for key in (HEAD, LOCKED):
+        for key in (HEAD, LOCKED, ATTEMPT):
             info.pop(key, None)
+        inserted = info.pop(INSERTED, set())
         written = info.pop(WRITTEN_REFUSALS, [])
         queued = info.pop(QUEUE, [])
         # After a commit nothing is left here (`after_commit` kept the written refusals); after a rollback the
-        # refusals, written ones included (they were rolled back with the step), are written on their own.
-        refusals = [ev for ev in (*written, *queued) if ev["outcome"] is AuditOutcome.refused]
+        # refusals, written ones included (they were rolled back with the step), are written on their own,
+        # without the ids of rows that went with the rollback.
+        refusals = [
+            {**ev, "subject_id": None} if (ev["subject_type"], ev["subject_id"]) in inserted else ev
+            for ev in (*written, *queued)
+            if ev["outcome"] is AuditOutcome.refused
+        ]
         if refusals:
             with Session(session.get_bind()) as fresh:
                 fresh.info[QUEUE] = refusals
@@ -330,27 +470,80 @@ class AuditTrail:
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """Result of `verify_chain`: `ok`, how many events were checked, and the first bad one with the reason."""
+    """Result of `verify_chain`: `ok`, how many events were checked (`legacy` of them from before keying),
+    the first bad one with the reason, and the anchored seq that was matched (if an anchor was given)."""
 
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    legacy: int = 0
+    anchored: int | None = None
 
     def __str__(self) -> str:
         if self.ok:
-            return f"audit chain intact: {self.checked} events"
+            text = f"audit chain intact: {self.checked} events"
+            if self.legacy:
+                text += f" (the first {self.legacy} written before keying, checked as plain SHA-256)"
+            if self.anchored is not None:
+                text += f"; matches the anchor at seq {self.anchored}"
+            return text
         return f"audit chain broken at event seq={self.first_bad_seq}: {self.reason}"
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
-    """Walk the chain in seq order and recompute every hash; stop at the first event that does not fit."""
+def _stored_mac_ok(key: AuditKey, value: dict[str, Any]) -> bool:
+    try:
+        head = ChainHead(
+            int(value["seq"]), str(value["hash"]), str(value["key_id"]), int(value["keyed_from"])
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+    return key.matches(canonical(head.body()).encode(), value.get("mac", ""), "head")
+
+
+def verify_chain(
+    session: Session, *, batch: int = 5000, anchor: dict[str, Any] | None = None, key: AuditKey | None = None
+) -> ChainCheck:
+    """Walk the chain in seq order and recompute every MAC with the audit key; stop at the first event that
+    does not fit. With `anchor` (see `anchor`), the anchored event must still be there, unchanged."""
     _write_queued(session)  # events queued in this transaction are covered
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
+    conn = session.connection()
+    head = read_head(conn)
+    keyed = head is not None and bool(head.get("key_id"))
+    if key is None and (keyed or anchor is not None):
+        key = load_key(create=False)
+    elif key is None:  # a log from before keying (or an empty one) is checked without a key, if none exists
+        try:
+            key = load_key(create=False)
+        except AuditKeyError:
+            key = AuditKey(b"", "none")
+    if anchor is not None:
+        problem = _anchor_problem(key, anchor)
+        if problem:
+            return ChainCheck(False, 0, None, problem)
+    if keyed and head.get("key_id") != key.key_id:
+        return ChainCheck(
+            False,
+            0,
+            None,
+            f"the log is keyed with key id {head.get('key_id')}, but the key "
+            f"given ({key.source}) has id {key.key_id}: verify with the key the log was written with",
+        )
+    keyed_from = int(head["keyed_from"]) if keyed else math.inf
+    if anchor is not None and anchor["keyed_from"] != (keyed_from if keyed else None):
+        return ChainCheck(
+            False,
+            0,
+            anchor["keyed_from"],
+            f"the anchor records keying from seq {anchor['keyed_from']}, "
+            f"the log now {keyed_from if keyed else 'not at all'} (the log was rewritten)",
+        )
+    prev_hash, expected_seq, checked, legacy = GENESIS, 1, 0, 0
+    anchored: int | None = None
     query = sa.select(AuditEvent.__table__).order_by(AuditEvent.__table__.c.seq)
     # Per-statement option: Connection.execution_options() would change the session's connection for the
     # rest of its transaction (server-side cursors for every later statement on PostgreSQL).
-    rows = session.connection().execute(query, execution_options={"yield_per": batch})
+    rows = conn.execute(query, execution_options={"yield_per": batch})
     for row in rows.mappings():
         seq = row["seq"]
         if seq != expected_seq:
@@ -369,7 +562,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 "prev_hash does not match the previous event's hash "
                 "(an earlier event was deleted, reordered or changed)",
             )
-        digest = event_hash(
+        fields = dict(
             seq=seq,
             at=row["at"],
             actor_id=row["actor_id"],
@@ -380,16 +573,43 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
             payload=row["payload"],
             prev_hash=row["prev_hash"],
         )
-        if digest != row["hash"]:
-            return ChainCheck(False, checked, seq, "hash does not match the event's content (event changed)")
+        if seq >= keyed_from:
+            good = key.matches(
+                canonical(
+                    {**fields, "at": time_text(fields["at"]), "recorded_at": time_text(row["recorded_at"])}
+                ).encode(),
+                row["hash"],
+            )
+        else:
+            good, legacy = event_hash(**fields) == row["hash"], legacy + 1
+        if not good:
+            return ChainCheck(
+                False,
+                checked,
+                seq,
+                "MAC does not match the event's content (event changed or re-hashed without the key)",
+            )
+        if anchor is not None and seq == anchor["seq"]:
+            if row["hash"] != anchor["hash"]:
+                return ChainCheck(
+                    False,
+                    checked,
+                    seq,
+                    "the event at the anchored seq is not the anchored one "
+                    "(the log up to the anchor was rewritten)",
+                )
+            anchored = seq
         prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
-    head = session.connection().execute(sa.select(_SETTING.c.value).where(_SETTING.c.key == HEAD_KEY)).first()
-    value = head[0] if head is not None else None
-    if isinstance(value, str):
-        value = json.loads(value)
-    if isinstance(value, dict):
-        h_seq, h_hash = int(value.get("seq", 0)), value.get("hash")
-        last = expected_seq - 1
+    last = expected_seq - 1
+    if anchor is not None and anchored is None and anchor["seq"] > 0:
+        return ChainCheck(
+            False,
+            checked,
+            last + 1,
+            f"the log ends at seq {last}, before the anchored seq {anchor['seq']} (events were deleted)",
+        )
+    if head is not None:
+        h_seq = int(head.get("seq", 0) or 0)
         if h_seq > last:
             return ChainCheck(
                 False,
@@ -405,13 +625,71 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 h_seq + 1,
                 f"events after seq {h_seq} are not covered by the log head (inserted directly)",
             )
-        if h_hash != prev_hash:
+        if head.get("hash") != prev_hash:
             return ChainCheck(
                 False, checked, last, "the last event's hash differs from the recorded log head"
             )
+        if keyed and not _stored_mac_ok(key, head):
+            return ChainCheck(
+                False,
+                checked,
+                last,
+                "the log head's MAC does not match (the head was moved "
+                "or rewritten: the newest events may have been deleted)",
+            )
     elif checked:
         return ChainCheck(False, checked, 1, "the log head record is missing (deleted)")
-    return ChainCheck(True, checked)
+    return ChainCheck(True, checked, legacy=legacy, anchored=anchored)
+
+
+# ---------------------------------------------------------------- anchors
+
+
+def _anchor_body(anchor: dict[str, Any]) -> dict[str, Any]:
+    return {k: anchor[k] for k in ("format", "seq", "hash", "key_id", "keyed_from", "taken_at")}
+
+
+def anchor(session: Session, *, key: AuditKey | None = None) -> dict[str, Any]:
+    """The log head as a MAC'd record to keep outside the database (a file the trainer keeps).
+
+    Later, `verify_chain(anchor=...)` shows whether the log up to this event is still the same: the
+    anchored MAC pins every event before it, and the database does not hold it to roll back.
+    """
+    _write_queued(session)
+    key = key or load_key(create=False)
+    head = read_head(session.connection())
+    keyed = head is not None and bool(head.get("key_id"))
+    if head is not None and not keyed:
+        raise AuditKeyError(
+            "the audit log is not keyed yet (written by an earlier release): record any "
+            "action first, then anchor it"
+        )
+    body = {
+        "format": ANCHOR_FORMAT,
+        "seq": int(head["seq"]) if head else 0,
+        "hash": str(head["hash"]) if head else GENESIS,
+        "key_id": key.key_id,
+        "keyed_from": int(head["keyed_from"]) if head else None,
+        "taken_at": time_text(datetime.now(UTC)),
+    }
+    return {**body, "mac": key.mac(canonical(body).encode(), "anchor")}
+
+
+def _anchor_problem(key: AuditKey, value: Any) -> str:
+    """Why `value` is not an anchor made with `key` ('' when it is)."""
+    if not isinstance(value, dict) or value.get("format") != ANCHOR_FORMAT:
+        return f"not an audit anchor (expected format {ANCHOR_FORMAT!r})"
+    try:
+        body = _anchor_body(value)
+    except KeyError as exc:
+        return f"the anchor has no {exc.args[0]!r}"
+    if not (isinstance(body["seq"], int) and body["seq"] >= 0 and isinstance(body["hash"], str)):
+        return "the anchor's seq and hash are not a whole number and a MAC"
+    if body["key_id"] != key.key_id:
+        return f"the anchor was made with key id {body['key_id']}, not this key ({key.key_id})"
+    if not key.matches(canonical(body).encode(), value.get("mac", ""), "anchor"):
+        return "the anchor's own MAC does not match (the anchor file was changed)"
+    return ""
 
 
 def events(session: Session, *, last: int | None = None, subject: Any = None) -> list[AuditEvent]:

@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from marketplace.auditkey import load_key
 from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.models import (
     AccessRequest,
@@ -30,6 +31,7 @@ from marketplace.models import (
     Payment,
     Review,
 )
+from marketplace.paths import writable_file
 from marketplace.policy import list_policies
 from marketplace.policy import quote as policy_quote
 from marketplace.policy import route as policy_route
@@ -143,6 +145,29 @@ class Facilitator:
 
         return self._op("seat", go, what="create workshop seats")
 
+    def remove_seats(self, entries: list[roster.RosterEntry], *, reason: str) -> int:
+        """Take back seats that were just created (their roster could not be written, so nobody holds their
+        codes): their participant rows, roles and accounts. Returns how many were removed."""
+        ids = [e.account_id for e in entries]
+
+        def go(s: Session, actor: Account) -> int:
+            for table, column in (
+                (Participant, Participant.account_id),
+                (AccountRole, AccountRole.account_id),
+                (Account, Account.id),
+            ):
+                s.connection().execute(sa.delete(table.__table__).where(column.in_(ids)))
+            audit.record(
+                s,
+                actor.id,
+                "workshop.remove_seats",
+                ("workshop", None),
+                {"seats": [e.seat for e in entries], "accounts": ids, "reason": reason},
+            )
+            return len(ids)
+
+        return self._op("remove_seats", go, what="remove workshop seats")
+
     def reissue_code(self, seat: int) -> str:
         """A new join code for a seat (the old one stops working at once); returns the new code."""
 
@@ -221,15 +246,17 @@ class Facilitator:
     # ------------------------------------------------------------ checkpoints
 
     def checkpoint(self, name: str) -> dict[str, int]:
-        """Save the whole marketplace under `name` (a Checkpoint row); returns the row count of each table."""
+        """Save the whole marketplace under `name` (a Checkpoint row, MAC'd under the audit key); returns the
+        row count of each table. The audit log's head is anchored outside the database at the same time
+        (`last_anchor`: the anchor and the file in the data directory that holds it)."""
         name = _checkpoint_name(name)
+        key = load_key()
 
         def go(s: Session, actor: Account) -> dict[str, int]:
             if s.exec(select(Checkpoint).where(Checkpoint.name == name)).first() is not None:
                 raise InvalidInput("checkpoint", name, "a name not used by another checkpoint")
-            # A consistent read of every table in its own (repeatable-read) transaction, taken before this
-            # operation appends its own audit event: the saved chain and its recorded head agree.
-            snap = snapshot.snapshot_engine(s.get_bind())
+            # A consistent read of every table in its own (repeatable-read) transaction.
+            snap = snapshot.seal(snapshot.snapshot_engine(s.get_bind()), key)
             counts = snapshot.counts(snap)
             audit.record(s, actor, "workshop.checkpoint", ("checkpoint", None), {"name": name})
             s.add(
@@ -243,7 +270,19 @@ class Facilitator:
             )
             return counts
 
-        return self._op("checkpoint", go, what="checkpoint the marketplace")
+        counts = self._op("checkpoint", go, what="checkpoint the marketplace")
+        self.anchor(label=f"checkpoint-{name}")
+        return counts
+
+    def anchor(self, *, label: str = "anchor") -> tuple[dict[str, Any], Path]:
+        """Anchor the audit log's head outside the database: a file in the data directory's `anchors/`
+        (mode 0600), also kept as `last_anchor` for the console to show."""
+        value = self._op("anchor", lambda s, _a: audit.anchor(s), what="anchor the audit log")
+        path = write_anchor_file(value, label)
+        self.last_anchor = (value, path)
+        return value, path
+
+    last_anchor: tuple[dict[str, Any], Path] | None = None
 
     def checkpoints(self) -> pd.DataFrame:
         def go(s: Session, _actor: Account) -> pd.DataFrame:
@@ -259,44 +298,81 @@ class Facilitator:
 
         return self._op("checkpoints", go, what="list checkpoints")
 
-    def restore(self, name: str) -> dict[str, int]:
-        """Put the whole marketplace back as it was at checkpoint `name` (the restore itself is audited)."""
+    def restore(self, name: str, *, accept_unsigned: bool = False, hand_over: bool = False) -> dict[str, int]:
+        """Put the marketplace back as it was at checkpoint `name`; the audit log keeps every event and
+        gains a `workshop.restore` one. Refused (and audited, changing nothing) when the checkpoint is not
+        trusted (MAC), not valid (schema, types), has no trainer seat, or would remove the restoring
+        trainer's seat (unless `hand_over`: the checkpoint's trainers take over, e.g. moving to a new hub)."""
+        key = load_key()
 
         def go(s: Session, actor: Account) -> dict[str, int]:
             cp = s.exec(select(Checkpoint).where(Checkpoint.name == name)).first()
             if cp is None:
                 raise NotFound("checkpoint", name)
-            actor_id = actor.id
-            s.expunge_all()
-            restored = snapshot.restore_snapshot(s.connection(), cp.snapshot)
-            audit.forget_cached_state(s)  # chain head, clock, policy: read again from the restored tables
-            still_there = s.get(Account, actor_id) is not None
-            audit.record(
-                s,
-                actor_id if still_there else None,
-                "workshop.restore",
-                ("checkpoint", cp.id),
-                {"name": name, "rows": sum(restored.values()), "by_account": actor_id},
+            return _restore(s, actor, cp.snapshot, name, cp.id, key, accept_unsigned, hand_over)
+
+        return self._op("restore", go, what="restore a checkpoint")
+
+    def restore_file(
+        self, path: str | Path, name: str, *, accept_unsigned: bool = False, hand_over: bool = False
+    ) -> dict[str, int]:
+        """Import a snapshot file as checkpoint `name` and restore it, in one transaction: a file that is
+        refused leaves no checkpoint behind and changes nothing."""
+        snap = snapshot.read_file(path)
+        name = _checkpoint_name(name)
+        key = load_key()
+
+        def go(s: Session, actor: Account) -> dict[str, int]:
+            if s.exec(select(Checkpoint).where(Checkpoint.name == name)).first() is not None:
+                raise InvalidInput("checkpoint", name, "a name not used by another checkpoint")
+            restored = _restore(s, actor, snap, name, None, key, accept_unsigned, hand_over)
+            s.add(
+                Checkpoint(
+                    name=name,
+                    created_by_id=actor.id,
+                    counts=snapshot.counts(snap),
+                    snapshot=snap,
+                    created_at=datetime.now(UTC),
+                )
             )
             return restored
 
         return self._op("restore", go, what="restore a checkpoint")
 
     def export_checkpoint(self, name: str, path: str | Path) -> Path:
+        """Write checkpoint `name` to a file (the path is checked before anything is read)."""
+        target = writable_file("path", path)
+
         def go(s: Session, _actor: Account) -> dict[str, Any]:
             cp = s.exec(select(Checkpoint).where(Checkpoint.name == name)).first()
             if cp is None:
                 raise NotFound("checkpoint", name)
             return cp.snapshot
 
-        return snapshot.write_file(self._op("export_checkpoint", go, what="export a checkpoint"), path)
+        return snapshot.write_file(self._op("export_checkpoint", go, what="export a checkpoint"), target)
 
-    def import_checkpoint(self, path: str | Path, name: str) -> dict[str, int]:
-        """Store a snapshot file (from any backend) as checkpoint `name`, ready to restore."""
+    def import_checkpoint(
+        self, path: str | Path, name: str, *, accept_unsigned: bool = False
+    ) -> dict[str, int]:
+        """Store a snapshot file (from any backend, saved under the same audit key) as checkpoint `name`."""
         snap = snapshot.read_file(path)
         name = _checkpoint_name(name)
+        key = load_key()
 
         def go(s: Session, actor: Account) -> dict[str, int]:
+            problem = snapshot.trust_problem(snap, key, accept_unsigned=accept_unsigned)
+            if problem:
+                err = InvalidInput(
+                    "checkpoint file", str(path), f"a checkpoint this workshop can trust: {problem}"
+                )
+                raise audit.refuse(
+                    s,
+                    actor,
+                    "workshop.import_checkpoint",
+                    ("checkpoint", None),
+                    err,
+                    {"name": name, "file": Path(path).name},
+                )
             if s.exec(select(Checkpoint).where(Checkpoint.name == name)).first() is not None:
                 raise InvalidInput("checkpoint", name, "a name not used by another checkpoint")
             counts = snapshot.counts(snap)
@@ -349,6 +425,85 @@ class Facilitator:
 
 
 # ---------------------------------------------------------------- helpers (no role check: callers check)
+
+
+def _restore(
+    s: Session,
+    actor: Account,
+    snap: Any,
+    name: str,
+    checkpoint_id: int | None,
+    key: Any,
+    accept_unsigned: bool,
+    hand_over: bool,
+) -> dict[str, int]:
+    """Validate `snap` completely, then restore it and append the `workshop.restore` event (see `restore`)."""
+    given = {"name": name}
+    try:
+        if not isinstance(snap, dict):
+            raise InvalidInput("checkpoint", name, "a snapshot object")
+        problem = snapshot.trust_problem(snap, key, accept_unsigned=accept_unsigned)  # the MAC first
+        if problem:
+            raise InvalidInput("checkpoint", name, f"a checkpoint this workshop can trust: {problem}")
+        snap = snapshot.check(snap)  # then the shape, revision and every row's types
+        upgraded = snapshot.upgrade_snapshot(snap)
+        seat = s.exec(select(Participant).where(Participant.account_id == actor.id)).first()
+        trainers = snapshot.seats_with_role(upgraded, Role.trainer.value)
+        if not trainers:
+            raise PermissionDenied(
+                actor.username,
+                f"restore checkpoint {name!r}",
+                "it has no trainer seat: nobody could run the workshop after it",
+            )
+        mine = seat is not None and (actor.id, seat.join_code_hash) in trainers
+        if not mine and not hand_over:
+            raise PermissionDenied(
+                actor.username,
+                f"restore checkpoint {name!r}",
+                "it would remove your trainer seat (or its code); hand the workshop over to the checkpoint's "
+                "trainer explicitly (--hand-over) or restore one saved after your seat was made",
+            )
+    except (InvalidInput, PermissionDenied) as err:
+        raise audit.refuse(s, actor, "workshop.restore", ("checkpoint", checkpoint_id), err, given) from None
+    actor_id = actor.id
+    s.expunge_all()
+    restored = snapshot.restore_snapshot(s.connection(), upgraded)
+    audit.forget_cached_state(s)  # chain head, clock, policy: read again from the restored tables
+    audit.record(
+        s,
+        actor_id,
+        "workshop.restore",
+        ("checkpoint", checkpoint_id),
+        {
+            "name": name,
+            "rows": sum(restored.values()),
+            "signed": snap.get("format") == snapshot.FORMAT,
+            "hand_over": hand_over,
+        },
+    )
+    return restored
+
+
+ANCHOR_DIR = "anchors"
+
+
+def write_anchor_file(value: dict[str, Any], label: str) -> Path:
+    """Write an anchor into the data directory's `anchors/` (the database's writers cannot reach it there
+    unless they share this machine account)."""
+    import json
+    import os
+    import re
+
+    from marketplace.db import data_dir
+
+    folder = data_dir() / ANCHOR_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", label)[:80]
+    path = folder / f"{safe}-seq{value['seq']}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(value, indent=2) + "\n")
+    return path
 
 
 def _checkpoint_name(name: str) -> str:
@@ -574,6 +729,45 @@ def facilitate(code: str, engine: sa.Engine | None = None) -> Facilitator:
     return fac
 
 
+def workshop_exists(engine: sa.Engine) -> bool:
+    """Whether a workshop runs on this database (a trainer seat exists): trainer operations need its code."""
+    return run_retrying(engine, roster.trainer_exists)
+
+
+def require_trainer(
+    engine: sa.Engine, code: str | None, action: str, doing: str, *, acting_as: str | None = None
+) -> Facilitator | None:
+    """The trainer's console for an operation run outside it (the command line): None when no workshop runs
+    on the database (a researcher's sandbox), else the trainer's code is required, and `acting_as` (a
+    `--as` account) must be the account of that code. Every refusal is audited under `action`."""
+    if not workshop_exists(engine):
+        return None
+
+    def refused(reason: str) -> PermissionDenied:
+        err = PermissionDenied(acting_as or "anyone", doing, reason)
+
+        def rec(s: Session) -> None:
+            audit.refuse(s, None, action, ("workshop", None), err, {"as": acting_as} if acting_as else None)
+
+        run_retrying(engine, rec)
+        return err
+
+    if not code:
+        raise refused(
+            "a workshop runs on this database: give the trainer's code (--trainer-code or "
+            "MARKETPLACE_TRAINER_CODE)"
+        )
+    fac = facilitate(code, engine)
+    if acting_as is not None:
+        me = run_retrying(engine, lambda s: account_in(fac.session, s).username)
+        if acting_as != me:
+            raise refused(
+                f"the code given is not the code of {acting_as!r}: --as acts only as the account "
+                "whose code is given"
+            )
+    return fac
+
+
 def bootstrap_trainer(engine: sa.Engine, *, label: str = "Trainer") -> roster.RosterEntry:
     """Create the first trainer seat of a workshop (CLI set-up); refused once a trainer seat exists."""
 
@@ -601,4 +795,6 @@ __all__ = [
     "completion_frame",
     "facilitate",
     "released_exercises",
+    "require_trainer",
+    "workshop_exists",
 ]

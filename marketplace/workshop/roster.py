@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import random
 import re
 import secrets
@@ -134,9 +135,13 @@ ROSTER_FIELDS = [
 
 
 def write_roster(entries: Iterable[RosterEntry], path: str | Path) -> Path:
-    """The roster as CSV: one row per seat, with the join code to hand to that person."""
+    """The roster as CSV: one row per seat, with the join code to hand to that person. Mode 0600: the codes
+    act as their accounts, so only the trainer's machine account may read the file."""
     path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if os.name == "posix":
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=ROSTER_FIELDS)
         writer.writeheader()
         for e in entries:

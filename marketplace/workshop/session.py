@@ -182,6 +182,7 @@ class ParticipantSession:
         fn: Callable[[Session, Account], tuple[Any, dict[str, Any]]],
         *,
         key: str | None = None,
+        given: dict[str, Any] | None = None,
     ) -> Receipt:
         """Run the state change `fn(session, actor) -> (subject, result)` exactly once under idempotency
         `key`.
@@ -211,9 +212,17 @@ class ParticipantSession:
 
         def _attempt(s: Session) -> Receipt:
             found = s.get(ActionReceipt, key)
-            if found is not None:
-                return _receipt(found, replayed=True)
             actor = self._actor(s)
+            if found is not None:
+                if found.account_id != actor.id:
+                    # Keys are scoped to the account: another account's key never returns its receipt.
+                    err = PermissionDenied(
+                        actor.username, action, "this idempotency key belongs to another account's action"
+                    )
+                    raise audit.refuse(s, actor, f"workshop.{action}", ("workshop", None), err, {"key": key})
+                return _receipt(found, replayed=True)
+            # A refusal names what was asked for (the rows a refused step made are rolled back).
+            audit.attempting(s, f"workshop.{action}", given or {})
             subject, result = fn(s, actor)
             kind, ident, _ = audit.subject_of(subject)
             row = ActionReceipt(
@@ -305,21 +314,45 @@ class ParticipantSession:
                 sponsor=sponsor,
             ),
             key=key,
+            given={
+                "purpose": purpose,
+                "resource": resource,
+                "product": product,
+                "channel": channel,
+                "fields": list(fields),
+                "volume": volume,
+                "duration_days": duration_days,
+                "project_reference": project_reference,
+                "sponsor": sponsor,
+            },
         )
 
     def my_requests(self) -> list[dict[str, Any]]:
         return self._read(actions.my_requests)
 
     def accept_quote(self, request: str | int, *, key: str | None = None) -> Receipt:
-        return self._write("accept_quote", lambda s, a: actions.accept_quote(s, a, request), key=key)
+        return self._write(
+            "accept_quote",
+            lambda s, a: actions.accept_quote(s, a, request),
+            key=key,
+            given={"request": request},
+        )
 
     def withdraw(self, request: str | int, *, reason: str = "", key: str | None = None) -> Receipt:
-        return self._write("withdraw", lambda s, a: actions.withdraw(s, a, request, reason), key=key)
+        return self._write(
+            "withdraw",
+            lambda s, a: actions.withdraw(s, a, request, reason),
+            key=key,
+            given={"request": request, "reason": reason},
+        )
 
     def report_usage(self, request: str | int, summary: str, *, key: str | None = None) -> Receipt:
         """The usage report a grant asks for, for its current period (late ones are kept, marked late)."""
         return self._write(
-            "report_usage", lambda s, a: actions.report_usage(s, a, request, summary), key=key
+            "report_usage",
+            lambda s, a: actions.report_usage(s, a, request, summary),
+            key=key,
+            given={"request": request, "summary": summary},
         )
 
     # ------------------------------------------------------------ reviewer
@@ -341,23 +374,41 @@ class ParticipantSession:
     ) -> Receipt:
         conditions = tuple(conditions)
         return self._write(
-            "decide", lambda s, a: actions.decide(s, a, review, decision, conditions, reason), key=key
+            "decide",
+            lambda s, a: actions.decide(s, a, review, decision, conditions, reason),
+            key=key,
+            given={"review": review, "decision": decision, "conditions": list(conditions), "reason": reason},
         )
 
     # ------------------------------------------------------------ supplier
 
     def deliver(self, request: str | int, *, rows: int | None = None, key: str | None = None) -> Receipt:
-        return self._write("deliver", lambda s, a: actions.deliver(s, a, request, rows), key=key)
+        return self._write(
+            "deliver",
+            lambda s, a: actions.deliver(s, a, request, rows),
+            key=key,
+            given={"request": request, "rows": rows},
+        )
 
     def my_products(self) -> list[dict[str, Any]]:
         return self._read(actions.my_products)
 
     def set_price(self, product: str | int, price: Any, *, key: str | None = None) -> Receipt:
         """The operator's actual price for its own product (refused above the cap, naming it)."""
-        return self._write("set_price", lambda s, a: actions.price_product(s, a, product, price), key=key)
+        return self._write(
+            "set_price",
+            lambda s, a: actions.price_product(s, a, product, price),
+            key=key,
+            given={"product": product, "price": price},
+        )
 
     def list_product(self, product: str | int, *, key: str | None = None) -> Receipt:
-        return self._write("list_product", lambda s, a: actions.list_product(s, a, product), key=key)
+        return self._write(
+            "list_product",
+            lambda s, a: actions.list_product(s, a, product),
+            key=key,
+            given={"product": product},
+        )
 
     # ------------------------------------------------------------ exercises
 

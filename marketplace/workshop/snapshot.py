@@ -13,6 +13,13 @@ an upgrade stay usable: its rows are loaded into a scratch in-memory SQLite data
 the same migrations that upgrade a sandbox bring that database to head, and the result is what is restored.
 A snapshot file is untrusted: its size is bounded and its shape checked before anything is read into the
 database.
+
+Trust (format 2): a snapshot carries a MAC under the audit key (`marketplace.auditkey`), so a checkpoint row
+or file changed by anyone without the key (a planted trainer code, a table dropped) is refused. A restore
+validates the whole snapshot (MAC, revision, tables, columns, every row's types) before it changes anything.
+The audit log is history, not state: a snapshot holds neither its events nor its head, and a restore keeps
+every event (the restore appends its own). Snapshots of format 1 (no MAC, saved by an earlier release) are
+restored only when the trainer says they trust them.
 """
 
 from __future__ import annotations
@@ -32,8 +39,12 @@ from sqlmodel import SQLModel
 
 from marketplace.errors import InvalidInput
 
-FORMAT = "marketplace-snapshot/1"
-EXCLUDED = frozenset({"checkpoint"})  # a checkpoint never contains (or erases) the checkpoints themselves
+FORMAT = "marketplace-snapshot/2"
+UNSIGNED_FORMAT = "marketplace-snapshot/1"  # earlier releases: no MAC, the audit log inside
+# A checkpoint never contains (or erases) the checkpoints themselves, nor the audit log: history stays.
+EXCLUDED = frozenset({"checkpoint", "auditevent"})
+KEPT_SETTINGS = frozenset({"audit_head"})  # settings that belong to the log, not to the marketplace's state
+MAC_PURPOSE = "checkpoint"
 MAX_FILE_BYTES = 256 * 2**20  # a province world after a busy workshop day is a few MB of JSON
 
 
@@ -60,15 +71,56 @@ def _encoder(col: sa.Column) -> Any:
     return lambda v: v.value if hasattr(v, "value") and not isinstance(v, (int, float, str)) else v
 
 
+def _checked(kind: type | tuple[type, ...], col: sa.Column, convert: Any = None) -> Any:
+    """A decoder that accepts only values of `kind` (None only for nullable columns), then converts them."""
+
+    def decode(v: Any) -> Any:
+        if v is None:
+            if col.nullable or col.primary_key:
+                return None
+            raise TypeError("null in a required column")
+        if not isinstance(v, kind) or (isinstance(v, bool) and bool not in _as_tuple(kind)):
+            raise TypeError(f"{type(v).__name__} value")
+        return convert(v) if convert is not None else v
+
+    return decode
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _string(col: sa.Column, typ: Any) -> Any:
+    length = getattr(typ, "length", None)
+    choices = set(typ.enums) if isinstance(typ, sa.Enum) else None
+
+    def convert(v: str) -> str:
+        if length is not None and len(v) > length:
+            raise ValueError(f"longer than {length} characters")
+        if choices is not None and v not in choices:
+            raise ValueError("not one of " + ", ".join(sorted(choices)))
+        return v
+
+    return _checked(str, col, convert)
+
+
 def _decoder(col: sa.Column) -> Any:
     typ = _base_type(col)
     if isinstance(typ, sa.DateTime):
-        return lambda v: None if v is None else datetime.fromisoformat(v)
+        return _checked(str, col, datetime.fromisoformat)
     if isinstance(typ, sa.Date):
-        return lambda v: None if v is None else date.fromisoformat(v)
+        return _checked(str, col, date.fromisoformat)
     if isinstance(typ, sa.Numeric) and not isinstance(typ, sa.Float):
-        return lambda v: None if v is None else Decimal(v)
-    return lambda v: v
+        return _checked(str, col, Decimal)
+    if isinstance(typ, sa.Float):
+        return _checked((int, float), col)
+    if isinstance(typ, sa.Boolean):
+        return _checked(bool, col)
+    if isinstance(typ, sa.Integer):
+        return _checked(int, col)
+    if isinstance(typ, sa.String | sa.Enum):
+        return _string(col, typ)
+    return lambda v: v  # JSON: any JSON value
 
 
 def _order(table: sa.Table) -> list[sa.Column]:
@@ -87,7 +139,10 @@ def take_snapshot(conn: Connection) -> dict[str, Any]:
             continue
         cols = list(table.columns)
         enc = [_encoder(c) for c in cols]
-        rows = conn.execute(sa.select(*cols).order_by(*_order(table))).all()
+        query = sa.select(*cols).order_by(*_order(table))
+        if table.name == "sandboxsetting":
+            query = query.where(table.c.key.not_in(KEPT_SETTINGS))
+        rows = conn.execute(query).all()
         out["tables"][table.name] = {
             "columns": [c.name for c in cols],
             "rows": [[f(v) for f, v in zip(enc, row, strict=True)] for row in rows],
@@ -110,7 +165,7 @@ def check(snapshot: Any) -> dict[str, Any]:
     """The snapshot's shape, strictly: format, a revision this version knows, tables of lists of rows."""
     from marketplace import migrations
 
-    if not isinstance(snapshot, dict) or snapshot.get("format") != FORMAT:
+    if not isinstance(snapshot, dict) or snapshot.get("format") not in (FORMAT, UNSIGNED_FORMAT):
         got = snapshot.get("format") if isinstance(snapshot, dict) else type(snapshot).__name__
         raise InvalidInput("snapshot", got, f"a snapshot of format {FORMAT!r}")
     revision = snapshot.get("revision")
@@ -129,9 +184,14 @@ def check(snapshot: Any) -> dict[str, Any]:
     at_head = revision_of(snapshot) == migrations.head()
     known = {t.name: t for t in tables()}
     for name, data in data_tables.items():
+        if name in EXCLUDED and snapshot["format"] == UNSIGNED_FORMAT:
+            continue  # an earlier release saved the log too: it is not restored
         where = f"snapshot.tables.{name}"
-        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) \
-                or not isinstance(data.get("rows"), list):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("columns"), list)
+            or not isinstance(data.get("rows"), list)
+        ):
             raise InvalidInput(where, type(data).__name__, "an object with a list of columns and of rows")
         columns = data["columns"]
         if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
@@ -148,9 +208,59 @@ def check(snapshot: Any) -> dict[str, Any]:
         expected = list(known[name].columns.keys())
         if set(columns) != set(expected):
             wrong = sorted(set(columns) ^ set(expected))
-            raise InvalidInput(f"{where}.columns", wrong, "exactly the columns of this version: "
-                               + ", ".join(expected))
+            raise InvalidInput(
+                f"{where}.columns", wrong, "exactly the columns of this version: " + ", ".join(expected)
+            )
+        _decoded_rows(known[name], data)  # every value of every row, by its column's type
     return snapshot
+
+
+# ---------------------------------------------------------------- MAC
+
+
+def _mac_body(snapshot: dict[str, Any]) -> bytes:
+    body = {k: snapshot.get(k) for k in ("format", "revision", "tables")}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def seal(snapshot: dict[str, Any], key: Any) -> dict[str, Any]:
+    """The snapshot with its MAC under the audit key (`key`: an `auditkey.AuditKey`)."""
+    body = {k: v for k, v in snapshot.items() if k != "mac"}
+    return {**body, "key_id": key.key_id, "mac": key.mac(_mac_body(body), MAC_PURPOSE)}
+
+
+def trust_problem(snapshot: dict[str, Any], key: Any, *, accept_unsigned: bool = False) -> str:
+    """Why a (checked) snapshot cannot be trusted under `key` ('' when it can)."""
+    if snapshot.get("format") == UNSIGNED_FORMAT:
+        if accept_unsigned:
+            return ""
+        return (
+            "it carries no MAC (saved by an earlier release, or stripped): restore it only if you trust "
+            "where it came from, with --accept-unsigned"
+        )
+    if snapshot.get("key_id") != key.key_id:
+        return (
+            f"it was saved under audit key id {snapshot.get('key_id')!r}, not this key ({key.key_id}): use "
+            "the same MARKETPLACE_AUDIT_KEY where it was saved and where it is restored"
+        )
+    if not key.matches(_mac_body(snapshot), snapshot.get("mac", ""), MAC_PURPOSE):
+        return "its MAC does not match its content (the checkpoint was changed after it was saved)"
+    return ""
+
+
+def seats_with_role(snapshot: dict[str, Any], role: str) -> set[tuple[int, str]]:
+    """(account id, join-code digest) of every seat the snapshot keeps whose account holds `role`: a restore
+    must not lock the trainer out."""
+    data = snapshot["tables"]
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        t = data.get(name) or {"columns": [], "rows": []}
+        return [dict(zip(t["columns"], r, strict=True)) for r in t["rows"]]
+
+    holders = {r.get("account_id") for r in rows("accountrole") if r.get("role") == role}
+    return {
+        (p["account_id"], p["join_code_hash"]) for p in rows("participant") if p.get("account_id") in holders
+    }
 
 
 def _decoded_rows(table: sa.Table, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,8 +274,9 @@ def _decoded_rows(table: sa.Table, data: dict[str, Any]) -> list[dict[str, Any]]
             try:
                 decoded[col.name] = f(value)
             except (TypeError, ValueError, InvalidOperation) as exc:
+                shown = value if len(repr(value)) <= 80 else f"{repr(value)[:77]}..."
                 raise InvalidInput(
-                    f"snapshot.tables.{table.name}.rows[{i}].{col.name}", value, f"a {col.type} value"
+                    f"snapshot.tables.{table.name}.rows[{i}].{col.name}", shown, f"a {col.type} value ({exc})"
                 ) from exc
         out.append(decoded)
     return out
@@ -202,13 +313,18 @@ def upgrade_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
             then.reflect(conn)
             for name, data in snapshot["tables"].items():
                 table = then.tables.get(name)
+                if name in EXCLUDED and snapshot["format"] == UNSIGNED_FORMAT:
+                    continue  # an earlier release saved the log too: it is not restored
                 if table is None or name in EXCLUDED or name == migrations.VERSION_TABLE:
                     raise InvalidInput("snapshot.tables", name, f"a table of schema revision {revision}")
                 unknown = sorted(set(data["columns"]) - set(table.columns.keys()))
                 if unknown:
                     names = ", ".join(table.columns.keys())
-                    raise InvalidInput(f"snapshot.tables.{name}.columns", unknown,
-                                       f"columns of schema revision {revision}: {names}")
+                    raise InvalidInput(
+                        f"snapshot.tables.{name}.columns",
+                        unknown,
+                        f"columns of schema revision {revision}: {names}",
+                    )
                 _insert(conn, table, _decoded_rows(table, data))
             command.upgrade(migrations.config(conn), "head")
             return take_snapshot(conn)
@@ -246,23 +362,31 @@ def _reset_sequences(conn: Connection, covered: list[sa.Table]) -> None:
 def restore_snapshot(conn: Connection, snapshot: dict[str, Any]) -> dict[str, int]:
     """Replace the content of every covered table by the snapshot's rows (inside the caller's transaction).
 
-    Tables the snapshot does not mention are emptied too, so the marketplace is exactly what was saved. A
-    snapshot of an older schema revision is upgraded first (`upgrade_snapshot`); a newer one is refused with
-    nothing changed.
+    Every row is decoded first, so a bad snapshot is refused before any table is touched. Tables the snapshot
+    does not mention are emptied too, so the marketplace is exactly what was saved; the audit log and its
+    head are left as they are. A snapshot of an older schema revision is upgraded first
+    (`upgrade_snapshot`); a newer one is refused with nothing changed.
     """
     snapshot = upgrade_snapshot(check(snapshot))
     covered = [t for t in tables() if sa.inspect(conn).has_table(t.name)]
-    _lock_all(conn, covered)
-    for table in reversed(covered):
-        conn.execute(table.delete())
-    restored: dict[str, int] = {}
+    decoded: dict[str, list[dict[str, Any]]] = {}
     for table in covered:
         data = snapshot["tables"].get(table.name)
-        if not data or not data["rows"]:
-            restored[table.name] = 0
-            continue
-        rows = _decoded_rows(table, data)
-        _insert(conn, table, rows)
+        rows = _decoded_rows(table, data) if data and data["rows"] else []
+        if table.name == "sandboxsetting":
+            rows = [r for r in rows if r.get("key") not in KEPT_SETTINGS]
+        decoded[table.name] = rows
+    _lock_all(conn, covered)
+    for table in reversed(covered):
+        statement = table.delete()
+        if table.name == "sandboxsetting":
+            statement = statement.where(table.c.key.not_in(KEPT_SETTINGS))
+        conn.execute(statement)
+    restored: dict[str, int] = {}
+    for table in covered:
+        rows = decoded[table.name]
+        if rows:
+            _insert(conn, table, rows)
         restored[table.name] = len(rows)
     _reset_sequences(conn, covered)
     return restored

@@ -93,6 +93,7 @@ i18n.set_language("en")
 
 def test_participant_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'workshop.db'}"
+    monkeypatch.setenv("MARKETPLACE_HOME", str(tmp_path))  # the notebook's data directory: the same audit key
     engine = db.make_engine(url)
     ws = make_workshop(engine)
     ws.fac.release_next()
@@ -153,6 +154,7 @@ assert "national-2025" in console.status.value and "01-first-request" in console
 
 def test_facilitator_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'workshop.db'}"
+    monkeypatch.setenv("MARKETPLACE_HOME", str(tmp_path))  # the notebook's data directory: the same audit key
     engine = db.make_engine(url)
     ws = make_workshop(engine)
     run(
