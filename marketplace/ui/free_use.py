@@ -16,6 +16,7 @@ import pandas as pd
 from marketplace.errors import InvalidInput
 from marketplace.ui import i18n
 from marketplace.ui.common import (
+    Downloads,
     Feedback,
     button,
     figure_image,
@@ -83,6 +84,7 @@ class FreeUseSweep(w.VBox):
         self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="420px"))
         self.table = w.HTML()
         self.plot = w.Box()
+        self.downloads = Downloads()
         self.results: pd.DataFrame | None = None
         self.summary: pd.DataFrame | None = None
         self.run_button.on_click(lambda _b: self.run())
@@ -99,6 +101,7 @@ class FreeUseSweep(w.VBox):
                 self.feedback,
                 self.table,
                 self.plot,
+                self.downloads,
             ]
         )
         self.add_class("mp-free-use-sweep")
@@ -162,11 +165,11 @@ class FreeUseSweep(w.VBox):
         self._draw()
 
     def _draw(self) -> None:
-        from matplotlib.figure import Figure
+        from marketplace.charts import figure
 
         summary = self.summary
         assert summary is not None
-        fig = Figure(figsize=(8, 3))
+        fig = figure(figsize=(8, 3))
         left, right = fig.subplots(1, 2)
         for det, part in summary.groupby(level=DETECTION, sort=False):
             shares = [float(s) for s in part.index.get_level_values(FALSE_SHARE)]
@@ -179,8 +182,12 @@ class FreeUseSweep(w.VBox):
             ax.set_ylabel(i18n.t("free_use.plot.y"))
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-        fig.tight_layout()
         self.plot.children = [figure_image(fig)]
+        self.downloads.clear()
+        self.downloads.add_table(summary.reset_index(), "free-use-summary", "download.what.summary")
+        if self.results is not None:
+            self.downloads.add_table(self.results, "free-use-runs", "download.what.runs")
+        self.downloads.add_figure(fig, "free-use-leakage", "download.what.chart_leakage")
 
 
 def free_use_sweep(scenario: str = "national-2025", *, seeds: int = 2, days: int = 60) -> FreeUseSweep:

@@ -34,7 +34,18 @@ def test_leakage_grows_with_false_claims_and_detection_recovers_it(ran: free_use
     assert no_detection["free_use_share"] > honest["free_use_share"]
     assert ran.plot.children and ran.plot.children[0].value[:4] == b"\x89PNG"
     assert "Revenue leaked into free use" in ran.table.value
-    i18n.set_language("zh")
+    files = ran.downloads.files
+    assert sorted(files) == sorted(
+        f"free-use-{stem}.{fmt}" for stem, fmts in (("summary", "csv parquet"), ("runs", "csv parquet"),
+                                                    ("leakage", "png svg")) for fmt in fmts.split()
+    )
+    assert files["free-use-leakage.png"][:4] == b"\x89PNG" and b"<svg" in files["free-use-leakage.svg"][:400]
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        i18n.set_language("zh")  # the figure is redrawn in Chinese, every glyph in the font
+    assert not [w for w in caught if "Glyph" in str(w.message)], [str(w.message) for w in caught][:3]
     try:
         assert "流失到免费使用的收入" in ran.table.value and "查实概率" in ran.table.value
     finally:
