@@ -228,7 +228,8 @@ def catalog_show(code: str, as_json: bool) -> None:
 @catalog.command("search")
 @click.argument("text")
 @click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="Rows per page.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Rows to skip.")
+@click.option("--offset", type=click.IntRange(0, 10_000_000), default=0, show_default=True,
+              help="Rows to skip.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def catalog_search(text: str, limit: int, offset: int, as_json: bool) -> None:
     """Resources whose code, title, description or a field name contains TEXT (any case)."""

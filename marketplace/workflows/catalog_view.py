@@ -187,14 +187,17 @@ def matching_ids(session: Session, text: str) -> set[int]:
     return set(session.exec(select(Resource.id).where(condition)).all())
 
 
+MAX_OFFSET = 10_000_000  # a catalog holds far fewer resources; larger offsets are a mistake (or a probe)
+
+
 def search_resources(session: Session, text: str, *, limit: int = 20, offset: int = 0) -> SearchPage:
     """Resources whose code, title, description or a field name contains `text` (case-insensitive), in
     code order, `limit` of them from `offset`. An empty `text` lists every resource."""
     query = _check_text(text)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput("limit", limit, f"a whole number from 1 to {MAX_LIMIT}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidInput("offset", offset, "a whole number >= 0")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput("offset", offset, f"a whole number from 0 to {MAX_OFFSET:,}")
     condition = _matches(query)
     total = session.exec(select(sa.func.count()).select_from(Resource).where(condition)).one()
     found = session.exec(

@@ -87,6 +87,7 @@ def test_search_matches_title_description_and_field_names_with_paging(seeded) ->
         (["catalog", "show", "'; drop table resource; --"], "CODE"),
         (["catalog", "search", "x", "--limit", "0"], "--limit"),
         (["catalog", "search", "x", "--offset", "-1"], "--offset"),
+        (["catalog", "search", "x", "--offset", "18446744073709551616"], "--offset"),
         (["catalog", "search", "x" * 201], "TEXT"),
     ],
 )
