@@ -85,13 +85,15 @@ class CatalogBrowser(w.VBox):
 
     def _fill_filters(self) -> None:
         domains = sorted({r["domain"] for r in self.rows})
-        set_options(self.domain, [(i18n.t("common.all"), ALL), *((d, d) for d in domains)])
+        set_options(self.domain, [(i18n.t("common.all"), ALL), *((i18n.domain_label(d), d) for d in domains)])
         set_options(self.grade, [(i18n.t("common.all"), ALL), *i18n.options(Grade)])
         set_options(self.channel, [(i18n.t("common.all"), ALL), *i18n.options(Channel)])
 
     def _relabel(self) -> None:
+        """Re-word everything in the new language, keeping every filter and the selected resource."""
         self._fill_filters()
         self.apply_filters()
+        self.show(self.listing.value)
 
     def filter(self, domain: str = ALL, grade: str = ALL, channel: str = ALL) -> list[dict[str, Any]]:
         """Set the three filters at once; returns the resources shown."""
@@ -106,6 +108,7 @@ class CatalogBrowser(w.VBox):
             and (not self.grade.value or r["grade"] == self.grade.value)
             and (not self.channel.value or self.channel.value in r["channels"])
         ]
+        keep = self.listing.value
         self.listing.options = [
             (
                 f"{r['code']} · {r['title']} · {i18n.label(r['grade'])} · "
@@ -114,6 +117,8 @@ class CatalogBrowser(w.VBox):
             )
             for r in self.shown
         ]
+        if keep in [r["id"] for r in self.shown]:
+            self.listing.value = keep
         self.count.value = i18n.t("catalog.count", shown=len(self.shown), total=len(self.rows))
         if not self.shown:
             self.detail.value, self.sample.value = "", ""
@@ -149,12 +154,12 @@ class CatalogBrowser(w.VBox):
                 (i18n.t("common.code"), r.code),
                 (i18n.t("common.title"), r.title),
                 (i18n.t("common.holder"), r.holder.name),
-                (i18n.t("common.domain"), r.domain),
+                (i18n.t("common.domain"), i18n.domain_label(r.domain)),
                 (i18n.t("common.grade"), i18n.label(r.grade)),
                 (i18n.t("catalog.sharing"), i18n.label(r.sharing_attribute)),
                 (i18n.t("catalog.opening"), i18n.label(r.opening_attribute)),
                 (i18n.t("catalog.channels"), ", ".join(i18n.label(c) for c in channels) or "—"),
-                (i18n.t("catalog.frequency"), r.update_frequency),
+                (i18n.t("catalog.frequency"), i18n.frequency_label(r.update_frequency)),
                 (i18n.t("catalog.size"), f"{r.row_count:,}"),
                 (
                     i18n.t("catalog.registration"),
@@ -167,7 +172,7 @@ class CatalogBrowser(w.VBox):
             sample = synth_rows(r, SAMPLE_ROWS, 0)
         about = pd.DataFrame(facts, columns=[i18n.t("common.name"), i18n.t("common.value")])
         self.detail.value = table_html(about) + f"<h4>{i18n.t('catalog.schema')}</h4>" + table_html(fields)
-        self.sample.value = table_html(sample)
+        self.sample.value = table_html(sample, data=True)
 
 
 def catalog_browser(sandbox: Sandbox | None = None) -> CatalogBrowser:

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import ipywidgets as w
 
 from marketplace.errors import MarketplaceError
-from marketplace.ui.i18n import bind, error_text, t
+from marketplace.ui.i18n import Text, bind, error_text, on_language_change, t
+from marketplace.ui.i18n import cell_text as i18n_cell
+from marketplace.ui.i18n import column_label as i18n_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,21 +40,36 @@ class Feedback(w.HTML):
         self.add_class("mp-feedback")
         self.kind = ""
         self.text = ""
+        self._error: BaseException | None = None
+        on_language_change(self._relabel, weak=True)
 
     def show(self, kind: str, text: str) -> None:
         self.kind, self.text = kind, text
         self.value = f'<div class="mp-{kind}" style="{_STYLES[kind]}">{html.escape(text)}</div>'
 
+    def _relabel(self, _lang: str) -> None:
+        """The message shown stays, in the new language (texts made by `t` know how to re-word themselves)."""
+        if self._error is not None:
+            self.error(self._error)
+        elif isinstance(self.text, Text):
+            self.show(self.kind, self.text.reworded())
+
     def ok(self, text: str) -> None:
+        self._error = None
         self.show("ok", text)
 
     def info(self, text: str) -> None:
+        self._error = None
         self.show("info", text)
 
     def error(self, exc: BaseException | str) -> None:
+        self._error = None if isinstance(exc, str) else exc
         self.show("error", t("common.error", message=exc if isinstance(exc, str) else error_text(exc)))
+        if self._error is not None:
+            self._error = exc  # type: ignore[assignment]
 
     def clear(self) -> None:
+        self._error = None
         self.kind, self.text, self.value = "", "", ""
 
 
@@ -98,11 +115,31 @@ def set_options(control: Any, options: list[Any]) -> None:
     control.value = keep if keep in values else (values[0] if values else None)
 
 
-def table_html(df: pd.DataFrame, *, max_rows: int = 50, css_class: str = "mp-table") -> str:
-    """A DataFrame as an escaped HTML table (values are synthetic but may contain markup characters)."""
+def table_html(
+    df: pd.DataFrame, *, max_rows: int = 50, css_class: str = "mp-table", data: bool = False
+) -> str:
+    """A DataFrame as an escaped HTML table (values are synthetic but may contain markup characters).
+
+    `data=True` marks rows of the synthetic data itself (class `mp-data`): shown as the data holds them, in
+    the data's own language, so the language checks of the tests leave their cells alone.
+    """
     if df.empty:
         return f"<p class='{css_class}-empty'><i>{html.escape(t('common.empty'))}</i></p>"
-    return df.head(max_rows).to_html(index=False, escape=True, classes=css_class, border=0, na_rep="—")
+    classes = f"{css_class} mp-data" if data else css_class
+    return df.head(max_rows).to_html(index=False, escape=True, classes=classes, border=0, na_rep="—")
+
+
+def worded_table(df: pd.DataFrame, *, keep: tuple[str, ...] = (), **kwargs: Any) -> str:
+    """A table made by another layer (snake_case columns, vocabulary values, None) in words, as HTML.
+
+    Columns in `keep` hold codes or names shown as they are; `kwargs` go to `table_html`.
+    """
+    shown = df.copy()
+    for column in shown.columns:
+        if column not in keep:
+            shown[column] = shown[column].map(lambda v: i18n_cell(v))
+    shown.columns = [i18n_column(c) for c in shown.columns]
+    return table_html(shown, **kwargs)
 
 
 def figure_image(fig: Any) -> w.Image:

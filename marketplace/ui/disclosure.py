@@ -144,6 +144,7 @@ RDF_FORMATS = {
     "json-ld": ("application/ld+json", "jsonld"),
     "xml": ("application/rdf+xml", "rdf"),
 }
+RDF_FORMAT_NAMES = {"turtle": "Turtle", "json-ld": "JSON-LD", "xml": "RDF/XML"}  # the formats' own names
 SHOWN_LINES = 80
 
 
@@ -155,7 +156,9 @@ class DcatView(w.VBox):
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
         self.format = i18n.bind(
-            w.Dropdown(options=list(RDF_FORMATS), value=fmt), "description", "guide.dcat.format"
+            w.Dropdown(options=[(RDF_FORMAT_NAMES[f], f) for f in RDF_FORMATS], value=fmt),
+            "description",
+            "guide.dcat.format",
         )
         self.build_button = button("guide.dcat.build", "primary", "sitemap")
         self.counts = w.HTML()

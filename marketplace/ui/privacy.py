@@ -81,6 +81,7 @@ class PrivacyLab(w.VBox):
         self.metrics.add_class("mp-privacy-metrics")
         self.plot = w.Box()
         self.report: Any = None
+        i18n.on_language_change(self._relabel, weak=True)
         self.curve: list[tuple[int, float | None]] = []
         self.run_button.on_click(lambda _b: self.run())
         tables = w.HBox(
@@ -107,6 +108,10 @@ class PrivacyLab(w.VBox):
         )
         self.add_class("mp-privacy-lab")
 
+    def _relabel(self, _lang: str) -> None:
+        if self.report is not None:
+            self.metrics.value = self._metrics_html(self.report)
+
     def _source(self) -> tuple[pd.DataFrame, list[Any]]:
         return source_rows(self.sandbox, self.resource.value, int(self.rows.value), int(self.seed.value))
 
@@ -126,8 +131,8 @@ class PrivacyLab(w.VBox):
             suppression_budget=float(self.suppression.value),
         )
         self.report = release.report
-        self.before.value = table_html(frame.head(SHOWN_ROWS))
-        self.after.value = table_html(release.table.head(SHOWN_ROWS))
+        self.before.value = table_html(frame.head(SHOWN_ROWS), data=True)
+        self.after.value = table_html(release.table.head(SHOWN_ROWS), data=True)
         self.metrics.value = self._metrics_html(release.report)
         self.curve = self._loss_curve(frame, fields)
         self._draw()
@@ -286,7 +291,7 @@ class ColumnRoles(w.VBox):
         )
         self.roles_table.value = table_html(listing)
         shown = frame.rename(columns={c: f"{c} · {i18n.label(self.roles[c])}" for c in frame.columns})
-        self.rows_table.value = table_html(shown)
+        self.rows_table.value = table_html(shown, data=True)
         self.feedback.clear()
 
 
@@ -323,6 +328,7 @@ class AggregateLab(w.VBox):
         self.table = w.HTML()
         self.table.add_class("mp-aggregate-table")
         self.release: Any = None
+        i18n.on_language_change(self._relabel, weak=True)
         self.resource.observe(lambda _c: self._offer_columns(), names="value")
         self.run_button.on_click(lambda _b: self.run())
         super().__init__(
@@ -341,6 +347,10 @@ class AggregateLab(w.VBox):
         )
         self.add_class("mp-aggregate-lab")
         self._offer_columns()
+
+    def _relabel(self, _lang: str) -> None:
+        if self.release is not None:
+            self.metrics.value = self._metrics_html(self.release.report)
 
     def _offer_columns(self) -> None:
         """Group-by candidates: all columns but direct identifiers; categorical quasi-identifiers preset."""
@@ -375,6 +385,19 @@ class AggregateLab(w.VBox):
         )
         self.release = release
         r = release.report
+        self.metrics.value = self._metrics_html(r)
+        self.table.value = table_html(release.table, max_rows=30, data=True)
+        self.feedback.ok(
+            i18n.t(
+                "guide.agg.summary",
+                released=r.cells_released,
+                total=r.cells_total,
+                suppressed=r.cells_suppressed,
+                min_cell=r.min_cell,
+            )
+        )
+
+    def _metrics_html(self, r: Any) -> str:
         rows = [
             (i18n.t("guide.agg.rows_in"), str(r.rows_in)),
             (i18n.t("guide.agg.cells_total"), str(r.cells_total)),
@@ -386,19 +409,7 @@ class AggregateLab(w.VBox):
                 "—" if "count" not in r.noise_scale else f"{r.noise_scale['count']:.3g}",
             ),
         ]
-        self.metrics.value = table_html(
-            pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")])
-        )
-        self.table.value = table_html(release.table, max_rows=30)
-        self.feedback.ok(
-            i18n.t(
-                "guide.agg.summary",
-                released=r.cells_released,
-                total=r.cells_total,
-                suppressed=r.cells_suppressed,
-                min_cell=r.min_cell,
-            )
-        )
+        return table_html(pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")]))
 
 
 def column_roles(sandbox: Sandbox | None = None) -> ColumnRoles:

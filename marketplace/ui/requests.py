@@ -171,6 +171,7 @@ class RequestPanel(w.VBox):
             value = control.value
             control.options = i18n.options(values)
             control.value = value
+        self._load_targets()
         self.refresh_quote()
         self._load_mine()
 
@@ -275,7 +276,8 @@ class RequestPanel(w.VBox):
         stages = "; ".join(f"{i18n.label(s.stage)} → {s.due.isoformat()}" for s in routing.stages) or i18n.t(
             "request.no_review"
         )
-        conditions = ", ".join(c.text for c in routing.conditions) or i18n.t("common.none")
+        worded = [i18n.condition_label(c.kind, c.params) for c in routing.conditions]
+        conditions = i18n.listing(worded) or i18n.t("common.none")
         return (
             f"<p>{html.escape(i18n.t('request.stages', stages=stages))}<br>"
             f"{html.escape(i18n.t('request.conditions', conditions=conditions))}</p>"
@@ -431,8 +433,8 @@ class RequestPanel(w.VBox):
 
 def component_label(component: str) -> str:
     """A quote line's component in the language in force (the policy's own word when it is a new one)."""
-    key = f"quote.{component}"
-    return i18n.t(key) if i18n.has(key) else component
+    key = f"quote.component.{component}"
+    return i18n.t(key) if i18n.has(key) else component.replace("_", " ")
 
 
 def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
@@ -475,7 +477,7 @@ def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
     if waiting:
         parts.append(f"<p class='mp-waiting'>{html.escape(waiting)}</p>")
     if req.conditions:
-        conds = ", ".join(c.text or c.kind.value for c in req.conditions)
+        conds = i18n.listing(i18n.condition_label(c.kind, c.params) for c in req.conditions)
         parts.append(f"<p>{html.escape(i18n.t('request.conditions', conditions=conds))}</p>")
     if q is not None:
         line = i18n.t("request.quote_status", total=_money(q.total, q.currency), status=i18n.label(q.status))

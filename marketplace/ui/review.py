@@ -66,7 +66,12 @@ class ReviewQueue(w.VBox):
             w.Textarea(rows=3, layout=w.Layout(width="520px")), "description", "review.conditions"
         )
         self.conditions.placeholder = "\n".join(CONDITION_EXAMPLES[:2])
-        self.examples = w.HTML(f"<small>{html.escape(', '.join(CONDITION_EXAMPLES))}</small>")
+        # the typed form of conditions is what the reviewer writes: shown as code, after a sentence saying so
+        typed = ", ".join(f"<code>{html.escape(c)}</code>" for c in CONDITION_EXAMPLES)
+        typed = typed.replace("{", "{{").replace("}", "}}")
+        self.examples = i18n.bind(
+            w.HTML(), "value", "review.examples", template=f"<small>{{}} {typed}</small>"
+        )
         self.reason = i18n.bind(w.Text(layout=w.Layout(width="520px")), "description", "review.reason")
         self.decide_button = button("review.decide", "primary", "gavel")
         self.deliver_code = i18n.bind(

@@ -275,9 +275,13 @@ class ScenarioExplainer(w.VBox):
 
         def facts(sc: object) -> list[str]:
             return [
-                sc.description or "—",
+                i18n.t_or(f"scenario.about.{sc.name}", sc.description or "—"),
                 f"{sc.policy_obj.name} ({sc.policy_obj.version})",
-                i18n.t("guide.explain.world_value", size=sc.world.size, seed=sc.world.seed),
+                i18n.t(
+                    "guide.explain.world_value",
+                    size=i18n.t_or(f"world.size.{sc.world.size}", str(sc.world.size)),
+                    seed=sc.world.seed,
+                ),
                 i18n.t("guide.explain.horizon_value", days=sc.horizon.days, start=sc.horizon.start),
                 i18n.t("guide.explain.seeds_value", default=sc.seeds.default, count=sc.seeds.count),
                 f"{sum(sc.demand.arrivals.values()):,.0f}",
@@ -298,12 +302,14 @@ class ScenarioExplainer(w.VBox):
         ]
         self.differences = diff_policies(sa.policy_obj, sb.policy_obj)
         key_col = [i18n.t("guide.explain.key"), f"A · {sa.name}", f"B · {sb.name}"]
-        self.settings.value = table_html(
-            pd.DataFrame([tuple(map(str, d)) for d in self.setting_differences], columns=key_col)
-        )
-        self.policy_diff.value = table_html(
-            pd.DataFrame([tuple(map(str, d)) for d in self.differences], columns=key_col)
-        )
+        def worded(rows: list[tuple[str, object, object]]) -> pd.DataFrame:
+            shown = [
+                (i18n.setting_label(k), i18n.setting_value(x), i18n.setting_value(y)) for k, x, y in rows
+            ]
+            return pd.DataFrame(shown, columns=key_col)
+
+        self.settings.value = table_html(worded(self.setting_differences))
+        self.policy_diff.value = table_html(worded(self.differences))
         self.feedback.info(
             i18n.t(
                 "guide.explain.summary",
@@ -366,7 +372,8 @@ class CapSweep(w.VBox):
         for control in (self.scenario, self.unit):
             control.observe(lambda _c: self.suggest_caps(), names="value")
         self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show() if self.summary is not None else None)
+        self._relabelling = False
+        i18n.on_language_change(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("guide.sweep.title"),
@@ -383,7 +390,21 @@ class CapSweep(w.VBox):
         self.add_class("mp-cap-sweep")
         self.suggest_caps()
 
+    def _relabel(self) -> None:
+        """Re-word the unit choices and the results, keeping the unit and the caps typed."""
+        self._relabelling = True
+        try:
+            from marketplace.vocabulary import BillingUnit
+
+            set_options(self.unit, i18n.options(BillingUnit))
+        finally:
+            self._relabelling = False
+        if self.summary is not None:
+            self._show()
+
     def suggest_caps(self) -> None:
+        if self._relabelling:
+            return
         guard(self.feedback)(self._suggest)()
 
     def _suggest(self) -> None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from marketplace.policy import list_policies
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, guard, table_html
+from marketplace.ui.common import Feedback, guard, worded_table
 from marketplace.vocabulary import Decision, Purpose, Role
 from marketplace.workshop import Facilitator, ParticipantSession
 from marketplace.workshop.agents import REVIEWER_ROLES
@@ -94,9 +94,18 @@ class ParticipantPanel(w.VBox):
         if Role.operator in self.roles:
             self.products = w.HTML()
             sections += [_h(self.texts, "workshop.products"), self.products]
-        i18n.on_language_change(lambda _l: self.refresh())
+        i18n.on_language_change(lambda _l: self._relabel())
         super().__init__(sections)
         self.add_class("mp-workshop-participant")
+        self.refresh()
+
+    def _relabel(self) -> None:
+        """Re-word the choices (keeping what is chosen) and the tables."""
+        if Role.requester in self.roles:
+            _set_options(self.purpose, i18n.options(Purpose))
+            self._channels()
+        if self.roles & REVIEWER_ROLES:
+            _set_options(self.decision, i18n.options(Decision))
         self.refresh()
 
     # ------------------------------------------------------------ sections
@@ -107,7 +116,7 @@ class ParticipantPanel(w.VBox):
         )
         self.channel = self.texts(w.Dropdown(options=[]), "description", "workshop.channel")
         self.purpose = self.texts(
-            w.Dropdown(options=[p.value for p in Purpose]), "description", "workshop.purpose"
+            w.Dropdown(options=i18n.options(Purpose)), "description", "workshop.purpose"
         )
         self.volume = self.texts(
             w.BoundedIntText(value=1, min=1, max=10_000_000), "description", "workshop.volume"
@@ -151,7 +160,7 @@ class ParticipantPanel(w.VBox):
         self.queue_table = w.HTML()
         self.review_pick = w.Dropdown(options=[], layout=w.Layout(width="560px"))
         self.decision = self.texts(
-            w.Dropdown(options=[d.value for d in Decision]), "description", "workshop.decision"
+            w.Dropdown(options=i18n.options(Decision)), "description", "workshop.decision"
         )
         self.reason = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "workshop.reason")
         self.conditions = self.texts(
@@ -201,7 +210,7 @@ class ParticipantPanel(w.VBox):
                 _set_options(self.target, list(self._catalog))
                 self._channels()
             mine = self.session.my_requests()
-            self.requests_table.value = table_html(
+            self.requests_table.value = worded_table(
                 pd.DataFrame(
                     mine,
                     columns=[
@@ -214,11 +223,16 @@ class ParticipantPanel(w.VBox):
                         "quote_status",
                         "usage_report_due",
                     ],
-                )
+                ),
+                keep=("code", "target"),
             )
             _set_options(
                 self.quote_pick,
-                [(f"{r['code']} ({r['quote_total']})", r["id"]) for r in mine if r["fee_due"]],
+                [
+                    (f"{r['code']} ({i18n.cell_text(r['quote_total'])})", r["id"])
+                    for r in mine
+                    if r["fee_due"]
+                ],
             )
             _set_options(
                 self.usage_pick,
@@ -226,7 +240,7 @@ class ParticipantPanel(w.VBox):
             )
         if self.roles & REVIEWER_ROLES:
             queue = self.session.review_queue()
-            self.queue_table.value = table_html(
+            self.queue_table.value = worded_table(
                 pd.DataFrame(
                     queue,
                     columns=[
@@ -239,21 +253,32 @@ class ParticipantPanel(w.VBox):
                         "target",
                         "use_statement",
                     ],
-                )
+                ),
+                keep=("request", "target", "use_statement"),
             )
             _set_options(
                 self.review_pick,
                 [
-                    (f"#{q['review_id']} {q['request']} — {q['stage']} (due {q['due_on']})", q["review_id"])
+                    (
+                        i18n.t(
+                            "workshop.review_item",
+                            id=q["review_id"],
+                            request=q["request"],
+                            stage=i18n.label(q["stage"]),
+                            due=q["due_on"],
+                        ),
+                        q["review_id"],
+                    )
                     for q in queue
                 ],
             )
         if Role.operator in self.roles:
-            self.products.value = table_html(pd.DataFrame(self.session.my_products()))
+            products = pd.DataFrame(self.session.my_products())
+            self.products.value = worded_table(products, keep=("code", "name"))
 
     def _channels(self) -> None:
         item = self._catalog.get(self.target.value) if self.target.value else None
-        _set_options(self.channel, item["channels"] if item else [])
+        _set_options(self.channel, i18n.options(item["channels"]) if item else [])
 
     # ------------------------------------------------------------ actions
 
@@ -440,13 +465,17 @@ class FacilitatorConsole(w.VBox):
         )
         self.figures.value = f"<table class='mp-figures'>{fig}</table>"
         self.tables.value = "".join(
-            f"<div style='display:inline-block;vertical-align:top;margin-right:2em'>{table_html(df)}</div>"
+            "<div style='display:inline-block;vertical-align:top;margin-right:2em'>"
+            f"{worded_table(df, keep=('exercise', 'title'))}</div>"
             for df in (d.queues, d.requests, d.decisions, d.exercises)
         )
         comp = d.completion.drop(columns=["account_id", "last_seen"], errors="ignore")
-        for ex in d.exercises["exercise"] if not d.exercises.empty else []:
+        exercises = list(d.exercises["exercise"]) if not d.exercises.empty else []
+        for ex in exercises:
             comp[ex] = comp[ex].map({True: "✓", False: "·", None: ""})
-        self.completion.value = table_html(comp, max_rows=200)
+        self.completion.value = worded_table(
+            comp, keep=("seat", "name", "organization", *exercises), max_rows=200
+        )
         _set_options(self.checkpoint_pick, list(self.fac.checkpoints()["name"]))
         self.data = d
 
@@ -489,7 +518,7 @@ class FacilitatorConsole(w.VBox):
 
     def advance(self) -> Any:
         report = self.fac.advance_clock(int(self.days.value))
-        self.feedback.ok(i18n.t("workshop.clock_done", lines="; ".join(report.lines())))
+        self.feedback.ok(i18n.t("workshop.clock_done", lines="; ".join(i18n.clock_report_lines(report))))
         self.refresh()
         return report
 
@@ -510,7 +539,7 @@ class FacilitatorConsole(w.VBox):
 
     def switch_policy(self) -> Any:
         effect = self.fac.switch_policy(self.policy_pick.value)
-        self.effect.value = table_html(effect.samples)
+        self.effect.value = worded_table(effect.samples, keep=("request",))
         self.feedback.ok(i18n.t("workshop.switched", old=effect.old, new=effect.new))
         self.refresh()
         return effect
@@ -537,7 +566,10 @@ class FacilitatorConsole(w.VBox):
 
     def _show_traffic(self) -> None:
         counts = dict(self.traffic.counts) if self.traffic is not None else {}
-        self.traffic_status.value = html.escape(i18n.t("workshop.traffic_counts", counts=counts or "—"))
+        shown = i18n.listing(f"{i18n.action_text(k)}: {v}" for k, v in sorted(counts.items()))
+        self.traffic_status.value = html.escape(
+            i18n.t("workshop.traffic_counts", counts=shown or i18n.t("workshop.traffic_none"))
+        )
 
 
 class JoinBox(w.VBox):
