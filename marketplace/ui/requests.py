@@ -91,10 +91,14 @@ class RequestPanel(w.VBox):
         self.last_routing: Any = None
         self.followed: int | None = None
         self._facts: dict[str, Any] = {}
+        self._choosing = False
         self.target_box = w.VBox()
         self._load_targets()
         self._show_target_controls()
-        self.kind.observe(lambda _c: (self._show_target_controls(), self._target_changed()), names="value")
+        self.kind.observe(
+            lambda _c: (self._show_target_controls(), self._target_changed(), self.choose_valid_start()),
+            names="value",
+        )
         for control in (self.resource, self.channel, self.product):
             control.observe(lambda _c: self._target_changed(), names="value")
         for control in (
@@ -183,12 +187,60 @@ class RequestPanel(w.VBox):
 
     def _account_changed(self) -> None:
         self._target_changed()
+        self.choose_valid_start()
         self._load_mine()
 
     def _target_changed(self) -> None:
         """Load the facts of the chosen target and requester once; input changes then only re-quote."""
+        if self._choosing:
+            return
         guard(self.feedback)(self._load_facts)()
         self.refresh_quote()
+
+    def choose_valid_start(self) -> bool:
+        """Move to a resource, channel and purpose the acting account may use, when the current choice is
+        refused: a panel opens on something that can be filed, not on a red refusal. True when one was found.
+
+        The policy decides (`policy.route`, the same call as the preview); the current choice is kept when
+        it is allowed, and otherwise the nearest one (same resource first, then the same channel).
+        """
+        if self.kind.value != RESOURCE or self.sandbox.account_id is None:
+            return False
+        if self.last_routing is not None and self.last_routing.allowed:
+            return True
+        found = guard(self.feedback)(self._find_valid)()
+        if not found:
+            return False
+        resource_id, channel, purpose = found
+        self._choosing = True
+        try:
+            self.resource.value, self.channel.value, self.purpose.value = resource_id, channel, purpose
+        finally:
+            self._choosing = False
+        self._target_changed()
+        return True
+
+    def _find_valid(self) -> tuple[int, str, str] | None:
+        from marketplace.workflows import clock, facts
+
+        req = self.request_facts()
+        channels = [Channel.sharing.value, Channel.opening.value]
+        channels.sort(key=lambda c: c != self.channel.value)
+        purposes = sorted([p.value for p in Purpose], key=lambda p: p != self.purpose.value)
+        with self.sandbox.session() as session:
+            policy, start = facts.current_policy(session), clock.today(session)
+            account = self.sandbox.account(session)
+            requester = facts.requester_facts(session.get(Organization, account.organization_id))
+            rows = session.exec(select(Resource).order_by(Resource.code)).all()
+            rows = sorted(rows, key=lambda r: r.id != self.resource.value)
+            for row in rows:
+                for channel in channels:
+                    target = facts.resource_target(row, channel)
+                    for purpose in purposes:
+                        ask = replace(req, purpose=Purpose(purpose))
+                        if route(policy, ask, target, requester, start=start).allowed:
+                            return row.id, channel, purpose
+        return None
 
     def _load_facts(self) -> None:
         from marketplace.workflows import clock, facts
@@ -229,8 +281,14 @@ class RequestPanel(w.VBox):
     # ---------------------------------------------------------------- live quote
 
     def refresh_quote(self) -> None:
-        """Recompute the routing preview and (for products) the quote lines from the current inputs."""
+        """Recompute the routing preview and (for products) the quote lines from the current inputs;
+        Submit is enabled only while the policy lets the request go ahead."""
+        if self._choosing:
+            return
+        self.submit_button.disabled = True
+        self.last_routing = None
         guard(self.feedback)(self._refresh_quote)()
+        self.submit_button.disabled = not (self.last_routing is not None and self.last_routing.allowed)
 
     def _refresh_quote(self) -> None:
         f = self._facts

@@ -391,6 +391,9 @@ class FacilitatorConsole(w.VBox):
         self.save_button = _button(self.texts, "workshop.save")
         self.checkpoint_pick = w.Dropdown(options=[])
         self.restore_button = _button(self.texts, "workshop.restore", "warning")
+        self.restore_cancel = _button(self.texts, "workshop.restore_cancel")
+        self.restore_cancel.layout.display = "none"
+        self._restore_armed: str | None = None
         self.policy_pick = self.texts(w.Dropdown(options=list_policies()), "description", "workshop.policy")
         self.switch_button = _button(self.texts, "workshop.switch", "warning")
         self.effect = w.HTML()
@@ -417,6 +420,8 @@ class FacilitatorConsole(w.VBox):
         self.advance_button.on_click(g(lambda _b: self.advance()))
         self.save_button.on_click(g(lambda _b: self.save_checkpoint()))
         self.restore_button.on_click(g(lambda _b: self.restore_checkpoint()))
+        self.restore_cancel.on_click(g(lambda _b: self._disarm()))
+        self.checkpoint_pick.observe(lambda _c: self._disarm(), names="value")
         self.switch_button.on_click(g(lambda _b: self.switch_policy()))
         self.start_button.on_click(g(lambda _b: self.start_traffic()))
         self.stop_button.on_click(g(lambda _b: self.stop_traffic()))
@@ -436,7 +441,15 @@ class FacilitatorConsole(w.VBox):
                 _h(self.texts, "workshop.exercises"),
                 self.release_button,
                 w.HBox([self.pause_button, self.resume_button, self.days, self.advance_button]),
-                w.HBox([self.checkpoint_name, self.save_button, self.checkpoint_pick, self.restore_button]),
+                w.HBox(
+                    [
+                        self.checkpoint_name,
+                        self.save_button,
+                        self.checkpoint_pick,
+                        self.restore_button,
+                        self.restore_cancel,
+                    ]
+                ),
                 w.HBox([self.policy_pick, self.switch_button]),
                 self.effect,
                 _h(self.texts, "workshop.traffic"),
@@ -447,6 +460,12 @@ class FacilitatorConsole(w.VBox):
         self.add_class("mp-workshop-console")
         i18n.on_language_change(lambda _l: self.refresh())
         self.refresh()
+        self._pick_policy_in_force()
+
+    def _pick_policy_in_force(self) -> None:
+        """The policy picker shows the policy in force (a switch is then a deliberate choice)."""
+        if self.data.policy in self.policy_pick.options:
+            self.policy_pick.value = self.data.policy
 
     # ------------------------------------------------------------ dashboard
 
@@ -529,13 +548,28 @@ class FacilitatorConsole(w.VBox):
         return counts
 
     def restore_checkpoint(self) -> Any:
+        """Restoring loses everything done since the checkpoint: the first click asks, the second restores."""
         if not self.checkpoint_pick.value:
             return None
         name = self.checkpoint_pick.value
+        if self._restore_armed != name:
+            self._restore_armed = name
+            self.restore_cancel.layout.display = ""
+            self.feedback.info(i18n.t("workshop.restore_confirm", name=name))
+            return None
+        self._disarm()
         counts = self.fac.restore(name)
         self.feedback.ok(i18n.t("workshop.restored", name=name, rows=sum(counts.values())))
+        self.effect.value = ""  # the last switch's sample may name requests the checkpoint does not hold
         self.refresh()
+        self._pick_policy_in_force()
         return counts
+
+    def _disarm(self) -> None:
+        if self._restore_armed is not None and self.feedback.kind == "info":
+            self.feedback.clear()
+        self._restore_armed = None
+        self.restore_cancel.layout.display = "none"
 
     def switch_policy(self) -> Any:
         effect = self.fac.switch_policy(self.policy_pick.value)
@@ -586,7 +620,15 @@ class JoinBox(w.VBox):
         super().__init__([w.HBox([self.code, self.join_button]), self.feedback])
 
     def join(self) -> Any:
-        self.panel = self.make(self.code.value.strip())
+        from marketplace.errors import PermissionDenied
+
+        try:
+            self.panel = self.make(self.code.value.strip())
+        except PermissionDenied as exc:
+            if exc.actor != "anyone":  # a known seat without the right: the workflow's own words
+                raise
+            self.feedback.error(i18n.t("workshop.bad_join_code"))  # not "anyone may not join the workshop"
+            return None
         self.code.value = ""
         self.children = [self.panel]
         return self.panel

@@ -238,3 +238,39 @@ def test_workshop_panels_show_words_not_ids(workshop_engine, lang: str) -> None:
     i18n.set_language(other)
     found += [f"after switching to {other}: {p}" for p in walk(panels, other, allowed)]
     assert found == [], "\n".join(found)
+
+
+def test_trainer_console_starts_on_the_policy_in_force_and_asks_before_restore(workshop_engine) -> None:
+    from marketplace.ui import workshop
+
+    engine, trainer, _seats = workshop_engine
+    console = workshop.facilitator_console(trainer.join_code, engine)
+    assert console.policy_pick.value == console.data.policy == "national-2025"
+    console.checkpoint_name.value = "start"
+    console.save_button.click()
+    console.policy_pick.value = "sme-discount"
+    console.switch_button.click()
+    assert console.feedback.kind == "ok", console.feedback.text
+    console.checkpoint_pick.value = "start"
+    console.restore_button.click()
+    assert console.feedback.kind == "info" and console.restore_cancel.layout.display == ""
+    assert console.data.policy == "sme-discount"  # nothing restored yet
+    console.restore_cancel.click()
+    assert console.feedback.kind == "" and console.data.policy == "sme-discount"
+    console.restore_button.click()
+    console.restore_button.click()
+    assert console.feedback.kind == "ok", console.feedback.text
+    assert console.data.policy == console.policy_pick.value == "national-2025" and console.effect.value == ""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_bad_join_code_is_answered_in_plain_words(workshop_engine, lang: str) -> None:
+    from marketplace.ui import workshop
+
+    engine, _trainer, _seats = workshop_engine
+    i18n.set_language(lang)
+    box = workshop.participant_app(None, engine)
+    box.code.value = "AAAA-BBBB-CCCC-DDDD"
+    box.join_button.click()
+    assert box.feedback.kind == "error" and "anyone" not in box.feedback.text
+    assert i18n.t("workshop.bad_join_code") in box.feedback.text

@@ -144,9 +144,13 @@ assert "sme-discount" in console.status.value and "<table" in console.effect.val
 """,
     """
 console.checkpoint_pick.value = "warm-up"
+console.restore_button.click()  # asks first: restoring loses what was done since
+assert console.feedback.kind == "info" and "warm-up" in console.feedback.text, console.feedback.text
+assert "sme-discount" in console.status.value
 console.restore_button.click()
 assert console.feedback.kind == "ok" and "warm-up" in console.feedback.text, console.feedback.text
 assert "national-2025" in console.status.value and "01-first-request" in console.tables.value
+assert console.effect.value == "" and console.policy_pick.value == "national-2025"
 """,
 ]
 
