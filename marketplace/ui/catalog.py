@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from marketplace.models import Registration, Resource
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Channel, Grade
 
@@ -22,7 +22,7 @@ SAMPLE_ROWS = 8
 ALL = ""
 
 
-class CatalogBrowser(w.VBox):
+class CatalogBrowser(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -40,10 +40,10 @@ class CatalogBrowser(w.VBox):
         self._load()
         self._fill_filters()
         for control in (self.domain, self.grade, self.channel):
-            control.observe(lambda _c: self.apply_filters(), names="value")
-        self.listing.observe(lambda c: self.show(c["new"]), names="value")
-        self.sandbox.observe(lambda _c: self.reload(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+            control.observe(self.guarded(lambda _c: self.apply_filters()), names="value")
+        self.listing.observe(self.guarded(lambda c: self.show(c["new"])), names="value")
+        self.watch(self.sandbox, lambda _c: self.reload(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("catalog.title"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import html
 import io
+import logging
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
+LOG = logging.getLogger("marketplace.ui")
 
 _STYLES = {
     "error": "color:#b00020;font-weight:600",
@@ -68,13 +71,31 @@ class Feedback(w.HTML):
         if self._error is not None:
             self._error = exc  # type: ignore[assignment]
 
+    def unexpected(self, exc: BaseException) -> None:
+        """An error that is not the user's: one line, the traceback behind a disclosure."""
+        self._error = None
+        first = (str(exc).strip().splitlines() or [""])[0]
+        line = t("common.unexpected", kind=type(exc).__name__, message=first)
+        trace = "".join(traceback.format_exception(exc))
+        self.kind, self.text = "error", line
+        self.value = (
+            f'<div class="mp-error mp-unexpected" style="{_STYLES["error"]}">{html.escape(line)}</div>'
+            f"<details class='mp-traceback'><summary>{html.escape(t('common.details'))}</summary>"
+            f"<pre>{html.escape(trace)}</pre></details>"
+        )
+
     def clear(self) -> None:
         self._error = None
         self.kind, self.text, self.value = "", "", ""
 
 
 def guard(feedback: Feedback) -> Callable[[F], F]:
-    """Decorator for callbacks: domain errors are shown in `feedback`; others propagate (and are logged)."""
+    """Decorator for callbacks: every error ends in `feedback`, the panel's error area.
+
+    A domain error (refused, invalid, conflicting) is one line. Anything else is one line too, with the
+    traceback behind a disclosure (`<details>`) and logged on the `marketplace.ui` logger: ipywidgets would
+    only log it to the kernel, which in Voila nobody sees.
+    """
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
@@ -84,10 +105,70 @@ def guard(feedback: Feedback) -> Callable[[F], F]:
             except MarketplaceError as exc:
                 feedback.error(exc)
                 return None
+            except Exception as exc:
+                LOG.error("unexpected error in a panel callback", exc_info=exc)
+                feedback.unexpected(exc)
+                return None
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+class Closing:
+    """Lets a panel go when it is closed: its sandbox observers are removed, its language listeners (held
+    by the panel, weakly by the registry) go with it, and every widget it made is closed, so that neither
+    the kernel-wide sandbox nor the widget registry keeps it alive."""
+
+    def _mp_closers(self) -> list[Callable[[], None]]:
+        closers = getattr(self, "_mp_closer_list", None)
+        if closers is None:
+            closers = []
+            self._mp_closer_list = closers
+        return closers
+
+    def guarded(self, fn: F) -> F:
+        """`fn` running inside this panel's error area (`guard(self.feedback)`), for widget callbacks."""
+        feedback = getattr(self, "feedback", None)
+        return guard(feedback)(fn) if isinstance(feedback, Feedback) else fn
+
+    def watch(self, owner: Any, handler: Callable[[Any], None], names: str) -> None:
+        """`owner.observe(handler, names)`, inside the error area, until this panel is closed."""
+        handler = self.guarded(handler)
+        owner.observe(handler, names=names)
+        self._mp_closers().append(lambda: owner.unobserve(handler, names=names))
+
+    def on_language(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(lang)` after every language switch, for as long as this panel lives."""
+        on_language_change(self.guarded(callback), owner=self)
+
+    def close(self) -> None:
+        for closer in self._mp_closers():
+            closer()
+        self._mp_closers().clear()
+        for widget in _made_by(self):
+            widget.close()
+        super().close()  # type: ignore[misc]
+
+
+def _made_by(panel: Any) -> list[w.Widget]:
+    """Every widget in `panel`'s tree and in its attributes (hidden ones too), `panel` excluded."""
+    found: dict[int, w.Widget] = {}
+    todo: list[Any] = [*getattr(panel, "children", ()), *vars(panel).values()]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list | tuple):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, w.Widget) and item is not panel and id(item) not in found:
+            found[id(item)] = item
+            todo.extend(getattr(item, "children", ()))
+    return list(found.values())
+
+
+class Panel(Closing, w.VBox):
+    """A panel: a VBox that lets go of everything when closed (see `Closing`)."""
 
 
 def heading(key: str, level: int = 3, **kwargs: Any) -> w.HTML:

@@ -20,7 +20,7 @@ import ipywidgets as w
 
 from marketplace.errors import InvalidInput
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 
 FORMATS = ("html", "md", "csv", "json", "dcat")
@@ -43,7 +43,7 @@ def data_uri_anchor(filename: str, mime: str, payload: bytes, caption: str) -> s
     )
 
 
-class DisclosurePanel(w.VBox):
+class DisclosurePanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None, year: int | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -60,8 +60,8 @@ class DisclosurePanel(w.VBox):
         self.downloads.add_class("mp-downloads")
         self.report: Any = None
         self.files: dict[str, bytes] = {}
-        self.build_button.on_click(lambda _b: self.build())
-        i18n.on_language_change(lambda _lang: self._show() if self.report is not None else None)
+        self.build_button.on_click(self.guarded(lambda _b: self.build()))
+        self.on_language(lambda _lang: self._show() if self.report is not None else None)
         super().__init__(
             [
                 heading("disclosure.title"),
@@ -148,7 +148,7 @@ RDF_FORMAT_NAMES = {"turtle": "Turtle", "json-ld": "JSON-LD", "xml": "RDF/XML"} 
 SHOWN_LINES = 80
 
 
-class DcatView(w.VBox):
+class DcatView(Panel):
     """The public register as DCAT-AP (from `marketplace.disclosure`): what kinds of things it describes, the
     statements about one dataset, the serialized text, and a download."""
 
@@ -174,9 +174,9 @@ class DcatView(w.VBox):
         self.download.add_class("mp-downloads")
         self.graph: Any = None
         self.text = ""
-        self.build_button.on_click(lambda _b: self.build())
-        self.dataset.observe(lambda _c: self._show_dataset(), names="value")
-        i18n.on_language_change(lambda _lang: self._show() if self.graph is not None else None)
+        self.build_button.on_click(self.guarded(lambda _b: self.build()))
+        self.dataset.observe(self.guarded(lambda _c: self._show_dataset()), names="value")
+        self.on_language(lambda _lang: self._show() if self.graph is not None else None)
         super().__init__(
             [
                 heading("guide.dcat.title"),
@@ -284,7 +284,7 @@ def sample_catalogs() -> list[tuple[str, str]]:
     ]
 
 
-class CatalogImport(w.VBox):
+class CatalogImport(Panel):
     """Read a CKAN or DCAT catalogue file, preview how each dataset maps to a resource, then import it
     (`marketplace.disclosure.read_catalog` / `import_catalog`, as `marketplace catalog import` does)."""
 
@@ -301,8 +301,8 @@ class CatalogImport(w.VBox):
         self.preview.add_class("mp-import-preview")
         self.datasets: list[Any] = []
         self.result: Any = None
-        self.preview_button.on_click(lambda _b: self.read())
-        self.import_button.on_click(lambda _b: self.run())
+        self.preview_button.on_click(self.guarded(lambda _b: self.read()))
+        self.import_button.on_click(self.guarded(lambda _b: self.run()))
         super().__init__(
             [
                 heading("guide.import.title"),

@@ -87,12 +87,12 @@ def set_language(lang: str) -> str:
         for trait, (key, template, kwargs) in list(traits.items()):
             setattr(widget, trait, _render(key, template, kwargs))
     for listener in list(_listeners):
-        if isinstance(listener, weakref.WeakMethod):
-            method = listener()
-            if method is None:
+        if isinstance(listener, weakref.ref):  # WeakMethod included: its owner may be gone
+            alive = listener()
+            if alive is None:
                 _listeners.remove(listener)
                 continue
-            method(code)
+            alive(code)
         else:
             listener(code)
     return code
@@ -107,12 +107,27 @@ def reset_language(*, forget_widgets: bool = False) -> None:
         _listeners.clear()
 
 
-def on_language_change(callback: Callable[[str], None], *, weak: bool = False) -> Callable[[], None]:
+def on_language_change(
+    callback: Callable[[str], None], *, weak: bool = False, owner: Any = None
+) -> Callable[[], None]:
     """Call `callback(lang)` after every switch (for rebuilt labels); returns an unsubscribe function.
 
-    `weak=True` (for a bound method) does not keep its object alive: the listener goes with the object.
+    With `owner` (a panel or widget) the registry holds the callback weakly and `owner` holds it: the
+    listener lives as long as its owner, so a closed panel is not kept alive by the language switch.
+    `weak=True` (for a bound method) does the same with the method's own object as the owner.
     """
-    entry: Any = weakref.WeakMethod(callback) if weak else callback  # type: ignore[arg-type]
+    entry: Any
+    if weak:
+        entry = weakref.WeakMethod(callback)  # type: ignore[arg-type]
+    elif owner is not None:
+        held = getattr(owner, "language_listeners", None)
+        if held is None:
+            held = []
+            owner.language_listeners = held  # held by the owner, weakly by the registry
+        held.append(callback)
+        entry = weakref.ref(callback)
+    else:
+        entry = callback
     _listeners.append(entry)
 
     def unsubscribe() -> None:

@@ -17,7 +17,7 @@ from marketplace.errors import InvalidInput, NotFound
 from marketplace.models import Account, Authorization, CostFiling, Organization, Product, Resource
 from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import AuthorizationModel, BillingUnit, OrganizationKind, ProductKind, Role
 
@@ -45,7 +45,7 @@ def parse_costs(text: str) -> dict[str, str]:
     return out
 
 
-class OperatorPanel(w.VBox):
+class OperatorPanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -135,11 +135,11 @@ class OperatorPanel(w.VBox):
             self.create_button: self.create,
         }
         for btn, action in actions.items():
-            btn.on_click(lambda _b, act=action: act())
-        self.authorization.observe(lambda _c: self._fill_new_resources(), names="value")
-        self.sandbox.observe(lambda _c: self.load(), names="account_id")
-        self.sandbox.observe(lambda _c: self.load(), names="revision")
-        i18n.on_language_change(lambda _lang: self.load())
+            btn.on_click(self.guarded(lambda _b, act=action: act()))
+        self.authorization.observe(self.guarded(lambda _c: self._fill_new_resources()), names="value")
+        self.watch(self.sandbox, lambda _c: self.load(), "account_id")
+        self.watch(self.sandbox, lambda _c: self.load(), "revision")
+        self.on_language(lambda _lang: self.load())
         super().__init__(
             [
                 heading("operator.title"),

@@ -20,6 +20,7 @@ from marketplace.models import Resource
 from marketplace.ui import i18n
 from marketplace.ui.common import (
     Feedback,
+    Panel,
     button,
     figure_image,
     guard,
@@ -55,7 +56,7 @@ def source_rows(sandbox: Sandbox, code: str | None, rows: int, seed: int) -> tup
     return frame, fields
 
 
-class PrivacyLab(w.VBox):
+class PrivacyLab(Panel):
     def __init__(self, sandbox: Sandbox | None = None, *, rows: int = 400) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -81,9 +82,9 @@ class PrivacyLab(w.VBox):
         self.metrics.add_class("mp-privacy-metrics")
         self.plot = w.Box()
         self.report: Any = None
-        i18n.on_language_change(self._relabel, weak=True)
+        self.on_language(self._relabel)
         self.curve: list[tuple[int, float | None]] = []
-        self.run_button.on_click(lambda _b: self.run())
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
         tables = w.HBox(
             [
                 w.VBox([heading("privacy.before", 4), self.before]),
@@ -225,7 +226,7 @@ def _resource_dropdown(sandbox: Sandbox) -> w.Dropdown:
     return control
 
 
-class ColumnRoles(w.VBox):
+class ColumnRoles(Panel):
     """A few raw synthetic rows of a resource, each column tagged with the privacy role the holder gave it.
 
     The roles come from `marketplace.privacy.resolve_roles` (what the pipeline itself uses), so the tags shown
@@ -243,8 +244,8 @@ class ColumnRoles(w.VBox):
         self.rows_table.add_class("mp-raw-rows")
         self.roles: dict[str, FieldMarking] = {}
         self.frame: pd.DataFrame | None = None
-        self.resource.observe(lambda _c: self.show(), names="value")
-        i18n.on_language_change(lambda _lang: self.show() if self.frame is not None else None)
+        self.resource.observe(self.guarded(lambda _c: self.show()), names="value")
+        self.on_language(lambda _lang: self.show() if self.frame is not None else None)
         super().__init__(
             [
                 heading("guide.roles.title"),
@@ -295,7 +296,7 @@ class ColumnRoles(w.VBox):
         self.feedback.clear()
 
 
-class AggregateLab(w.VBox):
+class AggregateLab(Panel):
     """Counts per group with a minimum cell size and optional Laplace noise (`marketplace.privacy.aggregate`).
 
     A lab, not a delivery: nothing is released and no ε is written to a resource's ledger.
@@ -328,9 +329,9 @@ class AggregateLab(w.VBox):
         self.table = w.HTML()
         self.table.add_class("mp-aggregate-table")
         self.release: Any = None
-        i18n.on_language_change(self._relabel, weak=True)
-        self.resource.observe(lambda _c: self._offer_columns(), names="value")
-        self.run_button.on_click(lambda _b: self.run())
+        self.on_language(self._relabel)
+        self.resource.observe(self.guarded(lambda _c: self._offer_columns()), names="value")
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
         super().__init__(
             [
                 heading("guide.agg.title"),
@@ -420,7 +421,7 @@ def aggregate_lab(sandbox: Sandbox | None = None) -> AggregateLab:
     return AggregateLab(sandbox)
 
 
-class TradeoffCurve(w.VBox):
+class TradeoffCurve(Panel):
     """Information loss against re-identification risk as k grows, each point one run of
     `marketplace.privacy.deidentify` on the same rows: the price of privacy in one picture."""
 
@@ -440,8 +441,8 @@ class TradeoffCurve(w.VBox):
         self.table.add_class("mp-tradeoff-table")
         self.plot = w.Box()
         self.points: list[dict[str, Any]] = []
-        self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show_table() if self.points else None)
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.on_language(lambda _lang: self._show_table() if self.points else None)
         super().__init__(
             [
                 heading("guide.curve.title"),

@@ -20,7 +20,7 @@ from marketplace.errors import NotFound
 from marketplace.models import AccessRequest, Organization, Product, Resource
 from marketplace.policy import FreeClaim, RequestFacts, check_free_claim, quote, route
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Channel, OrganizationKind, ProductStatus, Purpose, RequestStatus
 
@@ -32,7 +32,7 @@ def _money(value: Any, currency: str = "") -> str:
     return f"{float(value):,.2f} {currency}".strip()
 
 
-class RequestPanel(w.VBox):
+class RequestPanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -96,24 +96,26 @@ class RequestPanel(w.VBox):
         self._load_targets()
         self._show_target_controls()
         self.kind.observe(
-            lambda _c: (self._show_target_controls(), self._target_changed(), self.choose_valid_start()),
+            self.guarded(
+                lambda _c: (self._show_target_controls(), self._target_changed(), self.choose_valid_start())
+            ),
             names="value",
         )
         for control in (self.resource, self.channel, self.product):
-            control.observe(lambda _c: self._target_changed(), names="value")
+            control.observe(self.guarded(lambda _c: self._target_changed()), names="value")
         for control in (
             self.purpose, self.fields, self.volume, self.duration, self.use_statement, self.project_reference,
             self.sponsor,
         ):
-            control.observe(lambda _c: self.refresh_quote(), names="value")
-        self.submit_button.on_click(lambda _b: self.submit())
-        self.accept_button.on_click(lambda _b: self.accept_quote())
-        self.withdraw_button.on_click(lambda _b: self.withdraw())
-        self.report_button.on_click(lambda _b: self.report_usage())
-        self.my_requests.observe(lambda _c: self.show_status(), names="value")
-        self.sandbox.observe(lambda _c: self._account_changed(), names="account_id")
-        self.sandbox.observe(lambda _c: self._database_changed(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+            control.observe(self.guarded(lambda _c: self.refresh_quote()), names="value")
+        self.submit_button.on_click(self.guarded(lambda _b: self.submit()))
+        self.accept_button.on_click(self.guarded(lambda _b: self.accept_quote()))
+        self.withdraw_button.on_click(self.guarded(lambda _b: self.withdraw()))
+        self.report_button.on_click(self.guarded(lambda _b: self.report_usage()))
+        self.my_requests.observe(self.guarded(lambda _c: self.show_status()), names="value")
+        self.watch(self.sandbox, lambda _c: self._account_changed(), "account_id")
+        self.watch(self.sandbox, lambda _c: self._database_changed(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("request.title"),

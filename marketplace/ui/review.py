@@ -18,7 +18,7 @@ import pandas as pd
 from marketplace.errors import NotFound
 from marketplace.models import Review
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Decision
 
@@ -40,7 +40,7 @@ def queue_page(session: Any, actor: Any, offset: int, limit: int) -> tuple[list[
     return (review_queue(session, actor, limit=limit, offset=offset), review_queue_count(session, actor))
 
 
-class ReviewQueue(w.VBox):
+class ReviewQueue(Panel):
     def __init__(self, sandbox: Sandbox | None = None, page_size: int = PAGE_SIZE) -> None:
         self.sandbox = resolve(sandbox)
         self.page_size = page_size
@@ -87,15 +87,15 @@ class ReviewQueue(w.VBox):
         self.delivered.add_class("mp-delivered")
         self.last_delivery: Any = None
         self.rows: list[dict[str, Any]] = []
-        self.prev_button.on_click(lambda _b: self.go(self.page - 1))
-        self.next_button.on_click(lambda _b: self.go(self.page + 1))
-        self.refresh_button.on_click(lambda _b: self.load())
-        self.decide_button.on_click(lambda _b: self.decide())
-        self.deliver_button.on_click(lambda _b: self.deliver())
-        self.item.observe(lambda _c: self._show_detail(), names="value")
-        self.sandbox.observe(lambda _c: self.go(0), names="account_id")
-        self.sandbox.observe(lambda _c: self.load(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+        self.prev_button.on_click(self.guarded(lambda _b: self.go(self.page - 1)))
+        self.next_button.on_click(self.guarded(lambda _b: self.go(self.page + 1)))
+        self.refresh_button.on_click(self.guarded(lambda _b: self.load()))
+        self.decide_button.on_click(self.guarded(lambda _b: self.decide()))
+        self.deliver_button.on_click(self.guarded(lambda _b: self.deliver()))
+        self.item.observe(self.guarded(lambda _c: self._show_detail()), names="value")
+        self.watch(self.sandbox, lambda _c: self.go(0), "account_id")
+        self.watch(self.sandbox, lambda _c: self.load(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("review.title"),

@@ -16,6 +16,7 @@ from marketplace.errors import InvalidInput
 from marketplace.ui import i18n
 from marketplace.ui.common import (
     Feedback,
+    Panel,
     button,
     figure_image,
     guard,
@@ -50,7 +51,7 @@ PLOT_GROUPS = (
 )
 
 
-class ScenarioLab(w.VBox):
+class ScenarioLab(Panel):
     def __init__(
         self, a: str = "national-2025", b: str = "sme-discount", *, seeds: int = 3, days: int = 90
     ) -> None:
@@ -80,8 +81,8 @@ class ScenarioLab(w.VBox):
         self.plots = w.Box(layout=w.Layout(flex_flow="row wrap"))
         self.comparison: pd.DataFrame | None = None
         self.daily: dict[str, pd.DataFrame] = {}
-        self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show_table() if self.comparison is not None else None)
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.on_language(lambda _lang: self._show_table() if self.comparison is not None else None)
         super().__init__(
             [
                 heading("scenario.title"),
@@ -218,7 +219,7 @@ def _flat(data: dict) -> dict[str, object]:
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
-class ScenarioExplainer(w.VBox):
+class ScenarioExplainer(Panel):
     """Two shipped scenarios side by side: their facts, the scenario settings that differ and the policy
     parameters that differ (`marketplace.policy.diff_policies`)."""
 
@@ -244,8 +245,8 @@ class ScenarioExplainer(w.VBox):
         self.differences: list[tuple[str, object, object]] = []
         self.setting_differences: list[tuple[str, object, object]] = []
         for control in (self.a, self.b):
-            control.observe(lambda _c: self.show(), names="value")
-        i18n.on_language_change(lambda _lang: self.show())
+            control.observe(self.guarded(lambda _c: self.show()), names="value")
+        self.on_language(lambda _lang: self.show())
         super().__init__(
             [
                 heading("guide.explain.title"),
@@ -332,7 +333,7 @@ SWEEP_METRICS = tuple(
 CAP_FRACTIONS = ("0.125", "0.25", "0.5", "1")
 
 
-class CapSweep(w.VBox):
+class CapSweep(Panel):
     """Sweep one price cap of a scenario's policy over a few values (`marketplace.sim.sweep`) and show what
     micro and small enterprises file, get approved and pay.
 
@@ -370,10 +371,10 @@ class CapSweep(w.VBox):
         self.results: pd.DataFrame | None = None
         self.summary: pd.DataFrame | None = None
         for control in (self.scenario, self.unit):
-            control.observe(lambda _c: self.suggest_caps(), names="value")
-        self.run_button.on_click(lambda _b: self.run())
+            control.observe(self.guarded(lambda _c: self.suggest_caps()), names="value")
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
         self._relabelling = False
-        i18n.on_language_change(lambda _lang: self._relabel())
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("guide.sweep.title"),

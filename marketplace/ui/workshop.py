@@ -19,7 +19,7 @@ import pandas as pd
 
 from marketplace.policy import list_policies
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, guard, worded_table
+from marketplace.ui.common import Feedback, Panel, guard, worded_table
 from marketplace.vocabulary import Decision, Purpose, Role
 from marketplace.workshop import Facilitator, ParticipantSession
 from marketplace.workshop.agents import REVIEWER_ROLES
@@ -30,7 +30,7 @@ class _Texts:
 
     def __init__(self) -> None:
         self._items: list[tuple[Any, str, str, str]] = []
-        i18n.on_language_change(lambda _l: self.apply())
+        i18n.on_language_change(lambda _l: self.apply(), owner=self)
 
     def __call__(self, widget: Any, trait: str, key: str, template: str = "{}") -> Any:
         self._items.append((widget, trait, key, template))
@@ -66,7 +66,7 @@ def _language_picker() -> w.Dropdown:
     return pick
 
 
-class ParticipantPanel(w.VBox):
+class ParticipantPanel(Panel):
     """What one participant may do, and nothing else."""
 
     def __init__(self, session: ParticipantSession) -> None:
@@ -94,7 +94,7 @@ class ParticipantPanel(w.VBox):
         if Role.operator in self.roles:
             self.products = w.HTML()
             sections += [_h(self.texts, "workshop.products"), self.products]
-        i18n.on_language_change(lambda _l: self._relabel())
+        self.on_language(lambda _l: self._relabel())
         super().__init__(sections)
         self.add_class("mp-workshop-participant")
         self.refresh()
@@ -135,7 +135,7 @@ class ParticipantPanel(w.VBox):
             w.Text(layout=w.Layout(width="560px")), "description", "workshop.usage_summary"
         )
         self.report_button = _button(self.texts, "workshop.report_usage", "info")
-        self.target.observe(lambda _c: self._channels(), names="value")
+        self.target.observe(self.guarded(lambda _c: self._channels()), names="value")
         self.file_button.on_click(guard(self.feedback)(lambda _b: self.file()))
         self.accept_button.on_click(guard(self.feedback)(lambda _b: self.accept()))
         self.report_button.on_click(guard(self.feedback)(lambda _b: self.report_usage()))
@@ -363,7 +363,7 @@ class ParticipantPanel(w.VBox):
         return receipt
 
 
-class FacilitatorConsole(w.VBox):
+class FacilitatorConsole(Panel):
     """The trainer's console: dashboard, exercises, clock, checkpoints, policy, background traffic."""
 
     AUTO_REFRESH_S = 10.0
@@ -413,7 +413,7 @@ class FacilitatorConsole(w.VBox):
         self._timer: threading.Timer | None = None
         g = guard(self.feedback)
         self.refresh_button.on_click(g(lambda _b: self.refresh()))
-        self.auto.observe(lambda c: self._auto(c["new"]), names="value")
+        self.auto.observe(self.guarded(lambda c: self._auto(c["new"])), names="value")
         self.release_button.on_click(g(lambda _b: self.release_next()))
         self.pause_button.on_click(g(lambda _b: self._clock(self.fac.pause_clock)))
         self.resume_button.on_click(g(lambda _b: self._clock(self.fac.resume_clock)))
@@ -421,7 +421,7 @@ class FacilitatorConsole(w.VBox):
         self.save_button.on_click(g(lambda _b: self.save_checkpoint()))
         self.restore_button.on_click(g(lambda _b: self.restore_checkpoint()))
         self.restore_cancel.on_click(g(lambda _b: self._disarm()))
-        self.checkpoint_pick.observe(lambda _c: self._disarm(), names="value")
+        self.checkpoint_pick.observe(self.guarded(lambda _c: self._disarm()), names="value")
         self.switch_button.on_click(g(lambda _b: self.switch_policy()))
         self.start_button.on_click(g(lambda _b: self.start_traffic()))
         self.stop_button.on_click(g(lambda _b: self.stop_traffic()))
@@ -458,7 +458,7 @@ class FacilitatorConsole(w.VBox):
             ]
         )
         self.add_class("mp-workshop-console")
-        i18n.on_language_change(lambda _l: self.refresh())
+        self.on_language(lambda _l: self.refresh())
         self.refresh()
         self._pick_policy_in_force()
 
@@ -497,6 +497,14 @@ class FacilitatorConsole(w.VBox):
         )
         _set_options(self.checkpoint_pick, list(self.fac.checkpoints()["name"]))
         self.data = d
+
+    def close(self) -> None:
+        """Stop the auto-refresh timer and the background traffic, then let the console go."""
+        self.auto.value = False
+        self._auto(False)
+        if self.traffic is not None:
+            self.traffic.stop()
+        super().close()
 
     def _auto(self, on: bool) -> None:
         if self._timer is not None:
@@ -606,7 +614,7 @@ class FacilitatorConsole(w.VBox):
         )
 
 
-class JoinBox(w.VBox):
+class JoinBox(Panel):
     """A code field and a button; on a valid code the box shows the panel that `make(code)` builds."""
 
     def __init__(self, make: Any, key: str = "workshop.join_code") -> None:

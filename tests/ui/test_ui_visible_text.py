@@ -274,3 +274,23 @@ def test_a_bad_join_code_is_answered_in_plain_words(workshop_engine, lang: str) 
     box.join_button.click()
     assert box.feedback.kind == "error" and "anyone" not in box.feedback.text
     assert i18n.t("workshop.bad_join_code") in box.feedback.text
+
+
+def test_closed_workshop_panels_are_garbage_collected(workshop_engine) -> None:
+    import gc
+    import weakref
+
+    from marketplace.ui import workshop
+
+    engine, trainer, seats = workshop_engine
+    refs = []
+    for panel in (
+        workshop.participant_panel(seats[0].join_code, engine),
+        workshop.facilitator_console(trainer.join_code, engine),
+        workshop.participant_app(None, engine),
+    ):
+        refs.append(weakref.ref(panel))
+        panel.close()
+    del panel
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
