@@ -142,6 +142,8 @@ def label(value: Enum | str | None, lang: str | None = None) -> str:
     """A vocabulary value for people: 'approve_with_conditions' -> 'approve with conditions'."""
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
     raw = value.value if isinstance(value, Enum) else str(value)
     key = f"enum.{raw}"
     return t(key, lang) if has(key) else raw.replace("_", " ")

@@ -221,3 +221,28 @@ def problems(
             if english:
                 add(where, "English in Chinese mode: " + " ".join(sorted(set(english))[:6]), text)
     return found
+
+
+def data_words(engine: Any) -> set[str]:
+    """Words of the synthetic data itself (names, titles, schema field names, what people typed): shown as
+    they are, in the data's own language, so the checks allow them."""
+    import sqlalchemy as sa
+
+    from marketplace import db
+    from marketplace.models import AccessRequest, Account, Organization, Product, Resource, ResourceField
+
+    columns = {
+        Organization: ("code", "name", "region", "sector"),
+        Account: ("username", "display_name", "email"),
+        Resource: ("code", "title", "description"),
+        AccessRequest: ("use_statement", "project_reference"),
+        ResourceField: ("name", "description"),
+        Product: ("code", "name", "description"),
+    }
+    words: set[str] = set()
+    with db.session_scope(engine) as s:
+        for model, names in columns.items():
+            for name in names:
+                for (value,) in s.exec(sa.select(getattr(model, name))).all():
+                    words.update(str(value or "").replace("—", " ").split())
+    return words | {w.strip(".,;:()") for w in words}

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import t
+from marketplace.i18n import t, t_or
 
 
 def _engine() -> Engine:
@@ -85,7 +85,10 @@ def audit_verify() -> None:
     if result.ok:
         click.echo(t("cli.audit.intact", checked=result.checked))
         return
-    click.echo(t("cli.audit.broken", seq=result.first_bad_seq, reason=result.reason), err=True)
+    reason = result.reason
+    if result.reason_key:
+        reason = t_or(result.reason_key, result.reason, **result.reason_params)
+    click.echo(t("cli.audit.broken", seq=result.first_bad_seq, reason=reason), err=True)
     sys.exit(1)
 
 

@@ -23,6 +23,7 @@ _PANELS = {
     "request_panel": "requests",
     "review_queue": "review",
     "operator_panel": "operator",
+    "product_walkthrough": "operator",
     "privacy_lab": "privacy",
     "column_roles": "privacy",
     "tradeoff_curve": "privacy",

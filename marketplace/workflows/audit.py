@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -336,6 +336,9 @@ class ChainCheck:
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    # the reason as a message key and params (`audit.reason.*`), so the command line words it in any language
+    reason_key: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         if self.ok:
@@ -360,6 +363,8 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 checked,
                 expected_seq if seq > expected_seq else seq,
                 f"expected seq {expected_seq} next but found {seq} (event {missing})",
+                "audit.reason.seq_deleted" if seq > expected_seq else "audit.reason.seq_duplicated",
+                {"expected": expected_seq, "found": seq},
             )
         if row["prev_hash"] != prev_hash:
             return ChainCheck(
@@ -368,6 +373,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 seq,
                 "prev_hash does not match the previous event's hash "
                 "(an earlier event was deleted, reordered or changed)",
+                "audit.reason.prev_hash",
             )
         digest = event_hash(
             seq=seq,
@@ -381,7 +387,13 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
             prev_hash=row["prev_hash"],
         )
         if digest != row["hash"]:
-            return ChainCheck(False, checked, seq, "hash does not match the event's content (event changed)")
+            return ChainCheck(
+                False,
+                checked,
+                seq,
+                "hash does not match the event's content (event changed)",
+                "audit.reason.hash",
+            )
         prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
     head = session.connection().execute(sa.select(_SETTING.c.value).where(_SETTING.c.key == HEAD_KEY)).first()
     value = head[0] if head is not None else None
@@ -397,6 +409,8 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 last + 1,
                 f"the log head records {h_seq} events but the chain "
                 f"ends at seq {last} (the newest events were deleted)",
+                "audit.reason.head_ahead",
+                {"recorded": h_seq, "last": last},
             )
         if h_seq < last:
             return ChainCheck(
@@ -404,13 +418,21 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
                 checked,
                 h_seq + 1,
                 f"events after seq {h_seq} are not covered by the log head (inserted directly)",
+                "audit.reason.head_behind",
+                {"recorded": h_seq},
             )
         if h_hash != prev_hash:
             return ChainCheck(
-                False, checked, last, "the last event's hash differs from the recorded log head"
+                False,
+                checked,
+                last,
+                "the last event's hash differs from the recorded log head",
+                "audit.reason.head_hash",
             )
     elif checked:
-        return ChainCheck(False, checked, 1, "the log head record is missing (deleted)")
+        return ChainCheck(
+            False, checked, 1, "the log head record is missing (deleted)", "audit.reason.head_missing"
+        )
     return ChainCheck(True, checked)
 
 

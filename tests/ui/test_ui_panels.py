@@ -626,3 +626,23 @@ def test_request_panel_opens_on_a_combination_the_actor_may_file(sandbox: Sandbo
         panel.channel.value = "opening"
         assert "mp-refused" in panel.preview.value and panel.submit_button.disabled
         panel.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_03_walks_a_new_product_to_a_refused_price(sandbox: Sandbox, lang: str) -> None:
+    """Notebook 03's suggested experiment ("try a price above the cap") can be done in notebook 03."""
+    i18n.set_language(lang)
+    walk = operator.product_walkthrough(sandbox)
+    steps = []
+    while (name := walk.next_step()) is not None:
+        steps.append(name)
+        assert walk.feedback.kind != "error", (name, walk.feedback.text)
+    assert steps == list(operator.WALK_STEPS) and walk.next_button.disabled
+    kinds = {name: kind for name, _who, kind, _text in walk.done}
+    assert kinds.pop("above_cap") == "refused" and set(kinds.values()) == {"ok"}
+    refusal = next(text for name, _w, _k, text in walk.done if name == "above_cap")
+    assert "cap" in refusal or "上限" in refusal, refusal
+    with sandbox.session() as s:
+        product = s.get(Product, walk.product_id)
+        assert product.status is ProductStatus.listed and product.actual_price <= product.price_cap
+        assert product.registrations and product.registrations[-1].code

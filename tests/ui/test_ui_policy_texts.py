@@ -355,3 +355,15 @@ def test_permission_reasons_from_roles_are_worded_in_chinese(sandbox: Sandbox) -
     zh = i18n.error_text(exc, "zh")
     assert "需要“登记机构”角色（现有：申请方" in zh, zh
     assert i18n.error_text(exc, "en") == str(exc)
+
+
+def test_activation_refused_for_an_unregistered_scope_is_worded_in_both_languages() -> None:
+    """authorization.activate's refusal carries a message key like the policy's own refusals."""
+    err = PolicyRefusal("registration.mandatory", "Resources ... must be registered under national-2025")
+    err.key, err.params = "authorization.unregistered_scope", {  # as authorization.activate sets them
+        "policy": "national-2025",
+        "missing": ("RES-000001", "RES-000002"),
+    }
+    assert "尚未登记：RES-000001、RES-000002" in i18n.error_text(err, "zh")
+    english = i18n.error_text(err, "en")
+    assert "not registered: RES-000001, RES-000002 (rule: registration.mandatory)" in english

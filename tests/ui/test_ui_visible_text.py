@@ -14,9 +14,10 @@ from typing import Any
 import ipywidgets as w
 import pytest
 import sqlalchemy as sa
+import visible_text
 from visible_text import problems, widget_texts
 
-from marketplace.models import AccessRequest, Account, AccountRole, Organization, Resource
+from marketplace.models import Account, AccountRole, Organization, Resource
 from marketplace.ui import (
     actas,
     apps,
@@ -38,32 +39,9 @@ from marketplace.vocabulary import Role
 pytestmark = pytest.mark.timeout(300)
 
 CONDITIONAL_OPEN = "RES-000003"
-DATA_COLUMNS = {
-    Organization: ("code", "name", "region", "sector"),
-    Account: ("username", "display_name", "email"),
-    Resource: ("code", "title", "description"),
-    AccessRequest: ("use_statement", "project_reference"),
-}
-
-
 def data_words(sandbox: Sandbox | Any) -> set[str]:
-    """Words of the synthetic data itself (names, titles, schema field names): shown as they are."""
-    from marketplace import db
-    from marketplace.models import Product, ResourceField
-
-    words: set[str] = set()
-    columns = {
-        **DATA_COLUMNS,
-        ResourceField: ("name", "description"),
-        Product: ("code", "name", "description"),
-    }
-    scope = sandbox.session() if isinstance(sandbox, Sandbox) else db.session_scope(sandbox)
-    with scope as s:
-        for model, names in columns.items():
-            for name in names:
-                for (value,) in s.exec(sa.select(getattr(model, name))).all():
-                    words.update(str(value or "").replace("—", " ").split())
-    return words | {w.strip(".,;:()") for w in words}
+    """Words of the synthetic data itself (see visible_text.data_words), from a sandbox or an engine."""
+    return visible_text.data_words(sandbox.engine if isinstance(sandbox, Sandbox) else sandbox)
 
 
 def _username(sandbox: Sandbox, role: Role, kind: str | None = None, org_id: int | None = None) -> str:
@@ -125,7 +103,11 @@ def nb03(sandbox: Sandbox) -> list[w.Widget]:
     quote = requests.request_panel(sandbox, kind="product")
     quote.purpose.value = "industry_development"
     quote.volume.value = 500
-    return [who, ops, quote]
+    walk = operator.product_walkthrough(sandbox)
+    while walk.next_step():
+        pass
+    who.choose(Role.operator)  # the operator's view of the price formation table (yes / no columns)
+    return [who, ops, quote, walk]
 
 
 def nb04(sandbox: Sandbox) -> list[w.Widget]:
