@@ -259,6 +259,24 @@ def clock_report_lines(report: Any, lang: str | None = None) -> list[str]:
     return out
 
 
+def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
+    """What switching the policy changed (`workshop.PolicyEffect`), worded from its fields."""
+    out = [t("workshop.switched", lang, old=effect.old, new=effect.new)]
+    for row in effect.samples.to_dict("records"):
+        line = t(
+            "policy.switch.line",
+            lang,
+            request=row["request"],
+            purpose=label(row["purpose"], lang),
+            old_total=cell_text(row["old_total"], lang),
+            new_total=cell_text(row["new_total"], lang),
+            old_stages=cell_text(row["old_stages"], lang),
+            new_stages=cell_text(row["new_stages"], lang),
+        )
+        out.append(f"  {line}")
+    return out
+
+
 def listing(items: Iterable[str], lang: str | None = None) -> str:
     """Items joined as the language writes a list: 'a, b' / 'a、b'."""
     code = normalize(lang) if lang else get_language()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import t, t_or
+from marketplace.i18n import clock_report_lines, t, t_or
 
 
 def _engine() -> Engine:
@@ -66,7 +66,7 @@ def clock_advance(days: int, username: str | None) -> None:
                 raise click.UsageError(t("cli.clock.no_trainer"))
             actor = trainers[0]
         report = wf.advance_clock(s, actor, days)
-    for line in report.lines():
+    for line in clock_report_lines(report):
         click.echo(line)
 
 

@@ -12,7 +12,7 @@ import click
 from marketplace import db
 from marketplace.cli import main, pad
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import get_language, t
+from marketplace.i18n import get_language, policy_switch_lines, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
 
@@ -156,5 +156,5 @@ def restore(name: str, from_file: str | None, trainer_code: str | None) -> None:
 @trainer_code
 def policy(name: str, trainer_code: str | None) -> None:
     """Switch the policy in force to NAME and show its effect on recent requests."""
-    for line in _facilitator(trainer_code).switch_policy(name).lines():
+    for line in policy_switch_lines(_facilitator(trainer_code).switch_policy(name)):
         click.echo(line)

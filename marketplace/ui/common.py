@@ -66,10 +66,8 @@ class Feedback(w.HTML):
         self.show("info", text)
 
     def error(self, exc: BaseException | str) -> None:
-        self._error = None if isinstance(exc, str) else exc
+        self._error = None if isinstance(exc, str) else exc  # re-worded after a language switch
         self.show("error", t("common.error", message=exc if isinstance(exc, str) else error_text(exc)))
-        if self._error is not None:
-            self._error = exc  # type: ignore[assignment]
 
     def unexpected(self, exc: BaseException) -> None:
         """An error that is not the user's: one line, the traceback behind a disclosure."""
