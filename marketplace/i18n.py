@@ -96,10 +96,32 @@ def has(key: str) -> bool:
     return bool(key) and translations("en").gettext(key) != key  # "" is the catalog's header
 
 
+class Text(str):
+    """A translated text that remembers how it was made, so a panel can re-word it after a language switch.
+
+    It is a plain `str` everywhere else (formatting, comparison, JSON); `reworded(lang)` makes it again in
+    another language, re-wording the texts it was made of (a status label inside a sentence) as well.
+    """
+
+    def __new__(cls, text: str, remake: Any) -> Text:
+        obj = super().__new__(cls, text)
+        obj.remake = remake
+        return obj
+
+    def reworded(self, lang: str | None = None) -> str:
+        return self.remake(lang)
+
+
+def reword(value: Any, lang: str | None = None) -> Any:
+    """`value` in `lang` when it is a translated `Text`, else unchanged."""
+    return value.reworded(lang) if isinstance(value, Text) else value
+
+
 def t(key: str, lang: str | None = None, **kwargs: Any) -> str:
     """The text of `key` in `lang` (default: the language in force), formatted with `kwargs`.
 
     A message missing from a translation falls back to English (a test keeps every catalog complete).
+    The result is a `Text`: a `str` that can be re-worded in another language.
     """
     code = normalize(lang) if lang else get_language()
     text = translations(code).gettext(key)
@@ -107,7 +129,8 @@ def t(key: str, lang: str | None = None, **kwargs: Any) -> str:
         text = translations("en").gettext(key)
     if text == key:  # a programming error (every key is checked by a test), not the user's to fix
         raise KeyError(f"no message {key!r} in the {DOMAIN} catalogs")
-    return text.format(**kwargs) if kwargs else text
+    made = text.format(**kwargs) if kwargs else text
+    return Text(made, lambda other=None: t(key, other, **{k: reword(v, other) for k, v in kwargs.items()}))
 
 
 def t_or(key: str, fallback: str, **kwargs: Any) -> str:
@@ -119,14 +142,139 @@ def label(value: Enum | str | None, lang: str | None = None) -> str:
     """A vocabulary value for people: 'approve_with_conditions' -> 'approve with conditions'."""
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
     raw = value.value if isinstance(value, Enum) else str(value)
     key = f"enum.{raw}"
-    return t(key, lang) if has(key) else raw
+    return t(key, lang) if has(key) else raw.replace("_", " ")
 
 
 def options(values: Iterable[Any], lang: str | None = None) -> list[tuple[str, str]]:
     """(label, value) pairs for a dropdown over vocabulary values, labels in the language in force."""
     return [(label(v, lang), v.value if isinstance(v, Enum) else str(v)) for v in values]
+
+
+def action_text(action: str, lang: str | None = None) -> str:
+    """A lifecycle action as people say it: 'accept_quote' -> 'accept the quote' (free text stays as is)."""
+    key = f"action.{action}"
+    return t(key, lang) if has(key) else str(action).replace("_", " ")
+
+
+def domain_label(domain: str | None, lang: str | None = None) -> str:
+    """A catalogue domain in words: 'public_safety' -> 'public safety' / '公共安全'."""
+    key = f"domain.{domain}" if domain else "domain.none"
+    return t(key, lang) if has(key) else str(domain).replace("_", " ")
+
+
+def frequency_label(frequency: str | None, lang: str | None = None) -> str:
+    """An update frequency in words ('monthly' -> '每月')."""
+    key = f"frequency.{frequency}"
+    return t(key, lang) if has(key) else str(frequency or "—").replace("_", " ")
+
+
+def condition_label(kind: Enum | str, params: dict[str, Any] | None = None, lang: str | None = None) -> str:
+    """A grant condition in words ("expires after 365 days"), not as typed ("expires_after(days=365)")."""
+    raw = kind.value if isinstance(kind, Enum) else str(kind)
+    params = dict(params or {})
+    key = f"condition.{raw}"
+    if has(key):
+        try:
+            shown = {
+                k: listing(map(str, v), lang) if isinstance(v, list | tuple) else v for k, v in params.items()
+            }
+            return t(key, lang, **shown)
+        except (KeyError, IndexError):
+            pass  # params of another shape: the plain label below
+    return label(raw, lang)
+
+
+def setting_label(path: str, lang: str | None = None) -> str:
+    """A policy or scenario parameter for people: 'pricing.discounts.by_size.micro' -> 'pricing › discounts ›
+    by enterprise size › micro' (each part a word of the catalogs, in the language in force)."""
+    parts = []
+    for part in str(path).split("."):
+        key = next((k for k in (f"setting.{part}", f"domain.{part}", f"enum.{part}") if has(k)), "")
+        parts.append(t(key, lang) if key else part.replace("_", " "))
+    return " › ".join(parts)
+
+
+def setting_value(value: Any, lang: str | None = None) -> str:
+    """A parameter's value for people: vocabulary values as words, lists as lists, tiers as 'from N: ×m'."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    if isinstance(value, dict):
+        if {"from_volume", "multiplier"} <= value.keys():
+            return t("setting.tier", lang, volume=value["from_volume"], multiplier=value["multiplier"])
+        return "; ".join(f"{setting_label(k, lang)}: {setting_value(v, lang)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return listing([setting_value(v, lang) for v in value], lang) if value else "—"
+    if isinstance(value, Enum | str):
+        raw = value.value if isinstance(value, Enum) else value
+        for key in (f"enum.{raw}", f"domain.{raw}"):
+            if has(key):
+                return t(key, lang)
+        return str(raw)
+    return str(value)
+
+
+def column_label(name: str, lang: str | None = None) -> str:
+    """A table column of another layer ('quote_total') as a heading people read ('quote' / '报价')."""
+    key = f"column.{name}"
+    return t(key, lang) if has(key) else label(name, lang)
+
+
+def cell_text(value: Any, lang: str | None = None) -> str:
+    """A table cell of another layer: vocabulary values as words, nothing (None) as '—', truth as yes / no."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    if isinstance(value, Enum) or (isinstance(value, str) and has(f"enum.{value}")):
+        return label(value, lang)
+    if isinstance(value, list | tuple):
+        return listing([cell_text(v, lang) for v in value], lang) if value else "—"
+    return str(value)
+
+
+def clock_report_lines(report: Any, lang: str | None = None) -> list[str]:
+    """What moving the clock did (`workflows.admin.AdvanceReport`), worded from its fields."""
+    out = [t("clock.report.moved", lang, previous=report.previous, today=report.today)]
+    out += [
+        t(
+            "clock.report.breached",
+            lang,
+            request=b["request"],
+            stage=label(b["stage"], lang),
+            due=b["due"],
+            outcome=cell_text(b["outcome"], lang),
+        )
+        for b in report.breached
+    ]
+    out += [
+        t("clock.report.expired", lang, kind=label(e["kind"], lang), code=e["code"]) for e in report.expired
+    ]
+    out += [t("clock.report.warning", lang, warning=w) for w in report.warnings]
+    return out
+
+
+def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
+    """What switching the policy changed (`workshop.PolicyEffect`), worded from its fields."""
+    out = [t("workshop.switched", lang, old=effect.old, new=effect.new)]
+    for row in effect.samples.to_dict("records"):
+        line = t(
+            "policy.switch.line",
+            lang,
+            request=row["request"],
+            purpose=label(row["purpose"], lang),
+            old_total=cell_text(row["old_total"], lang),
+            new_total=cell_text(row["new_total"], lang),
+            old_stages=cell_text(row["old_stages"], lang),
+            new_stages=cell_text(row["new_stages"], lang),
+        )
+        out.append(f"  {line}")
+    return out
 
 
 def listing(items: Iterable[str], lang: str | None = None) -> str:
@@ -138,45 +286,51 @@ def listing(items: Iterable[str], lang: str | None = None) -> str:
 # ---------------------------------------------------------------- texts made by other layers
 #
 # Policy results (QuoteLine, Refusal) carry their English text plus a language-neutral `key` and `params`;
-# errors carry structured fields. English is always the other layer's own text, unchanged; other languages
-# are worded here from the key and fields. A param value is: an id of another message (translated), a
-# vocabulary value (translated through its `enum.` label; kept raw in English, as the policy writes it),
+# errors carry structured fields. Policy texts are worded here from the key and params in every language (so
+# people read "industry development", not the vocabulary value); errors keep their English `str()` and are
+# worded from their fields in other languages. A param value is: an id of another message (translated), a
+# vocabulary value (translated through its `enum.` label),
 # a (key, params) pair (a nested message), a tuple of either (a list), or anything else (shown as is).
 
 _seen_refusals: dict[str, tuple[str, dict[str, Any] | None]] = {}
 
 
-def _policy_value(value: Any, lang: str) -> str:
+def _policy_value(value: Any, lang: str, worded: bool) -> str:
     if isinstance(value, tuple):
         if len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):
-            return render_policy(value[0], value[1], lang)
+            return render_policy(value[0], value[1], lang, worded=worded)
         if not value:
             return t("policy.list_none", lang)
         if isinstance(value[0], tuple):
             sep = "; " if lang == "en" else "；"
         else:
             sep = ", " if lang == "en" else "、"
-        return sep.join(_policy_value(v, lang) for v in value)
+        return sep.join(_policy_value(v, lang, worded) for v in value)
     if isinstance(value, str):
         if has(value):
             return t(value, lang)
-        if lang != "en" and has(f"enum.{value}"):
+        if (worded or lang != "en") and has(f"enum.{value}"):
             return t(f"enum.{value}", lang)
     return str(value)
 
 
-def render_policy(key: str, params: dict[str, Any] | None, lang: str) -> str:
-    """The message `key` with `params` (as carried by QuoteLine/Refusal) in `lang`."""
-    kwargs = {name: _policy_value(v, lang) for name, v in (params or {}).items()}
+def render_policy(key: str, params: dict[str, Any] | None, lang: str, *, worded: bool = False) -> str:
+    """The message `key` with `params` (as carried by QuoteLine/Refusal) in `lang`.
+
+    English keeps vocabulary values as the policy wrote them (so it matches the policy's own text, which a
+    test checks) unless `worded`, as panels show it: 'industry development', not 'industry_development'.
+    """
+    kwargs = {name: _policy_value(v, lang, worded) for name, v in (params or {}).items()}
     return t(key, lang, **kwargs)
 
 
 def policy_text(key: str, params: dict[str, Any] | None, english: str, lang: str | None = None) -> str:
-    """A policy text in the language in force: `english` as the policy wrote it, else worded from the key."""
+    """A policy text in the language in force, worded from its key (vocabulary values as words, in English
+    too); `english`, as the policy wrote it, only for a key the catalogs do not know."""
     code = normalize(lang) if lang else get_language()
-    if code == "en" or not has(key):
+    if not has(key):
         return english
-    return render_policy(key, params, code)
+    return render_policy(key, params, code, worded=True)
 
 
 def quote_reason(line: Any, lang: str | None = None) -> str:
@@ -193,44 +347,50 @@ def refusal_text(refusal: Any, lang: str | None = None) -> str:
 
 
 def error_text(exc: BaseException, lang: str | None = None) -> str:
-    """A domain error in the language in force, worded from its fields; English is `str(exc)` unchanged.
+    """A domain error in the language in force, worded from its fields (states and actions as words, in
+    English too: "is in review: cannot deliver", not "in_review"); other English errors are `str(exc)`.
 
     Free-text details (what was expected, why permission is missing) stay as the raising layer wrote them.
     """
     english = str(exc)
     code = normalize(lang) if lang else get_language()
-    if code == "en":
+    worded_in_english = (
+        errors.PolicyRefusal, errors.TransitionError, errors.PermissionDenied, errors.NotFound
+    )
+    if code == "en" and not isinstance(exc, worded_in_english):
         return english
     if isinstance(exc, errors.PolicyRefusal):
         key, params = getattr(exc, "key", ""), getattr(exc, "params", None)
         if not has(key):
             key, params = _seen_refusals.get(english, ("", None))
         suffix = f" (rule: {exc.rule})"
-        message = render_policy(key, params, code) if has(key) else english.removesuffix(suffix)
+        message = render_policy(key, params, code, worded=True) if has(key) else english.removesuffix(suffix)
         return t("error.policy", code, message=message, rule=exc.rule)
     if isinstance(exc, errors.InvalidInput):
         return t("error.invalid_input", code, field=exc.field, value=repr(exc.value), expected=exc.expected)
     if isinstance(exc, errors.TransitionError):
         state = label(exc.state, code)
+        action = action_text(exc.action, code)
         if exc.allowed:
-            allowed = listing([label(a, code) for a in exc.allowed], code)
+            allowed = listing([action_text(a, code) for a in exc.allowed], code)
             return t(
                 "error.transition_allowed",
                 code,
                 subject=exc.subject,
                 state=state,
-                action=exc.action,
+                action=action,
                 allowed=allowed,
             )
-        return t("error.transition", code, subject=exc.subject, state=state, action=exc.action)
+        return t("error.transition", code, subject=exc.subject, state=state, action=action)
     if isinstance(exc, errors.PermissionDenied):
         reason_key = getattr(exc, "reason_key", "")
         reason = (
-            render_policy(reason_key, getattr(exc, "reason_params", None), code)
+            render_policy(reason_key, getattr(exc, "reason_params", None), code, worded=True)
             if has(reason_key)
             else exc.reason
         )
-        return t("error.permission", code, actor=exc.actor, action=exc.action, reason=reason)
+        action = action_text(exc.action, code)
+        return t("error.permission", code, actor=exc.actor, action=action, reason=reason)
     if isinstance(exc, errors.NotFound):
         return t("error.not_found", code, kind=label(exc.kind, code), code=repr(exc.key))
     if isinstance(exc, errors.ConflictError):

@@ -13,7 +13,7 @@ import click
 
 from marketplace.cli import columns, pad
 from marketplace.errors import MarketplaceError
-from marketplace.i18n import error_text, label, listing, quote_reason, t, t_or
+from marketplace.i18n import condition_label, error_text, label, listing, quote_reason, t, t_or
 from marketplace.policy import (
     PolicyFileError,
     Requester,
@@ -244,15 +244,26 @@ def quote_cmd(
     click.echo(f"  {pad(total, width)} {_money(q.total):>14}  {q.currency}" + (f"  {free}" if free else ""))
     if conditions is not None:
         if not conditions["may_claim"]:
-            click.echo(
-                f"  free use: a {requester.kind.value} may not claim {purpose} under {pol.name} "
-                "(paid instead)"
+            refused = t(
+                "cli.quote.free_use_refused",
+                kind=label(requester.kind),
+                purpose=label(purpose),
+                policy=pol.name,
             )
+            click.echo(f"  {refused}")
         else:
-            click.echo(
-                f"  free use only with {', '.join(conditions['evidence'])}; the grant carries: "
-                f"{', '.join(conditions['conditions']) or 'no conditions'}"
+            evidence = [t("cli.quote.evidence.statement", chars=rule.min_statement_chars)]
+            if rule.project_reference or requester.kind is OrganizationKind.enterprise:
+                evidence.append(t("cli.quote.evidence.project"))
+            if rule.sponsoring_department or requester.kind is OrganizationKind.enterprise:
+                evidence.append(t("cli.quote.evidence.sponsor"))
+            carried = listing(condition_label(c) for c in conditions["conditions"])
+            line = t(
+                "cli.quote.free_use_needs",
+                evidence=listing(evidence),
+                conditions=carried or t("cli.quote.no_conditions"),
             )
+            click.echo(f"  {line}")
     if not q.free:
         click.echo(
             t(

@@ -12,7 +12,7 @@ from marketplace import db
 from marketplace.cli import main, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED
-from marketplace.i18n import t
+from marketplace.i18n import clock_report_lines, t, t_or
 
 
 def _engine() -> Engine:
@@ -86,7 +86,7 @@ def clock_advance(days: int, username: str | None, trainer_code: str | None) -> 
                     raise click.UsageError(t("cli.clock.no_trainer"))
                 actor = trainers[0]
             report = wf.advance_clock(s, actor, days)
-    for line in report.lines():
+    for line in clock_report_lines(report):
         click.echo(line)
 
 
@@ -117,7 +117,10 @@ def audit_verify(anchor_file: str | None) -> None:
         if result.anchored is not None:
             click.echo(t("cli.audit.anchored", seq=result.anchored))
         return
-    click.echo(t("cli.audit.broken", seq=result.first_bad_seq, reason=result.reason), err=True)
+    reason = result.reason
+    if result.reason_key:
+        reason = t_or(result.reason_key, result.reason, **result.reason_params)
+    click.echo(t("cli.audit.broken", seq=result.first_bad_seq, reason=reason), err=True)
     sys.exit(1)
 
 

@@ -14,7 +14,7 @@ from marketplace.cli import main, pad, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED, OutputFile
 from marketplace.errors import InvalidInput
-from marketplace.i18n import get_language, t
+from marketplace.i18n import get_language, policy_switch_lines, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
 
@@ -204,5 +204,5 @@ def restore(
 @trainer_code
 def policy(name: str, trainer_code: str | None) -> None:
     """Switch the policy in force to NAME and show its effect on recent requests."""
-    for line in _facilitator(trainer_code).switch_policy(name).lines():
+    for line in policy_switch_lines(_facilitator(trainer_code).switch_policy(name)):
         click.echo(line)

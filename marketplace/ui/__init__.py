@@ -25,6 +25,7 @@ _PANELS = {
     "operator_panel": "operator",
     "regulator_panel": "regulator",
     "free_use_sweep": "free_use",
+    "product_walkthrough": "operator",
     "privacy_lab": "privacy",
     "column_roles": "privacy",
     "tradeoff_curve": "privacy",

@@ -15,7 +15,7 @@ from sqlmodel import select
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.models import Account, AccountRole, Organization
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, heading
+from marketplace.ui.common import Feedback, Panel, heading
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Role
 
@@ -36,7 +36,7 @@ def accounts_with_role(sandbox: Sandbox, role: Role | str) -> list[tuple[int, st
         return [tuple(row) for row in session.exec(stmt).all()]  # type: ignore[misc]
 
 
-class ActAs(w.VBox):
+class ActAs(Panel):
     """Role dropdown + account dropdown + a line saying who is acting."""
 
     def __init__(self, sandbox: Sandbox | None = None) -> None:
@@ -50,10 +50,10 @@ class ActAs(w.VBox):
         self.status = w.HTML()
         self.status.add_class("mp-acting")
         self.feedback = Feedback()
-        self.role.observe(lambda _c: self._load_accounts(), names="value")
-        self.account.observe(self._chosen, names="value")
-        self.sandbox.observe(lambda _c: self._show_status(), names="account_id")
-        i18n.on_language_change(self._relabel)
+        self.role.observe(self.guarded(lambda _c: self._load_accounts()), names="value")
+        self.account.observe(self.guarded(self._chosen), names="value")
+        self.watch(self.sandbox, lambda _c: self._show_status(), "account_id")
+        self.on_language(self._relabel)
         super().__init__(
             [heading("actas.title"), w.HBox([self.role, self.account]), self.status, self.feedback]
         )

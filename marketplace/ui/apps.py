@@ -5,14 +5,15 @@ from __future__ import annotations
 import ipywidgets as w
 
 from marketplace.ui import i18n
+from marketplace.ui.common import Panel
 from marketplace.ui.context import Sandbox, resolve
 
 
-def _app(title_key: str, *children: w.Widget) -> w.VBox:
+def _app(title_key: str, *children: w.Widget) -> Panel:
     from marketplace.ui.start import language_toggle
 
     title = i18n.bind(w.HTML(), "value", title_key, template="<h2>{}</h2>")
-    box = w.VBox([w.HBox([title, language_toggle()]), *children])
+    box = Panel([w.HBox([title, language_toggle()]), *children])  # closing the app closes its panels
     box.add_class("mp-app")
     return box
 
@@ -37,7 +38,7 @@ def request_and_review_app(sandbox: Sandbox | None = None) -> w.VBox:
         tabs.set_title(1, i18n.t("review.title"))
 
     titles()
-    i18n.on_language_change(titles)
+    i18n.on_language_change(titles, owner=tabs)
     return _app("app.request_and_review", act_as(sb), tabs)
 
 

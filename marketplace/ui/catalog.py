@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from marketplace.models import Resource
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Channel, Grade
 
@@ -27,7 +27,7 @@ PAGE_SIZE = 10
 ALL = ""
 
 
-class CatalogBrowser(w.VBox):
+class CatalogBrowser(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -58,13 +58,13 @@ class CatalogBrowser(w.VBox):
         self._load()
         self._fill_filters()
         for control in (self.domain, self.grade, self.channel):
-            control.observe(lambda _c: self.apply_filters(), names="value")
-        self.search.observe(lambda _c: self.find(), names="value")
-        self.previous_button.on_click(lambda _b: self.turn(-1))
-        self.next_button.on_click(lambda _b: self.turn(1))
-        self.listing.observe(lambda c: self.show(c["new"]), names="value")
-        self.sandbox.observe(lambda _c: self.reload(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+            control.observe(self.guarded(lambda _c: self.apply_filters()), names="value")
+        self.search.observe(self.guarded(lambda _c: self.find()), names="value")
+        self.previous_button.on_click(self.guarded(lambda _b: self.turn(-1)))
+        self.next_button.on_click(self.guarded(lambda _b: self.turn(1)))
+        self.listing.observe(self.guarded(lambda c: self.show(c["new"])), names="value")
+        self.watch(self.sandbox, lambda _c: self.reload(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("catalog.title"),
@@ -108,11 +108,12 @@ class CatalogBrowser(w.VBox):
 
     def _fill_filters(self) -> None:
         domains = sorted({r["domain"] for r in self.rows})
-        set_options(self.domain, [(i18n.t("common.all"), ALL), *((d, d) for d in domains)])
+        set_options(self.domain, [(i18n.t("common.all"), ALL), *((i18n.domain_label(d), d) for d in domains)])
         set_options(self.grade, [(i18n.t("common.all"), ALL), *i18n.options(Grade)])
         set_options(self.channel, [(i18n.t("common.all"), ALL), *i18n.options(Channel)])
 
     def _relabel(self) -> None:
+        """Re-word everything in the new language, keeping every filter and the selected resource."""
         self._fill_filters()
         self._show_page()
 
@@ -135,6 +136,7 @@ class CatalogBrowser(w.VBox):
                 self.matching = matching_ids(session, text)
         self.feedback.clear()
         self.apply_filters()
+        self.show(self.listing.value)
 
     def turn(self, step: int) -> None:
         """Show the previous (-1) or next (+1) page of the resources that match."""
@@ -212,12 +214,12 @@ class CatalogBrowser(w.VBox):
             (i18n.t("common.code"), card.code),
             (i18n.t("common.title"), card.title),
             (i18n.t("common.holder"), card.holder),
-            (i18n.t("common.domain"), i18n.label(card.domain)),
+            (i18n.t("common.domain"), i18n.domain_label(card.domain)),
             (i18n.t("common.grade"), i18n.label(card.grade)),
             (i18n.t("catalog.sharing"), i18n.label(card.sharing)),
             (i18n.t("catalog.opening"), i18n.label(card.opening)),
             (i18n.t("catalog.channels"), ", ".join(i18n.label(c) for c in card.channels) or "—"),
-            (i18n.t("catalog.frequency"), i18n.label(card.update_frequency)),
+            (i18n.t("catalog.frequency"), i18n.frequency_label(card.update_frequency)),
             (i18n.t("catalog.size"), f"{card.rows:,}"),
             (
                 i18n.t("catalog.registration"),
@@ -249,7 +251,7 @@ class CatalogBrowser(w.VBox):
             + f"<h4>{html.escape(i18n.t('catalog.products'))}</h4>"
             + table_html(products)
         )
-        self.sample.value = table_html(sample)
+        self.sample.value = table_html(sample, data=True)
 
 
 def catalog_browser(sandbox: Sandbox | None = None) -> CatalogBrowser:

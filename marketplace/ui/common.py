@@ -11,6 +11,8 @@ import base64
 import functools
 import html
 import io
+import logging
+import traceback
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,12 +20,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import ipywidgets as w
 
 from marketplace.errors import MarketplaceError
-from marketplace.ui.i18n import bind, error_text, on_language_change, t
+from marketplace.ui.i18n import Text, bind, error_text, on_language_change, t
+from marketplace.ui.i18n import cell_text as i18n_cell
+from marketplace.ui.i18n import column_label as i18n_column
 
 if TYPE_CHECKING:
     import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
+LOG = logging.getLogger("marketplace.ui")
 
 _STYLES = {
     "error": "color:#b00020;font-weight:600",
@@ -40,26 +45,57 @@ class Feedback(w.HTML):
         self.add_class("mp-feedback")
         self.kind = ""
         self.text = ""
+        self._error: BaseException | None = None
+        on_language_change(self._relabel, weak=True)
 
     def show(self, kind: str, text: str) -> None:
         self.kind, self.text = kind, text
         self.value = f'<div class="mp-{kind}" style="{_STYLES[kind]}">{html.escape(text)}</div>'
 
+    def _relabel(self, _lang: str) -> None:
+        """The message shown stays, in the new language (texts made by `t` know how to re-word themselves)."""
+        if self._error is not None:
+            self.error(self._error)
+        elif isinstance(self.text, Text):
+            self.show(self.kind, self.text.reworded())
+
     def ok(self, text: str) -> None:
+        self._error = None
         self.show("ok", text)
 
     def info(self, text: str) -> None:
+        self._error = None
         self.show("info", text)
 
     def error(self, exc: BaseException | str) -> None:
+        self._error = None if isinstance(exc, str) else exc  # re-worded after a language switch
         self.show("error", t("common.error", message=exc if isinstance(exc, str) else error_text(exc)))
 
+    def unexpected(self, exc: BaseException) -> None:
+        """An error that is not the user's: one line, the traceback behind a disclosure."""
+        self._error = None
+        first = (str(exc).strip().splitlines() or [""])[0]
+        line = t("common.unexpected", kind=type(exc).__name__, message=first)
+        trace = "".join(traceback.format_exception(exc))
+        self.kind, self.text = "error", line
+        self.value = (
+            f'<div class="mp-error mp-unexpected" style="{_STYLES["error"]}">{html.escape(line)}</div>'
+            f"<details class='mp-traceback'><summary>{html.escape(t('common.details'))}</summary>"
+            f"<pre>{html.escape(trace)}</pre></details>"
+        )
+
     def clear(self) -> None:
+        self._error = None
         self.kind, self.text, self.value = "", "", ""
 
 
 def guard(feedback: Feedback) -> Callable[[F], F]:
-    """Decorator for callbacks: domain errors are shown in `feedback`; others propagate (and are logged)."""
+    """Decorator for callbacks: every error ends in `feedback`, the panel's error area.
+
+    A domain error (refused, invalid, conflicting) is one line. Anything else is one line too, with the
+    traceback behind a disclosure (`<details>`) and logged on the `marketplace.ui` logger: ipywidgets would
+    only log it to the kernel, which in Voila nobody sees.
+    """
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
@@ -69,10 +105,70 @@ def guard(feedback: Feedback) -> Callable[[F], F]:
             except MarketplaceError as exc:
                 feedback.error(exc)
                 return None
+            except Exception as exc:
+                LOG.error("unexpected error in a panel callback", exc_info=exc)
+                feedback.unexpected(exc)
+                return None
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+class Closing:
+    """Lets a panel go when it is closed: its sandbox observers are removed, its language listeners (held
+    by the panel, weakly by the registry) go with it, and every widget it made is closed, so that neither
+    the kernel-wide sandbox nor the widget registry keeps it alive."""
+
+    def _mp_closers(self) -> list[Callable[[], None]]:
+        closers = getattr(self, "_mp_closer_list", None)
+        if closers is None:
+            closers = []
+            self._mp_closer_list = closers
+        return closers
+
+    def guarded(self, fn: F) -> F:
+        """`fn` running inside this panel's error area (`guard(self.feedback)`), for widget callbacks."""
+        feedback = getattr(self, "feedback", None)
+        return guard(feedback)(fn) if isinstance(feedback, Feedback) else fn
+
+    def watch(self, owner: Any, handler: Callable[[Any], None], names: str) -> None:
+        """`owner.observe(handler, names)`, inside the error area, until this panel is closed."""
+        handler = self.guarded(handler)
+        owner.observe(handler, names=names)
+        self._mp_closers().append(lambda: owner.unobserve(handler, names=names))
+
+    def on_language(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(lang)` after every language switch, for as long as this panel lives."""
+        on_language_change(self.guarded(callback), owner=self)
+
+    def close(self) -> None:
+        for closer in self._mp_closers():
+            closer()
+        self._mp_closers().clear()
+        for widget in _made_by(self):
+            widget.close()
+        super().close()  # type: ignore[misc]
+
+
+def _made_by(panel: Any) -> list[w.Widget]:
+    """Every widget in `panel`'s tree and in its attributes (hidden ones too), `panel` excluded."""
+    found: dict[int, w.Widget] = {}
+    todo: list[Any] = [*getattr(panel, "children", ()), *vars(panel).values()]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list | tuple):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, w.Widget) and item is not panel and id(item) not in found:
+            found[id(item)] = item
+            todo.extend(getattr(item, "children", ()))
+    return list(found.values())
+
+
+class Panel(Closing, w.VBox):
+    """A panel: a VBox that lets go of everything when closed (see `Closing`)."""
 
 
 def heading(key: str, level: int = 3, **kwargs: Any) -> w.HTML:
@@ -100,11 +196,31 @@ def set_options(control: Any, options: list[Any]) -> None:
     control.value = keep if keep in values else (values[0] if values else None)
 
 
-def table_html(df: pd.DataFrame, *, max_rows: int = 50, css_class: str = "mp-table") -> str:
-    """A DataFrame as an escaped HTML table (values are synthetic but may contain markup characters)."""
+def table_html(
+    df: pd.DataFrame, *, max_rows: int = 50, css_class: str = "mp-table", data: bool = False
+) -> str:
+    """A DataFrame as an escaped HTML table (values are synthetic but may contain markup characters).
+
+    `data=True` marks rows of the synthetic data itself (class `mp-data`): shown as the data holds them, in
+    the data's own language, so the language checks of the tests leave their cells alone.
+    """
     if df.empty:
         return f"<p class='{css_class}-empty'><i>{html.escape(t('common.empty'))}</i></p>"
-    return df.head(max_rows).to_html(index=False, escape=True, classes=css_class, border=0, na_rep="—")
+    classes = f"{css_class} mp-data" if data else css_class
+    return df.head(max_rows).to_html(index=False, escape=True, classes=classes, border=0, na_rep="—")
+
+
+def worded_table(df: pd.DataFrame, *, keep: tuple[str, ...] = (), **kwargs: Any) -> str:
+    """A table made by another layer (snake_case columns, vocabulary values, None) in words, as HTML.
+
+    Columns in `keep` hold codes or names shown as they are; `kwargs` go to `table_html`.
+    """
+    shown = df.copy()
+    for column in shown.columns:
+        if column not in keep:
+            shown[column] = shown[column].map(lambda v: i18n_cell(v))
+    shown.columns = [i18n_column(c) for c in shown.columns]
+    return table_html(shown, **kwargs)
 
 
 def figure_image(fig: Any) -> w.Image:

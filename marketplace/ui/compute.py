@@ -15,7 +15,7 @@ from sqlmodel import select
 from marketplace.errors import NotFound
 from marketplace.models import Resource
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, figure_image, guard, heading, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, figure_image, guard, heading, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 
 METHODS = ("rows", "sql", "dp")
@@ -38,7 +38,7 @@ def labels() -> dict[str, str]:
     return out
 
 
-class ComputeTradeoff(w.VBox):
+class ComputeTradeoff(Panel):
     """Three answers at chosen k, minimum cell and ε, and the error-against-risk sweep."""
 
     def __init__(self, sandbox: Sandbox | None = None, *, rows: int = 20_000) -> None:
@@ -60,9 +60,9 @@ class ComputeTradeoff(w.VBox):
         self.plot = w.Box()
         self.answers: list[Any] = []
         self.sweep_table: pd.DataFrame | None = None
-        self.run_button.on_click(lambda _b: self.run())
-        self.sweep_button.on_click(lambda _b: self.sweep())
-        i18n.on_language_change(lambda _lang: self._redraw())
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.sweep_button.on_click(self.guarded(lambda _b: self.sweep()))
+        self.on_language(lambda _lang: self._redraw())
         super().__init__([
             heading("compute.title"),
             text("compute.intro"),

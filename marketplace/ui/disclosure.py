@@ -22,6 +22,7 @@ from marketplace.ui import i18n
 from marketplace.ui.common import (
     Downloads,
     Feedback,
+    Panel,
     button,
     data_uri_anchor,
     figure_image,
@@ -44,7 +45,7 @@ _MIME = {
 _SUFFIX = {"html": "html", "md": "md", "csv": "csv", "json": "json", "dcat": "ttl"}
 
 
-class DisclosurePanel(w.VBox):
+class DisclosurePanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None, year: int | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -63,8 +64,8 @@ class DisclosurePanel(w.VBox):
         self.exports = Downloads()
         self.report: Any = None
         self.files: dict[str, bytes] = {}
-        self.build_button.on_click(lambda _b: self.build())
-        i18n.on_language_change(lambda _lang: self._show() if self.report is not None else None)
+        self.build_button.on_click(self.guarded(lambda _b: self.build()))
+        self.on_language(lambda _lang: self._show() if self.report is not None else None)
         super().__init__(
             [
                 heading("disclosure.title"),
@@ -165,10 +166,11 @@ RDF_FORMATS = {
     "json-ld": ("application/ld+json", "jsonld"),
     "xml": ("application/rdf+xml", "rdf"),
 }
+RDF_FORMAT_NAMES = {"turtle": "Turtle", "json-ld": "JSON-LD", "xml": "RDF/XML"}  # the formats' own names
 SHOWN_LINES = 80
 
 
-class DcatView(w.VBox):
+class DcatView(Panel):
     """The public register as DCAT-AP (from `marketplace.disclosure`): what kinds of things it describes, the
     statements about one dataset, the serialized text, and a download."""
 
@@ -176,7 +178,9 @@ class DcatView(w.VBox):
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
         self.format = i18n.bind(
-            w.Dropdown(options=list(RDF_FORMATS), value=fmt), "description", "guide.dcat.format"
+            w.Dropdown(options=[(RDF_FORMAT_NAMES[f], f) for f in RDF_FORMATS], value=fmt),
+            "description",
+            "guide.dcat.format",
         )
         self.build_button = button("guide.dcat.build", "primary", "sitemap")
         self.counts = w.HTML()
@@ -192,9 +196,9 @@ class DcatView(w.VBox):
         self.download.add_class("mp-downloads")
         self.graph: Any = None
         self.text = ""
-        self.build_button.on_click(lambda _b: self.build())
-        self.dataset.observe(lambda _c: self._show_dataset(), names="value")
-        i18n.on_language_change(lambda _lang: self._show() if self.graph is not None else None)
+        self.build_button.on_click(self.guarded(lambda _b: self.build()))
+        self.dataset.observe(self.guarded(lambda _c: self._show_dataset()), names="value")
+        self.on_language(lambda _lang: self._show() if self.graph is not None else None)
         super().__init__(
             [
                 heading("guide.dcat.title"),
@@ -302,7 +306,7 @@ def sample_catalogs() -> list[tuple[str, str]]:
     ]
 
 
-class CatalogImport(w.VBox):
+class CatalogImport(Panel):
     """Read a CKAN or DCAT catalogue file, preview how each dataset maps to a resource, then import it
     (`marketplace.disclosure.read_catalog` / `import_catalog`, as `marketplace catalog import` does)."""
 
@@ -319,8 +323,8 @@ class CatalogImport(w.VBox):
         self.preview.add_class("mp-import-preview")
         self.datasets: list[Any] = []
         self.result: Any = None
-        self.preview_button.on_click(lambda _b: self.read())
-        self.import_button.on_click(lambda _b: self.run())
+        self.preview_button.on_click(self.guarded(lambda _b: self.read()))
+        self.import_button.on_click(self.guarded(lambda _b: self.run()))
         super().__init__(
             [
                 heading("guide.import.title"),

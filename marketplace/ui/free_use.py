@@ -18,6 +18,7 @@ from marketplace.ui import i18n
 from marketplace.ui.common import (
     Downloads,
     Feedback,
+    Panel,
     button,
     figure_image,
     guard,
@@ -56,7 +57,7 @@ def _shares(field: str, raw: str) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-class FreeUseSweep(w.VBox):
+class FreeUseSweep(Panel):
     def __init__(self, scenario: str = "national-2025", *, seeds: int = 2, days: int = 60) -> None:
         from marketplace.sim import list_scenarios
 
@@ -87,8 +88,8 @@ class FreeUseSweep(w.VBox):
         self.downloads = Downloads()
         self.results: pd.DataFrame | None = None
         self.summary: pd.DataFrame | None = None
-        self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show() if self.summary is not None else None)
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.on_language(lambda _lang: self._show() if self.summary is not None else None)
         super().__init__(
             [
                 heading("free_use.title"),

@@ -17,7 +17,15 @@ from marketplace import i18n as core
 from marketplace.i18n import (
     ENV_LANG,
     LANGUAGES,
+    Text,
+    action_text,
+    cell_text,
+    clock_report_lines,
+    column_label,
+    condition_label,
+    domain_label,
     error_text,
+    frequency_label,
     get_language,
     has,
     label,
@@ -28,6 +36,8 @@ from marketplace.i18n import (
     quote_reason,
     refusal_text,
     render_policy,
+    setting_label,
+    setting_value,
     t,
     t_or,
 )
@@ -35,8 +45,16 @@ from marketplace.i18n import (
 __all__ = [
     "ENV_LANG",
     "LANGUAGES",
+    "Text",
+    "action_text",
     "bind",
+    "cell_text",
+    "clock_report_lines",
+    "column_label",
+    "condition_label",
+    "domain_label",
     "error_text",
+    "frequency_label",
     "get_language",
     "has",
     "label",
@@ -50,6 +68,8 @@ __all__ = [
     "render_policy",
     "reset_language",
     "set_language",
+    "setting_label",
+    "setting_value",
     "t",
     "t_or",
 ]
@@ -57,7 +77,7 @@ __all__ = [
 _bindings: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, str, dict[str, Any]]]] = (
     weakref.WeakKeyDictionary()
 )
-_listeners: list[Callable[[str], None]] = []
+_listeners: list[Any] = []
 
 
 def set_language(lang: str) -> str:
@@ -67,7 +87,14 @@ def set_language(lang: str) -> str:
         for trait, (key, template, kwargs) in list(traits.items()):
             setattr(widget, trait, _render(key, template, kwargs))
     for listener in list(_listeners):
-        listener(code)
+        if isinstance(listener, weakref.ref):  # WeakMethod included: its owner may be gone
+            alive = listener()
+            if alive is None:
+                _listeners.remove(listener)
+                continue
+            alive(code)
+        else:
+            listener(code)
     return code
 
 
@@ -80,13 +107,32 @@ def reset_language(*, forget_widgets: bool = False) -> None:
         _listeners.clear()
 
 
-def on_language_change(callback: Callable[[str], None]) -> Callable[[], None]:
-    """Call `callback(lang)` after every switch (for rebuilt labels); returns an unsubscribe function."""
-    _listeners.append(callback)
+def on_language_change(
+    callback: Callable[[str], None], *, weak: bool = False, owner: Any = None
+) -> Callable[[], None]:
+    """Call `callback(lang)` after every switch (for rebuilt labels); returns an unsubscribe function.
+
+    With `owner` (a panel or widget) the registry holds the callback weakly and `owner` holds it: the
+    listener lives as long as its owner, so a closed panel is not kept alive by the language switch.
+    `weak=True` (for a bound method) does the same with the method's own object as the owner.
+    """
+    entry: Any
+    if weak:
+        entry = weakref.WeakMethod(callback)  # type: ignore[arg-type]
+    elif owner is not None:
+        held = getattr(owner, "language_listeners", None)
+        if held is None:
+            held = []
+            owner.language_listeners = held  # held by the owner, weakly by the registry
+        held.append(callback)
+        entry = weakref.ref(callback)
+    else:
+        entry = callback
+    _listeners.append(entry)
 
     def unsubscribe() -> None:
-        if callback in _listeners:
-            _listeners.remove(callback)
+        if entry in _listeners:
+            _listeners.remove(entry)
 
     return unsubscribe
 

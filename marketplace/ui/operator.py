@@ -18,7 +18,7 @@ from marketplace.errors import InvalidInput, NotFound
 from marketplace.models import Account, Authorization, Organization, Product, Resource
 from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import AuthorizationModel, BillingUnit, OrganizationKind, ProductKind, Role
 
@@ -80,7 +80,7 @@ def parse_costs(text: str) -> dict[str, str]:
     return out
 
 
-class OperatorPanel(w.VBox):
+class OperatorPanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -164,11 +164,11 @@ class OperatorPanel(w.VBox):
             self.create_button: self.create,
         }
         for btn, action in actions.items():
-            btn.on_click(lambda _b, act=action: act())
-        self.authorization.observe(lambda _c: self._fill_new_resources(), names="value")
-        self.sandbox.observe(lambda _c: self.load(), names="account_id")
-        self.sandbox.observe(lambda _c: self.load(), names="revision")
-        i18n.on_language_change(lambda _lang: self.load())
+            btn.on_click(self.guarded(lambda _b, act=action: act()))
+        self.authorization.observe(self.guarded(lambda _c: self._fill_new_resources()), names="value")
+        self.watch(self.sandbox, lambda _c: self.load(), "account_id")
+        self.watch(self.sandbox, lambda _c: self.load(), "revision")
+        self.on_language(lambda _lang: self.load())
         super().__init__(
             [
                 heading("operator.title"),
@@ -512,3 +512,218 @@ class OperatorPanel(w.VBox):
 
 def operator_panel(sandbox: Sandbox | None = None) -> OperatorPanel:
     return OperatorPanel(sandbox)
+
+
+# ---------------------------------------------------------------- a new product, draft to a refused price
+
+WALK_STEPS = (
+    "create",
+    "apply",
+    "review",
+    "notice",
+    "clock",
+    "register",
+    "product_registered",
+    "above_cap",
+    "within_cap",
+)
+
+
+class ProductWalkthrough(Panel):
+    """Notebook 03's own experiment: a new product from draft to a price above its cap, refused.
+
+    Every seeded product is already listed, and a new one needs the registrar (notebook 01) and a clock
+    advance; here each step is one `marketplace.workflows` call by the account whose job it is (named in
+    the table), so the registration and the cap check are the real ones, and a refusal shows as it would.
+    """
+
+    def __init__(self, sandbox: Sandbox | None = None) -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.table = w.HTML()
+        self.table.add_class("mp-walkthrough")
+        self.next_button = button("walk.next", "primary", "forward")
+        self.next_button.on_click(self.guarded(lambda _b: self.next_step()))
+        self.done: list[tuple[str, str, str, str]] = []  # (step, who, outcome kind, outcome text)
+        self.product_id: int | None = None
+        self.registration_id: int | None = None
+        self.on_language(lambda _lang: self._show())
+        super().__init__(
+            [heading("walk.title"), text("walk.intro"), self.next_button, self.feedback, self.table]
+        )
+        self.add_class("mp-product-walkthrough")
+        self._show()
+
+    @property
+    def position(self) -> int:
+        return len(self.done)
+
+    def next_step(self) -> str | None:
+        """Run the next step; returns its name (None when the walk is over)."""
+        if self.position >= len(WALK_STEPS):
+            return None
+        name = WALK_STEPS[self.position]
+        who, kind, outcome = self._run(name)
+        self.done.append((name, who, kind, outcome))
+        self.sandbox.changed()
+        self._show()
+        return name
+
+    def _run(self, name: str) -> tuple[str, str, str]:
+        from marketplace.errors import MarketplaceError
+
+        with self.sandbox.session() as session:
+            actor = self._actor(session, name)
+            try:
+                text = getattr(self, f"_{name}")(session, actor)
+            except MarketplaceError as exc:
+                if name != "above_cap":
+                    raise
+                session.rollback()
+                return actor.display_name, "refused", i18n.error_text(exc)
+            if name == "above_cap":  # the experiment expects a refusal: a price above the cap must not stand
+                raise InvalidInput("price", text, "a refusal: the price is above the cap")
+            return actor.display_name, "ok", text
+
+    def _actor(self, session: Any, name: str) -> Account:
+        from marketplace.workflows.roles import accounts_with_role
+
+        if name in ("review", "notice", "register"):
+            role, org = Role.registrar, None
+        elif name == "clock":
+            role, org = Role.trainer, None
+        else:
+            role, org = Role.operator, self._authorization(session).operator_id
+        people = accounts_with_role(session, role, org_id=org)
+        if not people:
+            raise NotFound(f"account with role {role.value}", "(none in this sandbox)")
+        return people[0]
+
+    def _authorization(self, session: Any) -> Authorization:
+        from marketplace.vocabulary import AuthorizationStatus
+
+        auth = session.exec(
+            select(Authorization)
+            .where(Authorization.status == AuthorizationStatus.active)
+            .order_by(Authorization.id)
+        ).first()
+        if auth is None:
+            raise NotFound("active authorization", "(none: propose and activate one above)")
+        return auth
+
+    def _product(self, session: Any) -> Product:
+        return session.get(Product, self.product_id)
+
+    def _registration(self, session: Any) -> Any:
+        from marketplace.models import Registration
+
+        return session.get(Registration, self.registration_id)
+
+    # one method per step: what it did, in words
+
+    def _create(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows.products import create_product
+
+        auth = self._authorization(session)
+        product = create_product(
+            session,
+            actor,
+            auth,
+            name=i18n.t("walk.product_name", n=len(session.exec(select(Product.id)).all()) + 1),
+            kind=ProductKind.dataset,
+            billing_unit=BillingUnit.per_record,
+            resources=list(auth.resources)[:1],
+            transformation="aggregated",
+        )
+        session.flush()
+        self.product_id = product.id
+        cap = money(product.price_cap)
+        return i18n.t("walk.created", code=product.code, status=i18n.label(product.status), cap=cap)
+
+    def _apply(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows.registration import submit_registration
+
+        reg = submit_registration(session, actor, self._product(session))
+        session.flush()
+        self.registration_id = reg.id
+        return i18n.t("registration.filed", id=reg.id, subject=self._product(session).code)
+
+    def _review(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows import registration as wr
+
+        reg = self._registration(session)
+        wr.accept_registration(session, actor, reg)
+        wr.start_registration_review(session, actor, reg)
+        return i18n.t("registration.moved", id=reg.id, status=i18n.label(reg.status))
+
+    def _notice(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows import registration as wr
+
+        reg = wr.publish_notice(session, actor, self._registration(session))
+        return i18n.t("walk.notice", until=reg.notice_until.isoformat())
+
+    def _clock(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows import admin, clock
+
+        days = (self._registration(session).notice_until - clock.today(session)).days + 1
+        report = admin.advance_clock(session, actor, max(1, days))
+        return i18n.Text(
+            "; ".join(i18n.clock_report_lines(report)),
+            lambda lang=None: "; ".join(i18n.clock_report_lines(report, lang)),
+        )
+
+    def _register(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows import registration as wr
+
+        reg = wr.register(session, actor, self._registration(session))
+        return i18n.t("registration.code", code=reg.code)
+
+    def _product_registered(self, session: Any, actor: Account) -> str:
+        from marketplace.workflows.products import register_product
+
+        product = register_product(session, actor, self._product(session))
+        return i18n.t("walk.moved", code=product.code, status=i18n.label(product.status))
+
+    def _above_cap(self, session: Any, actor: Account) -> str:
+        from decimal import Decimal
+
+        from marketplace.workflows.products import price_product
+
+        product = self._product(session)
+        price = (Decimal(product.price_cap) * 2).quantize(Decimal("0.01"))
+        price_product(session, actor, product, price)
+        return str(price)
+
+    def _within_cap(self, session: Any, actor: Account) -> str:
+        from decimal import Decimal
+
+        from marketplace.workflows.products import list_product, price_product
+
+        product = self._product(session)
+        price = (Decimal(product.price_cap) / 2).quantize(Decimal("0.01"))
+        price_product(session, actor, product, price)
+        list_product(session, actor, product)
+        return i18n.t("walk.listed", code=product.code, price=money(price), cap=money(product.price_cap))
+
+    def _show(self) -> None:
+        rows = []
+        for i, name in enumerate(WALK_STEPS):
+            if i < len(self.done):
+                _, who, kind, outcome = self.done[i]
+                if isinstance(outcome, i18n.Text):  # after a language switch
+                    outcome = outcome.reworded()
+                mark = "✓" if kind == "ok" else "✗"
+            else:
+                who, mark, outcome = "", "·" if i > len(self.done) else "→", ""
+            rows.append((mark, i18n.t(f"walk.step.{name}"), who, outcome))
+        frame = pd.DataFrame(
+            rows, columns=["", i18n.t("walk.col.step"), i18n.t("walk.col.who"), i18n.t("walk.col.outcome")]
+        )
+        self.table.value = table_html(frame)
+        self.next_button.disabled = self.position >= len(WALK_STEPS)
+        if self.done and self.done[-1][2] == "refused":
+            self.feedback.info(i18n.t("walk.refused_as_expected"))
+
+
+def product_walkthrough(sandbox: Sandbox | None = None) -> ProductWalkthrough:
+    return ProductWalkthrough(sandbox)

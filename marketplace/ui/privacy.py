@@ -21,6 +21,7 @@ from marketplace.ui import i18n
 from marketplace.ui.common import (
     Downloads,
     Feedback,
+    Panel,
     button,
     figure_image,
     guard,
@@ -65,7 +66,7 @@ def policy_floor(sandbox: Sandbox) -> tuple[int, int, str]:
         return policy.privacy.k, policy.privacy.l, policy.name
 
 
-class PrivacyLab(w.VBox):
+class PrivacyLab(Panel):
     def __init__(self, sandbox: Sandbox | None = None, *, rows: int = 400) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -95,8 +96,9 @@ class PrivacyLab(w.VBox):
         self.metrics.add_class("mp-privacy-metrics")
         self.plot = w.Box()
         self.report: Any = None
+        self.on_language(self._relabel)
         self.curve: list[tuple[int, float | None]] = []
-        self.run_button.on_click(lambda _b: self.run())
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
         tables = w.HBox(
             [
                 w.VBox([heading("privacy.before", 4), self.before]),
@@ -121,6 +123,10 @@ class PrivacyLab(w.VBox):
         )
         self.add_class("mp-privacy-lab")
 
+    def _relabel(self, _lang: str) -> None:
+        if self.report is not None:
+            self.metrics.value = self._metrics_html(self.report)
+
     def _source(self) -> tuple[pd.DataFrame, list[Any]]:
         return source_rows(self.sandbox, self.resource.value, int(self.rows.value), int(self.seed.value))
 
@@ -143,8 +149,8 @@ class PrivacyLab(w.VBox):
             suppression_budget=float(self.suppression.value),
         )
         self.report = release.report
-        self.before.value = table_html(frame.head(SHOWN_ROWS))
-        self.after.value = table_html(release.table.head(SHOWN_ROWS))
+        self.before.value = table_html(frame.head(SHOWN_ROWS), data=True)
+        self.after.value = table_html(release.table.head(SHOWN_ROWS), data=True)
         self.metrics.value = self._metrics_html(release.report)
         self.curve = self._loss_curve(frame, fields)
         self._draw()
@@ -283,7 +289,7 @@ def _resource_dropdown(sandbox: Sandbox) -> w.Dropdown:
     return control
 
 
-class ColumnRoles(w.VBox):
+class ColumnRoles(Panel):
     """A few raw synthetic rows of a resource, each column tagged with the privacy role the holder gave it.
 
     The roles come from `marketplace.privacy.resolve_roles` (what the pipeline itself uses), so the tags shown
@@ -301,8 +307,8 @@ class ColumnRoles(w.VBox):
         self.rows_table.add_class("mp-raw-rows")
         self.roles: dict[str, FieldMarking] = {}
         self.frame: pd.DataFrame | None = None
-        self.resource.observe(lambda _c: self.show(), names="value")
-        i18n.on_language_change(lambda _lang: self.show() if self.frame is not None else None)
+        self.resource.observe(self.guarded(lambda _c: self.show()), names="value")
+        self.on_language(lambda _lang: self.show() if self.frame is not None else None)
         super().__init__(
             [
                 heading("guide.roles.title"),
@@ -349,11 +355,11 @@ class ColumnRoles(w.VBox):
         )
         self.roles_table.value = table_html(listing)
         shown = frame.rename(columns={c: f"{c} · {i18n.label(self.roles[c])}" for c in frame.columns})
-        self.rows_table.value = table_html(shown)
+        self.rows_table.value = table_html(shown, data=True)
         self.feedback.clear()
 
 
-class AggregateLab(w.VBox):
+class AggregateLab(Panel):
     """Counts per group with a minimum cell size and optional Laplace noise (`marketplace.privacy.aggregate`).
 
     A lab, not a delivery: nothing is released and no ε is written to a resource's ledger.
@@ -386,8 +392,9 @@ class AggregateLab(w.VBox):
         self.table = w.HTML()
         self.table.add_class("mp-aggregate-table")
         self.release: Any = None
-        self.resource.observe(lambda _c: self._offer_columns(), names="value")
-        self.run_button.on_click(lambda _b: self.run())
+        self.on_language(self._relabel)
+        self.resource.observe(self.guarded(lambda _c: self._offer_columns()), names="value")
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
         super().__init__(
             [
                 heading("guide.agg.title"),
@@ -404,6 +411,10 @@ class AggregateLab(w.VBox):
         )
         self.add_class("mp-aggregate-lab")
         self._offer_columns()
+
+    def _relabel(self, _lang: str) -> None:
+        if self.release is not None:
+            self.metrics.value = self._metrics_html(self.release.report)
 
     def _offer_columns(self) -> None:
         """Group-by candidates: all columns but direct identifiers; categorical quasi-identifiers preset."""
@@ -438,6 +449,19 @@ class AggregateLab(w.VBox):
         )
         self.release = release
         r = release.report
+        self.metrics.value = self._metrics_html(r)
+        self.table.value = table_html(release.table, max_rows=30, data=True)
+        self.feedback.ok(
+            i18n.t(
+                "guide.agg.summary",
+                released=r.cells_released,
+                total=r.cells_total,
+                suppressed=r.cells_suppressed,
+                min_cell=r.min_cell,
+            )
+        )
+
+    def _metrics_html(self, r: Any) -> str:
         rows = [
             (i18n.t("guide.agg.rows_in"), str(r.rows_in)),
             (i18n.t("guide.agg.cells_total"), str(r.cells_total)),
@@ -449,19 +473,7 @@ class AggregateLab(w.VBox):
                 "—" if "count" not in r.noise_scale else f"{r.noise_scale['count']:.3g}",
             ),
         ]
-        self.metrics.value = table_html(
-            pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")])
-        )
-        self.table.value = table_html(release.table, max_rows=30)
-        self.feedback.ok(
-            i18n.t(
-                "guide.agg.summary",
-                released=r.cells_released,
-                total=r.cells_total,
-                suppressed=r.cells_suppressed,
-                min_cell=r.min_cell,
-            )
-        )
+        return table_html(pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")]))
 
 
 def column_roles(sandbox: Sandbox | None = None) -> ColumnRoles:
@@ -472,7 +484,7 @@ def aggregate_lab(sandbox: Sandbox | None = None) -> AggregateLab:
     return AggregateLab(sandbox)
 
 
-class TradeoffCurve(w.VBox):
+class TradeoffCurve(Panel):
     """Information loss against re-identification risk as k grows, each point one run of
     `marketplace.privacy.deidentify` on the same rows: the price of privacy in one picture."""
 
@@ -493,8 +505,8 @@ class TradeoffCurve(w.VBox):
         self.plot = w.Box()
         self.downloads = Downloads()
         self.points: list[dict[str, Any]] = []
-        self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._relabel() if self.points else None)
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.on_language(lambda _lang: self._relabel() if self.points else None)
         super().__init__(
             [
                 heading("guide.curve.title"),

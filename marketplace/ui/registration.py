@@ -18,7 +18,7 @@ from sqlmodel import or_, select
 from marketplace.errors import NotFound
 from marketplace.models import Account, Product, Registration, Resource
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, table_html, text
+from marketplace.ui.common import Closing, Feedback, Panel, button, guard, heading, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import RegistrationStatus, RegistrationType
 
@@ -31,7 +31,7 @@ OPEN_STATUSES = (
 LISTED = 200
 
 
-class ClockBar(w.HBox):
+class ClockBar(Closing, w.HBox):
     """Today's sandbox date and, for the trainer, a button to move the clock forward."""
 
     def __init__(self, sandbox: Sandbox | None = None) -> None:
@@ -44,9 +44,9 @@ class ClockBar(w.HBox):
             "clock.days",
         )
         self.advance_button = button("clock.advance", icon="forward")
-        self.advance_button.on_click(lambda _b: self.advance())
-        self.sandbox.observe(lambda _c: self.show(), names="revision")
-        i18n.on_language_change(lambda _lang: self.show())
+        self.advance_button.on_click(self.guarded(lambda _b: self.advance()))
+        self.watch(self.sandbox, lambda _c: self.show(), "revision")
+        self.on_language(lambda _lang: self.show())
         super().__init__([self.today, self.days, self.advance_button, self.feedback])
         self.add_class("mp-clock")
         self.show()
@@ -71,7 +71,7 @@ class ClockBar(w.HBox):
         self.feedback.ok(i18n.t("clock.moved", date=day.isoformat()))
 
 
-class RegistrationPanel(w.VBox):
+class RegistrationPanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -96,13 +96,13 @@ class RegistrationPanel(w.VBox):
             for name in ("accept", "start_review", "publish_notice", "register", "reject")
         }
         self.records: list[dict[str, Any]] = []
-        self.apply_button.on_click(lambda _b: self.apply())
+        self.apply_button.on_click(self.guarded(lambda _b: self.apply()))
         for name, btn in self.step_buttons.items():
-            btn.on_click(lambda _b, step=name: self.step(step))
-        self.record.observe(lambda _c: self._show_detail(), names="value")
-        self.sandbox.observe(lambda _c: self.load(), names="account_id")
-        self.sandbox.observe(lambda _c: self.load(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+            btn.on_click(self.guarded(lambda _b, step=name: self.step(step)))
+        self.record.observe(self.guarded(lambda _c: self._show_detail()), names="value")
+        self.watch(self.sandbox, lambda _c: self.load(), "account_id")
+        self.watch(self.sandbox, lambda _c: self.load(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("registration.title"),

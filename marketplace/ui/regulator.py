@@ -22,7 +22,7 @@ from sqlmodel import select
 from marketplace.errors import NotFound
 from marketplace.models import Account, CapFiling, CostFiling, Organization, Product, RevenuePeriod
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.ui.operator import mar_positions_table, money
 from marketplace.vocabulary import OrganizationKind, Role
@@ -30,7 +30,7 @@ from marketplace.vocabulary import OrganizationKind, Role
 LISTED = 200
 
 
-class RegulatorPanel(w.VBox):
+class RegulatorPanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -65,10 +65,10 @@ class RegulatorPanel(w.VBox):
         }
         for btn, action in actions.items():
             btn.on_click(lambda _b, act=action: self._run(act))
-        self.year.observe(lambda _c: self.load(), names="value")
-        self.sandbox.observe(lambda _c: self.load(), names="account_id")
-        self.sandbox.observe(lambda _c: self.load(), names="revision")
-        i18n.on_language_change(lambda _lang: self.load())
+        self.year.observe(self.guarded(lambda _c: self.load()), names="value")
+        self.watch(self.sandbox, lambda _c: self.load(), "account_id")
+        self.watch(self.sandbox, lambda _c: self.load(), "revision")
+        self.on_language(lambda _lang: self.load())
         super().__init__(
             [
                 heading("regulator.title"),

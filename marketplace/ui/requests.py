@@ -20,7 +20,7 @@ from marketplace.errors import NotFound
 from marketplace.models import AccessRequest, Organization, Product, Resource
 from marketplace.policy import FreeClaim, RequestFacts, check_free_claim, quote, route
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, button, guard, heading, set_options, table_html, text
+from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Channel, OrganizationKind, ProductStatus, Purpose, RequestStatus
 
@@ -32,7 +32,7 @@ def _money(value: Any, currency: str = "") -> str:
     return f"{float(value):,.2f} {currency}".strip()
 
 
-class RequestPanel(w.VBox):
+class RequestPanel(Panel):
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = resolve(sandbox)
         self.feedback = Feedback()
@@ -91,25 +91,31 @@ class RequestPanel(w.VBox):
         self.last_routing: Any = None
         self.followed: int | None = None
         self._facts: dict[str, Any] = {}
+        self._choosing = False
         self.target_box = w.VBox()
         self._load_targets()
         self._show_target_controls()
-        self.kind.observe(lambda _c: (self._show_target_controls(), self._target_changed()), names="value")
+        self.kind.observe(
+            self.guarded(
+                lambda _c: (self._show_target_controls(), self._target_changed(), self.choose_valid_start())
+            ),
+            names="value",
+        )
         for control in (self.resource, self.channel, self.product):
-            control.observe(lambda _c: self._target_changed(), names="value")
+            control.observe(self.guarded(lambda _c: self._target_changed()), names="value")
         for control in (
             self.purpose, self.fields, self.volume, self.duration, self.use_statement, self.project_reference,
             self.sponsor,
         ):
-            control.observe(lambda _c: self.refresh_quote(), names="value")
-        self.submit_button.on_click(lambda _b: self.submit())
-        self.accept_button.on_click(lambda _b: self.accept_quote())
-        self.withdraw_button.on_click(lambda _b: self.withdraw())
-        self.report_button.on_click(lambda _b: self.report_usage())
-        self.my_requests.observe(lambda _c: self.show_status(), names="value")
-        self.sandbox.observe(lambda _c: self._account_changed(), names="account_id")
-        self.sandbox.observe(lambda _c: self._database_changed(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+            control.observe(self.guarded(lambda _c: self.refresh_quote()), names="value")
+        self.submit_button.on_click(self.guarded(lambda _b: self.submit()))
+        self.accept_button.on_click(self.guarded(lambda _b: self.accept_quote()))
+        self.withdraw_button.on_click(self.guarded(lambda _b: self.withdraw()))
+        self.report_button.on_click(self.guarded(lambda _b: self.report_usage()))
+        self.my_requests.observe(self.guarded(lambda _c: self.show_status()), names="value")
+        self.watch(self.sandbox, lambda _c: self._account_changed(), "account_id")
+        self.watch(self.sandbox, lambda _c: self._database_changed(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("request.title"),
@@ -171,6 +177,7 @@ class RequestPanel(w.VBox):
             value = control.value
             control.options = i18n.options(values)
             control.value = value
+        self._load_targets()
         self.refresh_quote()
         self._load_mine()
 
@@ -182,12 +189,60 @@ class RequestPanel(w.VBox):
 
     def _account_changed(self) -> None:
         self._target_changed()
+        self.choose_valid_start()
         self._load_mine()
 
     def _target_changed(self) -> None:
         """Load the facts of the chosen target and requester once; input changes then only re-quote."""
+        if self._choosing:
+            return
         guard(self.feedback)(self._load_facts)()
         self.refresh_quote()
+
+    def choose_valid_start(self) -> bool:
+        """Move to a resource, channel and purpose the acting account may use, when the current choice is
+        refused: a panel opens on something that can be filed, not on a red refusal. True when one was found.
+
+        The policy decides (`policy.route`, the same call as the preview); the current choice is kept when
+        it is allowed, and otherwise the nearest one (same resource first, then the same channel).
+        """
+        if self.kind.value != RESOURCE or self.sandbox.account_id is None:
+            return False
+        if self.last_routing is not None and self.last_routing.allowed:
+            return True
+        found = guard(self.feedback)(self._find_valid)()
+        if not found:
+            return False
+        resource_id, channel, purpose = found
+        self._choosing = True
+        try:
+            self.resource.value, self.channel.value, self.purpose.value = resource_id, channel, purpose
+        finally:
+            self._choosing = False
+        self._target_changed()
+        return True
+
+    def _find_valid(self) -> tuple[int, str, str] | None:
+        from marketplace.workflows import clock, facts
+
+        req = self.request_facts()
+        channels = [Channel.sharing.value, Channel.opening.value]
+        channels.sort(key=lambda c: c != self.channel.value)
+        purposes = sorted([p.value for p in Purpose], key=lambda p: p != self.purpose.value)
+        with self.sandbox.session() as session:
+            policy, start = facts.current_policy(session), clock.today(session)
+            account = self.sandbox.account(session)
+            requester = facts.requester_facts(session.get(Organization, account.organization_id))
+            rows = session.exec(select(Resource).order_by(Resource.code)).all()
+            rows = sorted(rows, key=lambda r: r.id != self.resource.value)
+            for row in rows:
+                for channel in channels:
+                    target = facts.resource_target(row, channel)
+                    for purpose in purposes:
+                        ask = replace(req, purpose=Purpose(purpose))
+                        if route(policy, ask, target, requester, start=start).allowed:
+                            return row.id, channel, purpose
+        return None
 
     def _load_facts(self) -> None:
         from marketplace.workflows import clock, facts
@@ -228,8 +283,14 @@ class RequestPanel(w.VBox):
     # ---------------------------------------------------------------- live quote
 
     def refresh_quote(self) -> None:
-        """Recompute the routing preview and (for products) the quote lines from the current inputs."""
+        """Recompute the routing preview and (for products) the quote lines from the current inputs;
+        Submit is enabled only while the policy lets the request go ahead."""
+        if self._choosing:
+            return
+        self.submit_button.disabled = True
+        self.last_routing = None
         guard(self.feedback)(self._refresh_quote)()
+        self.submit_button.disabled = not (self.last_routing is not None and self.last_routing.allowed)
 
     def _refresh_quote(self) -> None:
         f = self._facts
@@ -275,7 +336,8 @@ class RequestPanel(w.VBox):
         stages = "; ".join(f"{i18n.label(s.stage)} → {s.due.isoformat()}" for s in routing.stages) or i18n.t(
             "request.no_review"
         )
-        conditions = ", ".join(c.text for c in routing.conditions) or i18n.t("common.none")
+        worded = [i18n.condition_label(c.kind, c.params) for c in routing.conditions]
+        conditions = i18n.listing(worded) or i18n.t("common.none")
         return (
             f"<p>{html.escape(i18n.t('request.stages', stages=stages))}<br>"
             f"{html.escape(i18n.t('request.conditions', conditions=conditions))}</p>"
@@ -431,8 +493,8 @@ class RequestPanel(w.VBox):
 
 def component_label(component: str) -> str:
     """A quote line's component in the language in force (the policy's own word when it is a new one)."""
-    key = f"quote.{component}"
-    return i18n.t(key) if i18n.has(key) else component
+    key = f"quote.component.{component}"
+    return i18n.t(key) if i18n.has(key) else component.replace("_", " ")
 
 
 def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
@@ -475,7 +537,7 @@ def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
     if waiting:
         parts.append(f"<p class='mp-waiting'>{html.escape(waiting)}</p>")
     if req.conditions:
-        conds = ", ".join(c.text or c.kind.value for c in req.conditions)
+        conds = i18n.listing(i18n.condition_label(c.kind, c.params) for c in req.conditions)
         parts.append(f"<p>{html.escape(i18n.t('request.conditions', conditions=conds))}</p>")
     if q is not None:
         line = i18n.t("request.quote_status", total=_money(q.total, q.currency), status=i18n.label(q.status))

@@ -18,7 +18,7 @@ import pandas as pd
 from marketplace.errors import NotFound
 from marketplace.models import Review
 from marketplace.ui import i18n
-from marketplace.ui.common import Downloads, Feedback, button, guard, heading, table_html, text
+from marketplace.ui.common import Downloads, Feedback, Panel, button, guard, heading, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Decision
 
@@ -40,7 +40,7 @@ def queue_page(session: Any, actor: Any, offset: int, limit: int) -> tuple[list[
     return (review_queue(session, actor, limit=limit, offset=offset), review_queue_count(session, actor))
 
 
-class ReviewQueue(w.VBox):
+class ReviewQueue(Panel):
     def __init__(self, sandbox: Sandbox | None = None, page_size: int = PAGE_SIZE) -> None:
         self.sandbox = resolve(sandbox)
         self.page_size = page_size
@@ -66,7 +66,12 @@ class ReviewQueue(w.VBox):
             w.Textarea(rows=3, layout=w.Layout(width="520px")), "description", "review.conditions"
         )
         self.conditions.placeholder = "\n".join(CONDITION_EXAMPLES[:2])
-        self.examples = w.HTML(f"<small>{html.escape(', '.join(CONDITION_EXAMPLES))}</small>")
+        # the typed form of conditions is what the reviewer writes: shown as code, after a sentence saying so
+        typed = ", ".join(f"<code>{html.escape(c)}</code>" for c in CONDITION_EXAMPLES)
+        typed = typed.replace("{", "{{").replace("}", "}}")
+        self.examples = i18n.bind(
+            w.HTML(), "value", "review.examples", template=f"<small>{{}} {typed}</small>"
+        )
         self.reason = i18n.bind(w.Text(layout=w.Layout(width="520px")), "description", "review.reason")
         self.decide_button = button("review.decide", "primary", "gavel")
         self.deliver_code = i18n.bind(
@@ -83,15 +88,15 @@ class ReviewQueue(w.VBox):
         self.delivery_downloads = Downloads()
         self.last_delivery: Any = None
         self.rows: list[dict[str, Any]] = []
-        self.prev_button.on_click(lambda _b: self.go(self.page - 1))
-        self.next_button.on_click(lambda _b: self.go(self.page + 1))
-        self.refresh_button.on_click(lambda _b: self.load())
-        self.decide_button.on_click(lambda _b: self.decide())
-        self.deliver_button.on_click(lambda _b: self.deliver())
-        self.item.observe(lambda _c: self._show_detail(), names="value")
-        self.sandbox.observe(lambda _c: self.go(0), names="account_id")
-        self.sandbox.observe(lambda _c: self.load(), names="revision")
-        i18n.on_language_change(lambda _lang: self._relabel())
+        self.prev_button.on_click(self.guarded(lambda _b: self.go(self.page - 1)))
+        self.next_button.on_click(self.guarded(lambda _b: self.go(self.page + 1)))
+        self.refresh_button.on_click(self.guarded(lambda _b: self.load()))
+        self.decide_button.on_click(self.guarded(lambda _b: self.decide()))
+        self.deliver_button.on_click(self.guarded(lambda _b: self.deliver()))
+        self.item.observe(self.guarded(lambda _c: self._show_detail()), names="value")
+        self.watch(self.sandbox, lambda _c: self.go(0), "account_id")
+        self.watch(self.sandbox, lambda _c: self.load(), "revision")
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("review.title"),

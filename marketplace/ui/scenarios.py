@@ -18,6 +18,7 @@ from marketplace.ui import i18n
 from marketplace.ui.common import (
     Downloads,
     Feedback,
+    Panel,
     button,
     figure_image,
     guard,
@@ -46,7 +47,7 @@ KEY_METRICS = (
 )
 
 
-class ScenarioLab(w.VBox):
+class ScenarioLab(Panel):
     def __init__(
         self, a: str = "national-2025", b: str = "sme-discount", *, seeds: int = 3, days: int = 90
     ) -> None:
@@ -77,8 +78,8 @@ class ScenarioLab(w.VBox):
         self.downloads = Downloads()
         self.comparison: pd.DataFrame | None = None
         self.daily: dict[str, pd.DataFrame] = {}
-        self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._relabel() if self.comparison is not None else None)
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.on_language(lambda _lang: self._relabel() if self.comparison is not None else None)
         super().__init__(
             [
                 heading("scenario.title"),
@@ -197,7 +198,7 @@ def _flat(data: dict) -> dict[str, object]:
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
-class ScenarioExplainer(w.VBox):
+class ScenarioExplainer(Panel):
     """Two shipped scenarios side by side: their facts, the scenario settings that differ and the policy
     parameters that differ (`marketplace.policy.diff_policies`)."""
 
@@ -223,8 +224,8 @@ class ScenarioExplainer(w.VBox):
         self.differences: list[tuple[str, object, object]] = []
         self.setting_differences: list[tuple[str, object, object]] = []
         for control in (self.a, self.b):
-            control.observe(lambda _c: self.show(), names="value")
-        i18n.on_language_change(lambda _lang: self.show())
+            control.observe(self.guarded(lambda _c: self.show()), names="value")
+        self.on_language(lambda _lang: self.show())
         super().__init__(
             [
                 heading("guide.explain.title"),
@@ -254,9 +255,13 @@ class ScenarioExplainer(w.VBox):
 
         def facts(sc: object) -> list[str]:
             return [
-                sc.description or "—",
+                i18n.t_or(f"scenario.about.{sc.name}", sc.description or "—"),
                 f"{sc.policy_obj.name} ({sc.policy_obj.version})",
-                i18n.t("guide.explain.world_value", size=sc.world.size, seed=sc.world.seed),
+                i18n.t(
+                    "guide.explain.world_value",
+                    size=i18n.t_or(f"world.size.{sc.world.size}", str(sc.world.size)),
+                    seed=sc.world.seed,
+                ),
                 i18n.t("guide.explain.horizon_value", days=sc.horizon.days, start=sc.horizon.start),
                 i18n.t("guide.explain.seeds_value", default=sc.seeds.default, count=sc.seeds.count),
                 f"{sum(sc.demand.arrivals.values()):,.0f}",
@@ -277,12 +282,14 @@ class ScenarioExplainer(w.VBox):
         ]
         self.differences = diff_policies(sa.policy_obj, sb.policy_obj)
         key_col = [i18n.t("guide.explain.key"), f"A · {sa.name}", f"B · {sb.name}"]
-        self.settings.value = table_html(
-            pd.DataFrame([tuple(map(str, d)) for d in self.setting_differences], columns=key_col)
-        )
-        self.policy_diff.value = table_html(
-            pd.DataFrame([tuple(map(str, d)) for d in self.differences], columns=key_col)
-        )
+        def worded(rows: list[tuple[str, object, object]]) -> pd.DataFrame:
+            shown = [
+                (i18n.setting_label(k), i18n.setting_value(x), i18n.setting_value(y)) for k, x, y in rows
+            ]
+            return pd.DataFrame(shown, columns=key_col)
+
+        self.settings.value = table_html(worded(self.setting_differences))
+        self.policy_diff.value = table_html(worded(self.differences))
         self.feedback.info(
             i18n.t(
                 "guide.explain.summary",
@@ -302,7 +309,7 @@ SIZES = ("micro", "small")
 CAP_FRACTIONS = ("0.125", "0.25", "0.5", "1")
 
 
-class CapSweep(w.VBox):
+class CapSweep(Panel):
     """Sweep one price cap of a scenario's policy over a few values (`marketplace.sim.sweep`) and show what
     micro and small enterprises file, get approved and pay.
 
@@ -342,9 +349,10 @@ class CapSweep(w.VBox):
         self.results: pd.DataFrame | None = None
         self.summary: pd.DataFrame | None = None
         for control in (self.scenario, self.unit):
-            control.observe(lambda _c: self.suggest_caps(), names="value")
-        self.run_button.on_click(lambda _b: self.run())
-        i18n.on_language_change(lambda _lang: self._show() if self.summary is not None else None)
+            control.observe(self.guarded(lambda _c: self.suggest_caps()), names="value")
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self._relabelling = False
+        self.on_language(lambda _lang: self._relabel())
         super().__init__(
             [
                 heading("guide.sweep.title"),
@@ -362,7 +370,21 @@ class CapSweep(w.VBox):
         self.add_class("mp-cap-sweep")
         self.suggest_caps()
 
+    def _relabel(self) -> None:
+        """Re-word the unit choices and the results, keeping the unit and the caps typed."""
+        self._relabelling = True
+        try:
+            from marketplace.vocabulary import BillingUnit
+
+            set_options(self.unit, i18n.options(BillingUnit))
+        finally:
+            self._relabelling = False
+        if self.summary is not None:
+            self._show()
+
     def suggest_caps(self) -> None:
+        if self._relabelling:
+            return
         guard(self.feedback)(self._suggest)()
 
     def _suggest(self) -> None:

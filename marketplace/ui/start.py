@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from marketplace.ui import i18n
-from marketplace.ui.common import heading, text
+from marketplace.ui.common import Panel, heading, text
 from marketplace.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def language_toggle() -> w.ToggleButtons:
             toggle.value = lang
 
     toggle.observe(switch, names="value")
-    i18n.on_language_change(follow)
+    i18n.on_language_change(follow, owner=toggle)
     return toggle
 
 
@@ -65,7 +65,7 @@ def roles() -> w.HTML:
         )
 
     render()
-    i18n.on_language_change(render)
+    i18n.on_language_change(render, owner=widget)
     return widget
 
 
@@ -81,7 +81,7 @@ def _steps() -> list[tuple[str, Callable[[Sandbox | None], w.Widget]]]:
     ]
 
 
-class Tour(w.VBox):
+class Tour(Panel):
     """Five steps, one per accordion section; a step's panel is built the first time it is opened."""
 
     def __init__(self, sandbox: Sandbox | None = None) -> None:
@@ -91,7 +91,7 @@ class Tour(w.VBox):
         self.panels: dict[int, w.Widget] = {}
         self.accordion = w.Accordion(children=self.bodies, selected_index=None)
         self._titles()
-        i18n.on_language_change(lambda _lang: self._titles())
+        self.on_language(lambda _lang: self._titles())
         self.accordion.observe(self._opened, names="selected_index")
         super().__init__([heading("start.tour_title"), text("start.tour_intro"), self.accordion])
         self.add_class("mp-tour")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from marketplace.policy import list_policies
 from marketplace.ui import i18n
-from marketplace.ui.common import Feedback, guard, table_html
+from marketplace.ui.common import Feedback, Panel, guard, worded_table
 from marketplace.vocabulary import Decision, Purpose, Role
 from marketplace.workshop import Facilitator, ParticipantSession
 from marketplace.workshop.agents import REVIEWER_ROLES
@@ -30,7 +30,7 @@ class _Texts:
 
     def __init__(self) -> None:
         self._items: list[tuple[Any, str, str, str]] = []
-        i18n.on_language_change(lambda _l: self.apply())
+        i18n.on_language_change(lambda _l: self.apply(), owner=self)
 
     def __call__(self, widget: Any, trait: str, key: str, template: str = "{}") -> Any:
         self._items.append((widget, trait, key, template))
@@ -66,7 +66,7 @@ def _language_picker() -> w.Dropdown:
     return pick
 
 
-class ParticipantPanel(w.VBox):
+class ParticipantPanel(Panel):
     """What one participant may do, and nothing else."""
 
     def __init__(self, session: ParticipantSession) -> None:
@@ -94,9 +94,18 @@ class ParticipantPanel(w.VBox):
         if Role.operator in self.roles:
             self.products = w.HTML()
             sections += [_h(self.texts, "workshop.products"), self.products]
-        i18n.on_language_change(lambda _l: self.refresh())
+        self.on_language(lambda _l: self._relabel())
         super().__init__(sections)
         self.add_class("mp-workshop-participant")
+        self.refresh()
+
+    def _relabel(self) -> None:
+        """Re-word the choices (keeping what is chosen) and the tables."""
+        if Role.requester in self.roles:
+            _set_options(self.purpose, i18n.options(Purpose))
+            self._channels()
+        if self.roles & REVIEWER_ROLES:
+            _set_options(self.decision, i18n.options(Decision))
         self.refresh()
 
     # ------------------------------------------------------------ sections
@@ -107,7 +116,7 @@ class ParticipantPanel(w.VBox):
         )
         self.channel = self.texts(w.Dropdown(options=[]), "description", "workshop.channel")
         self.purpose = self.texts(
-            w.Dropdown(options=[p.value for p in Purpose]), "description", "workshop.purpose"
+            w.Dropdown(options=i18n.options(Purpose)), "description", "workshop.purpose"
         )
         self.volume = self.texts(
             w.BoundedIntText(value=1, min=1, max=10_000_000), "description", "workshop.volume"
@@ -126,7 +135,7 @@ class ParticipantPanel(w.VBox):
             w.Text(layout=w.Layout(width="560px")), "description", "workshop.usage_summary"
         )
         self.report_button = _button(self.texts, "workshop.report_usage", "info")
-        self.target.observe(lambda _c: self._channels(), names="value")
+        self.target.observe(self.guarded(lambda _c: self._channels()), names="value")
         self.file_button.on_click(guard(self.feedback)(lambda _b: self.file()))
         self.accept_button.on_click(guard(self.feedback)(lambda _b: self.accept()))
         self.report_button.on_click(guard(self.feedback)(lambda _b: self.report_usage()))
@@ -151,7 +160,7 @@ class ParticipantPanel(w.VBox):
         self.queue_table = w.HTML()
         self.review_pick = w.Dropdown(options=[], layout=w.Layout(width="560px"))
         self.decision = self.texts(
-            w.Dropdown(options=[d.value for d in Decision]), "description", "workshop.decision"
+            w.Dropdown(options=i18n.options(Decision)), "description", "workshop.decision"
         )
         self.reason = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "workshop.reason")
         self.conditions = self.texts(
@@ -201,7 +210,7 @@ class ParticipantPanel(w.VBox):
                 _set_options(self.target, list(self._catalog))
                 self._channels()
             mine = self.session.my_requests()
-            self.requests_table.value = table_html(
+            self.requests_table.value = worded_table(
                 pd.DataFrame(
                     mine,
                     columns=[
@@ -214,11 +223,16 @@ class ParticipantPanel(w.VBox):
                         "quote_status",
                         "usage_report_due",
                     ],
-                )
+                ),
+                keep=("code", "target"),
             )
             _set_options(
                 self.quote_pick,
-                [(f"{r['code']} ({r['quote_total']})", r["id"]) for r in mine if r["fee_due"]],
+                [
+                    (f"{r['code']} ({i18n.cell_text(r['quote_total'])})", r["id"])
+                    for r in mine
+                    if r["fee_due"]
+                ],
             )
             _set_options(
                 self.usage_pick,
@@ -226,7 +240,7 @@ class ParticipantPanel(w.VBox):
             )
         if self.roles & REVIEWER_ROLES:
             queue = self.session.review_queue()
-            self.queue_table.value = table_html(
+            self.queue_table.value = worded_table(
                 pd.DataFrame(
                     queue,
                     columns=[
@@ -239,21 +253,32 @@ class ParticipantPanel(w.VBox):
                         "target",
                         "use_statement",
                     ],
-                )
+                ),
+                keep=("request", "target", "use_statement"),
             )
             _set_options(
                 self.review_pick,
                 [
-                    (f"#{q['review_id']} {q['request']} — {q['stage']} (due {q['due_on']})", q["review_id"])
+                    (
+                        i18n.t(
+                            "workshop.review_item",
+                            id=q["review_id"],
+                            request=q["request"],
+                            stage=i18n.label(q["stage"]),
+                            due=q["due_on"],
+                        ),
+                        q["review_id"],
+                    )
                     for q in queue
                 ],
             )
         if Role.operator in self.roles:
-            self.products.value = table_html(pd.DataFrame(self.session.my_products()))
+            products = pd.DataFrame(self.session.my_products())
+            self.products.value = worded_table(products, keep=("code", "name"))
 
     def _channels(self) -> None:
         item = self._catalog.get(self.target.value) if self.target.value else None
-        _set_options(self.channel, item["channels"] if item else [])
+        _set_options(self.channel, i18n.options(item["channels"]) if item else [])
 
     # ------------------------------------------------------------ actions
 
@@ -338,7 +363,7 @@ class ParticipantPanel(w.VBox):
         return receipt
 
 
-class FacilitatorConsole(w.VBox):
+class FacilitatorConsole(Panel):
     """The trainer's console: dashboard, exercises, clock, checkpoints, policy, background traffic."""
 
     AUTO_REFRESH_S = 10.0
@@ -366,6 +391,9 @@ class FacilitatorConsole(w.VBox):
         self.save_button = _button(self.texts, "workshop.save")
         self.checkpoint_pick = w.Dropdown(options=[])
         self.restore_button = _button(self.texts, "workshop.restore", "warning")
+        self.restore_cancel = _button(self.texts, "workshop.restore_cancel")
+        self.restore_cancel.layout.display = "none"
+        self._restore_armed: str | None = None
         self.policy_pick = self.texts(w.Dropdown(options=list_policies()), "description", "workshop.policy")
         self.switch_button = _button(self.texts, "workshop.switch", "warning")
         self.effect = w.HTML()
@@ -385,13 +413,15 @@ class FacilitatorConsole(w.VBox):
         self._timer: threading.Timer | None = None
         g = guard(self.feedback)
         self.refresh_button.on_click(g(lambda _b: self.refresh()))
-        self.auto.observe(lambda c: self._auto(c["new"]), names="value")
+        self.auto.observe(self.guarded(lambda c: self._auto(c["new"])), names="value")
         self.release_button.on_click(g(lambda _b: self.release_next()))
         self.pause_button.on_click(g(lambda _b: self._clock(self.fac.pause_clock)))
         self.resume_button.on_click(g(lambda _b: self._clock(self.fac.resume_clock)))
         self.advance_button.on_click(g(lambda _b: self.advance()))
         self.save_button.on_click(g(lambda _b: self.save_checkpoint()))
         self.restore_button.on_click(g(lambda _b: self.restore_checkpoint()))
+        self.restore_cancel.on_click(g(lambda _b: self._disarm()))
+        self.checkpoint_pick.observe(self.guarded(lambda _c: self._disarm()), names="value")
         self.switch_button.on_click(g(lambda _b: self.switch_policy()))
         self.start_button.on_click(g(lambda _b: self.start_traffic()))
         self.stop_button.on_click(g(lambda _b: self.stop_traffic()))
@@ -411,7 +441,15 @@ class FacilitatorConsole(w.VBox):
                 _h(self.texts, "workshop.exercises"),
                 self.release_button,
                 w.HBox([self.pause_button, self.resume_button, self.days, self.advance_button]),
-                w.HBox([self.checkpoint_name, self.save_button, self.checkpoint_pick, self.restore_button]),
+                w.HBox(
+                    [
+                        self.checkpoint_name,
+                        self.save_button,
+                        self.checkpoint_pick,
+                        self.restore_button,
+                        self.restore_cancel,
+                    ]
+                ),
                 w.HBox([self.policy_pick, self.switch_button]),
                 self.effect,
                 _h(self.texts, "workshop.traffic"),
@@ -420,8 +458,14 @@ class FacilitatorConsole(w.VBox):
             ]
         )
         self.add_class("mp-workshop-console")
-        i18n.on_language_change(lambda _l: self.refresh())
+        self.on_language(lambda _l: self.refresh())
         self.refresh()
+        self._pick_policy_in_force()
+
+    def _pick_policy_in_force(self) -> None:
+        """The policy picker shows the policy in force (a switch is then a deliberate choice)."""
+        if self.data.policy in self.policy_pick.options:
+            self.policy_pick.value = self.data.policy
 
     # ------------------------------------------------------------ dashboard
 
@@ -440,15 +484,27 @@ class FacilitatorConsole(w.VBox):
         )
         self.figures.value = f"<table class='mp-figures'>{fig}</table>"
         self.tables.value = "".join(
-            f"<div style='display:inline-block;vertical-align:top;margin-right:2em'>{table_html(df)}</div>"
+            "<div style='display:inline-block;vertical-align:top;margin-right:2em'>"
+            f"{worded_table(df, keep=('exercise', 'title'))}</div>"
             for df in (d.queues, d.requests, d.decisions, d.exercises)
         )
         comp = d.completion.drop(columns=["account_id", "last_seen"], errors="ignore")
-        for ex in d.exercises["exercise"] if not d.exercises.empty else []:
+        exercises = list(d.exercises["exercise"]) if not d.exercises.empty else []
+        for ex in exercises:
             comp[ex] = comp[ex].map({True: "✓", False: "·", None: ""})
-        self.completion.value = table_html(comp, max_rows=200)
+        self.completion.value = worded_table(
+            comp, keep=("seat", "name", "organization", *exercises), max_rows=200
+        )
         _set_options(self.checkpoint_pick, list(self.fac.checkpoints()["name"]))
         self.data = d
+
+    def close(self) -> None:
+        """Stop the auto-refresh timer and the background traffic, then let the console go."""
+        self.auto.value = False
+        self._auto(False)
+        if self.traffic is not None:
+            self.traffic.stop()
+        super().close()
 
     def _auto(self, on: bool) -> None:
         if self._timer is not None:
@@ -489,7 +545,7 @@ class FacilitatorConsole(w.VBox):
 
     def advance(self) -> Any:
         report = self.fac.advance_clock(int(self.days.value))
-        self.feedback.ok(i18n.t("workshop.clock_done", lines="; ".join(report.lines())))
+        self.feedback.ok(i18n.t("workshop.clock_done", lines="; ".join(i18n.clock_report_lines(report))))
         self.refresh()
         return report
 
@@ -504,17 +560,32 @@ class FacilitatorConsole(w.VBox):
         return counts
 
     def restore_checkpoint(self) -> Any:
+        """Restoring loses everything done since the checkpoint: the first click asks, the second restores."""
         if not self.checkpoint_pick.value:
             return None
         name = self.checkpoint_pick.value
+        if self._restore_armed != name:
+            self._restore_armed = name
+            self.restore_cancel.layout.display = ""
+            self.feedback.info(i18n.t("workshop.restore_confirm", name=name))
+            return None
+        self._disarm()
         counts = self.fac.restore(name)
         self.feedback.ok(i18n.t("workshop.restored", name=name, rows=sum(counts.values())))
+        self.effect.value = ""  # the last switch's sample may name requests the checkpoint does not hold
         self.refresh()
+        self._pick_policy_in_force()
         return counts
+
+    def _disarm(self) -> None:
+        if self._restore_armed is not None and self.feedback.kind == "info":
+            self.feedback.clear()
+        self._restore_armed = None
+        self.restore_cancel.layout.display = "none"
 
     def switch_policy(self) -> Any:
         effect = self.fac.switch_policy(self.policy_pick.value)
-        self.effect.value = table_html(effect.samples)
+        self.effect.value = worded_table(effect.samples, keep=("request",))
         self.feedback.ok(i18n.t("workshop.switched", old=effect.old, new=effect.new))
         self.refresh()
         return effect
@@ -541,10 +612,13 @@ class FacilitatorConsole(w.VBox):
 
     def _show_traffic(self) -> None:
         counts = dict(self.traffic.counts) if self.traffic is not None else {}
-        self.traffic_status.value = html.escape(i18n.t("workshop.traffic_counts", counts=counts or "—"))
+        shown = i18n.listing(f"{i18n.action_text(k)}: {v}" for k, v in sorted(counts.items()))
+        self.traffic_status.value = html.escape(
+            i18n.t("workshop.traffic_counts", counts=shown or i18n.t("workshop.traffic_none"))
+        )
 
 
-class JoinBox(w.VBox):
+class JoinBox(Panel):
     """A code field and a button; on a valid code the box shows the panel that `make(code)` builds."""
 
     def __init__(self, make: Any, key: str = "workshop.join_code") -> None:
@@ -558,7 +632,15 @@ class JoinBox(w.VBox):
         super().__init__([w.HBox([self.code, self.join_button]), self.feedback])
 
     def join(self) -> Any:
-        self.panel = self.make(self.code.value.strip())
+        from marketplace.errors import PermissionDenied
+
+        try:
+            self.panel = self.make(self.code.value.strip())
+        except PermissionDenied as exc:
+            if exc.actor != "anyone":  # a known seat without the right: the workflow's own words
+                raise
+            self.feedback.error(i18n.t("workshop.bad_join_code"))  # not "anyone may not join the workshop"
+            return None
         self.code.value = ""
         self.children = [self.panel]
         return self.panel

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -477,6 +477,9 @@ class ChainCheck:
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    # the reason as a message key and params (`audit.reason.*`), so the command line words it in any language
+    reason_key: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
     legacy: int = 0
     anchored: int | None = None
 
@@ -528,6 +531,8 @@ def verify_chain(
             None,
             f"the log is keyed with key id {head.get('key_id')}, but the key "
             f"given ({key.source}) has id {key.key_id}: verify with the key the log was written with",
+            "audit.reason.key_mismatch",
+            {"logged": head.get("key_id"), "given": key.key_id},
         )
     keyed_from = int(head["keyed_from"]) if keyed else math.inf
     if anchor is not None and anchor["keyed_from"] != (keyed_from if keyed else None):
@@ -537,6 +542,8 @@ def verify_chain(
             anchor["keyed_from"],
             f"the anchor records keying from seq {anchor['keyed_from']}, "
             f"the log now {keyed_from if keyed else 'not at all'} (the log was rewritten)",
+            "audit.reason.anchor_keying",
+            {"anchored": anchor["keyed_from"]},
         )
     prev_hash, expected_seq, checked, legacy = GENESIS, 1, 0, 0
     anchored: int | None = None
@@ -553,6 +560,8 @@ def verify_chain(
                 checked,
                 expected_seq if seq > expected_seq else seq,
                 f"expected seq {expected_seq} next but found {seq} (event {missing})",
+                "audit.reason.seq_deleted" if seq > expected_seq else "audit.reason.seq_duplicated",
+                {"expected": expected_seq, "found": seq},
             )
         if row["prev_hash"] != prev_hash:
             return ChainCheck(
@@ -561,6 +570,7 @@ def verify_chain(
                 seq,
                 "prev_hash does not match the previous event's hash "
                 "(an earlier event was deleted, reordered or changed)",
+                "audit.reason.prev_hash",
             )
         fields = dict(
             seq=seq,
@@ -588,6 +598,7 @@ def verify_chain(
                 checked,
                 seq,
                 "MAC does not match the event's content (event changed or re-hashed without the key)",
+                "audit.reason.mac",
             )
         if anchor is not None and seq == anchor["seq"]:
             if row["hash"] != anchor["hash"]:
@@ -597,6 +608,7 @@ def verify_chain(
                     seq,
                     "the event at the anchored seq is not the anchored one "
                     "(the log up to the anchor was rewritten)",
+                    "audit.reason.anchor_rewritten",
                 )
             anchored = seq
         prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
@@ -607,6 +619,8 @@ def verify_chain(
             checked,
             last + 1,
             f"the log ends at seq {last}, before the anchored seq {anchor['seq']} (events were deleted)",
+            "audit.reason.anchor_missing",
+            {"last": last, "anchored": anchor["seq"]},
         )
     if head is not None:
         h_seq = int(head.get("seq", 0) or 0)
@@ -617,6 +631,8 @@ def verify_chain(
                 last + 1,
                 f"the log head records {h_seq} events but the chain "
                 f"ends at seq {last} (the newest events were deleted)",
+                "audit.reason.head_ahead",
+                {"recorded": h_seq, "last": last},
             )
         if h_seq < last:
             return ChainCheck(
@@ -624,10 +640,16 @@ def verify_chain(
                 checked,
                 h_seq + 1,
                 f"events after seq {h_seq} are not covered by the log head (inserted directly)",
+                "audit.reason.head_behind",
+                {"recorded": h_seq},
             )
         if head.get("hash") != prev_hash:
             return ChainCheck(
-                False, checked, last, "the last event's hash differs from the recorded log head"
+                False,
+                checked,
+                last,
+                "the last event's hash differs from the recorded log head",
+                "audit.reason.head_hash",
             )
         if keyed and not _stored_mac_ok(key, head):
             return ChainCheck(
@@ -636,9 +658,12 @@ def verify_chain(
                 last,
                 "the log head's MAC does not match (the head was moved "
                 "or rewritten: the newest events may have been deleted)",
+                "audit.reason.head_mac",
             )
     elif checked:
-        return ChainCheck(False, checked, 1, "the log head record is missing (deleted)")
+        return ChainCheck(
+            False, checked, 1, "the log head record is missing (deleted)", "audit.reason.head_missing"
+        )
     return ChainCheck(True, checked, legacy=legacy, anchored=anchored)
 
 

@@ -146,11 +146,15 @@ def activate_authorization(session: Session, actor: Account, authorization: Auth
         if Channel.authorized_operation in policy.registration.mandatory_scopes:
             missing = [r.code for r in authorization.resources if current_registration(session, r) is None]
             if missing:
-                raise PolicyRefusal(
+                refusal = PolicyRefusal(
                     "registration.mandatory",
                     f"Resources in authorized-operation scope must be registered under {policy.name}; "
                     f"not registered: {', '.join(missing)}",
                 )
+                # the same refusal as a message key, so the panels word it in every language
+                refusal.key = "authorization.unregistered_scope"  # type: ignore[attr-defined]
+                refusal.params = {"policy": policy.name, "missing": tuple(missing)}  # type: ignore[attr-defined]
+                raise refusal
         authorization.status = nxt
         today = st.today
         if authorization.term_start is None or authorization.term_start < today:

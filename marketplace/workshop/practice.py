@@ -183,7 +183,7 @@ def build_practice_world(
             ):
                 prod = Product(
                     code=f"PRD-{op.code[-3:]}-{m:02d}",
-                    name=f"{agency.name} {unit.value} product",
+                    name=f"{agency.name} {unit.value.replace('_', ' ')} product",
                     operator_id=op.id,
                     authorization_id=auth.id,
                     kind=ProductKind.dataset,

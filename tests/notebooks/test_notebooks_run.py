@@ -147,6 +147,10 @@ quote.volume.value = 1000
 assert quote.last_quote.total > low
 quote.purpose.value = "public_welfare"
 assert quote.last_quote.total == 0 and "Free" in quote.quote_html.value
+# step 4: the experiment of this notebook, end to end
+while walk.next_step():
+    assert walk.feedback.kind != "error", walk.feedback.text
+assert [kind for _step, _who, kind, _text in walk.done].count("refused") == 1
 """,
     ],
     "04_privacy.ipynb": [
@@ -206,11 +210,12 @@ assert dp_errors[0] > dp_errors[-1], dp_errors  # more ε, less error
 # step 1: what differs between two scenarios
 assert explain.feedback.kind == "info", explain.feedback.text
 assert any(k.startswith("pricing.discounts") for k, _, _ in explain.differences), explain.differences
-assert "pricing.discounts.by_size.micro" in explain.policy_diff.value
+assert "pricing › discounts › by size › micro" in explain.policy_diff.value  # in words, not the dotted key
 explain.b.value = "deemed-approval"
 changed = [k for k, _, _ in explain.setting_differences]
 assert changed == ["review.capacity.holder"], changed
-assert "review.capacity.holder" in explain.settings.value and "deemed-approval" in explain.facts.value
+assert "review › capacity › data holder review" in explain.settings.value
+assert "deemed-approval" in explain.facts.value
 # step 2: two policies on the same seeds
 lab.seeds.value, lab.days.value = 1, 10
 lab.run_button.click()

@@ -36,17 +36,20 @@ class _Collector(logging.Handler):
 
 @pytest.fixture(autouse=True)
 def _callback_errors() -> Iterator[_Collector]:
-    """Fail the test when a widget callback raised (ipywidgets only logs it)."""
-    logger = logging.getLogger("traitlets")
+    """Fail the test when a widget callback raised (ipywidgets only logs it) or a panel's error area caught
+    an unexpected error (logged on `marketplace.ui`); a test that provokes one clears `records`."""
+    loggers = [logging.getLogger("traitlets"), logging.getLogger("marketplace.ui")]
     collector = _Collector()
-    old_level = logger.level
-    logger.addHandler(collector)
-    logger.setLevel(logging.DEBUG)
+    old_levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(collector)
+        logger.setLevel(logging.DEBUG)
     try:
         yield collector
     finally:
-        logger.removeHandler(collector)
-        logger.setLevel(old_level)
+        for logger, level in zip(loggers, old_levels, strict=True):
+            logger.removeHandler(collector)
+            logger.setLevel(level)
     if collector.records:
         formatter = logging.Formatter()
         details = "\n".join(

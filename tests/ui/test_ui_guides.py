@@ -96,12 +96,16 @@ def test_scenario_explainer_lists_what_differs() -> None:
     assert panel.feedback.kind == "info", panel.feedback.text
     keys = {k for k, _, _ in panel.differences}
     assert "pricing.caps_apply" in keys and panel.setting_differences == []
-    assert "pricing.caps_apply" in panel.policy_diff.value and "market-pricing" in panel.facts.value
+    # shown in words: the parameter path, and vocabulary values as labels
+    assert "pricing › caps apply" in panel.policy_diff.value and "market-pricing" in panel.facts.value
+    assert "pricing.caps_apply" not in panel.policy_diff.value
     panel.b.value = "national-2025"
     assert panel.differences == [] and panel.setting_differences == []
     assert "0 scenario settings and 0 policy parameters differ" in panel.feedback.text
     i18n.set_language("zh")
     assert "模拟期限" in panel.facts.value
+    panel.b.value = "market-pricing"
+    assert "定价 › 上限适用范围" in panel.policy_diff.value
 
 
 def test_scenario_explainer_needs_two_scenarios() -> None:

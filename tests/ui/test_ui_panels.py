@@ -604,10 +604,11 @@ def test_switching_language_relabels_live_panels(sandbox: Sandbox) -> None:
     actas.act_as(sandbox)
     panel = requests.request_panel(sandbox)
     assert panel.submit_button.description == "Submit request"
+    chosen = (panel.resource.value, panel.channel.value, panel.purpose.value)
     i18n.set_language("zh")
     assert panel.submit_button.description == "提交申请"
     assert ("科研", "research") in panel.purpose.options
-    assert panel.purpose.value == "research"
+    assert (panel.resource.value, panel.channel.value, panel.purpose.value) == chosen  # every selection kept
 
 
 def test_swallowed_callback_errors_are_caught(_callback_errors) -> None:
@@ -725,3 +726,50 @@ def test_requester_files_the_usage_report_the_grant_asks_for(sandbox: Sandbox) -
     assert ", late" in panel.feedback.text and panel.usage_summary.value == ""
     assert _count(sandbox, UsageReport) == 1
     assert "1 filed so far" in panel.status.value and "mp-usage-overdue" not in panel.status.value
+
+
+def test_request_panel_opens_on_a_combination_the_actor_may_file(sandbox: Sandbox) -> None:
+    """Notebook 02 opened on an enterprise account and the sharing channel: a red refusal with Submit on."""
+    who = actas.act_as(sandbox)
+    for kind in ("enterprise", "research", "department"):
+        with sandbox.session() as s:
+            from marketplace.models import Organization
+
+            username = s.exec(
+                select(Account.username)
+                .join(Organization)
+                .join(AccountRole)
+                .where(Organization.kind == kind, AccountRole.role == Role.requester)
+                .order_by(Account.id)
+            ).first()
+        who.choose(Role.requester, username)
+        panel = requests.request_panel(sandbox)
+        assert panel.last_routing is not None and panel.last_routing.allowed, (kind, panel.preview.value)
+        assert not panel.submit_button.disabled and "mp-refused" not in panel.preview.value
+        # a refused choice made by hand is shown, and Submit waits until the route allows it
+        with sandbox.session() as s:
+            core = s.exec(select(Resource).where(Resource.grade == Grade.core)).first()
+        panel.resource.value = core.id
+        panel.channel.value = "opening"
+        assert "mp-refused" in panel.preview.value and panel.submit_button.disabled
+        panel.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_03_walks_a_new_product_to_a_refused_price(sandbox: Sandbox, lang: str) -> None:
+    """Notebook 03's suggested experiment ("try a price above the cap") can be done in notebook 03."""
+    i18n.set_language(lang)
+    walk = operator.product_walkthrough(sandbox)
+    steps = []
+    while (name := walk.next_step()) is not None:
+        steps.append(name)
+        assert walk.feedback.kind != "error", (name, walk.feedback.text)
+    assert steps == list(operator.WALK_STEPS) and walk.next_button.disabled
+    kinds = {name: kind for name, _who, kind, _text in walk.done}
+    assert kinds.pop("above_cap") == "refused" and set(kinds.values()) == {"ok"}
+    refusal = next(text for name, _w, _k, text in walk.done if name == "above_cap")
+    assert "cap" in refusal or "上限" in refusal, refusal
+    with sandbox.session() as s:
+        product = s.get(Product, walk.product_id)
+        assert product.status is ProductStatus.listed and product.actual_price <= product.price_cap
+        assert product.registrations and product.registrations[-1].code

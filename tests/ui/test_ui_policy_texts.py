@@ -185,7 +185,9 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     assert lines > 1000 and refusals > 100
     # the mix reaches every sentence the policy can build for a quote or a routing
     expected = {k for k in POLICY if k.startswith(("quote.", "refusal."))} - {
-        k for k in POLICY if k.startswith(("quote.unit.", "quote.who.", "quote.source.", "refusal.what."))
+        k
+        for k in POLICY
+        if k.startswith(("quote.unit.", "quote.who.", "quote.source.", "quote.component.", "refusal.what."))
     }
     # raised elsewhere (tested below); purpose_unpriced is a guard a valid policy file never reaches
     expected -= {"quote.tier_part", "refusal.no_extension", "refusal.cap_below_cost", "refusal.above_cap"}
@@ -234,24 +236,38 @@ def test_price_and_deadline_refusals_carry_keys(policy) -> None:
     _check(exc.key, exc.params, str(exc).removesuffix(" (rule: deadline.no_extension)"))  # type: ignore[attr-defined]
 
 
-ERRORS: list[tuple[MarketplaceError, str]] = [
-    (InvalidInput("volume", 0, "a whole number >= 1"), "收到 0"),
+# (error, a fragment of its Chinese wording, its English wording: None when that is str(error) unchanged)
+ERRORS: list[tuple[MarketplaceError, str, str | None]] = [
+    (InvalidInput("volume", 0, "a whole number >= 1"), "收到 0", None),
     (
         TransitionError("request R-1", "approved", "submit", ["withdraw", "approve_with_conditions"]),
-        "允许：withdraw、附条件批准",
+        "允许：撤回、附条件批准",
+        "request R-1 is approved: cannot submit; allowed from approved: withdraw, approve with conditions",
     ),
-    (TransitionError("product P-1", "draft", "list"), "当前为"),
-    (PermissionDenied("alice", "approve", "not a steward of the holder"), "无权approve"),
-    (PolicyRefusal("grade.core", "Core data is not supplied"), "规则：grade.core"),
-    (ConflictError("request R-1 changed (version 3, expected 2)"), "已被他人先行修改"),
-    (PrivacyError("k=50 cannot be met by 40 rows"), "未发布任何数据"),
-    (NotFound("resource", "R-404"), "未找到"),
+    (TransitionError("product P-1", "draft", "list"), "当前为", "product P-1 is draft: cannot list"),
+    (
+        PermissionDenied("alice", "approve", "not a steward of the holder"),
+        "无权批准",
+        "alice may not approve: not a steward of the holder",
+    ),
+    (
+        PolicyRefusal("grade.core", "Core data is not supplied"),
+        "规则：grade.core",
+        "Core data is not supplied (rule: grade.core)",
+    ),
+    (ConflictError("request R-1 changed (version 3, expected 2)"), "已被他人先行修改", None),
+    (PrivacyError("k=50 cannot be met by 40 rows"), "未发布任何数据", None),
+    (NotFound("resource", "R-404"), "未找到", "resource 'R-404' not found"),
 ]
 
 
-@pytest.mark.parametrize(("exc", "fragment"), ERRORS, ids=[type(e).__name__ for e, _ in ERRORS])
-def test_errors_are_worded_in_the_language_in_force(exc: MarketplaceError, fragment: str) -> None:
-    assert i18n.error_text(exc, "en") == str(exc)
+@pytest.mark.parametrize(("exc", "fragment", "english"), ERRORS, ids=[type(e).__name__ for e, _, _ in ERRORS])
+def test_errors_are_worded_in_the_language_in_force(
+    exc: MarketplaceError, fragment: str, english: str | None
+) -> None:
+    """English words states and actions too ("approve with conditions", not the vocabulary value)."""
+    english = english or str(exc)
+    assert i18n.error_text(exc, "en") == english
     i18n.set_language("zh")
     feedback = common.Feedback()
 
@@ -264,7 +280,7 @@ def test_errors_are_worded_in_the_language_in_force(exc: MarketplaceError, fragm
     assert fragment in feedback.text, feedback.text
     i18n.set_language("en")
     act()
-    assert feedback.text == f"Not done: {exc}"
+    assert feedback.text == f"Not done: {english}"
 
 
 def _username_with_kind(sandbox: Sandbox, kind: str) -> str:
@@ -295,7 +311,7 @@ def test_request_panel_in_chinese_shows_quote_refusal_and_error(sandbox: Sandbox
     assert "免费：用途“公益事业”" in panel.quote_html.value
     i18n.set_language("en")
     panel.refresh_quote()
-    assert "Free: purpose public_welfare is in the free list of" in panel.quote_html.value
+    assert "Free: purpose public welfare is in the free list of" in panel.quote_html.value
 
     i18n.set_language("zh")
     panel = requests.request_panel(sandbox)
@@ -339,3 +355,15 @@ def test_permission_reasons_from_roles_are_worded_in_chinese(sandbox: Sandbox) -
     zh = i18n.error_text(exc, "zh")
     assert "需要“登记机构”角色（现有：申请方" in zh, zh
     assert i18n.error_text(exc, "en") == str(exc)
+
+
+def test_activation_refused_for_an_unregistered_scope_is_worded_in_both_languages() -> None:
+    """authorization.activate's refusal carries a message key like the policy's own refusals."""
+    err = PolicyRefusal("registration.mandatory", "Resources ... must be registered under national-2025")
+    err.key, err.params = "authorization.unregistered_scope", {  # as authorization.activate sets them
+        "policy": "national-2025",
+        "missing": ("RES-000001", "RES-000002"),
+    }
+    assert "尚未登记：RES-000001、RES-000002" in i18n.error_text(err, "zh")
+    english = i18n.error_text(err, "en")
+    assert "not registered: RES-000001, RES-000002 (rule: registration.mandatory)" in english

@@ -167,3 +167,12 @@ def test_cli_audit_verify_exit_status_and_log(file_sandbox):
         conn.execute(sa.text("UPDATE auditevent SET payload = '{}' WHERE seq = 1"))
     bad = runner.invoke(main, ["audit", "verify"])
     assert bad.exit_code == 1 and "seq=1" in bad.output
+    assert "fingerprint does not match its content" in bad.output  # the reason in words (audit.reason.*)
+    from marketplace import i18n
+
+    i18n.set_language("zh")
+    try:
+        zh = runner.invoke(main, ["audit", "verify"])
+    finally:
+        i18n.reset_language()
+    assert zh.exit_code == 1 and "事件指纹与内容不符" in zh.output

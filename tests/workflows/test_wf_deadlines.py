@@ -97,7 +97,7 @@ def test_clock_cli_show_and_advance(tmp_path, monkeypatch):
     shown = runner.invoke(main, ["clock", "show"])
     assert shown.exit_code == 0 and "2025-03-03" in shown.output
     moved = runner.invoke(main, ["clock", "advance", "--days", "10"])
-    assert moved.exit_code == 0 and "2025-03-03 -> 2025-03-13" in moved.output
+    assert moved.exit_code == 0 and "Clock: 2025-03-03 → 2025-03-13" in moved.output
     assert "2025-03-13" in runner.invoke(main, ["clock", "show"]).output
     refused = runner.invoke(main, ["clock", "advance", "--days", "1", "--as", "regulator"])
     assert refused.exit_code != 0 and "trainer" in str(refused.exception)

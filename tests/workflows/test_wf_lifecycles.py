@@ -157,6 +157,10 @@ def test_authorization_lifecycle_and_mandatory_registration(world):
     with pytest.raises(PolicyRefusal) as exc, world.step() as s:
         wf.activate_authorization(s, world.role(s, Role.registrar), s.get(Authorization, auth_id))
     assert exc.value.rule == "registration.mandatory"
+    from marketplace.i18n import error_text
+
+    assert exc.value.key == "authorization.unregistered_scope"  # worded in every language, like the policy's
+    assert "尚未登记" in error_text(exc.value, "zh")
     _register_resource(world, res_id)
     with world.step() as s:
         auth = s.get(Authorization, auth_id)

@@ -136,7 +136,7 @@ def test_trainer_commands_refuse_participants_and_log_it(tmp_path: Path, env: di
     )
     assert restored.returncode == 0 and "restored again" in restored.stdout, restored.stderr
     switched = cli("workshop", "policy", "sme-discount", "--trainer-code", trainer, env=env)
-    assert switched.returncode == 0 and "national-2025 -> sme-discount" in switched.stdout
+    assert switched.returncode == 0 and "national-2025 → sme-discount" in switched.stdout
     engine = db.make_engine(env["MARKETPLACE_DB_URL"])
     with db.session_scope(engine) as s:
         refusals = s.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()

@@ -134,7 +134,7 @@ assert console.feedback.kind == "ok", console.feedback.text
 """,
     """
 console.round_button.click()
-assert sum(console.traffic.counts.values()) > 0 and "file_request" in console.traffic_status.value
+assert sum(console.traffic.counts.values()) > 0 and "file request" in console.traffic_status.value
 console.days.value = 12
 console.advance_button.click()
 assert console.feedback.kind == "ok" and "2025-03-15" in console.feedback.text, console.feedback.text
@@ -145,9 +145,13 @@ assert "sme-discount" in console.status.value and "<table" in console.effect.val
 """,
     """
 console.checkpoint_pick.value = "warm-up"
+console.restore_button.click()  # asks first: restoring loses what was done since
+assert console.feedback.kind == "info" and "warm-up" in console.feedback.text, console.feedback.text
+assert "sme-discount" in console.status.value
 console.restore_button.click()
 assert console.feedback.kind == "ok" and "warm-up" in console.feedback.text, console.feedback.text
 assert "national-2025" in console.status.value and "01-first-request" in console.tables.value
+assert console.effect.value == "" and console.policy_pick.value == "national-2025"
 """,
 ]
 
