@@ -116,6 +116,7 @@ class CatalogBrowser(Panel):
         """Re-word everything in the new language, keeping every filter and the selected resource."""
         self._fill_filters()
         self._show_page()
+        self.show(self.listing.value)
 
     def find(self, text: str | None = None) -> list[dict[str, Any]]:
         """Search the catalog for `text` (default: what the search box holds); returns the matches shown."""
