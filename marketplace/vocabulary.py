@@ -18,6 +18,7 @@ class OrganizationKind(StrEnum):
     nonprofit = "nonprofit"
     operator = "operator"
     regulator = "regulator"
+    government = "government"
 
 
 class EnterpriseSize(StrEnum):
@@ -35,6 +36,7 @@ class Role(StrEnum):
     registrar = "registrar"
     regulator = "regulator"
     trainer = "trainer"
+    authorizer = "authorizer"
 
 
 class Grade(StrEnum):
@@ -124,6 +126,14 @@ class AuthorizationStatus(StrEnum):
     active = "active"
     expired = "expired"
     terminated = "terminated"
+
+
+class PlanStatus(StrEnum):
+    """An implementation plan: drafted by the implementing institution, decided by the government."""
+
+    drafted = "drafted"
+    approved = "approved"
+    rejected = "rejected"
 
 
 class ProductKind(StrEnum):
@@ -229,8 +239,16 @@ class QuoteStatus(StrEnum):
 
 class GrantStatus(StrEnum):
     active = "active"
+    suspended = "suspended"
     expired = "expired"
     revoked = "revoked"
+
+
+class ExitDutyStatus(StrEnum):
+    """The operator's duty to return or destroy the data of an authorization that has ended."""
+
+    open = "open"
+    completed = "completed"
 
 
 class DeliveryKind(StrEnum):

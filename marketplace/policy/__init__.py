@@ -4,6 +4,14 @@ Workflows, widgets and the simulator all call these functions, so a rule lives h
 No database, no widgets, no network: inputs are the plain facts of `types.py`, outputs are values.
 """
 
+from marketplace.policy.authorization import (
+    Designated,
+    ScopeResource,
+    check_activation_registration,
+    check_plan_covers,
+    check_proposer,
+    in_jurisdiction,
+)
 from marketplace.policy.compiled import working_calendar
 from marketplace.policy.free_use import FreeClaim, check_free_claim, free_use_rule, kind_may_claim
 from marketplace.policy.loader import (
@@ -66,6 +74,7 @@ __all__ = [
     "RAW_DATA_RULE",
     "TRANSFORMATIONS",
     "ConditionSpec",
+    "Designated",
     "FreeClaim",
     "MarLedger",
     "MarPeriod",
@@ -79,6 +88,7 @@ __all__ = [
     "RequestFacts",
     "Requester",
     "Routing",
+    "ScopeResource",
     "SourceFacts",
     "Split",
     "StagePlan",
@@ -88,10 +98,13 @@ __all__ = [
     "calendar_warning",
     "cap_within_mar",
     "carried_deduction",
+    "check_activation_registration",
     "check_actual_price",
     "check_cap_filing",
     "check_free_claim",
     "check_market_product",
+    "check_plan_covers",
+    "check_proposer",
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
@@ -99,6 +112,7 @@ __all__ = [
     "filed_operating_cost",
     "free_use_rule",
     "holidays_of",
+    "in_jurisdiction",
     "kind_may_claim",
     "list_policies",
     "load_policy",

@@ -137,6 +137,7 @@ class DiscountsByKind(_Section):
     nonprofit: Rate = Decimal("0")
     operator: Rate = Decimal("0")
     regulator: Rate = Decimal("0")
+    government: Rate = Decimal("0")
 
 
 class DiscountsBySize(_Section):
@@ -212,6 +213,17 @@ class Registration(_Section):
 
 class Authorization(_Section):
     max_term_years: PosInt
+    # Who may propose: only an implementing institution its government designated (True), or any agency staff.
+    implementing_institution_only: bool = True
+    # Whose resources: those held in the designating government's region (and domain, when designated per
+    # sector), or any.
+    jurisdiction: Literal["holder_region", "any"] = "holder_region"
+    # An implementation plan approved by the government must cover the scope before an operator is authorized.
+    plan_required: bool = True
+    # Working days the operator has to return or destroy the data once its authorization ends.
+    exit_duty_working_days: PosInt = 20
+    # Grants resting on an ended authorization: suspended (no delivery) or left to run.
+    suspend_grants_on_end: bool = True
 
 
 # ---------------------------------------------------------------- deadlines

@@ -34,6 +34,10 @@ Registration (resources and products)
     submit_registration(s, actor, resource_or_product, type="initial"), accept_registration,
     start_registration_review, publish_notice, register, reject_registration(s, actor, reg, reason),
     change_registration, correct_registration, deregister, current_registration(s, subject)
+Jurisdiction (发改数据规〔2025〕27号)
+    draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
+    approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
+    designations_of(s, org_id), approved_plan_for(s, institution_id, resources)
 Authorized operation
     propose_authorization(s, actor, *, operator, resources, model, term_years|term_end),
     agree_authorization, activate_authorization, terminate_authorization(s, actor, auth, reason)
@@ -68,6 +72,13 @@ from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
 from marketplace.workflows.free_use import find_misuse
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
+from marketplace.workflows.jurisdiction import (
+    approve_plan,
+    approved_plan_for,
+    designations_of,
+    draft_plan,
+    reject_plan,
+)
 from marketplace.workflows.price_formation import (
     cap_filing_of,
     close_period,
@@ -126,6 +137,8 @@ __all__ = [
     "activate_authorization",
     "advance_clock",
     "agree_authorization",
+    "approve_plan",
+    "approved_plan_for",
     "audit_events",
     "cap_filing_of",
     "change_registration",
@@ -140,7 +153,9 @@ __all__ = [
     "decide",
     "deliver",
     "deregister",
+    "designations_of",
     "determine_mar",
+    "draft_plan",
     "edit_request",
     "expire_authorizations",
     "expire_grants",
@@ -160,6 +175,7 @@ __all__ = [
     "publish_notice",
     "register",
     "register_product",
+    "reject_plan",
     "reject_registration",
     "report_usage",
     "resource_channels",

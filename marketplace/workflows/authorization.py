@@ -1,8 +1,10 @@
 """Authorized operation agreements: proposed → agreed → active → expired | terminated.
 
-The implementing agency (its steward or registrar) proposes an authorization over resources (its scope) to an
-operator for a term no longer than the policy allows; the operator agrees; the agency activates it once every
-resource in scope is registered where the policy makes registration mandatory.
+The implementing institution a government designated (its steward or registrar) proposes an authorization
+over resources in its jurisdiction and in an approved implementation plan (`jurisdiction`) to an operator, for
+a term no longer than the policy allows; the operator agrees; the institution activates it once every resource
+in scope is registered where the policy makes registration mandatory. Each rule is a `marketplace.policy`
+function that names itself when it refuses.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from marketplace.errors import InvalidInput, PolicyRefusal
-from marketplace.models import Account, Authorization, Organization, Resource
+from marketplace.errors import InvalidInput
+from marketplace.models import Account, Authorization, ImplementationPlan, Organization, Resource
+from marketplace.policy import check_activation_registration, check_plan_covers
 from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,
@@ -23,6 +26,7 @@ from marketplace.vocabulary import (
     Role,
 )
 from marketplace.workflows import clock, facts
+from marketplace.workflows.jurisdiction import approved_plan_for, check_institution, scope_facts
 from marketplace.workflows.lookups import current_registration
 from marketplace.workflows.products import withdraw_listing
 from marketplace.workflows.registration import add_years
@@ -49,8 +53,10 @@ def propose_authorization(
     term_start: date | None = None,
     term_end: date | None = None,
     term_years: int | None = None,
+    plan: ImplementationPlan | None = None,
 ) -> Authorization:
-    """The agency (the actor's organization) proposes to authorize `operator` over `resources` for a term."""
+    """The implementing institution (the actor's organization) proposes to authorize `operator` over
+    `resources` for a term, under `plan` (default: its newest approved plan listing every resource)."""
     try:
         model = AuthorizationModel(model)
     except ValueError:
@@ -88,6 +94,16 @@ def propose_authorization(
             "an implementing agency acts through a steward or registrar account",
             doing="propose an authorization",
         )
+        check_institution(st, scope)
+        if plan is None or plan.institution_id != actor.organization_id:
+            plan = approved_plan_for(session, actor.organization_id, scope)
+        check_plan_covers(
+            st.policy,
+            plan_code=None if plan is None else plan.code,
+            plan_status=None if plan is None else plan.status,
+            plan_resources=[] if plan is None else [r.code for r in plan.resources],
+            resources=scope_facts(scope),
+        )
         a = Authorization(
             code=temp_code(),
             agency_id=actor.organization_id,
@@ -98,6 +114,7 @@ def propose_authorization(
             term_start=start,
             term_end=term_end,
             created_at=st.now,
+            plan_id=None if plan is None else plan.id,
         )
         a.resources = scope
         st.add(a, code=("authorization", start.year))
@@ -108,6 +125,7 @@ def propose_authorization(
                 "model": model,
                 "term_start": start,
                 "term_end": term_end,
+                "plan": None if plan is None else plan.code,
             },
             subject=a,
         )
@@ -142,15 +160,11 @@ def activate_authorization(session: Session, actor: Account, authorization: Auth
     with step(session, actor, "authorization.activate", authorization) as st:
         require_agency(st, authorization)
         nxt = st.allow(authorization)
-        policy = st.policy
-        if Channel.authorized_operation in policy.registration.mandatory_scopes:
-            missing = [r.code for r in authorization.resources if current_registration(session, r) is None]
-            if missing:
-                raise PolicyRefusal(
-                    "registration.mandatory",
-                    f"Resources in authorized-operation scope must be registered under {policy.name}; "
-                    f"not registered: {', '.join(missing)}",
-                )
+        if Channel.authorized_operation in st.policy.registration.mandatory_scopes:
+            check_activation_registration(
+                st.policy,
+                [r.code for r in authorization.resources if current_registration(session, r) is None],
+            )
         authorization.status = nxt
         today = st.today
         if authorization.term_start is None or authorization.term_start < today:

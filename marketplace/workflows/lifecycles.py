@@ -1,4 +1,5 @@
-"""The lifecycles of registrations, requests, reviews, authorizations, products and grants.
+"""The lifecycles of registrations, requests, reviews, authorizations, products, grants, implementation plans
+and exit duties.
 
 Each is written once as {state: {action: next state}}; every step asks `next_state` before it writes anything,
 so an illegal action is refused naming the object, its state and what is allowed from there.
@@ -9,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.vocabulary import AuthorizationStatus as A
+from marketplace.vocabulary import ExitDutyStatus as X
 from marketplace.vocabulary import GrantStatus as G
+from marketplace.vocabulary import PlanStatus as PL
 from marketplace.vocabulary import ProductStatus as P
 from marketplace.vocabulary import RegistrationStatus as RS
 from marketplace.vocabulary import RequestStatus as R
@@ -73,7 +76,15 @@ PRODUCT: dict[Any, dict[str, Any]] = {
     P.listed: {"withdraw": P.withdrawn},
 }
 
-GRANT: dict[Any, dict[str, Any]] = {G.active: {"revoke": G.revoked, "expire": G.expired}}
+# A grant resting on an authorization that ended is suspended: nothing more is delivered under it.
+GRANT: dict[Any, dict[str, Any]] = {
+    G.active: {"revoke": G.revoked, "expire": G.expired, "suspend": G.suspended},
+    G.suspended: {"revoke": G.revoked, "expire": G.expired},
+}
+
+PLAN: dict[Any, dict[str, Any]] = {PL.drafted: {"approve": PL.approved, "reject": PL.rejected}}
+
+EXIT_DUTY: dict[Any, dict[str, Any]] = {X.open: {"complete": X.completed}}
 
 LIFECYCLES = {
     "registration": REGISTRATION,
@@ -82,6 +93,8 @@ LIFECYCLES = {
     "authorization": AUTHORIZATION,
     "product": PRODUCT,
     "grant": GRANT,
+    "plan": PLAN,
+    "exitduty": EXIT_DUTY,
 }
 
 
@@ -96,4 +109,4 @@ def allowed_actions(kind: str, state: Any) -> list[str]:
 def kind_of(obj: Any) -> str:
     """The lifecycle a row follows ("request" for an AccessRequest)."""
     name = type(obj).__name__.lower()
-    return {"accessrequest": "request"}.get(name, name)
+    return {"accessrequest": "request", "implementationplan": "plan"}.get(name, name)

@@ -63,6 +63,7 @@ def test_small_world_has_the_specified_parties(small) -> None:
         OrganizationKind.nonprofit: 3,
         OrganizationKind.operator: 2,
         OrganizationKind.regulator: 1,
+        OrganizationKind.government: 1,  # the region's government, which authorizes
     }
     sizes = Counter(o["size"] for o in small.organizations if o["kind"] is OrganizationKind.enterprise)
     assert set(sizes) == set(EnterpriseSize) and sizes[EnterpriseSize.micro] > sizes[EnterpriseSize.large]
@@ -288,7 +289,9 @@ def test_world_spec_counts_are_what_the_small_world_builds(small) -> None:
 @given(seed=st.integers(0, 2**63 - 1), locale=st.sampled_from(["en_US", "zh_CN"]))
 def test_property_any_seed_builds_a_consistent_complete_world(seed, locale) -> None:
     world = build_world(seed, "small", locale)  # build_world runs check_world itself
-    assert len(world.organizations) == 89 and len(world.resources) == 34
+    assert len(world.organizations) == 90 and len(world.resources) == 34  # with the government
+    assert world.tables["designation"] and world.tables["implementationplan"]
+    assert all(a["plan_id"] for a in world.tables["authorization"])
     assert {r.grade for r in world.resources} == set(Grade)
     assert world.tables["authorization"] and world.tables["product"]
     assert {r["role"] for r in world.tables["accountrole"]} == set(Role)

@@ -73,6 +73,15 @@ POLICY = {
 }
 
 
+AUTHORIZATION_REFUSALS = {
+    "refusal.not_implementing_institution",
+    "refusal.outside_jurisdiction",
+    "refusal.plan_not_approved",
+    "refusal.plan_scope",
+    "refusal.registration_mandatory",
+}
+
+
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -190,6 +199,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     # raised elsewhere (tested below); purpose_unpriced is a guard a valid policy file never reaches
     expected -= {"quote.tier_part", "refusal.no_extension", "refusal.cap_below_cost", "refusal.above_cap"}
     expected -= {"refusal.purpose_unpriced"}
+    expected -= AUTHORIZATION_REFUSALS  # who may authorize: worded in the test below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
     assert i18n.render_policy("refusal.purpose_unpriced", params, "en") == (
@@ -339,3 +349,47 @@ def test_permission_reasons_from_roles_are_worded_in_chinese(sandbox: Sandbox) -
     zh = i18n.error_text(exc, "zh")
     assert "需要“登记机构”角色（现有：申请方" in zh, zh
     assert i18n.error_text(exc, "en") == str(exc)
+
+
+def test_every_refusal_of_who_may_authorize_is_worded_in_both_languages() -> None:
+    from marketplace.policy import (
+        Designated,
+        ScopeResource,
+        check_activation_registration,
+        check_plan_covers,
+        check_proposer,
+    )
+    from marketplace.vocabulary import PlanStatus
+
+    policy = load_policy(POLICY_NAME)
+    res = [
+        ScopeResource("RES-000001", "Capitol City", "health"),
+        ScopeResource("RES-000002", "Port Ashby", "tax"),
+    ]
+    calls = [
+        lambda: check_proposer(policy, organization="Transport Bureau", designations=[], resources=res),
+        lambda: check_proposer(
+            policy, organization="Data Bureau", designations=[Designated("Capitol City")], resources=res
+        ),
+        lambda: check_proposer(
+            policy, organization="Data Bureau", designations=[Designated("Port Ashby", "health")],
+            resources=res,
+        ),
+        lambda: check_plan_covers(policy, plan_code=None, plan_status=None, plan_resources=[], resources=res),
+        lambda: check_plan_covers(
+            policy, plan_code="PLN-2025-000002", plan_status=PlanStatus.drafted, plan_resources=[],
+            resources=res,
+        ),
+        lambda: check_plan_covers(
+            policy, plan_code="PLN-2025-000002", plan_status=PlanStatus.approved,
+            plan_resources=["RES-000001"], resources=res,
+        ),
+        lambda: check_activation_registration(policy, ["RES-000001", "RES-000002"]),
+    ]
+    keys = set()
+    for call in calls:
+        with pytest.raises(PolicyRefusal) as exc:
+            call()
+        _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
+        keys.add(exc.value.key)
+    assert keys == AUTHORIZATION_REFUSALS
