@@ -41,6 +41,8 @@ Jurisdiction (发改数据规〔2025〕27号)
 Authorized operation
     propose_authorization(s, actor, *, operator, resources, model, term_years|term_end),
     agree_authorization, activate_authorization, terminate_authorization(s, actor, auth, reason)
+    (an ended authorization withdraws its products, suspends their grants, opens the operator's exit duty)
+    complete_exit_duty(s, operator, duty, "returned"|"destroyed", evidence)
     create_product(s, actor, authorization, *, name, kind, billing_unit, resources, transformation,
                    unit_cost), register_product, price_product(s, actor, product, price), list_product,
     withdraw_product, set_price_cap(s, regulator, product, cap)
@@ -63,6 +65,7 @@ from marketplace.workflows.audit import events as audit_events
 from marketplace.workflows.authorization import (
     activate_authorization,
     agree_authorization,
+    complete_exit_duty,
     expire_authorizations,
     propose_authorization,
     terminate_authorization,
@@ -71,7 +74,7 @@ from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
 from marketplace.workflows.facts import current_policy, resource_channels
 from marketplace.workflows.free_use import find_misuse
-from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
+from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant, suspend_grants
 from marketplace.workflows.jurisdiction import (
     approve_plan,
     approved_plan_for,
@@ -144,6 +147,7 @@ __all__ = [
     "change_registration",
     "clock",
     "close_period",
+    "complete_exit_duty",
     "correct_registration",
     "create_product",
     "create_request",
@@ -189,6 +193,7 @@ __all__ = [
     "start_registration_review",
     "submit_registration",
     "submit_request",
+    "suspend_grants",
     "terminate_authorization",
     "verify_chain",
     "withdraw",

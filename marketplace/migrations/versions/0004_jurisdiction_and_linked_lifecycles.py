@@ -1,6 +1,6 @@
 """Jurisdiction and linked lifecycles: designations, implementation plans, exit duties, authorization plans
 
-An authorization records the plan it rests on and the reason it ended.
+An authorization records the plan it rests on and the reason it ended; a grant why it was suspended.
 
 New tables and columns are added only where missing (a sandbox whose tables were made from the models before
 it recorded a revision has them already); added NOT NULL columns get a default for the rows already there.
@@ -114,12 +114,19 @@ def upgrade() -> None:
     )
 
     # Offline (`db upgrade --sql`) there is no database to look at: the SQL adds the columns.
-    columns = (
-        set()
+    columns = {
+        table: set()
         if context.is_offline_mode()
-        else {c["name"] for c in sa.inspect(op.get_bind()).get_columns("authorization")}
-    )
-    if "plan_id" not in columns:
+        else {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+        for table in ("authorization", "grant")
+    }
+    if "suspended_reason" not in columns["grant"]:
+        add_columns(
+            "grant",
+            [sa.Column("suspended_reason", sa.String(length=500), nullable=False, server_default="")],
+            foreign_keys=[],
+        )
+    if "plan_id" not in columns["authorization"]:
         add_columns(
             "authorization",
             [
@@ -149,6 +156,8 @@ def add_columns(table: str, columns: list[sa.Column], foreign_keys: list[tuple[s
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("grant", schema=None) as batch_op:
+        batch_op.drop_column("suspended_reason")
     with op.batch_alter_table("authorization", schema=None) as batch_op:
         batch_op.drop_constraint("fk_authorization_plan_id_implementationplan", type_="foreignkey")
         batch_op.drop_index("ix_authorization_plan_id")
