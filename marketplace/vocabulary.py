@@ -94,6 +94,7 @@ class RegistrationType(StrEnum):
     change = "change"
     correction = "correction"
     deregistration = "deregistration"
+    renewal = "renewal"
 
 
 class RegistrationStatus(StrEnum):
@@ -107,6 +108,7 @@ class RegistrationStatus(StrEnum):
     corrected = "corrected"
     deregistered = "deregistered"
     expired = "expired"
+    renewed = "renewed"
 
 
 class RegistrationSubject(StrEnum):
@@ -134,6 +136,14 @@ class PlanStatus(StrEnum):
     drafted = "drafted"
     approved = "approved"
     rejected = "rejected"
+
+
+class ObjectionStatus(StrEnum):
+    """An objection filed during a registration's public notice, decided by the registrar."""
+
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
 
 
 class ProductKind(StrEnum):

@@ -4,7 +4,7 @@ Importing this package registers every table.
 """
 
 from marketplace.models.audit import AuditEvent
-from marketplace.models.catalog import NoiseLedgerEntry, Registration, Resource, ResourceField
+from marketplace.models.catalog import NoiseLedgerEntry, Objection, Registration, Resource, ResourceField
 from marketplace.models.commerce import (
     Authorization,
     AuthorizationResource,
@@ -47,6 +47,7 @@ __all__ = [
     "Grant",
     "ImplementationPlan",
     "NoiseLedgerEntry",
+    "Objection",
     "Organization",
     "Participant",
     "Payment",

@@ -42,6 +42,12 @@ from marketplace.policy.products import (
     check_market_product,
     product_target,
 )
+from marketplace.policy.registration import (
+    check_no_open_objection,
+    check_objection_period,
+    check_renewal_window,
+    renewed_until,
+)
 from marketplace.policy.routing import (
     add_working_days,
     calendar_warning,
@@ -103,8 +109,11 @@ __all__ = [
     "check_cap_filing",
     "check_free_claim",
     "check_market_product",
+    "check_no_open_objection",
+    "check_objection_period",
     "check_plan_covers",
     "check_proposer",
+    "check_renewal_window",
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
@@ -125,6 +134,7 @@ __all__ = [
     "quote",
     "raise_if_refused",
     "refusal_error",
+    "renewed_until",
     "route",
     "schedule_source",
     "split",

@@ -209,6 +209,14 @@ class Registration(_Section):
     products_mandatory: bool
     validity_years: PosInt
     public_notice_working_days: NonNegInt
+    # A renewal may be filed this many days before the registration's validity ends (not after).
+    renewal_window_days: PosInt = 90
+    # The registrar decides an objection within this many working days of its filing ...
+    objection_working_days: PosInt = 10
+    # ... else it is escalated (flagged, nothing decided) or deemed dismissed.
+    objection_breach: Literal["escalate", "deemed_dismissed"] = "escalate"
+    # A product whose registration expires leaves the shelf until it is registered again.
+    expiry_withdraws_listing: bool = True
 
 
 class Authorization(_Section):

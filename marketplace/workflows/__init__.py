@@ -33,7 +33,10 @@ Grants and delivery
 Registration (resources and products)
     submit_registration(s, actor, resource_or_product, type="initial"), accept_registration,
     start_registration_review, publish_notice, register, reject_registration(s, actor, reg, reason),
-    change_registration, correct_registration, deregister, current_registration(s, subject)
+    change_registration, correct_registration, deregister, current_registration(s, subject),
+    renew_registration(s, actor, subject) (in the last `renewal_window_days` of validity; its own review)
+    file_objection(s, anyone, registration, grounds) during the public notice,
+    decide_objection(s, registrar, objection, "uphold"|"dismiss", note)
 Jurisdiction (发改数据规〔2025〕27号)
     draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
     approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
@@ -103,10 +106,14 @@ from marketplace.workflows.registration import (
     change_registration,
     correct_registration,
     current_registration,
+    decide_objection,
     deregister,
+    file_objection,
+    lapse_objections,
     publish_notice,
     register,
     reject_registration,
+    renew_registration,
     start_registration_review,
     submit_registration,
 )
@@ -155,6 +162,7 @@ __all__ = [
     "current_quote",
     "current_registration",
     "decide",
+    "decide_objection",
     "deliver",
     "deregister",
     "designations_of",
@@ -166,9 +174,11 @@ __all__ = [
     "fee_due",
     "file_cap",
     "file_costs",
+    "file_objection",
     "find_misuse",
     "grant",
     "has_role",
+    "lapse_objections",
     "list_product",
     "mar_positions",
     "open_review",
@@ -181,6 +191,7 @@ __all__ = [
     "register_product",
     "reject_plan",
     "reject_registration",
+    "renew_registration",
     "report_usage",
     "resource_channels",
     "resubmit",

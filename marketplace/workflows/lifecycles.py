@@ -12,6 +12,7 @@ from typing import Any
 from marketplace.vocabulary import AuthorizationStatus as A
 from marketplace.vocabulary import ExitDutyStatus as X
 from marketplace.vocabulary import GrantStatus as G
+from marketplace.vocabulary import ObjectionStatus as O
 from marketplace.vocabulary import PlanStatus as PL
 from marketplace.vocabulary import ProductStatus as P
 from marketplace.vocabulary import RegistrationStatus as RS
@@ -30,6 +31,7 @@ REGISTRATION: dict[Any, dict[str, Any]] = {
         "correct": RS.corrected,
         "deregister": RS.deregistered,
         "expire": RS.expired,
+        "renew": RS.renewed,
     },
 }
 
@@ -86,6 +88,10 @@ PLAN: dict[Any, dict[str, Any]] = {PL.drafted: {"approve": PL.approved, "reject"
 
 EXIT_DUTY: dict[Any, dict[str, Any]] = {X.open: {"complete": X.completed}}
 
+OBJECTION: dict[Any, dict[str, Any]] = {
+    O.open: {"uphold": O.upheld, "dismiss": O.dismissed, "deem": O.dismissed},
+}
+
 LIFECYCLES = {
     "registration": REGISTRATION,
     "request": REQUEST,
@@ -95,6 +101,7 @@ LIFECYCLES = {
     "grant": GRANT,
     "plan": PLAN,
     "exitduty": EXIT_DUTY,
+    "objection": OBJECTION,
 }
 
 

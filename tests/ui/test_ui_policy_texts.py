@@ -80,6 +80,7 @@ AUTHORIZATION_REFUSALS = {
     "refusal.plan_scope",
     "refusal.registration_mandatory",
 }
+REGISTRATION_REFUSALS = {"refusal.renewal_window", "refusal.objection_period", "refusal.objection_open"}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -199,7 +200,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     # raised elsewhere (tested below); purpose_unpriced is a guard a valid policy file never reaches
     expected -= {"quote.tier_part", "refusal.no_extension", "refusal.cap_below_cost", "refusal.above_cap"}
     expected -= {"refusal.purpose_unpriced"}
-    expected -= AUTHORIZATION_REFUSALS  # who may authorize: worded in the test below
+    expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS  # worded in the tests below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
     assert i18n.render_policy("refusal.purpose_unpriced", params, "en") == (
@@ -393,3 +394,25 @@ def test_every_refusal_of_who_may_authorize_is_worded_in_both_languages() -> Non
         _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
         keys.add(exc.value.key)
     assert keys == AUTHORIZATION_REFUSALS
+
+
+def test_every_refusal_of_renewals_and_objections_is_worded_in_both_languages() -> None:
+    from marketplace.policy import check_no_open_objection, check_objection_period, check_renewal_window
+
+    policy = load_policy(POLICY_NAME)
+    today = date(2026, 3, 2)
+    calls = [
+        lambda: check_renewal_window(
+            policy, code="REG-2025-R-000001", valid_until=date(2027, 1, 1), today=today
+        ),
+        lambda: check_objection_period(policy, code="#4", in_notice=True, notice_until=date(2026, 3, 1),
+                                       today=today),
+        lambda: check_no_open_objection(policy, code="#4", open_objections=2),
+    ]
+    keys = set()
+    for call in calls:
+        with pytest.raises(PolicyRefusal) as exc:
+            call()
+        _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
+        keys.add(exc.value.key)
+    assert keys == REGISTRATION_REFUSALS

@@ -1,4 +1,4 @@
-"""Jurisdiction and linked lifecycles: designations, implementation plans, exit duties, authorization plans
+"""Jurisdiction and linked lifecycles: designations, implementation plans, exit duties, objections
 
 An authorization records the plan it rests on and the reason it ended; a grant why it was suspended.
 
@@ -113,6 +113,27 @@ def upgrade() -> None:
         "exitduty", "authorization_id", "completed_by", "operator_id", "status", unique=("authorization_id",)
     )
 
+    op.create_table(
+        "objection",
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("registration_id", sa.Integer(), nullable=False),
+        sa.Column("filed_by", sa.Integer(), nullable=False),
+        sa.Column("filed_at", WHEN, nullable=False),
+        sa.Column("grounds", sa.String(length=2000), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("status", status("open", "upheld", "dismissed", name="objectionstatus"), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decided_at", WHEN, nullable=True),
+        sa.Column("decision_note", sa.String(length=2000), nullable=False),
+        sa.ForeignKeyConstraint(["decided_by"], ["account.id"]),
+        sa.ForeignKeyConstraint(["filed_by"], ["account.id"]),
+        sa.ForeignKeyConstraint(["registration_id"], ["registration.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
+    )
+    indexes("objection", "decided_by", "filed_by", "registration_id", "status")
+
     # Offline (`db upgrade --sql`) there is no database to look at: the SQL adds the columns.
     columns = {
         table: set()
@@ -163,5 +184,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_authorization_plan_id")
         batch_op.drop_column("ended_reason")
         batch_op.drop_column("plan_id")
-    for table in ("exitduty", "planresource", "implementationplan", "designation"):
+    for table in ("objection", "exitduty", "planresource", "implementationplan", "designation"):
         op.drop_table(table)
