@@ -34,6 +34,7 @@ from marketplace.vocabulary import (
     Role,
 )
 from marketplace.workflows import audit, clock, facts
+from marketplace.workflows.grants import suspend_grants
 from marketplace.workflows.lookups import current_registration
 from marketplace.workflows.products import withdraw_listing
 from marketplace.workflows.roles import has_role
@@ -278,6 +279,10 @@ def expire_registrations(session: Session, actor: Account | None = None) -> list
                 and product.status is ProductStatus.listed
             ):
                 withdraw_listing(st, product, f"registration {reg.code} expired on {reg.valid_until}")
+            if product is not None and st.policy.registration.expiry_withdraws_listing:
+                suspend_grants(
+                    session, actor, [product.id], f"registration {reg.code} expired on {reg.valid_until}"
+                )
         out.append(reg)
     return out
 
