@@ -346,10 +346,12 @@ class _Builder:
     def catalog(self) -> None:
         weights = np.array([c["weight"] for c in self.cities], float)
         weights = weights / weights.max()
+        public = {e["key"] for e in self.spec.get("public_enterprises", [])}
         for r, city in enumerate(self.cities):
             for _copy in range(self.sizes["resource_copies"]):
                 for tpl in templates():
-                    self.resource(tpl, r, city, float(weights[r]))
+                    if tpl.holder not in public:  # built last, by `public_services`
+                        self.resource(tpl, r, city, float(weights[r]))
 
     def resource(self, tpl: Template, r: int, city: dict[str, Any], weight: float) -> None:
         holder = self.dept[(tpl.holder, r)]
@@ -667,6 +669,32 @@ class _Builder:
                 },
             )
 
+    def public_services(self) -> None:
+        """Enterprises providing public services (water, power, public transport), one of each per region,
+        holding the utilities templates. Built after the rest of the world so every other row keeps its id."""
+        enterprises = self.spec.get("public_enterprises", [])
+        if not enterprises:
+            return
+        label = domain_labels()
+        weights = np.array([c["weight"] for c in self.cities], float)
+        weights = weights / weights.max()
+        for r, city in enumerate(self.cities):
+            for e in enterprises:
+                o = self.org(
+                    OrganizationKind.enterprise,
+                    self.name_for(city, e[self.locale]),
+                    r,
+                    sector=label.get(e["domain"], {}).get(self.locale, ""),
+                    size=EnterpriseSize.large,
+                )
+                self.dept[(e["key"], r)] = o
+                self.account(self.user(f"req.{e['key']}", r), o, [Role.requester])
+                steward = self.account(self.user(f"steward.{e['key']}", r), o, [Role.steward])
+                self.stewards[o["id"]] = steward["id"]
+            for tpl in templates():
+                if any(tpl.holder == e["key"] for e in enterprises):
+                    self.resource(tpl, r, city, float(weights[r]))
+
     def jurisdiction(self) -> None:
         """Per region: the government that authorizes, its designation of the implementing institution (the
         department marked `agency`), and its approved implementation plan listing every resource of the region
@@ -755,6 +783,7 @@ class _Builder:
         self.catalog()
         self.operation()
         self.price_formation()
+        self.public_services()
         self.jurisdiction()
         self.settings()
         return World(self.seed, self.size, self.locale, self.t)

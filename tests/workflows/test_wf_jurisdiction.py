@@ -165,3 +165,26 @@ def test_activation_refusal_for_unregistered_resources_carries_its_message_key(w
     with pytest.raises(PolicyRefusal) as exc, world.step() as s:
         wf.activate_authorization(s, _institution(s), s.get(Authorization, auth_id))
     assert exc.value.rule == "registration.mandatory" and exc.value.key == "refusal.registration_mandatory"
+
+
+def test_enterprises_providing_public_services_hold_resources_and_answer_sharing_requests(world):
+    """The finding: holders were only departments and institutions; the briefing counts enterprises
+    providing public services (water, power, transport operators) among holders."""
+    with world.step() as s:
+        res = world.resource(
+            s,
+            lambda r: r.holder.kind is OrganizationKind.enterprise
+            and r.sharing_attribute.value == "conditional",
+        )
+        assert res.domain == "utilities"
+        dept = world.requester(s, OrganizationKind.department)
+        req = wf.create_request(s, dept, resource=res, channel="sharing", purpose="public_governance")
+        wf.submit_request(s, dept, req)
+        rid, holder = req.id, res.holder_id
+        plan = s.exec(select(ImplementationPlan)).one()
+        assert res.id in {r.id for r in plan.resources}  # the government may authorize it
+    world.approve_all(rid)
+    with world.step() as s:
+        req = world.request(s, rid)
+        assert req.grant is not None
+        assert any(r.reviewer_org_id == holder for r in req.reviews)
