@@ -386,6 +386,9 @@ def summarize_policy(p: Policy) -> str:
         f"  mandatory for: {_fmt([c.value for c in p.registration.mandatory_scopes])}; products mandatory: "
         f"{_fmt(p.registration.products_mandatory)}; validity {p.registration.validity_years} years; "
         f"public notice {p.registration.public_notice_working_days} working days",
+        f"  renewal in the last {p.registration.renewal_window_days} days of validity; objections decided in "
+        f"{p.registration.objection_working_days} working days, else {p.registration.objection_breach}; "
+        f"an expired product registration leaves the shelf: {_fmt(p.registration.expiry_withdraws_listing)}",
         f"  authorization term <= {p.authorization.max_term_years} years; proposed only by the designated "
         f"implementing institution: {_fmt(p.authorization.implementing_institution_only)}; jurisdiction: "
         f"{p.authorization.jurisdiction}; approved implementation plan required: "
