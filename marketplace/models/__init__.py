@@ -9,8 +9,10 @@ from marketplace.models.commerce import (
     Authorization,
     AuthorizationResource,
     CapFiling,
+    Complaint,
     CostFiling,
     Designation,
+    Evaluation,
     ExitDuty,
     ImplementationPlan,
     Payment,
@@ -19,6 +21,7 @@ from marketplace.models.commerce import (
     ProductResource,
     Quote,
     RevenuePeriod,
+    SecurityIncident,
 )
 from marketplace.models.compute import ComputeAllowance, ComputeRun
 from marketplace.models.parties import Account, AccountRole, Organization
@@ -36,12 +39,14 @@ __all__ = [
     "AuthorizationResource",
     "CapFiling",
     "Checkpoint",
+    "Complaint",
     "ComputeAllowance",
     "ComputeRun",
     "Condition",
     "CostFiling",
     "Delivery",
     "Designation",
+    "Evaluation",
     "ExerciseRelease",
     "ExitDuty",
     "Grant",
@@ -61,5 +66,6 @@ __all__ = [
     "RevenuePeriod",
     "Review",
     "SandboxSetting",
+    "SecurityIncident",
     "UsageReport",
 ]

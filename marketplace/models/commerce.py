@@ -122,6 +122,43 @@ class ExitDuty(Versioned, table=True):
     evidence: str = Field(default="", max_length=2000)
 
 
+class Complaint(SQLModel, table=True):
+    """A complaint about an operator, filed by anyone; counted by the operator's yearly evaluation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    filed_by: int = fk("account.id")
+    filed_at: datetime
+    text: str = Field(max_length=2000)
+
+
+class SecurityIncident(SQLModel, table=True):
+    """A security incident at an operator (minor or major), recorded by the regulator or the operator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    recorded_by: int = fk("account.id")
+    recorded_at: datetime
+    severity: str = Field(max_length=16, description="minor or major")
+    description: str = Field(max_length=2000)
+
+
+class Evaluation(SQLModel, table=True):
+    """The regulator's yearly evaluation of an operator: facts, score, outcome and the sanction it led to."""
+
+    __table_args__ = (sa.UniqueConstraint("operator_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    year: int = Field(index=True)
+    facts: dict[str, Any] = json_field(dict)
+    score: int = 0
+    outcome: str = Field(max_length=32)
+    rectify_by: date | None = None
+    evaluated_by: int | None = fk("account.id", nullable=True)
+    evaluated_at: datetime
+
+
 class Product(Versioned, table=True):
     """What an operator makes from authorized resources, priced under a regulated cap."""
 

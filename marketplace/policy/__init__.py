@@ -59,6 +59,7 @@ from marketplace.policy.routing import (
     working_day_after,
 )
 from marketplace.policy.schema import BREACH_OUTCOMES, Policy
+from marketplace.policy.supervision import Evaluated, evaluate_operator
 from marketplace.policy.types import (
     ConditionSpec,
     MarPeriod,
@@ -81,6 +82,7 @@ __all__ = [
     "TRANSFORMATIONS",
     "ConditionSpec",
     "Designated",
+    "Evaluated",
     "FreeClaim",
     "MarLedger",
     "MarPeriod",
@@ -117,6 +119,7 @@ __all__ = [
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
+    "evaluate_operator",
     "extend_stage",
     "filed_operating_cost",
     "free_use_rule",

@@ -415,6 +415,26 @@ class Compute(_Section):
     caps: ComputeCaps
 
 
+# ---------------------------------------------------------------- supervision
+
+
+class Supervision(_Section):
+    """The yearly evaluation of each operator: points per recorded fact, and the score each outcome starts at
+    (warning < rectification order < suspension < termination)."""
+
+    complaint: NonNegInt = 1
+    incident_minor: NonNegInt = 2
+    incident_major: NonNegInt = 6
+    exit_duty_overdue: NonNegInt = 2
+    usage_report_overdue: NonNegInt = 1
+    over_mar: NonNegInt = 3
+    warning_from: PosInt = 1
+    rectification_from: PosInt = 3
+    suspension_from: PosInt = 6
+    termination_from: PosInt = 10
+    rectification_days: PosInt = 30
+
+
 # ---------------------------------------------------------------- disclosure
 
 
@@ -453,6 +473,7 @@ class Policy(_Section):
     privacy: Privacy
     compute: Compute
     disclosure: Disclosure
+    supervision: Supervision = Supervision()
     sources: dict[str, str] = Field(
         default={}, description="dotted policy key -> its source (document name and number) or 'assumption'"
     )

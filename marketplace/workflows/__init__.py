@@ -41,6 +41,11 @@ Jurisdiction (发改数据规〔2025〕27号)
     draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
     approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
     designations_of(s, org_id), approved_plan_for(s, institution_id, resources)
+Supervision
+    file_complaint(s, anyone, operator, text),
+    record_incident(s, regulator|operator, operator, "minor"|"major", description),
+    evaluate(s, regulator, operator, year) -> Evaluation (warning, rectification order with a date,
+    suspension of grants, termination of authorizations: policy `[supervision]`)
 Authorized operation
     propose_authorization(s, actor, *, operator, resources, model, term_years|term_end),
     agree_authorization, activate_authorization, terminate_authorization(s, actor, auth, reason)
@@ -135,6 +140,7 @@ from marketplace.workflows.reviews import (
     review_queue_count,
 )
 from marketplace.workflows.roles import account, accounts_with_role, has_role
+from marketplace.workflows.supervision import evaluate, file_complaint, record_incident
 
 __all__ = [
     "AdvanceReport",
@@ -169,10 +175,12 @@ __all__ = [
     "determine_mar",
     "draft_plan",
     "edit_request",
+    "evaluate",
     "expire_authorizations",
     "expire_grants",
     "fee_due",
     "file_cap",
+    "file_complaint",
     "file_costs",
     "file_objection",
     "find_misuse",
@@ -187,6 +195,7 @@ __all__ = [
     "process_deadlines",
     "propose_authorization",
     "publish_notice",
+    "record_incident",
     "register",
     "register_product",
     "reject_plan",

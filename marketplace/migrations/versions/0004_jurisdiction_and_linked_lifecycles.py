@@ -1,4 +1,4 @@
-"""Jurisdiction and linked lifecycles: designations, implementation plans, exit duties, objections
+"""Jurisdiction, linked lifecycles, supervision: designations, plans, exit duties, objections, evaluations
 
 An authorization records the plan it rests on and the reason it ended; a grant why it was suspended.
 
@@ -134,6 +134,52 @@ def upgrade() -> None:
     )
     indexes("objection", "decided_by", "filed_by", "registration_id", "status")
 
+    op.create_table(
+        "complaint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("filed_by", sa.Integer(), nullable=False),
+        sa.Column("filed_at", WHEN, nullable=False),
+        sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.ForeignKeyConstraint(["filed_by"], ["account.id"]),
+        sa.ForeignKeyConstraint(["operator_id"], ["organization.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
+    )
+    indexes("complaint", "filed_by", "operator_id")
+    op.create_table(
+        "securityincident",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_by", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", WHEN, nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.String(length=2000), nullable=False),
+        sa.ForeignKeyConstraint(["operator_id"], ["organization.id"]),
+        sa.ForeignKeyConstraint(["recorded_by"], ["account.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
+    )
+    indexes("securityincident", "operator_id", "recorded_by")
+    op.create_table(
+        "evaluation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("facts", sa.JSON(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column("rectify_by", sa.Date(), nullable=True),
+        sa.Column("evaluated_by", sa.Integer(), nullable=True),
+        sa.Column("evaluated_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(["evaluated_by"], ["account.id"]),
+        sa.ForeignKeyConstraint(["operator_id"], ["organization.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("operator_id", "year"),
+        if_not_exists=True,
+    )
+    indexes("evaluation", "evaluated_by", "operator_id", "year")
+
     # Offline (`db upgrade --sql`) there is no database to look at: the SQL adds the columns.
     columns = {
         table: set()
@@ -184,5 +230,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_authorization_plan_id")
         batch_op.drop_column("ended_reason")
         batch_op.drop_column("plan_id")
-    for table in ("objection", "exitduty", "planresource", "implementationplan", "designation"):
+    for table in (
+        "evaluation", "securityincident", "complaint", "objection", "exitduty", "planresource",
+        "implementationplan", "designation",
+    ):
         op.drop_table(table)
