@@ -159,6 +159,23 @@ class Evaluation(SQLModel, table=True):
     evaluated_at: datetime
 
 
+class Publication(SQLModel, table=True):
+    """A party's yearly disclosure (NDA notice of 10 Feb 2026): the implementing institution's authorizations
+    and caps, or the operator's resources, products and prices, for `year`, due by the policy's deadline the
+    year after. `status`: published (on time), late, or missed (the clock passed the deadline without it)."""
+
+    __table_args__ = (sa.UniqueConstraint("party_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_id: int = fk("organization.id")
+    year: int = Field(index=True)
+    role: str = Field(max_length=16, description="institution or operator")
+    due: date
+    status: str = Field(max_length=16, index=True)
+    published_at: datetime | None = None
+    content: dict[str, Any] = json_field(dict)
+
+
 class Product(Versioned, table=True):
     """What an operator makes from authorized resources, priced under a regulated cap."""
 

@@ -428,6 +428,7 @@ class Supervision(_Section):
     exit_duty_overdue: NonNegInt = 2
     usage_report_overdue: NonNegInt = 1
     over_mar: NonNegInt = 3
+    disclosure_breach: NonNegInt = 2
     warning_from: PosInt = 1
     rectification_from: PosInt = 3
     suspension_from: PosInt = 6
@@ -450,6 +451,8 @@ class Disclosure(_Section):
     frequency: Literal["yearly"]
     deadline: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
     publish: Publish
+    # The first year each party must disclose (its publication falls due by `deadline` the year after).
+    first_year: PosInt = 2025
 
 
 # ---------------------------------------------------------------- the policy

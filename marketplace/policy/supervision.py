@@ -15,7 +15,8 @@ from marketplace.policy.schema import Policy
 __all__ = ["FACTS", "OUTCOMES", "Evaluated", "evaluate_operator"]
 
 FACTS = (
-    "complaint", "incident_minor", "incident_major", "exit_duty_overdue", "usage_report_overdue", "over_mar"
+    "complaint", "incident_minor", "incident_major", "exit_duty_overdue", "usage_report_overdue", "over_mar",
+    "disclosure_breach",
 )
 OUTCOMES = ("none", "warning", "rectification_order", "suspension", "termination")
 

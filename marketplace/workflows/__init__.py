@@ -41,6 +41,8 @@ Jurisdiction (发改数据规〔2025〕27号)
     draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
     approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
     designations_of(s, org_id), approved_plan_for(s, institution_id, resources)
+Disclosure duties (NDA notice of 10 Feb 2026)
+    publish_disclosure(s, party_staff, party, year), duty_holders(s, year); the clock records missed ones
 Supervision
     file_complaint(s, anyone, operator, text),
     record_incident(s, regulator|operator, operator, "minor"|"major", description),
@@ -80,6 +82,7 @@ from marketplace.workflows.authorization import (
 )
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
+from marketplace.workflows.disclosures import duty_holders, publish_disclosure, record_disclosure_breaches
 from marketplace.workflows.facts import current_policy, resource_channels
 from marketplace.workflows.free_use import find_misuse
 from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant, suspend_grants
@@ -174,6 +177,7 @@ __all__ = [
     "designations_of",
     "determine_mar",
     "draft_plan",
+    "duty_holders",
     "edit_request",
     "evaluate",
     "expire_authorizations",
@@ -194,7 +198,9 @@ __all__ = [
     "price_product",
     "process_deadlines",
     "propose_authorization",
+    "publish_disclosure",
     "publish_notice",
+    "record_disclosure_breaches",
     "record_incident",
     "register",
     "register_product",

@@ -23,6 +23,7 @@ from marketplace.models import (
     Grant,
     Organization,
     Product,
+    Publication,
     SecurityIncident,
 )
 from marketplace.policy import Policy, evaluate_operator
@@ -118,6 +119,14 @@ def facts_of(session: Session, policy: Policy, operator_id: int, year: int, toda
             1 for g in grants if g.usage_report_due is not None and g.usage_report_due < today
         ),
         "over_mar": sum(1 for p in positions if not p.position.compliant),
+        # a disclosure falls due in the year after the one it covers
+        "disclosure_breach": sum(
+            1
+            for p in session.exec(
+                select(Publication).where(Publication.party_id == operator_id, Publication.year == year - 1)
+            ).all()
+            if p.status in ("missed", "late")
+        ),
     }
 
 

@@ -180,6 +180,23 @@ def upgrade() -> None:
     )
     indexes("evaluation", "evaluated_by", "operator_id", "year")
 
+    op.create_table(
+        "publication",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("party_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("published_at", WHEN, nullable=True),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["party_id"], ["organization.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("party_id", "year"),
+        if_not_exists=True,
+    )
+    indexes("publication", "party_id", "status", "year")
+
     # Offline (`db upgrade --sql`) there is no database to look at: the SQL adds the columns.
     columns = {
         table: set()
@@ -231,7 +248,7 @@ def downgrade() -> None:
         batch_op.drop_column("ended_reason")
         batch_op.drop_column("plan_id")
     for table in (
-        "evaluation", "securityincident", "complaint", "objection", "exitduty", "planresource",
+        "publication", "evaluation", "securityincident", "complaint", "objection", "exitduty", "planresource",
         "implementationplan", "designation",
     ):
         op.drop_table(table)
