@@ -60,10 +60,20 @@ def _write_text(out: str, text: str) -> None:
 )
 @click.option(
     "--out",
-    required=True,
-    help="Output file (csv: .zip file or directory; '-' = standard output for html, md, json and dcat).",
+    default=None,
+    help="Output file (csv: .zip file or directory; '-' = standard output for html, md, json and dcat). "
+    "Required unless --party is given.",
 )
-def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str | None, out: str) -> None:
+@click.option(
+    "--party",
+    default=None,
+    help="Organization code of an implementing institution or operator: it publishes its own yearly "
+    "disclosure for --year (default: the year before the sandbox clock's), printed as JSON.",
+)
+def disclose(
+    year: int | None, fmt: str, rdf_format: str | None, base_uri: str | None, out: str | None,
+    party: str | None,
+) -> None:
     """Publish the yearly disclosure report, or export the register as DCAT-AP 3.
 
     The report lists registrations, authorized-operation agreements, products with caps and actual prices,
@@ -72,6 +82,11 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
     """
     from marketplace import disclosure
 
+    if party is not None:
+        _publish_for(party, year, out or "-")
+        return
+    if out is None:
+        raise click.UsageError(t("cli.disclose.out_required"))
     if rdf_format and fmt != "dcat":
         raise click.UsageError(t("cli.disclose.dcat_only", option=f"--rdf-format {rdf_format}", fmt=fmt))
     if base_uri is not None and fmt != "dcat":
@@ -114,6 +129,37 @@ def disclose(year: int | None, fmt: str, rdf_format: str | None, base_uri: str |
         _write_text(out, render(report))
     if out != "-":
         click.echo(t("cli.disclose.wrote_report", year=report.year, fmt=fmt, path=out), err=True)
+
+
+def _publish_for(code: str, year: int | None, out: str) -> None:
+    """The party's own staff publishes its disclosure (the first account of the party with the right role)."""
+    import json
+
+    from sqlmodel import select
+
+    from marketplace import workflows as wf
+    from marketplace.errors import InvalidInput
+    from marketplace.models import Organization
+    from marketplace.vocabulary import OrganizationKind, Role
+
+    engine = _ready_engine()
+    with db.session_scope(engine) as s:
+        org = s.exec(select(Organization).where(Organization.code == code)).first()
+        if org is None:
+            raise InvalidInput("--party", code, "the code of an implementing institution or an operator")
+        roles = (Role.operator,) if org.kind is OrganizationKind.operator else (Role.registrar, Role.steward)
+        staff = [a for r in roles for a in wf.accounts_with_role(s, r, org_id=org.id)]
+        if not staff:
+            raise InvalidInput("--party", code, "an organization with staff who may publish its disclosure")
+        pub = wf.publish_disclosure(s, staff[0], org, year or wf.clock.today(s).year - 1)
+        text = json.dumps(
+            {"party": org.code, "year": pub.year, "role": pub.role, "due": str(pub.due), "status": pub.status,
+             "content": pub.content},
+            ensure_ascii=False, indent=2,
+        )
+        message = t("cli.disclose.published", party=org.code, year=pub.year, status=pub.status, due=pub.due)
+    _write_text(out, text + "\n")
+    click.echo(message, err=True)
 
 
 class _LimitOption(click.Option):

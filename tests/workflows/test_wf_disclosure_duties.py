@@ -63,3 +63,32 @@ def test_no_duty_before_the_first_year_the_notice_covers(world):
         wf.advance_clock(s, world.role(s, Role.trainer), 120)  # past 31 March 2025: 2024 is not covered
         assert s.exec(select(Publication)).all() == []
         assert all(o.kind is not OrganizationKind.government for o, _ in wf.duty_holders(s, 2025))
+
+
+def test_marketplace_disclose_party_publishes_its_own_disclosure(tmp_path, monkeypatch, capsys):
+    import json
+
+    from click.testing import CliRunner
+
+    from marketplace import db
+    from marketplace.cli import main, run
+
+    monkeypatch.setenv("MARKETPLACE_HOME", str(tmp_path))
+    monkeypatch.setenv("MARKETPLACE_DB_URL", f"sqlite:///{tmp_path / 'sandbox.db'}")
+    db.dispose_engines()
+    runner = CliRunner()
+    assert runner.invoke(main, ["seed", "--seed", "7", "--size", "small"]).exit_code == 0
+    ok = runner.invoke(main, ["disclose", "--party", "ORG-000001", "--year", "2025"])
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads(ok.stdout)
+    assert doc["role"] == "institution" and doc["content"]["authorizations"]
+    capsys.readouterr()
+    for args, needle in (
+        (["disclose", "--party", "ORG-000001", "--year", "2025"], "cannot publish again"),
+        (["disclose", "--party", "ORG-999999"], "--party"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            run(args)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and needle in err and "Traceback" not in err
+    db.dispose_engines()
