@@ -17,6 +17,7 @@ PREFIXES = {
     "grant": "GRT",
     "costfiling": "CST",
     "capfiling": "CAP",
+    "plan": "PLN",
 }
 
 

@@ -18,6 +18,7 @@ class OrganizationKind(StrEnum):
     nonprofit = "nonprofit"
     operator = "operator"
     regulator = "regulator"
+    government = "government"
 
 
 class EnterpriseSize(StrEnum):
@@ -35,6 +36,7 @@ class Role(StrEnum):
     registrar = "registrar"
     regulator = "regulator"
     trainer = "trainer"
+    authorizer = "authorizer"
 
 
 class Grade(StrEnum):
@@ -92,6 +94,7 @@ class RegistrationType(StrEnum):
     change = "change"
     correction = "correction"
     deregistration = "deregistration"
+    renewal = "renewal"
 
 
 class RegistrationStatus(StrEnum):
@@ -105,6 +108,7 @@ class RegistrationStatus(StrEnum):
     corrected = "corrected"
     deregistered = "deregistered"
     expired = "expired"
+    renewed = "renewed"
 
 
 class RegistrationSubject(StrEnum):
@@ -124,6 +128,22 @@ class AuthorizationStatus(StrEnum):
     active = "active"
     expired = "expired"
     terminated = "terminated"
+
+
+class PlanStatus(StrEnum):
+    """An implementation plan: drafted by the implementing institution, decided by the government."""
+
+    drafted = "drafted"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class ObjectionStatus(StrEnum):
+    """An objection filed during a registration's public notice, decided by the registrar."""
+
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
 
 
 class ProductKind(StrEnum):
@@ -229,8 +249,16 @@ class QuoteStatus(StrEnum):
 
 class GrantStatus(StrEnum):
     active = "active"
+    suspended = "suspended"
     expired = "expired"
     revoked = "revoked"
+
+
+class ExitDutyStatus(StrEnum):
+    """The operator's duty to return or destroy the data of an authorization that has ended."""
+
+    open = "open"
+    completed = "completed"
 
 
 class DeliveryKind(StrEnum):

@@ -61,12 +61,20 @@ def _write_text(out: str, text: str) -> None:
 )
 @click.option(
     "--out",
-    required=True,
+    default=None,
     type=OutputFile(allow_dash=True, allow_directory=True),
-    help="Output file (csv: .zip file or directory; '-' = standard output for html, md, json and dcat).",
+    help="Output file (csv: .zip file or directory; '-' = standard output for html, md, json and dcat). "
+    "Required unless --party is given.",
+)
+@click.option(
+    "--party",
+    default=None,
+    help="Organization code of an implementing institution or operator: it publishes its own yearly "
+    "disclosure for --year (default: the year before the sandbox clock's), printed as JSON.",
 )
 def disclose(
-    year: int | None, fmt: str, rdf_format: str | None, base_uri: str | None, out: Path | str
+    year: int | None, fmt: str, rdf_format: str | None, base_uri: str | None, out: Path | str | None,
+    party: str | None,
 ) -> None:
     """Publish the yearly disclosure report, or export the register as DCAT-AP 3.
 
@@ -76,6 +84,11 @@ def disclose(
     """
     from marketplace import disclosure
 
+    if party is not None:
+        _publish_for(party, year, str(out) if out is not None else "-")
+        return
+    if out is None:
+        raise click.UsageError(t("cli.disclose.out_required"))
     out = str(out)
     if fmt != "csv" and Path(out).is_dir():
         raise click.BadParameter(t("cli.out.is_directory", value=repr(out)), param_hint="--out")
@@ -121,6 +134,37 @@ def disclose(
         _write_text(out, render(report))
     if out != "-":
         click.echo(t("cli.disclose.wrote_report", year=report.year, fmt=fmt, path=out), err=True)
+
+
+def _publish_for(code: str, year: int | None, out: str) -> None:
+    """The party's own staff publishes its disclosure (the first account of the party with the right role)."""
+    import json
+
+    from sqlmodel import select
+
+    from marketplace import workflows as wf
+    from marketplace.errors import InvalidInput
+    from marketplace.models import Organization
+    from marketplace.vocabulary import OrganizationKind, Role
+
+    engine = _ready_engine()
+    with db.session_scope(engine) as s:
+        org = s.exec(select(Organization).where(Organization.code == code)).first()
+        if org is None:
+            raise InvalidInput("--party", code, "the code of an implementing institution or an operator")
+        roles = (Role.operator,) if org.kind is OrganizationKind.operator else (Role.registrar, Role.steward)
+        staff = [a for r in roles for a in wf.accounts_with_role(s, r, org_id=org.id)]
+        if not staff:
+            raise InvalidInput("--party", code, "an organization with staff who may publish its disclosure")
+        pub = wf.publish_disclosure(s, staff[0], org, year or wf.clock.today(s).year - 1)
+        text = json.dumps(
+            {"party": org.code, "year": pub.year, "role": pub.role, "due": str(pub.due), "status": pub.status,
+             "content": pub.content},
+            ensure_ascii=False, indent=2,
+        )
+        message = t("cli.disclose.published", party=org.code, year=pub.year, status=pub.status, due=pub.due)
+    _write_text(out, text + "\n")
+    click.echo(message, err=True)
 
 
 class _LimitOption(click.Option):

@@ -4,17 +4,25 @@ Importing this package registers every table.
 """
 
 from marketplace.models.audit import AuditEvent
-from marketplace.models.catalog import Registration, Resource, ResourceField
+from marketplace.models.catalog import Objection, Registration, Resource, ResourceField
 from marketplace.models.commerce import (
     Authorization,
     AuthorizationResource,
     CapFiling,
+    Complaint,
     CostFiling,
+    Designation,
+    Evaluation,
+    ExitDuty,
+    ImplementationPlan,
     Payment,
+    PlanResource,
     Product,
     ProductResource,
+    Publication,
     Quote,
     RevenuePeriod,
+    SecurityIncident,
 )
 from marketplace.models.compute import ComputeAllowance, ComputeRun
 from marketplace.models.parties import Account, AccountRole, Organization
@@ -32,18 +40,26 @@ __all__ = [
     "AuthorizationResource",
     "CapFiling",
     "Checkpoint",
+    "Complaint",
     "ComputeAllowance",
     "ComputeRun",
     "Condition",
     "CostFiling",
     "Delivery",
+    "Designation",
+    "Evaluation",
     "ExerciseRelease",
+    "ExitDuty",
     "Grant",
+    "ImplementationPlan",
+    "Objection",
     "Organization",
     "Participant",
     "Payment",
+    "PlanResource",
     "Product",
     "ProductResource",
+    "Publication",
     "Quote",
     "Registration",
     "Resource",
@@ -51,5 +67,6 @@ __all__ = [
     "RevenuePeriod",
     "Review",
     "SandboxSetting",
+    "SecurityIncident",
     "UsageReport",
 ]

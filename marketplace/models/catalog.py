@@ -12,6 +12,7 @@ from marketplace.vocabulary import (
     FieldMarking,
     FieldType,
     Grade,
+    ObjectionStatus,
     OpeningAttribute,
     RegistrationStatus,
     RegistrationSubject,
@@ -100,3 +101,20 @@ class Registration(Versioned, table=True):
     resource: Resource | None = Relationship(back_populates="registrations")
     product: "Product" = Relationship(back_populates="registrations")
     applicant: "Account" = Relationship(sa_relationship_kwargs={"foreign_keys": "Registration.applicant_id"})
+
+
+class Objection(Versioned, table=True):
+    """An objection anyone files during a registration's public notice; the registrar decides it by `due`
+    (upheld: the registration is refused; dismissed: it continues)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int = fk("registration.id")
+    filed_by: int = fk("account.id")
+    filed_at: datetime
+    grounds: str = Field(max_length=2000)
+    due: date
+    status: ObjectionStatus = enum_field(ObjectionStatus, default=ObjectionStatus.open)
+    decided_by: int | None = fk("account.id", nullable=True)
+    decided_at: datetime | None = None
+    decision_note: str = Field(default="", max_length=2000)
+

@@ -12,6 +12,8 @@ from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,
     BillingUnit,
+    ExitDutyStatus,
+    PlanStatus,
     ProductKind,
     ProductStatus,
     QuoteStatus,
@@ -36,6 +38,51 @@ class ProductResource(SQLModel, table=True):
     resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
 
 
+class Designation(SQLModel, table=True):
+    """A government designates the implementing institution of authorized operation for its jurisdiction.
+
+    The jurisdiction is the government's region, and within it one data domain when `domain` is set (a sector
+    authority's designation); "" covers every domain (发改数据规〔2025〕27号).
+    """
+
+    __table_args__ = (sa.UniqueConstraint("government_id", "institution_id", "domain"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    government_id: int = fk("organization.id")
+    institution_id: int = fk("organization.id")
+    region: str = Field(max_length=100, index=True)
+    domain: str = Field(default="", max_length=64)
+    designated_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanResource(SQLModel, table=True):
+    """The resources an implementation plan proposes to open to authorized operation."""
+
+    plan_id: int = Field(foreign_key="implementationplan.id", primary_key=True, ondelete="CASCADE")
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
+
+
+class ImplementationPlan(Versioned, table=True):
+    """The implementing institution's plan (scope, resources, scenarios, security, products), approved by the
+    government before operators are selected (发改数据规〔2025〕27号)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    institution_id: int = fk("organization.id")
+    government_id: int = fk("organization.id")
+    scope: str = Field(default="", max_length=2000)
+    scenarios: list[str] = json_field(list)
+    security_measures: list[str] = json_field(list)
+    expected_products: list[str] = json_field(list)
+    status: PlanStatus = enum_field(PlanStatus, default=PlanStatus.drafted)
+    drafted_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: int | None = fk("account.id", nullable=True)
+    decision_note: str = Field(default="", max_length=2000)
+
+    resources: list["Resource"] = Relationship(link_model=PlanResource)
+
+
 class Authorization(Versioned, table=True):
     """An authorized-operation agreement between an implementing agency and an operator."""
 
@@ -49,6 +96,8 @@ class Authorization(Versioned, table=True):
     term_start: date | None = None
     term_end: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    plan_id: int | None = fk("implementationplan.id", nullable=True)
+    ended_reason: str = Field(default="", max_length=500)
 
     agency: "Organization" = Relationship(
         sa_relationship_kwargs={"foreign_keys": "Authorization.agency_id"})
@@ -56,6 +105,75 @@ class Authorization(Versioned, table=True):
         sa_relationship_kwargs={"foreign_keys": "Authorization.operator_id"})
     resources: list["Resource"] = Relationship(link_model=AuthorizationResource)
     products: list["Product"] = Relationship(back_populates="authorization")
+
+
+class ExitDuty(Versioned, table=True):
+    """Once an authorization ends: the operator's duty to return or destroy the data it got, by a date."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    authorization_id: int = Field(foreign_key="authorization.id", unique=True, index=True)
+    operator_id: int = fk("organization.id")
+    opened_at: datetime = Field(default_factory=utcnow)
+    due: date
+    status: ExitDutyStatus = enum_field(ExitDutyStatus, default=ExitDutyStatus.open)
+    completed_at: datetime | None = None
+    completed_by: int | None = fk("account.id", nullable=True)
+    how: str = Field(default="", max_length=32, description="returned or destroyed")
+    evidence: str = Field(default="", max_length=2000)
+
+
+class Complaint(SQLModel, table=True):
+    """A complaint about an operator, filed by anyone; counted by the operator's yearly evaluation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    filed_by: int = fk("account.id")
+    filed_at: datetime
+    text: str = Field(max_length=2000)
+
+
+class SecurityIncident(SQLModel, table=True):
+    """A security incident at an operator (minor or major), recorded by the regulator or the operator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    recorded_by: int = fk("account.id")
+    recorded_at: datetime
+    severity: str = Field(max_length=16, description="minor or major")
+    description: str = Field(max_length=2000)
+
+
+class Evaluation(SQLModel, table=True):
+    """The regulator's yearly evaluation of an operator: facts, score, outcome and the sanction it led to."""
+
+    __table_args__ = (sa.UniqueConstraint("operator_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = fk("organization.id")
+    year: int = Field(index=True)
+    facts: dict[str, Any] = json_field(dict)
+    score: int = 0
+    outcome: str = Field(max_length=32)
+    rectify_by: date | None = None
+    evaluated_by: int | None = fk("account.id", nullable=True)
+    evaluated_at: datetime
+
+
+class Publication(SQLModel, table=True):
+    """A party's yearly disclosure (NDA notice of 10 Feb 2026): the implementing institution's authorizations
+    and caps, or the operator's resources, products and prices, for `year`, due by the policy's deadline the
+    year after. `status`: published (on time), late, or missed (the clock passed the deadline without it)."""
+
+    __table_args__ = (sa.UniqueConstraint("party_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_id: int = fk("organization.id")
+    year: int = Field(index=True)
+    role: str = Field(max_length=16, description="institution or operator")
+    due: date
+    status: str = Field(max_length=16, index=True)
+    published_at: datetime | None = None
+    content: dict[str, Any] = json_field(dict)
 
 
 class Product(Versioned, table=True):

@@ -110,6 +110,7 @@ class Grant(Versioned, table=True):
     valid_from: date
     valid_until: date | None = Field(default=None, index=True)
     revoked_reason: str = Field(default="")
+    suspended_reason: str = Field(default="", max_length=500)
     usage_report_due: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
 

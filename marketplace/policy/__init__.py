@@ -4,6 +4,14 @@ Workflows, widgets and the simulator all call these functions, so a rule lives h
 No database, no widgets, no network: inputs are the plain facts of `types.py`, outputs are values.
 """
 
+from marketplace.policy.authorization import (
+    Designated,
+    ScopeResource,
+    check_activation_registration,
+    check_plan_covers,
+    check_proposer,
+    in_jurisdiction,
+)
 from marketplace.policy.compiled import working_calendar
 from marketplace.policy.free_use import FreeClaim, check_free_claim, free_use_rule, kind_may_claim
 from marketplace.policy.loader import (
@@ -34,6 +42,12 @@ from marketplace.policy.products import (
     check_market_product,
     product_target,
 )
+from marketplace.policy.registration import (
+    check_no_open_objection,
+    check_objection_period,
+    check_renewal_window,
+    renewed_until,
+)
 from marketplace.policy.routing import (
     add_working_days,
     calendar_warning,
@@ -45,6 +59,7 @@ from marketplace.policy.routing import (
     working_day_after,
 )
 from marketplace.policy.schema import BREACH_OUTCOMES, Policy
+from marketplace.policy.supervision import Evaluated, evaluate_operator
 from marketplace.policy.types import (
     ConditionSpec,
     MarPeriod,
@@ -66,6 +81,8 @@ __all__ = [
     "RAW_DATA_RULE",
     "TRANSFORMATIONS",
     "ConditionSpec",
+    "Designated",
+    "Evaluated",
     "FreeClaim",
     "MarLedger",
     "MarPeriod",
@@ -79,6 +96,7 @@ __all__ = [
     "RequestFacts",
     "Requester",
     "Routing",
+    "ScopeResource",
     "SourceFacts",
     "Split",
     "StagePlan",
@@ -88,17 +106,25 @@ __all__ = [
     "calendar_warning",
     "cap_within_mar",
     "carried_deduction",
+    "check_activation_registration",
     "check_actual_price",
     "check_cap_filing",
     "check_free_claim",
     "check_market_product",
+    "check_no_open_objection",
+    "check_objection_period",
+    "check_plan_covers",
+    "check_proposer",
+    "check_renewal_window",
     "deadline_outcome",
     "diff_policies",
     "effective_cap",
+    "evaluate_operator",
     "extend_stage",
     "filed_operating_cost",
     "free_use_rule",
     "holidays_of",
+    "in_jurisdiction",
     "kind_may_claim",
     "list_policies",
     "load_policy",
@@ -111,6 +137,7 @@ __all__ = [
     "quote",
     "raise_if_refused",
     "refusal_error",
+    "renewed_until",
     "route",
     "schedule_source",
     "split",

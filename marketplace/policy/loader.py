@@ -387,7 +387,16 @@ def summarize_policy(p: Policy) -> str:
         f"  mandatory for: {_fmt([c.value for c in p.registration.mandatory_scopes])}; products mandatory: "
         f"{_fmt(p.registration.products_mandatory)}; validity {p.registration.validity_years} years; "
         f"public notice {p.registration.public_notice_working_days} working days",
-        f"  authorization term <= {p.authorization.max_term_years} years",
+        f"  renewal in the last {p.registration.renewal_window_days} days of validity; objections decided in "
+        f"{p.registration.objection_working_days} working days, else {p.registration.objection_breach}; "
+        f"an expired product registration leaves the shelf: {_fmt(p.registration.expiry_withdraws_listing)}",
+        f"  authorization term <= {p.authorization.max_term_years} years; proposed only by the designated "
+        f"implementing institution: {_fmt(p.authorization.implementing_institution_only)}; jurisdiction: "
+        f"{p.authorization.jurisdiction}; approved implementation plan required: "
+        f"{_fmt(p.authorization.plan_required)}",
+        "  when an authorization ends: grants on it suspended: "
+        f"{_fmt(p.authorization.suspend_grants_on_end)}; "
+        f"data returned or destroyed within {p.authorization.exit_duty_working_days} working days",
         "Deadlines (working days)",
         f"  compliance {d.compliance}; holder {d.holder_published} (published) / {d.holder_unpublished}; "
         f"conditional open {d.conditional_open} + {d.conditional_open_extension}; security {d.security}",

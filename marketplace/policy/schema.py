@@ -195,6 +195,7 @@ class DiscountsByKind(_Section):
     nonprofit: Rate = Decimal("0")
     operator: Rate = Decimal("0")
     regulator: Rate = Decimal("0")
+    government: Rate = Decimal("0")
 
 
 class DiscountsBySize(_Section):
@@ -266,10 +267,29 @@ class Registration(_Section):
     products_mandatory: bool
     validity_years: Years
     public_notice_working_days: StageDays
+    # A renewal may be filed this many days before the registration's validity ends (not after).
+    renewal_window_days: Annotated[int, Field(ge=1, le=3660)] = 90
+    # The registrar decides an objection within this many working days of its filing ...
+    objection_working_days: Annotated[int, Field(ge=1, le=366)] = 10
+    # ... else it is escalated (flagged, nothing decided) or deemed dismissed.
+    objection_breach: Literal["escalate", "deemed_dismissed"] = "escalate"
+    # A product whose registration expires leaves the shelf until it is registered again.
+    expiry_withdraws_listing: bool = True
 
 
 class Authorization(_Section):
     max_term_years: Years
+    # Who may propose: only an implementing institution its government designated (True), or any agency staff.
+    implementing_institution_only: bool = True
+    # Whose resources: those held in the designating government's region (and domain, when designated per
+    # sector), or any.
+    jurisdiction: Literal["holder_region", "any"] = "holder_region"
+    # An implementation plan approved by the government must cover the scope before an operator is authorized.
+    plan_required: bool = True
+    # Working days the operator has to return or destroy the data once its authorization ends.
+    exit_duty_working_days: Annotated[int, Field(ge=1, le=366)] = 20
+    # Grants resting on an ended authorization: suspended (no delivery) or left to run.
+    suspend_grants_on_end: bool = True
 
 
 # ---------------------------------------------------------------- deadlines
@@ -454,6 +474,27 @@ class Compute(_Section):
     caps: ComputeCaps
 
 
+# ---------------------------------------------------------------- supervision
+
+
+class Supervision(_Section):
+    """The yearly evaluation of each operator: points per recorded fact, and the score each outcome starts at
+    (warning < rectification order < suspension < termination)."""
+
+    complaint: NonNegInt = 1
+    incident_minor: NonNegInt = 2
+    incident_major: NonNegInt = 6
+    exit_duty_overdue: NonNegInt = 2
+    usage_report_overdue: NonNegInt = 1
+    over_mar: NonNegInt = 3
+    disclosure_breach: NonNegInt = 2
+    warning_from: PosInt = 1
+    rectification_from: PosInt = 3
+    suspension_from: PosInt = 6
+    termination_from: PosInt = 10
+    rectification_days: PosInt = 30
+
+
 # ---------------------------------------------------------------- disclosure
 
 
@@ -482,6 +523,8 @@ class Disclosure(_Section):
         str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"), AfterValidator(_day_of_every_year)
     ]
     publish: Publish
+    # The first year each party must disclose (its publication falls due by `deadline` the year after).
+    first_year: PosInt = 2025
 
 
 # ---------------------------------------------------------------- the policy
@@ -505,6 +548,7 @@ class Policy(_Section):
     privacy: Privacy
     compute: Compute
     disclosure: Disclosure
+    supervision: Supervision = Supervision()
     sources: dict[Annotated[str, Field(max_length=200)], Text] = Field(
         default={}, description="dotted policy key -> its source (document name and number) or 'assumption'"
     )

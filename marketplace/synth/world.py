@@ -46,6 +46,7 @@ from marketplace.vocabulary import (
     Grade,
     OpeningAttribute,
     OrganizationKind,
+    PlanStatus,
     ProductKind,
     ProductStatus,
     RegistrationStatus,
@@ -65,6 +66,9 @@ TABLE_ORDER = (
     "accountrole",
     "resource",
     "resourcefield",
+    "designation",
+    "implementationplan",
+    "planresource",
     "authorization",
     "authorizationresource",
     "product",
@@ -190,7 +194,9 @@ class _Builder:
 
     def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         rows = self.t[table]
-        if "id" not in row and table not in ("authorizationresource", "productresource", "sandboxsetting"):
+        if "id" not in row and table not in (
+            "authorizationresource", "productresource", "planresource", "sandboxsetting"
+        ):
             row = {"id": len(rows) + 1, **row}
         rows.append(row)
         return row
@@ -341,10 +347,12 @@ class _Builder:
     def catalog(self) -> None:
         weights = np.array([c["weight"] for c in self.cities], float)
         weights = weights / weights.max()
+        public = {e["key"] for e in self.spec.get("public_enterprises", [])}
         for r, city in enumerate(self.cities):
             for _copy in range(self.sizes["resource_copies"]):
                 for tpl in templates():
-                    self.resource(tpl, r, city, float(weights[r]))
+                    if tpl.holder not in public:  # built last, by `public_services`
+                        self.resource(tpl, r, city, float(weights[r]))
 
     def resource(self, tpl: Template, r: int, city: dict[str, Any], weight: float) -> None:
         holder = self.dept[(tpl.holder, r)]
@@ -715,6 +723,108 @@ class _Builder:
                 },
             )
 
+    def public_services(self) -> None:
+        """Enterprises providing public services (water, power, public transport), one of each per region,
+        holding the utilities templates. Built after the rest of the world so every other row keeps its id."""
+        enterprises = self.spec.get("public_enterprises", [])
+        if not enterprises:
+            return
+        label = domain_labels()
+        weights = np.array([c["weight"] for c in self.cities], float)
+        weights = weights / weights.max()
+        for r, city in enumerate(self.cities):
+            for e in enterprises:
+                o = self.org(
+                    OrganizationKind.enterprise,
+                    self.name_for(city, e[self.locale]),
+                    r,
+                    sector=label.get(e["domain"], {}).get(self.locale, ""),
+                    size=EnterpriseSize.large,
+                )
+                self.dept[(e["key"], r)] = o
+                self.account(self.user(f"req.{e['key']}", r), o, [Role.requester])
+                steward = self.account(self.user(f"steward.{e['key']}", r), o, [Role.steward])
+                self.stewards[o["id"]] = steward["id"]
+            for tpl in templates():
+                if any(tpl.holder == e["key"] for e in enterprises):
+                    self.resource(tpl, r, city, float(weights[r]))
+
+    def jurisdiction(self) -> None:
+        """Per region: the government that authorizes, its designation of the implementing institution (the
+        department marked `agency`), and its approved implementation plan listing every resource of the region
+        that the default policy lets into authorized operation; the seeded authorizations rest on it.
+
+        Built after everything else, with fixed dates, so the rest of the world is the same as without it.
+        """
+        from marketplace.policy import load_policy
+
+        grade_channels = load_policy(DEFAULT_POLICY).routing.grade_channels
+        agency_key = next(d["key"] for d in self.spec["departments"] if d.get("agency"))
+        names = self.spec["names"]
+        text = names["plan"][self.locale]
+        designated = self.epoch - timedelta(days=900)
+        drafted = datetime(2023, 9, 1, 9, tzinfo=UTC)
+        approved = datetime(2023, 10, 9, 9, tzinfo=UTC)
+        holder_region = {o["id"]: o["region"] for o in self.t["organization"]}
+        plan_of: dict[str, int] = {}
+        for r, city in enumerate(self.cities):
+            oid = len(self.t["organization"]) + 1
+            gov = self.add(
+                "organization",
+                {
+                    "id": oid,
+                    "code": make_code("organization", oid),
+                    "name": self.name_for(city, names["government"][self.locale]),
+                    "kind": OrganizationKind.government,
+                    "size": None,
+                    "region": city["name"],
+                    "sector": "",
+                    "version": 1,
+                    "created_at": self.epoch - timedelta(days=4000),
+                },
+            )
+            official = self.account(self.user("authorizer.government", r), gov, [Role.authorizer])
+            institution = self.dept[(agency_key, r)]
+            self.add(
+                "designation",
+                {
+                    "government_id": gov["id"],
+                    "institution_id": institution["id"],
+                    "region": city["name"],
+                    "domain": "",
+                    "designated_at": designated,
+                },
+            )
+            pid = len(self.t["implementationplan"]) + 1
+            self.add(
+                "implementationplan",
+                {
+                    "id": pid,
+                    "code": make_code("plan", pid, year=drafted.year),
+                    "institution_id": institution["id"],
+                    "government_id": gov["id"],
+                    "scope": text["scope"],
+                    "scenarios": list(text["scenarios"]),
+                    "security_measures": list(text["security_measures"]),
+                    "expected_products": list(text["expected_products"]),
+                    "status": PlanStatus.approved,
+                    "drafted_at": drafted,
+                    "decided_at": approved,
+                    "decided_by": official["id"],
+                    "decision_note": "",
+                    "version": 1,
+                },
+            )
+            plan_of[city["name"]] = pid
+            for res in self.t["resource"]:
+                if (
+                    holder_region[res["holder_id"]] == city["name"]
+                    and Channel.authorized_operation in getattr(grade_channels, res["grade"].value)
+                ):
+                    self.add("planresource", {"plan_id": pid, "resource_id": res["id"]})
+        for a in self.t["authorization"]:
+            a["plan_id"] = plan_of[holder_region[a["agency_id"]]]
+
     def settings(self) -> None:
         for key, value in (
             ("policy", self.spec["policy"]),
@@ -727,6 +837,8 @@ class _Builder:
         self.catalog()
         self.operation()
         self.price_formation()
+        self.public_services()
+        self.jurisdiction()
         self.settings()
         return World(self.seed, self.size, self.locale, self.t)
 

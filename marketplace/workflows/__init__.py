@@ -34,10 +34,26 @@ Grants and delivery
 Registration (resources and products)
     submit_registration(s, actor, resource_or_product, type="initial"), accept_registration,
     start_registration_review, publish_notice, register, reject_registration(s, actor, reg, reason),
-    change_registration, correct_registration, deregister, current_registration(s, subject)
+    change_registration, correct_registration, deregister, current_registration(s, subject),
+    renew_registration(s, actor, subject) (in the last `renewal_window_days` of validity; its own review)
+    file_objection(s, anyone, registration, grounds) during the public notice,
+    decide_objection(s, registrar, objection, "uphold"|"dismiss", note)
+Jurisdiction (发改数据规〔2025〕27号)
+    draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
+    approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
+    designations_of(s, org_id), approved_plan_for(s, institution_id, resources)
+Disclosure duties (NDA notice of 10 Feb 2026)
+    publish_disclosure(s, party_staff, party, year), duty_holders(s, year); the clock records missed ones
+Supervision
+    file_complaint(s, anyone, operator, text),
+    record_incident(s, regulator|operator, operator, "minor"|"major", description),
+    evaluate(s, regulator, operator, year) -> Evaluation (warning, rectification order with a date,
+    suspension of grants, termination of authorizations: policy `[supervision]`)
 Authorized operation
     propose_authorization(s, actor, *, operator, resources, model, term_years|term_end),
     agree_authorization, activate_authorization, terminate_authorization(s, actor, auth, reason)
+    (an ended authorization withdraws its products, suspends their grants, opens the operator's exit duty)
+    complete_exit_duty(s, operator, duty, "returned"|"destroyed", evidence)
     create_product(s, actor, authorization, *, name, kind, billing_unit, resources, transformation,
                    unit_cost), register_product, price_product(s, actor, product, price), list_product,
     withdraw_product, set_price_cap(s, regulator, product, cap)
@@ -61,15 +77,24 @@ from marketplace.workflows.audit import events as audit_events
 from marketplace.workflows.authorization import (
     activate_authorization,
     agree_authorization,
+    complete_exit_duty,
     expire_authorizations,
     propose_authorization,
     terminate_authorization,
 )
 from marketplace.workflows.deadlines import process_deadlines
 from marketplace.workflows.delivery import Delivered, deliver
+from marketplace.workflows.disclosures import duty_holders, publish_disclosure, record_disclosure_breaches
 from marketplace.workflows.facts import current_policy, resource_channels
 from marketplace.workflows.free_use import find_misuse, free_grants
-from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant
+from marketplace.workflows.grants import expire_grants, grant, report_usage, revoke_grant, suspend_grants
+from marketplace.workflows.jurisdiction import (
+    approve_plan,
+    approved_plan_for,
+    designations_of,
+    draft_plan,
+    reject_plan,
+)
 from marketplace.workflows.price_formation import (
     cap_filing_of,
     cap_room,
@@ -92,10 +117,14 @@ from marketplace.workflows.registration import (
     change_registration,
     correct_registration,
     current_registration,
+    decide_objection,
     deregister,
+    file_objection,
+    lapse_objections,
     publish_notice,
     register,
     reject_registration,
+    renew_registration,
     start_registration_review,
     submit_registration,
 )
@@ -117,6 +146,7 @@ from marketplace.workflows.reviews import (
     review_queue_count,
 )
 from marketplace.workflows.roles import account, accounts_with_role, has_role
+from marketplace.workflows.supervision import evaluate, file_complaint, record_incident
 
 __all__ = [
     "AdvanceReport",
@@ -129,12 +159,15 @@ __all__ = [
     "activate_authorization",
     "advance_clock",
     "agree_authorization",
+    "approve_plan",
+    "approved_plan_for",
     "audit_events",
     "cap_filing_of",
     "cap_room",
     "change_registration",
     "clock",
     "close_period",
+    "complete_exit_duty",
     "correct_registration",
     "create_product",
     "create_request",
@@ -142,19 +175,27 @@ __all__ = [
     "current_quote",
     "current_registration",
     "decide",
+    "decide_objection",
     "deliver",
     "deregister",
+    "designations_of",
     "determine_mar",
+    "draft_plan",
+    "duty_holders",
     "edit_request",
+    "evaluate",
     "expire_authorizations",
     "expire_grants",
     "fee_due",
     "file_cap",
+    "file_complaint",
     "file_costs",
+    "file_objection",
     "find_misuse",
     "free_grants",
     "grant",
     "has_role",
+    "lapse_objections",
     "list_product",
     "mar_positions",
     "open_review",
@@ -162,10 +203,15 @@ __all__ = [
     "price_product",
     "process_deadlines",
     "propose_authorization",
+    "publish_disclosure",
     "publish_notice",
+    "record_disclosure_breaches",
+    "record_incident",
     "register",
     "register_product",
+    "reject_plan",
     "reject_registration",
+    "renew_registration",
     "report_usage",
     "resource_channels",
     "resubmit",
@@ -178,6 +224,7 @@ __all__ = [
     "start_registration_review",
     "submit_registration",
     "submit_request",
+    "suspend_grants",
     "terminate_authorization",
     "verify_chain",
     "withdraw",

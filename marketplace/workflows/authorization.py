@@ -1,8 +1,10 @@
 """Authorized operation agreements: proposed → agreed → active → expired | terminated.
 
-The implementing agency (its steward or registrar) proposes an authorization over resources (its scope) to an
-operator for a term no longer than the policy allows; the operator agrees; the agency activates it once every
-resource in scope is registered where the policy makes registration mandatory.
+The implementing institution a government designated (its steward or registrar) proposes an authorization
+over resources in its jurisdiction and in an approved implementation plan (`jurisdiction`) to an operator, for
+a term no longer than the policy allows; the operator agrees; the institution activates it once every resource
+in scope is registered where the policy makes registration mandatory. Each rule is a `marketplace.policy`
+function that names itself when it refuses.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from marketplace.errors import InvalidInput, PolicyRefusal
-from marketplace.models import Account, Authorization, Organization, Resource
+from marketplace.errors import InvalidInput
+from marketplace.models import Account, Authorization, ExitDuty, ImplementationPlan, Organization, Resource
+from marketplace.policy import check_activation_registration, check_plan_covers, working_day_after
 from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,
@@ -23,6 +26,8 @@ from marketplace.vocabulary import (
     Role,
 )
 from marketplace.workflows import clock, facts
+from marketplace.workflows.grants import suspend_grants
+from marketplace.workflows.jurisdiction import approved_plan_for, check_institution, scope_facts
 from marketplace.workflows.lookups import current_registration
 from marketplace.workflows.products import withdraw_listing
 from marketplace.workflows.registration import add_years
@@ -32,6 +37,7 @@ from marketplace.workflows.step import Step, step, temp_code
 __all__ = [
     "activate_authorization",
     "agree_authorization",
+    "complete_exit_duty",
     "expire_authorizations",
     "propose_authorization",
     "terminate_authorization",
@@ -49,8 +55,10 @@ def propose_authorization(
     term_start: date | None = None,
     term_end: date | None = None,
     term_years: int | None = None,
+    plan: ImplementationPlan | None = None,
 ) -> Authorization:
-    """The agency (the actor's organization) proposes to authorize `operator` over `resources` for a term."""
+    """The implementing institution (the actor's organization) proposes to authorize `operator` over
+    `resources` for a term, under `plan` (default: its newest approved plan listing every resource)."""
     try:
         model = AuthorizationModel(model)
     except ValueError:
@@ -88,6 +96,16 @@ def propose_authorization(
             "an implementing agency acts through a steward or registrar account",
             doing="propose an authorization",
         )
+        check_institution(st, scope)
+        if plan is None or plan.institution_id != actor.organization_id:
+            plan = approved_plan_for(session, actor.organization_id, scope)
+        check_plan_covers(
+            st.policy,
+            plan_code=None if plan is None else plan.code,
+            plan_status=None if plan is None else plan.status,
+            plan_resources=[] if plan is None else [r.code for r in plan.resources],
+            resources=scope_facts(scope),
+        )
         a = Authorization(
             code=temp_code(),
             agency_id=actor.organization_id,
@@ -98,6 +116,7 @@ def propose_authorization(
             term_start=start,
             term_end=term_end,
             created_at=st.now,
+            plan_id=None if plan is None else plan.id,
         )
         a.resources = scope
         st.add(a, code=("authorization", start.year))
@@ -108,6 +127,7 @@ def propose_authorization(
                 "model": model,
                 "term_start": start,
                 "term_end": term_end,
+                "plan": None if plan is None else plan.code,
             },
             subject=a,
         )
@@ -142,19 +162,11 @@ def activate_authorization(session: Session, actor: Account, authorization: Auth
     with step(session, actor, "authorization.activate", authorization) as st:
         require_agency(st, authorization)
         nxt = st.allow(authorization)
-        policy = st.policy
-        if Channel.authorized_operation in policy.registration.mandatory_scopes:
-            missing = [r.code for r in authorization.resources if current_registration(session, r) is None]
-            if missing:
-                refusal = PolicyRefusal(
-                    "registration.mandatory",
-                    f"Resources in authorized-operation scope must be registered under {policy.name}; "
-                    f"not registered: {', '.join(missing)}",
-                )
-                # the same refusal as a message key, so the panels word it in every language
-                refusal.key = "authorization.unregistered_scope"  # type: ignore[attr-defined]
-                refusal.params = {"policy": policy.name, "missing": tuple(missing)}  # type: ignore[attr-defined]
-                raise refusal
+        if Channel.authorized_operation in st.policy.registration.mandatory_scopes:
+            check_activation_registration(
+                st.policy,
+                [r.code for r in authorization.resources if current_registration(session, r) is None],
+            )
         authorization.status = nxt
         today = st.today
         if authorization.term_start is None or authorization.term_start < today:
@@ -167,23 +179,71 @@ def activate_authorization(session: Session, actor: Account, authorization: Auth
 def terminate_authorization(
     session: Session, actor: Account, authorization: Authorization, reason: str
 ) -> Authorization:
-    """The agency (or the regulator) ends an active authorization early; its listed products are withdrawn."""
-    if not reason.strip():
+    """The agency (or the regulator) ends an active authorization early (see `end_authorization`)."""
+    if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason", reason, "a reason for the termination")
     with step(session, actor, "authorization.terminate", authorization) as st:
         if not has_role(actor, Role.regulator):
             require_agency(st, authorization)
         authorization.status = st.allow(authorization)
+        authorization.ended_reason = f"terminated: {reason.strip()}"[:500]
         st.save(authorization.code)
         st.record({"reason": reason})
-        withdraw_products(st, authorization, "authorization terminated")
+        end_authorization(st, authorization)
     return authorization
 
 
-def withdraw_products(st: Step, authorization: Authorization, why: str) -> None:
+def end_authorization(st: Step, authorization: Authorization) -> None:
+    """What follows the end of an authorization (expiry, termination, sanction), as linked lifecycles:
+    its listed products are withdrawn, every grant resting on them is suspended (when the policy says so),
+    and the operator's duty to return or destroy the data opens with its due date."""
+    why = authorization.ended_reason or f"authorization {authorization.code} ended"
     for p in authorization.products:
         if p.status is ProductStatus.listed:
             withdraw_listing(st, p, why)
+    if st.policy.authorization.suspend_grants_on_end:
+        suspend_grants(
+            st.session, st.actor, [p.id for p in authorization.products],
+            f"authorization {authorization.code} {why}",
+        )
+    due = working_day_after(st.policy, st.today, st.policy.authorization.exit_duty_working_days)
+    duty = st.add(
+        ExitDuty(
+            authorization_id=authorization.id,
+            operator_id=authorization.operator_id,
+            opened_at=st.now,
+            due=due,
+        )
+    )
+    st.record(
+        {"authorization": authorization.code, "operator": authorization.operator_id, "due": due},
+        action="exit_duty.open",
+        subject=duty,
+    )
+
+
+EXIT_HOW = ("returned", "destroyed")
+
+
+def complete_exit_duty(
+    session: Session, actor: Account, duty: ExitDuty, how: str, evidence: str
+) -> ExitDuty:
+    """The operator records that it returned or destroyed the data of an ended authorization."""
+    if how not in EXIT_HOW:
+        raise InvalidInput("how", how, "one of " + ", ".join(EXIT_HOW))
+    text = evidence.strip() if isinstance(evidence, str) else ""
+    if not text or len(text) > 2000:
+        raise InvalidInput(
+            "evidence", evidence, "what was returned or destroyed and how, 1 to 2000 characters"
+        )
+    with step(session, actor, "exit_duty.complete", duty) as st:
+        st.require_org(Role.operator, duty.operator_id, what="operator", doing="complete the exit duty")
+        duty.status = st.allow(duty, "complete")
+        duty.completed_at, duty.completed_by, duty.how, duty.evidence = st.now, actor.id, how, text
+        st.save("the exit duty")
+        st.record({"authorization": duty.authorization_id, "how": how, "due": duty.due,
+                   "late": st.today > duty.due})
+    return duty
 
 
 def expire_authorizations(session: Session, actor: Account | None = None) -> list[Authorization]:
@@ -198,7 +258,9 @@ def expire_authorizations(session: Session, actor: Account | None = None) -> lis
     ).all():
         with step(session, actor, "authorization.expire", a) as st:
             a.status = st.allow(a)
+            a.ended_reason = f"expired on {a.term_end}"
+            st.save(a.code)
             st.record({"term_end": a.term_end})
-            withdraw_products(st, a, "authorization expired")
+            end_authorization(st, a)
         out.append(a)
     return out

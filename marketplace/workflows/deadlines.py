@@ -16,8 +16,9 @@ from marketplace.models import AccessRequest, Account, Review
 from marketplace.vocabulary import Decision, RequestStatus, ReviewStatus
 from marketplace.workflows import clock, facts
 from marketplace.workflows.authorization import expire_authorizations
+from marketplace.workflows.disclosures import record_disclosure_breaches
 from marketplace.workflows.grants import expire_grants
-from marketplace.workflows.registration import expire_registrations
+from marketplace.workflows.registration import expire_registrations, lapse_objections
 from marketplace.workflows.reviews import after_decision
 from marketplace.workflows.step import step
 
@@ -109,6 +110,8 @@ def process(session: Session, actor: Account | None, report: Any = None) -> None
     breached = process_deadlines(session, actor)
     expired = [{"kind": "grant", "code": g.code} for g in expire_grants(session, actor)]
     expired += [{"kind": "registration", "code": r.code} for r in expire_registrations(session, actor)]
+    lapse_objections(session, actor)
+    record_disclosure_breaches(session, actor)
     expired += [{"kind": "authorization", "code": a.code} for a in expire_authorizations(session, actor)]
     if report is not None:
         report.breached.extend(breached)

@@ -24,7 +24,14 @@ from sqlmodel import Session
 from marketplace.errors import InvalidInput, MarketplaceError, PrivacyError, TransitionError
 from marketplace.models import AccessRequest, Account, Delivery, Resource
 from marketplace.policy.grants import usage_overdue
-from marketplace.vocabulary import ConditionKind, DeliveryKind, FieldMarking, FieldType, GrantStatus
+from marketplace.vocabulary import (
+    AuthorizationStatus,
+    ConditionKind,
+    DeliveryKind,
+    FieldMarking,
+    FieldType,
+    GrantStatus,
+)
 from marketplace.workflows import audit
 from marketplace.workflows.lookups import conditions_of
 from marketplace.workflows.roles import supplies
@@ -181,7 +188,21 @@ def release(
         or (g.valid_until is not None and g.valid_until < today)
     ):
         state = "missing" if g is None else ("expired" if g.status is GrantStatus.active else g.status.value)
+        if g is not None and g.status is GrantStatus.suspended and g.suspended_reason:
+            state = f"suspended: {g.suspended_reason}"
         raise TransitionError(f"grant of request {req.code}", state, f"deliver on {today}")
+    if req.product_id is not None:  # the authorization a product rests on must still be in force
+        auth = req.product.authorization
+        if auth is not None and (
+            auth.status in (AuthorizationStatus.expired, AuthorizationStatus.terminated)
+            or (auth.term_end is not None and auth.term_end < today)
+        ):
+            why = auth.ended_reason or f"term ended {auth.term_end}"
+            raise TransitionError(
+                f"grant of request {req.code}",
+                f"resting on authorization {auth.code}, {auth.status.value}: {why}",
+                f"deliver on {today}",
+            )
     if usage_overdue(g.usage_report_due if g.status is GrantStatus.active else None, today):
         raise TransitionError(
             f"grant of request {req.code}",

@@ -45,10 +45,12 @@ from marketplace.workflows import (
     current_policy,
     current_quote,
     decide,
+    decide_objection,
     deliver,
     determine_mar,
     file_cap,
     file_costs,
+    file_objection,
     find_misuse,
     list_product,
     mar_positions,
@@ -63,6 +65,7 @@ from marketplace.workflows import (
     start_registration_review,
     submit_registration,
     submit_request,
+    terminate_authorization,
     verify_chain,
 )
 
@@ -287,12 +290,45 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         story.say(
             f"{res.code} ({res.title}): submitted, accepted, reviewed; public notice until {reg.notice_until}"
         )
+        ent = _requester(s, OrganizationKind.enterprise)
+        objection = file_objection(s, ent, reg, "The update frequency in the record looks wrong")
+        story.say(
+            f"objection by {ent.organization.name} during the notice, to be decided by {objection.due}"
+        )
+        decide_objection(s, registrar, objection, "dismiss", "frequency confirmed with the holder")
+        story.say("objection dismissed by the registrar: the registration continues")
         ao_res, reg_id = res.id, reg.id
     with story.step("The trainer advances the clock past the notice period") as s:
         for line in advance_clock(
             s, account(s, "trainer") if _has(s, "trainer") else accounts_with_role(s, Role.trainer)[0], 15
         ).lines():
             story.say(line)
+    with story.step("Who may authorize: the designated implementing institution, in its jurisdiction") as s:
+        from marketplace.models import Designation, ImplementationPlan
+
+        d = s.exec(select(Designation).order_by(Designation.id)).first()
+        gov, inst = s.get(Organization, d.government_id), s.get(Organization, d.institution_id)
+        plan = s.exec(select(ImplementationPlan).order_by(ImplementationPlan.id)).first()
+        story.say(f"{gov.name} designated {inst.name} as implementing institution for {d.region}")
+        story.say(
+            f"implementation plan {plan.code} ({len(plan.resources)} resources; scenarios: "
+            f"{', '.join(plan.scenarios)}) approved by the government on {plan.decided_at:%Y-%m-%d}"
+        )
+        outsider = next(
+            a for a in accounts_with_role(s, Role.steward)
+            if a.organization_id != inst.id and a.organization.kind is OrganizationKind.department
+        )
+        is_operator = Organization.kind == OrganizationKind.operator
+        outsider_id = outsider.id
+        op_org_id = s.exec(select(Organization.id).where(is_operator).order_by(Organization.id)).first()
+    try:
+        with db.session_scope(engine) as s:
+            propose_authorization(
+                s, s.get(Account, outsider_id), operator=s.get(Organization, op_org_id),
+                resources=[s.get(Resource, ao_res)], term_years=2,
+            )
+    except MarketplaceError as exc:
+        story.say(f"a steward of another department proposes: refused and recorded: {exc}")
     with story.step("The registrar registers it; the agency authorizes an operator") as s:
         from marketplace.models import Registration
 
@@ -498,6 +534,26 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
             f"MAR {year + 1}: {nxt.base_mar} less {nxt.deduction} carried from {year} = {nxt.mar}"
             + ("" if closed.excess else " (no clawback: revenue stayed within MAR)")
         )
+
+    # ---------------------------------------------------------------- a sanction, through linked lifecycles
+    with story.step("A sanction ends the authorization: products off the shelf, grants suspended") as s:
+        from marketplace.models import Authorization, ExitDuty
+
+        auth = s.get(Authorization, auth_id)
+        terminate_authorization(s, accounts_with_role(s, Role.regulator)[0], auth, "sanction for a data leak")
+        duty = s.exec(select(ExitDuty).where(ExitDuty.authorization_id == auth_id)).one()
+        story.say(
+            f"authorization {auth.code} {auth.status.value}; operator must return or destroy the data by "
+            f"{duty.due}"
+        )
+        buy = s.get(AccessRequest, paid_id)
+        story.say(f"grant {buy.grant.code} of {buy.code}: {buy.grant.status.value}")
+    try:
+        with db.session_scope(engine) as s:
+            buy = s.get(AccessRequest, paid_id)
+            deliver(s, accounts_with_role(s, Role.operator, org_id=buy.product.operator_id)[0], buy, rows=50)
+    except MarketplaceError as exc:
+        story.say(f"delivery of 50 more rows refused: {exc}")
 
     # ---------------------------------------------------------------- deadlines and refusals
     with story.step("A request left waiting: the clock moves past its deadline") as s:

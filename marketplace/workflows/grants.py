@@ -39,6 +39,7 @@ __all__ = [
     "issue_grant",
     "report_usage",
     "revoke_grant",
+    "suspend_grants",
     "usage_report_due",
     "usage_report_overdue",
 ]
@@ -314,5 +315,28 @@ def expire_grants(session: Session, actor: Account | None = None) -> list[Grant]
                 req.status = st.allow(req, "expire")
                 req.updated_at = st.now
             st.record({"grant": g.code, "valid_until": g.valid_until})
+        out.append(g)
+    return out
+
+
+def suspend_grants(
+    session: Session, actor: Account | None, product_ids: list[int], reason: str
+) -> list[Grant]:
+    """Suspend every active grant on these products: the authorization they rest on has ended, so nothing
+    more is delivered under them (`authorization.suspend_grants_on_end`). Each suspension is its own step."""
+    if not product_ids:
+        return []
+    out = []
+    for g in session.exec(
+        select(Grant)
+        .join(AccessRequest, Grant.request_id == AccessRequest.id)
+        .where(AccessRequest.product_id.in_(product_ids), Grant.status == GrantStatus.active)
+        .order_by(Grant.id)
+    ).all():
+        with step(session, actor, "grant.suspend", g) as st:
+            g.status = st.allow(g)
+            g.suspended_reason = reason[:500]
+            st.save(f"grant {g.code}")
+            st.record({"request": g.request.code, "reason": g.suspended_reason})
         out.append(g)
     return out

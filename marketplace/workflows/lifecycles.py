@@ -1,4 +1,5 @@
-"""The lifecycles of registrations, requests, reviews, authorizations, products and grants.
+"""The lifecycles of registrations, requests, reviews, authorizations, products, grants, implementation plans
+and exit duties.
 
 Each is written once as {state: {action: next state}}; every step asks `next_state` before it writes anything,
 so an illegal action is refused naming the object, its state and what is allowed from there.
@@ -9,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.vocabulary import AuthorizationStatus as A
+from marketplace.vocabulary import ExitDutyStatus as X
 from marketplace.vocabulary import GrantStatus as G
+from marketplace.vocabulary import ObjectionStatus as O
+from marketplace.vocabulary import PlanStatus as PL
 from marketplace.vocabulary import ProductStatus as P
 from marketplace.vocabulary import RegistrationStatus as RS
 from marketplace.vocabulary import RequestStatus as R
@@ -27,6 +31,7 @@ REGISTRATION: dict[Any, dict[str, Any]] = {
         "correct": RS.corrected,
         "deregister": RS.deregistered,
         "expire": RS.expired,
+        "renew": RS.renewed,
     },
 }
 
@@ -73,7 +78,19 @@ PRODUCT: dict[Any, dict[str, Any]] = {
     P.listed: {"withdraw": P.withdrawn},
 }
 
-GRANT: dict[Any, dict[str, Any]] = {G.active: {"revoke": G.revoked, "expire": G.expired}}
+# A grant resting on an authorization that ended is suspended: nothing more is delivered under it.
+GRANT: dict[Any, dict[str, Any]] = {
+    G.active: {"revoke": G.revoked, "expire": G.expired, "suspend": G.suspended},
+    G.suspended: {"revoke": G.revoked, "expire": G.expired},
+}
+
+PLAN: dict[Any, dict[str, Any]] = {PL.drafted: {"approve": PL.approved, "reject": PL.rejected}}
+
+EXIT_DUTY: dict[Any, dict[str, Any]] = {X.open: {"complete": X.completed}}
+
+OBJECTION: dict[Any, dict[str, Any]] = {
+    O.open: {"uphold": O.upheld, "dismiss": O.dismissed, "deem": O.dismissed},
+}
 
 LIFECYCLES = {
     "registration": REGISTRATION,
@@ -82,6 +99,9 @@ LIFECYCLES = {
     "authorization": AUTHORIZATION,
     "product": PRODUCT,
     "grant": GRANT,
+    "plan": PLAN,
+    "exitduty": EXIT_DUTY,
+    "objection": OBJECTION,
 }
 
 
@@ -96,4 +116,4 @@ def allowed_actions(kind: str, state: Any) -> list[str]:
 def kind_of(obj: Any) -> str:
     """The lifecycle a row follows ("request" for an AccessRequest)."""
     name = type(obj).__name__.lower()
-    return {"accessrequest": "request"}.get(name, name)
+    return {"accessrequest": "request", "implementationplan": "plan"}.get(name, name)

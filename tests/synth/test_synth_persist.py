@@ -101,7 +101,7 @@ def test_persisting_into_a_seeded_sandbox_refuses_and_changes_nothing(engine: sa
 def test_seed_sandbox_replaces_content_and_ensure_seeded_seeds_once(engine: sa.Engine) -> None:
     persist_world(build_world(1), engine)
     counts = seed_sandbox(engine, 42, "small", "en_US")
-    assert counts["organization"] == 89
+    assert counts["organization"] == 93  # 89 + the government + water, power and metro enterprises
     assert canonical_dump(engine) == reference_dump(42)
     assert ensure_seeded(engine) is False
     db.reset(engine)

@@ -40,6 +40,7 @@ DOMAINS = {
     "education",
     "housing",
     "public_safety",
+    "utilities",
 }
 
 
@@ -58,11 +59,12 @@ def test_small_world_has_the_specified_parties(small) -> None:
     assert kinds == {
         OrganizationKind.department: 12,
         OrganizationKind.institution: 3,
-        OrganizationKind.enterprise: 60,
+        OrganizationKind.enterprise: 63,  # 60 + water, power and metro enterprises that hold public data
         OrganizationKind.research: 8,
         OrganizationKind.nonprofit: 3,
         OrganizationKind.operator: 2,
         OrganizationKind.regulator: 1,
+        OrganizationKind.government: 1,  # the region's government, which authorizes
     }
     sizes = Counter(o["size"] for o in small.organizations if o["kind"] is OrganizationKind.enterprise)
     assert set(sizes) == set(EnterpriseSize) and sizes[EnterpriseSize.micro] > sizes[EnterpriseSize.large]
@@ -104,7 +106,10 @@ def test_accounts_sit_in_the_right_kind_of_organization(small) -> None:
         Role.registrar: {OrganizationKind.department},
         Role.operator: {OrganizationKind.operator},
         Role.regulator: {OrganizationKind.regulator},
-        Role.steward: {OrganizationKind.department, OrganizationKind.institution},
+        # enterprises providing public services hold public data too
+        Role.steward: {
+            OrganizationKind.department, OrganizationKind.institution, OrganizationKind.enterprise
+        },
     }
     acc_org = {a["id"]: a["organization_id"] for a in small.accounts}
     for r in small.tables["accountrole"]:
@@ -280,7 +285,8 @@ def test_bad_arguments_name_the_field(args, field) -> None:
 def test_world_spec_counts_are_what_the_small_world_builds(small) -> None:
     spec = world_spec()["sizes"]["small"]
     kinds = Counter(o["kind"].value for o in small.organizations)
-    assert kinds["enterprise"] == spec["enterprises"] and kinds["research"] == spec["research"]
+    public = len(world_spec()["public_enterprises"]) * spec["regions"]
+    assert kinds["enterprise"] == spec["enterprises"] + public and kinds["research"] == spec["research"]
     assert kinds["department"] == spec["departments_per_region"] * spec["regions"]
 
 
@@ -288,7 +294,12 @@ def test_world_spec_counts_are_what_the_small_world_builds(small) -> None:
 @given(seed=st.integers(0, 2**63 - 1), locale=st.sampled_from(["en_US", "zh_CN"]))
 def test_property_any_seed_builds_a_consistent_complete_world(seed, locale) -> None:
     world = build_world(seed, "small", locale)  # build_world runs check_world itself
-    assert len(world.organizations) == 89 and len(world.resources) == 34
+    # with the government and the three public-service enterprises holding three resources
+    assert len(world.organizations) == 93 and len(world.resources) == 37
+    holders = {o["id"]: o for o in world.organizations}
+    assert {holders[r.holder_id]["kind"] for r in world.resources} >= {OrganizationKind.enterprise}
+    assert world.tables["designation"] and world.tables["implementationplan"]
+    assert all(a["plan_id"] for a in world.tables["authorization"])
     assert {r.grade for r in world.resources} == set(Grade)
     assert world.tables["authorization"] and world.tables["product"]
     assert {r["role"] for r in world.tables["accountrole"]} == set(Role)

@@ -73,6 +73,16 @@ POLICY = {
 }
 
 
+AUTHORIZATION_REFUSALS = {
+    "refusal.not_implementing_institution",
+    "refusal.outside_jurisdiction",
+    "refusal.plan_not_approved",
+    "refusal.plan_scope",
+    "refusal.registration_mandatory",
+}
+REGISTRATION_REFUSALS = {"refusal.renewal_window", "refusal.objection_period", "refusal.objection_open"}
+
+
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -192,6 +202,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     # raised elsewhere (tested below); purpose_unpriced is a guard a valid policy file never reaches
     expected -= {"quote.tier_part", "refusal.no_extension", "refusal.cap_below_cost", "refusal.above_cap"}
     expected -= {"refusal.purpose_unpriced"}
+    expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS  # worded in the tests below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
     assert i18n.render_policy("refusal.purpose_unpriced", params, "en") == (
@@ -357,13 +368,67 @@ def test_permission_reasons_from_roles_are_worded_in_chinese(sandbox: Sandbox) -
     assert i18n.error_text(exc, "en") == str(exc)
 
 
-def test_activation_refused_for_an_unregistered_scope_is_worded_in_both_languages() -> None:
-    """authorization.activate's refusal carries a message key like the policy's own refusals."""
-    err = PolicyRefusal("registration.mandatory", "Resources ... must be registered under national-2025")
-    err.key, err.params = "authorization.unregistered_scope", {  # as authorization.activate sets them
-        "policy": "national-2025",
-        "missing": ("RES-000001", "RES-000002"),
-    }
-    assert "尚未登记：RES-000001、RES-000002" in i18n.error_text(err, "zh")
-    english = i18n.error_text(err, "en")
-    assert "not registered: RES-000001, RES-000002 (rule: registration.mandatory)" in english
+def test_every_refusal_of_who_may_authorize_is_worded_in_both_languages() -> None:
+    from marketplace.policy import (
+        Designated,
+        ScopeResource,
+        check_activation_registration,
+        check_plan_covers,
+        check_proposer,
+    )
+    from marketplace.vocabulary import PlanStatus
+
+    policy = load_policy(POLICY_NAME)
+    res = [
+        ScopeResource("RES-000001", "Capitol City", "health"),
+        ScopeResource("RES-000002", "Port Ashby", "tax"),
+    ]
+    calls = [
+        lambda: check_proposer(policy, organization="Transport Bureau", designations=[], resources=res),
+        lambda: check_proposer(
+            policy, organization="Data Bureau", designations=[Designated("Capitol City")], resources=res
+        ),
+        lambda: check_proposer(
+            policy, organization="Data Bureau", designations=[Designated("Port Ashby", "health")],
+            resources=res,
+        ),
+        lambda: check_plan_covers(policy, plan_code=None, plan_status=None, plan_resources=[], resources=res),
+        lambda: check_plan_covers(
+            policy, plan_code="PLN-2025-000002", plan_status=PlanStatus.drafted, plan_resources=[],
+            resources=res,
+        ),
+        lambda: check_plan_covers(
+            policy, plan_code="PLN-2025-000002", plan_status=PlanStatus.approved,
+            plan_resources=["RES-000001"], resources=res,
+        ),
+        lambda: check_activation_registration(policy, ["RES-000001", "RES-000002"]),
+    ]
+    keys = set()
+    for call in calls:
+        with pytest.raises(PolicyRefusal) as exc:
+            call()
+        _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
+        keys.add(exc.value.key)
+    assert keys == AUTHORIZATION_REFUSALS
+
+
+def test_every_refusal_of_renewals_and_objections_is_worded_in_both_languages() -> None:
+    from marketplace.policy import check_no_open_objection, check_objection_period, check_renewal_window
+
+    policy = load_policy(POLICY_NAME)
+    today = date(2026, 3, 2)
+    calls = [
+        lambda: check_renewal_window(
+            policy, code="REG-2025-R-000001", valid_until=date(2027, 1, 1), today=today
+        ),
+        lambda: check_objection_period(policy, code="#4", in_notice=True, notice_until=date(2026, 3, 1),
+                                       today=today),
+        lambda: check_no_open_objection(policy, code="#4", open_objections=2),
+    ]
+    keys = set()
+    for call in calls:
+        with pytest.raises(PolicyRefusal) as exc:
+            call()
+        _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
+        keys.add(exc.value.key)
+    assert keys == REGISTRATION_REFUSALS

@@ -75,5 +75,12 @@ def test_demo_tells_the_story_and_verifies_the_audit(tmp_path, monkeypatch):
         "deadline missed",
         "reported the use due",
         "audit chain intact",
+        "designated",
+        "implementation plan PLN-",
+        "not an implementing institution",
+        "objection dismissed",
+        "grants suspended",
+        ": suspended",
+        "delivery of 50 more rows refused",
     ):
         assert needle in out, needle
