@@ -159,8 +159,8 @@ def test_authorization_lifecycle_and_mandatory_registration(world):
     assert exc.value.rule == "registration.mandatory"
     from marketplace.i18n import error_text
 
-    assert exc.value.key == "authorization.unregistered_scope"  # worded in every language, like the policy's
-    assert "尚未登记" in error_text(exc.value, "zh")
+    assert exc.value.key == "refusal.registration_mandatory"  # worded in every language, like the policy's
+    assert "未登记" in error_text(exc.value, "zh")
     _register_resource(world, res_id)
     with world.step() as s:
         auth = s.get(Authorization, auth_id)
