@@ -175,4 +175,4 @@ def test_cli_audit_verify_exit_status_and_log(file_sandbox):
         zh = runner.invoke(main, ["audit", "verify"])
     finally:
         i18n.reset_language()
-    assert zh.exit_code == 1 and "事件指纹与内容不符" in zh.output
+    assert zh.exit_code == 1 and "指纹与内容不符" in zh.output  # keyed: "事件的密钥指纹与内容不符"
