@@ -208,6 +208,7 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
     # progressive tiers: units from `start` on cost price * multiplier (marginal, like income-tax brackets)
     tier_amt = _ZERO
     tiers = t.tiers
+    spans: list[tuple[int, int, Decimal]] = []  # (first unit, units, multiplier) of each tier that applies
     if tiers and vol >= tiers[0][0]:
         last = len(tiers) - 1
         for i, (start, mult) in enumerate(tiers):
@@ -215,11 +216,13 @@ def quote(policy: Policy, product: Target, request: RequestFacts, requester: Req
                 break
             if mult != _ONE:
                 end = tiers[i + 1][0] - 1 if i < last else vol
-                tier_amt += price * ((vol if vol < end else end) - start + 1) * (mult - _ONE)
+                n = (vol if vol < end else end) - start + 1
+                tier_amt += price * n * (mult - _ONE)
+                spans.append((start, n, mult))
     lines.append(
         QuoteLine(
             "tiers", tier_amt, key=_tiers_key(tiers, vol),
-            render=(_tiers_words, (t.name, tiers, vol, unit, tier_amt)),
+            render=(_tiers_words, (t.name, tiers, vol, unit, tier_amt, spans)),
         )
     )
     subtotal = base + tier_amt
@@ -311,7 +314,12 @@ def _tiers_key(tiers: tuple[tuple[int, Decimal], ...], vol: int) -> str:
 
 
 def _tiers_words(
-    name: str, tiers: tuple[tuple[int, Decimal], ...], vol: int, unit: BillingUnit, tier_amt: Decimal
+    name: str,
+    tiers: tuple[tuple[int, Decimal], ...],
+    vol: int,
+    unit: BillingUnit,
+    tier_amt: Decimal,
+    spans: list[tuple[int, int, Decimal]],
 ) -> tuple[str, dict[str, Any]]:
     one, many, _ = _UNIT_WORDS[unit]
     k_one, k_many, _ = _UNIT_KEYS[unit]
@@ -326,16 +334,11 @@ def _tiers_words(
         )
     parts = []
     sub: list[tuple[str, dict[str, Any]]] = []
-    last = len(tiers) - 1
-    for i, (start, mult) in enumerate(tiers):
-        if vol < start:
-            break
-        if mult != _ONE:
-            end = tiers[i + 1][0] - 1 if i < last else vol
-            count, first = f"{(vol if vol < end else end) - start + 1:,}", f"{start:,}"
-            parts.append(f"{count} {many} from no. {first} at x{mult}")
-            part = {"count": count, "units": k_many, "start": first, "mult": str(mult)}
-            sub.append(("quote.tier_part", part))
+    for start, n, mult in spans:
+        count, first = f"{n:,}", f"{start:,}"
+        parts.append(f"{count} {many} from no. {first} at x{mult}")
+        part = {"count": count, "units": k_many, "start": first, "mult": str(mult)}
+        sub.append(("quote.tier_part", part))
     m_tier = _money(tier_amt)
     return f"Tiers: {'; '.join(parts)} = {m_tier}", {"parts": tuple(sub), "amount": m_tier}
 

@@ -198,6 +198,26 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
     quotes, payments, grants, deliveries = [], [], [], []
     lines_cache: dict[int, list[dict[str, str]]] = {}
     op_db = {o.id: orgs[o.code] for o in w.orgs if o.code in orgs}
+    def add_quote(i: int, q: Any, lines: list[dict[str, Any]], at: datetime) -> int:
+        qid = quote_id0 + len(quotes)
+        quotes.append(
+            {
+                "id": qid, "request_id": rid[i], "policy_name": policy, "currency": q.currency,
+                "total": q.total,
+                "lines": lines, "status": QuoteStatus.accepted, "created_at": at, "accepted_at": at,
+            }
+        )
+        return qid
+
+    def add_payment(i: int, qid: int, q: Any, sp: Any, at: datetime) -> None:
+        payments.append(
+            {
+                "id": pay_id0 + len(payments), "request_id": rid[i], "quote_id": qid,
+                "operator_id": op_db.get(w.targets[int(m.target[i])].operator_id or -1), "amount": q.total,
+                "operator_revenue": sp.operator, "holder_share": sp.holder, "taxes": sp.taxes, "paid_at": at,
+            }
+        )
+
     for i in filed.tolist():
         q_i = int(m.quote_id[i])
         dd = int(m.decided_day[i])
@@ -206,66 +226,14 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
             q, sp = st.quote_memo[m.quote_keys[q_i]]
             if q_i not in lines_cache:
                 lines_cache[q_i] = q.as_dict()["lines"]
-            qid = quote_id0 + len(quotes)
-            quotes.append(
-                {
-                    "id": qid,
-                    "request_id": rid[i],
-                    "policy_name": policy,
-                    "currency": q.currency,
-                    "total": q.total,
-                    "lines": lines_cache[q_i],
-                    "status": QuoteStatus.accepted,
-                    "created_at": day[int(m.filed_day[i])],
-                    "accepted_at": day[int(m.filed_day[i])],
-                }
-            )
+            quoted = day[int(m.filed_day[i])]
+            qid = add_quote(i, q, lines_cache[q_i], quoted)
             if delivered:
-                payments.append(
-                    {
-                        "id": pay_id0 + len(payments),
-                        "request_id": rid[i],
-                        "quote_id": qid,
-                        "operator_id": op_db.get(w.targets[int(m.target[i])].operator_id or -1),
-                        "amount": q.total,
-                        "operator_revenue": sp.operator,
-                        "holder_share": sp.holder,
-                        "taxes": sp.taxes,
-                        "paid_at": day[dd],
-                    }
-                )
-        if i in misused:
+                add_payment(i, qid, q, sp, day[dd])
+        if i in misused:  # charged at the paid price when the misuse is found (at delivery in the model)
             q, sp = misused[i]
-            qid = quote_id0 + len(quotes)
-            quotes.append(
-                {
-                    "id": qid,
-                    "request_id": rid[i],
-                    "policy_name": policy,
-                    "currency": q.currency,
-                    "total": q.total,
-                    "lines": [
-                        *q.as_dict()["lines"],
-                        MISUSE_LINE,
-                    ],
-                    "status": QuoteStatus.accepted,
-                    "created_at": day[dd],
-                    "accepted_at": day[dd],
-                }
-            )
-            payments.append(
-                {
-                    "id": pay_id0 + len(payments),
-                    "request_id": rid[i],
-                    "quote_id": qid,
-                    "operator_id": op_db.get(w.targets[int(m.target[i])].operator_id or -1),
-                    "amount": q.total,
-                    "operator_revenue": sp.operator,
-                    "holder_share": sp.holder,
-                    "taxes": sp.taxes,
-                    "paid_at": day[dd],
-                }
-            )
+            qid = add_quote(i, q, [*q.as_dict()["lines"], MISUSE_LINE], day[dd])
+            add_payment(i, qid, q, sp, day[dd])
         if delivered:
             gid = grant_id0 + len(grants)
             grants.append(

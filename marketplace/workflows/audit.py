@@ -121,7 +121,7 @@ def jsonable(payload: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(canonical(payload or {}))
 
 
-def event_hash(
+def event_body(
     *,
     seq: int,
     at: datetime,
@@ -132,7 +132,10 @@ def event_hash(
     outcome: str,
     payload: dict[str, Any],
     prev_hash: str,
-) -> str:
+    recorded_at: datetime | None = None,
+) -> bytes:
+    """The canonical bytes an event's hash (before keying) or MAC (with `recorded_at`) covers: one definition
+    for writing and verifying."""
     body = {
         "seq": seq,
         "at": time_text(at),
@@ -144,37 +147,19 @@ def event_hash(
         "payload": payload,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(canonical(body).encode()).hexdigest()
+    if recorded_at is not None:
+        body["recorded_at"] = time_text(recorded_at)
+    return canonical(body).encode()
 
 
-def event_mac(
-    key: AuditKey,
-    *,
-    seq: int,
-    at: datetime,
-    recorded_at: datetime,
-    actor_id: int | None,
-    action: str,
-    subject_type: str,
-    subject_id: int | None,
-    outcome: str,
-    payload: dict[str, Any],
-    prev_hash: str,
-) -> str:
+def event_hash(**fields: Any) -> str:
+    """The plain SHA-256 of an event, as logs written before keying hold it."""
+    return hashlib.sha256(event_body(**fields)).hexdigest()
+
+
+def event_mac(key: AuditKey, *, recorded_at: datetime, **fields: Any) -> str:
     """The keyed MAC of one event (what `hash` holds from `keyed_from` on)."""
-    body = {
-        "seq": seq,
-        "at": time_text(at),
-        "recorded_at": time_text(recorded_at),
-        "actor_id": actor_id,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "outcome": str(outcome),
-        "payload": payload,
-        "prev_hash": prev_hash,
-    }
-    return key.mac(canonical(body).encode())
+    return key.mac(event_body(recorded_at=recorded_at, **fields))
 
 
 @dataclass(frozen=True)
@@ -584,12 +569,7 @@ def verify_chain(
             prev_hash=row["prev_hash"],
         )
         if seq >= keyed_from:
-            good = key.matches(
-                canonical(
-                    {**fields, "at": time_text(fields["at"]), "recorded_at": time_text(row["recorded_at"])}
-                ).encode(),
-                row["hash"],
-            )
+            good = key.matches(event_body(recorded_at=row["recorded_at"], **fields), row["hash"])
         else:
             good, legacy = event_hash(**fields) == row["hash"], legacy + 1
         if not good:
