@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +66,28 @@ def redact(url: str) -> str:
         return url
 
 
+def _enter_wal(cur: sqlite3.Cursor) -> None:
+    """Switch a file database to WAL, waiting out other connections doing the same.
+
+    Changing the journal mode needs the file to itself, and SQLite answers "database is locked" at once
+    instead of calling the busy handler, so processes opening a new sandbox together would fail. Once the
+    file is in WAL mode (the usual case) the first read returns without a lock.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+
 def make_engine(url: str | None = None) -> Engine:
     """Build a new engine; prefer `get_engine()`, which caches one per URL."""
     url = url or database_url()
@@ -85,7 +109,7 @@ def make_engine(url: str | None = None) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised via every test
             cur = dbapi_conn.cursor()
             if not in_memory:
-                cur.execute("PRAGMA journal_mode=WAL")
+                _enter_wal(cur)
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
