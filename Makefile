@@ -97,10 +97,10 @@ messages: $(STAMP_ENV)
 	$(BIN)/python -m marketplace.translations check
 
 lint: $(STAMP_ENV)
-	$(BIN)/ruff check marketplace tests benchmarks
+	$(BIN)/ruff check .
 
 test: $(STAMP_SYS) $(STAMP_ENV) $(STAMP_PYCANON)
-	$(BIN)/ruff check marketplace tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP_ENV) $(STAMP_SYS)

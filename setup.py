@@ -1,11 +1,11 @@
 """Build steps setuptools cannot take from pyproject.toml alone; everything else is declared there.
 
-- The package list: `[tool.setuptools.packages.find]` only finds packages inside the source tree, and the seed
-  data lives in the repository's top-level seed/ folder, shipped as the package `marketplace.seeddata`
-  (`[tool.setuptools.package-dir]` in pyproject.toml). Its folders (policies, scenarios, ...) are listed as data
-  packages too, as setuptools asks of every folder it ships.
-- The gettext catalogs, compiled (.po -> .mo) with Babel in `build_py`, which setuptools runs for wheels and for
-  editable installs (`pip install -e .`). A wheel gets the `.mo` files in its build directory; an editable
+- The package list: `[tool.setuptools.packages.find]` only finds packages inside the source tree, and the
+  seed data lives in the repository's top-level seed/ folder, shipped as the package `marketplace.seeddata`
+  (`[tool.setuptools.package-dir]` in pyproject.toml). Its folders (policies, scenarios, ...) are listed as
+  data packages too, as setuptools asks of every folder it ships.
+- The gettext catalogs, compiled (.po -> .mo) with Babel in `build_py`, which setuptools runs for wheels and
+  for editable installs (`pip install -e .`). A wheel gets the `.mo` files in its build directory; an editable
   install runs from the source tree, so they are written next to their `.po` sources there (git ignores them).
   `marketplace.i18n` compiles in memory when they are absent.
 """

@@ -327,9 +327,11 @@ def render_markdown(report: DisclosureReport, *, lang: str | None = None) -> str
 
 
 def csv_files(report: DisclosureReport) -> dict[str, bytes]:
-    """File name -> UTF-8 CSV bytes: one file per table plus `about.csv`."""
+    """File name -> CSV bytes, one file per table plus `about.csv`: UTF-8 with a byte order mark, so
+    spreadsheet programs read the Chinese in them (pandas and the csv module read it as "utf-8-sig")."""
     files = {
-        f"{name}.csv": frame.to_csv(index=False).encode("utf-8") for name, frame in report.tables().items()
+        f"{name}.csv": frame.to_csv(index=False).encode("utf-8-sig")
+        for name, frame in report.tables().items()
     }
     about = _about(report)
     about_rows = [
@@ -339,7 +341,7 @@ def csv_files(report: DisclosureReport) -> dict[str, bytes]:
     ]
     about_rows += [("note", n) for n in about["notes"]]
     files["about.csv"] = (
-        pd.DataFrame(about_rows, columns=["key", "value"]).to_csv(index=False).encode("utf-8")
+        pd.DataFrame(about_rows, columns=["key", "value"]).to_csv(index=False).encode("utf-8-sig")
     )
     return files
 

@@ -38,11 +38,11 @@ FORMATS = ("html", "md", "csv", "json", "dcat")
 _MIME = {
     "html": "text/html",
     "md": "text/markdown",
-    "csv": "text/csv",
+    "csv": "application/zip",  # one CSV per table, zipped
     "json": "application/json",
     "dcat": "text/turtle",
 }
-_SUFFIX = {"html": "html", "md": "md", "csv": "csv", "json": "json", "dcat": "ttl"}
+_SUFFIX = {"html": "html", "md": "md", "csv": "csv.zip", "json": "json", "dcat": "ttl"}
 
 
 class DisclosurePanel(Panel):

@@ -95,7 +95,9 @@ class PrivacyLab(Panel):
         self.metrics = w.HTML()
         self.metrics.add_class("mp-privacy-metrics")
         self.plot = w.Box()
+        self.downloads = Downloads()
         self.report: Any = None
+        self.released: pd.DataFrame | None = None
         self.on_language(self._relabel)
         self.curve: list[tuple[int, float | None]] = []
         self.run_button.on_click(self.guarded(lambda _b: self.run()))
@@ -119,6 +121,7 @@ class PrivacyLab(Panel):
                 tables,
                 heading("privacy.loss_title", 4),
                 self.plot,
+                self.downloads,
             ]
         )
         self.add_class("mp-privacy-lab")
@@ -126,6 +129,7 @@ class PrivacyLab(Panel):
     def _relabel(self, _lang: str) -> None:
         if self.report is not None:
             self.metrics.value = self._metrics_html(self.report)
+            self._draw()  # the plot and the files to take away, in the new language
 
     def _source(self) -> tuple[pd.DataFrame, list[Any]]:
         return source_rows(self.sandbox, self.resource.value, int(self.rows.value), int(self.seed.value))
@@ -148,7 +152,7 @@ class PrivacyLab(Panel):
             l=int(self.l.value),
             suppression_budget=float(self.suppression.value),
         )
-        self.report = release.report
+        self.report, self.released = release.report, release.table
         self.before.value = table_html(frame.head(SHOWN_ROWS), data=True)
         self.after.value = table_html(release.table.head(SHOWN_ROWS), data=True)
         self.metrics.value = self._metrics_html(release.report)
@@ -169,6 +173,9 @@ class PrivacyLab(Panel):
         )
 
     def _metrics_html(self, report: Any) -> str:
+        return table_html(self._metrics_frame(report))
+
+    def _metrics_frame(self, report: Any) -> pd.DataFrame:
         marks = {
             m: getattr(report, attr)
             for m, attr in (
@@ -191,8 +198,7 @@ class PrivacyLab(Panel):
             (i18n.t("privacy.classes"), str(report.equivalence_classes)),
             *((i18n.label(m), ", ".join(cols) or "—") for m, cols in marks.items()),
         ]
-        frame = pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")])
-        return table_html(frame)
+        return pd.DataFrame(rows, columns=[i18n.t("common.metric"), i18n.t("common.value")])
 
     def _loss_curve(self, frame: pd.DataFrame, fields: list[Any]) -> list[tuple[int, float | None]]:
         from marketplace.privacy import deidentify
@@ -210,7 +216,17 @@ class PrivacyLab(Panel):
 
     def _draw(self) -> None:
         chosen = (self.report.k_target, self.report.ncp) if self.report is not None else None
-        self.plot.children = [figure_image(loss_curve_figure(self.curve, chosen))]
+        fig = loss_curve_figure(self.curve, chosen)
+        self.plot.children = [figure_image(fig)]
+        self.downloads.clear()
+        if self.released is not None:
+            self.downloads.add_table(self.released, "privacy-lab-released", "download.what.released_rows")
+        if self.report is not None:
+            self.downloads.add_table(self._metrics_frame(self.report), "privacy-lab-metrics",
+                                     "download.what.privacy_metrics")
+        curve = pd.DataFrame(self.curve, columns=["k", "ncp"])
+        self.downloads.add_table(curve, "privacy-lab-loss", "download.what.loss_curve")
+        self.downloads.add_figure(fig, "privacy-lab-loss", "download.what.chart_loss")
 
 
 def _k_axis(ax: Any, ks: list[int]) -> None:

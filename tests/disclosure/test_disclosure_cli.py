@@ -53,7 +53,8 @@ def test_disclose_writes_every_format(sandbox: Engine, tmp_path: Path, capsys, f
         with zipfile.ZipFile(out) as zf:
             assert "disclosure-2025/registrations.csv" in zf.namelist()
     else:
-        assert (out / "products.csv").read_text().startswith("code,name,operator")
+        assert (out / "products.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # for spreadsheets
+        assert (out / "products.csv").read_text(encoding="utf-8-sig").startswith("code,name,operator")
     if out.is_file():
         assert SECRET_USE not in out.read_text(errors="ignore")
 

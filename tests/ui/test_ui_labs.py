@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
+
 from marketplace.sim.figures import SCENARIO_GROUPS
 from marketplace.ui import privacy, scenarios, start
 from marketplace.ui.context import Sandbox
@@ -23,6 +27,13 @@ def test_privacy_lab_meets_k_and_draws_the_loss_curve(sandbox: Sandbox) -> None:
     assert ncps == sorted(ncps), "information loss does not fall as k grows"
     image = lab.plot.children[0]
     assert image.format == "png" and image.value[:4] == b"\x89PNG"
+    # what the researcher takes away is what the lab released and measured
+    released = pd.read_csv(io.BytesIO(lab.downloads.files["privacy-lab-released.csv"]), encoding="utf-8-sig")
+    assert len(released) == report.rows_released and list(released.columns) == list(lab.released.columns)
+    loss = pd.read_parquet(io.BytesIO(lab.downloads.files["privacy-lab-loss.parquet"]))
+    assert list(loss["k"]) == [k for k, _ in lab.curve]
+    assert lab.downloads.files["privacy-lab-loss.png"][:4] == b"\x89PNG"
+    assert "privacy-lab-metrics.csv" in lab.downloads.files and "privacy-lab-loss.svg" in lab.downloads.files
 
 
 def test_privacy_lab_shows_an_impossible_target(sandbox: Sandbox) -> None:

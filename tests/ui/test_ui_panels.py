@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
+import zipfile
 from decimal import Decimal
 
 import ipywidgets as w
@@ -564,9 +566,14 @@ def test_disclosure_report_and_downloads(sandbox: Sandbox) -> None:
     panel.build_button.click()
     assert panel.feedback.kind == "ok", panel.feedback.text
     links = re.findall(
-        r'download="([^"]+)" href="data:([^;]+);charset=utf-8;base64,([^"]+)"', panel.downloads.value
+        r'download="([^"]+)" href="data:([^;"]+)(?:;charset=utf-8)?;base64,([^"]+)"', panel.downloads.value
     )
-    assert [name.rsplit(".", 1)[1] for name, _, _ in links] == ["html", "md", "csv", "json", "ttl"]
+    assert [name.split(".", 1)[1] for name, _, _ in links] == ["html", "md", "csv.zip", "json", "ttl"]
+    assert links[2][1] == "application/zip"  # the CSV tables come as what they are: a zip of CSV files
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(links[2][2]))) as archive:
+        members = archive.namelist()
+        assert members and all(m.endswith(".csv") for m in members)
+        assert all(archive.read(m).startswith(b"\xef\xbb\xbf") for m in members)  # spreadsheets read Chinese
     html_doc = base64.b64decode(links[0][2]).decode("utf-8")
     assert str(panel.year.value) in html_doc
     assert "dcat" in base64.b64decode(links[4][2]).decode("utf-8").lower()
