@@ -165,8 +165,9 @@ def quote_cmd(
     from marketplace import db
     from marketplace.cli.db_cmd import open_sandbox
     from marketplace.models import Organization, Product
-    from marketplace.policy import free_use_rule, kind_may_claim
+    from marketplace.policy import evidence_needed, free_use_rule, kind_may_claim
     from marketplace.workflows.facts import product_target, requester_facts
+    from marketplace.workflows.price_formation import cap_filing_of
 
     try:
         engine = open_sandbox()
@@ -180,6 +181,15 @@ def quote_cmd(
                     else t("cli.quote.bad_product_none", value=repr(product_code))
                 )
             target = product_target(product)
+            filed = cap_filing_of(session, product)
+            filing = None if filed is None else {
+                "code": filed.code,
+                "cap": str(filed.cap),
+                "filed_on": f"{filed.filed_at:%Y-%m-%d}",
+                "year": filed.year,
+                "provisional": filed.provisional,
+                "basis": filed.basis,
+            }
             if org_code is None:
                 requester = Requester(0, OrganizationKind.enterprise)
                 who = t("cli.quote.unnamed")
@@ -201,11 +211,12 @@ def quote_cmd(
     sp = split(pol, q)
     rule = free_use_rule(pol, Purpose(purpose)) if q.free else None
     conditions = None
-    if rule is not None:
-        evidence = [f"a use statement of at least {rule.min_statement_chars} characters"]
-        if rule.project_reference or requester.kind is OrganizationKind.enterprise:
+    needed = evidence_needed(rule, requester.kind) if rule is not None else None
+    if rule is not None and needed is not None:
+        evidence = [f"a use statement of at least {needed.statement_chars} characters"]
+        if needed.project_reference:
             evidence.append("a public project reference")
-        if rule.sponsoring_department or requester.kind is OrganizationKind.enterprise:
+        if needed.sponsoring_department:
             evidence.append("a sponsoring department")
         conditions = {
             "may_claim": kind_may_claim(rule, requester.kind),
@@ -216,6 +227,7 @@ def quote_cmd(
     if as_json:
         out = q.as_dict() | {
             "free_use": conditions,
+            "cap_filing": filing,
             "product": product_code,
             "purpose": purpose,
             "volume": volume,
@@ -242,7 +254,11 @@ def quote_cmd(
         click.echo(f"  {pad(components[ln.component], width)} {_money(ln.amount):>14}  {quote_reason(ln)}")
     free = t("cli.quote.free") if q.free else ""
     click.echo(f"  {pad(total, width)} {_money(q.total):>14}  {q.currency}" + (f"  {free}" if free else ""))
-    if conditions is not None:
+    if filing is not None:  # where the product's cap comes from: the authorizing body's written filing
+        key = "cli.quote.cap_filing_provisional" if filing["provisional"] else "cli.quote.cap_filing"
+        cited = t(key, code=filing["code"], date=filing["filed_on"], year=filing["year"])
+        click.echo(f"  {cited}" + (f" — {filing['basis']}" if filing["basis"] else ""))
+    if conditions is not None and needed is not None:
         if not conditions["may_claim"]:
             refused = t(
                 "cli.quote.free_use_refused",
@@ -252,10 +268,10 @@ def quote_cmd(
             )
             click.echo(f"  {refused}")
         else:
-            evidence = [t("cli.quote.evidence.statement", chars=rule.min_statement_chars)]
-            if rule.project_reference or requester.kind is OrganizationKind.enterprise:
+            evidence = [t("cli.quote.evidence.statement", chars=needed.statement_chars)]
+            if needed.project_reference:
                 evidence.append(t("cli.quote.evidence.project"))
-            if rule.sponsoring_department or requester.kind is OrganizationKind.enterprise:
+            if needed.sponsoring_department:
                 evidence.append(t("cli.quote.evidence.sponsor"))
             carried = listing(condition_label(c) for c in conditions["conditions"])
             line = t(

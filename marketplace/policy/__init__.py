@@ -13,7 +13,14 @@ from marketplace.policy.authorization import (
     in_jurisdiction,
 )
 from marketplace.policy.compiled import working_calendar
-from marketplace.policy.free_use import FreeClaim, check_free_claim, free_use_rule, kind_may_claim
+from marketplace.policy.free_use import (
+    EvidenceNeeded,
+    FreeClaim,
+    check_free_claim,
+    evidence_needed,
+    free_use_rule,
+    kind_may_claim,
+)
 from marketplace.policy.loader import (
     PolicyFileError,
     PolicyProblem,
@@ -83,6 +90,7 @@ __all__ = [
     "ConditionSpec",
     "Designated",
     "Evaluated",
+    "EvidenceNeeded",
     "FreeClaim",
     "MarLedger",
     "MarPeriod",
@@ -120,6 +128,7 @@ __all__ = [
     "diff_policies",
     "effective_cap",
     "evaluate_operator",
+    "evidence_needed",
     "extend_stage",
     "filed_operating_cost",
     "free_use_rule",

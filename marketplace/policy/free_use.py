@@ -18,7 +18,9 @@ from marketplace.policy.schema import FreeUseRule, Policy
 from marketplace.policy.types import Refusal
 from marketplace.vocabulary import OrganizationKind, Purpose
 
-__all__ = ["FreeClaim", "check_free_claim", "free_use_rule", "kind_may_claim"]
+__all__ = [
+    "EvidenceNeeded", "FreeClaim", "check_free_claim", "evidence_needed", "free_use_rule", "kind_may_claim",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,26 @@ def kind_may_claim(rule: FreeUseRule, kind: OrganizationKind) -> bool:
     return kind in rule.requester_kinds
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceNeeded:
+    """What a free-use claim by a requester of some kind must show (the CLI and panels list it)."""
+
+    statement_chars: int
+    project_reference: bool
+    sponsoring_department: bool
+
+
+def evidence_needed(rule: FreeUseRule, kind: OrganizationKind) -> EvidenceNeeded:
+    """The evidence a claim needs: an enterprise (where it may claim at all) always names its public project
+    and a sponsoring department, whatever the rule asks of others."""
+    enterprise = kind is OrganizationKind.enterprise
+    return EvidenceNeeded(
+        rule.min_statement_chars,
+        rule.project_reference or enterprise,
+        rule.sponsoring_department or enterprise,
+    )
+
+
 def _refusal(rule: str, message: str, params: dict[str, object], key: str = "") -> Refusal:
     return Refusal(rule, message, key or f"refusal.{rule.replace('.', '_')}", params)
 
@@ -70,21 +92,21 @@ def check_free_claim(policy: Policy, claim: FreeClaim) -> Refusal | None:
             {"kind": claim.requester_kind.value, "purpose": purpose, "policy": name, "who": who},
         )
     statement = " ".join(claim.use_statement.split())
-    if len(statement) < rule.min_statement_chars:
+    if len(statement) < rule.min_statement_chars:  # the same figure as evidence_needed's
         return _refusal(
             "free_use.statement",
             f"Free use for {purpose} under {name} needs a use statement of at least "
             f"{rule.min_statement_chars} characters; this one has {len(statement)}",
             {"purpose": purpose, "policy": name, "min": rule.min_statement_chars, "got": len(statement)},
         )
-    enterprise = claim.requester_kind is OrganizationKind.enterprise
-    if (rule.project_reference or enterprise) and not claim.project_reference.strip():
+    needed = evidence_needed(rule, claim.requester_kind)
+    if needed.project_reference and not claim.project_reference.strip():
         return _refusal(
             "free_use.project",
             f"Free use for {purpose} under {name} needs the reference of the public project it serves",
             {"purpose": purpose, "policy": name},
         )
-    if (rule.sponsoring_department or enterprise) and not claim.sponsor_is_department:
+    if needed.sponsoring_department and not claim.sponsor_is_department:
         return _refusal(
             "free_use.sponsor",
             f"Free use for {purpose} under {name} needs a sponsoring government department",

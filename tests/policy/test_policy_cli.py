@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from marketplace import db
+from marketplace import db, i18n
 from marketplace.cli import main
-from marketplace.models import Organization, Product, ProductResource, Resource, ResourceField
+from marketplace.models import CapFiling, Organization, Product, ProductResource, Resource, ResourceField
 from marketplace.policy import policy_dir
 from marketplace.vocabulary import (
     BillingUnit,
@@ -127,6 +128,33 @@ def test_quote_prints_lines(sandbox) -> None:
     # the free quote states the conditions of free use (finding: it read as unconditional)
     assert "free use only with a use statement of at least 40 characters" in r.output
     assert "no commercial use" in r.output and "no_commercial_use" not in r.output
+
+
+def test_quote_cites_the_cap_filing_of_the_product(sandbox) -> None:
+    """Finding: the what-if quote printed the policy's cap line, not where the product's cap came from."""
+    r = invoke("quote", "--product", "P-1", "--purpose", "industry_development", "--volume", "10", "--json")
+    assert json.loads(r.output)["cap_filing"] is None  # nothing filed yet: nothing cited
+    engine = db.get_engine(sandbox)
+    with Session(engine) as s:
+        prod = s.exec(select(Product).where(Product.code == "P-1")).one()
+        s.add(CapFiling(code="CAP-2026-000007", product_id=prod.id, operator_id=prod.operator_id, year=2026,
+                        cap=Decimal("0.40"), forecast_volume=1000, forecast_revenue=Decimal("400"),
+                        basis="cost study", filed_at=datetime(2026, 2, 3, tzinfo=UTC)))
+        s.commit()
+    r = invoke("quote", "--product", "P-1", "--purpose", "industry_development", "--volume", "10")
+    assert r.exit_code == 0, r.output
+    assert ("The cap was filed in writing by the authorizing body as CAP-2026-000007 on 2026-02-03, within "
+            "the operator's MAR for 2026 — cost study") in r.output
+    i18n.set_language("zh")
+    try:
+        r = invoke("quote", "--product", "P-1", "--purpose", "industry_development", "--volume", "10")
+    finally:
+        i18n.set_language("en")
+    assert "该价格上限由授权主体于 2026-02-03 书面报备（编号 CAP-2026-000007）" in r.output
+    r = invoke("quote", "--product", "P-1", "--purpose", "industry_development", "--volume", "10", "--json")
+    filing = json.loads(r.output)["cap_filing"]
+    assert filing == {"code": "CAP-2026-000007", "cap": "0.40", "filed_on": "2026-02-03", "year": 2026,
+                      "provisional": False, "basis": "cost study"}
 
 
 def test_quote_json_with_requester_and_policy(sandbox) -> None:
