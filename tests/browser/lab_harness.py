@@ -47,6 +47,25 @@ def chromium_problem() -> str | None:
     return None
 
 
+def seeded_sandbox(tmp_path_factory: Any, name: str) -> tuple[Path, str]:
+    """A fresh working folder and a seeded SQLite sandbox in it, after checking Chromium is there (a missing
+    browser fails the test: never skipped). Returns the folder and the database URL."""
+    import pytest
+
+    from marketplace import db
+    from marketplace.synth import ensure_seeded
+
+    problem = chromium_problem()
+    if problem:
+        pytest.fail(problem)
+    workdir = tmp_path_factory.mktemp(name)
+    url = f"sqlite:///{workdir / 'sandbox.db'}"
+    engine = db.make_engine(url)
+    ensure_seeded(engine)
+    engine.dispose()
+    return workdir, url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from lab_harness import chromium, chromium_problem, sandbox_env, screenshot, voila
+from lab_harness import chromium, sandbox_env, screenshot, seeded_sandbox, voila
 
-from marketplace import db, i18n
+from marketplace import i18n
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -36,16 +36,7 @@ APPS = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    problem = chromium_problem()
-    if problem:
-        pytest.fail(problem)
-    workdir = tmp_path_factory.mktemp("downloads")
-    url = f"sqlite:///{workdir / 'sandbox.db'}"
-    from marketplace.synth import ensure_seeded
-
-    engine = db.make_engine(url)
-    ensure_seeded(engine)
-    engine.dispose()
+    workdir, url = seeded_sandbox(tmp_path_factory, "downloads")
     yield {"workdir": workdir, "url": url, "artifacts": workdir / "artifacts"}
 
 

@@ -19,13 +19,13 @@ import pytest
 from lab_harness import (
     REPO,
     chromium,
-    chromium_problem,
     error_outputs,
     jupyter_lab,
     open_notebook,
     run_all,
     sandbox_env,
     screenshot,
+    seeded_sandbox,
     voila,
 )
 from visible_text import data_words, problems
@@ -72,16 +72,7 @@ VISIBLE_TEXT_JS = """
 
 @pytest.fixture(scope="module")
 def walk_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    problem = chromium_problem()
-    if problem:
-        pytest.fail(problem)
-    workdir = tmp_path_factory.mktemp("walk")
-    url = f"sqlite:///{workdir / 'sandbox.db'}"
-    from marketplace.synth import ensure_seeded
-
-    engine = db.make_engine(url)
-    ensure_seeded(engine)
-    engine.dispose()
+    workdir, url = seeded_sandbox(tmp_path_factory, "walk")
     yield {"workdir": workdir, "url": url, "artifacts": workdir / "artifacts"}
 
 
