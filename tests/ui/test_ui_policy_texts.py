@@ -452,7 +452,9 @@ def test_every_refusal_of_operator_selection_is_worded_in_both_languages() -> No
     calls = [
         lambda: check_qualified(policy, Applicant("ORG-000087", 2, Decimal("50000000"))),
         lambda: check_qualified(policy, Applicant("ORG-000087", 3, Decimal("2000000.00"))),
-        lambda: check_qualified(policy, Applicant("ORG-000087", 3, Decimal("50000000"), sanction_years_ago=1)),
+        lambda: check_qualified(
+            policy, Applicant("ORG-000087", 3, Decimal("50000000"), sanction_years_ago=1)
+        ),
         lambda: check_qualified(
             policy, Applicant("ORG-000087", 3, Decimal("50000000"), major_incident_years_ago=0)
         ),
