@@ -332,7 +332,7 @@ class Selection(_Section):
     direct_award_grounds: list[Literal["sole_supplier", "emergency", "continuity"]] = list(AWARD_GROUNDS)
     min_justification_chars: Annotated[int, Field(ge=1, le=2000)] = 40
     # A competitive round with fewer qualified, scored applicants fails (then a new round or a direct award).
-    min_qualified_applicants: Annotated[int, Field(ge=1, le=100)] = 2
+    min_qualified_applicants: Annotated[int, Field(ge=1, le=100)] = 1
     # Working days the result stays on public notice.
     notice_working_days: Annotated[int, Field(ge=0, le=366)] = 5
     qualification: Qualification = Qualification()

@@ -145,7 +145,7 @@ def rank_applicants(policy: Policy, scored: Sequence[tuple[str, Mapping[str, int
             ranking, None, f"{len(ranking)} qualified applicant(s), {need} needed for a competition"
         )
     top = ranking[0]
-    return Ranked(ranking, top[0], f"highest weighted score {top[1]} of {len(ranking)} qualified applicants")
+    return Ranked(ranking, top[0], f"highest weighted score {top[1]}; qualified applicants: {len(ranking)}")
 
 
 def check_direct_award(policy: Policy, *, operator: str, grounds: str, justification: str) -> None:

@@ -25,6 +25,7 @@ from marketplace.policy import (
 
 NATIONAL = load_policy("national-2025")
 DIRECT = load_policy("direct-award")
+THREE = load_policy("national-2025", {"selection.min_qualified_applicants": 3})
 
 scores = st.fixed_dictionaries({c: st.integers(0, 100) for c in SELECTION_CRITERIA})
 applicants = st.builds(
@@ -40,7 +41,7 @@ applicants = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(field=st.lists(st.tuples(applicants, scores), max_size=6, unique_by=lambda x: x[0].operator),
-       policy=st.sampled_from([NATIONAL, DIRECT]))
+       policy=st.sampled_from([NATIONAL, DIRECT, THREE]))
 def test_the_winner_is_always_a_qualified_applicant_with_the_top_score(field, policy) -> None:
     qualified = [(a.operator, s) for a, s in field if qualification_refusal(policy, a) is None]
     ranked = rank_applicants(policy, qualified)

@@ -89,24 +89,23 @@ def test_a_round_with_one_applicant_disqualified_by_the_rule_picks_the_top_score
         )
     assert bad.value.field == "scores"
     with world.step() as s:
-        wf.score_application(s, _institution(s, world), s.get(SelectionApplication, strong), FAIR)
-        # the policy needs two qualified applicants for a competition: the round fails, nobody wins
-        rnd = wf.decide_selection(s, _institution(s, world), s.get(SelectionRound, round_id))
-        assert rnd.status is SelectionStatus.failed and rnd.winner_id is None
-        assert rnd.decision["disqualified"][0]["rule"] == "selection.qualification.security_level"
-    # under a policy that is content with one qualified applicant, the same facts give a winner
-    round_id, _ = _open(world)
-    _apply(world, round_id, first, level=2)
-    strong = _apply(world, round_id, second)
-    with world.step() as s:
-        wf.set_policy(s, world.role(s, Role.trainer), "direct-award")
-    with world.step() as s:
         inst = _institution(s, world)
         wf.score_application(s, inst, s.get(SelectionApplication, strong), FAIR)
         rnd = wf.decide_selection(s, inst, s.get(SelectionRound, round_id), "one qualified applicant")
         assert rnd.status is SelectionStatus.decided and rnd.winner_id == second
         assert rnd.decision["ranking"] == [{"operator": s.get(Organization, second).code, "total": "73.00"}]
+        assert rnd.decision["disqualified"][0]["rule"] == "selection.qualification.security_level"
         assert rnd.notice_until > rnd.decided_at.date()
+    # nobody qualified: the round fails and names no winner
+    round_id, _ = _open(world)
+    _apply(world, round_id, first, level=2)
+    _apply(world, round_id, second, capital="100.00")
+    with world.step() as s:
+        rnd = wf.decide_selection(s, _institution(s, world), s.get(SelectionRound, round_id))
+        assert rnd.status is SelectionStatus.failed and rnd.winner_id is None
+        assert [d["rule"] for d in rnd.decision["disqualified"]] == [
+            "selection.qualification.security_level", "selection.qualification.registered_capital"
+        ]
     assert [e.action for e in world.events("selection.decide")] == ["selection.decide", "selection.decide"]
 
 
@@ -224,7 +223,7 @@ def test_a_sanction_on_record_disqualifies_at_the_decision(world):
                          evaluated_at=today))
     with world.step() as s:
         rnd = wf.decide_selection(s, _institution(s, world), s.get(SelectionRound, round_id))
-        assert rnd.status is SelectionStatus.failed  # one qualified applicant left: too few
+        assert rnd.status is SelectionStatus.decided and rnd.winner_id == second  # the lower score wins
         assert rnd.decision["disqualified"] == [{
             "operator": s.get(Organization, first).code, "rule": "selection.qualification.sanctions",
             "reason": s.get(SelectionApplication, a).refusal_reason,
