@@ -662,7 +662,8 @@ def _selection(story: _Story, res_id: int, plan_id: int) -> None:
     try:
         with db.session_scope(story.engine) as s:
             award_directly(s, accounts_with_role(s, Role.registrar)[0],
-                           operator=s.get(Organization, other.id), resources=[s.get(Resource, res_id)], grounds="other",
+                           operator=s.get(Organization, other.id), resources=[s.get(Resource, res_id)],
+                           grounds="other",
                            justification="A trusted partner that already knows the data well",
                            security_level=3, registered_capital="80000000")
     except MarketplaceError as exc:
