@@ -8,6 +8,8 @@ its obligations."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from marketplace import workflows as wf
@@ -20,6 +22,7 @@ from marketplace.models import (
     SelectionApplication,
     SelectionRound,
 )
+from marketplace.policy import SELECTION_CRITERIA
 from marketplace.vocabulary import (
     AuthorizationStatus,
     Grade,
@@ -239,3 +242,39 @@ def test_the_seeded_authorizations_rest_on_decided_rounds_their_operators_won(wo
             assert {r.id for r in auth.resources} <= {r.id for r in rnd.resources}
             assert len(rnd.applications) == 2 and all(a.qualified for a in rnd.applications)
             assert auth.obligations and rnd.notice_until is not None
+
+
+marks = st.fixed_dictionaries({c: st.integers(0, 100) for c in SELECTION_CRITERIA})
+
+
+@pytest.mark.timeout(600)
+def test_a_decided_round_always_names_a_qualified_applicant_with_the_top_score(world):
+    """Rounds with generated declarations and scores, one after another in the same world: the winner is
+    qualified and has the top weighted total; with nobody qualified the round fails."""
+    with world.step() as s:
+        ops = [o.id for o in _operators(s)]
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(levels=st.lists(st.integers(1, 5), min_size=2, max_size=2),
+           scores=st.lists(marks, min_size=2, max_size=2))
+    def one_round(levels, scores) -> None:
+        round_id, _ = _open(world)
+        apps = [_apply(world, round_id, op, level=lv) for op, lv in zip(ops, levels, strict=True)]
+        with world.step() as s:
+            inst = _institution(s, world)
+            for app_id, marks_ in zip(apps, scores, strict=True):
+                app = s.get(SelectionApplication, app_id)
+                if app.qualified:
+                    wf.score_application(s, inst, app, marks_)
+            rnd = wf.decide_selection(s, inst, s.get(SelectionRound, round_id))
+            qualified = [a for a in (s.get(SelectionApplication, i) for i in apps) if a.qualified]
+            if not qualified:
+                assert rnd.status is SelectionStatus.failed and rnd.winner_id is None
+                return
+            best = max(a.total for a in qualified)
+            winner = next(a for a in qualified if a.operator_id == rnd.winner_id)
+            assert winner.total == best and winner.qualified
+            assert winner.id == min(a.id for a in qualified if a.total == best)
+
+    one_round()
+    assert world.verify().ok
