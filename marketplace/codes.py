@@ -18,6 +18,7 @@ PREFIXES = {
     "costfiling": "CST",
     "capfiling": "CAP",
     "plan": "PLN",
+    "selection": "SEL",
 }
 
 

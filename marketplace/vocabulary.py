@@ -138,6 +138,21 @@ class PlanStatus(StrEnum):
     rejected = "rejected"
 
 
+class SelectionMethod(StrEnum):
+    """How an operator is chosen: an open competition, or a direct award where the policy allows one."""
+
+    competitive = "competitive"
+    direct_award = "direct_award"
+
+
+class SelectionStatus(StrEnum):
+    """A selection round: open for applications, decided (a winner), or failed (too few qualified)."""
+
+    open = "open"
+    decided = "decided"
+    failed = "failed"
+
+
 class ObjectionStatus(StrEnum):
     """An objection filed during a registration's public notice, decided by the registrar."""
 

@@ -23,6 +23,9 @@ from marketplace.models.commerce import (
     Quote,
     RevenuePeriod,
     SecurityIncident,
+    SelectionApplication,
+    SelectionResource,
+    SelectionRound,
 )
 from marketplace.models.compute import ComputeAllowance, ComputeRun
 from marketplace.models.parties import Account, AccountRole, Organization
@@ -68,5 +71,8 @@ __all__ = [
     "Review",
     "SandboxSetting",
     "SecurityIncident",
+    "SelectionApplication",
+    "SelectionResource",
+    "SelectionRound",
     "UsageReport",
 ]

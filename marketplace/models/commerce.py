@@ -17,6 +17,8 @@ from marketplace.vocabulary import (
     ProductKind,
     ProductStatus,
     QuoteStatus,
+    SelectionMethod,
+    SelectionStatus,
 )
 
 if TYPE_CHECKING:
@@ -83,6 +85,63 @@ class ImplementationPlan(Versioned, table=True):
     resources: list["Resource"] = Relationship(link_model=PlanResource)
 
 
+class SelectionResource(SQLModel, table=True):
+    """The resources a selection round (one lot of the implementation plan) chooses an operator for."""
+
+    selection_id: int = Field(foreign_key="selectionround.id", primary_key=True, ondelete="CASCADE")
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
+
+
+class SelectionRound(Versioned, table=True):
+    """The implementing institution chooses an operator for resources of its approved plan: a competitive
+    round (applications, qualification, scores, a recorded decision on public notice) or a direct award with
+    its grounds and justification (发改数据规〔2025〕27号; policy `[selection]`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    institution_id: int = fk("organization.id")
+    plan_id: int | None = fk("implementationplan.id", nullable=True)
+    method: SelectionMethod = enum_field(SelectionMethod)
+    status: SelectionStatus = enum_field(SelectionStatus, default=SelectionStatus.open)
+    title: str = Field(default="", max_length=300)
+    opened_at: datetime = Field(default_factory=utcnow)
+    opened_by: int | None = fk("account.id", nullable=True)
+    weights: dict[str, Any] = json_field(dict)
+    decided_at: datetime | None = None
+    decided_by: int | None = fk("account.id", nullable=True)
+    winner_id: int | None = fk("organization.id", nullable=True)
+    grounds: str = Field(default="", max_length=32)
+    justification: str = Field(default="", max_length=2000)
+    decision: dict[str, Any] = json_field(dict)
+    notice_until: date | None = None
+
+    resources: list["Resource"] = Relationship(link_model=SelectionResource)
+    applications: list["SelectionApplication"] = Relationship(back_populates="selection")
+
+
+class SelectionApplication(SQLModel, table=True):
+    """An operator's application to a round: what it declares, whether it qualified (the rule it failed),
+    the evaluation panel's scores and the weighted total."""
+
+    __table_args__ = (sa.UniqueConstraint("selection_id", "operator_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    selection_id: int = fk("selectionround.id")
+    operator_id: int = fk("organization.id")
+    filed_by: int | None = fk("account.id", nullable=True)
+    filed_at: datetime
+    security_level: int
+    registered_capital: Decimal = money_field(nullable=False)
+    statement: str = Field(default="", max_length=2000)
+    qualified: bool = True
+    refusal_rule: str = Field(default="", max_length=100)
+    refusal_reason: str = Field(default="", max_length=500)
+    scores: dict[str, Any] = json_field(dict)
+    total: Decimal | None = money_field()
+
+    selection: SelectionRound = Relationship(back_populates="applications")
+
+
 class Authorization(Versioned, table=True):
     """An authorized-operation agreement between an implementing agency and an operator."""
 
@@ -98,6 +157,8 @@ class Authorization(Versioned, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     plan_id: int | None = fk("implementationplan.id", nullable=True)
     ended_reason: str = Field(default="", max_length=500)
+    selection_id: int | None = fk("selectionround.id", nullable=True)
+    obligations: list[dict[str, Any]] = json_field(list)
 
     agency: "Organization" = Relationship(
         sa_relationship_kwargs={"foreign_keys": "Authorization.agency_id"})

@@ -236,6 +236,9 @@ def _cross_checks(p: Policy, file: str) -> list[PolicyProblem]:
                     "the document (name and number) the review stage comes from, or 'assumption: why'",
                 )
             )
+    weights = p.selection.weights.model_dump()
+    if sum(weights.values()) != 100:
+        out.append(PolicyProblem(file, "selection.weights", weights, "weights (percent) that add up to 100"))
     keys = set(flatten_policy(p))
     for key in p.sources:
         if key not in keys and not any(k.startswith(key + ".") for k in keys):
@@ -397,6 +400,18 @@ def summarize_policy(p: Policy) -> str:
         "  when an authorization ends: grants on it suspended: "
         f"{_fmt(p.authorization.suspend_grants_on_end)}; "
         f"data returned or destroyed within {p.authorization.exit_duty_working_days} working days",
+        "Operator selection",
+        f"  an operator chosen by a selection round (or an allowed direct award) before activation: "
+        f"{_fmt(p.selection.required)}; direct award: {p.selection.direct_award}"
+        + (f" (grounds {_fmt(p.selection.direct_award_grounds)})"
+           if p.selection.direct_award == "grounds" else "")
+        + f"; a round needs {p.selection.min_qualified_applicants} qualified applicants; result on notice "
+        f"{p.selection.notice_working_days} working days",
+        f"  qualified: security protection level >= {p.selection.qualification.min_security_level}, "
+        f"registered capital >= {p.selection.qualification.min_registered_capital}, no sanction within "
+        f"{p.selection.qualification.sanction_free_years} years, no major incident within "
+        f"{p.selection.qualification.incident_free_years} years",
+        "  weights: " + ", ".join(f"{k} {v}%" for k, v in p.selection.weights.model_dump().items()),
         "Deadlines (working days)",
         f"  compliance {d.compliance}; holder {d.holder_published} (published) / {d.holder_unpublished}; "
         f"conditional open {d.conditional_open} + {d.conditional_open_extension}; security {d.security}",

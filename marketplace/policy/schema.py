@@ -36,7 +36,7 @@ from marketplace.vocabulary import (
     Role,
 )
 
-__all__ = ["BREACH_OUTCOMES", "MAX_TEXT_CHARS", "Policy"]
+__all__ = ["AWARD_GROUNDS", "BREACH_OUTCOMES", "MAX_TEXT_CHARS", "SELECTION_CRITERIA", "Policy"]
 
 BREACH_OUTCOMES = ("escalate", "deemed_approval", "deemed_rejection")
 Breach = Literal["escalate", "deemed_approval", "deemed_rejection"]
@@ -290,6 +290,53 @@ class Authorization(_Section):
     exit_duty_working_days: Annotated[int, Field(ge=1, le=366)] = 20
     # Grants resting on an ended authorization: suspended (no delivery) or left to run.
     suspend_grants_on_end: bool = True
+
+
+# ---------------------------------------------------------------- operator selection
+
+#: The criteria a competitive selection scores (0-100 each), weighted by `[selection.weights]`.
+SELECTION_CRITERIA = ("technical", "security", "service_plan", "fee_proposal")
+#: Grounds a direct award may name (Government Procurement Law art. 31, single-source procurement).
+AWARD_GROUNDS = ("sole_supplier", "emergency", "continuity")
+
+
+class Qualification(_Section):
+    """What an applicant must show to be qualified: declared (security protection level, registered capital)
+    and recorded (sanctions, major security incidents)."""
+
+    # Level of China's classified protection of cybersecurity (MLPS, GB/T 22239-2019) of the platform, 1-5.
+    min_security_level: Annotated[int, Field(ge=1, le=5)] = 3
+    min_registered_capital: Money = Decimal("10000000.00")
+    # No suspension or termination from an evaluation within this many years, and no rectification order open.
+    sanction_free_years: Annotated[int, Field(ge=0, le=50)] = 3
+    # No major security incident recorded within this many years.
+    incident_free_years: Annotated[int, Field(ge=0, le=50)] = 3
+
+
+class SelectionWeights(_Section):
+    """Weight (percent) of each criterion in a competitive selection's total; they add up to 100."""
+
+    technical: Annotated[int, Field(ge=0, le=100)] = 30
+    security: Annotated[int, Field(ge=0, le=100)] = 30
+    service_plan: Annotated[int, Field(ge=0, le=100)] = 20
+    fee_proposal: Annotated[int, Field(ge=0, le=100)] = 20
+
+
+class Selection(_Section):
+    """How the implementing institution chooses the operator before an authorization comes into force."""
+
+    # An authorization is activated only for an operator chosen by a decided round or an allowed direct award.
+    required: bool = True
+    # Direct award (no competition): never, only on the grounds listed, or on any recorded justification.
+    direct_award: Literal["never", "grounds", "any"] = "grounds"
+    direct_award_grounds: list[Literal["sole_supplier", "emergency", "continuity"]] = list(AWARD_GROUNDS)
+    min_justification_chars: Annotated[int, Field(ge=1, le=2000)] = 40
+    # A competitive round with fewer qualified, scored applicants fails (then a new round or a direct award).
+    min_qualified_applicants: Annotated[int, Field(ge=1, le=100)] = 1
+    # Working days the result stays on public notice.
+    notice_working_days: Annotated[int, Field(ge=0, le=366)] = 5
+    qualification: Qualification = Qualification()
+    weights: SelectionWeights = SelectionWeights()
 
 
 # ---------------------------------------------------------------- deadlines
@@ -549,6 +596,7 @@ class Policy(_Section):
     compute: Compute
     disclosure: Disclosure
     supervision: Supervision = Supervision()
+    selection: Selection = Selection()
     sources: dict[Annotated[str, Field(max_length=200)], Text] = Field(
         default={}, description="dotted policy key -> its source (document name and number) or 'assumption'"
     )

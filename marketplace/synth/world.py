@@ -53,6 +53,8 @@ from marketplace.vocabulary import (
     RegistrationSubject,
     RegistrationType,
     Role,
+    SelectionMethod,
+    SelectionStatus,
     SharingAttribute,
 )
 
@@ -69,6 +71,9 @@ TABLE_ORDER = (
     "designation",
     "implementationplan",
     "planresource",
+    "selectionround",
+    "selectionresource",
+    "selectionapplication",
     "authorization",
     "authorizationresource",
     "product",
@@ -195,7 +200,7 @@ class _Builder:
     def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         rows = self.t[table]
         if "id" not in row and table not in (
-            "authorizationresource", "productresource", "planresource", "sandboxsetting"
+            "authorizationresource", "productresource", "planresource", "selectionresource", "sandboxsetting"
         ):
             row = {"id": len(rows) + 1, **row}
         rows.append(row)
@@ -824,6 +829,98 @@ class _Builder:
                     self.add("planresource", {"plan_id": pid, "resource_id": res["id"]})
         for a in self.t["authorization"]:
             a["plan_id"] = plan_of[holder_region[a["agency_id"]]]
+        self.selection()
+
+    def selection(self) -> None:
+        """Each seeded authorization rests on a competitive round of its institution under the region's plan:
+        every operator of the region applied (declaring security protection level 3 and its registered
+        capital), the panel scored them, and the authorization's operator won on the policy's weights
+        (fixed sandbox scores: winner 85/80/75/70, the others 75/70/70/65). Fixed dates between the plan's
+        approval and the earliest authorization, so the rest of the world is unchanged."""
+        from marketplace.policy import (
+            agreement_obligations,
+            load_policy,
+            rank_applicants,
+            total_score,
+            working_day_after,
+        )
+
+        policy = load_policy(DEFAULT_POLICY)
+        opened = datetime(2023, 10, 16, 9, tzinfo=UTC)
+        filed = datetime(2023, 10, 20, 9, tzinfo=UTC)
+        decided = datetime(2023, 11, 10, 9, tzinfo=UTC)
+        region_of = {o["id"]: o["region"] for o in self.t["organization"]}
+        code_of = {o["id"]: o["code"] for o in self.t["organization"]}
+        operators = [o for o in self.t["organization"] if o["kind"] is OrganizationKind.operator]
+        scope: dict[int, list[int]] = {}
+        for ar in self.t["authorizationresource"]:
+            scope.setdefault(ar["authorization_id"], []).append(ar["resource_id"])
+        win = {"technical": 85, "security": 80, "service_plan": 75, "fee_proposal": 70}
+        lose = {"technical": 75, "security": 70, "service_plan": 70, "fee_proposal": 65}
+        measures = {p["id"]: p["security_measures"] for p in self.t["implementationplan"]}
+        for a in self.t["authorization"]:
+            region = region_of[a["agency_id"]]
+            applicants = [o for o in operators if o["region"] == region]
+            scores = {o["id"]: win if o["id"] == a["operator_id"] else lose for o in applicants}
+            ranked = rank_applicants(policy, [(code_of[o["id"]], scores[o["id"]]) for o in applicants])
+            sid = len(self.t["selectionround"]) + 1
+            r = next(k for k, c in enumerate(self.cities) if c["name"] == region)
+            registrar = self.registrar.get(r)
+            self.add(
+                "selectionround",
+                {
+                    "id": sid,
+                    "code": make_code("selection", sid, year=opened.year),
+                    "institution_id": a["agency_id"],
+                    "plan_id": a["plan_id"],
+                    "method": SelectionMethod.competitive,
+                    "status": SelectionStatus.decided if ranked.winner else SelectionStatus.failed,
+                    "title": f"{a['code']}",
+                    "opened_at": opened,
+                    "opened_by": registrar,
+                    "weights": policy.selection.weights.model_dump(),
+                    "decided_at": decided,
+                    "decided_by": registrar,
+                    "winner_id": a["operator_id"] if ranked.winner else None,
+                    "grounds": "",
+                    "justification": "",
+                    "decision": {
+                        "ranking": [{"operator": op, "total": str(t)} for op, t in ranked.ranking],
+                        "disqualified": [],
+                        "winner": ranked.winner,
+                        "reason": ranked.reason,
+                        "note": "",
+                    },
+                    "notice_until": working_day_after(
+                        policy, decided.date(), policy.selection.notice_working_days
+                    ),
+                    "version": 1,
+                },
+            )
+            for rid in scope.get(a["id"], []):
+                self.add("selectionresource", {"selection_id": sid, "resource_id": rid})
+            for o in applicants:
+                self.add(
+                    "selectionapplication",
+                    {
+                        "id": len(self.t["selectionapplication"]) + 1,
+                        "selection_id": sid,
+                        "operator_id": o["id"],
+                        "filed_by": self.operator_account.get(o["id"]),
+                        "filed_at": filed,
+                        "security_level": 3,
+                        "registered_capital": Decimal("50000000.00")
+                        if o["id"] == a["operator_id"] else Decimal("30000000.00"),
+                        "statement": "",
+                        "qualified": True,
+                        "refusal_rule": "",
+                        "refusal_reason": "",
+                        "scores": dict(scores[o["id"]]),
+                        "total": total_score(policy, scores[o["id"]]),
+                    },
+                )
+            a["selection_id"] = sid
+            a["obligations"] = [o.as_dict() for o in agreement_obligations(policy, measures[a["plan_id"]])]
 
     def settings(self) -> None:
         for key, value in (

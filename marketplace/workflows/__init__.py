@@ -42,6 +42,14 @@ Jurisdiction (发改数据规〔2025〕27号)
     draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
     approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
     designations_of(s, org_id), approved_plan_for(s, institution_id, resources)
+Operator selection (发改数据规〔2025〕27号; policy `[selection]`)
+    open_selection(s, institution_staff, *, resources, title, plan=None) -> SelectionRound (competitive)
+    apply_for_selection(s, operator, round, *, security_level, registered_capital, statement="")
+        (qualification checked at once; a disqualified application names the rule it fails)
+    score_application(s, institution_staff, application, {criterion: 0-100}),
+    decide_selection(s, institution_staff, round, note="") (ranked by the policy's weights; winner or failed;
+    on public notice), award_directly(s, institution_staff, *, operator, resources, grounds, justification,
+    security_level, registered_capital) (only where the policy allows), selection_for(s, authorization)
 Disclosure duties (NDA notice of 10 Feb 2026)
     publish_disclosure(s, party_staff, party, year), duty_holders(s, year); the clock records missed ones
 Supervision
@@ -50,8 +58,9 @@ Supervision
     evaluate(s, regulator, operator, year) -> Evaluation (warning, rectification order with a date,
     suspension of grants, termination of authorizations: policy `[supervision]`)
 Authorized operation
-    propose_authorization(s, actor, *, operator, resources, model, term_years|term_end),
-    agree_authorization, activate_authorization, terminate_authorization(s, actor, auth, reason)
+    propose_authorization(s, actor, *, operator, resources, model, term_years|term_end, selection=None)
+    (the agreement carries its obligations), agree_authorization, activate_authorization (needs the operator a
+    selection round chose), terminate_authorization(s, actor, auth, reason)
     (an ended authorization withdraws its products, suspends their grants, opens the operator's exit duty)
     complete_exit_duty(s, operator, duty, "returned"|"destroyed", evidence)
     create_product(s, actor, authorization, *, name, kind, billing_unit, resources, transformation,
@@ -146,6 +155,14 @@ from marketplace.workflows.reviews import (
     review_queue_count,
 )
 from marketplace.workflows.roles import account, accounts_with_role, has_role
+from marketplace.workflows.selection import (
+    apply_for_selection,
+    award_directly,
+    decide_selection,
+    open_selection,
+    score_application,
+    selection_for,
+)
 from marketplace.workflows.supervision import evaluate, file_complaint, record_incident
 
 __all__ = [
@@ -159,9 +176,11 @@ __all__ = [
     "activate_authorization",
     "advance_clock",
     "agree_authorization",
+    "apply_for_selection",
     "approve_plan",
     "approved_plan_for",
     "audit_events",
+    "award_directly",
     "cap_filing_of",
     "cap_room",
     "change_registration",
@@ -176,6 +195,7 @@ __all__ = [
     "current_registration",
     "decide",
     "decide_objection",
+    "decide_selection",
     "deliver",
     "deregister",
     "designations_of",
@@ -199,6 +219,7 @@ __all__ = [
     "list_product",
     "mar_positions",
     "open_review",
+    "open_selection",
     "parse_condition",
     "price_product",
     "process_deadlines",
@@ -218,6 +239,8 @@ __all__ = [
     "review_queue",
     "review_queue_count",
     "revoke_grant",
+    "score_application",
+    "selection_for",
     "set_clock",
     "set_policy",
     "set_price_cap",

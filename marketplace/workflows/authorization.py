@@ -15,8 +15,22 @@ from datetime import date
 from sqlmodel import Session, select
 
 from marketplace.errors import InvalidInput
-from marketplace.models import Account, Authorization, ExitDuty, ImplementationPlan, Organization, Resource
-from marketplace.policy import check_activation_registration, check_plan_covers, working_day_after
+from marketplace.models import (
+    Account,
+    Authorization,
+    ExitDuty,
+    ImplementationPlan,
+    Organization,
+    Resource,
+    SelectionRound,
+)
+from marketplace.policy import (
+    agreement_obligations,
+    check_activation_registration,
+    check_operator_selected,
+    check_plan_covers,
+    working_day_after,
+)
 from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,
@@ -32,6 +46,7 @@ from marketplace.workflows.lookups import current_registration
 from marketplace.workflows.products import withdraw_listing
 from marketplace.workflows.registration import add_years
 from marketplace.workflows.roles import has_role
+from marketplace.workflows.selection import selection_for
 from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
@@ -56,9 +71,12 @@ def propose_authorization(
     term_end: date | None = None,
     term_years: int | None = None,
     plan: ImplementationPlan | None = None,
+    selection: SelectionRound | None = None,
 ) -> Authorization:
     """The implementing institution (the actor's organization) proposes to authorize `operator` over
-    `resources` for a term, under `plan` (default: its newest approved plan listing every resource)."""
+    `resources` for a term, under `plan` (default: its newest approved plan listing every resource), resting
+    on `selection` (default: its newest decided round the operator won over these resources; activation
+    requires one). The agreement carries the obligations of `policy.agreement_obligations`."""
     try:
         model = AuthorizationModel(model)
     except ValueError:
@@ -117,8 +135,15 @@ def propose_authorization(
             term_end=term_end,
             created_at=st.now,
             plan_id=None if plan is None else plan.id,
+            obligations=[
+                o.as_dict()
+                for o in agreement_obligations(st.policy, [] if plan is None else plan.security_measures)
+            ],
         )
         a.resources = scope
+        if selection is None or selection.institution_id != actor.organization_id:
+            selection = selection_for(session, a)
+        a.selection_id = None if selection is None else selection.id
         st.add(a, code=("authorization", start.year))
         st.record(
             {
@@ -128,6 +153,8 @@ def propose_authorization(
                 "term_start": start,
                 "term_end": term_end,
                 "plan": None if plan is None else plan.code,
+                "selection": None if selection is None else selection.code,
+                "obligations": [o["kind"] for o in a.obligations],
             },
             subject=a,
         )
@@ -158,7 +185,8 @@ def agree_authorization(session: Session, actor: Account, authorization: Authori
 
 
 def activate_authorization(session: Session, actor: Account, authorization: Authorization) -> Authorization:
-    """Activate: every resource in scope registered when the policy makes it mandatory for this channel."""
+    """Activate: every resource in scope registered when the policy makes it mandatory for this channel, and
+    the operator chosen by a decided selection round or an allowed direct award (`selection.required`)."""
     with step(session, actor, "authorization.activate", authorization) as st:
         require_agency(st, authorization)
         nxt = st.allow(authorization)
@@ -167,12 +195,26 @@ def activate_authorization(session: Session, actor: Account, authorization: Auth
                 st.policy,
                 [r.code for r in authorization.resources if current_registration(session, r) is None],
             )
+        rnd = selection_for(session, authorization)
+        winner = None if rnd is None or rnd.winner_id is None else session.get(Organization, rnd.winner_id)
+        check_operator_selected(
+            st.policy,
+            authorization=authorization.code,
+            operator=authorization.operator.code,
+            selection=None if rnd is None else rnd.code,
+            winner=None if winner is None else winner.code,
+            selection_resources=[] if rnd is None else [r.code for r in rnd.resources],
+            resources=[r.code for r in authorization.resources],
+        )
+        if rnd is not None and authorization.selection_id is None and winner is not None:
+            authorization.selection_id = rnd.id
         authorization.status = nxt
         today = st.today
         if authorization.term_start is None or authorization.term_start < today:
             authorization.term_start = today
         st.save(authorization.code)
-        st.record({"term_start": authorization.term_start, "term_end": authorization.term_end})
+        st.record({"term_start": authorization.term_start, "term_end": authorization.term_end,
+                   "selection": None if rnd is None else rnd.code})
     return authorization
 
 

@@ -24,7 +24,10 @@ from marketplace.models import (
     CostFiling,
     Organization,
     Product,
+    Registration,
     Resource,
+    SelectionApplication,
+    SelectionRound,
 )
 from marketplace.policy import cap_within_mar
 from marketplace.vocabulary import Grade, OrganizationKind, Role
@@ -36,7 +39,10 @@ from marketplace.workflows import (
     activate_authorization,
     advance_clock,
     agree_authorization,
+    apply_for_selection,
+    approve_plan,
     audit_events,
+    award_directly,
     cap_room,
     clock,
     close_period,
@@ -44,10 +50,13 @@ from marketplace.workflows import (
     create_request,
     current_policy,
     current_quote,
+    current_registration,
     decide,
     decide_objection,
+    decide_selection,
     deliver,
     determine_mar,
+    draft_plan,
     file_cap,
     file_costs,
     file_objection,
@@ -55,13 +64,16 @@ from marketplace.workflows import (
     list_product,
     mar_positions,
     open_review,
+    open_selection,
     price_product,
     propose_authorization,
     publish_notice,
     register,
     register_product,
+    renew_registration,
     report_usage,
     resource_channels,
+    score_application,
     start_registration_review,
     submit_registration,
     submit_request,
@@ -329,6 +341,8 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
             )
     except MarketplaceError as exc:
         story.say(f"a steward of another department proposes: refused and recorded: {exc}")
+    plan_id = _plan_approval(story, ao_res)
+    _selection(story, ao_res, plan_id)
     with story.step("The registrar registers it; the agency authorizes an operator") as s:
         from marketplace.models import Registration
 
@@ -356,8 +370,11 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         activate_authorization(s, agency, auth)
         story.say(
             f"authorization {auth.code}: {agency.organization.name} -> {operator_org.name}, "
-            f"{auth.status.value} {auth.term_start} .. {auth.term_end}"
+            f"{auth.status.value} {auth.term_start} .. {auth.term_end}, resting on selection "
+            f"{s.get(SelectionRound, auth.selection_id).code}"
         )
+        for o in auth.obligations:
+            story.say(f"obligation {o['kind']}: {o['detail']} ({o['enforced_by']})")
         auth_id, op_id = auth.id, op.id
     with story.step("Price formation: the operator's costs filed, MAR set in advance by the regulator") as s:
         op = s.get(Account, op_id)
@@ -572,12 +589,111 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         for line in advance_clock(s, accounts_with_role(s, Role.trainer)[0], 30).lines():
             story.say(line)
 
+    _renewal(story)
+
     with story.step("Audit log") as s:
         for e in audit_events(s, last=4):
             story.say(f"#{e.seq} {e.action} {e.outcome} {e.hash[:12]}…")
         result = verify_chain(s)
         story.say(str(result))
     return result.ok
+
+
+def _plan_approval(story: _Story, res_id: int) -> int:
+    """The implementing institution drafts a plan for one resource; its government approves it."""
+    with story.step("Implementation plan: drafted by the institution, approved by its government") as s:
+        from marketplace.models import Designation
+
+        agency = accounts_with_role(s, Role.registrar)[0]
+        res = s.get(Resource, res_id)
+        plan = draft_plan(
+            s, agency, resources=[res], scope=f"Authorized operation of {res.title}",
+            scenarios=["service planning"], security_measures=["processing in the controlled environment",
+                                                                "audit of every access"],
+            expected_products=["de-identified records extract"],
+        )
+        gov_id = s.exec(select(Designation.government_id).where(
+            Designation.institution_id == agency.organization_id)).first()
+        official = accounts_with_role(s, Role.authorizer, org_id=gov_id)[0]
+        approve_plan(s, official, plan, "fits the city's plan")
+        story.say(f"{agency.organization.name} drafted {plan.code} ({res.code}; security: "
+                  f"{', '.join(plan.security_measures)}); {official.organization.name}: {plan.status.value}")
+        return plan.id
+
+
+def _selection(story: _Story, res_id: int, plan_id: int) -> None:
+    """A competitive round under the plan: two operators apply, one is disqualified by the policy's rule,
+    the other is scored and wins; a direct award without allowed grounds is refused."""
+    from marketplace.models import ImplementationPlan
+
+    with story.step("Operator selection: a competitive round under the approved plan") as s:
+        agency = accounts_with_role(s, Role.registrar)[0]
+        rnd = open_selection(s, agency, resources=[s.get(Resource, res_id)], title="Records extract lot",
+                             plan=s.get(ImplementationPlan, plan_id))
+        weights = ", ".join(f"{k} {v}%" for k, v in rnd.weights.items())
+        story.say(f"{rnd.code} opened by {agency.organization.name} under its plan; weights: {weights}")
+        ops = s.exec(select(Organization).where(Organization.kind == OrganizationKind.operator)
+                     .order_by(Organization.id)).all()
+        winner, other = ops[0], ops[1]
+        apps = {}
+        for org, level, capital in ((other, 2, "20000000"), (winner, 3, "80000000")):
+            app = apply_for_selection(s, accounts_with_role(s, Role.operator, org_id=org.id)[0], rnd,
+                                      security_level=level, registered_capital=capital)
+            apps[org.id] = app.id
+            story.say(f"{org.name} applies (protection level {level}, capital {capital}): "
+                      + ("qualified" if app.qualified else f"disqualified, {app.refusal_rule}: "
+                         f"{app.refusal_reason}"))
+        round_id = rnd.id
+    try:
+        with db.session_scope(story.engine) as s:
+            score_application(s, accounts_with_role(s, Role.registrar)[0],
+                              s.get(SelectionApplication, apps[other.id]), dict.fromkeys(rnd.weights, 90))
+    except MarketplaceError as exc:
+        story.say(f"scoring the disqualified applicant is refused: {exc}")
+    with db.session_scope(story.engine) as s:
+        agency = accounts_with_role(s, Role.registrar)[0]
+        marks = {"technical": 82, "security": 88, "service_plan": 75, "fee_proposal": 70}
+        app = score_application(s, agency, s.get(SelectionApplication, apps[winner.id]), marks)
+        story.say(f"panel scores of {winner.name}: {', '.join(f'{k} {v}' for k, v in marks.items())} -> "
+                  f"weighted total {app.total}")
+        rnd = decide_selection(s, agency, s.get(SelectionRound, round_id), "highest weighted score")
+        story.say(f"decision: winner {winner.name} ({rnd.decision['reason']}); on public notice until "
+                  f"{rnd.notice_until}")
+    try:
+        with db.session_scope(story.engine) as s:
+            award_directly(s, accounts_with_role(s, Role.registrar)[0],
+                           operator=s.get(Organization, other.id), resources=[s.get(Resource, res_id)],
+                           grounds="other",
+                           justification="A trusted partner that already knows the data well",
+                           security_level=3, registered_capital="80000000")
+    except MarketplaceError as exc:
+        story.say(f"a direct award on other grounds is refused: {exc}")
+
+
+def _renewal(story: _Story) -> None:
+    """The registration closest to expiry is renewed in its last 90 days (its own review)."""
+    with story.step("Registration renewal: filed in the last days of validity, its own review") as s:
+        regs = [
+            r for r in s.exec(select(Registration).where(Registration.resource_id.is_not(None))
+                              .order_by(Registration.valid_until, Registration.id)).all()
+            if r.valid_until is not None and current_registration(s, r.resource) is r
+        ]
+        reg = regs[0]
+        days = (reg.valid_until - clock.today(s)).days - 60
+        trainer = accounts_with_role(s, Role.trainer)[0]
+        if days > 0:
+            advance_clock(s, trainer, days)
+        steward = _steward(s, reg.resource.holder_id)
+        new = renew_registration(s, steward, reg.resource, "still held and maintained")
+        registrar = accounts_with_role(s, Role.registrar)[0]
+        for f in (accept_registration, start_registration_review, publish_notice):
+            f(s, registrar, new)
+        story.say(f"{reg.code} of {reg.resource.code} valid until {reg.valid_until}; today {clock.today(s)}: "
+                  f"{reg.resource.holder.name} files a renewal, on notice until {new.notice_until}")
+        advance_clock(s, trainer, (new.notice_until - clock.today(s)).days + 1)
+        register(s, registrar, new)
+        story.say(f"renewal registered as {new.code}: valid until {new.valid_until} (carried on from the old "
+                  f"expiry); {reg.code} is {reg.status.value}")
 
 
 def agency_account(s: Session, auth_id: int) -> Account:

@@ -1,5 +1,5 @@
-"""The lifecycles of registrations, requests, reviews, authorizations, products, grants, implementation plans
-and exit duties.
+"""The lifecycles of registrations, requests, reviews, authorizations, products, grants, implementation plans,
+exit duties and operator selection rounds.
 
 Each is written once as {state: {action: next state}}; every step asks `next_state` before it writes anything,
 so an illegal action is refused naming the object, its state and what is allowed from there.
@@ -18,6 +18,7 @@ from marketplace.vocabulary import ProductStatus as P
 from marketplace.vocabulary import RegistrationStatus as RS
 from marketplace.vocabulary import RequestStatus as R
 from marketplace.vocabulary import ReviewStatus as V
+from marketplace.vocabulary import SelectionStatus as SE
 
 __all__ = ["LIFECYCLES", "allowed_actions", "kind_of", "next_state"]
 
@@ -92,6 +93,11 @@ OBJECTION: dict[Any, dict[str, Any]] = {
     O.open: {"uphold": O.upheld, "dismiss": O.dismissed, "deem": O.dismissed},
 }
 
+# A competitive round takes applications and scores while open; its decision names a winner or fails it.
+SELECTION: dict[Any, dict[str, Any]] = {
+    SE.open: {"apply": SE.open, "score": SE.open, "decide": SE.decided, "fail": SE.failed},
+}
+
 LIFECYCLES = {
     "registration": REGISTRATION,
     "request": REQUEST,
@@ -102,6 +108,7 @@ LIFECYCLES = {
     "plan": PLAN,
     "exitduty": EXIT_DUTY,
     "objection": OBJECTION,
+    "selection": SELECTION,
 }
 
 
@@ -116,4 +123,6 @@ def allowed_actions(kind: str, state: Any) -> list[str]:
 def kind_of(obj: Any) -> str:
     """The lifecycle a row follows ("request" for an AccessRequest)."""
     name = type(obj).__name__.lower()
-    return {"accessrequest": "request", "implementationplan": "plan"}.get(name, name)
+    return {"accessrequest": "request", "implementationplan": "plan", "selectionround": "selection"}.get(
+        name, name
+    )

@@ -74,6 +74,8 @@ assert any(r.status == "submitted" for r in regs), [r.status for r in regs]
 who.choose("registrar")
 registration.step_buttons["accept"].click()
 assert registration.feedback.kind == "ok", registration.feedback.text
+assert selection.round.options and "SEL-" in selection.rounds_table.value
+assert "weighted total" in selection.detail.value  # the seeded round's applicants and their totals
 """,
     ],
     "02_request_and_review.ipynb": [

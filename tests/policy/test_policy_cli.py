@@ -35,7 +35,7 @@ def test_check_shipped_policies_ok() -> None:
     files = sorted(str(p) for p in policy_dir().glob("*.toml"))
     r = invoke("policy", "check", *files)
     assert r.exit_code == 0, r.output
-    assert r.output.count("ok: ") == 6
+    assert r.output.count("ok: ") == 7
 
 
 def test_check_bad_file_one_line_per_problem_exit_2(tmp_path) -> None:

@@ -20,6 +20,7 @@ from marketplace.policy import (
 
 SHIPPED = [
     "deemed-approval",
+    "direct-award",
     "market-pricing",
     "national-2025",
     "open-by-default",
@@ -40,7 +41,7 @@ def only_problem(path: Path) -> PolicyFileError:
     return info.value
 
 
-def test_the_six_policies_ship_and_load() -> None:
+def test_the_seven_policies_ship_and_load() -> None:
     assert list_policies() == SHIPPED
     for name in SHIPPED:
         p = load_policy(name)
@@ -59,6 +60,7 @@ def test_alternatives_really_differ_from_national() -> None:
     assert "pricing.discounts.by_size.micro" in keys["sme-discount"]
     assert {"privacy.k", "privacy.aggregate_only_grades"} <= keys["strict-privacy"]
     assert "deadlines.on_breach" in keys["deemed-approval"]
+    assert "selection.direct_award" in keys["direct-award"]
 
 
 def test_national_encodes_design_defaults() -> None:

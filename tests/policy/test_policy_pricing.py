@@ -217,6 +217,7 @@ SHIPPED = [
     "sme-discount",
     "strict-privacy",
     "deemed-approval",
+    "direct-award",
 ]
 cents = st.integers(min_value=1, max_value=100_000).map(lambda c: Decimal(c) / 100)
 requesters = st.builds(

@@ -31,6 +31,7 @@ from marketplace.ui import (
     requests,
     review,
     scenarios,
+    selection,
     start,
 )
 from marketplace.ui.context import Sandbox
@@ -39,6 +40,7 @@ PANELS: dict[str, Callable[[Sandbox], w.Widget]] = {
     "act_as": actas.act_as,
     "catalog": catalog.catalog_browser,
     "registration": registration.registration_panel,
+    "selection": selection.selection_rounds,
     "clock": registration.clock_bar,
     "request": requests.request_panel,
     "review": review.review_queue,

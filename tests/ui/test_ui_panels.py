@@ -780,3 +780,31 @@ def test_notebook_03_walks_a_new_product_to_a_refused_price(sandbox: Sandbox, la
         product = s.get(Product, walk.product_id)
         assert product.status is ProductStatus.listed and product.actual_price <= product.price_cap
         assert product.registrations and product.registrations[-1].code
+
+
+def test_the_selection_panel_shows_rounds_decisions_and_the_criterion_a_disqualified_applicant_failed(
+    sandbox: Sandbox,
+) -> None:
+    from marketplace import workflows as wf
+    from marketplace.models import Organization, Resource, SelectionRound
+    from marketplace.ui import selection
+    from marketplace.vocabulary import OrganizationKind
+
+    with sandbox.session() as s:
+        inst = wf.accounts_with_role(s, Role.registrar)[0]
+        res = next(r for r in s.exec(select(Resource).order_by(Resource.id)).all()
+                   if "authorized_operation" in wf.resource_channels(r) and r.grade.value != "core")
+        rnd = wf.open_selection(s, inst, resources=[res], title="panel lot")
+        op = s.exec(select(Organization).where(Organization.kind == OrganizationKind.operator)).first()
+        wf.apply_for_selection(s, wf.accounts_with_role(s, Role.operator, org_id=op.id)[0], rnd,
+                               security_level=2, registered_capital="50000000")
+        wf.decide_selection(s, inst, rnd)
+        code, round_id = s.get(SelectionRound, rnd.id).code, rnd.id
+    panel = selection.selection_rounds(sandbox)
+    assert code in panel.rounds_table.value and "failed" in panel.rounds_table.value
+    panel.round.value = round_id
+    assert "security protection level" in panel.detail.value
+    i18n.set_language("zh")
+    assert "安全保护等级" in panel.detail.value and "流标" in panel.rounds_table.value
+    i18n.set_language("en")
+    panel.close()

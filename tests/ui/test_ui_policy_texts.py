@@ -81,6 +81,15 @@ AUTHORIZATION_REFUSALS = {
     "refusal.registration_mandatory",
 }
 REGISTRATION_REFUSALS = {"refusal.renewal_window", "refusal.objection_period", "refusal.objection_open"}
+SELECTION_REFUSALS = {
+    "refusal.selection_security_level",
+    "refusal.selection_capital",
+    "refusal.selection_sanction",
+    "refusal.selection_incident",
+    "refusal.direct_award_not_allowed",
+    "refusal.direct_award_justification",
+    "refusal.operator_not_selected",
+}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -202,7 +211,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     # raised elsewhere (tested below); purpose_unpriced is a guard a valid policy file never reaches
     expected -= {"quote.tier_part", "refusal.no_extension", "refusal.cap_below_cost", "refusal.above_cap"}
     expected -= {"refusal.purpose_unpriced"}
-    expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS  # worded in the tests below
+    expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS | SELECTION_REFUSALS  # worded below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
     assert i18n.render_policy("refusal.purpose_unpriced", params, "en") == (
@@ -432,3 +441,35 @@ def test_every_refusal_of_renewals_and_objections_is_worded_in_both_languages() 
         _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
         keys.add(exc.value.key)
     assert keys == REGISTRATION_REFUSALS
+
+
+def test_every_refusal_of_operator_selection_is_worded_in_both_languages() -> None:
+    from marketplace.policy import Applicant, check_direct_award, check_operator_selected, check_qualified
+
+    policy = load_policy(POLICY_NAME)
+    never = load_policy(POLICY_NAME, {"selection.direct_award": "never"})
+    ok = Applicant("ORG-000087", 3, Decimal("50000000"))
+    calls = [
+        lambda: check_qualified(policy, Applicant("ORG-000087", 2, Decimal("50000000"))),
+        lambda: check_qualified(policy, Applicant("ORG-000087", 3, Decimal("2000000.00"))),
+        lambda: check_qualified(
+            policy, Applicant("ORG-000087", 3, Decimal("50000000"), sanction_years_ago=1)
+        ),
+        lambda: check_qualified(
+            policy, Applicant("ORG-000087", 3, Decimal("50000000"), major_incident_years_ago=0)
+        ),
+        lambda: check_direct_award(policy, operator=ok.operator, grounds="other", justification="x" * 60),
+        lambda: check_direct_award(never, operator=ok.operator, grounds="emergency", justification="x" * 60),
+        lambda: check_direct_award(policy, operator=ok.operator, grounds="emergency", justification="short"),
+        lambda: check_operator_selected(
+            policy, authorization="AUT-2026-000003", operator=ok.operator, selection=None, winner=None,
+            selection_resources=[], resources=["RES-000001"],
+        ),
+    ]
+    keys = set()
+    for call in calls:
+        with pytest.raises(PolicyRefusal) as exc:
+            call()
+        _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
+        keys.add(exc.value.key)
+    assert keys == SELECTION_REFUSALS

@@ -33,6 +33,7 @@ from marketplace.ui import (
     requests,
     review,
     scenarios,
+    selection,
     start,
 )
 from marketplace.ui.context import Sandbox
@@ -78,7 +79,9 @@ def nb01(sandbox: Sandbox) -> list[w.Widget]:
     browser.listing.value = browser.shown[0]["id"]
     who.choose(Role.registrar)
     reg = registration.registration_panel(sandbox)
-    return [who, browser, reg]
+    rounds = selection.selection_rounds(sandbox)
+    assert rounds.round.options, "the seeded rounds are listed"
+    return [who, browser, reg, rounds]
 
 
 def nb02(sandbox: Sandbox) -> list[w.Widget]:

@@ -21,6 +21,8 @@ from marketplace.models import (
     Organization,
     Product,
     Resource,
+    SelectionApplication,
+    SelectionRound,
 )
 from marketplace.synth import seed_sandbox
 from marketplace.vocabulary import AuditOutcome, OrganizationKind, Role
@@ -124,6 +126,37 @@ class World:
                 who = self.reviewer(s, review)
                 conds = conditions.get(review.stage.value, [])
                 wf.decide(s, who, review, "approve_with_conditions" if conds else "approve", conditions=conds)
+
+    def select_operator(self, operator_id: int, resource_ids: list[int]) -> int:
+        """A competitive round by the implementing institution over the resources, in which every operator
+        applies qualified and `operator_id` wins; returns the round's id."""
+        with self.step() as s:
+            rnd = wf.open_selection(
+                s, self.role(s, Role.registrar), resources=[s.get(Resource, i) for i in resource_ids],
+                title="lot for the test",
+            )
+            round_id = rnd.id
+            operators = s.exec(
+                select(Organization.id).where(Organization.kind == OrganizationKind.operator)
+                .order_by(Organization.id)
+            ).all()
+        apps = {}
+        for op in operators:
+            with self.step() as s:
+                app = wf.apply_for_selection(
+                    s, self.role(s, Role.operator, op), s.get(SelectionRound, round_id),
+                    security_level=3, registered_capital="50000000",
+                )
+                apps[op] = app.id
+        with self.step() as s:
+            for op, app_id in apps.items():
+                mark = 90 if op == operator_id else 60
+                wf.score_application(
+                    s, self.role(s, Role.registrar), s.get(SelectionApplication, app_id),
+                    {"technical": mark, "security": mark, "service_plan": mark, "fee_proposal": mark},
+                )
+            wf.decide_selection(s, self.role(s, Role.registrar), s.get(SelectionRound, round_id))
+        return round_id
 
     def reviewer(self, s: Session, review: Any) -> Account:
         return self.role(s, review.reviewer_role, review.reviewer_org_id)

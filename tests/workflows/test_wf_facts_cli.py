@@ -82,5 +82,15 @@ def test_demo_tells_the_story_and_verifies_the_audit(tmp_path, monkeypatch):
         "grants suspended",
         ": suspended",
         "delivery of 50 more rows refused",
+        ": approved",  # a plan drafted by the institution, approved by its government
+        "disqualified, selection.qualification.security_level",
+        "scoring the disqualified applicant is refused",
+        "weighted total",
+        "decision: winner",
+        "on public notice until",
+        "a direct award on other grounds is refused",
+        "resting on selection SEL-",
+        "obligation exit",
+        "renewal registered as",
     ):
         assert needle in out, needle

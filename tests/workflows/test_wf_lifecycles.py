@@ -162,10 +162,16 @@ def test_authorization_lifecycle_and_mandatory_registration(world):
     assert exc.value.key == "refusal.registration_mandatory"  # worded in every language, like the policy's
     assert "未登记" in error_text(exc.value, "zh")
     _register_resource(world, res_id)
+    with pytest.raises(PolicyRefusal) as exc, world.step() as s:  # registered, but no operator selected
+        wf.activate_authorization(s, world.role(s, Role.registrar), s.get(Authorization, auth_id))
+    assert exc.value.rule == "authorization.selection" and exc.value.key == "refusal.operator_not_selected"
+    with world.step() as s:
+        op_id = s.get(Authorization, auth_id).operator_id
+    round_id = world.select_operator(op_id, [res_id])
     with world.step() as s:
         auth = s.get(Authorization, auth_id)
         wf.activate_authorization(s, world.role(s, Role.registrar), auth)
-        assert auth.status is AuthorizationStatus.active
+        assert auth.status is AuthorizationStatus.active and auth.selection_id == round_id
         with pytest.raises(TransitionError):
             wf.agree_authorization(s, world.role(s, Role.operator, auth.operator_id), auth)
     with world.step() as s:
