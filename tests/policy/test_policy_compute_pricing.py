@@ -1,4 +1,4 @@
-"""Pricing of computation units: per query, per call, per model, under `[compute.caps]`, through `policy.quote`."""
+"""Pricing of computation units (per query, per call, per model) under `[compute.caps]`, via `policy.quote`."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ PRODUCT = Target(
     channel=Channel.authorized_operation, grade=Grade.important,
     sharing_attribute=SharingAttribute.conditional,
     opening_attribute=OpeningAttribute.conditional, holder_id=1, contains_personal_info=True,
-    is_product=True, billing_unit=BillingUnit.per_record, product_kind=ProductKind.dataset, actual_price=Decimal("0.04"),
+    is_product=True, billing_unit=BillingUnit.per_record, product_kind=ProductKind.dataset,
+    actual_price=Decimal("0.04"),
 )
 kinds = st.sampled_from(list(ComputeKind))
 sizes = st.sampled_from([None, *EnterpriseSize])
@@ -63,7 +64,7 @@ def test_a_computation_never_costs_more_than_the_cap_times_its_units(kind, n, pr
 @settings(max_examples=200, deadline=None)
 @given(kind=kinds, a=st.integers(1, 2000), b=st.integers(1, 2000), size=sizes)
 def test_running_computations_one_by_one_never_costs_less_than_at_once(kind, a, b, size):
-    """What a grant pays run by run is at least the price of the same units bought together (concave price)."""
+    """What a grant pays run by run is at least the price of the same units bought together (concave)."""
     apart = _quote(kind, a, size=size).total + _quote(kind, b, size=size).total
     assert apart >= _quote(kind, a + b, size=size).total
 
