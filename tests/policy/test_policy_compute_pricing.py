@@ -1,4 +1,4 @@
-"""Pricing of computation units (per query, per call, per model) under `[compute.caps]`, via `policy.quote`."""
+"""Pricing of computation units (per query, per call, per model) under `[compute.caps]`, via policy.quote."""
 
 from __future__ import annotations
 
