@@ -1,5 +1,5 @@
 """Computation products in the simulator: delivery mode as a scenario parameter, queries billed per query,
-budget exhaustion, value realised after the utility error, and a risk proxy, all deterministic from the seed."""
+budget exhaustion, value realised after the utility error and a risk proxy, deterministic from the seed."""
 
 from __future__ import annotations
 
