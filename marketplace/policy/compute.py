@@ -75,7 +75,8 @@ def rows_refusal(
     return Refusal(
         COMPUTE_ONLY_RULE,
         f"{grade_v.capitalize()} data on the {channel_v.replace('_', ' ')} channel is delivered as "
-        f"computation results only under {policy.name}, never as rows: run computations under the grant instead",
+        f"computation results only under {policy.name}, never as rows: "
+        "run computations under the grant instead",
         "refusal.compute_only",
         {"policy": policy.name, "grade": f"policy.grade.{grade_v}", "channel": f"policy.channel.{channel_v}"},
     )
