@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from marketplace import workflows as wf
@@ -231,3 +233,40 @@ def test_the_cells_each_query_released_are_kept_per_grant_for_the_differencing_r
         assert sorted(c.n for c in kept[0].cells) == sorted(table["n"].tolist())
         run_computation(s, requester, req, "aggregate_query", {"sql": sql})  # the same level again: no news
         assert len(released_cells(s, req.grant.id)) == 2
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(["aggregate_query", "verification", "sql_refused"]), min_size=1,
+                      max_size=4))
+def test_what_computations_pay_is_exactly_their_units_at_the_grants_prices_in_payments_and_mar(world, kinds):
+    """The money ledger of computation: payments for a grant's computations, the operator's MAR revenue and
+    the charges on the accepted runs agree to the cent, whatever the mix of accepted and refused runs."""
+    rid = _bought_compute_product(world)
+    with world.step() as s:
+        req = world.request(s, rid)
+        prices = {k: Decimal(v) for k, v in req.grant.terms["compute"]["prices"].items()}
+        dim = req.grant.terms["compute"]["dimensions"][0]
+        operator, year, requester_id = req.product.operator_id, wf.clock.now(s).year, req.requester_id
+        revenue0 = period_revenue(s, operator, year)
+        paid0 = sum((p.amount for p in s.exec(select(Payment).where(Payment.request_id == rid))), Decimal(0))
+    expected = Decimal("0")
+    specs = {
+        "aggregate_query": {"sql": "SELECT COUNT(*) AS n FROM data"},
+        "verification": {"record": {dim: "nobody"}},
+        "sql_refused": {"sql": "SELECT * FROM data"},
+    }
+    for kind in kinds:
+        try:
+            with world.step() as s:
+                run_computation(s, s.get(Account, requester_id), world.request(s, rid),
+                                "aggregate_query" if kind == "sql_refused" else kind, specs[kind])
+            expected += prices[kind]
+        except PolicyRefusal as exc:
+            assert kind == "sql_refused", exc
+    with world.step() as s:
+        paid = sum((p.amount for p in s.exec(select(Payment).where(Payment.request_id == rid))), Decimal(0))
+        assert paid - paid0 == expected
+        assert period_revenue(s, operator, year) - revenue0 == expected
+        charged = sum((Decimal(r.detail.get("charge", "0")) for r in s.exec(
+            select(ComputeRun).where(ComputeRun.grant_id == world.request(s, rid).grant.id))), Decimal(0))
+        assert charged == expected
