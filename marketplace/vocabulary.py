@@ -260,6 +260,7 @@ class QuoteStatus(StrEnum):
     offered = "offered"
     accepted = "accepted"
     superseded = "superseded"
+    metered = "metered"  # computations run under a grant, paid as they run (not the request's quote)
 
 
 class GrantStatus(StrEnum):

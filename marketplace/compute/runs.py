@@ -37,6 +37,7 @@ from marketplace.errors import InvalidInput, PolicyRefusal
 from marketplace.models.compute import ComputeRun
 from marketplace.policy.compute import ComputeGrant
 from marketplace.privacy.budget import consume
+from marketplace.privacy.differencing import Release, check_differencing, release_of
 from marketplace.privacy.ledger import spend_epsilon
 from marketplace.privacy.sqlcheck import check_query, fingerprint
 from marketplace.vocabulary import ComputeKind
@@ -110,9 +111,17 @@ def record_refusal(session: Session, grant: ComputeGrant, kind: ComputeKind, com
 # ---------------------------------------------------------------- aggregate SQL
 
 
+CELL_N = "mp_cell_n"
+
+
 def run_query(session: Session, grant: ComputeGrant, env: Environment, sql: str, *,
-              at: datetime | None = None) -> ComputeResult:
-    """Check and run an aggregate SQL query; small cells are suppressed in the engine, big results refused."""
+              at: datetime | None = None, released: Sequence[Release] | None = None) -> ComputeResult:
+    """Check and run an aggregate SQL query; small cells are suppressed in the engine, big results refused.
+
+    `released` are the grant's earlier releases (kept by the caller): a query whose cells, subtracted from
+    or by theirs, would single out a cell below the minimum is refused (`privacy.check_differencing`). The
+    cells this query releases are recorded in `run.detail["release"]` for the next check.
+    """
     _allowed(grant, ComputeKind.aggregate_query, env)
     when = _now(at)
     checked = check_query(
@@ -120,17 +129,34 @@ def run_query(session: Session, grant: ComputeGrant, env: Environment, sql: str,
         near_unique=env.near_unique(grant.near_unique_ratio), min_cell=grant.min_cell,
         max_rows=grant.max_result_rows,
     )
-    table = env.connection.execute(checked.sql).df()
+    table, release = _released_cells(env, checked)
     if len(table) > grant.max_result_rows:
         raise PolicyRefusal("sql.result_rows", f"query refused: the result has more than "
                             f"{grant.max_result_rows} rows; group more coarsely")
+    if released is not None:
+        check_differencing(released, release, grant.min_cell)
     groups = _cell_count(env, checked) if checked.group_by else None
     suppressed = max(groups - len(table), 0) if groups is not None else int(table.empty)
     consume(session, "queries", str(grant.grant_id), 1, grant.queries_per_day,
             period=when.date().isoformat(), what="daily query limit")
     run = _record(session, grant, ComputeKind.aggregate_query, checked.sql, when,
-                  cells_suppressed=suppressed, detail={"rows": len(table)})
+                  cells_suppressed=suppressed, detail={"rows": len(table), "release": release.as_dict()})
     return ComputeResult(table, run, {"cells_suppressed": suppressed, "sql": checked.sql})
+
+
+def _released_cells(env: Environment, checked: Any) -> tuple[pd.DataFrame, Release]:
+    """Run the checked query with each cell's group values and count alongside (one pass), then drop them:
+    the requester gets its own columns; the holder keeps which cells left and how many people each holds."""
+    tree = sqlglot.parse_one(checked.sql, read="duckdb")
+    group = tree.args.get("group")
+    keys = [f"mp_key_{i}" for i in range(len(group.expressions) if group is not None else 0)]
+    extra = [exp.alias_(g.copy(), k) for g, k in zip(group.expressions if group is not None else (), keys,
+                                                     strict=True)]
+    tree.set("expressions", [*tree.expressions, *extra, exp.alias_(exp.Count(this=exp.Star()), CELL_N)])
+    full = env.connection.execute(tree.sql(dialect="duckdb")).df()
+    rows = zip(full[keys].itertuples(index=False, name=None), full[CELL_N].tolist(), strict=True)
+    release = release_of(checked.filters, checked.group_keys, rows)
+    return full.drop(columns=[*keys, CELL_N]), release
 
 
 def _cell_count(env: Environment, checked: Any) -> int:

@@ -20,6 +20,8 @@ from marketplace.policy.workdays import WorkingCalendar
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
+    ComputeKind,
+    ComputeUnit,
     ConditionKind,
     EnterpriseSize,
     Grade,
@@ -72,7 +74,7 @@ class Tables:
     forbid_cap_below_cost: bool
     rounding: str
     holder_share: Decimal
-    caps: dict[tuple[ProductKind | None, BillingUnit], Decimal | None]
+    caps: dict[tuple[ProductKind | ComputeKind | None, BillingUnit | ComputeUnit], Decimal | None]
     tiers: tuple[tuple[int, Decimal], ...]
     discount_kind: dict[OrganizationKind, Decimal]
     discount_size: dict[EnterpriseSize, Decimal]
@@ -128,6 +130,9 @@ def _compile(p: Policy) -> Tables:
         caps[(None, unit)] = pr.caps.get(unit)
         for kind in ProductKind:
             caps[(kind, unit)] = _min_cap(pr.caps.get(unit), pr.caps_by_kind.get(kind).get(unit))
+    for ckind in ComputeKind:  # computation units: the cap of the kind's billing unit (`[compute.caps]`)
+        cunit = p.compute.billing.get(ckind)
+        caps[(ckind, cunit)] = p.compute.caps.get(cunit)  # type: ignore[index]
     disc = pr.discounts
     return Tables(
         policy=p,

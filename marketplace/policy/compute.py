@@ -7,19 +7,24 @@ policy itself: what a computation may do is decided here, once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from marketplace.errors import InvalidInput
 from marketplace.policy.schema import Policy
+from marketplace.policy.types import Refusal, Target
 from marketplace.vocabulary import Channel, ComputeKind, ComputeUnit, DeliveryMode, Grade
 
 __all__ = [
+    "COMPUTE_ONLY_RULE",
     "ComputeGrant",
     "compute_billing_unit",
     "compute_cap",
     "compute_grant",
+    "compute_target",
+    "compute_unit_price",
     "delivery_mode",
+    "rows_refusal",
     "supports_compute",
 ]
 
@@ -51,6 +56,32 @@ def delivery_mode(
     return mode
 
 
+COMPUTE_ONLY_RULE = "delivery.compute_only"
+
+
+def rows_refusal(
+    policy: Policy, grade: Grade, channel: Channel, *, domain: str, source: str = "seed"
+) -> Refusal | None:
+    """The refusal of a delivery of records where the policy's mode for `grade` on `channel` is compute only.
+
+    Records (raw or de-identified rows) leave the holder's domain; under a `compute` mode only computation
+    results may (`delivery_mode`; national-2025 sends important data to computation after GB/T 43697-2024
+    and the Data 20 Articles). Aggregate releases with minimum cells are results, not records, so only row
+    deliveries are refused. None where rows may go.
+    """
+    if delivery_mode(policy, grade, channel, domain=domain, source=source) is not DeliveryMode.compute:
+        return None
+    grade_v, channel_v = Grade(grade).value, Channel(channel).value
+    return Refusal(
+        COMPUTE_ONLY_RULE,
+        f"{grade_v.capitalize()} data on the {channel_v.replace('_', ' ')} channel is delivered as "
+        f"computation results only under {policy.name}, never as rows: "
+        "run computations under the grant instead",
+        "refusal.compute_only",
+        {"policy": policy.name, "grade": f"policy.grade.{grade_v}", "channel": f"policy.channel.{channel_v}"},
+    )
+
+
 def compute_billing_unit(policy: Policy, kind: ComputeKind) -> ComputeUnit:
     return policy.compute.billing.get(ComputeKind(kind))
 
@@ -58,6 +89,37 @@ def compute_billing_unit(policy: Policy, kind: ComputeKind) -> ComputeUnit:
 def compute_cap(policy: Policy, kind: ComputeKind) -> Decimal:
     """The price cap per billing unit of a computation product kind."""
     return policy.compute.caps.get(compute_billing_unit(policy, kind))
+
+
+def compute_unit_price(policy: Policy, kind: ComputeKind) -> Decimal:
+    """The price per billing unit a grant of `kind` computations is quoted at.
+
+    Under caps it is the cap of the kind's unit (the operator has no separate price field for computation
+    units; assumption: operators price computation at the cap, as the sandbox's products start at it); under
+    market pricing (no caps) the policy's `[compute.caps]` figure is the operator's list price.
+    """
+    return compute_cap(policy, kind)
+
+
+def compute_target(
+    policy: Policy, product: Target, kind: ComputeKind, unit_price: Decimal | None = None
+) -> Target:
+    """The `Target` that `policy.quote` prices `kind` computations of `product` with: the same channel, grade
+    and holder, billed in the kind's computation unit (per query, per call, per model) under `[compute.caps]`.
+
+    `unit_price` is the price per unit the grant was quoted at (None: `compute_unit_price` now); the quote
+    still caps it, so a cap lowered since the grant lowers what each computation costs, never the reverse.
+    """
+    kind = ComputeKind(kind)
+    price = compute_unit_price(policy, kind) if unit_price is None else unit_price
+    return replace(
+        product,
+        billing_unit=compute_billing_unit(policy, kind),
+        product_kind=kind,
+        price_cap=None,
+        actual_price=price,
+        unit_cost=None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,14 @@ from marketplace.policy.types import (
     Target,
     refusal_error,
 )
-from marketplace.vocabulary import BillingUnit, Channel, EnterpriseSize, OrganizationKind, Purpose
+from marketplace.vocabulary import (
+    BillingUnit,
+    Channel,
+    ComputeUnit,
+    EnterpriseSize,
+    OrganizationKind,
+    Purpose,
+)
 
 __all__ = ["check_actual_price", "effective_cap", "quote", "split"]
 
@@ -39,9 +46,14 @@ _UNIT_WORDS = {
     BillingUnit.per_call: ("call", "calls", "per call"),
     BillingUnit.per_month: ("month", "months", "per month"),
     BillingUnit.per_record: ("record", "records", "per record"),
+    ComputeUnit.per_query: ("query", "queries", "per query"),
+    ComputeUnit.per_model: ("model", "models", "per model"),
 }
 # message ids of the same words (one, many, per), for `QuoteLine.params`
-_UNIT_KEYS = {u: tuple(f"quote.unit.{u.value}.{w}" for w in ("one", "many", "per")) for u in BillingUnit}
+_UNIT_KEYS = {
+    u: tuple(f"quote.unit.{u.value}.{w}" for w in ("one", "many", "per"))
+    for u in (*BillingUnit, *ComputeUnit)
+}
 
 
 def effective_cap(policy: Policy, target: Target) -> Decimal | None:

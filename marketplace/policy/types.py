@@ -16,6 +16,8 @@ from marketplace.errors import PolicyRefusal
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
+    ComputeKind,
+    ComputeUnit,
     ConditionKind,
     EnterpriseSize,
     Grade,
@@ -76,13 +78,13 @@ class Target:
     raw: bool = False
     aggregated: bool = False
     deidentified: bool = False
-    billing_unit: BillingUnit | None = None
+    billing_unit: BillingUnit | ComputeUnit | None = None
     price_cap: Decimal | None = None
     actual_price: Decimal | None = None
     unit_cost: Decimal | None = None
     field_names: tuple[str, ...] = ()
     personal_fields: tuple[str, ...] = ()
-    product_kind: ProductKind | None = None
+    product_kind: ProductKind | ComputeKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,8 @@ class CheckedQuery:
     fingerprint: str
     group_by: tuple[str, ...]
     columns: tuple[str, ...]
+    filters: tuple[tuple[str, str], ...] = ()  # WHERE `dimension = value` conditions (for differencing)
+    group_keys: tuple[str, ...] = ()  # each GROUP BY expression: its column, or its SQL when derived
 
 
 def refuse(rule: str, message: str) -> PolicyRefusal:
@@ -83,13 +85,15 @@ def _check_functions(node: exp.Expression) -> None:
         raise refuse("sql.row_level", "window functions return one value per row")
 
 
-def _check_where(where: exp.Expression, dimensions: Collection[str]) -> None:
+def _check_where(where: exp.Expression, dimensions: Collection[str]) -> list[tuple[str, str]]:
+    """The WHERE clause's `dimension = value` conditions, each checked; anything else is refused."""
+    found: list[tuple[str, str]] = []
     conjuncts = list(where.flatten()) if isinstance(where, exp.And) else [where]
     for term in conjuncts:
         while isinstance(term, exp.Paren):
             term = term.this
         if isinstance(term, exp.And):
-            _check_where(term, dimensions)
+            found.extend(_check_where(term, dimensions))
             continue
         if not isinstance(term, exp.EQ):
             raise refuse("sql.filter", f"WHERE {term.sql(dialect=DIALECT)}: only `dimension = value` "
@@ -103,6 +107,8 @@ def _check_where(where: exp.Expression, dimensions: Collection[str]) -> None:
         if column.name not in dimensions:
             raise refuse("sql.filter", f"WHERE on {column.name!r}: filters only on the grant's dimensions "
                          f"({', '.join(dimensions)})")
+        found.append((column.name, str(value.this)))
+    return found
 
 
 def check_query(
@@ -209,8 +215,7 @@ def check_query(
         raise refuse("sql.row_level", "no aggregate in the SELECT list: the result would be records")
 
     where = tree.args.get("where")
-    if where is not None:
-        _check_where(where.this, dimensions)
+    filters = _check_where(where.this, dimensions) if where is not None else []
     if tree.args.get("qualify") is not None:
         raise refuse("sql.row_level", "QUALIFY filters rows by window functions")
 
@@ -234,4 +239,8 @@ def check_query(
         fingerprint=fingerprint(normalised),
         group_by=tuple(dict.fromkeys(group_cols)),
         columns=tuple(sorted(used)),
+        filters=tuple(filters),
+        group_keys=tuple(
+            g.name if isinstance(g, exp.Column) else g.sql(dialect=DIALECT) for g in group_exprs
+        ),
     )

@@ -189,6 +189,26 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     out["prosecutor_risk_max"] = _r(1.0 / ks.min()) if ks.size else 0.0
     out["prosecutor_risk_mean"] = _r((1.0 / ks).mean()) if ks.size else 0.0
 
+    # computation products: queries answered, grants whose ε budget ran out, value the requesters gave up
+    comp = delivered & m.compute
+    out["compute_grants"] = int(comp.sum())
+    out["compute_queries"] = int(m.queries[comp].sum())
+    out["compute_budget_exhausted"] = int((comp & m.budget_exhausted).sum())
+    out["compute_value_lost"] = _r((m.value_rows - m.value)[comp].sum())
+    for cls in ("enterprise_micro", "enterprise_small"):
+        mk = comp & (m.arr_cls == REQUESTER_CLASSES.index(cls))
+        out[f"compute_grants.{cls}"] = int(mk.sum())
+        out[f"compute_value_lost.{cls}"] = _r((m.value_rows - m.value)[mk].sum())
+    # risk proxy: the largest chance an attacker has of singling out one person in a delivery of personal
+    # information: 1/k for de-identified rows (prosecutor risk; 1 where rows carry no k), 1/min_cell for
+    # computation results (every released cell holds at least min_cell people; differencing is refused)
+    has_personal = st.personal[np.maximum(m.target, 0)] if st.personal.size else np.zeros(m.n, dtype=bool)
+    personal = delivered & has_personal & (m.target >= 0)
+    row_risk = np.where(m.release_k > 0, 1.0 / np.maximum(m.release_k, 1), 1.0)
+    risk = np.where(m.compute, 1.0 / st.policy.privacy.min_cell_size, row_risk)[personal]
+    out["risk_proxy_sum"] = _r(risk.sum())
+    out["risk_proxy_mean"] = _r(risk.mean()) if risk.size else 0.0
+
     # MAR compliance, per operator and period: MAR set in advance from the cost filing (policy.mar_position),
     # revenue = fees charged in the period, over-MAR revenue deducted from the next period's MAR
     policy = st.policy

@@ -48,12 +48,15 @@ from marketplace.policy import (
     split,
     working_calendar,
 )
+from marketplace.policy.compute import compute_target, delivery_mode, supports_compute
 from marketplace.sim.scenario import REQUESTER_CLASSES, Exponential, Lognormal, Scenario, Uniform
 from marketplace.sim.world import SimWorld
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
+    ComputeKind,
     ConditionKind,
+    DeliveryMode,
     EnterpriseSize,
     OrganizationKind,
     Purpose,
@@ -152,6 +155,9 @@ class Statics:
     paid_as: np.ndarray  # (P,) int: the purpose a refused free claim is quoted as
     due_memo: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
     quote_memo: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)
+    compute_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) by computation
+    personal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) personal information
+    compute_queries_max: int = 0  # queries one grant's ε budget answers (compute.epsilon_per_grant / ε each)
 
     @classmethod
     def build(cls, scenario: Scenario, world: SimWorld, days: int | None = None) -> Statics:
@@ -275,7 +281,7 @@ class Statics:
             paid_as[p] = PURPOSES.index(rule.paid_as)
             for k, kind in enumerate(KINDS):
                 claim_ok[k, p] = kind in rule.requester_kinds
-        return cls(
+        out = cls(
             scenario,
             policy,
             world,
@@ -312,6 +318,26 @@ class Statics:
             claim_ok,
             paid_as,
         )
+        # computation products: which targets are delivered as computation results under the scenario
+        how = scenario.compute.delivery
+        out.compute_mode = np.array(
+            [
+                how != "rows"
+                and (
+                    supports_compute(policy, domain=row.domain)
+                    if how == "compute"
+                    else delivery_mode(policy, row.target.grade, row.target.channel, domain=row.domain)
+                    is DeliveryMode.compute
+                )
+                for row in world.targets
+            ],
+            dtype=bool,
+        )
+        out.personal = np.array([row.target.contains_personal_info for row in world.targets], dtype=bool)
+        out.compute_queries_max = int(
+            float(policy.compute.epsilon_per_grant) / scenario.compute.epsilon_per_query + 1e-9
+        )
+        return out
 
     # ------------------------------------------------------------ memoised policy calls
 
@@ -328,11 +354,15 @@ class Statics:
         return hit
 
     def quote_for(self, target: int, purpose: int, cls: int, volume: int) -> Any:
-        """(Quote, Split) for a paid request, or a refusal rule string (memoised per distinct input)."""
+        """(Quote, Split) for a paid request, or a refusal rule string (memoised per distinct input).
+
+        A negative `volume` is that many computation queries (a grant delivered by computation)."""
         key = (target, purpose, cls, volume)
         hit = self.quote_memo.get(key)
         if hit is None:
             tgt = self.world.targets[target].target
+            if volume < 0:  # -n: n queries of a computation product, billed per query (policy.compute_target)
+                tgt, volume = compute_target(self.policy, tgt, ComputeKind.aggregate_query), -volume
             markup = self.scenario.operators.price_markup
             if markup != 1.0 and tgt.actual_price is not None:
                 asked = (tgt.actual_price * Decimal(repr(markup))).quantize(Decimal("0.01"))
@@ -547,6 +577,20 @@ class MarketModel(mesa.Model):
             if m.any():
                 vals, cdf = st.volume_values[ui], st.volume_cdf[ui]
                 self.volume[m] = vals[np.minimum(np.searchsorted(cdf, u[m, 5], side="right"), vals.size - 1)]
+        # computation products, from a stream of their own (the draws above stay as they were without them)
+        cd = st.scenario.compute
+        crng = np.random.default_rng([self.seed_value, 17])
+        self.compute = has & st.compute_mode[tg] if T else np.zeros(N, dtype=bool)
+        wanted = crng.poisson(cd.queries_mean, N) + 1
+        answered = np.minimum(wanted, st.compute_queries_max)
+        self.queries_wanted = np.where(self.compute, wanted, 0)
+        self.queries = np.where(self.compute, answered, 0)
+        self.budget_exhausted = self.compute & (wanted > st.compute_queries_max)
+        self.value_rows = self.value.copy()  # what the same answer would be worth from rows
+        factor = (1.0 - cd.utility_error) * answered / wanted
+        self.value = np.where(self.compute, self.value * factor, self.value)
+        self.release_k = np.where(self.compute, 0, self.release_k)  # no rows released
+        self.quote_volume = np.where(self.compute, -self.queries, self.volume)
         self.u_reject = rng.random((N, len(STAGES)))
         self.u_cond = u[:, 6]
         # quotes for paid requests, one policy call per distinct (product, purpose, class, volume)
@@ -558,16 +602,17 @@ class MarketModel(mesa.Model):
         self.status[~has] = UNSERVED
         paid = np.flatnonzero(has & ~self.free)
         if paid.size:
-            V = int(self.volume.max()) + 1
-            qkey = ((self.target[paid] * P + self.purpose[paid]) * C + self.arr_cls[paid]) * V + self.volume[
-                paid
-            ]
+            top = int(max(self.volume.max(), self.queries.max())) + 1
+            V = 2 * top  # volume codes: n records/calls/... as n, n computation queries as top + n
+            code = np.where(self.compute, top + self.queries, self.volume)
+            qkey = ((self.target[paid] * P + self.purpose[paid]) * C + self.arr_cls[paid]) * V + code[paid]
             uniq, inv = np.unique(qkey, return_inverse=True)
             prices = np.zeros(uniq.size)
             ok = np.ones(uniq.size, dtype=bool)
             rules = [""] * uniq.size
             for j, k in enumerate(uniq.tolist()):
                 rest, vol = divmod(k, V)
+                vol = vol if vol < top else top - vol
                 rest, c = divmod(rest, C)
                 t, p = divmod(rest, P)
                 hit = st.quote_for(t, p, c, vol)
@@ -585,7 +630,7 @@ class MarketModel(mesa.Model):
         self.leak_price = np.zeros(N)
         for i in np.flatnonzero(self.declared_false & self.free).tolist():
             hit = st.quote_for(int(self.target[i]), int(self.true_purpose[i]), int(self.arr_cls[i]),
-                               int(self.volume[i]))
+                               int(self.quote_volume[i]))
             if not isinstance(hit, str):
                 self.leak_price[i] = float(hit[0].total)
         self.n_days = D
@@ -729,7 +774,7 @@ class MarketModel(mesa.Model):
         out = {}
         for i in np.flatnonzero(found).tolist():
             paid_as = int(st.paid_as[self.purpose[i]])
-            hit = st.quote_for(int(self.target[i]), paid_as, int(self.arr_cls[i]), int(self.volume[i]))
+            hit = st.quote_for(int(self.target[i]), paid_as, int(self.arr_cls[i]), int(self.quote_volume[i]))
             if not isinstance(hit, str):
                 out[i] = hit
         return out

@@ -229,6 +229,25 @@ class Operators(_Section):
     price_markup: Annotated[float, Field(gt=0, le=100)] = 1.0
 
 
+class ComputeDemand(_Section):
+    """Computation products ("usable but not visible") as requesters use them.
+
+    `delivery`: "policy" follows the policy's delivery mode per grade and channel (`policy.delivery_mode`;
+    "either" is taken as rows, which a requester prefers when offered); "rows" ships de-identified rows
+    everywhere; "compute" sends every request the holder can compute over (`policy.supports_compute`) to
+    computation. A compute grant wants Poisson(`queries_mean`) + 1 queries, each spending
+    `epsilon_per_query` of the grant's ε budget (`compute.epsilon_per_grant`); queries past the budget go
+    unanswered (budget exhaustion). Each answered query is billed in the policy's per-query unit, and the
+    requester realises value x (1 - `utility_error`) x answered / wanted. Assumptions throughout: figures to
+    vary; notebook 04 measures the utility error of aggregate and DP answers against rows.
+    """
+
+    delivery: Literal["policy", "rows", "compute"] = "policy"
+    queries_mean: Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)] = 20.0
+    epsilon_per_query: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 0.1
+    utility_error: Prob = 0.1
+
+
 class Scenario(_Section):
     """A complete, validated scenario. Load one with `load_scenario`."""
 
@@ -241,6 +260,7 @@ class Scenario(_Section):
     demand: Demand
     review: Review
     operators: Operators = Operators()
+    compute: ComputeDemand = ComputeDemand()
     source: str = ""
     """The file it was loaded from (set by the loader)."""
 

@@ -32,6 +32,7 @@ _PANELS = {
     "tradeoff_curve": "privacy",
     "aggregate_lab": "privacy",
     "compute_tradeoff": "compute",
+    "compute_under_grant": "compute",
     "scenario_lab": "scenarios",
     "scenario_explainer": "scenarios",
     "cap_sweep": "scenarios",

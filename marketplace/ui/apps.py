@@ -25,17 +25,20 @@ def catalog_app(sandbox: Sandbox | None = None) -> w.VBox:
 
 
 def request_and_review_app(sandbox: Sandbox | None = None) -> w.VBox:
-    """Act as anyone, file requests, review them: the whole request lifecycle on one page."""
+    """Act as anyone, file requests, review them, run computations under a grant: the whole request lifecycle
+    on one page."""
     from marketplace.ui.actas import act_as
+    from marketplace.ui.compute import compute_under_grant
     from marketplace.ui.requests import request_panel
     from marketplace.ui.review import review_queue
 
     sb = resolve(sandbox)
-    tabs = w.Tab(children=[request_panel(sb), review_queue(sb)])
+    tabs = w.Tab(children=[request_panel(sb), review_queue(sb), compute_under_grant(sb)])
 
     def titles(_lang: str | None = None) -> None:
         tabs.set_title(0, i18n.t("request.title"))
         tabs.set_title(1, i18n.t("review.title"))
+        tabs.set_title(2, i18n.t("compute.grant.title"))
 
     titles()
     i18n.on_language_change(titles, owner=tabs)

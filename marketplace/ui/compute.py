@@ -144,3 +144,105 @@ class ComputeTradeoff(Panel):
 
 def compute_tradeoff(sandbox: Sandbox | None = None, *, rows: int = 20_000) -> ComputeTradeoff:
     return ComputeTradeoff(sandbox, rows=rows)
+
+
+KINDS = ("aggregate_query", "dp_release", "model_training", "verification")
+EXAMPLES = {
+    "aggregate_query": "SELECT district, COUNT(*) AS n FROM data GROUP BY district",
+    "dp_release": '{"measure": "count", "epsilon": 0.5}',
+    "model_training": '{"target": "age", "features": ["sex"], "task": "regression"}',
+    "verification": '{"record": {"district": "East"}}',
+}
+
+
+class ComputeUnderGrant(Panel):
+    """The requester runs one computation under a grant: SQL for an aggregate query, parameters (JSON) for the
+    other kinds. The workflow checks, runs, charges and audits it; the panel shows the result and its cost."""
+
+    def __init__(self, sandbox: Sandbox | None = None) -> None:
+        self.sandbox = resolve(sandbox)
+        self.feedback = Feedback()
+        self.request_code = i18n.bind(w.Text(layout=w.Layout(width="320px")), "description",
+                                      "compute.grant.request")
+        self.kind = i18n.bind(w.Dropdown(options=self._kinds(), value=KINDS[0]), "description",
+                              "compute.grant.kind")
+        self.spec = i18n.bind(w.Textarea(value=EXAMPLES[KINDS[0]], rows=3, layout=w.Layout(width="640px")),
+                              "description", "compute.grant.spec")
+        self.run_button = button("compute.grant.run", "primary", "play")
+        self.result = w.HTML()
+        self.last: Any = None
+        self.kind.observe(self._example, names="value")
+        self.run_button.on_click(self.guarded(lambda _b: self.run()))
+        self.on_language(lambda _lang: self._relabel())
+        super().__init__([
+            heading("compute.grant.title"),
+            text("compute.grant.intro"),
+            w.HBox([self.request_code, self.kind]),
+            self.spec,
+            self.run_button,
+            self.feedback,
+            self.result,
+        ])
+        self.add_class("mp-compute-grant")
+
+    @staticmethod
+    def _kinds() -> list[tuple[str, str]]:
+        return [(i18n.t(f"enum.{k}"), k) for k in KINDS]
+
+    def _relabel(self) -> None:
+        value = self.kind.value
+        self.kind.options = self._kinds()
+        self.kind.value = value
+
+    def _example(self, change: dict[str, Any]) -> None:
+        if change.get("new") in EXAMPLES:
+            self.spec.value = EXAMPLES[change["new"]]
+
+    def computation(self) -> dict[str, Any]:
+        """The computation as the workflow takes it: the SQL, or the JSON parameters of the other kinds."""
+        import json
+
+        from marketplace.errors import InvalidInput
+
+        raw = self.spec.value.strip()
+        if self.kind.value == "aggregate_query":
+            return {"sql": raw}
+        try:
+            spec = json.loads(raw)
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict):
+            raise InvalidInput("computation", raw[:80], "a JSON object of the computation's parameters")
+        return spec
+
+    def run(self) -> None:
+        guard(self.feedback)(self._run)()
+
+    def _run(self) -> None:
+        from marketplace.models import AccessRequest
+        from marketplace.workflows.computation import run_computation
+
+        code = self.request_code.value.strip()
+        spec = self.computation()
+        with self.sandbox.session() as session:
+            req = session.exec(select(AccessRequest).where(AccessRequest.code == code)).first()
+            if req is None:
+                raise NotFound("request", code)
+            done = run_computation(session, self.sandbox.account(session), req, self.kind.value, spec)
+            charge = (done.run.detail or {}).get("charge", "0.00")
+            epsilon, suppressed = done.run.epsilon, done.run.cells_suppressed
+        self.last = done
+        value = done.value
+        if isinstance(value, pd.DataFrame):
+            self.result.value = table_html(value.head(50))
+        else:
+            import html
+
+            self.result.value = f"<pre>{html.escape(str(value))[:4000]}</pre>"
+        self.sandbox.changed()
+        self.feedback.ok(i18n.t("compute.grant.done", kind=i18n.t(f"enum.{self.kind.value}"), code=code,
+                                charge=charge, epsilon=f"{epsilon:g}", suppressed=suppressed))
+
+
+def compute_under_grant(sandbox: Sandbox | None = None) -> ComputeUnderGrant:
+    return ComputeUnderGrant(sandbox)

@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from marketplace import policy as pol
 from marketplace.errors import InvalidInput, PolicyRefusal
-from marketplace.models import AccessRequest, Account, Resource
-from marketplace.policy import Policy
-from marketplace.policy.compute import ComputeGrant, compute_grant, delivery_mode
+from marketplace.models import AccessRequest, Account, ComputeRun, Payment, Quote
+from marketplace.policy.compute import compute_target
+from marketplace.policy.types import RequestFacts
+from marketplace.privacy.differencing import Release
 from marketplace.privacy.sqlcheck import fingerprint
-from marketplace.vocabulary import ComputeKind, DeliveryMode, GrantStatus, Role
-from marketplace.workflows.step import REFUSALS, step
+from marketplace.vocabulary import ComputeKind, GrantStatus, QuoteStatus, Role
+from marketplace.workflows.compute_grants import compute_terms, source_resource, terms_for_grant
+from marketplace.workflows.facts import requester_facts, target_of
+from marketplace.workflows.price_formation import take_payment
+from marketplace.workflows.step import REFUSALS, Step, step
 
 __all__ = ["ENVIRONMENT_ROWS", "compute_terms", "run_computation", "terms_for_grant"]
 
@@ -37,53 +43,43 @@ _KEYS = {
 }
 
 
-def source_resource(request: AccessRequest) -> Resource | None:
-    """The resource a request's computation runs over: the one asked for, or the product's first source."""
-    if request.resource is not None:
-        return request.resource
-    product = request.product
-    return product.resources[0] if product is not None and product.resources else None
+def released_cells(session: Session, grant_id: int) -> list[Release]:
+    """The cells the grant's earlier aggregate queries released: the state the differencing rule
+    (`privacy.check_differencing`) checks each new query against."""
+    runs = session.exec(
+        select(ComputeRun).where(
+            ComputeRun.grant_id == grant_id,
+            ComputeRun.accepted == True,  # noqa: E712 - SQL comparison
+            ComputeRun.kind == ComputeKind.aggregate_query,
+        ).order_by(ComputeRun.id)
+    ).all()
+    return [Release.from_dict(r.detail["release"]) for r in runs if "release" in (r.detail or {})]
 
 
-def compute_terms(policy: Policy, request: AccessRequest, grant_id: int) -> ComputeGrant | None:
-    """The compute terms a grant of `request` carries, or None where the policy delivers rows only."""
-    resource = source_resource(request)
-    if resource is None:
+def charge(st: Step, request: AccessRequest, kind: ComputeKind, units: int) -> Payment | None:
+    """Bill `units` of a computation at the grant's quoted unit price (`terms["compute"]["prices"]`), through
+    `policy.quote` (discount, cap and tax as for any purchase): a metered quote row and its Payment, which
+    counts in the operator's revenue against MAR like any fee (`price_formation.take_payment`). Free channels
+    and free purposes quote 0.00 and record nothing. Called inside the computation's step."""
+    if units <= 0 or request.product_id is None:
         return None
-    mode = delivery_mode(
-        policy, resource.grade, request.channel, domain=resource.domain, source=resource.source
+    prices = (request.grant.terms.get("compute") or {}).get("prices") or {}
+    quoted = prices.get(kind.value)
+    target = compute_target(st.policy, target_of(request), kind, Decimal(quoted) if quoted else None)
+    priced = pol.quote(
+        st.policy, target, RequestFacts(purpose=request.purpose, volume=units),
+        requester_facts(request.requester_org),
     )
-    if mode is DeliveryMode.rows:
+    if priced.free or priced.total <= 0:
         return None
-    fields = [(f.name, f.marking.value) for f in resource.fields]
-    excluded = tuple(n for n, _ in fields if request.fields and n not in request.fields)
-    return compute_grant(
-        policy,
-        grant_id=grant_id,
-        requester_id=request.requester_org_id,
-        resource_id=resource.id,
-        fields=fields,
-        excluded=excluded,
-        resource_budget=resource.epsilon_budget,
+    lines = priced.as_dict()["lines"]
+    row = Quote(
+        request_id=request.id, policy_name=st.policy.name, currency=priced.currency, total=priced.total,
+        lines=lines, status=QuoteStatus.metered, created_at=st.now, accepted_at=st.now,
     )
-
-
-def terms_for_grant(terms: ComputeGrant) -> dict[str, Any]:
-    """The compute terms as the grant records them: what may be computed, on what, within which limits."""
-    return {
-        "kinds": sorted(k.value for k in terms.kinds),
-        "columns": list(terms.columns),
-        "dimensions": list(terms.dimensions),
-        "min_cell": terms.min_cell,
-        "max_result_rows": terms.max_result_rows,
-        "queries_per_day": terms.queries_per_day,
-        "verifications_per_day": terms.verifications_per_day,
-        "epsilon_per_query_max": terms.epsilon_per_query_max,
-        "epsilon_per_grant": terms.epsilon_per_grant,
-        "epsilon_per_requester": terms.epsilon_per_requester,
-        "epsilon_per_resource": terms.epsilon_per_resource,
-        "units": {k.value: u.value for k, u in terms.units.items()},
-    }
+    st.session.add(row)
+    st.session.flush()
+    return take_payment(st, request, row.id, priced)
 
 
 def _spec(kind: ComputeKind, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +137,10 @@ def run_computation(
         env = compute.resource_environment(resource, ENVIRONMENT_ROWS, seed=request.id)
         try:
             if kind is ComputeKind.aggregate_query:
-                result = compute.run_query(st.session, terms, env, str(args.get("sql", "")), at=st.now)
+                result = compute.run_query(
+                    st.session, terms, env, str(args.get("sql", "")), at=st.now,
+                    released=released_cells(st.session, grant.id),
+                )
             elif kind is ComputeKind.dp_release:
                 measure = str(args.get("measure", ""))
                 result = compute.run_dp(
@@ -174,8 +173,12 @@ def run_computation(
         finally:
             env.close()
         run = result.run
+        payment = charge(st, request, kind, run.units)
+        if payment is not None:
+            run.detail = {**(run.detail or {}), "charge": str(payment.amount), "payment_id": payment.id}
         st.record(
             {
+                "charge": payment.amount if payment is not None else Decimal("0.00"),
                 "kind": kind.value,
                 "fingerprint": run.fingerprint,
                 "epsilon": run.epsilon,

@@ -23,7 +23,9 @@ from sqlmodel import Session
 
 from marketplace.errors import InvalidInput, MarketplaceError, PrivacyError, TransitionError
 from marketplace.models import AccessRequest, Account, Delivery, Resource
+from marketplace.policy.compute import rows_refusal
 from marketplace.policy.grants import usage_overdue
+from marketplace.policy.types import Refusal, refusal_error
 from marketplace.vocabulary import (
     AuthorizationStatus,
     ConditionKind,
@@ -37,7 +39,15 @@ from marketplace.workflows.lookups import conditions_of
 from marketplace.workflows.roles import supplies
 from marketplace.workflows.step import Step, step
 
-__all__ = ["DEFAULT_ROWS", "Delivered", "checksum_of", "deliver", "deliver_for", "source_frame"]
+__all__ = [
+    "DEFAULT_ROWS",
+    "Delivered",
+    "checksum_of",
+    "deliver",
+    "deliver_for",
+    "rows_may_go",
+    "source_frame",
+]
 
 DEFAULT_ROWS = 500
 MAX_ROWS = 200_000
@@ -213,6 +223,9 @@ def release(
     resource = source_of(req)
     policy = st.policy
     conditions = conditions_of(st.session, req)
+    refusal = refusal_of_rows(policy, req, resource, conditions)
+    if refusal is not None:  # rows leave the domain only where the policy's delivery mode allows them
+        raise st.refuse(refusal_error(refusal))
     n = rows or (req.volume if req.volume > 1 else DEFAULT_ROWS)
     n = min(n, MAX_ROWS)
     seed = req.id if seed is None else seed
@@ -277,6 +290,23 @@ def release(
         },
     )
     return Delivered(d, table, report)
+
+
+def refusal_of_rows(
+    policy: Any, req: AccessRequest, resource: Resource, conditions: list[Any]
+) -> Refusal | None:
+    """`policy.rows_refusal` for this request's delivery: aggregate releases (cells with a minimum size) are
+    computation results and may go; rows may not where the mode for the grade and channel is compute."""
+    if any(c.kind is ConditionKind.aggregate for c in conditions) or (
+        req.product_id is not None and req.product.transformation == "aggregated"
+    ):
+        return None
+    return rows_refusal(policy, resource.grade, req.channel, domain=resource.domain, source=resource.source)
+
+
+def rows_may_go(session: Session, policy: Any, req: AccessRequest) -> bool:
+    """Whether a delivery of the request's grant may be made now (automatic deliveries check this first)."""
+    return refusal_of_rows(policy, req, source_of(req), conditions_of(session, req)) is None
 
 
 def transform(

@@ -30,6 +30,7 @@ from marketplace.models import (
     SelectionRound,
 )
 from marketplace.policy import cap_within_mar
+from marketplace.policy.compute import rows_refusal
 from marketplace.vocabulary import Grade, OrganizationKind, Role
 from marketplace.workflows import (
     accept_quote,
@@ -80,6 +81,7 @@ from marketplace.workflows import (
     terminate_authorization,
     verify_chain,
 )
+from marketplace.workflows.computation import run_computation
 
 __all__ = ["run_demo"]
 
@@ -153,6 +155,50 @@ def _show_delivery(story: _Story, d: Any) -> None:
         )
 
 
+def _rows_allowed(policy: Any, r: Resource, channel: str) -> bool:
+    return rows_refusal(policy, r.grade, channel, domain=r.domain, source=r.source) is None
+
+
+def _usable_not_visible(story: _Story, seed: int) -> None:
+    """Important data on sharing: rows refused where the policy says compute; a computation runs instead."""
+    with story.step("Sharing of important data: usable but not visible") as s:
+        policy = current_policy(s)
+        res = _resource(
+            s,
+            lambda r: r.sharing_attribute.value == "conditional"
+            and not _rows_allowed(policy, r, "sharing")
+            and any(f.marking.value == "quasi_identifier" for f in r.fields),
+            "conditionally shared resource delivered as computation results",
+        )
+        dept = _requester(s, OrganizationKind.department, exclude_org=res.holder_id)
+        req = create_request(
+            s, dept, resource=res, channel="sharing", purpose="public_governance",
+            use_statement="District totals for the annual plan",
+        )
+        submit_request(s, dept, req)
+        story.say(f"{dept.username} filed {req.code} for {res.code} ({res.title}), {res.grade.value} data")
+        req_id, holder = req.id, res.holder_id
+    _review_all(story, req_id)
+    try:
+        with db.session_scope(story.engine) as s:
+            deliver(s, _steward(s, holder), s.get(AccessRequest, req_id), rows=200, seed=seed)
+    except MarketplaceError as exc:
+        story.say(f"delivery of rows refused and recorded: {exc}")
+    with db.session_scope(story.engine) as s:
+        req = s.get(AccessRequest, req_id)
+        terms = req.grant.terms["compute"]
+        dim = terms["dimensions"][0]
+        result = run_computation(
+            s, req.requester, req, "aggregate_query",
+            {"sql": f"SELECT {dim}, COUNT(*) AS n FROM data GROUP BY {dim}"},
+        )
+        story.say(
+            f"computation in the holder's domain: {len(result.value)} cells by {dim}, "
+            f"{result.run.cells_suppressed} suppressed below min_cell={terms['min_cell']}; "
+            f"fingerprint {result.run.fingerprint[:12]}… audited, the result never logged"
+        )
+
+
 def _review_all(story: _Story, req_id: int, conditions: dict[str, list[str]] | None = None) -> None:
     conditions = conditions or {}
     while True:
@@ -190,8 +236,11 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
 
     # ---------------------------------------------------------------- sharing
     with story.step("Sharing: a department asks another department's conditional resource") as s:
+        policy = current_policy(s)
         res = _resource(
-            s, lambda r: r.sharing_attribute.value == "conditional", "conditionally shared resource"
+            s,
+            lambda r: r.sharing_attribute.value == "conditional" and _rows_allowed(policy, r, "sharing"),
+            "conditionally shared resource delivered as rows",
         )
         dept = _requester(s, OrganizationKind.department, exclude_org=res.holder_id)
         req = create_request(
@@ -220,6 +269,7 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
         )
         d = deliver(s, _steward(s, req.resource.holder_id), req, rows=200, seed=seed)
         _show_delivery(story, d)
+    _usable_not_visible(story, seed)
 
     # ---------------------------------------------------------------- opening
     with story.step("Opening, unconditional: granted and delivered at once") as s:
@@ -291,6 +341,7 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None)
                 and r.grade is not Grade.core
                 and "authorized_operation" in resource_channels(r)
                 and not r.registrations
+                and _rows_allowed(current_policy(s), r, "authorized_operation")
             ),
             "unregistered resource for authorized operation",
         )

@@ -25,8 +25,8 @@ from marketplace.policy.grants import (
 )
 from marketplace.vocabulary import ConditionKind, GrantStatus, RequestStatus, Role
 from marketplace.workflows import clock
-from marketplace.workflows.computation import compute_terms, terms_for_grant
-from marketplace.workflows.delivery import deliver_for
+from marketplace.workflows.compute_grants import compute_terms, terms_for_grant
+from marketplace.workflows.delivery import deliver_for, rows_may_go
 from marketplace.workflows.lookups import conditions_of, fee_due
 from marketplace.workflows.roles import has_role, supplies
 from marketplace.workflows.step import Step, step, temp_code
@@ -154,7 +154,7 @@ def issue_grant(session: Session, actor: Account | None, req: AccessRequest) -> 
         g.terms = terms_of(req, parties_of(req), g.code, conditions, until, usage)
         computing = compute_terms(st.policy, req, g.id)
         if computing is not None:  # usable but not visible: what may be computed, within which limits
-            g.terms = {**g.terms, "compute": terms_for_grant(computing)}
+            g.terms = {**g.terms, "compute": terms_for_grant(computing, st.policy)}
         req.grant = g
         req.status = nxt
         req.updated_at = st.now
@@ -192,7 +192,7 @@ def finish_approval(
         if fee_due(session, req):
             return
         issue_grant(session, actor, req)
-        if deliver_now:
+        if deliver_now and rows_may_go(session, st.policy, req):  # else the grant's computations stand in
             deliver_for(session, actor, req, rows=deliver_rows, seed=seed, automatic=True)
 
 

@@ -28,7 +28,10 @@ def current_quote(session: Session, request: AccessRequest) -> Quote | None:
     """The latest quote of a request that is not superseded."""
     return session.exec(
         select(Quote)
-        .where(Quote.request_id == request.id, Quote.status != QuoteStatus.superseded)
+        .where(
+            Quote.request_id == request.id,
+            Quote.status.not_in((QuoteStatus.superseded, QuoteStatus.metered)),  # type: ignore[attr-defined]
+        )
         .order_by(Quote.id.desc())
     ).first()
 

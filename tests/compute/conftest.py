@@ -57,6 +57,18 @@ def env() -> Iterator[Environment]:
 
 
 @pytest.fixture
+def west_env() -> Iterator[Environment]:
+    """In West, 24 women and one man: each result alone suppresses his cell; subtracted, two would not."""
+    frame = discharges()
+    frame = frame[frame.district != "West"].copy()
+    west = discharges(25, seed=11).assign(district="West", sex=["F"] * 24 + ["M"])
+    west["patient_id"] = [f"W{i:06d}" for i in range(25)]
+    e = open_environment(5, pd.concat([frame, west], ignore_index=True), FIELDS, seed=7)
+    yield e
+    e.close()
+
+
+@pytest.fixture
 def grant() -> ComputeGrant:
     return make_grant()
 

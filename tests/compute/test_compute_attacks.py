@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from marketplace.compute import Environment, run_dp, run_query
 from marketplace.errors import PolicyRefusal, PrivacyError
+from marketplace.privacy.differencing import Release
 
 # Two overlapping queries whose difference is one patient's length of stay: everyone in East, and everyone in
 # East except the oldest patient there (identified by age, which an attacker may know).
@@ -92,3 +93,48 @@ def test_no_released_cell_is_below_the_minimum(session: Session, grant, env: Env
         sql = f"SELECT {dims}, COUNT(*) AS n, AVG(cost) AS c FROM data GROUP BY {dims}"
         table = run_query(session, grant, env, sql).value
         assert (table["n"] >= grant.min_cell).all()
+
+
+# Differencing across detail levels (the `west_env` fixture: one man among 25 people in West).
+COARSE = "SELECT district, COUNT(*) AS n, SUM(cost) AS c FROM data GROUP BY district"
+FINE = "SELECT district, sex, COUNT(*) AS n, SUM(cost) AS c FROM data GROUP BY district, sex"
+WEST = "SELECT COUNT(*) AS n, SUM(cost) AS c FROM data WHERE district = 'West'"
+WEST_F = WEST + " AND sex = 'F'"
+
+
+def test_differencing_across_detail_levels_succeeds_against_a_naive_endpoint(west_env: Environment) -> None:
+    frame = west_env.frame
+    secret = float(frame[(frame.district == "West") & (frame.sex == "M")].cost.sum())
+    naive = duckdb.connect()
+    naive.register("data", frame)
+    coarse = naive.execute(COARSE + " HAVING COUNT(*) >= 10").df().set_index("district")
+    fine = naive.execute(FINE + " HAVING COUNT(*) >= 10").df().set_index(["district", "sex"])
+    assert ("West", "M") not in fine.index  # the man's cell is suppressed in each result alone ...
+    assert coarse.loc["West", "c"] - fine.loc[("West", "F"), "c"] == pytest.approx(secret)  # ... not together
+    whole = naive.execute(WEST).fetchone()
+    women = naive.execute(WEST_F).fetchone()
+    assert whole[0] - women[0] == 1 and whole[1] - women[1] == pytest.approx(secret)
+
+
+@pytest.mark.parametrize("first, second", [(COARSE, FINE), (FINE, COARSE), (WEST, WEST_F), (WEST_F, WEST),
+                                           (WEST, FINE), (COARSE, WEST_F)])
+def test_differencing_across_detail_levels_is_refused_by_ours(session: Session, grant, west_env: Environment,
+                                                              first: str, second: str) -> None:
+    released = [run_query(session, grant, west_env, first, released=[]).run]
+    earlier = [Release.from_dict(r.detail["release"]) for r in released]
+    with pytest.raises(PolicyRefusal) as info:
+        run_query(session, grant, west_env, second, released=earlier)
+    assert info.value.rule == "sql.differencing"
+    assert "West" in str(info.value) or "the whole table" in str(info.value)
+
+
+def test_queries_at_one_detail_level_or_with_big_remainders_still_run(session: Session, grant,
+                                                                      west_env: Environment) -> None:
+    earlier: list[Release] = []
+    for sql in (COARSE, COARSE, "SELECT district, COUNT(*) AS n FROM data WHERE district = 'East' "
+                "GROUP BY district", "SELECT sex, COUNT(*) AS n FROM data GROUP BY sex"):
+        earlier.append(Release.from_dict(run_query(session, grant, west_env, sql, released=earlier)
+                                         .run.detail["release"]))
+    # East minus East's women is East's men: hundreds of people, nothing singled out
+    men_in_east = "SELECT COUNT(*) AS n FROM data WHERE district = 'East' AND sex = 'M'"
+    run_query(session, grant, west_env, men_in_east, released=earlier)

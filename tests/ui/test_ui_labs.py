@@ -7,7 +7,7 @@ import io
 import pandas as pd
 
 from marketplace.sim.figures import SCENARIO_GROUPS
-from marketplace.ui import privacy, scenarios, start
+from marketplace.ui import i18n, privacy, scenarios, start
 from marketplace.ui.context import Sandbox
 
 
@@ -86,3 +86,25 @@ def test_privacy_lab_cannot_go_below_the_policy_minimum(sandbox: Sandbox) -> Non
     lab.run_button.click()
     assert lab.feedback.kind == "error" and "k" in lab.feedback.text and "national-2025" in lab.feedback.text
     assert lab.report is None
+
+
+def test_compute_under_grant_words_its_errors_in_one_line(sandbox: Sandbox) -> None:
+    from marketplace.ui import compute
+
+    panel = compute.compute_under_grant(sandbox)
+    panel.kind.value = "dp_release"
+    assert "epsilon" in panel.spec.value  # each kind starts from a valid example
+    panel.spec.value = "not json"
+    panel.request_code.value = "REQ-2025-000001"
+    panel.run()
+    assert panel.feedback.kind == "error" and "computation" in panel.feedback.text
+    panel.kind.value = "aggregate_query"
+    panel.request_code.value = "REQ-1999-999999"
+    panel.run()
+    assert panel.feedback.kind == "error" and "REQ-1999-999999" in panel.feedback.text
+    i18n.set_language("zh")
+    try:
+        assert panel.kind.options[0][0] == i18n.t("enum.aggregate_query")
+    finally:
+        i18n.set_language("en")
+    panel.close()

@@ -52,6 +52,7 @@ PANELS: dict[str, Callable[[Sandbox], w.Widget]] = {
     "aggregate_lab": privacy.aggregate_lab,
     "tradeoff": privacy.tradeoff_curve,
     "compute": lambda sb: compute.compute_tradeoff(sb, rows=2_000),
+    "compute_grant": compute.compute_under_grant,
     "scenario_lab": lambda _sb: scenarios.scenario_lab(seeds=1, days=5),
     "explainer": lambda _sb: scenarios.scenario_explainer(),
     "sweep": lambda _sb: scenarios.cap_sweep(seeds=1, days=5),

@@ -211,6 +211,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     # raised elsewhere (tested below); purpose_unpriced is a guard a valid policy file never reaches
     expected -= {"quote.tier_part", "refusal.no_extension", "refusal.cap_below_cost", "refusal.above_cap"}
     expected -= {"refusal.purpose_unpriced"}
+    expected -= {"refusal.compute_only"}  # a delivery refusal, worded in the test below
     expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS | SELECTION_REFUSALS  # worded below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
@@ -473,3 +474,12 @@ def test_every_refusal_of_operator_selection_is_worded_in_both_languages() -> No
         _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
         keys.add(exc.value.key)
     assert keys == SELECTION_REFUSALS
+
+
+@pytest.mark.parametrize("channel", ["sharing", "opening", "authorized_operation"])
+def test_the_compute_only_refusal_is_worded_like_the_policy(channel: str) -> None:
+    from marketplace.policy.compute import rows_refusal
+
+    ref = rows_refusal(load_policy(POLICY_NAME), "important", channel, domain="health")
+    assert ref is not None and ref.rule == "delivery.compute_only"
+    _check(ref.key, ref.params, ref.message)

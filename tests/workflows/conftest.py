@@ -24,6 +24,7 @@ from marketplace.models import (
     SelectionApplication,
     SelectionRound,
 )
+from marketplace.policy.compute import rows_refusal
 from marketplace.synth import seed_sandbox
 from marketplace.vocabulary import AuditOutcome, OrganizationKind, Role
 
@@ -107,9 +108,17 @@ class World:
 
     # common stories
     def conditional_sharing(self) -> int:
-        """A department's sharing request for another department's conditional resource, in review."""
+        """A department's sharing request for another department's conditional resource, in review.
+
+        The resource is one whose rows may be delivered on sharing (`policy.rows_refusal`): the stories that
+        use it deliver rows; computation-only data has its own stories (test_wf_computation)."""
         with self.step() as s:
-            res = self.resource(s, lambda r: r.sharing_attribute.value == "conditional")
+            policy = wf.current_policy(s)
+            res = self.resource(
+                s,
+                lambda r: r.sharing_attribute.value == "conditional"
+                and rows_refusal(policy, r.grade, "sharing", domain=r.domain, source=r.source) is None,
+            )
             dept = self.requester(s, OrganizationKind.department, not_org=res.holder_id)
             req = wf.create_request(s, dept, resource=res, channel="sharing", purpose="public_governance")
             wf.submit_request(s, dept, req)
