@@ -28,7 +28,13 @@ from marketplace.models.compute import ComputeAllowance, ComputeRun
 from marketplace.models.parties import Account, AccountRole, Organization
 from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review, UsageReport
 from marketplace.models.sandbox import SandboxSetting
-from marketplace.models.workshop import ActionReceipt, Checkpoint, ExerciseRelease, Participant
+from marketplace.models.workshop import (
+    ActionReceipt,
+    Checkpoint,
+    ExerciseRelease,
+    Participant,
+    SessionToken,
+)
 
 __all__ = [
     "AccessRequest",
@@ -68,5 +74,6 @@ __all__ = [
     "Review",
     "SandboxSetting",
     "SecurityIncident",
+    "SessionToken",
     "UsageReport",
 ]
