@@ -460,3 +460,19 @@ def test_cli_serve_refuses_without_the_trainer_code(tmp_path: Path) -> None:
         check=False,
     )
     assert out.returncode == 2 and "trainer" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_participant_notebook_asks_for_url_and_code(served: Served) -> None:
+    from marketplace.ui.workshop import JoinBox, ParticipantPanel, participant_app
+    from marketplace.workshop.client import WorkshopClient
+
+    box = participant_app()
+    assert isinstance(box, JoinBox)
+    box.url.value, box.code.value = served.url, "ZZZZ-ZZZZ-ZZZZ-ZZZ2"
+    assert box.join() is None and "roster" in box.feedback.value
+    box.url.value, box.code.value = "http://127.0.0.1:9", served.ws.seat("steward").join_code
+    assert box.join() is None and "127.0.0.1:9" in box.feedback.value
+    box.url.value = served.url
+    panel = box.join()
+    assert isinstance(panel, ParticipantPanel) and isinstance(panel.session, WorkshopClient)
+    assert box.children == (panel,) and panel.session.whoami().seat == served.ws.seat("steward").seat
