@@ -1,6 +1,6 @@
-"""The workshop load run through the server: participant processes that hold only its URL, on SQLite and on a
-real PostgreSQL server. Light (8 processes for a few seconds); the 50-process comparison with the direct run is
-`benchmarks/bench_workshop_server.py`. No timing is asserted."""
+"""The workshop load run through the server: participant processes that hold only its URL, on SQLite and on
+a real PostgreSQL server. Light (8 processes for a few seconds); the 50-process comparison with the direct run
+is `benchmarks/bench_workshop_server.py`. No timing is asserted."""
 
 from __future__ import annotations
 
