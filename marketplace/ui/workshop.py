@@ -678,7 +678,8 @@ class JoinBox(Panel):
 
 def participant_app(code: str | None = None, engine: Any = None, url: str | None = None) -> w.Widget:
     """The participant's notebook entry: the panel for `code` (through the workshop server at `url` when
-    given), or a box asking for the server's address and the join code."""
+    given, else MARKETPLACE_WORKSHOP_URL), or a box asking for the server's address and the join code."""
+    url = url or os.environ.get(WORKSHOP_URL_ENV) or None
     if code:
         return remote_panel(url, code) if url else participant_panel(code, engine)
     return JoinBox(lambda c: participant_panel(c, engine), make_remote=remote_panel)
