@@ -476,3 +476,30 @@ def test_the_participant_notebook_asks_for_url_and_code(served: Served) -> None:
     panel = box.join()
     assert isinstance(panel, ParticipantPanel) and isinstance(panel.session, WorkshopClient)
     assert box.children == (panel,) and panel.session.whoami().seat == served.ws.seat("steward").seat
+
+
+def test_cors_is_off_by_default_and_on_for_a_named_origin(served: Served) -> None:
+    origin = "https://voila.example.org"
+    preflight = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    with served.raw() as http:
+        r = http.options("/api/join", headers=preflight)
+        assert "access-control-allow-origin" not in r.headers
+    server = WorkshopServer(served.ws.engine, ServerSettings(cors_origins=(origin,)))
+    with ServerThread(server.app) as running, httpx.Client(base_url=running.url) as http:
+        r = http.options("/api/join", headers=preflight)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == origin
+        r = http.options("/api/join", headers={**preflight, "Origin": "https://elsewhere.example.org"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_a_seat_from_before_slow_digests_gets_one_at_its_first_join(served: Served) -> None:
+    dep = served.ws.seat("operator")
+    with db.session_scope(served.ws.engine) as s:
+        s.connection().execute(
+            sa.update(Participant).where(Participant.account_id == dep.account_id).values(join_code_kdf="")
+        )
+    with served.client(dep.join_code) as me:
+        assert me.whoami().account_id == dep.account_id
+    with Session(served.ws.engine) as s:
+        row = s.exec(select(Participant).where(Participant.account_id == dep.account_id)).one()
+    assert code_kdf_matches(row.join_code_kdf, dep.join_code)
