@@ -427,6 +427,20 @@ def test_cli_serve_prints_the_url_on_a_free_port(tmp_path: Path) -> None:
         assert served_at in roster.read_text() and oct(roster.stat().st_mode & 0o777) == "0o600"
         with WorkshopClient(served_at, ws.seat("operator").join_code) as me:
             assert me.whoami().roles == {Role.operator}
+        with httpx.Client(base_url=served_at) as http:
+            for _ in range(4):  # three free misses, then back-off
+                http.post("/api/join", json={"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ"})
+            assert http.post("/api/join", json={"code": ws.seat("operator").join_code}).status_code == 429
+        # The trainer, on the same machine, still gets in and lifts the back-off of the address.
+        unlocked = subprocess.run(
+            [sys.executable, "-m", "marketplace", "workshop", "unlock", "--url", served_at, "--all"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert unlocked.returncode == 0 and unlocked.stdout.startswith("1 lockouts lifted"), unlocked.stderr
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -503,3 +517,19 @@ def test_a_seat_from_before_slow_digests_gets_one_at_its_first_join(served: Serv
     with Session(served.ws.engine) as s:
         row = s.exec(select(Participant).where(Participant.account_id == dep.account_id)).one()
     assert code_kdf_matches(row.join_code_kdf, dep.join_code)
+
+
+def test_the_trainer_gets_in_from_a_locked_out_address_and_nobody_else(served: Served) -> None:
+    dep = served.ws.seat("department")
+    with served.raw() as http:
+        for _ in range(LOCKOUT):
+            http.post("/api/join", json={"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ"})
+        assert http.post("/api/join", json={"code": dep.join_code}).status_code == 429
+        wrong_for_trainer = served.ws.trainer.join_code[:-1] + (
+            "2" if served.ws.trainer.join_code[-1] != "2" else "3"
+        )
+        assert http.post("/api/join", json={"code": wrong_for_trainer}).status_code == 429
+    with served.client(served.ws.trainer.join_code) as boss:
+        assert boss.unlock(client="127.0.0.1") == 1
+    with served.client(dep.join_code) as me:
+        assert me.whoami().account_id == dep.account_id
