@@ -206,3 +206,89 @@ def policy(name: str, trainer_code: str | None) -> None:
     """Switch the policy in force to NAME and show its effect on recent requests."""
     for line in policy_switch_lines(_facilitator(trainer_code).switch_policy(name)):
         click.echo(line)
+
+
+@workshop.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback by default; other machines: a TLS reverse proxy).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port, printed).")
+@click.option("--cors-origin", "cors", multiple=True,
+              help="An origin (e.g. https://hub.example.org) whose Voila pages may call the server; "
+              "repeatable. Default: none.")
+@click.option("--token-hours", type=click.IntRange(1, 168), default=8, show_default=True,
+              help="How long a session token lasts before the participant joins again.")
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False, exists=True),
+              help="Write the server's URL into this roster's server_url column.")
+@trainer_code
+def serve(
+    host: str, port: int, cors: tuple[str, ...], token_hours: int, roster_path: str | None,
+    trainer_code: str | None,
+) -> None:
+    """Serve the workshop over HTTP: the participants' only door to the database."""
+    import datetime as dt
+    import socket
+
+    import uvicorn
+
+    from marketplace.workshop.client import check_url
+    from marketplace.workshop.roster import set_roster_url
+    from marketplace.workshop.server import ServerSettings, WorkshopServer
+
+    origins = tuple(check_url(o) for o in cors)  # one clear line for a bad origin, before anything starts
+    engine = _engine()
+    _facilitator(trainer_code)  # only a trainer serves the workshop
+    settings = ServerSettings(token_ttl=dt.timedelta(hours=token_hours), cors_origins=origins)
+    server = WorkshopServer(engine, settings)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # connections wait from the moment the address is printed
+    except OSError as exc:
+        sock.close()
+        raise InvalidInput("--port", port, f"a free port on {host} ({exc.strerror or exc})") from None
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound}"
+    if roster_path:
+        set_roster_url(roster_path, url)
+        click.echo(t("cli.workshop.roster_url", out=roster_path))
+    click.echo(t("cli.workshop.serving", url=url))
+    click.echo(t("cli.workshop.serve_hint"))
+    config = uvicorn.Config(server.app, log_level="warning", proxy_headers=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+@workshop.command("revoke")
+@click.option("--seat", type=click.IntRange(1, None), help="Revoke the sessions of this seat.")
+@click.option("--all", "everyone", is_flag=True, help="Revoke every participant's session.")
+@trainer_code
+def revoke(seat: int | None, everyone: bool, trainer_code: str | None) -> None:
+    """End workshop server sessions: the participant must join again with their code."""
+    from marketplace.workshop.server import revoke_sessions
+
+    if (seat is None) == (not everyone):
+        raise InvalidInput("--seat/--all", seat, "either --seat N or --all")
+    n = revoke_sessions(_facilitator(trainer_code), seat=seat)
+    click.echo(t("cli.workshop.revoked", n=n))
+
+
+@workshop.command("unlock")
+@click.option("--url", required=True, help="The workshop server's URL (as `workshop serve` printed it).")
+@click.option("--seat", type=click.IntRange(1, None), help="Lift the lockout of this seat's code.")
+@click.option("--client", help="Lift the lockout of this client address.")
+@click.option("--all", "everyone", is_flag=True, help="Lift every lockout.")
+@trainer_code
+def unlock(url: str, seat: int | None, client: str | None, everyone: bool, trainer_code: str | None) -> None:
+    """Let a locked-out client or code try joining again (asks the running server)."""
+    from marketplace.workshop.client import WorkshopClient
+
+    if seat is None and client is None and not everyone:
+        raise InvalidInput("--seat/--client/--all", None, "at least one of --seat N, --client ADDRESS, --all")
+    if not trainer_code:
+        raise click.UsageError(t("cli.workshop.trainer_code_required", env=TRAINER_ENV))
+    with WorkshopClient(url, trainer_code) as me:
+        n = me.unlock(client=client, seat=seat, everyone=everyone)
+    click.echo(t("cli.workshop.unlocked", n=n))

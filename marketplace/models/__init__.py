@@ -31,7 +31,13 @@ from marketplace.models.compute import ComputeAllowance, ComputeRun
 from marketplace.models.parties import Account, AccountRole, Organization
 from marketplace.models.requests import AccessRequest, Condition, Delivery, Grant, Review, UsageReport
 from marketplace.models.sandbox import SandboxSetting
-from marketplace.models.workshop import ActionReceipt, Checkpoint, ExerciseRelease, Participant
+from marketplace.models.workshop import (
+    ActionReceipt,
+    Checkpoint,
+    ExerciseRelease,
+    Participant,
+    SessionToken,
+)
 
 __all__ = [
     "AccessRequest",
@@ -74,5 +80,6 @@ __all__ = [
     "SelectionApplication",
     "SelectionResource",
     "SelectionRound",
+    "SessionToken",
     "UsageReport",
 ]

@@ -12,13 +12,16 @@ from marketplace.models.columns import fk, json_field, utcnow
 class Participant(SQLModel, table=True):
     """One seat of a workshop: the account a join code binds to.
 
-    Only a SHA-256 digest of the join code is stored, so a database dump or a checkpoint does not reveal the
-    codes handed out on the roster.
+    Only digests of the join code are stored, so a database dump or a checkpoint does not reveal the codes
+    handed out on the roster: a SHA-256 digest that finds the seat, and a salted, slow argon2id digest
+    (`join_code_kdf`) that the workshop server checks before it issues a session token (seats made before it
+    existed have none until their first join through the server).
     """
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", unique=True, index=True)
     join_code_hash: str = Field(index=True, unique=True, max_length=64)
+    join_code_kdf: str = Field(default="", max_length=200)
     seat: int = Field(default=0, description="row number on the roster")
     group: str = Field(
         default="",
@@ -65,3 +68,22 @@ class ActionReceipt(SQLModel, table=True):
     subject_id: int | None = None
     result: dict[str, Any] = json_field(dict)
     at: datetime = Field(default_factory=utcnow)
+
+
+class SessionToken(SQLModel, table=True):
+    """A session the workshop server issued for a join code: only the token's SHA-256 digest is stored.
+
+    The token is 256 random bits (`secrets`), so a plain digest suffices; it is bound to the code digest
+    it was issued for (a reissued code ends its sessions), expires, and the trainer can revoke it. No
+    foreign keys, and outside checkpoints: a restore neither revives a revoked session nor drops a record.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    account_id: int = Field(index=True)
+    code_hash: str = Field(max_length=64)
+    client: str = Field(default="", max_length=64, description="the client address that joined")
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by_id: int | None = None

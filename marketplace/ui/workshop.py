@@ -11,6 +11,7 @@ Texts are the catalogs' `workshop.` messages (see `marketplace.i18n`) and follow
 from __future__ import annotations
 
 import html
+import os
 import threading
 from typing import Any
 
@@ -23,6 +24,8 @@ from marketplace.ui.common import Feedback, Panel, guard, worded_table
 from marketplace.vocabulary import Decision, Purpose, Role
 from marketplace.workshop import Facilitator, ParticipantSession
 from marketplace.workshop.agents import REVIEWER_ROLES
+
+WORKSHOP_URL_ENV = "MARKETPLACE_WORKSHOP_URL"  # the workshop server's address, when the trainer sets it
 
 
 class _Texts:
@@ -619,38 +622,67 @@ class FacilitatorConsole(Panel):
 
 
 class JoinBox(Panel):
-    """A code field and a button; on a valid code the box shows the panel that `make(code)` builds."""
+    """A code field and a button; on a valid code the box shows the panel that `make(code)` builds.
 
-    def __init__(self, make: Any, key: str = "workshop.join_code") -> None:
+    With `make_remote`, the box also asks for the workshop server's address (prefilled from
+    MARKETPLACE_WORKSHOP_URL): given one, `make_remote(url, code)` joins through the server and this kernel
+    never holds the database; left empty, the code is checked on the database as on a one-machine sandbox.
+    """
+
+    def __init__(self, make: Any, key: str = "workshop.join_code", make_remote: Any = None) -> None:
         self.texts = _Texts()
         self.make = make
+        self.make_remote = make_remote
         self.feedback = Feedback()
         self.code = self.texts(w.Password(layout=w.Layout(width="360px")), "description", key)
+        self.url = self.texts(
+            w.Text(value=os.environ.get(WORKSHOP_URL_ENV, ""), layout=w.Layout(width="360px")),
+            "description",
+            "workshop.server_url",
+        )
         self.join_button = _button(self.texts, "workshop.join", "primary")
         self.panel: Any = None
         self.join_button.on_click(guard(self.feedback)(lambda _b: self.join()))
-        super().__init__([w.HBox([self.code, self.join_button]), self.feedback])
+        fields: list[w.Widget] = [self.url] if make_remote is not None else []
+        super().__init__([*fields, w.HBox([self.code, self.join_button]), self.feedback])
 
     def join(self) -> Any:
         from marketplace.errors import PermissionDenied
+        from marketplace.workshop.client import ServerRefused
 
+        url = self.url.value.strip()
         try:
-            self.panel = self.make(self.code.value.strip())
+            if url and self.make_remote is not None:
+                self.panel = self.make_remote(url, self.code.value.strip())
+            else:
+                self.panel = self.make(self.code.value.strip())
         except PermissionDenied as exc:
             if exc.actor != "anyone":  # a known seat without the right: the workflow's own words
                 raise
             self.feedback.error(i18n.t("workshop.bad_join_code"))  # not "anyone may not join the workshop"
+            return None
+        except ServerRefused as exc:
+            if exc.status == 401:
+                self.feedback.error(i18n.t("workshop.bad_join_code"))
+            elif exc.status == 429:
+                self.feedback.error(i18n.t("workshop.join_throttled"))
+            elif exc.status == 0:
+                self.feedback.error(i18n.t("workshop.server_unreachable", url=url))
+            else:
+                raise
             return None
         self.code.value = ""
         self.children = [self.panel]
         return self.panel
 
 
-def participant_app(code: str | None = None, engine: Any = None) -> w.Widget:
-    """The participant's notebook entry: the panel for `code`, or a box asking for the join code."""
+def participant_app(code: str | None = None, engine: Any = None, url: str | None = None) -> w.Widget:
+    """The participant's notebook entry: the panel for `code` (through the workshop server at `url` when
+    given, else MARKETPLACE_WORKSHOP_URL), or a box asking for the server's address and the join code."""
+    url = url or os.environ.get(WORKSHOP_URL_ENV) or None
     if code:
-        return participant_panel(code, engine)
-    return JoinBox(lambda c: participant_panel(c, engine))
+        return remote_panel(url, code) if url else participant_panel(code, engine)
+    return JoinBox(lambda c: participant_panel(c, engine), make_remote=remote_panel)
 
 
 def facilitator_app(code: str | None = None, engine: Any = None) -> w.Widget:
@@ -665,6 +697,13 @@ def participant_panel(code: str, engine: Any = None) -> ParticipantPanel:
     from marketplace.workshop import join
 
     return ParticipantPanel(join(code, engine))
+
+
+def remote_panel(url: str, code: str) -> ParticipantPanel:
+    """Join the workshop server at `url` with `code` and show that account's panel (no database here)."""
+    from marketplace.workshop.client import WorkshopClient
+
+    return ParticipantPanel(WorkshopClient(url, code))
 
 
 def facilitator_console(code: str, engine: Any = None) -> FacilitatorConsole:
@@ -682,4 +721,5 @@ __all__ = [
     "facilitator_console",
     "participant_app",
     "participant_panel",
+    "remote_panel",
 ]

@@ -78,9 +78,9 @@ class Agent:
         try:
             result = fn()
         except MarketplaceError as exc:
-            return Outcome(
-                action, time.perf_counter() - t0, error=type(exc).__name__, message=str(exc), key=key
-            )
+            # Through the workshop server the refusal's kind travels as `error` (ServerRefused).
+            kind = getattr(exc, "error", None) or type(exc).__name__
+            return Outcome(action, time.perf_counter() - t0, error=kind, message=str(exc), key=key)
         out = Outcome(action, time.perf_counter() - t0, key=key)
         if isinstance(result, Receipt):
             out.receipt = result

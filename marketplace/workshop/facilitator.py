@@ -115,6 +115,11 @@ class Facilitator:
 
         return run_retrying(self.engine, run)
 
+    def trainer_account(self, doing: str) -> int:
+        """The trainer's account id, after the audited role check of every trainer operation (for operations
+        that live outside the database, such as the workshop server's join lockouts)."""
+        return self._op("console", lambda _s, actor: actor.id, what=doing)
+
     # ------------------------------------------------------------ seats and roles
 
     def create_participants(
@@ -177,6 +182,7 @@ class Facilitator:
                 raise NotFound("seat", seat)
             code = roster.new_join_code()
             p.join_code_hash = roster.code_hash(code)
+            p.join_code_kdf = roster.code_kdf(code)
             s.add(p)
             audit.record(s, actor, "workshop.reissue_code", ("participant", p.id), {"seat": seat})
             return code

@@ -13,7 +13,11 @@ refusal, `unhandled` for anything else. `verify_run` then checks the database ag
 - no partial state: no request left in draft, every request has its `request.create` and `request.submit`
   events, and the audit chain verifies.
 
-Used by `benchmarks/bench_workshop.py` and by the PostgreSQL tests.
+With `server_url` the workers hold no database at all: each joins the workshop server (`marketplace workshop
+serve`) with its code and acts through the HTTP client, as a participant notebook on another machine does;
+`verify_run` checks the database behind the server the same way.
+
+Used by `benchmarks/bench_workshop.py`, `benchmarks/bench_workshop_server.py` and the load tests.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class WorkerSpec:
     think_s: tuple[float, float] = (1.0, 4.0)
     kill_in_write_after: int | None = None  # SIGKILL itself inside its N-th write, before commit (requesters
     # then only file requests, so that the write happens at a known moment)
+    server_url: str | None = None  # act through this workshop server instead of the database
 
 
 def _log(fh: Any, **rec: Any) -> None:
@@ -79,7 +84,6 @@ def worker_main(spec: WorkerSpec) -> None:
     with open(spec.log_path, "a", encoding="utf-8", buffering=1) as fh:
         try:
             db.dispose_engines()
-            engine = db.make_engine(spec.url)
             writes = {"n": 0}
 
             def on_start(action: str, key: str) -> None:
@@ -95,7 +99,13 @@ def worker_main(spec: WorkerSpec) -> None:
 
                 event.listen(OrmSession, "before_commit", kill_before_commit)
 
-            agent = Agent(join(spec.code, engine), seed=spec.seed, on_start=on_start)
+            if spec.server_url:
+                from marketplace.workshop.client import WorkshopClient
+
+                session: Any = WorkshopClient(spec.server_url, spec.code)
+            else:
+                session = join(spec.code, db.make_engine(spec.url))
+            agent = Agent(session, seed=spec.seed, on_start=on_start)
             agent.warm_up()
             rng = np.random.default_rng(spec.seed)
             _log(fh, phase="ready", t=time.time(), account_id=agent.session.account_id)
@@ -209,11 +219,15 @@ def run_workers(
     kill: dict[int, int] | None = None,
     during: Any = None,
     warmup_s: float = 3.0,
+    server_url: str | None = None,
 ) -> RunResult:
     """Fork one process per code, run them for `seconds`, call `during(t0)` meanwhile, collect the logs.
 
-    `kill` maps worker index -> the write inside which that worker SIGKILLs itself.
+    `kill` maps worker index -> the write inside which that worker SIGKILLs itself (direct mode only);
+    `server_url` makes every worker act through that workshop server.
     """
+    if kill and server_url:
+        raise ValueError("kill inside a write needs direct database workers (no server_url)")
     ctx = mp.get_context("fork")
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -228,6 +242,7 @@ def run_workers(
             start_at + seconds,
             think_s,
             (kill or {}).get(i),
+            server_url,
         )
         for i, code in enumerate(codes)
     ]

@@ -6,7 +6,8 @@ organizations that hold the most resources, so their review queues fill up), oth
 organizations. Organizations are chosen with an explicit seed, so the same command on the same world gives
 the same seating.
 
-Join codes come from `secrets` (80 bits, grouped for reading aloud); only their SHA-256 digest is stored.
+Join codes come from `secrets` (80 bits, grouped for reading aloud); only digests are stored: SHA-256 to find
+the seat, and a salted, slow argon2id digest that the workshop server verifies before issuing a session.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
 
 from marketplace.errors import InvalidInput, PermissionDenied
@@ -30,6 +33,9 @@ from marketplace.vocabulary import EnterpriseSize, OrganizationKind, Role
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: codes are read off paper
 CODE_GROUPS, CODE_GROUP_LEN = 4, 4
+# argon2id at OWASP's lowest recommended cost (19 MiB, 2 passes, 1 lane). Assumption: enough for 80-bit
+# random codes, and cheap enough (20-50 ms) to seat 1,000 participants or check a join without stalling.
+KDF = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,19 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalize_code(code).encode()).hexdigest()
 
 
+def code_kdf(code: str) -> str:
+    """The salted, slow digest of a join code (argon2id, its parameters and salt inside the string)."""
+    return KDF.hash(normalize_code(code))
+
+
+def code_kdf_matches(stored: str, code: str) -> bool:
+    """Whether `code` is the code `stored` was made from (constant-time inside argon2)."""
+    try:
+        return KDF.verify(stored, normalize_code(code))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 @dataclass(frozen=True)
 class RosterEntry:
     seat: int
@@ -119,6 +138,7 @@ class RosterEntry:
     organization: str
     organization_kind: str
     roles: str
+    server_url: str = ""  # the workshop server's address, when `workshop serve --roster` filled it in
 
 
 ROSTER_FIELDS = [
@@ -131,6 +151,7 @@ ROSTER_FIELDS = [
     "organization_kind",
     "roles",
     "account_id",
+    "server_url",
 ]
 
 
@@ -147,6 +168,24 @@ def write_roster(entries: Iterable[RosterEntry], path: str | Path) -> Path:
         for e in entries:
             writer.writerow({k: getattr(e, k) for k in ROSTER_FIELDS})
     return path
+
+
+def set_roster_url(path: str | Path, url: str) -> Path:
+    """Fill the workshop server's URL into every row of a roster (kept at mode 0600), so each participant's
+    slip carries the address and their code."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInput("--roster", str(path), f"a roster CSV from workshop create ({exc})") from None
+    if not rows or not set(ROSTER_FIELDS[:-1]) <= set(rows[0]):
+        raise InvalidInput("--roster", str(path), "a roster CSV written by workshop create")
+    entries = [
+        RosterEntry(**{k: r.get(k, "") for k in ROSTER_FIELDS if k != "server_url"}, server_url=url)
+        for r in rows
+    ]
+    return write_roster(entries, path)
 
 
 def _holders(session: Session) -> list[int]:
@@ -196,7 +235,13 @@ def add_participant(
     for role in sorted(set(roles)):
         session.add(AccountRole(account_id=account.id, role=role))
     code = new_join_code()
-    participant = Participant(account_id=account.id, join_code_hash=code_hash(code), seat=seat, group=group)
+    participant = Participant(
+        account_id=account.id,
+        join_code_hash=code_hash(code),
+        join_code_kdf=code_kdf(code),
+        seat=seat,
+        group=group,
+    )
     session.add(participant)
     session.flush()
     return participant, account, code

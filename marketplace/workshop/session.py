@@ -469,6 +469,12 @@ def join(code: str, engine: Engine | None = None) -> ParticipantSession:
     return ParticipantSession._bind(engine, digest)
 
 
+def resume(engine: Engine, code_digest: str) -> ParticipantSession:
+    """The session for a join code the caller has already checked (the workshop server, for a token it issued
+    against that code). It still resolves the account at every action, so a reissued code ends it."""
+    return ParticipantSession._bind(engine, code_digest)
+
+
 def engine_of(session: ParticipantSession) -> Engine:
     """The database a participant session is bound to (for the trainer's console in this package)."""
     return session._engine

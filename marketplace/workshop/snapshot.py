@@ -41,8 +41,9 @@ from marketplace.errors import InvalidInput
 
 FORMAT = "marketplace-snapshot/2"
 UNSIGNED_FORMAT = "marketplace-snapshot/1"  # earlier releases: no MAC, the audit log inside
-# A checkpoint never contains (or erases) the checkpoints themselves, nor the audit log: history stays.
-EXCLUDED = frozenset({"checkpoint", "auditevent"})
+# A checkpoint never contains (or erases) the checkpoints themselves, nor the audit log: history stays; nor
+# the workshop server's sessions: a restore must not revive a revoked session.
+EXCLUDED = frozenset({"checkpoint", "auditevent", "sessiontoken"})
 KEPT_SETTINGS = frozenset({"audit_head"})  # settings that belong to the log, not to the marketplace's state
 MAC_PURPOSE = "checkpoint"
 MAX_FILE_BYTES = 256 * 2**20  # a province world after a busy workshop day is a few MB of JSON

@@ -17,7 +17,7 @@ from marketplace.errors import InvalidInput, MarketplaceError, PermissionDenied
 from marketplace.models import AuditEvent, Checkpoint
 from marketplace.workflows import audit
 from marketplace.workshop import join, snapshot
-from marketplace.workshop.roster import code_hash, new_join_code
+from marketplace.workshop.roster import code_hash, code_kdf, new_join_code
 
 from .conftest import make_workshop
 from .test_workshop_checkpoint import activity, business, dump
@@ -63,6 +63,7 @@ def backdoor(snap: dict) -> tuple[dict, str]:
         {
             "account_id": new_id,
             "join_code_hash": code_hash(code),
+            "join_code_kdf": code_kdf(code),
             "seat": 999,
             "group": "trainer",
             "created_at": "2025-01-01T00:00:00",

@@ -1,0 +1,797 @@
+"""`marketplace workshop serve`: the workshop's only door to the database, an HTTP API (FastAPI on uvicorn).
+
+Why a server: a participant whose notebook holds the database URL can read digests, write role rows or move
+the clock as anyone. Here only this process holds the URL. A participant exchanges their join code for a
+session token (`POST /api/join`: the code is checked against its salted, slow argon2id digest), then every
+action is an authenticated request whose role check runs here, in the workflows, exactly as for an in-process
+session (`marketplace.workshop.session`, `facilitator`): the server adds transport, tokens and throttling, no
+rules.
+
+Tokens are 256 random bits, stored as SHA-256 digests, expire after `ServerSettings.token_ttl` and are revoked
+by the trainer (`POST /api/trainer/revoke`, `marketplace workshop revoke`). Failed joins are throttled per
+client address and per code (exponential back-off, lockout after `lockout_after` misses until the trainer
+unlocks); refused joins and bad tokens are counted in one audit event per client and window, not one per
+guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from marketplace.errors import (
+    ConflictError,
+    DatabaseUnavailable,
+    InvalidInput,
+    MarketplaceError,
+    NotFound,
+    PermissionDenied,
+    PolicyRefusal,
+    TransitionError,
+)
+from marketplace.models import Account, Participant, SessionToken
+from marketplace.vocabulary import Role
+from marketplace.workflows import audit
+from marketplace.workshop import roster
+from marketplace.workshop.facilitator import Facilitator
+from marketplace.workshop.session import ParticipantSession, Receipt, resume, run_retrying
+
+log = logging.getLogger(__name__)
+
+API = "/api"
+TOKEN_BYTES = 32
+MAX_CODE_CHARS = 64
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What a trainer may tune; every default is an assumption (no policy text speaks to workshop servers)."""
+
+    # Assumption: a workshop day; a participant who comes back the next day joins again with their code.
+    token_ttl: timedelta = timedelta(hours=8)
+    # Assumption: three typos are free; then waits of 1, 2, 4 ... s (at most 60 s) between attempts.
+    free_misses: int = 3
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    # Assumption: ten misses in a row lock the client (or the code) out until the trainer unlocks it; an
+    # 80-bit code cannot be guessed in ten tries, a mistyped one is re-read long before.
+    lockout_after: int = 10
+    # Assumption: one audit event per client and minute of refused joins / bad tokens keeps a guessing client
+    # from flooding the log while the trainer still sees it within a minute.
+    miss_window_s: float = 60.0
+    cors_origins: tuple[str, ...] = ()  # Voila served from another origin: its URL here (default: none)
+
+
+# ------------------------------------------------------------------ throttling
+
+
+@dataclass
+class _Record:
+    misses: int = 0
+    last_miss: float = -math.inf
+    locked: bool = False
+
+
+@dataclass
+class _Window:
+    start: float
+    counts: dict[str, int] = field(default_factory=dict)
+    locked: bool = False
+
+
+class JoinThrottle:
+    """Failed joins per client address and per code: back-off, lockout, and the windowed miss counts.
+
+    In memory (one server process): a restart forgets back-off and lockouts but never the audited counts,
+    which are written when their window closes (`due_events`) or when the server stops
+    (`due_events(everything=True)`).
+    """
+
+    def __init__(self, settings: ServerSettings, now: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.now = now
+        self._lock = threading.Lock()
+        self._records: dict[tuple[str, str], _Record] = {}
+        self._windows: dict[str, _Window] = {}
+
+    def wait(self, keys: list[tuple[str, str]]) -> float:
+        """Seconds before `keys` may try again: 0 now, `math.inf` while locked out."""
+        st = self.settings
+        out = 0.0
+        with self._lock:
+            for key in keys:
+                rec = self._records.get(key)
+                if rec is None:
+                    continue
+                if rec.locked:
+                    return math.inf
+                over = rec.misses - st.free_misses
+                if over >= 0:
+                    delay = min(st.backoff_base_s * 2**over, st.backoff_max_s)
+                    out = max(out, rec.last_miss + delay - self.now())
+        return max(out, 0.0)
+
+    def miss(self, keys: list[tuple[str, str]], client: str, reason: str) -> bool:
+        """Count a miss against every key (and in `client`'s audit window); True when it locked a key out."""
+        locked = False
+        with self._lock:
+            now = self.now()
+            for key in keys:
+                rec = self._records.setdefault(key, _Record())
+                rec.misses += 1
+                rec.last_miss = now
+                if rec.misses >= self.settings.lockout_after and not rec.locked:
+                    rec.locked = locked = True
+            self._count(client, reason, now, locked=locked)
+        return locked
+
+    def refused(self, client: str, reason: str) -> None:
+        """Count a refusal that is no guess (a bad, expired or revoked token; a locked-out attempt)."""
+        with self._lock:
+            self._count(client, reason, self.now())
+
+    def _count(self, client: str, reason: str, now: float, *, locked: bool = False) -> None:
+        win = self._windows.get(client)
+        if win is None:
+            win = self._windows[client] = _Window(now)
+        win.counts[reason] = win.counts.get(reason, 0) + 1
+        win.locked = win.locked or locked
+
+    def succeeded(self, keys: list[tuple[str, str]]) -> None:
+        with self._lock:
+            for key in keys:
+                rec = self._records.get(key)
+                if rec is not None and not rec.locked:
+                    del self._records[key]
+
+    def unlock(
+        self, *, client: str | None = None, code_digest: str | None = None, everyone: bool = False
+    ) -> int:
+        """Lift lockouts and back-off (of one client address, one code, or all); returns how many."""
+        with self._lock:
+            keys = [
+                k
+                for k in self._records
+                if everyone
+                or (k[0] == "client" and k[1] == client)
+                or (k[0] == "code" and k[1] == code_digest)
+            ]
+            for k in keys:
+                del self._records[k]
+            return len(keys)
+
+    def lockouts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"kind": kind, "key": key if kind == "client" else key[:12], "misses": r.misses}
+                for (kind, key), r in self._records.items()
+                if r.locked
+            ]
+
+    def due_events(self, *, everything: bool = False) -> list[dict[str, Any]]:
+        """The windows that closed (all with `everything`), each as one audit payload; forgets them."""
+        with self._lock:
+            now = self.now()
+            out = []
+            for client, win in list(self._windows.items()):
+                if everything or win.locked or now - win.start >= self.settings.miss_window_s:
+                    out.append(
+                        {
+                            "client": client,
+                            "window_s": round(max(now - win.start, 0.0), 1),
+                            "refused": dict(sorted(win.counts.items())),
+                            "total": sum(win.counts.values()),
+                            "locked_out": win.locked,
+                        }
+                    )
+                    del self._windows[client]
+            return out
+
+
+# ------------------------------------------------------------------ requests and answers
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JoinBody(_Body):
+    code: str = Field(max_length=MAX_CODE_CHARS)
+
+
+class KeyBody(_Body):
+    key: str | None = Field(default=None, max_length=64)
+
+
+class FileRequestBody(KeyBody):
+    purpose: str = Field(max_length=64)
+    resource: str | int | None = None
+    product: str | int | None = None
+    channel: str | None = Field(default=None, max_length=64)
+    use_statement: str = Field(default="", max_length=MAX_TEXT)
+    fields: list[str] = Field(default_factory=list, max_length=200)
+    volume: int = 1
+    duration_days: int = 365
+    project_reference: str = Field(default="", max_length=200)
+    sponsor: str | int | None = None
+
+
+class WithdrawBody(KeyBody):
+    reason: str = Field(default="", max_length=MAX_TEXT)
+
+
+class UsageBody(KeyBody):
+    summary: str = Field(max_length=MAX_TEXT)
+
+
+class DeliverBody(KeyBody):
+    rows: int | None = None
+
+
+class DecideBody(KeyBody):
+    decision: str = Field(max_length=32)
+    conditions: list[Any] = Field(default_factory=list, max_length=50)
+    reason: str = Field(default="", max_length=MAX_TEXT)
+
+
+class PriceBody(KeyBody):
+    price: str | int | float
+
+
+class ClockBody(_Body):
+    action: str = Field(max_length=16, description="pause, resume or advance")
+    days: int | None = None
+
+
+class NameBody(_Body):
+    name: str = Field(max_length=100)
+
+
+class ReleaseBody(_Body):
+    exercise: str | None = Field(default=None, max_length=64)
+
+
+class UnlockBody(_Body):
+    client: str | None = Field(default=None, max_length=64)
+    seat: int | None = None
+    everyone: bool = False
+
+
+class RevokeBody(_Body):
+    seat: int | None = None
+    everyone: bool = False
+
+
+def _receipt(r: Receipt) -> dict[str, Any]:
+    return asdict(r)
+
+
+STATUS = (
+    (PermissionDenied, 403),
+    (PolicyRefusal, 403),
+    (NotFound, 404),
+    (ConflictError, 409),
+    (TransitionError, 409),
+    (DatabaseUnavailable, 503),
+    (InvalidInput, 422),
+)
+
+
+def status_of(exc: MarketplaceError) -> int:
+    return next((code for typ, code in STATUS if isinstance(exc, typ)), 400)
+
+
+class Unauthorized(MarketplaceError):
+    """No valid session token: the client must join (again) with its code."""
+
+
+class Throttled(MarketplaceError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:500]
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ the server
+
+
+class WorkshopServer:
+    """The app and its state: the engine (only here), the settings, the join throttle."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ServerSettings | None = None,
+        *,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or ServerSettings()
+        self.throttle = JoinThrottle(self.settings, now)
+        self.app = self._build()
+
+    # ---------------------------------------------------------- audit of refusals
+
+    def flush_refusals(self, *, everything: bool = False) -> int:
+        """Write one audit event per closed window of refused joins / bad tokens; returns how many."""
+        events = self.throttle.due_events(everything=everything)
+        if not events:
+            return 0
+
+        def write(s: Session) -> None:
+            for payload in events:
+                err = PermissionDenied(
+                    payload["client"], "use the workshop server", f"{payload['total']} refused attempts"
+                )
+                audit.refuse(s, None, "workshop.join", ("workshop", None), err, payload)
+
+        run_retrying(self.engine, write)
+        return len(events)
+
+    # ---------------------------------------------------------- joining and tokens
+
+    def join(self, code: str, client: str) -> dict[str, Any]:
+        keys = [("client", client)]
+        normalized = roster.normalize_code(code) if isinstance(code, str) else ""
+        digest = roster.code_hash(code) if normalized else ""
+        if digest:
+            keys.append(("code", digest))
+        wait = self.throttle.wait(keys)
+        if wait > 0 and self.throttle.wait(keys[1:]) == 0 and self._trainer_seat(digest):
+            # Everyone on one machine (or behind one proxy) shares an address: a guesser there must not lock
+            # the trainer out of unlocking it. Only a trainer seat's code passes, and it is still checked
+            # against its slow digest below; any other code gets the same answer as before.
+            wait = 0.0
+        if wait == math.inf:
+            self.throttle.refused(client, "locked_out")
+            raise Throttled("join: too many wrong codes from here; ask the trainer to unlock", 3600)
+        if wait > 0:
+            self.throttle.refused(client, "too_soon")
+            raise Throttled(f"join: too many wrong codes; try again in {math.ceil(wait)} s", wait)
+        if not normalized or len(normalized) != roster.CODE_GROUPS * roster.CODE_GROUP_LEN:
+            self.throttle.miss(keys, client, "malformed_code")
+            raise InvalidInput("code", code, "the code on your roster card, e.g. K7QM-3XTA-9PRD-W2HF")
+
+        def find(s: Session) -> Participant | None:
+            p = s.exec(select(Participant).where(Participant.join_code_hash == digest)).first()
+            if p is None:
+                return None
+            if p.join_code_kdf:
+                if not roster.code_kdf_matches(p.join_code_kdf, code):
+                    return None
+            else:  # a seat made before slow digests: give it one now
+                p.join_code_kdf = roster.code_kdf(code)
+                s.add(p)
+            return p
+
+        issued = datetime.now(UTC)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+
+        def issue(s: Session) -> dict[str, Any] | None:
+            p = find(s)
+            if p is None:
+                return None
+            row = SessionToken(
+                token_hash=token_digest(token),
+                account_id=p.account_id,
+                code_hash=digest,
+                client=client[:64],
+                issued_at=issued,
+                expires_at=issued + self.settings.token_ttl,
+            )
+            s.add(row)
+            roster.touch(s, p.id, issued)
+            audit.record(s, p.account_id, "workshop.join", ("account", p.account_id), {"client": client[:64]})
+            return {"token": token, "expires_at": row.expires_at.isoformat(), "account_id": p.account_id}
+
+        out = run_retrying(self.engine, issue)
+        if out is None:
+            if self.throttle.miss(keys, client, "unknown_code"):
+                self.flush_refusals()  # a lockout is written at once
+            raise Unauthorized("join: unknown join code (check the code on your roster card)")
+        self.throttle.succeeded(keys)
+        return out
+
+    def _trainer_seat(self, digest: str) -> bool:
+        if not digest:
+            return False
+
+        def find(s: Session) -> bool:
+            p = s.exec(select(Participant).where(Participant.join_code_hash == digest)).first()
+            return p is not None and Role.trainer in roster.role_names(s, p.account_id)
+
+        return run_retrying(self.engine, find)
+
+    def authenticate(self, request: Request) -> tuple[ParticipantSession, SessionToken]:
+        client = _client(request)
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            self.throttle.refused(client, "no_token")
+            raise Unauthorized("no session token: join with your code first (POST /api/join)")
+        digest = token_digest(token.strip())
+
+        def load(s: Session) -> SessionToken | None:
+            return s.exec(select(SessionToken).where(SessionToken.token_hash == digest)).first()
+
+        row = run_retrying(self.engine, load)
+        if row is None:
+            self.throttle.refused(client, "bad_token")
+            raise Unauthorized("unknown session token: join again with your code")
+        if row.revoked_at is not None:
+            self.throttle.refused(client, "revoked_token")
+            raise Unauthorized("session revoked by the trainer: join again with your code")
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        if expires <= datetime.now(UTC):
+            self.throttle.refused(client, "expired_token")
+            raise Unauthorized("session expired: join again with your code")
+        return resume(self.engine, row.code_hash), row
+
+    def leave(self, row: SessionToken) -> None:
+        """End the caller's own session (the client's `close`)."""
+
+        def go(s: Session) -> None:
+            q = sa.update(SessionToken).where(SessionToken.id == row.id)
+            s.connection().execute(q.values(revoked_at=datetime.now(UTC), revoked_by_id=row.account_id))
+
+        run_retrying(self.engine, go)
+
+    # ---------------------------------------------------------- the app
+
+    def _build(self) -> FastAPI:
+        server = self
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            async def flusher() -> None:
+                while True:
+                    await asyncio.sleep(min(server.settings.miss_window_s, 60.0))
+                    await asyncio.to_thread(server.flush_refusals)
+
+            task = asyncio.create_task(flusher())
+            try:
+                yield
+            finally:
+                task.cancel()
+                await asyncio.to_thread(server.flush_refusals, everything=True)
+
+        app = FastAPI(
+            title="Public Data Marketplace workshop",
+            lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+        )
+        app.state.workshop = self
+        if self.settings.cors_origins:
+            app.add_middleware(
+                CORSMiddleware,
+                allow_origins=list(self.settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+
+        @app.exception_handler(MarketplaceError)
+        async def refused(_request: Request, exc: MarketplaceError) -> JSONResponse:
+            headers = {}
+            if isinstance(exc, Unauthorized):
+                code = 401
+                headers["WWW-Authenticate"] = "Bearer"
+            elif isinstance(exc, Throttled):
+                code = 429
+                headers["Retry-After"] = str(math.ceil(exc.retry_after))
+            else:
+                code = status_of(exc)
+            return JSONResponse(
+                {"error": type(exc).__name__, "message": _one_line(str(exc))},
+                status_code=code,
+                headers=headers,
+            )
+
+        @app.exception_handler(RequestValidationError)
+        async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+            first = exc.errors()[0] if exc.errors() else {}
+            where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+            got = _one_line(repr(first.get("input")))[:80]
+            msg = f"{where}: got {got}; expected {first.get('msg', 'valid input')}"
+            return JSONResponse({"error": "InvalidInput", "message": _one_line(msg)}, status_code=422)
+
+        @app.exception_handler(Exception)
+        async def crashed(_request: Request, exc: Exception) -> JSONResponse:
+            log.exception("workshop server: unhandled error")
+            return JSONResponse(
+                {"error": "ServerError", "message": f"the server could not do this ({type(exc).__name__})"},
+                status_code=500,
+            )
+
+        def participant(request: Request) -> ParticipantSession:
+            return server.authenticate(request)[0]
+
+        def trainer(request: Request) -> tuple[Facilitator, SessionToken]:
+            session, row = server.authenticate(request)
+            return Facilitator(session), row
+
+        me = Depends(participant)
+        boss = Depends(trainer)
+
+        async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+
+        @app.get(f"{API}/health")
+        async def health() -> dict[str, Any]:
+            return {"ok": True}
+
+        @app.post(f"{API}/join")
+        async def join(body: JoinBody, request: Request) -> dict[str, Any]:
+            return await run(server.join, body.code, _client(request))
+
+        @app.post(f"{API}/leave")
+        async def leave(request: Request) -> dict[str, Any]:
+            _session, row = await run(server.authenticate, request)
+            await run(server.leave, row)
+            return {"left": True}
+
+        @app.get(f"{API}/me")
+        async def whoami(p: ParticipantSession = me) -> dict[str, Any]:
+            ident = await run(p.whoami)
+            return {**asdict(ident), "roles": sorted(r.value for r in ident.roles)}
+
+        @app.get(f"{API}/allowed")
+        async def allowed(p: ParticipantSession = me) -> list[str]:
+            return await run(p.allowed_actions)
+
+        @app.get(f"{API}/catalog")
+        async def catalog(limit: int = 200, p: ParticipantSession = me) -> list[dict[str, Any]]:
+            if not 1 <= limit <= 1000:
+                raise InvalidInput("limit", limit, "a whole number from 1 to 1000")
+            return await run(p.catalog, limit=limit)
+
+        @app.get(f"{API}/requests")
+        async def my_requests(p: ParticipantSession = me) -> list[dict[str, Any]]:
+            return await run(p.my_requests)
+
+        @app.post(f"{API}/requests")
+        async def file_request(body: FileRequestBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.file_request, **body.model_dump()))
+
+        @app.post(f"{API}/requests/{{ref}}/accept")
+        async def accept_quote(ref: str, body: KeyBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.accept_quote, ref, key=body.key))
+
+        @app.post(f"{API}/requests/{{ref}}/withdraw")
+        async def withdraw(ref: str, body: WithdrawBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.withdraw, ref, reason=body.reason, key=body.key))
+
+        @app.post(f"{API}/requests/{{ref}}/usage")
+        async def report_usage(ref: str, body: UsageBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.report_usage, ref, body.summary, key=body.key))
+
+        @app.post(f"{API}/requests/{{ref}}/deliver")
+        async def deliver(ref: str, body: DeliverBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.deliver, ref, rows=body.rows, key=body.key))
+
+        @app.get(f"{API}/reviews")
+        async def review_queue(limit: int = 100, p: ParticipantSession = me) -> list[dict[str, Any]]:
+            return await run(p.review_queue, limit=limit)
+
+        @app.post(f"{API}/reviews/{{review}}/decide")
+        async def decide(review: int, body: DecideBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(
+                await run(
+                    p.decide,
+                    review,
+                    body.decision,
+                    conditions=body.conditions,
+                    reason=body.reason,
+                    key=body.key,
+                )
+            )
+
+        @app.get(f"{API}/products")
+        async def my_products(p: ParticipantSession = me) -> list[dict[str, Any]]:
+            return await run(p.my_products)
+
+        @app.post(f"{API}/products/{{ref}}/price")
+        async def set_price(ref: str, body: PriceBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.set_price, ref, body.price, key=body.key))
+
+        @app.post(f"{API}/products/{{ref}}/list")
+        async def list_product(ref: str, body: KeyBody, p: ParticipantSession = me) -> dict[str, Any]:
+            return _receipt(await run(p.list_product, ref, key=body.key))
+
+        @app.get(f"{API}/exercises")
+        async def exercises(lang: str = "en", p: ParticipantSession = me) -> list[dict[str, Any]]:
+            if lang not in ("en", "zh"):
+                raise InvalidInput("lang", lang, "en or zh")
+            return await run(p.exercises, lang)
+
+        # ------------------------------------------------------ trainer operations (role checked in _op)
+
+        @app.get(f"{API}/trainer/dashboard")
+        async def dashboard(t: tuple[Facilitator, SessionToken] = boss) -> dict[str, Any]:
+            d = await run(t[0].dashboard)
+            return {
+                "today": d.today.isoformat(),
+                "clock_paused": d.clock_paused,
+                "policy": d.policy,
+                "figures": {k: str(v) for k, v in d.figures.items()},
+            }
+
+        @app.post(f"{API}/trainer/clock")
+        async def clock(body: ClockBody, t: tuple[Facilitator, SessionToken] = boss) -> dict[str, Any]:
+            fac = t[0]
+            if body.action == "pause":
+                state = await run(fac.pause_clock)
+            elif body.action == "resume":
+                state = await run(fac.resume_clock)
+            elif body.action == "advance":
+                report = await run(fac.advance_clock, body.days)
+                return {"previous": report.previous.isoformat(), "today": report.today.isoformat()}
+            else:
+                raise InvalidInput("action", body.action, "pause, resume or advance")
+            return {"today": state.today().isoformat(), "paused": state.paused}
+
+        @app.post(f"{API}/trainer/checkpoint")
+        async def checkpoint(body: NameBody, t: tuple[Facilitator, SessionToken] = boss) -> dict[str, Any]:
+            return {"counts": await run(t[0].checkpoint, body.name)}
+
+        @app.post(f"{API}/trainer/release")
+        async def release(body: ReleaseBody, t: tuple[Facilitator, SessionToken] = boss) -> dict[str, Any]:
+            fac = t[0]
+            ex = await run(fac.release, body.exercise) if body.exercise else await run(fac.release_next)
+            return {"released": None if ex is None else ex.id}
+
+        @app.get(f"{API}/trainer/lockouts")
+        async def lockouts(t: tuple[Facilitator, SessionToken] = boss) -> list[dict[str, Any]]:
+            await run(_trainer_check, t[0], "see join lockouts")
+            return server.throttle.lockouts()
+
+        @app.post(f"{API}/trainer/unlock")
+        async def unlock(body: UnlockBody, t: tuple[Facilitator, SessionToken] = boss) -> dict[str, Any]:
+            actor = await run(_trainer_check, t[0], "unlock joins")
+            digest = None
+            if body.seat is not None:
+                digest = await run(_seat_digest, server.engine, body.seat)
+            n = server.throttle.unlock(client=body.client, code_digest=digest, everyone=body.everyone)
+            await run(_record, server.engine, actor, "workshop.unlock", body.model_dump() | {"lifted": n})
+            return {"unlocked": n}
+
+        @app.post(f"{API}/trainer/revoke")
+        async def revoke(body: RevokeBody, t: tuple[Facilitator, SessionToken] = boss) -> dict[str, Any]:
+            if (body.seat is None) == (not body.everyone):
+                raise InvalidInput("seat", body.seat, "a seat number, or everyone=true (not both)")
+            # The trainer's own session survives "everyone" (they revoke, then keep running the workshop).
+            n = await run(revoke_sessions, t[0], seat=body.seat, keep_token=t[1].id)
+            return {"revoked": n}
+
+        return app
+
+
+def revoke_sessions(fac: Facilitator, *, seat: int | None = None, keep_token: int | None = None) -> int:
+    """Trainer only: revoke the live sessions of `seat` (every seat when None) but `keep_token` (the caller's
+    own); returns how many. Role check and audit as for every trainer operation."""
+    actor = fac.trainer_account("revoke workshop sessions")
+    engine = fac.engine
+    account = None if seat is None else _seat_account(engine, seat)
+    now = datetime.now(UTC)
+
+    def go(s: Session) -> int:
+        q = sa.update(SessionToken).where(SessionToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        if keep_token is not None:
+            q = q.where(SessionToken.id != keep_token)
+        if account is not None:
+            q = q.where(SessionToken.account_id == account)
+        n = s.connection().execute(q.values(revoked_at=now, revoked_by_id=actor)).rowcount
+        audit.record(s, actor, "workshop.revoke", ("workshop", None), {"seat": seat, "sessions": n})
+        return n
+
+    return run_retrying(engine, go)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _trainer_check(fac: Facilitator, doing: str) -> int:
+    """The trainer's account id, after the same audited role check every trainer operation makes."""
+    return fac.trainer_account(doing)
+
+
+def _seat_digest(engine: Engine, seat: int) -> str:
+    def go(s: Session) -> str:
+        p = s.exec(select(Participant).where(Participant.seat == seat)).first()
+        if p is None:
+            raise NotFound("seat", seat)
+        return p.join_code_hash
+
+    return run_retrying(engine, go)
+
+
+def _seat_account(engine: Engine, seat: int | None) -> int:
+    def go(s: Session) -> int:
+        p = s.exec(select(Participant).where(Participant.seat == seat)).first()
+        if p is None:
+            raise NotFound("seat", seat)
+        return p.account_id
+
+    return run_retrying(engine, go)
+
+
+def _record(engine: Engine, actor_id: int, action: str, payload: dict[str, Any]) -> None:
+    def go(s: Session) -> None:
+        audit.record(s, s.get(Account, actor_id), action, ("workshop", None), payload)
+
+    run_retrying(engine, go)
+
+
+def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAPI:
+    """The FastAPI app of a workshop server on `engine` (its `state.workshop` is the `WorkshopServer`)."""
+    return WorkshopServer(engine, settings).app
+
+
+class ServerThread:
+    """A workshop server on a loopback port in a background thread (tests, the load run, a notebook demo).
+
+    `port=0` picks a free port; `url` is where it listens once `start()` returns.
+    """
+
+    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        import socket
+
+        import uvicorn
+
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.url = f"http://{host}:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="workshop-server", daemon=True
+        )
+
+    def start(self, timeout_s: float = 30.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the workshop server did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+        self._sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
