@@ -50,10 +50,41 @@ def _operators(sandbox: Sandbox) -> list[tuple[int, str]]:
         return [(o.id, wf.accounts_with_role(s, Role.operator, org_id=o.id)[0].username) for o in orgs]
 
 
+def _new_to(sandbox: Sandbox, res_id: int) -> list[tuple[int, str]]:
+    """The operators, first one that no decided round has chosen over the resource yet (a new scope for
+    it: the seeded rounds chose the other one)."""
+    with sandbox.session() as s:
+        chosen = {
+            r.winner_id for r in s.exec(select(SelectionRound)).all()
+            if r.status is SelectionStatus.decided and res_id in {x.id for x in r.resources}
+        }
+    return sorted(_operators(sandbox), key=lambda op: op[0] in chosen)
+
+
 def test_a_round_from_open_to_decided_then_the_authorization_comes_into_force(sandbox: Sandbox) -> None:
     who = actas.act_as(sandbox)
     plan_id, res_id, inst_org = _institution_and_plan(sandbox, who)
     institution = sandbox.account_id
+    (first, first_user), (second, second_user) = _new_to(sandbox, res_id)
+    # without a round: proposed and agreed, but not brought into force (rule authorization.selection)
+    ops = operator.operator_panel(sandbox)
+    ops.partner.value = first
+    ops.scope.value = (res_id,)
+    ops.propose_button.click()
+    assert ops.feedback.kind == "ok", ops.feedback.text
+    with sandbox.session() as s:
+        auth_id = s.exec(select(Authorization.id).order_by(Authorization.id.desc())).first()
+    who.choose(Role.operator, first_user)
+    ops.authorization.value = auth_id
+    ops.agree_button.click()
+    assert ops.feedback.kind == "ok", ops.feedback.text
+    who.choose(Role.registrar)
+    who.account.value = institution
+    ops.authorization.value = auth_id
+    ops.activate_button.click()
+    assert ops.feedback.kind == "error" and "authorization.selection" in ops.feedback.text, ops.feedback.text
+    assert "not chosen by a decided selection round" in ops.feedback.text
+    # the round: opened by the institution over its plan's resource
     desk = selection.selection_panel(sandbox)
     rounds = selection.selection_rounds(sandbox)
     desk.plan.value = plan_id
@@ -66,7 +97,6 @@ def test_a_round_from_open_to_decided_then_the_authorization_comes_into_force(sa
         round_id, code = rnd.id, rnd.code
     assert desk.round.value == round_id and code in desk.feedback.text
     assert code in rounds.rounds_table.value  # the public view follows
-    (first, first_user), (second, second_user) = _operators(sandbox)[:2]
     who.choose(Role.operator, first_user)
     desk.security_level.value, desk.capital.value = 3, "50000000"
     desk.apply_button.click()
@@ -95,27 +125,14 @@ def test_a_round_from_open_to_decided_then_the_authorization_comes_into_force(sa
     with sandbox.session() as s:
         rnd = s.get(SelectionRound, round_id)
         assert rnd.status is SelectionStatus.decided and rnd.winner_id == first
-    # the operator panel: propose over the round's scope, the operator agrees, the institution activates
-    ops = operator.operator_panel(sandbox)
-    ops.partner.value = first
-    ops.scope.value = (res_id,)
-    ops.propose_button.click()
-    assert ops.feedback.kind == "ok", ops.feedback.text
-    with sandbox.session() as s:
-        auth = s.exec(select(Authorization).order_by(Authorization.id.desc())).first()
-        auth_id = auth.id
-        assert auth.selection_id == round_id and auth.agency_id == inst_org
-    who.choose(Role.operator, first_user)
-    ops.authorization.value = auth_id
-    ops.agree_button.click()
-    assert ops.feedback.kind == "ok", ops.feedback.text
-    who.choose(Role.registrar)
-    who.account.value = institution
+    # the same authorization now comes into force: the round chose its operator over its scope
     ops.authorization.value = auth_id
     ops.activate_button.click()
     assert ops.feedback.kind == "ok", ops.feedback.text
     with sandbox.session() as s:
-        assert s.get(Authorization, auth_id).status is AuthorizationStatus.active
+        auth = s.get(Authorization, auth_id)
+        assert auth.status is AuthorizationStatus.active and auth.agency_id == inst_org
+        assert wf.selection_for(s, auth).id == round_id
     for panel in (desk, rounds, ops, who):
         panel.close()
 
