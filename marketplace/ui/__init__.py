@@ -21,6 +21,7 @@ _PANELS = {
     "catalog_browser": "catalog",
     "registration_panel": "registration",
     "selection_rounds": "selection",
+    "selection_panel": "selection",
     "request_panel": "requests",
     "review_queue": "review",
     "operator_panel": "operator",

@@ -15,7 +15,15 @@ import pandas as pd
 from sqlmodel import or_, select
 
 from marketplace.errors import InvalidInput, NotFound
-from marketplace.models import Account, Authorization, Organization, Product, Resource
+from marketplace.models import (
+    Account,
+    Authorization,
+    ImplementationPlan,
+    Organization,
+    PlanResource,
+    Product,
+    Resource,
+)
 from marketplace.policy import TRANSFORMATIONS  # raw is offered too: the policy refuses it
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
@@ -273,9 +281,16 @@ class OperatorPanel(Panel):
             if self.cost_year.value < year:
                 self.cost_year.value = year
             positions = mar_positions(session, year, policy, None if regulator else org_id)
+            # what the acting organization may propose over: the resources it holds and, for an
+            # implementing institution, those of its implementation plans (the workflow decides the rest)
+            planned = (
+                select(PlanResource.resource_id)
+                .join(ImplementationPlan, ImplementationPlan.id == PlanResource.plan_id)
+                .where(ImplementationPlan.institution_id == org_id)
+            )
             own = session.exec(
                 select(Resource.id, Resource.code, Resource.title)
-                .where(Resource.holder_id == org_id)
+                .where(or_(Resource.holder_id == org_id, Resource.id.in_(planned)))
                 .order_by(Resource.code)
             ).all()
         self.auth_table.value = table_html(

@@ -138,6 +138,8 @@ assert ops.products, "the operator sees its products"
 assert "Price cap" in ops.product_table.value
 assert "Headroom" in ops.mar_table.value and "CST-" in ops.mar_table.value, "its MAR, set from its cost filing"
 assert "regulator" in regulator.note.value.lower(), "an operator sees none of the regulator's figures"
+assert selection.plan.options and selection.resources.options, "the institution's approved plan and its resources"
+assert selection.round.options and "SEL-" in selection.round.options[0][0]
 who.choose("regulator")
 assert "CAP-" in regulator.cap_table.value and "CST-" in regulator.cost_table.value, regulator.cap_table.value
 assert regulator.operator.options and regulator.feedback.kind == "", regulator.feedback.text
@@ -149,7 +151,7 @@ quote.volume.value = 1000
 assert quote.last_quote.total > low
 quote.purpose.value = "public_welfare"
 assert quote.last_quote.total == 0 and "Free" in quote.quote_html.value
-# step 4: the experiment of this notebook, end to end
+# step 6: the experiment of this notebook, end to end
 while walk.next_step():
     assert walk.feedback.kind != "error", walk.feedback.text
 assert [kind for _step, _who, kind, _text in walk.done].count("refused") == 1

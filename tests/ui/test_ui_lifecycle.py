@@ -41,6 +41,7 @@ PANELS: dict[str, Callable[[Sandbox], w.Widget]] = {
     "catalog": catalog.catalog_browser,
     "registration": registration.registration_panel,
     "selection": selection.selection_rounds,
+    "selection_desk": selection.selection_panel,
     "clock": registration.clock_bar,
     "request": requests.request_panel,
     "review": review.review_queue,

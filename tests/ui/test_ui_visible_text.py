@@ -103,6 +103,16 @@ def nb02(sandbox: Sandbox) -> list[w.Widget]:
 
 def nb03(sandbox: Sandbox) -> list[w.Widget]:
     who = actas.act_as(sandbox, role="operator")
+    who.choose(Role.registrar)  # the implementing institution opens a round; an operator applies, unqualified
+    desk = selection.selection_panel(sandbox)
+    desk.resources.value = desk.resources.options[0][1:]
+    desk.title.value = "Lot 9"
+    desk.open_button.click()
+    assert desk.feedback.kind == "ok", desk.feedback.text
+    who.choose(Role.operator)
+    desk.capital.value = "100.00"
+    desk.apply_button.click()
+    assert desk.feedback.kind == "info", desk.feedback.text
     ops = operator.operator_panel(sandbox)
     who.choose(Role.requester, _username(sandbox, Role.requester, "enterprise"))
     quote = requests.request_panel(sandbox, kind="product")
@@ -114,7 +124,7 @@ def nb03(sandbox: Sandbox) -> list[w.Widget]:
     who.choose(Role.regulator)
     reg = regulator.regulator_panel(sandbox)  # every operator's MAR, the filings, free use under supervision
     who.choose(Role.operator)  # the operator's view of the price formation table (yes / no columns)
-    return [who, ops, quote, walk, reg]
+    return [who, desk, ops, quote, walk, reg]
 
 
 def nb04(sandbox: Sandbox) -> list[w.Widget]:
