@@ -18,6 +18,8 @@ PREFIXES = {
     "costfiling": "CST",
     "capfiling": "CAP",
     "plan": "PLN",
+    "sharinglist": "SCL",
+    "listentry": "SCE",
 }
 
 

@@ -59,6 +59,13 @@ from marketplace.policy.routing import (
     working_day_after,
 )
 from marketplace.policy.schema import BREACH_OUTCOMES, Policy
+from marketplace.policy.sharing_lists import (
+    ListEntry,
+    check_list_decision,
+    check_list_request,
+    check_listable,
+    list_publisher,
+)
 from marketplace.policy.supervision import Evaluated, evaluate_operator
 from marketplace.policy.types import (
     ConditionSpec,
@@ -84,6 +91,7 @@ __all__ = [
     "Designated",
     "Evaluated",
     "FreeClaim",
+    "ListEntry",
     "MarLedger",
     "MarPeriod",
     "MarPosition",
@@ -110,6 +118,9 @@ __all__ = [
     "check_actual_price",
     "check_cap_filing",
     "check_free_claim",
+    "check_list_decision",
+    "check_list_request",
+    "check_listable",
     "check_market_product",
     "check_no_open_objection",
     "check_objection_period",
@@ -127,6 +138,7 @@ __all__ = [
     "in_jurisdiction",
     "kind_may_claim",
     "list_policies",
+    "list_publisher",
     "load_policy",
     "mar_position",
     "max_allowed_revenue",

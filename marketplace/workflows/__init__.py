@@ -42,6 +42,12 @@ Jurisdiction (发改数据规〔2025〕27号)
     draft_plan(s, institution_staff, *, resources, scope, scenarios, security_measures, expected_products),
     approve_plan(s, authorizer, plan, note=""), reject_plan(s, authorizer, plan, reason),
     designations_of(s, org_id), approved_plan_for(s, institution_id, resources)
+Sharing responsibility lists (共享责任清单)
+    publish_sharing_list(s, data_authority, department, basis=""), add_list_entry(s, data_authority, list,
+    resource, recipients=[departments], purposes=[...], duty=""),
+    withdraw_list_entry(s, data_authority, entry),
+    list_entries_for(s, resource, org_id); create_request(..., list_entry=entry): the holder shares without
+    discretion (approve by the deadline)
 Disclosure duties (NDA notice of 10 Feb 2026)
     publish_disclosure(s, party_staff, party, year), duty_holders(s, year); the clock records missed ones
 Supervision
@@ -146,6 +152,13 @@ from marketplace.workflows.reviews import (
     review_queue_count,
 )
 from marketplace.workflows.roles import account, accounts_with_role, has_role
+from marketplace.workflows.sharing_lists import (
+    add_list_entry,
+    list_entries_for,
+    publish_sharing_list,
+    sharing_list_of,
+    withdraw_list_entry,
+)
 from marketplace.workflows.supervision import evaluate, file_complaint, record_incident
 
 __all__ = [
@@ -157,6 +170,7 @@ __all__ = [
     "account",
     "accounts_with_role",
     "activate_authorization",
+    "add_list_entry",
     "advance_clock",
     "agree_authorization",
     "approve_plan",
@@ -196,6 +210,7 @@ __all__ = [
     "grant",
     "has_role",
     "lapse_objections",
+    "list_entries_for",
     "list_product",
     "mar_positions",
     "open_review",
@@ -205,6 +220,7 @@ __all__ = [
     "propose_authorization",
     "publish_disclosure",
     "publish_notice",
+    "publish_sharing_list",
     "record_disclosure_breaches",
     "record_incident",
     "register",
@@ -221,6 +237,7 @@ __all__ = [
     "set_clock",
     "set_policy",
     "set_price_cap",
+    "sharing_list_of",
     "start_registration_review",
     "submit_registration",
     "submit_request",
@@ -228,5 +245,6 @@ __all__ = [
     "terminate_authorization",
     "verify_chain",
     "withdraw",
+    "withdraw_list_entry",
     "withdraw_product",
 ]
