@@ -102,6 +102,8 @@ def _display(value: Any, column: str = "", lang: str = "en") -> str:
         return "—"
     if isinstance(value, bool):
         return t("report.yes", lang) if value else t("report.no", lang)
+    if column in ("timeliness", "role") and isinstance(value, str) and has(f"report.{column}.{value}"):
+        return t(f"report.{column}.{value}", lang)  # words in every language, English too
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, str) and lang != "en":

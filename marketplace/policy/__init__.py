@@ -13,6 +13,13 @@ from marketplace.policy.authorization import (
     in_jurisdiction,
 )
 from marketplace.policy.compiled import working_calendar
+from marketplace.policy.disclosure import (
+    TIMELINESS,
+    Timeliness,
+    disclosure_due,
+    publication_timeliness,
+    working_days_between,
+)
 from marketplace.policy.free_use import FreeClaim, check_free_claim, free_use_rule, kind_may_claim
 from marketplace.policy.loader import (
     PolicyFileError,
@@ -86,6 +93,7 @@ from marketplace.policy.workdays import WorkingCalendar, official_years, schedul
 __all__ = [
     "BREACH_OUTCOMES",
     "RAW_DATA_RULE",
+    "TIMELINESS",
     "TRANSFORMATIONS",
     "ConditionSpec",
     "Designated",
@@ -109,6 +117,7 @@ __all__ = [
     "Split",
     "StagePlan",
     "Target",
+    "Timeliness",
     "WorkingCalendar",
     "add_working_days",
     "calendar_warning",
@@ -129,6 +138,7 @@ __all__ = [
     "check_renewal_window",
     "deadline_outcome",
     "diff_policies",
+    "disclosure_due",
     "effective_cap",
     "evaluate_operator",
     "extend_stage",
@@ -146,6 +156,7 @@ __all__ = [
     "permitted_profit_rate",
     "policy_dir",
     "product_target",
+    "publication_timeliness",
     "quote",
     "raise_if_refused",
     "refusal_error",
@@ -156,4 +167,5 @@ __all__ = [
     "summarize_policy",
     "working_calendar",
     "working_day_after",
+    "working_days_between",
 ]

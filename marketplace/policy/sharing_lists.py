@@ -119,9 +119,9 @@ def check_list_request(
     raise refusal_error(
         Refusal(
             ENTRY_RULE,
-            f"List entry {entry.code} does not cover this request ({', '.join(PROBLEMS[p] for p in problems)}): "
-            "it obliges "
-            "sharing of its resource with the departments it names, for its purposes, while in force",
+            f"List entry {entry.code} does not cover this request "
+            f"({', '.join(PROBLEMS[p] for p in problems)}): it obliges sharing of its resource with the "
+            "departments it names, for its purposes, while in force",
             "refusal.sharing_list_entry",
             {"code": entry.code, "problems": tuple(f"sharing_list.problem.{p}" for p in problems)},
         )
