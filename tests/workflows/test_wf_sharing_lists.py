@@ -9,15 +9,21 @@ from sqlmodel import select
 
 from marketplace import workflows as wf
 from marketplace.errors import InvalidInput, PolicyRefusal
-from marketplace.models import AccessRequest, Organization, SharingList
+from marketplace.models import AccessRequest, Organization, SharingList, SharingListEntry
 from marketplace.vocabulary import OrganizationKind, RequestStatus, ReviewStage, Role
 
 
-def _conditional(s, world):
+def _unlisted(s, world, attribute: str):
+    """A resource with `attribute` held by a department the seeded world gave no list."""
     return world.resource(
-        s, lambda r: r.sharing_attribute.value == "conditional"
+        s, lambda r: r.sharing_attribute.value == attribute
         and s.get(Organization, r.holder_id).kind is OrganizationKind.department
+        and wf.sharing_list_of(s, s.get(Organization, r.holder_id)) is None
     )
+
+
+def _conditional(s, world):
+    return _unlisted(s, world, "conditional")
 
 
 def _listed(world, *, recipients: bool = True) -> tuple[int, int, int]:
@@ -108,10 +114,7 @@ def test_only_the_data_authority_publishes_a_departments_list(world):
 
 def test_a_list_cannot_oblige_what_routing_forbids(world):
     with world.step() as s:
-        res = world.resource(
-            s, lambda r: r.sharing_attribute.value == "not_shared"
-            and s.get(Organization, r.holder_id).kind is OrganizationKind.department
-        )
+        res = _unlisted(s, world, "not_shared")
         registrar = world.role(s, Role.registrar)
         lst = wf.publish_sharing_list(s, registrar, s.get(Organization, res.holder_id))
         lst_id, res_id = lst.id, res.id
@@ -158,4 +161,29 @@ def test_an_entry_naming_no_department_serves_any_department_with_the_duty(world
         res = s.get(Resource, res_id)
         other = world.requester(s, OrganizationKind.department, not_org=res.holder_id, index=2)
         assert [e.id for e in wf.list_entries_for(s, res, other.organization_id)] == [entry_id]
-        assert s.exec(select(SharingList)).first().entries[0].recipients == []
+        assert s.get(SharingListEntry, entry_id).recipients == []
+
+
+def test_the_seeded_world_gives_some_departments_lists_a_department_may_cite(world):
+    from marketplace.models import Account, SharingListEntry
+
+    with world.step() as s:
+        lists = s.exec(select(SharingList)).all()
+        assert lists and all(lst.holder.kind is OrganizationKind.department for lst in lists)
+        departments = s.exec(
+            select(Organization).where(Organization.kind == OrganizationKind.department)
+        ).all()
+        assert len(lists) < len(departments)  # some departments, not all
+        entry = next(e for lst in lists for e in lst.entries)
+        assert entry.resource.holder_id == entry.sharing_list.holder_id and entry.status == "in_force"
+        who = next(
+            a for a in s.exec(select(Account).order_by(Account.id)).all()
+            if a.organization.kind is OrganizationKind.department
+            and a.organization_id != entry.sharing_list.holder_id
+            and (not entry.recipients or a.organization_id in entry.recipients)
+            and wf.has_role(a, Role.requester)
+        )
+        req = wf.create_request(s, who, resource=entry.resource, channel="sharing",
+                                purpose="public_governance", list_entry=s.get(SharingListEntry, entry.id))
+        wf.submit_request(s, who, req)
+        assert req.list_entry_id == entry.id
