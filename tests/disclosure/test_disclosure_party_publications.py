@@ -91,3 +91,34 @@ def test_timeliness_counts_working_days_on_the_policys_calendar():
     assert (missing.status, missing.working_days_late) == ("missing", 5)
     early = publication_timeliness(policy, due=due, published_on=None, today=date(2026, 3, 1))
     assert (early.status, early.working_days_late) == ("not_yet_due", 0)
+
+
+def test_marketplace_disclose_for_a_year_aggregates_the_parties_publications(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from marketplace import db
+    from marketplace.cli import main
+
+    monkeypatch.setenv("MARKETPLACE_HOME", str(tmp_path))
+    monkeypatch.setenv("MARKETPLACE_DB_URL", f"sqlite:///{tmp_path / 'sandbox.db'}")
+    db.dispose_engines()
+    runner = CliRunner()
+    try:
+        assert runner.invoke(main, ["seed", "--seed", "7", "--size", "small"]).exit_code == 0
+        with db.session_scope() as s:
+            wf.set_clock(s, wf.accounts_with_role(s, Role.trainer)[0], start=date(2026, 2, 25))
+        ok = runner.invoke(main, ["disclose", "--party", "ORG-000001", "--year", "2025"])
+        assert ok.exit_code == 0, ok.output
+        out = tmp_path / "report.json"
+        done = runner.invoke(main, ["disclose", "--year", "2025", "--format", "json", "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        rows = {r["party_code"]: r for r in json.loads(out.read_text())["tables"]["publications"]}
+        assert rows["ORG-000001"]["timeliness"] == "on_time" and rows["ORG-000001"]["role"] == "institution"
+        others = [r for code, r in rows.items() if code != "ORG-000001"]
+        assert others and all(r["timeliness"] == "not_yet_due" and not r["published"] for r in others)
+        md = tmp_path / "report.md"
+        args = ["disclose", "--year", "2025", "--format", "md", "--out", str(md)]
+        assert runner.invoke(main, args).exit_code == 0
+        assert "| on time |" in md.read_text()
+    finally:
+        db.dispose_engines()
