@@ -68,6 +68,7 @@ from marketplace.policy.routing import (
 from marketplace.policy.schema import BREACH_OUTCOMES, Policy
 from marketplace.policy.sharing_lists import (
     ListEntry,
+    bound_breach_outcome,
     check_list_decision,
     check_list_request,
     check_listable,
@@ -120,6 +121,7 @@ __all__ = [
     "Timeliness",
     "WorkingCalendar",
     "add_working_days",
+    "bound_breach_outcome",
     "calendar_warning",
     "cap_within_mar",
     "carried_deduction",

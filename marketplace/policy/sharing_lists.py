@@ -25,6 +25,7 @@ __all__ = [
     "NO_DISCRETION_RULE",
     "PUBLISHER_RULE",
     "ListEntry",
+    "bound_breach_outcome",
     "check_list_decision",
     "check_list_request",
     "check_listable",
@@ -147,6 +148,14 @@ def check_list_decision(
             {"code": entry_code, "policy": policy.name},
         )
     )
+
+
+def bound_breach_outcome(policy: Policy, outcome: str, *, entry_code: str | None) -> str:
+    """What a missed holder deadline means for a request citing a list entry: the holder's silence cannot
+    refuse what it may not refuse, so a deemed rejection becomes a deemed approval (escalation stays)."""
+    if entry_code is not None and policy.sharing_lists.binds_holder and outcome == "deemed_rejection":
+        return "deemed_approval"
+    return outcome
 
 
 def publisher_refusal(policy: Policy, holder_name: str) -> Refusal:

@@ -89,3 +89,11 @@ def test_lateness_counts_working_days_and_never_goes_backwards(a, b):
     assert x.working_days_late <= y.working_days_late <= (second - due).days
     assert x.status == ("on_time" if first == due else "late")
     assert x.status == "late" or x.working_days_late == 0
+
+
+@given(st.sampled_from(["escalate", "deemed_approval", "deemed_rejection"]), st.booleans())
+def test_a_bound_holders_silence_never_refuses(outcome, cited):
+    from marketplace.policy import bound_breach_outcome
+
+    got = bound_breach_outcome(POLICY, outcome, entry_code="SCE-1" if cited else None)
+    assert got == ("deemed_approval" if cited and outcome == "deemed_rejection" else outcome)

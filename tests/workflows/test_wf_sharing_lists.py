@@ -187,3 +187,27 @@ def test_the_seeded_world_gives_some_departments_lists_a_department_may_cite(wor
                                 purpose="public_governance", list_entry=s.get(SharingListEntry, entry.id))
         wf.submit_request(s, who, req)
         assert req.list_entry_id == entry.id
+
+
+def test_a_bound_holders_missed_deadline_under_deemed_rejection_shares(world, monkeypatch):
+    from datetime import timedelta
+
+    from marketplace.policy import load_policy
+    from marketplace.workflows import clock, facts
+
+    silent_no = load_policy(
+        "national-2025", overrides={"deadlines.on_breach_by_stage.holder": "deemed_rejection"}
+    )
+    monkeypatch.setattr(facts, "current_policy", lambda _session: silent_no)
+    entry_id, acct_id, res_id = _listed(world)
+    req_id = _file(world, entry_id, acct_id, res_id)
+    _to_holder_stage(world, req_id)
+    with world.step() as s:
+        due = wf.open_review(s.get(AccessRequest, req_id)).due_on
+        wf.advance_clock(s, world.role(s, Role.trainer), (due - clock.today(s)).days + 3)
+    with world.step() as s:
+        req = s.get(AccessRequest, req_id)
+        holder = next(r for r in req.reviews if r.stage is ReviewStage.holder)
+        assert holder.status.value == "deemed" and holder.decision.value == "approve"
+        assert req.status in (RequestStatus.granted, RequestStatus.delivered)
+        assert timedelta(0) <= clock.today(s) - due
