@@ -19,6 +19,8 @@ PREFIXES = {
     "capfiling": "CAP",
     "plan": "PLN",
     "selection": "SEL",
+    "sharinglist": "SCL",
+    "listentry": "SCE",
 }
 
 

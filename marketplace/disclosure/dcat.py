@@ -38,9 +38,9 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, ODRL2, RDF, RDFS, SKOS, XSD
 from sqlmodel import Session, select
 
 from marketplace.disclosure import mappings as m
-from marketplace.disclosure.report import current_policy, sandbox_now
+from marketplace.disclosure.report import current_policy, party_publications, sandbox_now
 from marketplace.errors import InvalidInput
-from marketplace.models import Organization, Product, Registration, Resource
+from marketplace.models import Organization, Product, Publication, Registration, Resource
 from marketplace.vocabulary import ProductKind, ProductStatus, RegistrationStatus
 
 __all__ = [
@@ -55,6 +55,9 @@ __all__ = [
 
 DEFAULT_BASE = "https://marketplace.example/"
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+#: The sandbox's own terms, for what DCAT-AP has no property for: the yearly disclosure duties and their
+#: timeliness (the same rows as the report's `publications` table).
+MP = Namespace("https://marketplace.example/ns#")
 ODRL = ODRL2
 RDF_FORMATS = {"turtle": "turtle", "ttl": "turtle", "json-ld": "json-ld", "jsonld": "json-ld", "xml": "xml"}
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -437,7 +440,34 @@ def build_graph(session: Session, *, base: str = DEFAULT_BASE, policy: Any | Non
         if reg is not None:
             g.add((node, DCTERMS.identifier, Literal(reg.code)))
             b.identifier(node, reg.code, "registration code")
+    _disclosures(session, b, catalog, policy)
     return g
+
+
+def _disclosures(session: Session, b: _Builder, catalog: URIRef, policy: Any | None) -> None:
+    """Each party's yearly disclosure duty for every year with one recorded: published or not, when, the
+    deadline, and its timeliness (`mp:timeliness` on_time / late / missing / not_yet_due, working days
+    late)."""
+    g = b.g
+    g.bind("mp", MP)
+    years = sorted(set(session.exec(select(Publication.year).distinct()).all()))
+    for year in years:
+        for row in party_publications(session, year, policy).to_dict(orient="records"):
+            node = b.iri("disclosure", str(year), row["party_code"])
+            g.add((catalog, MP.disclosureDuty, node))
+            g.add((node, RDF.type, MP.DisclosureDuty))
+            title = f"Yearly disclosure of {row['party']} for {year}"
+            g.add((node, DCTERMS.title, Literal(title, lang="en")))
+            org = session.exec(select(Organization).where(Organization.code == row["party_code"])).one()
+            g.add((node, DCTERMS.publisher, b.agent(org)))
+            g.add((node, MP.year, Literal(year, datatype=XSD.gYear)))
+            g.add((node, MP.role, Literal(row["role"])))
+            g.add((node, MP.published, Literal(bool(row["published"]))))
+            g.add((node, MP.dueDate, Literal(row["due"], datatype=XSD.date)))
+            if row["published_on"] is not None:
+                g.add((node, DCTERMS.issued, Literal(row["published_on"], datatype=XSD.date)))
+            g.add((node, MP.timeliness, Literal(row["timeliness"])))
+            g.add((node, MP.workingDaysLate, Literal(int(row["working_days_late"]), datatype=XSD.integer)))
 
 
 def export_dcat(

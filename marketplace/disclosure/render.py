@@ -36,6 +36,7 @@ __all__ = [
     "chart_figures",
     "chart_svgs",
     "csv_files",
+    "people_frame",
     "render_html",
     "render_markdown",
     "report_files",
@@ -102,6 +103,8 @@ def _display(value: Any, column: str = "", lang: str = "en") -> str:
         return "—"
     if isinstance(value, bool):
         return t("report.yes", lang) if value else t("report.no", lang)
+    if column in ("timeliness", "role") and isinstance(value, str) and has(f"report.{column}.{value}"):
+        return t(f"report.{column}.{value}", lang)  # words in every language, English too
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, str) and lang != "en":
@@ -119,6 +122,17 @@ def _column(name: str, lang: str) -> str:
     """A column heading for people: the data's id in words."""
     key = f"report.column.{name}"
     return t(key, lang) if has(key) else name.replace("_", " ")
+
+
+def people_frame(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """A report table as people read it (headings and cells as the HTML page words them), for panels."""
+    code = _lang(lang)
+    out = pd.DataFrame(
+        [[_display(v, str(c), code) for c, v in zip(frame.columns, row, strict=True)]
+         for row in frame.itertuples(index=False)],
+        columns=[_column(str(c), code) for c in frame.columns],
+    )
+    return out
 
 
 # ---------------------------------------------------------------- charts

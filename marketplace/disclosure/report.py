@@ -46,6 +46,7 @@ from marketplace.models import (
     Payment,
     Product,
     ProductResource,
+    Publication,
     Registration,
     Resource,
     RevenuePeriod,
@@ -56,11 +57,13 @@ from marketplace.vocabulary import ProductStatus, RegistrationStatus, Registrati
 
 __all__ = [
     "APPROVED_STATES",
+    "PUBLICATION_COLUMNS",
     "TABLES",
     "DisclosureReport",
     "build_report",
     "current_policy",
     "default_year",
+    "party_publications",
     "sandbox_now",
     "table_title",
 ]
@@ -91,8 +94,21 @@ TABLES: tuple[str, ...] = (
     "products",
     "requests",
     "revenue",
+    "publications",
     "use_statements",
 )
+
+
+PUBLICATION_COLUMNS = [
+    "party",
+    "party_code",
+    "role",
+    "published",
+    "published_on",
+    "due",
+    "timeliness",
+    "working_days_late",
+]
 
 
 def table_title(name: str, lang: str | None = None) -> str:
@@ -117,6 +133,7 @@ class DisclosureReport:
     requests: pd.DataFrame
     revenue: pd.DataFrame
     use_statements: pd.DataFrame | None = None
+    publications: pd.DataFrame = field(default_factory=lambda: pd.DataFrame([], columns=PUBLICATION_COLUMNS))
     note_keys: list[str] = field(default_factory=list)
 
     @property
@@ -131,6 +148,7 @@ class DisclosureReport:
             "products": self.products,
             "requests": self.requests,
             "revenue": self.revenue,
+            "publications": self.publications,
         }
         if self.use_statements is not None:
             out["use_statements"] = self.use_statements
@@ -147,6 +165,10 @@ class DisclosureReport:
             "requests_filed": int(totals["filed"].sum()) if not totals.empty else 0,
             "requests_approved": int(totals["approved"].sum()) if not totals.empty else 0,
             "operators_over_mar": int((~self.revenue["compliant"]).sum()) if not self.revenue.empty else 0,
+            "disclosures_on_time": int((self.publications["timeliness"] == "on_time").sum()),
+            "disclosures_late_or_missing": int(
+                self.publications["timeliness"].isin(["late", "missing"]).sum()
+            ),
         }
 
 
@@ -604,6 +626,50 @@ def _use_statements(session: Session, year: int, public: bool, own_org_id: int |
     )
 
 
+def party_publications(session: Session, year: int, policy: Any | None = None) -> pd.DataFrame:
+    """What each implementing institution and operator published for `year`, with its timeliness.
+
+    One row per party with a duty for the year (an authorization in force during it) or a publication
+    recorded for it: published or not, the publication date, the deadline, and on time / late / missing /
+    not yet due with the working days past the deadline (`policy.publication_timeliness`, counted on the
+    sandbox clock's date for a missing one).
+    """
+    from marketplace.policy import disclosure_due, publication_timeliness
+    from marketplace.workflows.disclosures import duty_holders
+
+    policy = policy if policy is not None else current_policy(session)
+    if policy is None:
+        return pd.DataFrame([], columns=PUBLICATION_COLUMNS)
+    now = sandbox_now(session)
+    today = now.date() if now is not None else date.today()
+    pubs = {p.party_id: p for p in session.exec(select(Publication).where(Publication.year == year)).all()}
+    parties: dict[int, tuple[Organization, str]] = {
+        o.id: (o, role) for o, role in duty_holders(session, year)
+    }
+    for party_id, pub in pubs.items():
+        if party_id not in parties:
+            parties[party_id] = (session.get(Organization, party_id), pub.role)
+    rows = []
+    for org, role in sorted(parties.values(), key=lambda x: (x[1] != "institution", x[0].code)):
+        pub = pubs.get(org.id)
+        due = pub.due if pub is not None else disclosure_due(policy, year)
+        published_on = _to_date(pub.published_at) if pub is not None else None
+        timely = publication_timeliness(policy, due=due, published_on=published_on, today=today)
+        rows.append(
+            {
+                "party": org.name,
+                "party_code": org.code,
+                "role": role,
+                "published": published_on is not None,
+                "published_on": published_on,
+                "due": due,
+                "timeliness": timely.status,
+                "working_days_late": timely.working_days_late,
+            }
+        )
+    return pd.DataFrame(rows, columns=PUBLICATION_COLUMNS)
+
+
 def build_report(
     session: Session, year: int | None = None, *, own_org_id: int | None = None, policy: Any | None = None
 ) -> DisclosureReport:
@@ -629,6 +695,7 @@ def build_report(
         requests=_requests(session, year),
         revenue=_revenue(session, year, policy, note_keys),
         use_statements=_use_statements(session, year, public_use, own_org_id),
+        publications=party_publications(session, year, policy),
         note_keys=note_keys,
     )
     if not public_use:

@@ -4,7 +4,14 @@ Importing this package registers every table.
 """
 
 from marketplace.models.audit import AuditEvent
-from marketplace.models.catalog import Objection, Registration, Resource, ResourceField
+from marketplace.models.catalog import (
+    Objection,
+    Registration,
+    Resource,
+    ResourceField,
+    SharingList,
+    SharingListEntry,
+)
 from marketplace.models.commerce import (
     Authorization,
     AuthorizationResource,
@@ -81,5 +88,7 @@ __all__ = [
     "SelectionResource",
     "SelectionRound",
     "SessionToken",
+    "SharingList",
+    "SharingListEntry",
     "UsageReport",
 ]

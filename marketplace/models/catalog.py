@@ -118,3 +118,40 @@ class Objection(Versioned, table=True):
     decided_at: datetime | None = None
     decision_note: str = Field(default="", max_length=2000)
 
+
+
+class SharingList(Versioned, table=True):
+    """A department's sharing responsibility list (共享责任清单): the resources it must share with other
+    departments for their duties. One list per holder; its entries are added and withdrawn over time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    holder_id: int = Field(foreign_key="organization.id", unique=True, index=True)
+    basis: str = Field(default="", max_length=500, description="the duty or instrument the list rests on")
+    published_at: datetime
+    published_by: int | None = fk("account.id", nullable=True)
+    updated_at: datetime | None = None
+
+    holder: "Organization" = Relationship()
+    entries: list["SharingListEntry"] = Relationship(
+        back_populates="sharing_list", sa_relationship_kwargs={"order_by": "SharingListEntry.id"}
+    )
+
+
+class SharingListEntry(Versioned, table=True):
+    """One resource on a list: who may cite it (`recipients`: organization ids; empty = any department with
+    the duty), for which purposes, on which duty; `status` in_force or withdrawn."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    list_id: int = fk("sharinglist.id")
+    resource_id: int = fk("resource.id")
+    recipients: list[int] = json_field(list)
+    purposes: list[str] = json_field(list)
+    duty: str = Field(default="", max_length=500, description="the recipients' duty the sharing serves")
+    status: str = Field(default="in_force", max_length=16, index=True)
+    added_at: datetime
+    withdrawn_at: datetime | None = None
+
+    sharing_list: SharingList = Relationship(back_populates="entries")
+    resource: Resource = Relationship()

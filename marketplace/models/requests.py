@@ -21,7 +21,7 @@ from marketplace.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from marketplace.models.catalog import Resource
+    from marketplace.models.catalog import Resource, SharingListEntry
     from marketplace.models.commerce import Product
     from marketplace.models.parties import Account, Organization
 
@@ -41,6 +41,7 @@ class AccessRequest(Versioned, table=True):
     project_reference: str = Field(default="", max_length=200,
                                    description="the public project a free-use claim serves")
     sponsor_org_id: int | None = fk("organization.id", nullable=True)
+    list_entry_id: int | None = fk("sharinglistentry.id", nullable=True)
     fields: list[str] = json_field(list)
     volume: int = Field(default=1)
     duration_days: int = Field(default=365)
@@ -56,6 +57,7 @@ class AccessRequest(Versioned, table=True):
         sa_relationship_kwargs={"foreign_keys": "AccessRequest.requester_org_id"})
     resource: "Resource" = Relationship()
     product: "Product" = Relationship()
+    list_entry: "SharingListEntry" = Relationship()
     reviews: list["Review"] = Relationship(back_populates="request",
                                            sa_relationship_kwargs={"order_by": "Review.sequence"})
     conditions: list["Condition"] = Relationship(back_populates="request")

@@ -13,6 +13,13 @@ from marketplace.policy.authorization import (
     in_jurisdiction,
 )
 from marketplace.policy.compiled import working_calendar
+from marketplace.policy.disclosure import (
+    TIMELINESS,
+    Timeliness,
+    disclosure_due,
+    publication_timeliness,
+    working_days_between,
+)
 from marketplace.policy.free_use import (
     EvidenceNeeded,
     FreeClaim,
@@ -78,6 +85,14 @@ from marketplace.policy.selection import (
     rank_applicants,
     total_score,
 )
+from marketplace.policy.sharing_lists import (
+    ListEntry,
+    bound_breach_outcome,
+    check_list_decision,
+    check_list_request,
+    check_listable,
+    list_publisher,
+)
 from marketplace.policy.supervision import Evaluated, evaluate_operator
 from marketplace.policy.types import (
     ConditionSpec,
@@ -100,6 +115,7 @@ __all__ = [
     "BREACH_OUTCOMES",
     "RAW_DATA_RULE",
     "SELECTION_CRITERIA",
+    "TIMELINESS",
     "TRANSFORMATIONS",
     "Applicant",
     "ConditionSpec",
@@ -107,6 +123,7 @@ __all__ = [
     "Evaluated",
     "EvidenceNeeded",
     "FreeClaim",
+    "ListEntry",
     "MarLedger",
     "MarPeriod",
     "MarPosition",
@@ -126,9 +143,11 @@ __all__ = [
     "Split",
     "StagePlan",
     "Target",
+    "Timeliness",
     "WorkingCalendar",
     "add_working_days",
     "agreement_obligations",
+    "bound_breach_outcome",
     "calendar_warning",
     "cap_within_mar",
     "carried_deduction",
@@ -137,6 +156,9 @@ __all__ = [
     "check_cap_filing",
     "check_direct_award",
     "check_free_claim",
+    "check_list_decision",
+    "check_list_request",
+    "check_listable",
     "check_market_product",
     "check_no_open_objection",
     "check_objection_period",
@@ -147,6 +169,7 @@ __all__ = [
     "check_renewal_window",
     "deadline_outcome",
     "diff_policies",
+    "disclosure_due",
     "effective_cap",
     "evaluate_operator",
     "evidence_needed",
@@ -157,6 +180,7 @@ __all__ = [
     "in_jurisdiction",
     "kind_may_claim",
     "list_policies",
+    "list_publisher",
     "load_policy",
     "mar_position",
     "max_allowed_revenue",
@@ -164,6 +188,7 @@ __all__ = [
     "permitted_profit_rate",
     "policy_dir",
     "product_target",
+    "publication_timeliness",
     "qualification_refusal",
     "quote",
     "raise_if_refused",
@@ -177,4 +202,5 @@ __all__ = [
     "total_score",
     "working_calendar",
     "working_day_after",
+    "working_days_between",
 ]

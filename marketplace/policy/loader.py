@@ -451,6 +451,9 @@ def summarize_policy(p: Policy) -> str:
         f"{p.compute.epsilon_per_requester}; result rows <= {p.compute.max_result_rows}; "
         f"{p.compute.queries_per_day} queries and {p.compute.verifications_per_day} verifications per grant "
         "a day",
+        "Sharing responsibility lists",
+        f"  in force: {_fmt(p.sharing_lists.enabled)}; a cited entry binds the holder (deadline only): "
+        f"{_fmt(p.sharing_lists.binds_holder)}; published by: {p.sharing_lists.publisher.replace('_', ' ')}",
         "Disclosure",
         f"  {p.disclosure.frequency}, by {p.disclosure.deadline}; public: "
         + ", ".join(k for k, v in p.disclosure.publish.model_dump().items() if v),

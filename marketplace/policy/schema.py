@@ -542,6 +542,22 @@ class Supervision(_Section):
     rectification_days: PosInt = 30
 
 
+# ---------------------------------------------------------------- sharing responsibility lists
+
+
+class SharingLists(_Section):
+    """Sharing responsibility lists (共享责任清单): a department's resources it must share.
+
+    `binds_holder`: a sharing request citing an entry leaves the holder no discretion (deadline only).
+    `publisher`: who publishes and maintains a department's list, its region's data authority or the
+    department itself.
+    """
+
+    enabled: bool = True
+    binds_holder: bool = True
+    publisher: Literal["data_authority", "holder"] = "data_authority"
+
+
 # ---------------------------------------------------------------- disclosure
 
 
@@ -597,6 +613,7 @@ class Policy(_Section):
     disclosure: Disclosure
     supervision: Supervision = Supervision()
     selection: Selection = Selection()
+    sharing_lists: SharingLists = SharingLists()
     sources: dict[Annotated[str, Field(max_length=200)], Text] = Field(
         default={}, description="dotted policy key -> its source (document name and number) or 'assumption'"
     )

@@ -27,6 +27,7 @@ from marketplace.sim.model import (
     MarketModel,
 )
 from marketplace.sim.scenario import REQUESTER_CLASSES
+from marketplace.vocabulary import Channel
 
 __all__ = ["compute_metrics", "gini"]
 
@@ -73,6 +74,14 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
         out[f"approved.{ch.value}"] = int((delivered & mc).sum())
         out[f"rejected.{ch.value}"] = int((rejected & mc).sum())
         out[f"delivered.{ch.value}"] = int((delivered & mc).sum())
+    # sharing requests citing the holder's responsibility list, counted apart (their holder has no discretion)
+    listed = m.list_based
+    sharing_filed = int((filed & (chan == CHANNELS.index(Channel.sharing))).sum())
+    out["filed.sharing_list"] = int((filed & listed).sum())
+    out["approved.sharing_list"] = int((delivered & listed).sum())
+    out["rejected.sharing_list"] = int((rejected & listed).sum())
+    out["delivered.sharing_list"] = int((delivered & listed).sum())
+    out["sharing_list_share"] = _r(out["filed.sharing_list"] / sharing_filed) if sharing_filed else 0.0
     for ki, cls in enumerate(REQUESTER_CLASSES):
         mk = m.arr_cls == ki
         out[f"filed.{cls}"] = int((filed & mk).sum())

@@ -86,6 +86,7 @@ NOT_FILED, UNSERVED, IN_REVIEW, DELIVERED, REJECTED = range(5)
 DECISIONS = ("approve", "approve_with_conditions", "reject")
 REVIEW_STATUS = ("decided", "deemed", "escalated")
 BREACH = {"escalate": 0, "deemed_approval": 1, "deemed_rejection": 2}
+HOLDER = STAGES.index(ReviewStage.holder)
 
 _NEVER = np.iinfo(np.int32).max
 
@@ -405,7 +406,8 @@ class RequesterGroup(mesa.Agent):
             return
         st = m.statics
         wait = m.expected_wait()[m.req_shape[idx]]
-        worth = m.p_approve[m.req_shape[idx]] * m.value[idx]
+        p_ok = np.where(m.list_based[idx], m.p_approve_list[m.req_shape[idx]], m.p_approve[m.req_shape[idx]])
+        worth = p_ok * m.value[idx]
         files = worth > m.price[idx] + st.waiting_cost[self.cls] * wait
         m.status[idx[~files]] = NOT_FILED
         self.declined += int((~files).sum())
@@ -466,9 +468,12 @@ class MarketModel(mesa.Model):
         self.filed_today = self.decided_today = 0
         self._draw()
         self.p_approve = np.ones(max(len(st.shapes), 1))
+        self.p_approve_list = np.ones(max(len(st.shapes), 1))  # citing a list: the holder cannot reject
         for h, key in enumerate(st.shapes):
             for s_stage, _, _ in key:
                 self.p_approve[h] *= 1.0 - st.reject_rate[STAGES.index(s_stage)]
+                if s_stage is not ReviewStage.holder:
+                    self.p_approve_list[h] *= 1.0 - st.reject_rate[STAGES.index(s_stage)]
         self.groups = AgentSet(
             [RequesterGroup(self, c) for c in range(len(REQUESTER_CLASSES))], random=self.random
         )
@@ -555,6 +560,13 @@ class MarketModel(mesa.Model):
         self.purpose = np.where(refused, st.paid_as[self.purpose], self.purpose)
         self.declared_false &= ~refused
         self.misuse_found = self.declared_false & (self.u_detect < fc.detection)
+        # departments' sharing requests that cite the holder's responsibility list: drawn from a generator of
+        # their own, so a scenario without lists draws everything else exactly as before
+        SH = CHANNELS.index(Channel.sharing)
+        share = st.scenario.demand.list_share
+        sharing = has & (st.world.target_channel[tg] == SH) if T else np.zeros(N, dtype=bool)
+        dept = kind == KINDS.index(OrganizationKind.department)
+        self.list_based = sharing & dept & (np.random.default_rng([self.seed_value, 16]).random(N) < share)
         self.req_shape = np.where(has, st.shape[sig, kind, self.purpose] if T else -1, 0)
         self.free = np.where(has, st.free[sig, kind, self.purpose] if T else True, True)
         self.policy_cond = np.where(has, st.policy_conditions[sig, kind, self.purpose] if T else False, False)
@@ -718,11 +730,14 @@ class MarketModel(mesa.Model):
         else:
             reject = self.u_reject[idx, stage] < st.reject_rate[stage]
             rstatus = np.where(late, 2, 0)
+        bound = self.list_based[idx] & (stage == HOLDER)  # a list entry leaves the holder no discretion
+        if bound.any():
+            reject = reject & ~bound
         self.breaches[idx] += late
         last = st.shape_stage_idx[self.req_shape[idx], pos + 1] < 0
-        conds = (
-            ~reject & last & (self.policy_cond[idx] | (self.u_cond[idx] < st.scenario.review.conditions_rate))
-        )
+        # conditions of the reviewer's own: none from a holder bound by a list entry
+        own = (self.u_cond[idx] < st.scenario.review.conditions_rate) & ~bound
+        conds = ~reject & last & (self.policy_cond[idx] | own)
         decision = np.where(reject, 2, np.where(conds, 1, 0))
         self.reviews.append(
             (

@@ -194,6 +194,9 @@ class Demand(_Section):
     org_zipf: NonNegFloat = 0.8
     """Activity of requester organizations within a class, likewise (drives access concentration)."""
     free_claims: FreeClaims = Field(default_factory=FreeClaims)
+    list_share: Prob = 0.0
+    """Share of departments' sharing requests that cite the holder's sharing responsibility list (the holder
+    then has no discretion: no rejection, no condition of its own; the deadline still applies)."""
 
     def weights(self, table: str, cls: str) -> Weights:
         t: dict[str, Weights] = getattr(self, table)

@@ -141,6 +141,7 @@ def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str,
                 "use_statement": "simulated demand",
                 "project_reference": "",
                 "sponsor_org_id": None,
+                "list_entry_id": None,  # the simulator counts list-based requests; it does not name entries
                 "fields": [],
                 "volume": int(m.volume[i]),
                 "duration_days": 365,

@@ -82,6 +82,8 @@ TABLE_ORDER = (
     "costfiling",
     "revenueperiod",
     "capfiling",
+    "sharinglist",
+    "sharinglistentry",
     "sandboxsetting",
 )
 
@@ -922,6 +924,73 @@ class _Builder:
             a["selection_id"] = sid
             a["obligations"] = [o.as_dict() for o in agreement_obligations(policy, measures[a["plan_id"]])]
 
+    def sharing_lists(self) -> None:
+        """Some departments' sharing responsibility lists, published by their region's data authority (the
+        registrar): each department holding shareable data gets a list with probability 1/2, listing one or
+        two of its shareable resources, each for one to two named departments of the region or for any
+        department with the duty. Drawn from a generator of their own, after everything else, so the rest of
+        the world is the same as without them."""
+        from marketplace.policy import load_policy
+
+        rng = np.random.default_rng([self.seed, 2025, 16])
+        grade_channels = load_policy(DEFAULT_POLICY).routing.grade_channels
+        published = self.epoch - timedelta(days=200)
+        for r, city in enumerate(self.cities):
+            departments = [
+                o for (key, region), o in sorted(self.dept.items(), key=lambda kv: kv[1]["id"])
+                if region == r and o["kind"] is OrganizationKind.department
+            ]
+            for dept in departments:
+                shareable = [
+                    res for res in self.t["resource"]
+                    if res["holder_id"] == dept["id"]
+                    and res["sharing_attribute"] is not SharingAttribute.not_shared
+                    and Channel.sharing in getattr(grade_channels, res["grade"].value)
+                ]
+                if not shareable or rng.random() >= 0.5:
+                    continue
+                lid = len(self.t["sharinglist"]) + 1
+                basis = (
+                    f"{city['name']}数据主管部门发布" if self.zh
+                    else f"Issued by the data authority of {city['name']}"
+                )
+                self.add(
+                    "sharinglist",
+                    {
+                        "id": lid,
+                        "code": make_code("sharinglist", lid, year=published.year),
+                        "holder_id": dept["id"],
+                        "basis": basis,
+                        "published_at": published,
+                        "published_by": self.registrar.get(r),
+                        "updated_at": published,
+                        "version": 1,
+                    },
+                )
+                others = [o["id"] for o in departments if o["id"] != dept["id"]]
+                picks = rng.permutation(len(shareable))[: int(rng.integers(1, 3))]
+                for i in sorted(picks.tolist()):
+                    eid = len(self.t["sharinglistentry"]) + 1
+                    named = int(rng.integers(0, 3))  # 0: any department with the duty
+                    recipients = sorted(int(x) for x in rng.choice(others, size=min(named, len(others)),
+                                                                   replace=False)) if named else []
+                    self.add(
+                        "sharinglistentry",
+                        {
+                            "id": eid,
+                            "code": make_code("listentry", eid, year=published.year),
+                            "list_id": lid,
+                            "resource_id": shareable[i]["id"],
+                            "recipients": recipients,
+                            "purposes": ["public_governance"],
+                            "duty": "接收部门依法履职所需" if self.zh else "the recipients' statutory duties",
+                            "status": "in_force",
+                            "added_at": published,
+                            "withdrawn_at": None,
+                            "version": 1,
+                        },
+                    )
+
     def settings(self) -> None:
         for key, value in (
             ("policy", self.spec["policy"]),
@@ -936,6 +1005,7 @@ class _Builder:
         self.price_formation()
         self.public_services()
         self.jurisdiction()
+        self.sharing_lists()
         self.settings()
         return World(self.seed, self.size, self.locale, self.t)
 

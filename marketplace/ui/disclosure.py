@@ -57,6 +57,9 @@ class DisclosurePanel(Panel):
         self.build_button = button("disclosure.build", "primary", "file-text")
         self.summary = w.HTML()
         self.summary.add_class("mp-disclosure-summary")
+        self.publications = w.HTML()
+        self.publications.add_class("mp-disclosure-publications")
+        self.publication_rows: Any = None
         self.tabs = w.Tab()
         self.downloads = w.HTML()
         self.downloads.add_class("mp-downloads")
@@ -65,13 +68,15 @@ class DisclosurePanel(Panel):
         self.report: Any = None
         self.files: dict[str, bytes] = {}
         self.build_button.on_click(self.guarded(lambda _b: self.build()))
-        self.on_language(lambda _lang: self._show() if self.report is not None else None)
+        self.on_language(lambda _lang: self._show() if self.report is not None else self._show_publications())
+        self.year.observe(self.guarded(lambda _c: self._load_publications()), names="value")
         super().__init__(
             [
                 heading("disclosure.title"),
                 text("disclosure.intro"),
                 w.HBox([self.year, self.build_button]),
                 self.feedback,
+                self.publications,
                 self.summary,
                 self.downloads,
                 self.charts,
@@ -80,6 +85,31 @@ class DisclosurePanel(Panel):
             ]
         )
         self.add_class("mp-disclosure")
+        self._load_publications()
+
+    def _load_publications(self) -> None:
+        """What each implementing institution and operator published for the year shown, before any build."""
+        from marketplace.disclosure.report import party_publications
+
+        year = int(self.year.value)
+        if not 2000 <= year <= 2100:
+            self.publication_rows = None
+            self.publications.value = ""
+            return
+        with self.sandbox.session() as session:
+            self.publication_rows = party_publications(session, year)
+        self._show_publications()
+
+    def _show_publications(self) -> None:
+        """The parties' publications and their timeliness, in words in the language in force."""
+        from marketplace.disclosure.render import people_frame
+
+        rows = self.publication_rows
+        if rows is None:
+            return
+        shown = people_frame(rows.drop(columns=["party_code"]), i18n.get_language())
+        title = html.escape(i18n.t("disclosure.publications", year=int(self.year.value)))
+        self.publications.value = f"<b>{title}</b>" + table_html(shown, max_rows=200)
 
     def _default_year(self) -> int:
         from marketplace.disclosure.report import default_year
@@ -100,6 +130,7 @@ class DisclosurePanel(Panel):
             report = build_report(session, int(self.year.value))
             dcat = export_dcat(session, "turtle")
         self.report = report
+        self.publication_rows = report.publications
         self.files = {  # html and md are written in the reader's language by `_show`
             "csv": to_csv_bytes(report),
             "json": to_json(report).encode("utf-8"),
@@ -112,6 +143,7 @@ class DisclosurePanel(Panel):
         from marketplace.disclosure.render import render_html, render_markdown
 
         report = self.report
+        self._show_publications()
         self.files["html"] = render_html(report).encode("utf-8")
         self.files["md"] = render_markdown(report).encode("utf-8")
         rows = [

@@ -50,6 +50,12 @@ Operator selection (发改数据规〔2025〕27号; policy `[selection]`)
     decide_selection(s, institution_staff, round, note="") (ranked by the policy's weights; winner or failed;
     on public notice), award_directly(s, institution_staff, *, operator, resources, grounds, justification,
     security_level, registered_capital) (only where the policy allows), selection_for(s, authorization)
+Sharing responsibility lists (共享责任清单)
+    publish_sharing_list(s, data_authority, department, basis=""), add_list_entry(s, data_authority, list,
+    resource, recipients=[departments], purposes=[...], duty=""),
+    withdraw_list_entry(s, data_authority, entry),
+    list_entries_for(s, resource, org_id); create_request(..., list_entry=entry): the holder shares without
+    discretion (approve by the deadline)
 Disclosure duties (NDA notice of 10 Feb 2026)
     publish_disclosure(s, party_staff, party, year), duty_holders(s, year); the clock records missed ones
 Supervision
@@ -163,6 +169,13 @@ from marketplace.workflows.selection import (
     score_application,
     selection_for,
 )
+from marketplace.workflows.sharing_lists import (
+    add_list_entry,
+    list_entries_for,
+    publish_sharing_list,
+    sharing_list_of,
+    withdraw_list_entry,
+)
 from marketplace.workflows.supervision import evaluate, file_complaint, record_incident
 
 __all__ = [
@@ -174,6 +187,7 @@ __all__ = [
     "account",
     "accounts_with_role",
     "activate_authorization",
+    "add_list_entry",
     "advance_clock",
     "agree_authorization",
     "apply_for_selection",
@@ -216,6 +230,7 @@ __all__ = [
     "grant",
     "has_role",
     "lapse_objections",
+    "list_entries_for",
     "list_product",
     "mar_positions",
     "open_review",
@@ -226,6 +241,7 @@ __all__ = [
     "propose_authorization",
     "publish_disclosure",
     "publish_notice",
+    "publish_sharing_list",
     "record_disclosure_breaches",
     "record_incident",
     "register",
@@ -244,6 +260,7 @@ __all__ = [
     "set_clock",
     "set_policy",
     "set_price_cap",
+    "sharing_list_of",
     "start_registration_review",
     "submit_registration",
     "submit_request",
@@ -251,5 +268,6 @@ __all__ = [
     "terminate_authorization",
     "verify_chain",
     "withdraw",
+    "withdraw_list_entry",
     "withdraw_product",
 ]

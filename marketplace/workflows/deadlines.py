@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from marketplace import policy as pol
 from marketplace.models import AccessRequest, Account, Review
-from marketplace.vocabulary import Decision, RequestStatus, ReviewStatus
+from marketplace.vocabulary import Decision, RequestStatus, ReviewStage, ReviewStatus
 from marketplace.workflows import clock, facts
 from marketplace.workflows.authorization import expire_authorizations
 from marketplace.workflows.disclosures import record_disclosure_breaches
@@ -55,6 +55,8 @@ def process_deadlines(session: Session, actor: Account | None) -> list[dict[str,
         for review in late:
             req = review.request
             outcome = pol.deadline_outcome(policy, review.stage)
+            if review.stage is ReviewStage.holder and req.list_entry_id is not None:
+                outcome = pol.bound_breach_outcome(policy, outcome, entry_code=req.list_entry.code)
             review.breached = True
             entry = {
                 "request": req.code,

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import Account, Authorization, Designation, Organization, Publication
-from marketplace.policy import Policy
+from marketplace.policy import disclosure_due
 from marketplace.vocabulary import AuthorizationStatus, OrganizationKind, Role
 from marketplace.workflows import clock, facts
 from marketplace.workflows.roles import has_role
@@ -26,12 +26,6 @@ from marketplace.workflows.step import step
 __all__ = ["disclosure_due", "duty_holders", "publish_disclosure", "record_disclosure_breaches"]
 
 IN_FORCE = (AuthorizationStatus.active, AuthorizationStatus.expired, AuthorizationStatus.terminated)
-
-
-def disclosure_due(policy: Policy, year: int) -> date:
-    """The deadline of the disclosure for `year`: the policy's month-day of the next year."""
-    month, day = (int(x) for x in policy.disclosure.deadline.split("-"))
-    return date(year + 1, month, day)
 
 
 def _authorizations_in(session: Session, year: int) -> list[Authorization]:

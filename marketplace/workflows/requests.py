@@ -27,6 +27,7 @@ from marketplace.models import (
     Quote,
     Resource,
     Review,
+    SharingListEntry,
 )
 from marketplace.vocabulary import (
     Channel,
@@ -42,6 +43,7 @@ from marketplace.workflows import facts
 from marketplace.workflows.grants import finish_approval, issue_grant
 from marketplace.workflows.lookups import current_quote, fee_due, quote_taxes
 from marketplace.workflows.price_formation import cap_filing_of, take_payment
+from marketplace.workflows.sharing_lists import entry_facts
 from marketplace.workflows.step import Step, step, temp_code
 
 __all__ = [
@@ -129,11 +131,16 @@ def create_request(
     duration_days: int = 365,
     project_reference: str = "",
     sponsor: Organization | None = None,
+    list_entry: SharingListEntry | None = None,
 ) -> AccessRequest:
     """A draft request by `actor` (role requester) for a resource (sharing/opening) or a product.
 
     `project_reference` and `sponsor` (a department) are the evidence of a free-use claim the policy asks.
+    `list_entry`: the holder's sharing responsibility list entry the request cites; the holder then shares
+    without discretion (`policy.check_list_decision`).
     """
+    if list_entry is not None and not isinstance(list_entry, SharingListEntry):
+        raise InvalidInput("list_entry", list_entry, "an entry of a sharing responsibility list")
     if (resource is None) == (product is None):
         raise InvalidInput("resource/product", None, "exactly one of resource= or product=")
     if product is not None:
@@ -157,6 +164,8 @@ def create_request(
     target = resource if resource is not None else product
     with step(session, actor, "request.create", target) as st:
         st.require_role(Role.requester, doing="file a request")
+        if list_entry is not None:
+            check_list_entry(st, list_entry, resource, actor.organization_id, channel, purpose)
         now = st.now
         req = st.add(
             AccessRequest(
@@ -170,6 +179,7 @@ def create_request(
                 use_statement=use_statement,
                 project_reference=project_reference.strip(),
                 sponsor_org_id=sponsor.id if sponsor is not None else None,
+                list_entry_id=list_entry.id if list_entry is not None else None,
                 fields=field_list,
                 volume=volume,
                 duration_days=duration_days,
@@ -187,10 +197,32 @@ def create_request(
                 "fields": field_list,
                 "volume": volume,
                 "duration_days": duration_days,
+                "list_entry": list_entry.code if list_entry is not None else None,
             },
             subject=req,
         )
     return req
+
+
+def check_list_entry(
+    st: Step,
+    entry: SharingListEntry,
+    resource: Resource | None,
+    org_id: int,
+    channel: Channel,
+    purpose: Purpose,
+) -> None:
+    """The cited entry covers this request (its resource, a department it names, its purposes, in force)."""
+    org = st.session.get(Organization, org_id)
+    pol.check_list_request(
+        st.policy,
+        entry_facts(entry),
+        resource_id=resource.id if resource is not None else -1,
+        requester_org_id=org_id,
+        requester_kind=org.kind,
+        purpose=purpose,
+        channel=channel,
+    )
 
 
 def require_requester(st: Step, req: AccessRequest) -> None:
@@ -240,6 +272,8 @@ def routing_of(st: Step, req: AccessRequest, pay_if_refused: bool = False) -> tu
         raise TransitionError(
             f"product {req.product.code}", req.product.status.value, "be requested (only listed products)"
         )
+    if req.list_entry_id is not None:  # the entry may have been withdrawn since the draft
+        check_list_entry(st, req.list_entry, req.resource, req.requester_org_id, req.channel, req.purpose)
     target = facts.target_of(req)
     routing = pol.route(
         st.policy,

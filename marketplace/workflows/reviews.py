@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from marketplace import policy as pol
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import AccessRequest, Account, AccountRole, Condition, Review
 from marketplace.policy import ConditionSpec, Policy
 from marketplace.policy.schema import MAX_K, MAX_L
-from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStatus
+from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStage, ReviewStatus
 from marketplace.workflows import facts
 from marketplace.workflows.grants import finish_approval
 from marketplace.workflows.lookups import field_names, first_unopened, open_review
@@ -231,6 +232,10 @@ def decide(
             )
         st.allow(req, "decide")
         st.allow(review, "decide")
+        if review.stage is ReviewStage.holder and req.list_entry_id is not None:
+            pol.check_list_decision(
+                st.policy, entry_code=req.list_entry.code, decision=decision, with_conditions=bool(specs)
+            )
         if open_review(req) is not review:
             raise TransitionError(
                 f"review {review.stage.value} of request {req.code}",

@@ -25,7 +25,7 @@ from marketplace.disclosure import (
 )
 from marketplace.disclosure.render import MIME_TYPES
 
-TABLES = {"registrations", "authorizations", "products", "requests", "revenue"}
+TABLES = {"registrations", "authorizations", "products", "requests", "revenue", "publications"}
 
 
 class _Refs(HTMLParser):
@@ -57,7 +57,7 @@ def test_html_is_one_self_contained_page_with_tables_and_charts(world_sqlite: En
     assert "link" not in parser.tags and "script" not in parser.tags and "img" not in parser.tags
     assert not re.search(r"url\((?!#)", page), "CSS must not load anything"
     assert "<!DOCTYPE svg" not in page and "<?xml" not in page
-    assert parser.tags.count("svg") == 2 and parser.tags.count("table") == 5
+    assert parser.tags.count("svg") == 2 and parser.tags.count("table") == 6  # with the parties' publications
     assert page.count("<style>") == 1
     for text in (
         "REG-2025-R-000001",
@@ -82,7 +82,7 @@ def test_chart_ids_do_not_collide(world_sqlite: Engine) -> None:
 def test_markdown_has_a_pipe_table_per_section(world_sqlite: Engine) -> None:
     md = render_markdown(_report(world_sqlite))
     assert md.startswith("# Public data disclosure report 2025")
-    assert md.count("\n## ") == 5
+    assert md.count("\n## ") == 6  # with the parties' publications
     assert "| code | subject | subject_code |" in md
     assert "| REG-2025-R-000001 | resource | RES-000001 | Bus ridership |" in md
 

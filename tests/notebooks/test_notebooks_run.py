@@ -257,6 +257,7 @@ assert {"comparison.csv", "comparison.parquet"} <= set(lab.downloads.files)
 # step 1: the yearly report
 panel.build_button.click()
 assert panel.feedback.kind == "ok", panel.feedback.text
+assert not panel.publication_rows.empty and "Timeliness" in panel.publications.value  # each party's disclosure
 assert panel.downloads.value.count("download=") == 5
 assert any(name.endswith("-chart-revenue.svg") for name in panel.exports.files)
 # step 2: the DCAT-AP register
