@@ -90,8 +90,13 @@ def test_every_download_button_delivers_a_file_that_opens(world: dict[str, Any],
             page.goto(server.url(f"/voila/render/{app}"), timeout=TIMEOUT_MS)
             page.locator(f".{panel}").first.wait_for(state="visible", timeout=TIMEOUT_MS)
             page.locator(f".{panel} button").filter(has_text=caption).first.click()
+            # The panel says it is done after its last download button is drawn; clicking earlier can hit a
+            # button row being redrawn as files are added.
+            done = page.locator(f".{panel} .mp-feedback .mp-ok").first
+            done.wait_for(state="visible", timeout=TIMEOUT_MS * 2)
+            page.wait_for_timeout(500)  # the last widget messages of the run
             buttons = page.locator(f".{panel} a.mp-download")
-            buttons.first.wait_for(state="visible", timeout=TIMEOUT_MS * 2)
+            buttons.first.wait_for(state="visible", timeout=TIMEOUT_MS)
         except Exception as exc:
             shot = screenshot(page, world["artifacts"], f"downloads-{Path(app).stem}")
             pytest.fail(f"{app}: {exc}\nscreenshot: {shot}\n{server.log_tail()}")
