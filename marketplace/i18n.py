@@ -277,6 +277,24 @@ def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
     return out
 
 
+def list_entry_text(entry: Any, lang: str | None = None) -> str:
+    """A sharing responsibility list entry (`workflows.sharing_list_view.EntryView`) in one sentence: list,
+    holder, resource, who may cite it, duty and purposes."""
+    recipients = listing(entry.recipients, lang) or t("sharing_list.any_department", lang)
+    purposes = listing((label(p, lang) for p in entry.purposes), lang) or t("sharing_list.any_purpose", lang)
+    return t(
+        "sharing_list.entry_text",
+        lang,
+        code=entry.code,
+        list=entry.list_code,
+        holder=entry.holder,
+        resource=f"{entry.resource_code} {entry.resource_title}",
+        recipients=recipients,
+        duty=entry.duty or "—",
+        purposes=purposes,
+    )
+
+
 def listing(items: Iterable[str], lang: str | None = None) -> str:
     """Items joined as the language writes a list: 'a, b' / 'a、b'."""
     code = normalize(lang) if lang else get_language()

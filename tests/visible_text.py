@@ -229,7 +229,16 @@ def data_words(engine: Any) -> set[str]:
     import sqlalchemy as sa
 
     from marketplace import db
-    from marketplace.models import AccessRequest, Account, Organization, Product, Resource, ResourceField
+    from marketplace.models import (
+        AccessRequest,
+        Account,
+        Organization,
+        Product,
+        Resource,
+        ResourceField,
+        SharingList,
+        SharingListEntry,
+    )
 
     columns = {
         Organization: ("code", "name", "region", "sector"),
@@ -238,6 +247,8 @@ def data_words(engine: Any) -> set[str]:
         AccessRequest: ("use_statement", "project_reference"),
         ResourceField: ("name", "description"),
         Product: ("code", "name", "description"),
+        SharingList: ("code", "basis"),
+        SharingListEntry: ("code", "duty"),
     }
     words: set[str] = set()
     with db.session_scope(engine) as s:
@@ -245,4 +256,4 @@ def data_words(engine: Any) -> set[str]:
             for name in names:
                 for (value,) in s.exec(sa.select(getattr(model, name))).all():
                     words.update(str(value or "").replace("—", " ").split())
-    return words | {w.strip(".,;:()") for w in words}
+    return words | {w.strip(".,;:()'") for w in words}

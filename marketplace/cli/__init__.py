@@ -110,6 +110,7 @@ from marketplace.cli import (  # noqa: E402,F401
     core,
     db_cmd,
     disclosure_cmd,
+    lists_cmd,
     privacy_cmd,
     seed_cmd,
     sim_cmd,

@@ -50,7 +50,8 @@ class ActAs(Panel):
         self.status = w.HTML()
         self.status.add_class("mp-acting")
         self.feedback = Feedback()
-        self.role.observe(self.guarded(lambda _c: self._load_accounts()), names="value")
+        self._relabelling = False
+        self.role.observe(self.guarded(lambda _c: self._role_changed()), names="value")
         self.account.observe(self.guarded(self._chosen), names="value")
         self.watch(self.sandbox, lambda _c: self._show_status(), "account_id")
         self.on_language(self._relabel)
@@ -61,10 +62,20 @@ class ActAs(Panel):
         self._load_accounts()
 
     def _relabel(self, _lang: str) -> None:
+        """New words for the roles; who acts stays (new options pass through the first role for a moment,
+        which must not pick that role's first account)."""
         value = self.role.value
-        self.role.options = i18n.options(Role)
-        self.role.value = value
+        self._relabelling = True
+        try:
+            self.role.options = i18n.options(Role)
+            self.role.value = value
+        finally:
+            self._relabelling = False
         self._show_status()
+
+    def _role_changed(self) -> None:
+        if not self._relabelling:
+            self._load_accounts()
 
     def _load_accounts(self) -> None:
         rows = accounts_with_role(self.sandbox, self.role.value)

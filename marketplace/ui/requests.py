@@ -17,7 +17,7 @@ import pandas as pd
 from sqlmodel import select
 
 from marketplace.errors import NotFound
-from marketplace.models import AccessRequest, Organization, Product, Resource
+from marketplace.models import AccessRequest, Organization, Product, Resource, SharingListEntry
 from marketplace.policy import FreeClaim, RequestFacts, check_free_claim, quote, route
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, Panel, button, guard, heading, set_options, table_html, text
@@ -68,6 +68,14 @@ class RequestPanel(Panel):
             w.Text(layout=w.Layout(width="420px")), "description", "request.project_reference"
         )
         self.sponsor = i18n.bind(w.Dropdown(layout=w.Layout(width="420px")), "description", "request.sponsor")
+        # a department asking for a resource on the holder's sharing responsibility list may cite the entry
+        self.list_entry = i18n.bind(
+            w.Dropdown(layout=w.Layout(width="760px")), "description", "request.list_entry"
+        )
+        self.list_entry.add_class("mp-list-entry")
+        self.list_entry.layout.display = "none"
+        self._entries: dict[int, Any] = {}
+        self._choosing_entry = False
         self.preview = w.HTML()
         self.preview.add_class("mp-routing")
         self.quote_html = w.HTML()
@@ -113,6 +121,7 @@ class RequestPanel(Panel):
         self.withdraw_button.on_click(self.guarded(lambda _b: self.withdraw()))
         self.report_button.on_click(self.guarded(lambda _b: self.report_usage()))
         self.my_requests.observe(self.guarded(lambda _c: self.show_status()), names="value")
+        self.list_entry.observe(self.guarded(lambda _c: self._entry_chosen()), names="value")
         self.watch(self.sandbox, lambda _c: self._account_changed(), "account_id")
         self.watch(self.sandbox, lambda _c: self._database_changed(), "revision")
         self.on_language(lambda _lang: self._relabel())
@@ -122,6 +131,7 @@ class RequestPanel(Panel):
                 text("request.intro"),
                 self.kind,
                 self.target_box,
+                self.list_entry,
                 self.purpose,
                 self.fields,
                 w.HBox([self.volume, self.duration]),
@@ -178,6 +188,7 @@ class RequestPanel(Panel):
             control.options = i18n.options(values)
             control.value = value
         self._load_targets()
+        self._show_entries(list(self._entries.values()))
         self.refresh_quote()
         self._load_mine()
 
@@ -246,8 +257,11 @@ class RequestPanel(Panel):
 
     def _load_facts(self) -> None:
         from marketplace.workflows import clock, facts
+        from marketplace.workflows.sharing_list_view import entry_view
+        from marketplace.workflows.sharing_lists import list_entries_for
 
-        self._facts = {}
+        self._facts, self._entries = {}, {}
+        self.list_entry.layout.display = "none"
         with self.sandbox.session() as session:
             policy = facts.current_policy(session)
             start = clock.today(session)
@@ -267,10 +281,46 @@ class RequestPanel(Panel):
             if self.sandbox.account_id is not None:
                 account = self.sandbox.account(session)
                 requester = facts.requester_facts(session.get(Organization, account.organization_id))
+            entries = []
+            if (
+                self.kind.value == RESOURCE
+                and self.channel.value == Channel.sharing.value
+                and requester is not None
+            ):
+                entries = [
+                    entry_view(session, e)
+                    for e in list_entries_for(session, target_row, account.organization_id)
+                ]
         chosen = [f for f in self.fields.value if f in names]
         self.fields.options = names
         self.fields.value = tuple(chosen)
         self._facts = {"policy": policy, "target": target, "requester": requester, "start": start}
+        self._show_entries(entries)
+
+    def _show_entries(self, entries: list[Any]) -> None:
+        """Offer the entries the acting department may cite for this resource (none: the choice hides)."""
+        self._entries = {e.id: e for e in entries}
+        keep = self.list_entry.value
+        options = [(i18n.t("request.no_list_entry"), None)]
+        options += [(i18n.list_entry_text(e), e.id) for e in entries]
+        self._choosing_entry = True
+        try:
+            self.list_entry.options = options
+            self.list_entry.value = keep if keep in self._entries else None
+        finally:
+            self._choosing_entry = False
+        self.list_entry.layout.display = "" if entries else "none"
+
+    def _entry_chosen(self) -> None:
+        """Citing an entry: the purpose moves to one the entry lists (when the chosen one is not), then the
+        preview says what citing it means."""
+        if self._choosing_entry:
+            return
+        entry = self._entries.get(self.list_entry.value)
+        if entry is not None and entry.purposes and self.purpose.value not in entry.purposes:
+            self.purpose.value = entry.purposes[0]  # re-quotes through the purpose observer
+        else:
+            self.refresh_quote()
 
     def request_facts(self) -> RequestFacts:
         return RequestFacts(
@@ -338,9 +388,15 @@ class RequestPanel(Panel):
         )
         worded = [i18n.condition_label(c.kind, c.params) for c in routing.conditions]
         conditions = i18n.listing(worded) or i18n.t("common.none")
+        cited = ""
+        entry = self._entries.get(self.list_entry.value)
+        if entry is not None:
+            due = routing.stages[-1].due.isoformat() if routing.stages else "—"
+            line = i18n.t("request.list_binds", code=entry.code, holder=entry.holder, due=due)
+            cited = f"<p class='mp-list-binds'><b>{html.escape(line)}</b></p>"
         return (
             f"<p>{html.escape(i18n.t('request.stages', stages=stages))}<br>"
-            f"{html.escape(i18n.t('request.conditions', conditions=conditions))}</p>"
+            f"{html.escape(i18n.t('request.conditions', conditions=conditions))}</p>{cited}"
         )
 
     # ---------------------------------------------------------------- actions
@@ -362,6 +418,8 @@ class RequestPanel(Panel):
                     "resource": session.get(Resource, self.resource.value),
                     "channel": self.channel.value,
                 }
+                if self.list_entry.value in self._entries and self.channel.value == Channel.sharing.value:
+                    target["list_entry"] = session.get(SharingListEntry, self.list_entry.value)
             else:
                 if self.product.value is None:
                     raise NotFound("product", "(none listed)")
@@ -533,6 +591,12 @@ def status_html(session: Any, req: AccessRequest, q: Any = None) -> str:
                 )
             )
         )
+    if req.list_entry_id is not None:
+        from marketplace.workflows.sharing_list_view import entry_view
+
+        entry = entry_view(session, req.list_entry)
+        line = i18n.t("request.cites_entry", entry=i18n.list_entry_text(entry), holder=entry.holder)
+        parts.append(f"<p class='mp-cites-list'>{html.escape(line)}</p>")
     waiting = _waiting_for(session, req)
     if waiting:
         parts.append(f"<p class='mp-waiting'>{html.escape(waiting)}</p>")

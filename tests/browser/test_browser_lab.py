@@ -93,6 +93,7 @@ def act_as(page: Any, actas: Any, role: str, label: str) -> None:
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    actas.scroll_into_view_if_needed()  # JupyterLab may leave a cell far off screen unrendered
     widget_select(actas, "Role").select_option(label=role)
     name = label.split(" — ")[0]
     for _attempt in range(3):
@@ -176,7 +177,8 @@ def _tour_and_flow(world: dict[str, Any]) -> None:
                 ".some(o => o.text.startsWith(c))",
                 arg=code,
             )
-            label = next(t for t in item.locator("option").all_inner_texts() if t.startswith(code))
+            queue.scroll_into_view_if_needed()
+            label = next(t for t in item.locator("option").all_text_contents() if t.startswith(code))
             item.select_option(label=label)
             widget_select(queue, "Decision").select_option(label="approve with conditions")
             queue.locator(".widget-textarea textarea").fill("deidentify(k>=5, l>=2)")
@@ -198,7 +200,7 @@ def _tour_and_flow(world: dict[str, Any]) -> None:
             assert conditions == ["deidentify(k>=5, l>=2)"]
             shown = {"approved_with_conditions": "approved with conditions"}.get(new_status, new_status)
             page.wait_for_function(
-                "s => document.querySelector('.mp-request-status').innerText.includes('Status: ' + s)",
+                "s => document.querySelector('.mp-request-status').textContent.includes('Status: ' + s)",
                 arg=shown,
             )
             assert shown in decided.inner_text()

@@ -32,6 +32,7 @@ from marketplace.ui import (
     review,
     scenarios,
     selection,
+    sharing_lists,
     start,
 )
 from marketplace.ui.context import Sandbox
@@ -43,6 +44,7 @@ PANELS: dict[str, Callable[[Sandbox], w.Widget]] = {
     "selection": selection.selection_rounds,
     "selection_desk": selection.selection_panel,
     "clock": registration.clock_bar,
+    "sharing_lists": sharing_lists.sharing_lists_panel,
     "request": requests.request_panel,
     "review": review.review_queue,
     "operator": operator.operator_panel,

@@ -81,6 +81,12 @@ AUTHORIZATION_REFUSALS = {
     "refusal.registration_mandatory",
 }
 REGISTRATION_REFUSALS = {"refusal.renewal_window", "refusal.objection_period", "refusal.objection_open"}
+SHARING_LIST_REFUSALS = {
+    "refusal.sharing_list_entry",
+    "refusal.sharing_list_listable",
+    "refusal.sharing_list_no_discretion",
+    "refusal.sharing_list_publisher",
+}
 SELECTION_REFUSALS = {
     "refusal.selection_security_level",
     "refusal.selection_capital",
@@ -213,6 +219,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     expected -= {"refusal.purpose_unpriced"}
     expected -= {"refusal.compute_only"}  # a delivery refusal, worded in the test below
     expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS | SELECTION_REFUSALS  # worded below
+    expected -= SHARING_LIST_REFUSALS  # worded below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
     assert i18n.render_policy("refusal.purpose_unpriced", params, "en") == (
@@ -474,6 +481,41 @@ def test_every_refusal_of_operator_selection_is_worded_in_both_languages() -> No
         _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
         keys.add(exc.value.key)
     assert keys == SELECTION_REFUSALS
+
+
+def test_every_refusal_of_sharing_responsibility_lists_is_worded_in_both_languages() -> None:
+    from marketplace.policy import (
+        ListEntry,
+        check_list_decision,
+        check_list_request,
+        check_listable,
+        refusal_error,
+    )
+    from marketplace.policy.sharing_lists import publisher_refusal
+    from marketplace.vocabulary import Decision
+
+    def publisher() -> None:
+        raise refusal_error(publisher_refusal(policy, "Transport Bureau"))
+
+    policy = load_policy(POLICY_NAME)
+    entry = ListEntry("SCE-2026-000001", 1, 7, frozenset({3}), frozenset({Purpose.public_governance}), False)
+    calls = [
+        lambda: check_listable(policy, resource_code="RES-000001", grade=Grade.core,
+                               sharing_attribute=SharingAttribute.not_shared),
+        lambda: check_list_request(policy, entry, resource_id=8, requester_org_id=4,
+                                   requester_kind=OrganizationKind.department, purpose=Purpose.research,
+                                   channel=Channel.opening),
+        lambda: check_list_decision(policy, entry_code=entry.code, decision=Decision.reject,
+                                    with_conditions=False),
+        publisher,
+    ]
+    keys = set()
+    for call in calls:
+        with pytest.raises(PolicyRefusal) as exc:
+            call()
+        _check(exc.value.key, exc.value.params, str(exc.value).removesuffix(f" (rule: {exc.value.rule})"))
+        keys.add(exc.value.key)
+    assert keys == SHARING_LIST_REFUSALS
 
 
 @pytest.mark.parametrize("channel", ["sharing", "opening", "authorized_operation"])

@@ -34,6 +34,7 @@ from marketplace.ui import (
     review,
     scenarios,
     selection,
+    sharing_lists,
     start,
 )
 from marketplace.ui.context import Sandbox
@@ -86,6 +87,9 @@ def nb01(sandbox: Sandbox) -> list[w.Widget]:
 
 def nb02(sandbox: Sandbox) -> list[w.Widget]:
     who = actas.act_as(sandbox)
+    lists = sharing_lists.sharing_lists_panel(sandbox)
+    lists.holder.value = next(v for k, v in lists.holder.options if k.endswith("✓"))  # one with a list
+    assert "<li" in lists.entries.value, "a department's list entries are shown"
     who.choose(Role.requester, _username(sandbox, Role.requester, "research"))
     req = requests.request_panel(sandbox)
     rid, holder = _resource_id(sandbox, CONDITIONAL_OPEN)
@@ -98,7 +102,7 @@ def nb02(sandbox: Sandbox) -> list[w.Widget]:
     queue = review.review_queue(sandbox)
     queue.select(req.feedback.text.split()[1])
     queue.decision.value = "approve_with_conditions"
-    return [who, req, queue]
+    return [who, lists, req, queue]
 
 
 def nb03(sandbox: Sandbox) -> list[w.Widget]:
