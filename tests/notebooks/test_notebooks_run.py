@@ -285,7 +285,7 @@ assert imports.result.created == [] and sorted(imports.result.unchanged) == sort
     "apps/catalog.ipynb": ["browser = app.children[1]\nassert browser.rows and browser.listing.options"],
     "apps/request_and_review.ipynb": [
         "who, tabs = app.children[1], app.children[2]\n"
-        "assert sb.account_id is not None and len(tabs.children) == 2"
+        "assert sb.account_id is not None and len(tabs.children) == 3"
     ],
     "apps/privacy_lab.ipynb": [
         "lab = app.children[1]\nlab.run_button.click()\nassert lab.feedback.kind == 'ok', lab.feedback.text"
