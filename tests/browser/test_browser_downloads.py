@@ -10,6 +10,7 @@ trainer gets are the ones checked.
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 from collections.abc import Iterator
@@ -100,20 +101,32 @@ def test_every_download_button_delivers_a_file_that_opens(world: dict[str, Any],
         except Exception as exc:
             shot = screenshot(page, world["artifacts"], f"downloads-{Path(app).stem}")
             pytest.fail(f"{app}: {exc}\nscreenshot: {shot}\n{server.log_tail()}")
-        names = []
+        names, clicked = [], set()
         for i in range(buttons.count()):
             button = buttons.nth(i)
             if not button.is_visible():
                 continue
             promised = button.get_attribute("download") or ""
+            names.append(promised)
+            # What the button holds is what the browser saves: every button's file is checked ...
+            href = button.get_attribute("href") or ""
+            head, _, body = href.partition(",")
+            if not head.startswith("data:") or not head.endswith(";base64"):
+                found.append(f"{app}: {promised}: not a data URI with base64 content")
+                continue
+            found += [f"{app}: {p}" for p in check_file(promised, base64.b64decode(body))]
+            # ... and one button of each format is clicked, so the browser's own saving is tried too. Not all
+            # of them: in our runs headless Chromium stopped starting downloads after ten or so from one page.
+            fmt = promised.split(".", 1)[-1]
+            if fmt in clicked:
+                continue
+            clicked.add(fmt)
             with page.expect_download(timeout=TIMEOUT_MS) as info:
                 button.click()
-            download = info.value
-            names.append(download.suggested_filename)
-            saved = download.suggested_filename
+            saved = info.value.suggested_filename
             if saved != promised:
                 found.append(f"{app}: button promised {promised!r}, the browser saved {saved!r}")
-            found += [f"{app}: {p}" for p in check_file(saved, Path(download.path()).read_bytes())]
+            found += [f"{app}: {p}" for p in check_file(saved, Path(info.value.path()).read_bytes())]
         screenshot(page, world["artifacts"], f"downloads-{Path(app).stem}")
     assert names, f"{app}: no download button visible after pressing {caption!r}"
     assert found == [], "\n".join(found)
