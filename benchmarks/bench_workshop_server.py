@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -55,9 +56,14 @@ def run_mode(url: str, *, workers: int, seconds: float, seed: int, served: bool)
         engine = db.make_engine(url)
         server = WorkshopServer(engine, ServerSettings())
         with ServerThread(server.app) as running:
+            cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             result = run_workers(
                 url, codes, seconds=seconds, log_dir=log_dir, seed=seed, server_url=running.url
             )
+            cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+        n = max(1, result.summary()["actions"])
+        print(f"  server CPU per action  {1000 * cpu / n:.2f} ms (this process: the server and its threads)")
         engine.dispose()
     else:
         result = run_workers(url, codes, seconds=seconds, log_dir=log_dir, seed=seed)
@@ -74,6 +80,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=50)
     ap.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--only", choices=["direct", "served"], help="run one mode only (no ratio; to try a change quickly)"
+    )
     args = ap.parse_args()
 
     pg = None
@@ -90,6 +99,8 @@ def main() -> None:
         print(f"cpus: {os.cpu_count()}  load average before: {load:.2f}  backend: {args.backend}")
         summaries = {}
         for mode, url in zip(("direct", "served"), urls, strict=True):
+            if args.only and mode != args.only:
+                continue
             result, wall = run_mode(
                 url, workers=args.workers, seconds=args.seconds, seed=args.seed, served=mode == "served"
             )
@@ -109,6 +120,8 @@ def main() -> None:
             ):
                 print(f"  {k:<22} {s[k]}")
             print(f"  lost or doubled actions: {len(result.problems)} {result.problems[:5]}")
+        if args.only:
+            return
         d, v = summaries["direct"], summaries["served"]
         print("\nthrough the server / directly on the database:")
         if d["actions_per_s"]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import math
@@ -25,6 +26,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,6 +82,14 @@ class ServerSettings:
     # from flooding the log while the trainer still sees it within a minute.
     miss_window_s: float = 60.0
     cors_origins: tuple[str, ...] = ()  # Voila served from another origin: its URL here (default: none)
+    # Assumption: a request spends most of its time waiting for the database, so more threads than cores
+    # keep 50 participants from queueing behind a few slow writes; 16 stays within the engine's default
+    # connection pool (5 + 10 overflow) plus one, so a thread rarely waits for a connection.
+    threads: int = 16
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.threads <= 256:
+            raise InvalidInput("threads", self.threads, "a whole number of worker threads from 1 to 256")
 
 
 # ------------------------------------------------------------------ throttling
@@ -431,12 +441,11 @@ class WorkshopServer:
 
     def authenticate(self, request: Request) -> tuple[ParticipantSession, SessionToken]:
         client = _client(request)
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(request)
+        if token is None:
             self.throttle.refused(client, "no_token")
             raise Unauthorized("no session token: join with your code first (POST /api/join)")
-        digest = token_digest(token.strip())
+        digest = token_digest(token)
 
         def load(s: Session) -> SessionToken | None:
             return s.exec(select(SessionToken).where(SessionToken.token_hash == digest)).first()
@@ -468,19 +477,29 @@ class WorkshopServer:
     def _build(self) -> FastAPI:
         server = self
 
+        pool: dict[str, ThreadPoolExecutor] = {}
+
+        async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            """`fn` on the server's worker threads (the event loop never waits for the database)."""
+            loop = asyncio.get_running_loop()
+            executor = pool.get("workers")  # None outside the lifespan (app driven without it): the default
+            return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+
         @contextlib.asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             async def flusher() -> None:
                 while True:
                     await asyncio.sleep(min(server.settings.miss_window_s, 60.0))
-                    await asyncio.to_thread(server.flush_refusals)
+                    await run(server.flush_refusals)
 
+            pool["workers"] = ThreadPoolExecutor(server.settings.threads, thread_name_prefix="workshop")
             task = asyncio.create_task(flusher())
             try:
                 yield
             finally:
                 task.cancel()
-                await asyncio.to_thread(server.flush_refusals, everything=True)
+                await run(server.flush_refusals, everything=True)
+                pool.pop("workers").shutdown(wait=True)
 
         app = FastAPI(
             title="Public Data Marketplace workshop",
@@ -531,8 +550,11 @@ class WorkshopServer:
                 status_code=500,
             )
 
-        def participant(request: Request) -> ParticipantSession:
-            return server.authenticate(request)[0]
+        async def participant(request: Request) -> Caller:
+            if bearer_token(request) is None:  # no database needed to refuse a request without a token
+                server.throttle.refused(_client(request), "no_token")
+                raise Unauthorized("no session token: join with your code first (POST /api/join)")
+            return Caller(server, request)
 
         def trainer(request: Request) -> tuple[Facilitator, SessionToken]:
             session, row = server.authenticate(request)
@@ -540,9 +562,6 @@ class WorkshopServer:
 
         me = Depends(participant)
         boss = Depends(trainer)
-
-        async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(fn, *args, **kwargs)
 
         @app.get(f"{API}/health")
         async def health() -> dict[str, Any]:
@@ -554,55 +573,54 @@ class WorkshopServer:
 
         @app.post(f"{API}/leave")
         async def leave(request: Request) -> dict[str, Any]:
-            _session, row = await run(server.authenticate, request)
-            await run(server.leave, row)
+            await run(lambda: server.leave(server.authenticate(request)[1]))
             return {"left": True}
 
         @app.get(f"{API}/me")
-        async def whoami(p: ParticipantSession = me) -> dict[str, Any]:
+        async def whoami(p: Caller = me) -> dict[str, Any]:
             ident = await run(p.whoami)
             return {**asdict(ident), "roles": sorted(r.value for r in ident.roles)}
 
         @app.get(f"{API}/allowed")
-        async def allowed(p: ParticipantSession = me) -> list[str]:
+        async def allowed(p: Caller = me) -> list[str]:
             return await run(p.allowed_actions)
 
         @app.get(f"{API}/catalog")
-        async def catalog(limit: int = 200, p: ParticipantSession = me) -> list[dict[str, Any]]:
+        async def catalog(limit: int = 200, p: Caller = me) -> list[dict[str, Any]]:
             if not 1 <= limit <= 1000:
                 raise InvalidInput("limit", limit, "a whole number from 1 to 1000")
             return await run(p.catalog, limit=limit)
 
         @app.get(f"{API}/requests")
-        async def my_requests(p: ParticipantSession = me) -> list[dict[str, Any]]:
+        async def my_requests(p: Caller = me) -> list[dict[str, Any]]:
             return await run(p.my_requests)
 
         @app.post(f"{API}/requests")
-        async def file_request(body: FileRequestBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def file_request(body: FileRequestBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.file_request, **body.model_dump()))
 
         @app.post(f"{API}/requests/{{ref}}/accept")
-        async def accept_quote(ref: str, body: KeyBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def accept_quote(ref: str, body: KeyBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.accept_quote, ref, key=body.key))
 
         @app.post(f"{API}/requests/{{ref}}/withdraw")
-        async def withdraw(ref: str, body: WithdrawBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def withdraw(ref: str, body: WithdrawBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.withdraw, ref, reason=body.reason, key=body.key))
 
         @app.post(f"{API}/requests/{{ref}}/usage")
-        async def report_usage(ref: str, body: UsageBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def report_usage(ref: str, body: UsageBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.report_usage, ref, body.summary, key=body.key))
 
         @app.post(f"{API}/requests/{{ref}}/deliver")
-        async def deliver(ref: str, body: DeliverBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def deliver(ref: str, body: DeliverBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.deliver, ref, rows=body.rows, key=body.key))
 
         @app.get(f"{API}/reviews")
-        async def review_queue(limit: int = 100, p: ParticipantSession = me) -> list[dict[str, Any]]:
+        async def review_queue(limit: int = 100, p: Caller = me) -> list[dict[str, Any]]:
             return await run(p.review_queue, limit=limit)
 
         @app.post(f"{API}/reviews/{{review}}/decide")
-        async def decide(review: int, body: DecideBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def decide(review: int, body: DecideBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(
                 await run(
                     p.decide,
@@ -615,19 +633,19 @@ class WorkshopServer:
             )
 
         @app.get(f"{API}/products")
-        async def my_products(p: ParticipantSession = me) -> list[dict[str, Any]]:
+        async def my_products(p: Caller = me) -> list[dict[str, Any]]:
             return await run(p.my_products)
 
         @app.post(f"{API}/products/{{ref}}/price")
-        async def set_price(ref: str, body: PriceBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def set_price(ref: str, body: PriceBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.set_price, ref, body.price, key=body.key))
 
         @app.post(f"{API}/products/{{ref}}/list")
-        async def list_product(ref: str, body: KeyBody, p: ParticipantSession = me) -> dict[str, Any]:
+        async def list_product(ref: str, body: KeyBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.list_product, ref, key=body.key))
 
         @app.get(f"{API}/exercises")
-        async def exercises(lang: str = "en", p: ParticipantSession = me) -> list[dict[str, Any]]:
+        async def exercises(lang: str = "en", p: Caller = me) -> list[dict[str, Any]]:
             if lang not in ("en", "zh"):
                 raise InvalidInput("lang", lang, "en or zh")
             return await run(p.exercises, lang)
@@ -692,6 +710,37 @@ class WorkshopServer:
             return {"revoked": n}
 
         return app
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header, or None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class Caller:
+    """A participant request whose token is checked on the worker thread that runs its action.
+
+    `caller.file_request(...)` authenticates (`WorkshopServer.authenticate`: unknown, revoked or expired
+    tokens refused) and then calls the session's method, in one hop to the thread pool instead of two: the
+    check still comes before anything the action reads or writes.
+    """
+
+    __slots__ = ("_request", "_server")
+
+    def __init__(self, server: WorkshopServer, request: Request) -> None:
+        self._server = server
+        self._request = request
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or not callable(getattr(ParticipantSession, name, None)):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            session = self._server.authenticate(self._request)[0]
+            return getattr(session, name)(*args, **kwargs)
+
+        return call
 
 
 def revoke_sessions(fac: Facilitator, *, seat: int | None = None, keep_token: int | None = None) -> int:

@@ -533,3 +533,22 @@ def test_the_trainer_gets_in_from_a_locked_out_address_and_nobody_else(served: S
         assert boss.unlock(client="127.0.0.1") == 1
     with served.client(dep.join_code) as me:
         assert me.whoami().account_id == dep.account_id
+
+
+@pytest.mark.parametrize("threads", [0, -1, 257])
+def test_a_worker_thread_count_out_of_range_is_refused_by_name(threads: int) -> None:
+    from marketplace.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="threads"):
+        ServerSettings(threads=threads)
+
+
+def test_a_participant_request_reaches_no_private_name_of_the_session(served_sqlite: Served) -> None:
+    """The server's caller proxy forwards only the session's public actions (whatever a request names)."""
+    from marketplace.workshop.server import Caller
+
+    caller = Caller(served_sqlite.server, None)  # type: ignore[arg-type]
+    for name in ("_write", "_engine", "_code_hash", "account_id", "roles", "no_such_action"):
+        with pytest.raises(AttributeError):
+            getattr(caller, name)
+    assert callable(caller.file_request)
