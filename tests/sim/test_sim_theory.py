@@ -189,3 +189,12 @@ def test_deemed_approval_with_zero_capacity_approves_every_request_at_its_deadli
     waiting = req[req["status"] == "in_review"]
     assert len(waiting) == m["pending"] and m["pending_overdue"] == 0
     assert m["approved"] + m["pending"] == m["filed"]
+
+
+def test_queue_wait_reads_as_days_and_lower_is_better() -> None:
+    from marketplace.sim.figures import direction, metric_name, unit_of
+
+    assert direction("review_wait_days_mean.holder") == -1
+    assert unit_of("review_wait_days_mean.holder", "en") == unit_of("waiting_days_mean", "en")
+    assert metric_name("review_wait_days_mean.holder", "en").startswith("Days in the review queue (mean)")
+    assert metric_name("review_wait_days_mean.holder", "zh").startswith("审核排队天数")
