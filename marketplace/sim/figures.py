@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from marketplace.charts import figure, no_data, plain_numbers, wrap
-from marketplace.i18n import has, label, t, t_or
+from marketplace.i18n import has, label, t
 
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#90a4ae"
 SIDES = ("#1565c0", "#ef6c00")  # A, B
@@ -27,6 +27,7 @@ LOWER_IS_BETTER = (
     "not_filed",
     "unserved",
     "waiting_days",
+    "review_wait_days",
     "waiting_cost",
     "deadline_breach",
     "deemed_decisions",
@@ -60,6 +61,7 @@ NEUTRAL_METRICS = (
 
 _UNITS = (
     ("waiting_days", "unit.days"),
+    ("review_wait_days", "unit.days"),
     ("price_paid_mean", "unit.money"),
     ("waiting_cost", "unit.money"),
     ("payments", "unit.money"),
@@ -112,7 +114,8 @@ def metric_name(metric: str, lang: str | None = None) -> str:
         return t(f"guide.sweep.metric.{head}", lang, size=label(cls.removeprefix("enterprise_"), lang))
     if has(key):
         return t(key, lang)
-    return t_or(f"metric.{head}", metric) + (f" · {label(cls, lang)}" if cls else "")
+    name = t(f"metric.{head}", lang) if has(f"metric.{head}") else metric  # in `lang`, like the stage label
+    return name + (f" · {label(cls, lang)}" if cls else "")
 
 
 def axis_label(metric: str, lang: str | None = None, currency: str = "CNY") -> str:

@@ -111,6 +111,10 @@ def compute_metrics(m: MarketModel) -> tuple[dict[str, Any], dict[str, Decimal]]
     out["escalations"] = int((rv_status == 2).sum())
     for si, s in enumerate(STAGES):
         out[f"deadline_breaches.{s.value}"] = int(rv_late[rv_stage == si].sum())
+    # days in a stage's queue before a reviewer took the request up (summed online by the teams; deemed
+    # decisions were never taken up); an M/M/c stage measures it in continuous time (checked against Erlang C)
+    for t in m.teams_list:
+        out[f"review_wait_days_mean.{t.name}"] = _r(t.wait_sum / t.waited) if t.waited else 0.0
     # still waiting at the horizon past their due date
     open_pos = m.stage_pos[pending]
     overdue = m.due[np.flatnonzero(pending), open_pos] < m.n_days - 1 if pending.any() else np.zeros(0, bool)

@@ -5,7 +5,8 @@ One `MarketModel.step()` is one calendar day:
    arrivals, and each arrival files when  P(approve) x value  >  price + waiting cost per day x expected wait;
    the expected wait is what a requester can see: the backlog of every review team on its route;
 2. each `ReviewTeam` agent (one per review stage) decides up to its capacity of requests, first come first
-   served, on the policy's working days; a stage decided after its due date is a breach;
+   served, on the policy's working days; a stage decided after its due date is a breach (a stage listed in
+   `review.service_mean_days` is a `ServerTeam` instead: an M/M/c queue in continuous time);
 3. stages whose deadline passed are handled as the policy says (escalate: the stage waits and is recorded as
    late; deemed approval / rejection: decided by silence at the end of the due day);
 4. the DataCollector records the queues and the day's flows.
@@ -25,6 +26,7 @@ Requester organizations are not individual Mesa agents: at province size there a
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -71,6 +73,7 @@ __all__ = [
     "MarketModel",
     "RequesterGroup",
     "ReviewTeam",
+    "ServerTeam",
     "Statics",
 ]
 
@@ -159,6 +162,8 @@ class Statics:
     compute_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) by computation
     personal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) personal information
     compute_queries_max: int = 0  # queries one grant's ε budget answers (compute.epsilon_per_grant / ε each)
+    # (3,) mean decision time of an M/M/c stage (review.service_mean_days), 0 = a daily quota
+    service_mean: np.ndarray = field(default_factory=lambda: np.zeros(len(STAGES)))
 
     @classmethod
     def build(cls, scenario: Scenario, world: SimWorld, days: int | None = None) -> Statics:
@@ -338,6 +343,7 @@ class Statics:
         out.compute_queries_max = int(
             float(policy.compute.epsilon_per_grant) / scenario.compute.epsilon_per_query + 1e-9
         )
+        out.service_mean = np.array([rv.service_mean_days.get(s, 0.0) for s in STAGES])
         return out
 
     # ------------------------------------------------------------ memoised policy calls
@@ -428,6 +434,8 @@ class ReviewTeam(mesa.Agent):
         self.queue = np.empty(0, dtype=np.int64)
         self.incoming: list[np.ndarray] = []
         self.decided = 0
+        self.wait_sum = 0.0  # days the requests this team took up had waited in its queue (summed online)
+        self.waited = 0
 
     def admit(self) -> None:
         if self.incoming:
@@ -440,6 +448,8 @@ class ReviewTeam(mesa.Agent):
             return
         head, self.queue = self.queue[: self.capacity], self.queue[self.capacity :]
         self.decided += int(head.size)
+        self.wait_sum += float((m.day - m.entered_day[head]).sum())
+        self.waited += int(head.size)
         m.decide(head, self.stage, deemed=False)
 
     def expire(self) -> None:
@@ -451,6 +461,77 @@ class ReviewTeam(mesa.Agent):
         if late.any():
             gone = self.queue[late]
             self.queue = self.queue[~late]
+            m.decide(gone, self.stage, deemed=True)
+
+
+class ServerTeam(ReviewTeam):
+    """The reviewers of one stage as an M/M/c queue: `capacity` reviewers work in parallel around the clock,
+    first come first served, each decision taking an exponential time of mean `review.service_mean_days`.
+
+    Time is continuous inside the daily step: a request joins at its arrival time (filing day + a uniform
+    time of day) or, coming from an earlier stage, at the start of the day it is admitted; a reviewer takes
+    it up at max(arrival, the first reviewer free), and the stage is decided on the day its service ends.
+    FCFS start times do not depend on later arrivals, so the queue is exact (checked against Erlang C).
+    """
+
+    def __init__(self, model: MarketModel, stage: int) -> None:
+        super().__init__(model, stage)
+        self.mean = float(model.statics.service_mean[stage])
+        self.free_at = [0.0] * int(model.statics.capacity[stage])  # heap: when each reviewer is next free
+        self.capacity = len(self.free_at) / self.mean  # decisions per day at full load (expected waits)
+        self.joined = np.empty(0)  # arrival time of each queued request
+        self.busy = np.empty(0, dtype=np.int64)
+        self.finish = np.empty(0)
+
+    def admit(self) -> None:
+        if not self.incoming:
+            return
+        m = self.model
+        new = np.concatenate(self.incoming)
+        self.incoming = []
+        idx = np.concatenate([self.queue, new])
+        at = np.concatenate([self.joined, np.maximum(m.enter_time[new], float(m.day))])
+        order = np.argsort(at, kind="stable")
+        self.queue, self.joined = idx[order], at[order]
+
+    def step(self) -> None:
+        m = self.model
+        end = m.day + 1.0
+        free = self.free_at
+        taken = 0
+        finish: list[float] = []
+        for j in range(self.queue.size if free else 0):
+            begin = max(float(self.joined[j]), free[0])
+            if begin >= end:
+                break
+            done = begin + float(m.service[self.queue[j], self.stage]) * self.mean
+            heapq.heapreplace(free, done)
+            self.wait_sum += begin - float(self.joined[j])
+            finish.append(done)
+            taken += 1
+        if taken:
+            self.busy = np.concatenate([self.busy, self.queue[:taken]])
+            self.finish = np.concatenate([self.finish, finish])
+            self.queue, self.joined = self.queue[taken:], self.joined[taken:]
+            self.waited += taken
+        ends = self.finish < end
+        if ends.any():
+            order = np.argsort(self.finish[ends], kind="stable")
+            head = self.busy[ends][order]
+            m.enter_time[head] = self.finish[ends][order]
+            self.busy, self.finish = self.busy[~ends], self.finish[~ends]
+            self.decided += int(head.size)
+            m.decide(head, self.stage, deemed=False)
+
+    def expire(self) -> None:
+        """Deemed decisions take only requests still waiting (one a reviewer has taken up is decided)."""
+        m = self.model
+        if not self.queue.size or m.statics.on_breach[self.stage] == BREACH["escalate"]:
+            return
+        late = m.due[self.queue, m.stage_pos[self.queue]] <= m.day
+        if late.any():
+            gone = self.queue[late]
+            self.queue, self.joined = self.queue[~late], self.joined[~late]
             m.decide(gone, self.stage, deemed=True)
 
 
@@ -477,7 +558,9 @@ class MarketModel(mesa.Model):
         self.groups = AgentSet(
             [RequesterGroup(self, c) for c in range(len(REQUESTER_CLASSES))], random=self.random
         )
-        self.teams_list = [ReviewTeam(self, s) for s in range(len(STAGES))]
+        self.teams_list = [
+            ServerTeam(self, s) if st.service_mean[s] > 0 else ReviewTeam(self, s) for s in range(len(STAGES))
+        ]
         self.teams = AgentSet(self.teams_list, random=self.random)
         self.reviews: list[tuple[np.ndarray, ...]] = []
         self.datacollector = mesa.DataCollector(
@@ -604,6 +687,10 @@ class MarketModel(mesa.Model):
         self.release_k = np.where(self.compute, 0, self.release_k)  # no rows released
         self.quote_volume = np.where(self.compute, -self.queries, self.volume)
         self.u_reject = rng.random((N, len(STAGES)))
+        if (st.service_mean > 0).any():  # M/M/c stages: a stream of their own (other draws stay as they were)
+            srng = np.random.default_rng([self.seed_value, 18])
+            self.enter_time = self.arr_day + srng.random(N)  # arrival time: filing day + uniform time of day
+            self.service = srng.exponential(1.0, (N, len(STAGES)))  # in units of each stage's mean
         self.u_cond = u[:, 6]
         # quotes for paid requests, one policy call per distinct (product, purpose, class, volume)
         self.price = np.zeros(N)

@@ -216,6 +216,13 @@ class Review(_Section):
     reject_rate: dict[ReviewStageName, Prob] = {}
     conditions_rate: Prob = 0.2
     """Share of approvals where the reviewer adds conditions of their own beyond the policy's."""
+    service_mean_days: dict[
+        ReviewStageName, Annotated[float, Field(gt=0, le=3660, allow_inf_nan=False)]
+    ] = {}
+    """Stages listed here are M/M/c queues instead of a daily quota: `capacity` reviewers work in parallel
+    around the clock, first come first served, each decision taking an exponentially distributed time of
+    this mean (calendar days). A modelling choice, made so the simulator can be checked against queueing
+    theory (Erlang C, docs/simulator-validation.md); the working calendar still sets the due dates."""
 
     @model_validator(mode="after")
     def _all_stages(self) -> Review:

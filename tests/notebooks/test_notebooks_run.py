@@ -250,6 +250,20 @@ assert sweep.plot.children[0].value[:4] == b"\\x89PNG" and "Filed · micro" in s
 wanted = {"sweep-summary.csv", "sweep-summary.parquet", "sweep-small-firms.png", "sweep-small-firms.svg"}
 assert wanted <= set(sweep.downloads.files)
 assert {"comparison.csv", "comparison.parquet"} <= set(lab.downloads.files)
+# step 5: the simulator against Erlang C (a short check: 2 loads x 3 seeds x 60 days)
+theory.loads.value, theory.seeds.value, theory.days.value = "0.5, 0.8", 3, 60
+theory.run_button.click()
+assert theory.feedback.kind == "ok", theory.feedback.text
+assert theory.progress.value == theory.progress.max == 6
+assert list(theory.curve["load"]) == [0.5, 0.8] and (theory.curve["analytic"] > 0).all()
+assert theory.plot.children[0].value[:4] == b"\\x89PNG" and "Erlang C" in theory.table.value
+theory.loads.value = "0.5, 1.2"
+theory.run_button.click()
+assert theory.feedback.kind == "error" and "loads" in theory.feedback.text, theory.feedback.text
+from marketplace.ui import i18n
+i18n.set_language("zh")
+assert "负荷" in theory.table.value
+i18n.set_language("en")
 """,
     ],
     "06_disclosure.ipynb": [
