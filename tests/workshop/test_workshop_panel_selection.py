@@ -38,8 +38,8 @@ def test_a_department_cites_a_list_entry_from_its_panel(workshop: Workshop) -> N
     assert "SCE-" in panel.entries_table.value
     entry_id = panel.list_entry.options[1][1]
     panel.list_entry.value = entry_id  # choosing the entry points the request at the listed resource
-    entry = panel._entries[entry_id]
-    assert panel._catalog[panel.target.value]["code"] == entry["resource"]
+    entry = next(e for e in panel.session.citable_entries() if e["id"] == entry_id)
+    assert panel.target.value.startswith(f"{entry['resource']} — ")
     assert panel.channel.value == "sharing" and panel.purpose.value in entry["purposes"]
     panel.file_button.click()
     assert panel.feedback.kind == "ok", panel.feedback.text
