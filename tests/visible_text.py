@@ -236,6 +236,8 @@ def data_words(engine: Any) -> set[str]:
         Product,
         Resource,
         ResourceField,
+        SelectionApplication,
+        SelectionRound,
         SharingList,
         SharingListEntry,
     )
@@ -249,6 +251,8 @@ def data_words(engine: Any) -> set[str]:
         Product: ("code", "name", "description"),
         SharingList: ("code", "basis"),
         SharingListEntry: ("code", "duty"),
+        SelectionRound: ("code", "title"),
+        SelectionApplication: ("statement",),
     }
     words: set[str] = set()
     with db.session_scope(engine) as s:

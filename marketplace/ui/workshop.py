@@ -61,6 +61,17 @@ def _set_options(dropdown: w.Dropdown, options: list[Any]) -> None:
     dropdown.value = old if old in values else (values[0] if values else None)
 
 
+def _round_status(r: dict[str, Any]) -> str:
+    """A round's status as the selection panels word it (open / decided / failed)."""
+    return i18n.t_or(f"selection.status.{r['status']}", r["status"])
+
+
+def _round_option(r: dict[str, Any]) -> tuple[str, str]:
+    """A selection round as a dropdown choice: its code, title and institution."""
+    text = i18n.t("workshop.round_item", code=r["code"], title=r["title"], institution=r["institution"])
+    return text, r["code"]
+
+
 def _language_picker() -> w.Dropdown:
     pick = w.Dropdown(
         options=[("English", "en"), ("中文", "zh")], value=i18n.get_language(), layout=w.Layout(width="120px")
@@ -90,13 +101,22 @@ class ParticipantPanel(Panel):
         refresh = _button(self.texts, "workshop.refresh")
         refresh.on_click(guard(self.feedback)(lambda _b: self.refresh()))
         sections.append(refresh)
+        self.allowed = set(session.allowed_actions())
+        self._entries: dict[int, dict[str, Any]] = {}
+        self._rounds: list[dict[str, Any]] = []
         if Role.requester in self.roles:
             sections.append(self._requester_section())
+        if "citable_entries" in self.allowed:
+            sections.append(self._lists_section())
         if self.roles & REVIEWER_ROLES:
             sections.append(self._reviewer_section())
         if Role.operator in self.roles:
             self.products = w.HTML()
             sections += [_h(self.texts, "workshop.products"), self.products]
+        if "apply_for_selection" in self.allowed:
+            sections.append(self._apply_section())
+        if "decide_selection" in self.allowed:
+            sections.append(self._desk_section())
         self.on_language(lambda _l: self._relabel())
         super().__init__(sections)
         self.add_class("mp-workshop-participant")
@@ -183,6 +203,79 @@ class ParticipantPanel(Panel):
             ]
         )
 
+    def _lists_section(self) -> w.VBox:
+        """A department cites another department's sharing responsibility list entry when it files."""
+        self.entries_table = w.HTML()
+        self.list_entry = self.texts(
+            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "workshop.list_entry"
+        )
+        self.list_entry.observe(self.guarded(lambda _c: self._entry_chosen()), names="value")
+        return w.VBox(
+            [
+                _h(self.texts, "workshop.lists_title"),
+                self.texts(w.HTML(), "value", "workshop.lists_intro", "<p>{}</p>"),
+                self.entries_table,
+                self.list_entry,
+            ]
+        )
+
+    def _apply_section(self) -> w.VBox:
+        """An operator reads the rounds and applies to an open one with its qualification facts."""
+        self.rounds_table = w.HTML()
+        self.apply_round = self.texts(
+            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "workshop.round"
+        )
+        self.security_level = self.texts(
+            w.BoundedIntText(value=3, min=1, max=5), "description", "workshop.security_level"
+        )
+        self.registered_capital = self.texts(
+            w.Text(value="", layout=w.Layout(width="360px")), "description", "workshop.registered_capital"
+        )
+        self.statement = self.texts(
+            w.Text(layout=w.Layout(width="560px")), "description", "workshop.statement"
+        )
+        self.apply_button = _button(self.texts, "workshop.apply", "primary")
+        self.apply_button.on_click(guard(self.feedback)(lambda _b: self.apply()))
+        return w.VBox(
+            [
+                _h(self.texts, "workshop.selection_title"),
+                self.rounds_table,
+                self.apply_round,
+                w.HBox([self.security_level, self.registered_capital]),
+                self.statement,
+                self.apply_button,
+            ]
+        )
+
+    def _desk_section(self) -> w.VBox:
+        """The implementing institution's staff score the applications of its rounds and decide them."""
+        self.desk_table = w.HTML()
+        self.application_pick = self.texts(
+            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "workshop.application"
+        )
+        self.score_boxes: dict[str, w.BoundedIntText] = {}
+        self.scores_row = w.HBox([])
+        self.score_button = _button(self.texts, "workshop.score", "info")
+        self.decide_round = self.texts(
+            w.Dropdown(options=[], layout=w.Layout(width="560px")), "description", "workshop.round"
+        )
+        self.note = self.texts(w.Text(layout=w.Layout(width="560px")), "description", "workshop.note")
+        self.decide_round_button = _button(self.texts, "workshop.decide_round", "primary")
+        self.score_button.on_click(guard(self.feedback)(lambda _b: self.score()))
+        self.decide_round_button.on_click(guard(self.feedback)(lambda _b: self.decide_selection()))
+        return w.VBox(
+            [
+                _h(self.texts, "workshop.desk_title"),
+                self.desk_table,
+                self.application_pick,
+                self.scores_row,
+                self.score_button,
+                self.decide_round,
+                self.note,
+                self.decide_round_button,
+            ]
+        )
+
     # ------------------------------------------------------------ refresh
 
     def refresh(self) -> None:
@@ -222,12 +315,13 @@ class ParticipantPanel(Panel):
                         "purpose",
                         "status",
                         "target",
+                        "list_entry",
                         "quote_total",
                         "quote_status",
                         "usage_report_due",
                     ],
                 ),
-                keep=("code", "target"),
+                keep=("code", "target", "list_entry"),
             )
             _set_options(
                 self.quote_pick,
@@ -278,12 +372,154 @@ class ParticipantPanel(Panel):
         if Role.operator in self.roles:
             products = pd.DataFrame(self.session.my_products())
             self.products.value = worded_table(products, keep=("code", "name"))
+        if "citable_entries" in self.allowed:
+            self._show_entries(self.session.citable_entries())
+        if self.allowed & {"apply_for_selection", "decide_selection"}:
+            self._rounds = self.session.selection_rounds()
+        if "apply_for_selection" in self.allowed:
+            self._show_rounds()
+        if "decide_selection" in self.allowed:
+            self._show_desk()
+
+    def _show_entries(self, entries: list[dict[str, Any]]) -> None:
+        self._entries = {e["id"]: e for e in entries}
+        rows = [
+            {
+                "list_entry": e["code"],
+                "holder": e["holder"],
+                "resource": f"{e['resource']} {e['resource_title']}",
+                "purposes": e["purposes"],
+                "duty": e["duty"],
+            }
+            for e in entries
+        ]
+        cols = ["list_entry", "holder", "resource", "purposes", "duty"]
+        self.entries_table.value = (
+            worded_table(pd.DataFrame(rows, columns=cols), keep=("list_entry", "holder", "resource", "duty"))
+            if rows
+            else f"<i>{html.escape(i18n.t('workshop.no_entries'))}</i>"
+        )
+        _set_options(
+            self.list_entry,
+            [(i18n.t("workshop.no_list_entry"), None)]
+            + [
+                (
+                    i18n.t(
+                        "workshop.list_entry_item", code=e["code"], resource=e["resource"], holder=e["holder"]
+                    ),
+                    e["id"],
+                )
+                for e in entries
+            ],
+        )
+
+    def _application_text(self, app: dict[str, Any] | None) -> str:
+        """An application's outcome in words: qualified (its total once scored) or the criterion it failed."""
+        if app is None:
+            return "—"
+        if not app["qualified"]:
+            criterion = app["failed_criterion"] or ""
+            key = f"selection.criterion.{criterion}"
+            return i18n.t("workshop.not_qualified", criterion=i18n.t_or(key, criterion))
+        if app["total"] is not None:
+            return i18n.t("workshop.qualified_total", total=app["total"])
+        return i18n.t("workshop.qualified")
+
+    def _show_rounds(self) -> None:
+        rows = [
+            {
+                "code": r["code"],
+                "title": r["title"],
+                "institution": r["institution"],
+                "status": _round_status(r),
+                "resources": r["resources"],
+                "applicants": r["applicants"],
+                "my_application": self._application_text(r["my_application"]),
+                "winner": r["winner"] or "—",
+            }
+            for r in self._rounds
+        ]
+        cols = list(rows[0]) if rows else ["code", "title", "institution", "status", "winner"]
+        self.rounds_table.value = worded_table(
+            pd.DataFrame(rows, columns=cols),
+            keep=("code", "title", "institution", "status", "resources", "my_application", "winner"),
+        )
+        _set_options(
+            self.apply_round,
+            [
+                _round_option(r)
+                for r in self._rounds
+                if r["status"] == "open" and r["my_application"] is None
+            ],
+        )
+
+    def _show_desk(self) -> None:
+        mine = [r for r in self._rounds if r["run_by_my_organization"]]
+        rows = [
+            {
+                "round": r["code"],
+                "status": _round_status(r),
+                "operator": a["operator"],
+                "my_application": self._application_text(a),
+                "winner": r["winner"] or "—",
+                "notice_until": r["notice_until"],
+            }
+            for r in mine
+            for a in r["applications"]
+        ]
+        cols = ["round", "status", "operator", "my_application", "winner", "notice_until"]
+        frame = pd.DataFrame(rows, columns=cols).rename(columns={"my_application": "qualification"})
+        self.desk_table.value = (
+            worded_table(frame, keep=("round", "status", "operator", "qualification", "winner"))
+            if mine
+            else f"<i>{html.escape(i18n.t('workshop.no_rounds_to_run'))}</i>"
+        )
+        open_rounds = [r for r in mine if r["status"] == "open"]
+        _set_options(
+            self.application_pick,
+            [
+                (i18n.t("workshop.application_item", operator=a["operator"], round=r["code"]), a["id"])
+                for r in open_rounds
+                for a in r["applications"]
+                if a["qualified"]
+            ],
+        )
+        _set_options(
+            self.decide_round,
+            [
+                _round_option(r)
+                for r in open_rounds
+            ],
+        )
+        criteria = list(open_rounds[0]["criteria"]) if open_rounds else []
+        if criteria != list(self.score_boxes):
+            self.score_boxes = {
+                c: w.BoundedIntText(value=70, min=0, max=100, layout=w.Layout(width="220px"))
+                for c in criteria
+            }
+            self.scores_row.children = list(self.score_boxes.values())
+        for c, box in self.score_boxes.items():
+            box.description = i18n.t_or(f"selection.criterion.{c}", c)
 
     def _channels(self) -> None:
         item = self._catalog.get(self.target.value) if self.target.value else None
         _set_options(self.channel, i18n.options(item["channels"]) if item else [])
 
     # ------------------------------------------------------------ actions
+
+    def _entry_chosen(self) -> None:
+        """Citing an entry: the request's target becomes the listed resource on the sharing channel, and the
+        purpose one the entry names (the server still checks that the entry covers the request)."""
+        entry = self._entries.get(self.list_entry.value)
+        if entry is None:
+            return
+        key = next((k for k, c in self._catalog.items() if c["code"] == entry["resource"]), None)
+        if key is not None:
+            self.target.value = key
+            if "sharing" in self._catalog[key]["channels"]:
+                self.channel.value = "sharing"
+        if entry["purposes"] and self.purpose.value not in entry["purposes"]:
+            self.purpose.value = entry["purposes"][0]
 
     def file(self) -> Any:
         item = self._catalog[self.target.value]
@@ -292,6 +528,8 @@ class ParticipantPanel(Panel):
             if item["kind"] == "product"
             else {"resource": item["code"], "channel": self.channel.value}
         )
+        if "citable_entries" in self.allowed and self.list_entry.value is not None:
+            ref["list_entry"] = self._entries[self.list_entry.value]["code"]
         receipt = self.session.file_request(
             purpose=self.purpose.value,
             volume=int(self.volume.value),
@@ -361,6 +599,49 @@ class ParticipantPanel(Panel):
                 review=receipt.result["review_id"],
                 decision=i18n.label(receipt.result["decision"]),
                 status=i18n.label(receipt.result["request_status"]),
+            )
+        )
+        return receipt
+
+
+    def apply(self) -> Any:
+        if self.apply_round.value is None:
+            return None
+        receipt = self.session.apply_for_selection(
+            self.apply_round.value,
+            security_level=int(self.security_level.value),
+            registered_capital=self.registered_capital.value.strip(),
+            statement=self.statement.value,
+        )
+        self.statement.value = ""
+        self.refresh()
+        r = receipt.result
+        self.feedback.ok(i18n.t("workshop.applied", round=r["round"], result=self._application_text(r)))
+        return receipt
+
+    def score(self) -> Any:
+        if self.application_pick.value is None:
+            return None
+        scores = {c: int(box.value) for c, box in self.score_boxes.items()}
+        receipt = self.session.score_application(self.application_pick.value, scores)
+        self.refresh()
+        r = receipt.result
+        self.feedback.ok(i18n.t("workshop.scored", operator=r["operator"], total=r["total"]))
+        return receipt
+
+    def decide_selection(self) -> Any:
+        if self.decide_round.value is None:
+            return None
+        receipt = self.session.decide_selection(self.decide_round.value, note=self.note.value)
+        self.note.value = ""
+        self.refresh()
+        r = receipt.result
+        self.feedback.ok(
+            i18n.t(
+                "workshop.round_decided",
+                round=r["round"],
+                status=_round_status(r),
+                winner=r["winner"] or "—",
             )
         )
         return receipt

@@ -14,8 +14,18 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from marketplace.errors import InvalidInput, NotFound
-from marketplace.models import AccessRequest, Account, Organization, Product, Resource, Review
-from marketplace.vocabulary import ProductStatus, QuoteStatus
+from marketplace.models import (
+    AccessRequest,
+    Account,
+    Organization,
+    Product,
+    Resource,
+    Review,
+    SelectionApplication,
+    SelectionRound,
+    SharingListEntry,
+)
+from marketplace.vocabulary import ProductStatus, QuoteStatus, SelectionStatus
 from marketplace.workflows import facts
 from marketplace.workflows import requests as wf_requests
 from marketplace.workflows import reviews as wf_reviews
@@ -44,6 +54,7 @@ def _request_row(req: AccessRequest, session: Session) -> dict[str, Any]:
         "purpose": req.purpose.value,
         "status": req.status.value,
         "target": (req.product.code if req.product_id else req.resource.code),
+        "list_entry": None if req.list_entry_id is None else req.list_entry.code,
         "quote_total": None if q is None else str(q.total),
         "quote_status": None if q is None else q.status.value,
         "fee_due": bool(q is not None and q.total > 0 and q.status is QuoteStatus.offered),
@@ -143,12 +154,16 @@ def file_request(
     duration_days: int,
     project_reference: str = "",
     sponsor: str | int | None = None,
+    list_entry: str | int | None = None,
 ) -> tuple[AccessRequest, dict[str, Any]]:
+    """File and submit a request; with `list_entry` (the code or id of a sharing responsibility list entry)
+    the request cites it, and the workflows check that the entry covers it (`policy.check_list_request`)."""
     if (resource is None) == (product is None):
         raise InvalidInput("resource/product", None, "exactly one of resource= or product=")
     res = _by_ref(session, Resource, resource, "resource") if resource is not None else None
     prod = _by_ref(session, Product, product, "product") if product is not None else None
     backer = _by_ref(session, Organization, sponsor, "sponsor") if sponsor is not None else None
+    cited = _by_ref(session, SharingListEntry, list_entry, "list entry") if list_entry is not None else None
     _preload(session, actor, res, prod)
     req = wf_requests.create_request(
         session,
@@ -163,6 +178,7 @@ def file_request(
         duration_days=duration_days,
         project_reference=project_reference,
         sponsor=backer,
+        list_entry=cited,
     )
     wf_requests.submit_request(session, actor, req)
     return req, _request_row(req, session)
@@ -304,3 +320,165 @@ def list_product(session: Session, actor: Account, ref: str | int) -> tuple[Prod
     prod = _by_ref(session, Product, ref, "product")
     wf_products.list_product(session, actor, prod)
     return prod, {"status": prod.status.value}
+
+
+# ------------------------------------------------------------ sharing responsibility lists
+
+
+def citable_entries(session: Session, actor: Account) -> list[dict[str, Any]]:
+    """The list entries in force that the actor's organization may cite, in words (holder, resource, who
+    may cite it, purposes, duty), through the same lookup the request panel uses."""
+    from marketplace.workflows.sharing_list_view import entry_view
+    from marketplace.workflows.sharing_lists import list_entries_for
+
+    resource_ids = session.exec(
+        select(SharingListEntry.resource_id)
+        .where(SharingListEntry.status == "in_force")
+        .distinct()
+        .order_by(SharingListEntry.resource_id)
+    ).all()
+    out = []
+    for rid in resource_ids:
+        res = session.get(Resource, rid)
+        for entry in list_entries_for(session, res, actor.organization_id):
+            if entry.sharing_list.holder_id == actor.organization_id:
+                continue  # a department does not ask itself for its own data
+            view = entry_view(session, entry)
+            out.append(
+                {
+                    "id": view.id,
+                    "code": view.code,
+                    "list": view.list_code,
+                    "holder": view.holder,
+                    "resource": view.resource_code,
+                    "resource_title": view.resource_title,
+                    "recipients": list(view.recipients),
+                    "purposes": list(view.purposes),
+                    "duty": view.duty,
+                }
+            )
+    return out
+
+
+# ------------------------------------------------------------ operator selection
+
+
+def _org_name(session: Session, org_id: int | None) -> str | None:
+    org = session.get(Organization, org_id) if org_id is not None else None
+    return None if org is None else org.name
+
+
+def _org_name_by_code(session: Session, code: str) -> str:
+    org = session.exec(select(Organization).where(Organization.code == code)).first()
+    return code if org is None else org.name
+
+
+def _criterion(rule: str) -> str | None:
+    """The criterion a disqualified application failed ('selection.qualification.capital' -> 'capital')."""
+    return rule.rsplit(".", 1)[-1] if rule else None
+
+
+def _application_row(session: Session, app: SelectionApplication) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "operator": _org_name(session, app.operator_id),
+        "filed_on": app.filed_at.date().isoformat(),
+        "security_level": app.security_level,
+        "registered_capital": str(app.registered_capital),
+        "qualified": app.qualified,
+        "failed_criterion": _criterion(app.refusal_rule),
+        "scores": dict(app.scores or {}),
+        "total": None if app.total is None else str(app.total),
+    }
+
+
+def _round_row(session: Session, actor: Account, rnd: SelectionRound) -> dict[str, Any]:
+    apps = sorted(rnd.applications, key=lambda a: a.id)
+    mine = next((a for a in apps if a.operator_id == actor.organization_id), None)
+    return {
+        "id": rnd.id,
+        "code": rnd.code,
+        "title": rnd.title,
+        "institution": _org_name(session, rnd.institution_id),
+        "status": rnd.status.value,
+        "method": rnd.method.value,
+        "resources": [f"{r.code} {r.title}" for r in rnd.resources],
+        "opened_on": rnd.opened_at.date().isoformat(),
+        "criteria": dict(rnd.weights or {}),
+        "applicants": len(apps),
+        "my_application": None if mine is None else _application_row(session, mine),
+        "run_by_my_organization": rnd.institution_id == actor.organization_id,
+        "applications": [_application_row(session, a) for a in apps]
+        if rnd.institution_id == actor.organization_id
+        else [],
+        "winner": _org_name(session, rnd.winner_id),
+        "notice_until": None if rnd.notice_until is None else rnd.notice_until.isoformat(),
+    }
+
+
+def selection_rounds(session: Session, actor: Account, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Open rounds first, then the rest, newest first: what an operator may apply to and what an
+    implementing institution's staff run (with the applications of their own institution's rounds)."""
+    rows = session.exec(
+        select(SelectionRound)
+        .options(selectinload(SelectionRound.applications), selectinload(SelectionRound.resources))
+        .order_by(SelectionRound.id.desc())
+    ).all()
+    rows = sorted(rows, key=lambda r: r.status is not SelectionStatus.open)[:limit]
+    return [_round_row(session, actor, r) for r in rows]
+
+
+def apply_for_selection(
+    session: Session,
+    actor: Account,
+    ref: str | int,
+    *,
+    security_level: int,
+    registered_capital: Any,
+    statement: str,
+) -> tuple[SelectionRound, dict[str, Any]]:
+    from marketplace.workflows import selection as wf_selection
+
+    rnd = _by_ref(session, SelectionRound, ref, "selection round")
+    app = wf_selection.apply_for_selection(
+        session,
+        actor,
+        rnd,
+        security_level=security_level,
+        registered_capital=registered_capital,
+        statement=statement,
+    )
+    return rnd, {"round": rnd.code, **_application_row(session, app)}
+
+
+def score_application(
+    session: Session, actor: Account, application_id: int, scores: Any
+) -> tuple[SelectionRound, dict[str, Any]]:
+    from marketplace.workflows import selection as wf_selection
+
+    if isinstance(application_id, bool) or not isinstance(application_id, int):
+        raise InvalidInput("application", application_id, "the id of an application to a selection round")
+    app = session.get(SelectionApplication, application_id)
+    if app is None:
+        raise NotFound("application", application_id)
+    wf_selection.score_application(session, actor, app, scores)
+    return app.selection, {"round": app.selection.code, **_application_row(session, app)}
+
+
+def decide_selection(
+    session: Session, actor: Account, ref: str | int, note: str
+) -> tuple[SelectionRound, dict[str, Any]]:
+    from marketplace.workflows import selection as wf_selection
+
+    rnd = _by_ref(session, SelectionRound, ref, "selection round")
+    wf_selection.decide_selection(session, actor, rnd, note)
+    return rnd, {
+        "round": rnd.code,
+        "status": rnd.status.value,
+        "winner": _org_name(session, rnd.winner_id),
+        "ranking": [
+            {"operator": _org_name_by_code(session, r["operator"]), "total": r["total"]}
+            for r in rnd.decision.get("ranking", [])
+        ],
+        "notice_until": None if rnd.notice_until is None else rnd.notice_until.isoformat(),
+    }

@@ -132,9 +132,11 @@ class WorkshopClient:
         duration_days: int = 365,
         project_reference: str = "",
         sponsor: str | int | None = None,
+        list_entry: str | int | None = None,
         key: str | None = None,
     ) -> Receipt:
         body = {
+            "list_entry": list_entry,
             "purpose": purpose,
             "resource": resource,
             "product": product,
@@ -189,6 +191,36 @@ class WorkshopClient:
 
     def exercises(self, lang: str = "en") -> list[dict[str, Any]]:
         return self._call("GET", "/api/exercises", lang=lang)
+
+    def citable_entries(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/sharing-lists/citable")
+
+    def selection_rounds(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/selections")
+
+    def apply_for_selection(
+        self,
+        selection: str | int,
+        *,
+        security_level: int,
+        registered_capital: Any,
+        statement: str = "",
+        key: str | None = None,
+    ) -> Receipt:
+        capital = registered_capital
+        if not isinstance(capital, int | float):
+            capital = str(capital)  # a Decimal travels as its text
+        body = {"security_level": security_level, "registered_capital": capital, "statement": statement}
+        return self._write(f"/api/selections/{_ref(selection)}/apply", body, key)
+
+    def score_application(
+        self, application: int, scores: dict[str, Any], *, key: str | None = None
+    ) -> Receipt:
+        path = f"/api/selections/applications/{_ref(application)}/score"
+        return self._write(path, {"scores": scores}, key)
+
+    def decide_selection(self, selection: str | int, *, note: str = "", key: str | None = None) -> Receipt:
+        return self._write(f"/api/selections/{_ref(selection)}/decide", {"note": note}, key)
 
     # ---------------------------------------------------------- trainer operations (refused for others)
 

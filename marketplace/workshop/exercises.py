@@ -4,7 +4,8 @@ check.
 A check is declarative so that trainers can write new exercises without code. Two sources are understood:
 
 - `source = "table"`: count rows of a marketplace table whose `actor_column` is the participant's account id,
-  filtered by `where` (column = value, or column in [values]) and `where_not`;
+  filtered by `where` (column = value, or column in [values]), `where_not` and `present` (columns that must
+  hold a value, e.g. the list entry a request cites);
 - `source = "audit"`: count audit events by the participant whose `action` is one of `actions`, with
   `outcome`.
 
@@ -55,6 +56,7 @@ class Check(_Strict):
     actor_column: str = ""
     where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
     where_not: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    present: list[str] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
     outcome: AuditOutcome = AuditOutcome.ok
     min_count: int = Field(default=1, ge=1)
@@ -73,6 +75,7 @@ class Check(_Strict):
             ("actor_column", [self.actor_column]),
             ("where", list(self.where)),
             ("where_not", list(self.where_not)),
+            ("present", list(self.present)),
         ):
             bad = [n for n in names if n not in columns]
             if bad:
@@ -87,9 +90,23 @@ class Exercise(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     order: int = Field(ge=0)
     roles: list[Role] = Field(default_factory=list, description="who it is for; empty = everyone")
+    groups: list[str] = Field(
+        default_factory=list,
+        description="the roster groups it is for (e.g. department: only departments cite a sharing list); "
+        "empty = every group with one of `roles`",
+    )
     title: Text
     instructions: Text
     check: Check
+
+    @model_validator(mode="after")
+    def _known_groups(self) -> Exercise:
+        from marketplace.workshop.roster import GROUPS
+
+        bad = [g for g in self.groups if g not in GROUPS]
+        if bad:
+            raise ValueError(f"groups: got {bad[0]!r}; expected roster groups: " + ", ".join(GROUPS))
+        return self
 
     def text(self, lang: str = "en") -> tuple[str, str]:
         """(title, instructions) in `lang` ('en' or 'zh')."""
@@ -97,7 +114,10 @@ class Exercise(_Strict):
             raise InvalidInput("lang", lang, "one of " + ", ".join(LANGS))
         return getattr(self.title, lang), getattr(self.instructions, lang)
 
-    def applies_to(self, roles: set[Role] | set[str]) -> bool:
+    def applies_to(self, roles: set[Role] | set[str], group: str | None = None) -> bool:
+        """Meant for a seat with `roles` in roster `group` (no group known: the group filter is skipped)."""
+        if self.groups and group is not None and group not in self.groups:
+            return False
         return not self.roles or bool({Role(r) for r in roles} & set(self.roles))
 
 
@@ -179,6 +199,7 @@ def count_for(conn: Connection, check: Check, account_ids: list[int]) -> dict[in
         actor = table.c[check.actor_column]
         conds = [_match(table.c[k], v) for k, v in check.where.items()]
         conds += [sa.not_(_match(table.c[k], v)) for k, v in check.where_not.items()]
+        conds += [table.c[k].is_not(None) for k in check.present]
     query = sa.select(actor, sa.func.count()).where(actor.in_(account_ids), *conds).group_by(actor)
     got = dict(conn.execute(query).all())
     return {a: int(got.get(a, 0)) for a in account_ids}

@@ -591,8 +591,8 @@ def completion_frame(s: Session) -> pd.DataFrame:
     for ex in released:
         counts = count_for(s.connection(), ex.check, [int(a) for a in frame["account_id"]])
         frame[ex.id] = [
-            (counts[int(a)] >= ex.check.min_count) if ex.applies_to(roles.get(int(a), set())) else None
-            for a in frame["account_id"]
+            (counts[int(a)] >= ex.check.min_count) if ex.applies_to(roles.get(int(a), set()), group) else None
+            for a, group in zip(frame["account_id"], frame["group"], strict=True)
         ]
     return frame
 

@@ -2,7 +2,11 @@
 
 The full synthetic world (`marketplace.synth`) is the usual starting point; this one is deliberately tiny
 (a few departments holding non-personal resources, enterprises, two operators with registered and listed
-products) so that a workshop can start in a second and every channel has something to request. It writes
+products) so that a workshop can start in a second and every channel has something to request. For the
+exercises on operator selection and sharing responsibility lists it also seeds the city's government, its
+designation of the first department as implementing institution with an approved implementation plan, one
+open selection round under that plan, and each department's sharing responsibility list with one entry any
+other department may cite. It writes
 catalog rows directly, as any seeding does; every later change goes through the workflows. Deterministic
 from `seed`.
 """
@@ -12,21 +16,29 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from marketplace import db
+from marketplace.codes import make_code
 from marketplace.models import (
     Authorization,
     AuthorizationResource,
+    Designation,
+    ImplementationPlan,
     Organization,
     Product,
     ProductResource,
     Registration,
     Resource,
     ResourceField,
+    SelectionRound,
+    SharingList,
+    SharingListEntry,
 )
+from marketplace.policy import load_policy
 from marketplace.vocabulary import (
     AuthorizationModel,
     AuthorizationStatus,
@@ -37,13 +49,17 @@ from marketplace.vocabulary import (
     Grade,
     OpeningAttribute,
     OrganizationKind,
+    PlanStatus,
     ProductKind,
     ProductStatus,
     RegistrationStatus,
     RegistrationSubject,
     RegistrationType,
+    SelectionMethod,
+    SelectionStatus,
     SharingAttribute,
 )
+from marketplace.workflows.facts import DEFAULT_POLICY
 
 DOMAINS = ("transport", "environment", "agriculture", "health-services", "commerce", "weather")
 FIELDS = [
@@ -208,9 +224,89 @@ def build_practice_world(
                     )
                 )
                 products += 1
+        opened = datetime(today.year, today.month, today.day, 9, tzinfo=UTC)
+        _jurisdiction_and_lists(s, depts, resources, opened)
         counts = {
-            "organizations": len(depts) + len(ents) + len(ops) + 1,
+            "organizations": len(depts) + len(ents) + len(ops) + 2,
             "resources": len(resources),
             "products": products,
         }
     return counts
+
+
+REGION = "Practice City"
+LIST_DUTY = "the recipients' statutory duties"
+
+
+def _jurisdiction_and_lists(
+    s: Any, depts: list[Organization], resources: list[Resource], now: datetime
+) -> None:
+    """The city's government designates the first department as implementing institution, approves its plan
+    over that department's resources, and the institution has one competitive round open (so operator
+    participants can apply and the institution's steward can score and decide). Every department has a
+    sharing responsibility list, published by the data authority, whose entry for its first resource any
+    other department may cite for public governance (the sharing exercise). `now` is the practice world's
+    first sandbox day, so the round opens on the day the workshop starts."""
+    gov = Organization(
+        code="ORG-GOV-001", name="Practice City Government", kind=OrganizationKind.government, region=REGION
+    )
+    s.add(gov)
+    s.flush()
+    institution = depts[0]
+    s.add(Designation(government_id=gov.id, institution_id=institution.id, region=REGION, domain=""))
+    scope = [r for r in resources if r.holder_id == institution.id]
+    plan = ImplementationPlan(
+        code="tmp",
+        institution_id=institution.id,
+        government_id=gov.id,
+        scope=f"Authorized operation of {institution.name} statistics",
+        scenarios=["city services planning"],
+        security_measures=["aggregated releases only", "access logging"],
+        expected_products=["district statistics service"],
+        status=PlanStatus.approved,
+        drafted_at=now - timedelta(days=30),
+        decided_at=now - timedelta(days=20),
+    )
+    plan.resources = scope
+    s.add(plan)
+    s.flush()
+    plan.code = make_code("plan", plan.id, year=2025)
+    lot = SelectionRound(
+        code="tmp",
+        institution_id=institution.id,
+        plan_id=plan.id,
+        method=SelectionMethod.competitive,
+        status=SelectionStatus.open,
+        title=f"Operator for {institution.name} statistics",
+        opened_at=now,
+        weights=load_policy(DEFAULT_POLICY).selection.weights.model_dump(),
+    )
+    lot.resources = scope
+    s.add(lot)
+    s.flush()
+    lot.code = make_code("selection", lot.id, year=2025)
+    for dept in depts:
+        listed = SharingList(
+            code="tmp",
+            holder_id=dept.id,
+            basis=f"Issued by the data authority of {REGION}",
+            published_at=now,
+            updated_at=now,
+        )
+        s.add(listed)
+        s.flush()
+        listed.code = make_code("sharinglist", listed.id, year=2025)
+        first = next(r for r in resources if r.holder_id == dept.id)
+        entry = SharingListEntry(
+            code="tmp",
+            list_id=listed.id,
+            resource_id=first.id,
+            recipients=[],
+            purposes=["public_governance"],
+            duty=LIST_DUTY,
+            status="in_force",
+            added_at=now,
+        )
+        s.add(entry)
+        s.flush()
+        entry.code = make_code("listentry", entry.id, year=2025)

@@ -244,6 +244,21 @@ class FileRequestBody(KeyBody):
     duration_days: int = 365
     project_reference: str = Field(default="", max_length=200)
     sponsor: str | int | None = None
+    list_entry: str | int | None = None
+
+
+class ApplyBody(KeyBody):
+    security_level: int
+    registered_capital: str | int | float = Field(union_mode="left_to_right")
+    statement: str = Field(default="", max_length=MAX_TEXT)
+
+
+class ScoreBody(KeyBody):
+    scores: dict[str, Any] = Field(max_length=20)
+
+
+class SelectionDecideBody(KeyBody):
+    note: str = Field(default="", max_length=MAX_TEXT)
 
 
 class WithdrawBody(KeyBody):
@@ -643,6 +658,41 @@ class WorkshopServer:
         @app.post(f"{API}/products/{{ref}}/list")
         async def list_product(ref: str, body: KeyBody, p: Caller = me) -> dict[str, Any]:
             return _receipt(await run(p.list_product, ref, key=body.key))
+
+        @app.get(f"{API}/sharing-lists/citable")
+        async def citable_entries(p: Caller = me) -> list[dict[str, Any]]:
+            return await run(p.citable_entries)
+
+        @app.get(f"{API}/selections")
+        async def selection_rounds(p: Caller = me) -> list[dict[str, Any]]:
+            return await run(p.selection_rounds)
+
+        @app.post(f"{API}/selections/{{ref}}/apply")
+        async def apply_for_selection(
+            ref: str, body: ApplyBody, p: Caller = me
+        ) -> dict[str, Any]:
+            return _receipt(
+                await run(
+                    p.apply_for_selection,
+                    ref,
+                    security_level=body.security_level,
+                    registered_capital=body.registered_capital,
+                    statement=body.statement,
+                    key=body.key,
+                )
+            )
+
+        @app.post(f"{API}/selections/applications/{{application}}/score")
+        async def score_application(
+            application: int, body: ScoreBody, p: Caller = me
+        ) -> dict[str, Any]:
+            return _receipt(await run(p.score_application, application, body.scores, key=body.key))
+
+        @app.post(f"{API}/selections/{{ref}}/decide")
+        async def decide_selection(
+            ref: str, body: SelectionDecideBody, p: Caller = me
+        ) -> dict[str, Any]:
+            return _receipt(await run(p.decide_selection, ref, note=body.note, key=body.key))
 
         @app.get(f"{API}/exercises")
         async def exercises(lang: str = "en", p: Caller = me) -> list[dict[str, Any]]:

@@ -259,7 +259,8 @@ class ParticipantSession:
 
     def allowed_actions(self) -> list[str]:
         """The actions the bound account's roles allow (what the participant panel shows)."""
-        roles = self.roles
+        me = self.whoami()
+        roles = me.roles
         out = ["whoami", "exercises"]
         if Role.requester in roles:
             out += ["catalog", "file_request", "my_requests", "accept_quote", "withdraw", "report_usage"]
@@ -268,8 +269,12 @@ class ParticipantSession:
         if roles & {Role.steward, Role.operator}:
             out += ["deliver"]
         if Role.operator in roles:
-            out += ["my_products", "set_price", "list_product"]
-        return out
+            out += ["my_products", "set_price", "list_product", "selection_rounds", "apply_for_selection"]
+        if roles & {Role.steward, Role.registrar}:  # an implementing institution acts through these
+            out += ["selection_rounds", "score_application", "decide_selection"]
+        if Role.requester in roles and me.organization_kind == "department":
+            out += ["citable_entries"]  # only departments cite a sharing responsibility list
+        return list(dict.fromkeys(out))
 
     # ------------------------------------------------------------ requester
 
@@ -290,11 +295,14 @@ class ParticipantSession:
         duration_days: int = 365,
         project_reference: str = "",
         sponsor: str | int | None = None,
+        list_entry: str | int | None = None,
         key: str | None = None,
     ) -> Receipt:
         """Create and submit a request (one action): routed, quoted and put in review by the workflows.
 
-        `project_reference` and `sponsor` (a department's code or id) are the evidence of a free-use claim.
+        `project_reference` and `sponsor` (a department's code or id) are the evidence of a free-use claim;
+        `list_entry` (a sharing responsibility list entry's code or id) cites the holder's list, so the
+        holder shares without discretion (a department only; the workflows check the entry covers it).
         """
         fields = tuple(fields)
         return self._write(
@@ -312,9 +320,11 @@ class ParticipantSession:
                 duration_days=duration_days,
                 project_reference=project_reference,
                 sponsor=sponsor,
+                list_entry=list_entry,
             ),
             key=key,
             given={
+                "list_entry": list_entry,
                 "purpose": purpose,
                 "resource": resource,
                 "product": product,
@@ -410,6 +420,66 @@ class ParticipantSession:
             given={"product": product},
         )
 
+    # ------------------------------------------------------------ sharing lists and operator selection
+
+    def citable_entries(self) -> list[dict[str, Any]]:
+        """The sharing responsibility list entries in force this account's department may cite."""
+        return self._read(actions.citable_entries)
+
+    def selection_rounds(self) -> list[dict[str, Any]]:
+        """Selection rounds, open ones first, in words (with the applications of this account's own
+        institution's rounds)."""
+        return self._read(actions.selection_rounds)
+
+    def apply_for_selection(
+        self,
+        selection: str | int,
+        *,
+        security_level: int,
+        registered_capital: Any,
+        statement: str = "",
+        key: str | None = None,
+    ) -> Receipt:
+        """The operator applies to an open round with the qualification facts the policy asks for."""
+        return self._write(
+            "apply_for_selection",
+            lambda s, a: actions.apply_for_selection(
+                s,
+                a,
+                selection,
+                security_level=security_level,
+                registered_capital=registered_capital,
+                statement=statement,
+            ),
+            key=key,
+            given={
+                "selection": selection,
+                "security_level": security_level,
+                "registered_capital": registered_capital,
+                "statement": statement,
+            },
+        )
+
+    def score_application(
+        self, application: int, scores: dict[str, Any], *, key: str | None = None
+    ) -> Receipt:
+        """The implementing institution records the evaluation panel's scores of one application."""
+        return self._write(
+            "score_application",
+            lambda s, a: actions.score_application(s, a, application, scores),
+            key=key,
+            given={"application": application, "scores": scores},
+        )
+
+    def decide_selection(self, selection: str | int, *, note: str = "", key: str | None = None) -> Receipt:
+        """The implementing institution records the round's decision (ranked by the policy's weights)."""
+        return self._write(
+            "decide_selection",
+            lambda s, a: actions.decide_selection(s, a, selection, note),
+            key=key,
+            given={"selection": selection, "note": note},
+        )
+
     # ------------------------------------------------------------ exercises
 
     def exercises(self, lang: str = "en") -> list[dict[str, Any]]:
@@ -422,8 +492,9 @@ class ParticipantSession:
         def read(s: Session, actor: Account) -> list[dict[str, Any]]:
             roles = roster.role_names(s, actor.id)
             out = []
+            group = self._participant(s).group
             for ex in released:
-                if not ex.applies_to(roles):
+                if not ex.applies_to(roles, group):
                     continue
                 title, text = ex.text(lang)
                 res = evaluate(s.connection(), ex, actor.id)

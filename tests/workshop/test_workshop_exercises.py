@@ -16,7 +16,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_every_exercise_loads_in_english_and_chinese() -> None:
     exercises = load_exercises()
-    assert len(exercises) >= 5
+    assert len(exercises) == 9
+    assert [e.id[:3] for e in exercises] == [f"{n:02d}-" for n in range(1, 10)]
     assert [e.order for e in exercises] == sorted(e.order for e in exercises)
     assert {p.stem for p in exercise_dir().glob("*.toml")} == {e.id for e in exercises}
     for ex in exercises:
@@ -41,6 +42,17 @@ def test_every_exercise_loads_in_english_and_chinese() -> None:
             '[check]\nsource = "table"\ntable = "accessrequest"\nactor_column = "requester_id"\n'
             "where = {colour = 1}",
             "colour",
+        ),
+        (
+            'order = 1\n[title]\nen = "t"\nzh = "标"\n[instructions]\nen = "i"\nzh = "说"\n'
+            '[check]\nsource = "table"\ntable = "accessrequest"\nactor_column = "requester_id"\n'
+            'present = ["list_entry"]',
+            "list_entry",
+        ),
+        (
+            'order = 1\ngroups = ["deparment"]\n[title]\nen = "t"\nzh = "标"\n[instructions]\nen = "i"\n'
+            'zh = "说"\n[check]\nsource = "audit"\nactions = ["x"]',
+            "deparment",
         ),
         (
             'order = 1\n[title]\nen = "t"\n[instructions]\nen = "i"\nzh = "说"\n[check]\nsource = "audit"\n'
@@ -118,3 +130,49 @@ def test_completion_checks_follow_what_participants_do(workshop) -> None:
     )
     row = board.completion.set_index("account_id").loc[ent.account_id]
     assert row["01-first-request"] is True and row["02-review-a-request"] is None
+
+
+def test_list_and_selection_exercises_follow_what_participants_do(workshop) -> None:
+    """07: a department cites a list (an enterprise never sees the exercise); 08: an operator applies;
+    09: the implementing institution's steward decides the round (stewards elsewhere cannot)."""
+    fac, eng = workshop.fac, workshop.engine
+    for _ in load_exercises():
+        fac.release_next()
+    dep = join(workshop.seat("department").join_code, eng)
+    ent = join(workshop.seat("enterprise").join_code, eng)
+    operator = join(workshop.seat("operator").join_code, eng)
+    stewards = [join(workshop.seat("steward", n).join_code, eng) for n in range(2)]
+    assert "07-share-through-your-list" in {e["id"] for e in dep.exercises()}
+    assert "07-share-through-your-list" not in {e["id"] for e in ent.exercises()}
+    assert "08-apply-to-a-selection-round" in {e["id"] for e in operator.exercises()}
+    assert all("09-score-and-decide-a-round" in {e["id"] for e in s.exercises()} for s in stewards)
+
+    resource = next(c for c in dep.catalog() if "sharing" in c["channels"] and c["holder_id"] != -1)
+    dep.file_request(purpose="public_governance", resource=resource["code"], channel="sharing")
+    assert not _done(dep, "07-share-through-your-list")  # a request that cites no list does not count
+    entry = dep.citable_entries()[0]
+    dep.file_request(
+        purpose="public_governance", resource=entry["resource"], channel="sharing", list_entry=entry["code"]
+    )
+    assert _done(dep, "07-share-through-your-list")
+
+    code = operator.selection_rounds()[0]["code"]
+    assert not _done(operator, "08-apply-to-a-selection-round")
+    operator.apply_for_selection(code, security_level=3, registered_capital="20000000")
+    assert _done(operator, "08-apply-to-a-selection-round")
+
+    runner = next(s for s in stewards if s.selection_rounds()[0]["run_by_my_organization"])
+    app_id = runner.selection_rounds()[0]["applications"][0]["id"]
+    criteria = runner.selection_rounds()[0]["criteria"]
+    runner.score_application(app_id, dict.fromkeys(criteria, 70))
+    assert not _done(runner, "09-score-and-decide-a-round")  # scored, not yet decided
+    runner.decide_selection(code)
+    assert _done(runner, "09-score-and-decide-a-round")
+
+    board = fac.dashboard()
+    ex = board.exercises.set_index("exercise")
+    assert tuple(ex.loc["07-share-through-your-list", ["done", "of"]]) == (1, 2)  # the two departments
+    assert ex.loc["08-apply-to-a-selection-round", "done"] == 1
+    assert tuple(ex.loc["09-score-and-decide-a-round", ["done", "of"]]) == (1, 2)  # the two stewards
+    row = board.completion.set_index("account_id").loc[ent.account_id]
+    assert row["07-share-through-your-list"] is None and row["01-first-request"] is False

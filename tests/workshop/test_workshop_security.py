@@ -85,6 +85,11 @@ def test_session_cannot_be_pointed_at_another_account(workshop) -> None:
         "my_products",
         "set_price",
         "list_product",
+        "citable_entries",
+        "selection_rounds",
+        "apply_for_selection",
+        "score_application",
+        "decide_selection",
         "exercises",
     }
     # no public method takes an account, a username or a role
