@@ -28,6 +28,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
+import re
 from collections.abc import Iterable
 from enum import Enum
 from functools import cache
@@ -290,9 +291,44 @@ def list_entry_text(entry: Any, lang: str | None = None) -> str:
         holder=entry.holder,
         resource=f"{entry.resource_code} {entry.resource_title}",
         recipients=recipients,
-        duty=entry.duty or "—",
+        duty=seeded_text(entry.duty) or "—",
         purposes=purposes,
     )
+
+
+# Descriptive text the sandbox itself writes into the data (the seeded world's filings and lists, the
+# operator panel's filings): stored as written, in the seeded world's language, and shown in the language in
+# force by matching it against these messages in either language. Anything else, above all what people
+# typed, is shown exactly as stored.
+SEEDED_TEXTS: tuple[str, ...] = (
+    "seeded.cap_filing_basis",
+    "seeded.cost_filing_basis",
+    "seeded.operator_panel_basis",
+    "seeded.sharing_list_basis",
+    "seeded.sharing_list_duty",
+)
+
+
+@cache
+def _seeded_pattern(key: str, lang: str) -> re.Pattern[str]:
+    """The message `key` of `lang` as a pattern whose groups are its placeholders."""
+    template = translations(lang).gettext(key)
+    parts = re.split(r"\{([a-z_]+)\}", template)
+    body = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+    return re.compile(body)
+
+
+def seeded_text(text: str | None, lang: str | None = None) -> str:
+    """Text the sandbox wrote (a seeded filing's basis, a seeded list's duty) in the language in force;
+    any other text, what a person typed included, unchanged."""
+    if not text:
+        return text or ""
+    for key in SEEDED_TEXTS:
+        for source in LANGUAGES:
+            found = _seeded_pattern(key, source).fullmatch(text)
+            if found:
+                return t(key, lang, **found.groupdict())
+    return text
 
 
 def listing(items: Iterable[str], lang: str | None = None) -> str:

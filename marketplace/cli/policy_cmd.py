@@ -13,7 +13,16 @@ import click
 
 from marketplace.cli import columns, pad
 from marketplace.errors import MarketplaceError
-from marketplace.i18n import condition_label, error_text, label, listing, quote_reason, t, t_or
+from marketplace.i18n import (
+    condition_label,
+    error_text,
+    label,
+    listing,
+    quote_reason,
+    seeded_text,
+    t,
+    t_or,
+)
 from marketplace.policy import (
     PolicyFileError,
     Requester,
@@ -257,7 +266,7 @@ def quote_cmd(
     if filing is not None:  # where the product's cap comes from: the authorizing body's written filing
         key = "cli.quote.cap_filing_provisional" if filing["provisional"] else "cli.quote.cap_filing"
         cited = t(key, code=filing["code"], date=filing["filed_on"], year=filing["year"])
-        click.echo(f"  {cited}" + (f" — {filing['basis']}" if filing["basis"] else ""))
+        click.echo(f"  {cited}" + (f" — {seeded_text(filing['basis'])}" if filing["basis"] else ""))
     if conditions is not None and needed is not None:
         if not conditions["may_claim"]:
             refused = t(

@@ -1,0 +1,103 @@
+"""What the command line shows in Chinese beyond the panels: seeded descriptive text (cap and cost filing
+bases, sharing list bases and duties), the `demo` story and `policy show`, with no English words or internal
+ids left (the rules of tests/visible_text.py), while English output stays as it was."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from visible_text import problems
+
+from marketplace.i18n import seeded_text, t
+
+ROOT = Path(__file__).resolve().parents[2]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def mkt(*args: str, env: dict[str, str], lang: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "marketplace", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "MARKETPLACE_LANG": lang},
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("cli-zh-rest")
+    env = {**os.environ, "MARKETPLACE_HOME": str(home), "MARKETPLACE_DB_URL": f"sqlite:///{home / 'cli.db'}"}
+    done = mkt("seed", "--seed", "7", env=env, lang="en")
+    assert done.returncode == 0, done.stderr
+    yield env
+
+
+def zh_problems(text: str, allowed: set[str] = frozenset()) -> list[str]:
+    return problems([(f"line {i}", line, False) for i, line in enumerate(text.splitlines())], "zh",
+                    allowed=allowed)
+
+
+# ---------------------------------------------------------------- seeded text
+
+SEEDED_EN = (
+    "seeded: cap x forecast volume within the operator's MAR",
+    "seeded: cost basis of the resources in the operator's scope",
+    "filed from the operator panel",
+    "Issued by the data authority of Capitol City",
+    "the recipients' statutory duties",
+)
+
+
+@pytest.mark.parametrize("english", SEEDED_EN)
+def test_seeded_text_is_shown_in_the_language_in_force(english: str) -> None:
+    zh = seeded_text(english, "zh")
+    assert CJK.search(zh) and zh_problems(zh, {"Capitol", "City"}) == []
+    assert seeded_text(english, "en") == english
+    assert seeded_text(zh, "en") == english  # a world seeded in Chinese reads in English too
+
+
+def test_text_people_typed_is_never_translated() -> None:
+    for own in ("cost study: 4 million records a year", "filed from the operator panel!", "", "数据主管部门"):
+        assert seeded_text(own, "zh") == own and seeded_text(own, "en") == own
+
+
+def test_a_quote_cites_the_seeded_cap_filing_in_chinese(sandbox) -> None:
+    args = ("quote", "--product", "PRD-2024-000001", "--purpose", "industry_development", "--volume", "5000")
+    out = mkt(*args, env=sandbox, lang="zh")
+    assert out.returncode == 0, out.stderr
+    filing = next(line for line in out.stdout.splitlines() if "CAP-" in line)
+    assert "seeded" not in filing and t("seeded.cap_filing_basis", "zh") in filing
+    english = mkt(*args, env=sandbox, lang="en")
+    assert "seeded: cap x forecast volume within the operator's MAR" in english.stdout
+
+
+def test_the_disclosure_report_words_cap_filings_in_chinese(sandbox, tmp_path: Path) -> None:
+    out = mkt("disclose", "--year", "2025", "--format", "csv", "--out", str(tmp_path / "r.csv"),
+              env=sandbox, lang="zh")
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "r.csv" / "products.csv").read_text(encoding="utf-8")
+    assert "CAP-2025-000001" in text
+    assert "within MAR" not in text and "seeded" not in text
+    assert t("seeded.cap_filing_basis", "zh") in text
+    en = mkt("disclose", "--year", "2025", "--format", "csv", "--out", str(tmp_path / "e.csv"),
+             env=sandbox, lang="en")
+    assert en.returncode == 0
+    assert "within MAR; seeded: cap x forecast volume" in (tmp_path / "e.csv" / "products.csv").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_sharing_lists_show_their_seeded_basis_and_duty_in_chinese(sandbox) -> None:
+    out = mkt("lists", "show", env=sandbox, lang="zh")
+    assert out.returncode == 0, out.stderr
+    assert "Issued by the data authority" not in out.stdout
+    assert "statutory duties" not in out.stdout
+    assert t("seeded.sharing_list_duty", "zh") in out.stdout
