@@ -249,7 +249,11 @@ def clock_report_lines(report: Any, lang: str | None = None) -> list[str]:
             request=b["request"],
             stage=label(b["stage"], lang),
             due=b["due"],
-            outcome=cell_text(b["outcome"], lang),
+            outcome=(
+                action_text(b["outcome"], lang)
+                if has(f"action.{b['outcome']}")
+                else cell_text(b["outcome"], lang)
+            ),
         )
         for b in report.breached
     ]
@@ -329,6 +333,56 @@ def seeded_text(text: str | None, lang: str | None = None) -> str:
             if found:
                 return t(key, lang, **found.groupdict())
     return text
+
+
+def story_text(key: str, params: dict[str, Any] | None = None, lang: str | None = None) -> str:
+    """A line of the `demo` story (`workflows.demo` says it as a key with params) in `lang`.
+
+    English keeps every value as the story has always printed it (vocabulary values, typed conditions, the
+    error's own line), so output compared by scripts and tests does not move; other languages word them.
+    A param value is one of:
+    - an error: its message; a vocabulary Enum, or a string with an `enum.` / `action.` label: the label;
+    - a condition row {"kind", "params", "text"}; a quote line {"reason", "key", "params"};
+    - a clock report (`workflows.admin.AdvanceReport`): one line per effect;
+    - a text in every language {"en": …, "zh": …}: the one in force;
+    - a (key, params) pair: a nested line; with a "raw" param, a word of a family of messages, shown as
+      written in English and where the catalogs do not know it;
+    - a list of these; anything else is shown as is.
+    """
+    code = normalize(lang) if lang else get_language()
+    return t(key, code, **{name: _story_value(v, code) for name, v in (params or {}).items()})
+
+
+def _story_value(value: Any, code: str) -> str:
+    english = code == "en"
+    if isinstance(value, BaseException):
+        return str(value) if english else error_text(value, code)
+    if isinstance(value, Enum):
+        return str(value.value) if english else label(value, code)
+    if isinstance(value, dict) and value.keys() == set(LANGUAGES):
+        return str(value[code])
+    if isinstance(value, dict) and {"reason", "key", "params"} <= value.keys():
+        if english:
+            return str(value["reason"])
+        return policy_text(value["key"], value["params"], value["reason"], code)
+    if isinstance(value, dict) and {"kind", "text"} <= value.keys():
+        return str(value["text"]) if english else condition_label(value["kind"], value.get("params"), code)
+    if hasattr(value, "breached") and hasattr(value, "lines"):
+        lines = value.lines() if english else clock_report_lines(value, code)
+        return "\n".join(lines if english else lines[:1] + [f"  {line}" for line in lines[1:]])
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):  # noqa: E501
+        if not has(value[0]) and "raw" in value[1]:
+            return str(value[1]["raw"])  # a word of a family the catalogs do not know: as written
+        if "raw" in value[1] and english:
+            return str(value[1]["raw"])  # English keeps the value as the story always printed it
+        return story_text(value[0], value[1], code)
+    if isinstance(value, list | tuple):
+        return listing([_story_value(v, code) for v in value], code)
+    if isinstance(value, str) and not english:
+        for key in (f"enum.{value}", f"action.{value}"):
+            if has(key):
+                return t(key, code)
+    return str(value)
 
 
 def listing(items: Iterable[str], lang: str | None = None) -> str:
