@@ -385,6 +385,95 @@ def _story_value(value: Any, code: str) -> str:
     return str(value)
 
 
+def policy_summary_lines(summary: Any, lang: str | None = None) -> list[str]:
+    """A policy's summary (`policy.PolicySummary`) as the lines `marketplace policy show` prints.
+
+    English prints values as the policy file writes them (vocabulary values, [lists], true / false), so a
+    reader can find them in the file; other languages word them. Each source note is followed by the
+    official titles of the documents it cites, in the language in force.
+    """
+    code = normalize(lang) if lang else get_language()
+    out = [t("summary.title", code, name=summary.name, version=summary.version)]
+    if summary.description:
+        out.append(_shipped_text(f"policy.description.{summary.name}", summary.description, code))
+    out.append("")
+    for line in summary.lines:
+        params = dict(line.params)
+        if line.key == "summary.stage_source":
+            params["note"] = policy_note(f"routing.stage_sources.{params['stage']}", params["note"], code)
+        text = t(line.key, code, **{k: _summary_value(v, code) for k, v in params.items()})
+        out.append(text if line.heading else f"  {text}")
+    if summary.sources:
+        from marketplace.policy import DOCUMENTS  # a leaf of data; imported here so i18n loads without policy
+
+        titles = {d.id: d for d in DOCUMENTS}
+        out.append(t("summary.section.sources", code))
+        for src in summary.sources:
+            key = src.key if code == "en" else setting_label(src.key, code)
+            note = policy_note(src.key, src.note, code)
+            out.append("  " + t("summary.source", code, parameter=key, note=note))
+            if code == "en":
+                continue  # the notes name their documents in English already
+            for doc_id in src.documents:
+                doc = titles[doc_id]
+                key = "summary.document_numbered" if doc.number else "summary.document"
+                out.append("    " + t(key, code, title=doc.title_zh, number=doc.number))
+    return out
+
+
+def _shipped_text(key: str, text: str, code: str) -> str:
+    """`text` of a shipped file (a policy's description or source note) in `code` when it is still the text
+    the catalogs hold under `key`; a text someone wrote or changed is shown as written."""
+    if code == "en" or not has(key) or translations("en").gettext(key) != text:
+        return text
+    return t(key, code)
+
+
+def policy_note(parameter: str, note: str, lang: str | None = None) -> str:
+    """A source note of a policy file (`[sources]`, `routing.stage_sources`) in the language in force, when
+    it is a shipped note; otherwise as written."""
+    code = normalize(lang) if lang else get_language()
+    for key in (f"policy.note.{parameter}", f"policy.note.{parameter}.study"):
+        if has(key) and translations("en").gettext(key) == note:
+            return _shipped_text(key, note, code)
+    return note
+
+
+def _summary_value(value: Any, code: str) -> str:
+    """A value of a summary line: English as the policy file writes it, other languages in words."""
+    english = code == "en"
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):  # noqa: E501
+        if "raw" in value[1]:  # a word of a family of messages: as the file writes it in English
+            return str(value[1]["raw"]) if english or not has(value[0]) else t(value[0], code)
+        return t(value[0], code, **{k: _summary_value(v, code) for k, v in value[1].items()})
+    if isinstance(value, list | tuple):
+        nested = bool(value) and all(isinstance(v, tuple) and len(v) == 2 for v in value)
+        if not value:
+            return "[]" if english else t("summary.none", code)
+        parts = [_summary_value(v, code) for v in value]
+        if nested:
+            if english:
+                sep = "; " if isinstance(value, tuple) else ", "
+            else:
+                sep = "；" if isinstance(value, tuple) else "、"
+            return sep.join(parts)
+        return "[" + ", ".join(parts) + "]" if english else listing(parts, code)
+    if value is None:
+        return "-" if english else "—"
+    if isinstance(value, bool):
+        if english:
+            return "true" if value else "false"
+        return t("common.yes" if value else "common.no", code)
+    raw = value.value if isinstance(value, Enum) else value
+    if english or not isinstance(raw, str):
+        return str(raw)
+    for key in (f"enum.{raw}", f"domain.{raw}", f"selection.criterion.{raw}", f"setting.{raw}",
+                f"summary.word.{raw}"):
+        if has(key):
+            return t(key, code)
+    return raw
+
+
 def listing(items: Iterable[str], lang: str | None = None) -> str:
     """Items joined as the language writes a list: 'a, b' / 'a、b'."""
     code = normalize(lang) if lang else get_language()

@@ -18,6 +18,7 @@ from marketplace.i18n import (
     error_text,
     label,
     listing,
+    policy_summary_lines,
     quote_reason,
     seeded_text,
     t,
@@ -30,9 +31,9 @@ from marketplace.policy import (
     diff_policies,
     list_policies,
     load_policy,
+    policy_summary,
     quote,
     split,
-    summarize_policy,
 )
 from marketplace.policy.loader import flatten_policy
 from marketplace.vocabulary import (
@@ -100,7 +101,7 @@ def show_cmd(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(flatten_policy(p), indent=2, ensure_ascii=False))
     else:
-        click.echo(summarize_policy(p))
+        click.echo("\n".join(policy_summary_lines(policy_summary(p))))
 
 
 @policy.command("diff")

@@ -158,3 +158,55 @@ def test_the_demo_keeps_its_english(demo_runs) -> None:
     ):
         assert line in text.splitlines(), line
     assert "disqualified, selection.qualification.security_level" in text
+
+
+# ---------------------------------------------------------------- policy show
+
+POLICIES = ("national-2025", "sme-discount", "deemed-approval", "direct-award", "market-pricing",
+            "open-by-default", "strict-privacy")
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_policy_show_reads_in_chinese(sandbox, name: str) -> None:
+    out = mkt("policy", "show", name, env=sandbox, lang="zh")
+    assert out.returncode == 0, out.stderr
+    found = zh_problems(out.stdout, {"holidays"})  # the package the official schedule comes from
+    assert found == [], "\n".join(found)
+    assert t("summary.section.sources", "zh") in out.stdout
+
+
+def test_policy_show_cites_documents_by_their_chinese_titles(sandbox) -> None:
+    from marketplace.policy import DOCUMENTS, load_policy, policy_summary
+
+    out = mkt("policy", "show", "national-2025", env=sandbox, lang="zh").stdout
+    cited = {d for src in policy_summary(load_policy("national-2025")).sources for d in src.documents}
+    assert len(cited) >= 6
+    for doc in DOCUMENTS:
+        if doc.id in cited:
+            assert f"《{doc.title_zh}》" in out, doc.id
+    assert "《公共数据资源授权运营实施规范（试行）》（发改数据规〔2025〕27号）" in out
+
+
+def test_policy_show_keeps_its_english(sandbox) -> None:
+    out = mkt("policy", "show", "national-2025", env=sandbox, lang="en").stdout
+    assert "《" not in out and "（" not in out  # titles in Chinese are for Chinese readers
+    for line in (
+        "national-2025 (version 2025.1)",
+        "  free: [public_governance, public_welfare]",
+        "  progressive tiers: from 10001: x0.90; from 100001: x0.80",
+        "  discounts: none",
+        "  weights: technical 30%, security 30%, service_plan 20%, fee_proposal 20%",
+        "  authorization.max_term_years: 发改数据规〔2025〕27号: an authorization runs for at most 5 years",
+    ):
+        assert line in out.splitlines(), line
+
+
+def test_a_note_someone_changed_is_shown_as_written() -> None:
+    from marketplace.i18n import policy_note
+
+    shipped = "发改数据规〔2025〕27号: an authorization runs for at most 5 years"
+    worded = policy_note("authorization.max_term_years", shipped, "zh")
+    assert worded != shipped and CJK.search(worded.replace("发改数据规〔2025〕27号", ""))
+    mine = "my own reading: at most 5 years"
+    assert policy_note("authorization.max_term_years", mine, "zh") == mine
+    assert policy_note("authorization.max_term_years", shipped, "en") == shipped
