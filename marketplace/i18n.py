@@ -310,6 +310,8 @@ SEEDED_TEXTS: tuple[str, ...] = (
     "seeded.operator_panel_basis",
     "seeded.sharing_list_basis",
     "seeded.sharing_list_duty",
+    "stored.authorization_terminated",
+    "stored.authorization_expired",
 )
 
 
@@ -566,6 +568,11 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     if isinstance(exc, errors.InvalidInput):
         return t("error.invalid_input", code, field=exc.field, value=repr(exc.value), expected=exc.expected)
     if isinstance(exc, errors.TransitionError):
+        key = getattr(exc, "key", "")
+        if has(key):  # a transition refused with its own sentence (a suspended grant and why)
+            params = {k: seeded_text(v, code) if isinstance(v, str) else v
+                      for k, v in (getattr(exc, "params", None) or {}).items()}
+            return render_policy(key, params, code, worded=True)
         state = label(exc.state, code)
         action = action_text(exc.action, code)
         if exc.allowed:
@@ -586,7 +593,12 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
             if has(reason_key)
             else exc.reason
         )
-        action = action_text(exc.action, code)
+        action_key = getattr(exc, "action_key", "")
+        action = (
+            render_policy(action_key, getattr(exc, "action_params", None), code, worded=True)
+            if has(action_key)
+            else action_text(exc.action, code)
+        )
         return t("error.permission", code, actor=exc.actor, action=action, reason=reason)
     if isinstance(exc, errors.NotFound):
         return t("error.not_found", code, kind=label(exc.kind, code), code=repr(exc.key))

@@ -652,7 +652,8 @@ def run_demo(*, seed: int = 7, echo: Echo = print, engine: Engine | None = None,
         from marketplace.models import Authorization, ExitDuty
 
         auth = s.get(Authorization, auth_id)
-        terminate_authorization(s, accounts_with_role(s, Role.regulator)[0], auth, "sanction for a data leak")
+        terminate_authorization(s, accounts_with_role(s, Role.regulator)[0], auth,
+                                story.word("demo.input.sanction_reason", {}))
         duty = s.exec(select(ExitDuty).where(ExitDuty.authorization_id == auth_id)).one()
         story.say("demo.terminated", authorization=auth.code, status=auth.status, due=duty.due)
         buy = s.get(AccessRequest, paid_id)

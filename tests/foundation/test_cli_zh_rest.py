@@ -133,14 +133,24 @@ def test_the_demo_tells_its_story_in_chinese(demo_runs) -> None:
     titles = [line for line in text.splitlines() if line.startswith("[")]
     assert len(titles) > 20 and all(CJK.search(line) for line in titles)
     assert t("demo.step.sharing", "zh") in text and t("demo.audit_intact", "zh", checked="")[:5] in text
-    shown = "\n".join(line for line in text.splitlines() if not KNOWN_ENGLISH.search(line))
-    found = zh_problems(shown, allowed)
+    found = zh_problems(text, allowed)
     assert found == [], "\n".join(found)
 
 
-# Workflow refusals still worded in English inside a Chinese line: a grant suspended by a terminated
-# authorization (its stored reason), and a requester deciding their own review (the action as free text).
-KNOWN_ENGLISH = re.compile(r"grant of request|decide the \w+ stage")
+def test_a_clock_report_words_escalations_and_expiries_in_chinese() -> None:
+    from types import SimpleNamespace
+
+    from marketplace.i18n import clock_report_lines
+
+    report = SimpleNamespace(
+        previous="2025-04-02", today="2026-01-05", warnings=[],
+        breached=[{"request": "REQ-2025-000006", "stage": "compliance", "due": "2025-04-07",
+                   "outcome": "escalate"}],
+        expired=[{"kind": "grant", "code": "GRT-2025-000004"}],
+    )
+    lines = clock_report_lines(report, "zh")
+    assert len(lines) == 3 and zh_problems("\n".join(lines)) == []
+    assert t("action.escalate", "zh") in lines[1] and t("enum.grant", "zh") in lines[2]
 
 
 def test_the_demo_keeps_its_english(demo_runs) -> None:
