@@ -16,11 +16,14 @@ from marketplace.errors import MarketplaceError
 from marketplace.i18n import (
     condition_label,
     error_text,
+    get_language,
     label,
     listing,
     policy_summary_lines,
     quote_reason,
     seeded_text,
+    setting_label,
+    setting_value,
     t,
     t_or,
 )
@@ -118,12 +121,14 @@ def diff_cmd(a: str, b: str, as_json: bool) -> None:
     if not rows:
         click.echo(t("cli.policy.alike", a=pa.name, b=pb.name))
         return
-    width = max(len(k) for k, _, _ in rows)
+    if get_language() != "en":  # English keeps the file's dotted keys and values, to find them in the file
+        rows = [(setting_label(k), setting_value(va), setting_value(vb)) for k, va, vb in rows]
+    width = max(columns(k) for k, _, _ in rows)
     heading = t("cli.policy.parameter")
     width = max(width, columns(heading))
     click.echo(f"{pad(heading, width)}  {pa.name}  ->  {pb.name}")
     for k, va, vb in rows:
-        click.echo(f"{k:<{width}}  {_show(va)}  ->  {_show(vb)}")
+        click.echo(f"{pad(k, width)}  {_show(va)}  ->  {_show(vb)}")
 
 
 def _show(v: Any) -> str:

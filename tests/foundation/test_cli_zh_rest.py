@@ -220,3 +220,35 @@ def test_a_note_someone_changed_is_shown_as_written() -> None:
     mine = "my own reading: at most 5 years"
     assert policy_note("authorization.max_term_years", mine, "zh") == mine
     assert policy_note("authorization.max_term_years", shipped, "en") == shipped
+
+
+# ---------------------------------------------------------------- found walking the command line in Chinese
+
+
+def test_policy_diff_names_parameters_in_chinese(sandbox) -> None:
+    out = mkt("policy", "diff", "national-2025", "sme-discount", env=sandbox, lang="zh")
+    assert out.returncode == 0, out.stderr
+    assert zh_problems(out.stdout) == []
+    assert "pricing.discounts" not in out.stdout
+    english = mkt("policy", "diff", "national-2025", "sme-discount", env=sandbox, lang="en").stdout
+    assert "pricing.discounts.by_size.micro      0  ->  0.50" in english.splitlines()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("catalog", "list"), ("catalog", "show", "RES-000003"), ("catalog", "search", "patient")],
+)
+def test_the_catalog_names_domains_in_chinese(sandbox, args: tuple[str, ...]) -> None:
+    from visible_text import data_words
+
+    from marketplace import db
+
+    out = mkt(*args, env=sandbox, lang="zh")
+    assert out.returncode == 0, out.stderr
+    engine = db.make_engine(sandbox["MARKETPLACE_DB_URL"])
+    try:
+        allowed = data_words(engine)
+    finally:
+        engine.dispose()
+    found = zh_problems(out.stdout, allowed)
+    assert found == [], "\n".join(found)
