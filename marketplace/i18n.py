@@ -28,6 +28,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
+import re
 from collections.abc import Iterable
 from enum import Enum
 from functools import cache
@@ -248,7 +249,11 @@ def clock_report_lines(report: Any, lang: str | None = None) -> list[str]:
             request=b["request"],
             stage=label(b["stage"], lang),
             due=b["due"],
-            outcome=cell_text(b["outcome"], lang),
+            outcome=(
+                action_text(b["outcome"], lang)
+                if has(f"action.{b['outcome']}")
+                else cell_text(b["outcome"], lang)
+            ),
         )
         for b in report.breached
     ]
@@ -290,9 +295,185 @@ def list_entry_text(entry: Any, lang: str | None = None) -> str:
         holder=entry.holder,
         resource=f"{entry.resource_code} {entry.resource_title}",
         recipients=recipients,
-        duty=entry.duty or "—",
+        duty=seeded_text(entry.duty) or "—",
         purposes=purposes,
     )
+
+
+# Descriptive text the sandbox itself writes into the data (the seeded world's filings and lists, the
+# operator panel's filings): stored as written, in the seeded world's language, and shown in the language in
+# force by matching it against these messages in either language. Anything else, above all what people
+# typed, is shown exactly as stored.
+SEEDED_TEXTS: tuple[str, ...] = (
+    "seeded.cap_filing_basis",
+    "seeded.cost_filing_basis",
+    "seeded.operator_panel_basis",
+    "seeded.sharing_list_basis",
+    "seeded.sharing_list_duty",
+    "stored.authorization_terminated",
+    "stored.authorization_expired",
+)
+
+
+@cache
+def _seeded_pattern(key: str, lang: str) -> re.Pattern[str]:
+    """The message `key` of `lang` as a pattern whose groups are its placeholders."""
+    template = translations(lang).gettext(key)
+    parts = re.split(r"\{([a-z_]+)\}", template)
+    body = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+    return re.compile(body)
+
+
+def seeded_text(text: str | None, lang: str | None = None) -> str:
+    """Text the sandbox wrote (a seeded filing's basis, a seeded list's duty) in the language in force;
+    any other text, what a person typed included, unchanged."""
+    if not text:
+        return text or ""
+    for key in SEEDED_TEXTS:
+        for source in LANGUAGES:
+            found = _seeded_pattern(key, source).fullmatch(text)
+            if found:
+                return t(key, lang, **found.groupdict())
+    return text
+
+
+def story_text(key: str, params: dict[str, Any] | None = None, lang: str | None = None) -> str:
+    """A line of the `demo` story (`workflows.demo` says it as a key with params) in `lang`.
+
+    English keeps every value as the story has always printed it (vocabulary values, typed conditions, the
+    error's own line), so output compared by scripts and tests does not move; other languages word them.
+    A param value is one of:
+    - an error: its message; a vocabulary Enum, or a string with an `enum.` / `action.` label: the label;
+    - a condition row {"kind", "params", "text"}; a quote line {"reason", "key", "params"};
+    - a clock report (`workflows.admin.AdvanceReport`): one line per effect;
+    - a text in every language {"en": …, "zh": …}: the one in force;
+    - a (key, params) pair: a nested line; with a "raw" param, a word of a family of messages, shown as
+      written in English and where the catalogs do not know it;
+    - a list of these; anything else is shown as is.
+    """
+    code = normalize(lang) if lang else get_language()
+    return t(key, code, **{name: _story_value(v, code) for name, v in (params or {}).items()})
+
+
+def _story_value(value: Any, code: str) -> str:
+    english = code == "en"
+    if isinstance(value, BaseException):
+        return str(value) if english else error_text(value, code)
+    if isinstance(value, Enum):
+        return str(value.value) if english else label(value, code)
+    if isinstance(value, dict) and value.keys() == set(LANGUAGES):
+        return str(value[code])
+    if isinstance(value, dict) and {"reason", "key", "params"} <= value.keys():
+        if english:
+            return str(value["reason"])
+        return policy_text(value["key"], value["params"], value["reason"], code)
+    if isinstance(value, dict) and {"kind", "text"} <= value.keys():
+        return str(value["text"]) if english else condition_label(value["kind"], value.get("params"), code)
+    if hasattr(value, "breached") and hasattr(value, "lines"):
+        lines = value.lines() if english else clock_report_lines(value, code)
+        return "\n".join(lines if english else lines[:1] + [f"  {line}" for line in lines[1:]])
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):  # noqa: E501
+        if not has(value[0]) and "raw" in value[1]:
+            return str(value[1]["raw"])  # a word of a family the catalogs do not know: as written
+        if "raw" in value[1] and english:
+            return str(value[1]["raw"])  # English keeps the value as the story always printed it
+        return story_text(value[0], value[1], code)
+    if isinstance(value, list | tuple):
+        return listing([_story_value(v, code) for v in value], code)
+    if isinstance(value, str) and not english:
+        for key in (f"enum.{value}", f"action.{value}"):
+            if has(key):
+                return t(key, code)
+    return str(value)
+
+
+def policy_summary_lines(summary: Any, lang: str | None = None) -> list[str]:
+    """A policy's summary (`policy.PolicySummary`) as the lines `marketplace policy show` prints.
+
+    English prints values as the policy file writes them (vocabulary values, [lists], true / false), so a
+    reader can find them in the file; other languages word them. Each source note is followed by the
+    official titles of the documents it cites, in the language in force.
+    """
+    code = normalize(lang) if lang else get_language()
+    out = [t("summary.title", code, name=summary.name, version=summary.version)]
+    if summary.description:
+        out.append(_shipped_text(f"policy.description.{summary.name}", summary.description, code))
+    out.append("")
+    for line in summary.lines:
+        params = dict(line.params)
+        if line.key == "summary.stage_source":
+            params["note"] = policy_note(f"routing.stage_sources.{params['stage']}", params["note"], code)
+        text = t(line.key, code, **{k: _summary_value(v, code) for k, v in params.items()})
+        out.append(text if line.heading else f"  {text}")
+    if summary.sources:
+        from marketplace.policy import DOCUMENTS  # a leaf of data; imported here so i18n loads without policy
+
+        titles = {d.id: d for d in DOCUMENTS}
+        out.append(t("summary.section.sources", code))
+        for src in summary.sources:
+            key = src.key if code == "en" else setting_label(src.key, code)
+            note = policy_note(src.key, src.note, code)
+            out.append("  " + t("summary.source", code, parameter=key, note=note))
+            if code == "en":
+                continue  # the notes name their documents in English already
+            for doc_id in src.documents:
+                doc = titles[doc_id]
+                key = "summary.document_numbered" if doc.number else "summary.document"
+                out.append("    " + t(key, code, title=doc.title_zh, number=doc.number))
+    return out
+
+
+def _shipped_text(key: str, text: str, code: str) -> str:
+    """`text` of a shipped file (a policy's description or source note) in `code` when it is still the text
+    the catalogs hold under `key`; a text someone wrote or changed is shown as written."""
+    if code == "en" or not has(key) or translations("en").gettext(key) != text:
+        return text
+    return t(key, code)
+
+
+def policy_note(parameter: str, note: str, lang: str | None = None) -> str:
+    """A source note of a policy file (`[sources]`, `routing.stage_sources`) in the language in force, when
+    it is a shipped note; otherwise as written."""
+    code = normalize(lang) if lang else get_language()
+    for key in (f"policy.note.{parameter}", f"policy.note.{parameter}.study"):
+        if has(key) and translations("en").gettext(key) == note:
+            return _shipped_text(key, note, code)
+    return note
+
+
+def _summary_value(value: Any, code: str) -> str:
+    """A value of a summary line: English as the policy file writes it, other languages in words."""
+    english = code == "en"
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):  # noqa: E501
+        if "raw" in value[1]:  # a word of a family of messages: as the file writes it in English
+            return str(value[1]["raw"]) if english or not has(value[0]) else t(value[0], code)
+        return t(value[0], code, **{k: _summary_value(v, code) for k, v in value[1].items()})
+    if isinstance(value, list | tuple):
+        nested = bool(value) and all(isinstance(v, tuple) and len(v) == 2 for v in value)
+        if not value:
+            return "[]" if english else t("summary.none", code)
+        parts = [_summary_value(v, code) for v in value]
+        if nested:
+            if english:
+                sep = "; " if isinstance(value, tuple) else ", "
+            else:
+                sep = "；" if isinstance(value, tuple) else "、"
+            return sep.join(parts)
+        return "[" + ", ".join(parts) + "]" if english else listing(parts, code)
+    if value is None:
+        return "-" if english else "—"
+    if isinstance(value, bool):
+        if english:
+            return "true" if value else "false"
+        return t("common.yes" if value else "common.no", code)
+    raw = value.value if isinstance(value, Enum) else value
+    if english or not isinstance(raw, str):
+        return str(raw)
+    for key in (f"enum.{raw}", f"domain.{raw}", f"selection.criterion.{raw}", f"setting.{raw}",
+                f"summary.word.{raw}"):
+        if has(key):
+            return t(key, code)
+    return raw
 
 
 def listing(items: Iterable[str], lang: str | None = None) -> str:
@@ -387,6 +568,11 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     if isinstance(exc, errors.InvalidInput):
         return t("error.invalid_input", code, field=exc.field, value=repr(exc.value), expected=exc.expected)
     if isinstance(exc, errors.TransitionError):
+        key = getattr(exc, "key", "")
+        if has(key):  # a transition refused with its own sentence (a suspended grant and why)
+            params = {k: seeded_text(v, code) if isinstance(v, str) else v
+                      for k, v in (getattr(exc, "params", None) or {}).items()}
+            return render_policy(key, params, code, worded=True)
         state = label(exc.state, code)
         action = action_text(exc.action, code)
         if exc.allowed:
@@ -407,7 +593,12 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
             if has(reason_key)
             else exc.reason
         )
-        action = action_text(exc.action, code)
+        action_key = getattr(exc, "action_key", "")
+        action = (
+            render_policy(action_key, getattr(exc, "action_params", None), code, worded=True)
+            if has(action_key)
+            else action_text(exc.action, code)
+        )
         return t("error.permission", code, actor=exc.actor, action=action, reason=reason)
     if isinstance(exc, errors.NotFound):
         return t("error.not_found", code, kind=label(exc.kind, code), code=repr(exc.key))

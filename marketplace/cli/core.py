@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 from marketplace import db
 from marketplace.cli import columns, main, pad
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import label, listing, t
+from marketplace.i18n import domain_label, label, listing, t
 from marketplace.models import Resource
 from marketplace.vocabulary import Grade
 
@@ -124,6 +124,7 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
     frame = pd.DataFrame(rows)
     for column in ("grade", "sharing", "opening"):
         frame[column] = frame[column].map(label)
+    frame["domain"] = frame["domain"].map(domain_label)
     frame["channels"] = frame["channels"].map(lambda chs: listing(label(c) for c in chs))
     frame = frame.rename(columns={column: t(key) for column, key in COLUMNS.items()})
     with pd.option_context("display.unicode.east_asian_width", True):  # Chinese takes two columns
@@ -169,7 +170,7 @@ def catalog_show(code: str, as_json: bool) -> None:
         ("common.code", card.code),
         ("common.title", card.title),
         ("common.holder", card.holder),
-        ("common.domain", label(card.domain)),
+        ("common.domain", domain_label(card.domain)),
         ("common.grade", label(card.grade)),
         ("catalog.sharing", label(card.sharing)),
         ("catalog.opening", label(card.opening)),
@@ -252,7 +253,7 @@ def catalog_search(text: str, limit: int, offset: int, as_json: bool) -> None:
     click.echo(t("catalog.page", first=page.first, last=page.last, total=page.total))
     click.echo(
         _table(
-            [{**r, "grade": label(r["grade"]), "domain": label(r["domain"]),
+            [{**r, "grade": label(r["grade"]), "domain": domain_label(r["domain"]),
               "matched_fields": listing(r["matched_fields"]) or "—"} for r in page.rows],
             {
                 "code": t("common.code"),

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import label, list_entry_text, t
+from marketplace.i18n import label, list_entry_text, seeded_text, t
 
 
 @main.group("lists")
@@ -38,7 +38,7 @@ def lists_show(department: str | None) -> None:
         return
     for v in views:
         click.echo(t("cli.lists.heading", code=v.code, holder=v.holder, published=v.published_on.isoformat(),
-                     basis=v.basis or "—"))
+                     basis=seeded_text(v.basis) or "—"))
         if not v.entries:
             click.echo("  " + t("common.empty"))
         for e in v.entries:

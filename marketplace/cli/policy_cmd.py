@@ -13,7 +13,20 @@ import click
 
 from marketplace.cli import columns, pad
 from marketplace.errors import MarketplaceError
-from marketplace.i18n import condition_label, error_text, label, listing, quote_reason, t, t_or
+from marketplace.i18n import (
+    condition_label,
+    error_text,
+    get_language,
+    label,
+    listing,
+    policy_summary_lines,
+    quote_reason,
+    seeded_text,
+    setting_label,
+    setting_value,
+    t,
+    t_or,
+)
 from marketplace.policy import (
     PolicyFileError,
     Requester,
@@ -21,9 +34,9 @@ from marketplace.policy import (
     diff_policies,
     list_policies,
     load_policy,
+    policy_summary,
     quote,
     split,
-    summarize_policy,
 )
 from marketplace.policy.loader import flatten_policy
 from marketplace.vocabulary import (
@@ -91,7 +104,7 @@ def show_cmd(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(flatten_policy(p), indent=2, ensure_ascii=False))
     else:
-        click.echo(summarize_policy(p))
+        click.echo("\n".join(policy_summary_lines(policy_summary(p))))
 
 
 @policy.command("diff")
@@ -108,12 +121,14 @@ def diff_cmd(a: str, b: str, as_json: bool) -> None:
     if not rows:
         click.echo(t("cli.policy.alike", a=pa.name, b=pb.name))
         return
-    width = max(len(k) for k, _, _ in rows)
+    if get_language() != "en":  # English keeps the file's dotted keys and values, to find them in the file
+        rows = [(setting_label(k), setting_value(va), setting_value(vb)) for k, va, vb in rows]
+    width = max(columns(k) for k, _, _ in rows)
     heading = t("cli.policy.parameter")
     width = max(width, columns(heading))
     click.echo(f"{pad(heading, width)}  {pa.name}  ->  {pb.name}")
     for k, va, vb in rows:
-        click.echo(f"{k:<{width}}  {_show(va)}  ->  {_show(vb)}")
+        click.echo(f"{pad(k, width)}  {_show(va)}  ->  {_show(vb)}")
 
 
 def _show(v: Any) -> str:
@@ -257,7 +272,7 @@ def quote_cmd(
     if filing is not None:  # where the product's cap comes from: the authorizing body's written filing
         key = "cli.quote.cap_filing_provisional" if filing["provisional"] else "cli.quote.cap_filing"
         cited = t(key, code=filing["code"], date=filing["filed_on"], year=filing["year"])
-        click.echo(f"  {cited}" + (f" — {filing['basis']}" if filing["basis"] else ""))
+        click.echo(f"  {cited}" + (f" — {seeded_text(filing['basis'])}" if filing["basis"] else ""))
     if conditions is not None and needed is not None:
         if not conditions["may_claim"]:
             refused = t(

@@ -12,7 +12,7 @@ from marketplace import db
 from marketplace.cli import main, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED
-from marketplace.i18n import clock_report_lines, t, t_or
+from marketplace.i18n import clock_report_lines, story_text, t, t_or
 
 
 def _engine() -> Engine:
@@ -232,7 +232,7 @@ def demo(seed: int, db_url: str | None) -> None:
     engine = db.make_engine(db_url or f"sqlite:///{db.data_dir() / 'demo.db'}")
     try:
         db.reset(engine)
-        ok = run_demo(seed=seed, echo=click.echo, engine=engine)
+        ok = run_demo(seed=seed, echo=click.echo, engine=engine, word=story_text)
     finally:
         engine.dispose()
     sys.exit(0 if ok else 1)

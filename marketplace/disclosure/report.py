@@ -36,7 +36,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from marketplace.i18n import t
+from marketplace.i18n import seeded_text, t
 from marketplace.models import (
     AccessRequest,
     Authorization,
@@ -407,8 +407,8 @@ def _filing_text(filing: CapFiling | None) -> str:
     """How a cap was filed: code, date, basis, provisional or within MAR ("" = the policy's ceiling)."""
     if filing is None:
         return ""
-    kind = "provisional (trial)" if filing.provisional else "within MAR"
-    basis = f"; {filing.basis}" if filing.basis else ""
+    kind = t("report.filing.provisional" if filing.provisional else "report.filing.within_mar")
+    basis = f"; {seeded_text(filing.basis)}" if filing.basis else ""
     return f"{filing.code}, {_naive_utc(filing.filed_at):%Y-%m-%d}, {kind}{basis}"
 
 

@@ -20,6 +20,7 @@ from marketplace.policy.disclosure import (
     publication_timeliness,
     working_days_between,
 )
+from marketplace.policy.documents import DOCUMENTS, Document, cited_documents
 from marketplace.policy.free_use import (
     EvidenceNeeded,
     FreeClaim,
@@ -31,11 +32,14 @@ from marketplace.policy.free_use import (
 from marketplace.policy.loader import (
     PolicyFileError,
     PolicyProblem,
+    PolicySummary,
+    SourceNote,
+    SummaryLine,
     diff_policies,
     list_policies,
     load_policy,
     policy_dir,
-    summarize_policy,
+    policy_summary,
 )
 from marketplace.policy.mar import (
     MarLedger,
@@ -113,6 +117,7 @@ from marketplace.policy.workdays import WorkingCalendar, official_years, schedul
 __all__ = [
     "AWARD_GROUNDS",
     "BREACH_OUTCOMES",
+    "DOCUMENTS",
     "RAW_DATA_RULE",
     "SELECTION_CRITERIA",
     "TIMELINESS",
@@ -120,6 +125,7 @@ __all__ = [
     "Applicant",
     "ConditionSpec",
     "Designated",
+    "Document",
     "Evaluated",
     "EvidenceNeeded",
     "FreeClaim",
@@ -131,6 +137,7 @@ __all__ = [
     "Policy",
     "PolicyFileError",
     "PolicyProblem",
+    "PolicySummary",
     "Quote",
     "QuoteLine",
     "Ranked",
@@ -140,8 +147,10 @@ __all__ = [
     "Routing",
     "ScopeResource",
     "SourceFacts",
+    "SourceNote",
     "Split",
     "StagePlan",
+    "SummaryLine",
     "Target",
     "Timeliness",
     "WorkingCalendar",
@@ -167,6 +176,7 @@ __all__ = [
     "check_proposer",
     "check_qualified",
     "check_renewal_window",
+    "cited_documents",
     "deadline_outcome",
     "diff_policies",
     "disclosure_due",
@@ -187,6 +197,7 @@ __all__ = [
     "official_years",
     "permitted_profit_rate",
     "policy_dir",
+    "policy_summary",
     "product_target",
     "publication_timeliness",
     "qualification_refusal",
@@ -198,7 +209,6 @@ __all__ = [
     "route",
     "schedule_source",
     "split",
-    "summarize_policy",
     "total_score",
     "working_calendar",
     "working_day_after",

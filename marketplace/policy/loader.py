@@ -12,6 +12,7 @@ what is a policy's own (schema, cross checks, money as exact decimals) stays her
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,19 +22,23 @@ from pydantic import ValidationError
 
 from marketplace import configfile
 from marketplace.policy.compiled import working_calendar
+from marketplace.policy.documents import cited_documents
 from marketplace.policy.schema import Policy
 from marketplace.vocabulary import BillingUnit, ProductKind
 
 __all__ = [
     "PolicyFileError",
     "PolicyProblem",
+    "PolicySummary",
+    "SourceNote",
+    "SummaryLine",
     "diff_policies",
     "flatten_policy",
     "list_policies",
     "load_policy",
     "policy_dir",
+    "policy_summary",
     "resolve_policy_path",
-    "summarize_policy",
 ]
 
 
@@ -322,16 +327,6 @@ def flatten_policy(policy: Policy) -> dict[str, Any]:
     return out
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, list):
-        return "[" + ", ".join(str(x) for x in v) + "]"
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
 NOTE_KEYS = ("sources.", "routing.stage_sources.")  # documentation, not parameters: left out of diffs
 
 
@@ -346,119 +341,156 @@ def diff_policies(a: Policy, b: Policy) -> list[tuple[str, Any, Any]]:
     ]
 
 
-def summarize_policy(p: Policy) -> str:
-    """A readable multi-line summary of what a policy does."""
+@dataclass(frozen=True, slots=True)
+class SummaryLine:
+    """One line of a policy's summary: a message id of the catalogs and its raw values (vocabulary values,
+    lists, numbers, booleans, names), worded by the caller (`marketplace.i18n.policy_summary_lines`) in the
+    language in force. A heading starts a section; other lines belong to the section above them."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    heading: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceNote:
+    """Where a parameter comes from: the note as the policy file writes it, and the documents it cites
+    (ids of `policy.documents.DOCUMENTS`), so a reader sees their titles in the language in force."""
+
+    key: str
+    note: str
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySummary:
+    """What a policy does, as structured lines (no words of a language here: the policy layer is pure)."""
+
+    name: str
+    version: str
+    description: str
+    lines: tuple[SummaryLine, ...]
+    sources: tuple[SourceNote, ...]
+
+
+def _values(values: Any) -> list[str]:
+    return [v.value if hasattr(v, "value") else str(v) for v in values]
+
+
+def policy_summary(p: Policy) -> PolicySummary:
+    """A readable summary of what a policy does, as message ids with values (`marketplace policy show`)."""
     pr = p.pricing
 
-    def unit_prices(up: Any) -> str:
-        items = [f"{u.value} {up.get(u)}" for u in BillingUnit if up.get(u) is not None]
-        return ", ".join(items) or "none"
+    def unit_prices(up: Any) -> list[tuple[str, dict[str, Any]]]:
+        return [("summary.unit_price", {"unit": u.value, "price": up.get(u)})
+                for u in BillingUnit if up.get(u) is not None]
 
-    tiers = "; ".join(f"from {t.from_volume}: x{t.multiplier}" for t in pr.tiers) or "none"
-    disc = [f"{k} {v}" for k, v in pr.discounts.by_kind.model_dump().items() if Decimal(v) > 0]
-    disc += [f"{k} enterprises {v}" for k, v in pr.discounts.by_size.model_dump().items() if Decimal(v) > 0]
-    d = p.deadlines
-    r = p.routing
-    lines = [
-        f"{p.name} (version {p.version})",
-        *([p.description] if p.description else []),
-        "",
-        "Purposes",
-        f"  free: {_fmt([x.value for x in p.purposes.free])}",
-        f"  paid: {_fmt([x.value for x in p.purposes.paid])}",
-        f"  sharing allows: {_fmt([x.value for x in p.purposes.allowed.sharing])}",
-        f"  opening allows: {_fmt([x.value for x in p.purposes.allowed.opening])}",
-        f"  authorized operation allows: {_fmt([x.value for x in p.purposes.allowed.authorized_operation])}",
-        "Pricing",
-        f"  currency {pr.currency}; caps apply: {_fmt(pr.caps_apply)}; "
-        f"cap below cost forbidden: {_fmt(pr.forbid_cap_below_cost)}; rounding: {pr.rounding}",
-        f"  caps per billing unit: {unit_prices(pr.caps)}",
-        f"  reference costs: {unit_prices(pr.reference_costs)}",
-        f"  progressive tiers: {tiers}",
-        f"  discounts: {', '.join(disc) or 'none'}",
-        f"  tax {pr.tax.rate} ({'included in' if pr.tax.included_in_price else 'added to'} prices); "
-        f"holder share of revenue {pr.holder_share}",
-        "Maximum allowed revenue",
-        f"  set in advance per operator and period from its cost filing; profit rule {p.mar.profit_rule}: "
-        + (f"treasury yield {p.mar.treasury_yield} + {p.mar.profit_margin_over_yield}"
-           if p.mar.profit_rule == "treasury_plus_margin" else "fixed rate")
-        + f" = {p.allowed_profit_rate}; over-MAR revenue: {p.mar.over_mar}; "
-        f"period {p.mar.period_months} months",
-        f"  caps filed by the authorizing body within MAR; trial caps without MAR: {_fmt(p.mar.trial_caps)}; "
-        f"caps re-set after an over-MAR period: {_fmt(p.mar.reset_caps_on_close)}",
-        "Registration and authorization",
-        f"  mandatory for: {_fmt([c.value for c in p.registration.mandatory_scopes])}; products mandatory: "
-        f"{_fmt(p.registration.products_mandatory)}; validity {p.registration.validity_years} years; "
-        f"public notice {p.registration.public_notice_working_days} working days",
-        f"  renewal in the last {p.registration.renewal_window_days} days of validity; objections decided in "
-        f"{p.registration.objection_working_days} working days, else {p.registration.objection_breach}; "
-        f"an expired product registration leaves the shelf: {_fmt(p.registration.expiry_withdraws_listing)}",
-        f"  authorization term <= {p.authorization.max_term_years} years; proposed only by the designated "
-        f"implementing institution: {_fmt(p.authorization.implementing_institution_only)}; jurisdiction: "
-        f"{p.authorization.jurisdiction}; approved implementation plan required: "
-        f"{_fmt(p.authorization.plan_required)}",
-        "  when an authorization ends: grants on it suspended: "
-        f"{_fmt(p.authorization.suspend_grants_on_end)}; "
-        f"data returned or destroyed within {p.authorization.exit_duty_working_days} working days",
-        "Operator selection",
-        f"  an operator chosen by a selection round (or an allowed direct award) before activation: "
-        f"{_fmt(p.selection.required)}; direct award: {p.selection.direct_award}"
-        + (f" (grounds {_fmt(p.selection.direct_award_grounds)})"
-           if p.selection.direct_award == "grounds" else "")
-        + f"; a round needs {p.selection.min_qualified_applicants} qualified applicants; result on notice "
-        f"{p.selection.notice_working_days} working days",
-        f"  qualified: security protection level >= {p.selection.qualification.min_security_level}, "
-        f"registered capital >= {p.selection.qualification.min_registered_capital}, no sanction within "
-        f"{p.selection.qualification.sanction_free_years} years, no major incident within "
-        f"{p.selection.qualification.incident_free_years} years",
-        "  weights: " + ", ".join(f"{k} {v}%" for k, v in p.selection.weights.model_dump().items()),
-        "Deadlines (working days)",
-        f"  compliance {d.compliance}; holder {d.holder_published} (published) / {d.holder_unpublished}; "
-        f"conditional open {d.conditional_open} + {d.conditional_open_extension}; security {d.security}",
-        f"  missed deadline: {d.on_breach}",
-        "Working-day calendar",
-        *working_calendar(p).describe(),
-        "Routing",
-        f"  general -> {_fmt([c.value for c in r.grade_channels.general])}; "
-        f"important -> {_fmt([c.value for c in r.grade_channels.important])}; "
-        f"core -> {_fmt([c.value for c in r.grade_channels.core])}",
-        f"  important products must be processed: {_fmt(r.important_products_processed_only)}; "
-        f"raw data to market: {'allowed' if r.raw_data_to_market else 'forbidden'}",
-        f"  open by default: {_fmt([g.value for g in r.open_by_default_grades])}",
-        f"  product sales reviewed by: {_fmt([x.value for x in r.stages.authorized_operation])}"
-        + "".join(
-            f"; {k.value}: {_fmt([x.value for x in r.stages.authorized_operation_by_kind.get(k) or []])}"
-            for k in ProductKind
-            if r.stages.authorized_operation_by_kind.get(k) is not None
-        ),
-        *(
-            f"  stage {name}: {note}"
-            for name, note in r.stage_sources.model_dump().items()
-            if note
-        ),
-        "Privacy",
-        f"  k >= {p.privacy.k}, l >= {p.privacy.l}; suppression budget {p.privacy.suppression_budget}; "
-        f"epsilon per resource {p.privacy.epsilon_budget_per_resource}; min cell {p.privacy.min_cell_size}; "
-        f"aggregate only: {_fmt([g.value for g in p.privacy.aggregate_only_grades])}",
-        "In-domain computation",
-        *(f"  delivery of {g} data: " + ", ".join(
-            f"{ch} {getattr(getattr(p.compute.delivery, g), ch).value}"
-            for ch in ("sharing", "opening", "authorized_operation"))
-          for g in ("general", "important", "core")),
-        f"  where the holder runs an environment: domains {_fmt(p.compute.domains)} (seeded resources only)",
-        f"  kinds {_fmt([k.value for k in p.compute.kinds])}; epsilon per query <= "
-        f"{p.compute.epsilon_per_query_max}, per grant {p.compute.epsilon_per_grant}, per requester "
-        f"{p.compute.epsilon_per_requester}; result rows <= {p.compute.max_result_rows}; "
-        f"{p.compute.queries_per_day} queries and {p.compute.verifications_per_day} verifications per grant "
-        "a day",
-        "Sharing responsibility lists",
-        f"  in force: {_fmt(p.sharing_lists.enabled)}; a cited entry binds the holder (deadline only): "
-        f"{_fmt(p.sharing_lists.binds_holder)}; published by: {p.sharing_lists.publisher.replace('_', ' ')}",
-        "Disclosure",
-        f"  {p.disclosure.frequency}, by {p.disclosure.deadline}; public: "
-        + ", ".join(k for k, v in p.disclosure.publish.model_dump().items() if v),
+    def line(key: str, **params: Any) -> SummaryLine:
+        return SummaryLine(f"summary.{key}", params)
+
+    def maybe(key: str, **params: Any) -> SummaryLine:
+        """The line, or its "none" form when its one list is empty."""
+        return line(key if any(params.values()) else f"{key}_none", **params)
+
+    def heading(key: str) -> SummaryLine:
+        return SummaryLine(f"summary.section.{key}", {}, heading=True)
+
+    tiers = [("summary.tier", {"volume": t.from_volume, "multiplier": t.multiplier}) for t in pr.tiers]
+    disc = [("summary.discount_kind", {"kind": k, "rate": v})
+            for k, v in pr.discounts.by_kind.model_dump().items() if Decimal(v) > 0]
+    disc += [("summary.discount_size", {"size": k, "rate": v})
+             for k, v in pr.discounts.by_size.model_dump().items() if Decimal(v) > 0]
+    d, r, m, reg, auth, sel = p.deadlines, p.routing, p.mar, p.registration, p.authorization, p.selection
+    q = sel.qualification
+    profit = (
+        ("summary.profit_treasury", {"yield": m.treasury_yield, "margin": m.profit_margin_over_yield})
+        if m.profit_rule == "treasury_plus_margin" else ("summary.profit_fixed", {})
+    )
+    by_kind = [
+        ("summary.stages_by_kind",
+         {"kind": k.value, "stages": _values(r.stages.authorized_operation_by_kind.get(k) or [])})
+        for k in ProductKind if r.stages.authorized_operation_by_kind.get(k) is not None
     ]
-    if p.sources:
-        lines.append("Sources")
-        lines.extend(f"  {key}: {note}" for key, note in sorted(p.sources.items()))
-    return "\n".join(lines)
+    c = p.compute
+    lines = [
+        heading("purposes"),
+        line("free", purposes=_values(p.purposes.free)),
+        line("paid", purposes=_values(p.purposes.paid)),
+        line("sharing_allows", purposes=_values(p.purposes.allowed.sharing)),
+        line("opening_allows", purposes=_values(p.purposes.allowed.opening)),
+        line("operation_allows", purposes=_values(p.purposes.allowed.authorized_operation)),
+        heading("pricing"),
+        line("currency", currency=pr.currency, caps_apply=pr.caps_apply, below_cost=pr.forbid_cap_below_cost,
+             rounding=pr.rounding),
+        maybe("caps", prices=unit_prices(pr.caps)),
+        maybe("reference_costs", prices=unit_prices(pr.reference_costs)),
+        maybe("tiers", tiers=tuple(tiers)),
+        maybe("discounts", discounts=disc),
+        line("tax_included" if pr.tax.included_in_price else "tax_added", rate=pr.tax.rate,
+             share=pr.holder_share),
+        heading("mar"),
+        line("mar_rule", rule=m.profit_rule, profit=profit, rate=p.allowed_profit_rate, over_mar=m.over_mar,
+             months=m.period_months),
+        line("mar_caps", trial=m.trial_caps, reset=m.reset_caps_on_close),
+        heading("registration"),
+        line("registration", scopes=_values(reg.mandatory_scopes), products=reg.products_mandatory,
+             years=reg.validity_years, notice=reg.public_notice_working_days),
+        line("renewal", window=reg.renewal_window_days, days=reg.objection_working_days,
+             breach=reg.objection_breach, withdraws=reg.expiry_withdraws_listing),
+        line("authorization", years=auth.max_term_years, institution=auth.implementing_institution_only,
+             jurisdiction=auth.jurisdiction, plan=auth.plan_required),
+        line("authorization_end", suspend=auth.suspend_grants_on_end, days=auth.exit_duty_working_days),
+        heading("selection"),
+        line("selection_grounds" if sel.direct_award == "grounds" else "selection", required=sel.required,
+             direct_award=sel.direct_award, grounds=_values(sel.direct_award_grounds),
+             applicants=sel.min_qualified_applicants, notice=sel.notice_working_days),
+        line("qualification", level=q.min_security_level, capital=q.min_registered_capital,
+             sanction_years=q.sanction_free_years, incident_years=q.incident_free_years),
+        line("weights", weights=[
+            ("summary.weight", {"criterion": (f"selection.criterion.{k}", {"raw": k}), "weight": v})
+            for k, v in sel.weights.model_dump().items()
+        ]),
+        heading("deadlines"),
+        line("deadlines", compliance=d.compliance, published=d.holder_published,
+             unpublished=d.holder_unpublished,
+             conditional=d.conditional_open, extension=d.conditional_open_extension, security=d.security),
+        line("on_breach", outcome=d.on_breach),
+        heading("calendar"),
+        *(SummaryLine(key, params) for key, params in working_calendar(p).summary_items()),
+        heading("routing"),
+        line("grade_channels", general=_values(r.grade_channels.general),
+             important=_values(r.grade_channels.important), core=_values(r.grade_channels.core)),
+        line("raw_allowed" if r.raw_data_to_market else "raw_forbidden",
+             processed=r.important_products_processed_only),
+        line("open_by_default", grades=_values(r.open_by_default_grades)),
+        line("product_stages_by_kind" if by_kind else "product_stages",
+             stages=_values(r.stages.authorized_operation),
+             by_kind=tuple(by_kind)),
+        *(line("stage_source", stage=name, note=note)
+          for name, note in r.stage_sources.model_dump().items() if note),
+        heading("privacy"),
+        line("privacy", k=p.privacy.k, l=p.privacy.l, suppression=p.privacy.suppression_budget,
+             epsilon=p.privacy.epsilon_budget_per_resource, min_cell=p.privacy.min_cell_size,
+             grades=_values(p.privacy.aggregate_only_grades)),
+        heading("compute"),
+        *(line("delivery", grade=g, modes=[
+            ("summary.delivery_mode",
+             {"channel": ch, "mode": getattr(getattr(c.delivery, g), ch).value})
+            for ch in ("sharing", "opening", "authorized_operation")])
+          for g in ("general", "important", "core")),
+        line("compute_domains", domains=list(c.domains)),
+        line("compute_limits", kinds=_values(c.kinds), per_query=c.epsilon_per_query_max,
+             per_grant=c.epsilon_per_grant, per_requester=c.epsilon_per_requester, rows=c.max_result_rows,
+             queries=c.queries_per_day, verifications=c.verifications_per_day),
+        heading("sharing_lists"),
+        line("sharing_lists", enabled=p.sharing_lists.enabled, binds=p.sharing_lists.binds_holder,
+             publisher=(f"summary.publisher.{p.sharing_lists.publisher}", {})),
+        heading("disclosure"),
+        line("disclosure", frequency=p.disclosure.frequency, deadline=p.disclosure.deadline,
+             publish=[("summary.item", {"item": k})
+                      for k, v in p.disclosure.publish.model_dump().items() if v]),
+    ]
+    sources = tuple(
+        SourceNote(key, note, cited_documents(note)) for key, note in sorted(p.sources.items())
+    )
+    return PolicySummary(p.name, p.version, p.description or "", tuple(lines), sources)

@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from marketplace.errors import InvalidInput, NotFound, PolicyRefusal
+from marketplace.errors import InvalidInput, NotFound
 from marketplace.policy.compiled import CENT
 from marketplace.policy.schema import Policy
-from marketplace.policy.types import MarPeriod
+from marketplace.policy.types import MarPeriod, Refusal, refusal_error
 
 __all__ = [
     "MarLedger",
@@ -263,19 +263,25 @@ def check_cap_filing(
     if mar is None:
         if policy.mar.trial_caps:
             return True
-        raise PolicyRefusal(
+        raise refusal_error(Refusal(
             "mar.not_determined",
             f"No maximum allowed revenue is set for the operator of {product_code} this period under "
             f"{policy.name}, and the policy allows no trial caps; the regulator sets MAR first",
-        )
+            "refusal.mar_not_determined",
+            {"product": product_code, "policy": policy.name},
+        ))
     forecast = cap * forecast_volume
     if committed + forecast > mar:
         top = cap_within_mar(mar - committed, forecast_volume)
-        raise PolicyRefusal(
+        raise refusal_error(Refusal(
             "mar.cap_above_mar",
             f"The cap {cap} of {product_code} at a forecast {forecast_volume:,} units brings {forecast} of "
             f"revenue; with {committed} already committed by other caps that exceeds the operator's "
             f"MAR {mar} "
             f"under {policy.name}; the highest cap within MAR is {top}",
-        )
+            "refusal.cap_above_mar",
+            {"cap": str(cap), "product": product_code, "volume": f"{forecast_volume:,}",
+             "forecast": str(forecast), "committed": str(committed), "mar": str(mar), "policy": policy.name,
+             "top": str(top)},
+        ))
     return False

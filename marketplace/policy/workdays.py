@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from marketplace.errors import InvalidInput
 
@@ -36,6 +37,7 @@ __all__ = [
     "add_working_days",
     "official_year",
     "official_years",
+    "schedule_facts",
     "schedule_source",
 ]
 
@@ -80,14 +82,19 @@ def official_years() -> frozenset[int]:
 
 
 @lru_cache(maxsize=1)
-def schedule_source() -> str:
-    """Where the official schedule comes from, in words (package and version, years of notices)."""
+def schedule_facts() -> tuple[str, str]:
+    """(years of the official notices, package and version) the schedule comes from."""
     try:
         pkg = f"holidays {version('holidays')}"
     except PackageNotFoundError:  # pragma: no cover - the package is a dependency; this is a broken install
         pkg = "holidays (version unknown)"
     years = official_years()
-    span = f"{min(years)}–{max(years)}" if years else "none"
+    return (f"{min(years)}–{max(years)}" if years else "none"), pkg
+
+
+def schedule_source() -> str:
+    """Where the official schedule comes from, in words (package and version, years of notices)."""
+    span, pkg = schedule_facts()
     return f"State Council holiday notices {span}, from the {pkg} package (holidays.China)"
 
 
@@ -248,23 +255,24 @@ class WorkingCalendar:
                     out.append((key, d))
         return out
 
-    def describe(self) -> list[str]:
-        """Where the calendar comes from, in a few lines (for `marketplace policy show`)."""
-        counts = [f"{len(v)} {k}" for k, v in self.changes().items() if v]
-        lines = [
-            f"  official schedule: {schedule_source()}",
-            f"  this policy's changes: {', '.join(counts) or 'none'}"
-            + (f"; notices of its own: {_years_words(self.notice_years)}" if self.notice_years else ""),
-            f"  years covered: {_years_words(self.covered_years)}; other years: statutory holidays as the "
-            "package estimates them, no make-up working days",
+    def summary_items(self) -> list[tuple[str, dict[str, Any]]]:
+        """Where the calendar comes from, as message ids with values (for `marketplace policy show`)."""
+        changes = [("summary.calendar.change", {"count": len(v), "kind": k})
+                   for k, v in self.changes().items() if v]
+        items: list[tuple[str, dict[str, Any]]] = [
+            ("summary.calendar.source", dict(zip(("span", "package"), schedule_facts(), strict=True))),
+            ("summary.calendar.changes_notices" if self.notice_years
+             else "summary.calendar.changes",
+             {"changes": changes or ("summary.none", {}), "notices": _years_words(self.notice_years)}),
+            ("summary.calendar.covered", {"years": _years_words(self.covered_years)}),
         ]
         redundant = self.redundant_changes()
         if redundant:
-            lines.append(
-                "  already in the official schedule (could be removed): "
-                + ", ".join(f"{k} {d.isoformat()}" for k, d in redundant)
-            )
-        return lines
+            items.append(("summary.calendar.redundant", {
+                "days": [("summary.calendar.day", {"kind": k, "day": d.isoformat()})
+                         for k, d in redundant]
+            }))
+        return items
 
 
 class HolidayView(Container[date]):

@@ -106,7 +106,7 @@ class SharingListsPanel(Panel):
             ).all()
         frame = pd.DataFrame(
             [
-                (v.code, v.holder, v.basis or "—", v.published_on.isoformat(),
+                (v.code, v.holder, i18n.seeded_text(v.basis) or "—", v.published_on.isoformat(),
                  sum(e.status == "in_force" for e in v.entries))
                 for v in views
             ],

@@ -198,9 +198,14 @@ def release(
         or (g.valid_until is not None and g.valid_until < today)
     ):
         state = "missing" if g is None else ("expired" if g.status is GrantStatus.active else g.status.value)
+        key, params = "", {}
         if g is not None and g.status is GrantStatus.suspended and g.suspended_reason:
             state = f"suspended: {g.suspended_reason}"
-        raise TransitionError(f"grant of request {req.code}", state, f"deliver on {today}")
+            key, params = "error.grant_suspended", {"request": req.code, "reason": g.suspended_reason,
+                                                    "date": str(today)}
+        error = TransitionError(f"grant of request {req.code}", state, f"deliver on {today}")
+        error.key, error.params = key, params  # type: ignore[attr-defined]  # worded in any language
+        raise error
     if req.product_id is not None:  # the authorization a product rests on must still be in force
         auth = req.product.authorization
         if auth is not None and (

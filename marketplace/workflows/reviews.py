@@ -218,11 +218,17 @@ def decide(
 
     with step(session, actor, "review.decide", req) as st:
         doing = f"decide the {review.stage.value} stage of request {req.code}"
-        st.require(actor.id != req.requester_id, "a requester cannot review their own request", doing=doing)
+        worded = {"doing_key": "permission.doing.decide_stage",
+                  "doing_params": {"stage": review.stage.value, "request": req.code}}
+        st.require(actor.id != req.requester_id, "a requester cannot review their own request", doing=doing,
+                   key="permission.own_request", params={}, **worded)
         st.require(
             has_role(actor, review.reviewer_role),
             f"the {review.stage.value} stage is reviewed by the {review.reviewer_role.value} role",
             doing=doing,
+            key="permission.stage_role",
+            params={"stage": review.stage.value, "role": review.reviewer_role.value},
+            **worded,
         )
         if review.reviewer_org_id is not None:
             st.require(

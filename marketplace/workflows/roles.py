@@ -67,11 +67,15 @@ def require(
     audit_action: str = "",
     reason_key: str = "",
     reason_params: dict[str, Any] | None = None,
+    action_key: str = "",
+    action_params: dict[str, Any] | None = None,
 ) -> None:
     """Raise (and log) PermissionDenied with `reason` unless `ok`.
 
     `reason_key`/`reason_params` say the reason language-neutrally (a message id of the panels), so the
-    panels can word it in another language; they ride on the error as attributes of the same names.
+    panels can word it in another language; they ride on the error as attributes of the same names, and
+    `action_key`/`action_params` do the same for an `action` given as a phrase ("decide the holder stage of
+    request REQ-…").
     """
     if ok:
         return
@@ -80,6 +84,7 @@ def require(
     kind = audit.subject_of(subject)[0] or "sandbox"
     error = PermissionDenied(label(actor), action, reason)
     error.reason_key, error.reason_params = reason_key, reason_params  # type: ignore[attr-defined]
+    error.action_key, error.action_params = action_key, action_params  # type: ignore[attr-defined]
     raise audit.refuse(session, actor, audit_action or f"{kind}.{action.split()[0]}", subject, error)
 
 

@@ -102,8 +102,11 @@ class Step:
         doing: str = "",
         key: str = "",
         params: dict[str, Any] | None = None,
+        doing_key: str = "",
+        doing_params: dict[str, Any] | None = None,
     ) -> None:
-        """PermissionDenied with `reason` unless `ok` (`key`/`params` word the reason in any language)."""
+        """PermissionDenied with `reason` unless `ok` (`key`/`params` word the reason in any language,
+        `doing_key`/`doing_params` the action when `doing` is a phrase)."""
         roles.require(
             self.session,
             self.actor,
@@ -114,6 +117,8 @@ class Step:
             audit_action=self.action,
             reason_key=key,
             reason_params=params,
+            action_key=doing_key,
+            action_params=doing_params,
         )
 
     def require_role(self, role: Role | str, *, doing: str = "") -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplace.i18n import policy_summary_lines
 from marketplace.policy import (
     Policy,
     PolicyFileError,
@@ -15,7 +16,7 @@ from marketplace.policy import (
     list_policies,
     load_policy,
     policy_dir,
-    summarize_policy,
+    policy_summary,
 )
 
 SHIPPED = [
@@ -232,7 +233,7 @@ def test_syntax_error_and_missing_file_and_self_extension(tmp_path) -> None:
 
 
 def test_summary_is_readable() -> None:
-    text = summarize_policy(load_policy("sme-discount"))
+    text = "\n".join(policy_summary_lines(policy_summary(load_policy("sme-discount")), "en"))
     assert text.startswith("sme-discount (version")
     assert "micro enterprises 0.50" in text
     assert "free: [public_governance, public_welfare]" in text

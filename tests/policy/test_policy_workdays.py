@@ -254,7 +254,7 @@ def test_negative_or_non_integer_days_are_refused() -> None:
 def test_the_package_is_loaded_only_when_working_days_are_counted() -> None:
     code = (
         "import sys\n"
-        "from marketplace.policy import load_policy, summarize_policy\n"
+        "from marketplace.policy import load_policy, policy_summary\n"
         "p = load_policy('national-2025')\n"
         "assert 'holidays' not in sys.modules, 'imported on load'\n"
         "from marketplace.policy import working_day_after\n"

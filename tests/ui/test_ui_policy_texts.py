@@ -87,6 +87,7 @@ SHARING_LIST_REFUSALS = {
     "refusal.sharing_list_no_discretion",
     "refusal.sharing_list_publisher",
 }
+MAR_REFUSALS = {"refusal.cap_above_mar", "refusal.mar_not_determined"}
 SELECTION_REFUSALS = {
     "refusal.selection_security_level",
     "refusal.selection_capital",
@@ -220,6 +221,7 @@ def test_every_quote_line_and_refusal_carries_a_key_worded_like_the_policy() -> 
     expected -= {"refusal.compute_only"}  # a delivery refusal, worded in the test below
     expected -= AUTHORIZATION_REFUSALS | REGISTRATION_REFUSALS | SELECTION_REFUSALS  # worded below
     expected -= SHARING_LIST_REFUSALS  # worded below
+    expected -= MAR_REFUSALS  # a cap filing's refusals, worded below
     assert expected - keys == set()
     params = {"purpose": "research", "policy": POLICY_NAME}
     assert i18n.render_policy("refusal.purpose_unpriced", params, "en") == (
@@ -525,3 +527,19 @@ def test_the_compute_only_refusal_is_worded_like_the_policy(channel: str) -> Non
     ref = rows_refusal(load_policy(POLICY_NAME), "important", channel, domain="health")
     assert ref is not None and ref.rule == "delivery.compute_only"
     _check(ref.key, ref.params, ref.message)
+
+
+def test_a_cap_filing_refused_against_mar_is_worded_in_both_languages() -> None:
+    from marketplace.policy import check_cap_filing
+
+    national = load_policy(POLICY_NAME)
+    no_trial = load_policy(POLICY_NAME, {"mar.trial_caps": False})
+    keys = set()
+    for policy, mar in ((national, Decimal("1000.00")), (no_trial, None)):
+        with pytest.raises(PolicyRefusal) as info:
+            check_cap_filing(policy, cap=Decimal("1.00"), forecast_volume=4_000, mar=mar,
+                             committed=Decimal("500.00"), product_code="PRD-2025-000007")
+        exc = info.value
+        _check(exc.key, exc.params, str(exc).removesuffix(f" (rule: {exc.rule})"))  # type: ignore[attr-defined]
+        keys.add(exc.key)  # type: ignore[attr-defined]
+    assert keys == MAR_REFUSALS
