@@ -274,10 +274,12 @@ def sweep(
                 param_hint="--scheduler",
             ) from None
         try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
+            _probe_scheduler(scheduler, SCHEDULER_TIMEOUT)
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except Exception as exc:  # anything the address does is the user's address being wrong
             raise click.BadParameter(
-                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=exc), param_hint="--scheduler"
+                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=_one_line(exc)),
+                param_hint="--scheduler",
             ) from None
         executor = client.get_executor()
     try:
@@ -300,6 +302,35 @@ def sweep(
     summary.columns = [_metric(c) for c in summary.columns]
     click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
     _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
+
+
+#: seconds to reach a Dask scheduler, its greeting included
+SCHEDULER_TIMEOUT = 10.0
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to `address` and wait for the scheduler's greeting, all within `timeout` seconds.
+
+    `distributed.Client(timeout=...)` bounds only the TCP connect: a peer that accepts the connection and
+    never answers (a firewall, a service that is not a scheduler) kept it waiting for the handshake without
+    end. The greeting is read here under a deadline of our own: a wrong address fails within the timeout."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def greet() -> None:
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(greet(), timeout))
+    except TimeoutError:
+        raise TimeoutError(f"no answer from a Dask scheduler within {timeout:g} s") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> None:
