@@ -791,7 +791,7 @@ class MarketModel(mesa.Model):
         d1 = min(self.n_days, d0 + self.block_days)
         new = self._draw_block(d0, d1)
         n_live = int(self.gid.size)
-        self._block_g0, self._block_s0 = int(new["gid"][0]) if new["gid"].size else 0, n_live
+        self._block_g0, self._block_s0 = int(self.offsets[d0 * len(REQUESTER_CLASSES)]), n_live
         n = int(new["gid"].size)
         self.gid = np.concatenate([self.gid, new["gid"]])
         for name, dtype in LIVE_FIELDS:

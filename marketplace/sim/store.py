@@ -377,6 +377,10 @@ def check_store(statics: Statics, engine: Engine) -> None:
 def store_run(result: RunResult, engine: Engine | None = None) -> dict[str, int]:
     """Write the run's events into the sandbox in one transaction, a chunk of rows at a time; returns rows
     written per table. The run must have kept its events (`run(..., events=True)` or a directory)."""
+    if result.events is None:
+        raise InvalidInput(
+            "events", "not kept", "a run that keeps its events to store: run(..., events=True or a directory)"
+        )
     engine = engine or db.get_engine()
     check_store(result.statics, engine)
     prefix = f"SIM-{result.scenario}-{result.seed}-"[:48]

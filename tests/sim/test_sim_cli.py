@@ -227,3 +227,27 @@ def test_a_scheduler_address_that_never_answers_fails_within_the_timeout(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "--scheduler" in err and address in err and "within 10 s" in err
     assert not out.exists()
+
+
+def test_simulate_writes_its_events_as_parquet_chunks(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events, metrics = tmp_path / "events", tmp_path / "m.json"
+    events.mkdir()
+    argv = ["simulate", "national-2025", "--seed", "3", "--days", "30"]
+    code, out, err = _cli([*argv, "--events", str(events), "--json", str(metrics)], capsys)
+    assert code == 0, err
+    assert str(events) in out
+    doc = json.loads(metrics.read_text())["metrics"]
+    req = pd.concat(pd.read_parquet(p) for p in sorted((events / "requests").glob("part-*.parquet")))
+    rv = pd.concat(pd.read_parquet(p) for p in sorted((events / "reviews").glob("part-*.parquet")))
+    assert len(req) == doc["arrivals"] and len(rv) == doc["reviews"]
+    assert int((req["filed_day"] >= 0).sum()) == doc["filed"]
+
+
+def test_simulate_events_need_an_existing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-folder"
+    code, _, err = _cli(["simulate", "national-2025", "--days", "5", "--events", str(missing)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--events" in err and "no-such-folder" in err and "Traceback" not in err
+    assert not missing.exists()
