@@ -5,9 +5,8 @@ Prints, for the province scenario national-2025:
 - peak memory of a 1-year and a 10-year run, each in a fresh process (tracemalloc peak of `run` after the
   world and the policy tables are built, and max RSS), their ratio (target <= 1.2) and the bytes per arrival;
 - arrivals per second of the model next to a bare Python loop over the same arrivals (target <= 1.5 x): the
-  loop draws the same daily arrivals, files those whose value beats price plus waiting cost and works the
-  same review capacities first come first served, day by day with numpy, with no policy calls, no agents
-  and no metrics, i.e. the least a simulator of these arrivals must do;
+  same draws, filings, reviews and metrics, the day's code called from a plain `for` loop instead of Mesa's
+  step, AgentSet.do and DataCollector (`bare_loop`);
 - `simulate --db`: rows written per second against raw sqlite3 executemany of the same rows (target <= 1.5 x)
   and the peak memory of storing (flat: rows are built STORE_CHUNK at a time).
 """
@@ -25,15 +24,14 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from marketplace import db  # noqa: E402
 from marketplace.sim import load_scenario, run  # noqa: E402
+from marketplace.sim.metrics import Tally  # noqa: E402
+from marketplace.sim.model import MarketModel  # noqa: E402
 from marketplace.sim.runner import statics_for  # noqa: E402
-from marketplace.sim.scenario import REQUESTER_CLASSES  # noqa: E402
 
 
 def _peak_child(days: int) -> None:
@@ -56,28 +54,29 @@ def _peak(days: int) -> dict:
 
 
 def bare_loop(sc: object, seed: int, days: int) -> int:
-    """The same arrivals, filed and reviewed first come first served in a plain day loop (see above)."""
+    """The same arrivals through the same day's code in a bare Python loop: no Mesa (no AgentSet.do, no
+    step wrapper, no DataCollector; the day's row goes to a list), the same metrics at the end."""
     st = statics_for(sc, days)
-    rng = np.random.default_rng(seed)
-    C = len(REQUESTER_CLASSES)
-    counts = rng.poisson(st.rates[None, :], size=(days, C))
-    cap = st.capacity
-    queues = [np.zeros(0) for _ in cap]
-    n = 0
-    for d in range(days):
-        k = int(counts[d].sum())
-        n += k
-        value = 3000.0 * np.exp(rng.standard_normal(k))
-        price = rng.random(k) * 2000.0
-        wait = np.array([q.size / c if c else 0.0 for q, c in zip(queues, cap, strict=True)]).sum()
-        files = value > price + 50.0 * wait
-        queues[0] = np.concatenate([queues[0], value[files]])
-        if st.working[d]:
-            for s in range(len(queues)):
-                head, queues[s] = queues[s][: cap[s]], queues[s][cap[s] :]
-                if s + 1 < len(queues):
-                    queues[s + 1] = np.concatenate([queues[s + 1], head])
-    return n
+    tally = Tally(st)
+    m = MarketModel(st, seed, [tally])
+    groups, teams = list(m.groups), m.teams_list
+    rows = []
+    for _ in range(m.n_days):
+        m.begin_day()
+        for g in groups:
+            g.step()
+        for t in teams:
+            t.admit()
+        for t in teams:
+            t.step()
+        for t in teams:
+            t.expire()
+        rows.append((m.day, *(t.queue.size for t in teams), m.filed_today, m.decided_today))
+        m.day += 1
+    m.finish()
+    tally.result(m)
+    m.release()
+    return len(rows)
 
 
 def _raw_executemany(path: str, chunks: list[tuple[str, list[dict]]]) -> float:

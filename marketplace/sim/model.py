@@ -929,10 +929,18 @@ class MarketModel(mesa.Model):
         self.stage_pos[go] += 1
         self._advance(go)
 
-    def step(self) -> None:
+    def begin_day(self) -> None:
+        """Start `self.day`: draw the next block of arrivals when it begins one, reset the day's counts."""
         if self.day == self._drawn_days and self.day < self.n_days:
             self._next_block()
         self.filed_today = self.decided_today = 0
+
+    def finish(self) -> None:
+        """After the last day: hand every request still open to the observers."""
+        self._emit(final=True)
+
+    def step(self) -> None:
+        self.begin_day()
         self.groups.do("step")
         for t in self.teams_list:
             t.admit()
@@ -947,7 +955,7 @@ class MarketModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(1)
-        self._emit(final=True)
+        self.finish()
 
     def release(self) -> None:
         """Let go of everything the run holds once its results are taken.
