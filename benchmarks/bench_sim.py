@@ -71,7 +71,7 @@ def main() -> None:
     r = run(sc, 1)
     cold = time.perf_counter() - t0
     t0 = time.perf_counter()
-    r = run(sc, 2)
+    r = run(sc, 2, events=True)  # the events are kept for --db below
     warm = time.perf_counter() - t0
     m = r.metrics
     print(f"year in memory: {m['arrivals']:,} arrivals, {m['filed']:,} filed, {m['reviews']:,} reviews")
@@ -82,15 +82,17 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as d:
-        from marketplace.sim.store import run_rows, store_run
+        from marketplace.sim.store import iter_rows, store_run
 
         eng = db.make_engine(f"sqlite:///{d}/sandbox.db")
         seed_sandbox(eng, w.seed, w.size, w.locale)
         t0 = time.perf_counter()
         counts = store_run(r, eng)
         stored = time.perf_counter() - t0
+        rows: dict[str, list[dict]] = {}
         with eng.connect() as conn:
-            rows = run_rows(r, conn)
+            for name, chunk in iter_rows(r, conn):
+                rows.setdefault(name, []).extend(chunk)
         eng2 = db.make_engine(f"sqlite:///{d}/raw.db")
         seed_sandbox(eng2, w.seed, w.size, w.locale)
         eng2.dispose()

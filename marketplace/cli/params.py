@@ -85,6 +85,27 @@ class OutputFile(click.ParamType):
         return path
 
 
+class OutputDir(click.ParamType):
+    """A directory to write files into: it must exist and be writable (nothing is created for the user)."""
+
+    name = "directory"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from marketplace.i18n import t
+
+        if isinstance(value, Path):
+            return value
+        raw = Text(4096).convert(value, param, ctx)
+        path = Path(raw)
+        try:
+            ok = bool(raw.strip()) and path.is_dir() and os.access(path, os.W_OK | os.X_OK)
+        except OSError:
+            ok = False
+        if not ok:
+            self.fail(t("cli.out.not_a_directory", value=shown(raw)), param, ctx)
+        return path
+
+
 class FiniteFloatRange(click.FloatRange):
     """click's FloatRange, but `inf` and `nan` are refused (a nan passes every comparison of FloatRange)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import click
 
 from marketplace.cli import columns, main, pad
-from marketplace.cli.params import MAX_SEED, OutputFile
+from marketplace.cli.params import MAX_SEED, OutputDir, OutputFile
 from marketplace.i18n import get_language, label, listing, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
@@ -104,42 +105,71 @@ def _progress(total: int, label: str) -> Any:
     "--json", "json_out", type=OutputFile(), help="Write the metrics here."
 )
 @click.option(
+    "--events",
+    "events_dir",
+    type=OutputDir(),
+    help="Write every request and review decision here (an existing folder) as Parquet, in chunks.",
+)
+@click.option(
     "--db", "to_db", is_flag=True, help="Store requests, reviews, quotes and deliveries in the sandbox."
 )
-def simulate(scenario: str, seed: int | None, days: int | None, json_out: Path | None, to_db: bool) -> None:
+def simulate(
+    scenario: str,
+    seed: int | None,
+    days: int | None,
+    json_out: Path | None,
+    events_dir: Path | None,
+    to_db: bool,
+) -> None:
     """Simulate SCENARIO (a name in seed/scenarios or a .toml path) and print its metrics."""
+    import tempfile
+
     from marketplace.sim import load_scenario, run
 
     sc = load_scenario(scenario)
     n = days or sc.horizon.days
-    with _progress(n, f"simulating {sc.name}") as bar:
-        result = run(sc, seed, days, progress=bar.update)
-    click.echo(
-        t("cli.sim.header", scenario=result.scenario, policy=result.policy, seed=result.seed,
-          days=result.days)
-    )
-    names = {k: _metric(k) for k in HEADLINE}
-    width = max(map(columns, names.values()))
-    for k in HEADLINE:
-        click.echo(f"  {pad(names[k], width)}  {_fmt(result.metrics[k]):>16}")
-    click.echo(
-        t(
-            "cli.sim.budget",
-            payments=result.money["payments"],
-            operator=result.money["operator_revenue"],
-            holder=result.money["holder_share"],
-            taxes=result.money["taxes"],
-        )
-    )
-    if json_out is not None:
-        json_out.write_text(result.metrics_json(), encoding="utf-8")
-        click.echo(t("cli.sim.metrics_written", path=json_out))
-    if to_db:
+    engine = None
+    if to_db:  # checked before any work: the sandbox answers and holds the scenario's world
         from marketplace.cli.db_cmd import open_sandbox
-        from marketplace.sim.store import store_run
+        from marketplace.sim.runner import statics_for
+        from marketplace.sim.store import check_store
 
-        counts = store_run(result, open_sandbox())
-        click.echo(t("cli.sim.stored", counts=listing(f"{v} {k}" for k, v in counts.items())))
+        engine = open_sandbox()
+        check_store(statics_for(sc, days), engine)
+    with contextlib.ExitStack() as stack:
+        # events are kept only when asked; --db streams them through a temporary folder
+        events: Path | None = events_dir
+        if events is None and to_db:
+            events = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="marketplace-events-")))
+        with _progress(n, f"simulating {sc.name}") as bar:
+            result = run(sc, seed, days, progress=bar.update, events=events if events is not None else False)
+        click.echo(
+            t("cli.sim.header", scenario=result.scenario, policy=result.policy, seed=result.seed,
+              days=result.days)
+        )
+        names = {k: _metric(k) for k in HEADLINE}
+        width = max(map(columns, names.values()))
+        for k in HEADLINE:
+            click.echo(f"  {pad(names[k], width)}  {_fmt(result.metrics[k]):>16}")
+        click.echo(
+            t(
+                "cli.sim.budget",
+                payments=result.money["payments"],
+                operator=result.money["operator_revenue"],
+                holder=result.money["holder_share"],
+                taxes=result.money["taxes"],
+            )
+        )
+        if json_out is not None:
+            json_out.write_text(result.metrics_json(), encoding="utf-8")
+            click.echo(t("cli.sim.metrics_written", path=json_out))
+        if events_dir is not None:
+            click.echo(t("cli.sim.events_written", path=events_dir))
+        if engine is not None:
+            from marketplace.sim.store import store_run
+
+            counts = store_run(result, engine)
+            click.echo(t("cli.sim.stored", counts=listing(f"{v} {k}" for k, v in counts.items())))
 
 
 @main.command()
@@ -274,10 +304,12 @@ def sweep(
                 param_hint="--scheduler",
             ) from None
         try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
+            _probe_scheduler(scheduler, SCHEDULER_TIMEOUT)
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except Exception as exc:  # anything the address does is the user's address being wrong
             raise click.BadParameter(
-                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=exc), param_hint="--scheduler"
+                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=_one_line(exc)),
+                param_hint="--scheduler",
             ) from None
         executor = client.get_executor()
     try:
@@ -300,6 +332,35 @@ def sweep(
     summary.columns = [_metric(c) for c in summary.columns]
     click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
     _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
+
+
+#: seconds to reach a Dask scheduler, its greeting included
+SCHEDULER_TIMEOUT = 10.0
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to `address` and wait for the scheduler's greeting, all within `timeout` seconds.
+
+    `distributed.Client(timeout=...)` bounds only the TCP connect: a peer that accepts the connection and
+    never answers (a firewall, a service that is not a scheduler) kept it waiting for the handshake without
+    end. The greeting is read here under a deadline of our own: a wrong address fails within the timeout."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def greet() -> None:
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(greet(), timeout))
+    except TimeoutError:
+        raise TimeoutError(f"no answer from a Dask scheduler within {timeout:g} s") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> None:

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -71,9 +72,11 @@ __all__ = [
     "STAGES",
     "STATUS",
     "MarketModel",
+    "Priced",
     "RequesterGroup",
     "ReviewTeam",
     "ServerTeam",
+    "Shares",
     "Statics",
 ]
 
@@ -92,6 +95,20 @@ BREACH = {"escalate": 0, "deemed_approval": 1, "deemed_rejection": 2}
 HOLDER = STAGES.index(ReviewStage.holder)
 
 _NEVER = np.iinfo(np.int32).max
+#: days drawn at a time; finished requests are folded into the metrics and dropped at each block's end
+BLOCK_DAYS = 28
+#: per-request arrays of the live (drawn, not yet finished) requests, besides `gid`, `u_reject` and `service`
+LIVE_FIELDS: tuple[tuple[str, Any], ...] = (
+    *((n, np.int64) for n in ("arr_day", "arr_cls", "org", "target", "true_purpose", "purpose", "req_shape")),
+    *((n, np.int64) for n in ("volume", "queries", "release_k", "quote_volume", "quote_id", "status")),
+    *((n, bool) for n in ("claim_refused", "declared_false", "misuse_found", "list_based", "free")),
+    *((n, bool) for n in ("policy_cond", "compute", "budget_exhausted", "with_conditions")),
+    *((n, float) for n in ("value", "value_rows", "u_cond", "price", "leak_price", "enter_time")),
+    ("refusal", object),
+    *((n, np.int64) for n in ("filed_day", "decided_day", "stage_pos", "entered_day", "breaches")),
+    ("filed_seq", np.int64),
+    ("due", np.int64),
+)
 
 
 def class_requester(cls: str, org_id: int = 0) -> Requester:
@@ -157,7 +174,9 @@ class Statics:
     unit_cost: np.ndarray  # (T,) float
     claim_ok: np.ndarray  # (K, P) bool: kind k may claim purpose p free (conditional free use)
     paid_as: np.ndarray  # (P,) int: the purpose a refused free claim is quoted as
-    due_memo: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
+    #: due days per (stage plan, filing day), filled as met: a compact table (a dict of tuples took ~250 bytes
+    #: per entry, which grew with the horizon); -1 where not yet asked, -2 past a plan's last stage
+    due_table: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=np.int32))
     quote_memo: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)
     compute_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) by computation
     personal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) personal information
@@ -350,42 +369,75 @@ class Statics:
 
     def due_days(self, shape: int, day: int) -> tuple[int, ...]:
         """Due days of the stages of plan `shape` for a request filed on `day` (via route)."""
-        key = (shape, day)
-        hit = self.due_memo.get(key)
-        if hit is None:
+        if not self.due_table.size:
+            self.due_table = np.full((max(len(self.shapes), 1), self.days, len(STAGES)), -1, dtype=np.int32)
+        row = self.due_table[shape, day]
+        if row[0] == -1:
             facts, tgt, req = self.shape_rep[shape]
             start = self.start + timedelta(days=day)
             r = route(self.policy, facts, tgt, req, start=start)
-            hit = tuple((st.due - self.start).days for st in r.stages)
-            self.due_memo[key] = hit
-        return hit
+            row[:] = -2
+            row[: len(r.stages)] = [(st.due - self.start).days for st in r.stages]
+        return tuple(int(x) for x in row if x != -2)
 
     def quote_for(self, target: int, purpose: int, cls: int, volume: int) -> Any:
-        """(Quote, Split) for a paid request, or a refusal rule string (memoised per distinct input).
+        """(Priced, Shares) of a paid request's quote and split, or a refusal rule string (memoised per
+        distinct input; only the total and the split are kept, `quote_lines` gives a quote's lines).
 
         A negative `volume` is that many computation queries (a grant delivered by computation)."""
         key = (target, purpose, cls, volume)
         hit = self.quote_memo.get(key)
         if hit is None:
-            tgt = self.world.targets[target].target
-            if volume < 0:  # -n: n queries of a computation product, billed per query (policy.compute_target)
-                tgt, volume = compute_target(self.policy, tgt, ComputeKind.aggregate_query), -volume
-            markup = self.scenario.operators.price_markup
-            if markup != 1.0 and tgt.actual_price is not None:
-                asked = (tgt.actual_price * Decimal(repr(markup))).quantize(Decimal("0.01"))
-                tgt = dataclasses.replace(tgt, actual_price=asked)
-            try:
-                q = quote(
-                    self.policy,
-                    tgt,
-                    RequestFacts(PURPOSES[purpose], volume),
-                    class_requester(REQUESTER_CLASSES[cls]),
-                )
-                hit = (q, split(self.policy, q))
-            except (PolicyRefusal, InvalidInput) as exc:
-                hit = getattr(exc, "rule", None) or f"pricing.{getattr(exc, 'field', 'invalid')}"
+            full = self.full_quote(key)
+            if isinstance(full, str):
+                hit = full
+            else:
+                q, sp = full
+                hit = (Priced(q.total, q.currency), Shares(sp.operator, sp.holder, sp.taxes))
             self.quote_memo[key] = hit
         return hit
+
+    def quote_lines(self, key: tuple[int, int, int, int]) -> list[dict[str, str]]:
+        """The lines of the quote of `key` (as `Quote.as_dict` gives them), priced again: runs keep only
+        totals, since a year meets thousands of distinct quotes and their lines are read only when stored."""
+        full = self.full_quote(key)
+        return [] if isinstance(full, str) else full[0].as_dict()["lines"]
+
+    def full_quote(self, key: tuple[int, int, int, int]) -> Any:
+        """(Quote, Split) from the policy for (target, purpose, class, volume), or the refusal rule."""
+        target, purpose, cls, volume = key
+        tgt = self.world.targets[target].target
+        if volume < 0:  # -n: n queries of a computation product, billed per query (policy.compute_target)
+            tgt, volume = compute_target(self.policy, tgt, ComputeKind.aggregate_query), -volume
+        markup = self.scenario.operators.price_markup
+        if markup != 1.0 and tgt.actual_price is not None:
+            asked = (tgt.actual_price * Decimal(repr(markup))).quantize(Decimal("0.01"))
+            tgt = dataclasses.replace(tgt, actual_price=asked)
+        try:
+            q = quote(
+                self.policy,
+                tgt,
+                RequestFacts(PURPOSES[purpose], volume),
+                class_requester(REQUESTER_CLASSES[cls]),
+            )
+            return q, split(self.policy, q)
+        except (PolicyRefusal, InvalidInput) as exc:
+            return getattr(exc, "rule", None) or f"pricing.{getattr(exc, 'field', 'invalid')}"
+
+
+class Priced(NamedTuple):
+    """What a run keeps of a quote: its total and currency."""
+
+    total: Decimal
+    currency: str
+
+
+class Shares(NamedTuple):
+    """What a run keeps of a split: who gets what of the total."""
+
+    operator: Decimal
+    holder: Decimal
+    taxes: Decimal
 
 
 # ---------------------------------------------------------------- agents
@@ -442,6 +494,11 @@ class ReviewTeam(mesa.Agent):
             self.queue = np.concatenate([self.queue, *self.incoming])
             self.incoming = []
 
+    def renumber(self, remap: np.ndarray) -> None:
+        """The model dropped finished requests: `remap[old slot]` is each open request's new slot."""
+        self.queue = remap[self.queue]
+        self.incoming = [remap[x] for x in self.incoming]
+
     def step(self) -> None:
         m = self.model
         if not m.statics.working[m.day] or not self.queue.size or self.capacity == 0:
@@ -482,6 +539,10 @@ class ServerTeam(ReviewTeam):
         self.joined = np.empty(0)  # arrival time of each queued request
         self.busy = np.empty(0, dtype=np.int64)
         self.finish = np.empty(0)
+
+    def renumber(self, remap: np.ndarray) -> None:
+        super().renumber(remap)
+        self.busy = remap[self.busy]  # taken up, not yet decided: still open
 
     def admit(self) -> None:
         if not self.incoming:
@@ -539,15 +600,36 @@ class ServerTeam(ReviewTeam):
 
 
 class MarketModel(mesa.Model):
-    """One run: a scenario on its world for its horizon, from one seed."""
+    """One run: a scenario on its world for its horizon, from one seed.
 
-    def __init__(self, statics: Statics, seed: int) -> None:
+    Memory is bounded by the state, not the history: arrivals are drawn a block of `block_days` days at a
+    time, and at each block's end the requests that are finished (declined, unserved, delivered, rejected)
+    are handed to the observers (the online metrics, and the event log when one is asked for) and dropped;
+    only open requests stay. The draws are exactly those of one draw of the whole horizon: each stream of
+    the seed's generator is positioned where that draw would have read it (`bit_generator.advance`, state
+    copies), so a seed gives the same run whatever the block length.
+    """
+
+    def __init__(
+        self,
+        statics: Statics,
+        seed: int,
+        observers: Sequence[Any] = (),
+        *,
+        block_days: int = BLOCK_DAYS,
+    ) -> None:
         super().__init__(rng=seed)  # an int: numpy and stdlib generators both seeded with it, as seed= did
+        self._mesa_names = frozenset(vars(self))
         self.statics = st = statics
         self.seed_value = seed
+        self.observers = list(observers)
+        self.block_days = max(1, int(block_days))
         self.day = 0
         self.filed_today = self.decided_today = 0
-        self._draw()
+        self.filed_count = 0
+        self.quote_ids: dict[tuple[int, int, int, int], int] = {}
+        self.quote_keys: list[tuple[int, int, int, int]] = []
+        self._setup_streams()
         self.p_approve = np.ones(max(len(st.shapes), 1))
         self.p_approve_list = np.ones(max(len(st.shapes), 1))  # citing a list: the holder cannot reject
         for h, key in enumerate(st.shapes):
@@ -562,7 +644,6 @@ class MarketModel(mesa.Model):
             ServerTeam(self, s) if st.service_mean[s] > 0 else ReviewTeam(self, s) for s in range(len(STAGES))
         ]
         self.teams = AgentSet(self.teams_list, random=self.random)
-        self.reviews: list[tuple[np.ndarray, ...]] = []
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "day": "day",
@@ -575,138 +656,201 @@ class MarketModel(mesa.Model):
             }
         )
 
-    # ------------------------------------------------------------ random draws of the whole horizon
+    # ------------------------------------------------------------ random streams of the whole horizon
 
-    def _draw(self) -> None:
+    def _copy_rng(self, state: dict[str, Any], advance: int = 0) -> np.random.Generator:
+        """A generator at `state` (of the model's bit generator), `advance` 64-bit draws further on."""
+        bits = type(self.rng.bit_generator)()
+        bits.state = state
+        if advance:
+            bits.advance(advance)
+        return np.random.Generator(bits)
+
+    def _setup_streams(self) -> None:
+        """Position one generator per stream where a draw of the whole horizon at once reads it.
+
+        That draw was, in order on the seed's generator: the daily counts, N x 8 uniforms, N normals, the
+        rankings of organizations and targets, N x 2 uniforms for free-use claims (when false claims are
+        modelled) and N x 3 uniforms for reviewers' rejections. A uniform is one 64-bit draw, so the streams
+        after the uniforms start `advance`d copies further; normals take a variable number of draws, so they
+        are drawn once here (in chunks, not kept) to find where the rankings begin.
+        """
         st, rng = self.statics, self.rng
         C, D, T = len(REQUESTER_CLASSES), st.days, len(st.world.targets)
         counts = rng.poisson(st.rates[None, :], size=(D, C))  # day-major, then class
         self.offsets = np.concatenate([[0], np.cumsum(counts.ravel())])
         N = int(self.offsets[-1])
         self.n = N
-        self.arr_day = np.repeat(np.repeat(np.arange(D), C), counts.ravel())
-        self.arr_cls = np.repeat(np.tile(np.arange(C), D), counts.ravel())
-        u = rng.random((N, 8))
-        z = rng.standard_normal(N)
-        # purpose and channel by class weights
-        self.purpose = _pick(st.purpose_cdf[self.arr_cls], u[:, 0])
-        channel = _pick(st.channel_cdf[self.arr_cls], u[:, 1])
-        # organization within the class, Zipf activity over a seed-drawn ranking
-        self.org = np.full(N, -1, dtype=np.int64)
+        self.n_days = D
+        s0 = rng.bit_generator.state
+        self._u_rng = self._copy_rng(s0)
+        self._z_rng = self._copy_rng(s0, 8 * N)
+        walk = self._copy_rng(s0, 8 * N)
+        for lo in range(0, N, 1 << 20):
+            walk.standard_normal(min(1 << 20, N - lo))
+        # organization within the class: Zipf activity over a seed-drawn ranking
+        class_n = counts.sum(axis=0)
+        self._org_cdf: list[np.ndarray | None] = []
         for c in range(C):
             orgs = st.class_orgs[c]
-            m = self.arr_cls == c
-            if not m.any() or not orgs.size:
+            if not class_n[c] or not orgs.size:
+                self._org_cdf.append(None)
                 continue
-            w = (rng.permutation(orgs.size) + 1.0) ** -st.scenario.demand.org_zipf
-            cdf = np.cumsum(w) / w.sum()
-            self.org[m] = orgs[np.minimum(np.searchsorted(cdf, u[m, 2], side="right"), orgs.size - 1)]
-        # target among those the policy lets this kind ask for, for this purpose, on this channel
+            w = (walk.permutation(orgs.size) + 1.0) ** -st.scenario.demand.org_zipf
+            self._org_cdf.append(np.cumsum(w) / w.sum())
+        self._pop = (walk.permutation(T) + 1.0) ** -st.scenario.demand.target_zipf if T else np.zeros(0)
+        self._target_cdf: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        s1 = walk.bit_generator.state
+        self._false_claims = st.scenario.demand.free_claims.false_share > 0
+        self._claim_rng = self._copy_rng(s1) if self._false_claims else None
+        self._reject_rng = self._copy_rng(s1, 2 * N if self._false_claims else 0)
+        # streams of their own (sharing responsibility lists, computation products)
+        self._list_rng = np.random.default_rng([self.seed_value, 16])
+        self._compute_rng = np.random.default_rng([self.seed_value, 17])
+        # live requests: none yet
+        self._drawn_days = 0
+        self._block_g0 = self._block_s0 = 0
+        self.gid = np.zeros(0, dtype=np.int64)
+        for name, dtype in LIVE_FIELDS:
+            setattr(self, name, np.zeros((0, len(STAGES) + 1) if name == "due" else 0, dtype=dtype))
+        if len(STAGES):
+            self.u_reject = np.zeros((0, len(STAGES)))
+        self.service = np.zeros((0, len(STAGES)))
+        # M/M/c stages (review.service_mean_days): a stream of their own, N uniforms (time of day of each
+        # arrival) then N x stages exponentials (decision times), read block by block in that order
+        self._enter_rng = self._service_rng = None
+        if (st.service_mean > 0).any():
+            s18 = np.random.default_rng([self.seed_value, 18]).bit_generator.state
+            self._enter_rng, self._service_rng = self._copy_rng(s18), self._copy_rng(s18, N)
+
+    def _draw_block(self, d0: int, d1: int) -> dict[str, np.ndarray]:
+        """Every per-arrival draw and policy result of the arrivals of days [d0, d1)."""
+        st = self.statics
+        C, T = len(REQUESTER_CLASSES), len(st.world.targets)
+        g0, g1 = int(self.offsets[d0 * C]), int(self.offsets[d1 * C])
+        N = g1 - g0
+        counts = np.diff(self.offsets[d0 * C : d1 * C + 1])
+        out: dict[str, np.ndarray] = {"gid": np.arange(g0, g1, dtype=np.int64)}
+        out["arr_day"] = np.repeat(np.repeat(np.arange(d0, d1), C), counts)
+        arr_cls = np.repeat(np.tile(np.arange(C), d1 - d0), counts)
+        out["arr_cls"] = arr_cls
+        u = self._u_rng.random((N, 8))
+        z = self._z_rng.standard_normal(N)
+        purpose = _pick(st.purpose_cdf[arr_cls], u[:, 0])
+        channel = _pick(st.channel_cdf[arr_cls], u[:, 1])
+        org = np.full(N, -1, dtype=np.int64)
+        for c in range(C):
+            cdf = self._org_cdf[c]
+            m = arr_cls == c
+            if cdf is None or not m.any():
+                continue
+            orgs = st.class_orgs[c]
+            org[m] = orgs[np.minimum(np.searchsorted(cdf, u[m, 2], side="right"), orgs.size - 1)]
+        out["org"] = org
         kind_of_class = np.array([KINDS.index(class_requester(c).kind) for c in REQUESTER_CLASSES])
-        pop = (rng.permutation(T) + 1.0) ** -st.scenario.demand.target_zipf if T else np.zeros(0)
-        self.target = np.full(N, -1, dtype=np.int64)
+        target = np.full(N, -1, dtype=np.int64)
         P = len(PURPOSES)
-        combo = (self.arr_cls * P + self.purpose) * len(CHANNELS) + channel
-        for key in np.unique(combo):
-            c, rest = divmod(int(key), P * len(CHANNELS))
-            p, ch = divmod(rest, len(CHANNELS))
-            ok = (st.world.target_channel == ch) & st.allowed[st.target_sig, kind_of_class[c], p]
-            cand = np.flatnonzero(ok)
-            m = combo == key
+        combo = (arr_cls * P + purpose) * len(CHANNELS) + channel
+        for key in np.unique(combo).tolist():
+            hit = self._target_cdf.get(key)
+            if hit is None:
+                c, rest = divmod(int(key), P * len(CHANNELS))
+                p, ch = divmod(rest, len(CHANNELS))
+                ok = (st.world.target_channel == ch) & st.allowed[st.target_sig, kind_of_class[c], p]
+                cand = np.flatnonzero(ok)
+                cdf = np.cumsum(self._pop[cand]) / self._pop[cand].sum() if cand.size else np.zeros(0)
+                hit = self._target_cdf[key] = (cand, cdf)
+            cand, cdf = hit
             if not cand.size:
                 continue
-            cdf = np.cumsum(pop[cand]) / pop[cand].sum()
-            self.target[m] = cand[np.minimum(np.searchsorted(cdf, u[m, 3], side="right"), cand.size - 1)]
-        has = self.target >= 0
-        tg = np.where(has, self.target, 0)
+            m = combo == key
+            target[m] = cand[np.minimum(np.searchsorted(cdf, u[m, 3], side="right"), cand.size - 1)]
+        out["target"] = target
+        has = target >= 0
+        tg = np.where(has, target, 0)
         sig = st.target_sig[tg] if T else np.zeros(N, dtype=np.int64)
-        kind = kind_of_class[self.arr_cls]
+        kind = kind_of_class[arr_cls]
         # conditional free use: false declarations, then claims the policy refuses are quoted as paid use
         AO = CHANNELS.index(Channel.authorized_operation)
         product = has & (st.world.target_channel[tg] == AO) if T else np.zeros(N, dtype=bool)
-        self.declared_false = np.zeros(N, dtype=bool)
-        self.true_purpose = self.purpose.copy()
+        declared_false = np.zeros(N, dtype=bool)
+        out["true_purpose"] = purpose.copy()
         fc = st.scenario.demand.free_claims
         free_p = np.array([p in st.policy.purposes.free for p in PURPOSES])
-        if fc.false_share > 0:
-            u_claim = rng.random((N, 2))
+        if self._claim_rng is not None:
+            u_claim = self._claim_rng.random((N, 2))
             claim_p = PURPOSES.index(Purpose(fc.purpose))
-            lie = product & ~free_p[self.purpose] & (u_claim[:, 0] < fc.false_share)
+            lie = product & ~free_p[purpose] & (u_claim[:, 0] < fc.false_share)
             lie &= st.allowed[sig, kind, claim_p] if T else lie
-            self.purpose = np.where(lie, claim_p, self.purpose)
-            self.declared_false = lie
-            self.u_detect = u_claim[:, 1]
+            purpose = np.where(lie, claim_p, purpose)
+            declared_false = lie
+            u_detect = u_claim[:, 1]
         else:
-            self.u_detect = np.ones(N)
-        refused = product & free_p[self.purpose] & ~st.claim_ok[kind, self.purpose]
-        self.claim_refused = refused
-        self.purpose = np.where(refused, st.paid_as[self.purpose], self.purpose)
-        self.declared_false &= ~refused
-        self.misuse_found = self.declared_false & (self.u_detect < fc.detection)
-        # departments' sharing requests that cite the holder's responsibility list: drawn from a generator of
-        # their own, so a scenario without lists draws everything else exactly as before
+            u_detect = np.ones(N)
+        refused = product & free_p[purpose] & ~st.claim_ok[kind, purpose]
+        out["claim_refused"] = refused
+        out["purpose"] = purpose = np.where(refused, st.paid_as[purpose], purpose)
+        declared_false &= ~refused
+        out["declared_false"] = declared_false
+        out["misuse_found"] = declared_false & (u_detect < fc.detection)
         SH = CHANNELS.index(Channel.sharing)
-        share = st.scenario.demand.list_share
         sharing = has & (st.world.target_channel[tg] == SH) if T else np.zeros(N, dtype=bool)
         dept = kind == KINDS.index(OrganizationKind.department)
-        self.list_based = sharing & dept & (np.random.default_rng([self.seed_value, 16]).random(N) < share)
-        self.req_shape = np.where(has, st.shape[sig, kind, self.purpose] if T else -1, 0)
-        self.free = np.where(has, st.free[sig, kind, self.purpose] if T else True, True)
-        self.policy_cond = np.where(has, st.policy_conditions[sig, kind, self.purpose] if T else False, False)
-        self.release_k = np.where(has, st.release_k[sig, kind, self.purpose] if T else 0, 0)
-        # value of the request to its requester (per-domain distribution)
+        out["list_based"] = sharing & dept & (self._list_rng.random(N) < st.scenario.demand.list_share)
+        out["req_shape"] = np.where(has, st.shape[sig, kind, purpose] if T else -1, 0)
+        out["free"] = free = np.where(has, st.free[sig, kind, purpose] if T else True, True)
+        out["policy_cond"] = np.where(has, st.policy_conditions[sig, kind, purpose] if T else False, False)
+        release_k = np.where(has, st.release_k[sig, kind, purpose] if T else 0, 0)
         code, a, b = st.dist_code[tg], st.dist_a[tg], st.dist_b[tg]
-        self.value = np.empty(N)
+        value = np.empty(N)
         for c, f in (
             (0, lambda m: a[m] * np.exp(b[m] * z[m])),
             (1, lambda m: a[m] + (b[m] - a[m]) * u[m, 4]),
             (2, lambda m: -a[m] * np.log1p(-u[m, 4])),
         ):
             sel = code == c
-            self.value[sel] = f(sel)
-        # volume in the product's billing unit
-        self.volume = np.ones(N, dtype=np.int64)
+            value[sel] = f(sel)
+        volume = np.ones(N, dtype=np.int64)
         unit = np.where(has, st.unit_idx[tg], -1)
         for ui in range(len(UNITS)):
             m = unit == ui
             if m.any():
                 vals, cdf = st.volume_values[ui], st.volume_cdf[ui]
-                self.volume[m] = vals[np.minimum(np.searchsorted(cdf, u[m, 5], side="right"), vals.size - 1)]
-        # computation products, from a stream of their own (the draws above stay as they were without them)
+                volume[m] = vals[np.minimum(np.searchsorted(cdf, u[m, 5], side="right"), vals.size - 1)]
+        out["volume"] = volume
         cd = st.scenario.compute
-        crng = np.random.default_rng([self.seed_value, 17])
-        self.compute = has & st.compute_mode[tg] if T else np.zeros(N, dtype=bool)
-        wanted = crng.poisson(cd.queries_mean, N) + 1
+        out["compute"] = compute = has & st.compute_mode[tg] if T else np.zeros(N, dtype=bool)
+        wanted = self._compute_rng.poisson(cd.queries_mean, N) + 1
         answered = np.minimum(wanted, st.compute_queries_max)
-        self.queries_wanted = np.where(self.compute, wanted, 0)
-        self.queries = np.where(self.compute, answered, 0)
-        self.budget_exhausted = self.compute & (wanted > st.compute_queries_max)
-        self.value_rows = self.value.copy()  # what the same answer would be worth from rows
+        out["queries"] = queries = np.where(compute, answered, 0)
+        out["budget_exhausted"] = compute & (wanted > st.compute_queries_max)
+        out["value_rows"] = value.copy()  # what the same answer would be worth from rows
         factor = (1.0 - cd.utility_error) * answered / wanted
-        self.value = np.where(self.compute, self.value * factor, self.value)
-        self.release_k = np.where(self.compute, 0, self.release_k)  # no rows released
-        self.quote_volume = np.where(self.compute, -self.queries, self.volume)
-        self.u_reject = rng.random((N, len(STAGES)))
-        if (st.service_mean > 0).any():  # M/M/c stages: a stream of their own (other draws stay as they were)
-            srng = np.random.default_rng([self.seed_value, 18])
-            self.enter_time = self.arr_day + srng.random(N)  # arrival time: filing day + uniform time of day
-            self.service = srng.exponential(1.0, (N, len(STAGES)))  # in units of each stage's mean
-        self.u_cond = u[:, 6]
+        out["value"] = np.where(compute, value * factor, value)
+        out["release_k"] = np.where(compute, 0, release_k)  # no rows released
+        out["quote_volume"] = quote_volume = np.where(compute, -queries, volume)
+        out["u_reject"] = self._reject_rng.random((N, len(STAGES)))
+        if self._enter_rng is not None:
+            out["enter_time"] = out["arr_day"] + self._enter_rng.random(N)  # filing day + uniform time of day
+            out["service"] = self._service_rng.exponential(1.0, (N, len(STAGES)))  # in units of each mean
+        else:
+            out["service"] = np.zeros((N, len(STAGES)))
+        out["u_cond"] = u[:, 6].copy()
         # quotes for paid requests, one policy call per distinct (product, purpose, class, volume)
-        self.price = np.zeros(N)
-        self.quote_id = np.full(N, -1, dtype=np.int64)
-        self.quote_keys: list[tuple[int, int, int, int]] = []
-        self.status = np.full(N, IN_REVIEW, dtype=np.int64)
-        self.refusal = np.full(N, "", dtype=object)
-        self.status[~has] = UNSERVED
-        paid = np.flatnonzero(has & ~self.free)
+        price = np.zeros(N)
+        quote_id = np.full(N, -1, dtype=np.int64)
+        status = np.full(N, IN_REVIEW, dtype=np.int64)
+        refusal = np.full(N, "", dtype=object)
+        status[~has] = UNSERVED
+        paid = np.flatnonzero(has & ~free)
         if paid.size:
-            top = int(max(self.volume.max(), self.queries.max())) + 1
+            top = int(max(volume.max(), queries.max())) + 1
             V = 2 * top  # volume codes: n records/calls/... as n, n computation queries as top + n
-            code = np.where(self.compute, top + self.queries, self.volume)
-            qkey = ((self.target[paid] * P + self.purpose[paid]) * C + self.arr_cls[paid]) * V + code[paid]
+            vcode = np.where(compute, top + queries, volume)
+            qkey = ((target[paid] * P + purpose[paid]) * C + arr_cls[paid]) * V + vcode[paid]
             uniq, inv = np.unique(qkey, return_inverse=True)
             prices = np.zeros(uniq.size)
+            ids = np.zeros(uniq.size, dtype=np.int64)
             ok = np.ones(uniq.size, dtype=bool)
             rules = [""] * uniq.size
             for j, k in enumerate(uniq.tolist()):
@@ -719,32 +863,83 @@ class MarketModel(mesa.Model):
                     ok[j], rules[j] = False, hit
                 else:
                     prices[j] = float(hit[0].total)
-                self.quote_keys.append((t, p, c, vol))
-            self.price[paid] = prices[inv]
-            self.quote_id[paid] = inv
+                ids[j] = self._quote_index(t, p, c, vol)
+            price[paid] = prices[inv]
+            quote_id[paid] = ids[inv]
             bad = paid[~ok[inv]]
-            self.status[bad] = UNSERVED
-            self.refusal[bad] = np.array(rules, dtype=object)[inv][~ok[inv]]
+            status[bad] = UNSERVED
+            refusal[bad] = np.array(rules, dtype=object)[inv][~ok[inv]]
+        out["price"], out["quote_id"], out["status"], out["refusal"] = price, quote_id, status, refusal
         # what a false claim would have paid: leaked revenue, or charged when the misuse is found
-        self.leak_price = np.zeros(N)
-        for i in np.flatnonzero(self.declared_false & self.free).tolist():
-            hit = st.quote_for(int(self.target[i]), int(self.true_purpose[i]), int(self.arr_cls[i]),
-                               int(self.quote_volume[i]))
+        leak_price = np.zeros(N)
+        true_purpose = out["true_purpose"]
+        for i in np.flatnonzero(declared_false & free).tolist():
+            hit = st.quote_for(int(target[i]), int(true_purpose[i]), int(arr_cls[i]), int(quote_volume[i]))
             if not isinstance(hit, str):
-                self.leak_price[i] = float(hit[0].total)
-        self.n_days = D
-        # request state
-        self.filed_day = np.full(N, -1, dtype=np.int64)
-        self.decided_day = np.full(N, -1, dtype=np.int64)
-        self.stage_pos = np.zeros(N, dtype=np.int64)
-        self.entered_day = np.zeros(N, dtype=np.int64)
-        self.due = np.full((N, len(STAGES) + 1), _NEVER, dtype=np.int64)
-        self.breaches = np.zeros(N, dtype=np.int64)
-        self.with_conditions = np.zeros(N, dtype=bool)
+                leak_price[i] = float(hit[0].total)
+        out["leak_price"] = leak_price
+        return out
+
+    def _quote_index(self, t: int, p: int, c: int, vol: int) -> int:
+        key = (t, p, c, vol)
+        hit = self.quote_ids.get(key)
+        if hit is None:
+            hit = self.quote_ids[key] = len(self.quote_keys)
+            self.quote_keys.append(key)
+        return hit
+
+    def _next_block(self) -> None:
+        """Hand finished requests to the observers, keep the open ones, draw the next block of days."""
+        self._emit(final=False)
+        d0 = self._drawn_days
+        d1 = min(self.n_days, d0 + self.block_days)
+        new = self._draw_block(d0, d1)
+        n_live = int(self.gid.size)
+        self._block_g0, self._block_s0 = int(self.offsets[d0 * len(REQUESTER_CLASSES)]), n_live
+        n = int(new["gid"].size)
+        self.gid = np.concatenate([self.gid, new["gid"]])
+        for name, dtype in LIVE_FIELDS:
+            old = getattr(self, name)
+            if name in new:
+                add = new[name].astype(dtype, copy=False)
+            elif name == "due":
+                add = np.full((n, len(STAGES) + 1), _NEVER, dtype=dtype)
+            else:
+                add = np.full(n, -1 if name in ("filed_day", "decided_day", "filed_seq") else 0, dtype=dtype)
+            setattr(self, name, np.concatenate([old, add]))
+        self.u_reject = np.concatenate([self.u_reject, new["u_reject"]])
+        self.service = np.concatenate([self.service, new["service"]])
+        self._drawn_days = d1
+
+    def _emit(self, *, final: bool) -> None:
+        """Hand the finished requests (every live one if `final`) to the observers; keep the rest."""
+        if not self.gid.size:
+            return
+        done = np.ones(self.gid.size, dtype=bool) if final else self.status != IN_REVIEW
+        slots = np.flatnonzero(done)
+        if slots.size:
+            for obs in self.observers:
+                obs.records(self, slots, final)
+        if final:
+            return
+        keep = np.flatnonzero(~done)
+        if keep.size == self.gid.size:
+            return
+        remap = np.full(self.gid.size, -1, dtype=np.int64)
+        remap[keep] = np.arange(keep.size)
+        self.gid = self.gid[keep]
+        for name, _ in LIVE_FIELDS:
+            setattr(self, name, getattr(self, name)[keep])
+        self.u_reject = self.u_reject[keep]
+        self.service = self.service[keep]
+        for t in self.teams_list:
+            t.renumber(remap)
 
     def slice_of(self, day: int, cls: int) -> tuple[int, int]:
+        """Live slots of the arrivals of `day` and class `cls`."""
         i = day * len(REQUESTER_CLASSES) + cls
-        return int(self.offsets[i]), int(self.offsets[i + 1])
+        shift = self._block_s0 - self._block_g0
+        return int(self.offsets[i]) + shift, int(self.offsets[i + 1]) + shift
 
     # ------------------------------------------------------------ behaviour
 
@@ -776,6 +971,8 @@ class MarketModel(mesa.Model):
         st = self.statics
         d = self.day
         self.filed_day[idx] = d
+        self.filed_seq[idx] = self.filed_count + np.arange(idx.size)
+        self.filed_count += int(idx.size)
         self.filed_today += int(idx.size)
         shapes = self.req_shape[idx]
         for h in np.unique(shapes).tolist():
@@ -826,19 +1023,9 @@ class MarketModel(mesa.Model):
         own = (self.u_cond[idx] < st.scenario.review.conditions_rate) & ~bound
         conds = ~reject & last & (self.policy_cond[idx] | own)
         decision = np.where(reject, 2, np.where(conds, 1, 0))
-        self.reviews.append(
-            (
-                idx,
-                pos,
-                np.full(idx.size, stage),
-                self.entered_day[idx].copy(),
-                np.full(idx.size, d),
-                due,
-                decision,
-                rstatus,
-                late,
-            )
-        )
+        batch = (idx, pos, stage, self.entered_day[idx].copy(), d, due, decision, rstatus, late)
+        for obs in self.observers:
+            obs.reviews(self, batch)
         rej = idx[reject]
         self.status[rej] = REJECTED
         self.decided_day[rej] = d
@@ -847,8 +1034,18 @@ class MarketModel(mesa.Model):
         self.stage_pos[go] += 1
         self._advance(go)
 
-    def step(self) -> None:
+    def begin_day(self) -> None:
+        """Start `self.day`: draw the next block of arrivals when it begins one, reset the day's counts."""
+        if self.day == self._drawn_days and self.day < self.n_days:
+            self._next_block()
         self.filed_today = self.decided_today = 0
+
+    def finish(self) -> None:
+        """After the last day: hand every request still open to the observers."""
+        self._emit(final=True)
+
+    def step(self) -> None:
+        self.begin_day()
         self.groups.do("step")
         for t in self.teams_list:
             t.admit()
@@ -863,18 +1060,32 @@ class MarketModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(1)
+        self.finish()
 
-    def misuse_charges(self) -> dict[int, tuple[Any, Any]]:
-        """Delivered free grants found misused -> (Quote, Split) of the retroactive charge.
+    def release(self) -> None:
+        """Let go of everything the run holds once its results are taken.
+
+        Mesa 3.3 keeps every model it has seen in a class-level registry of agent ids (`mesa.Agent`, Mesa
+        issue 3179, fixed after 3.3.1, the newest release). The registry can be emptied only through a private
+        name, so the model empties itself instead: its agents are removed (`remove_all_agents`) and every
+        attribute of ours is dropped, so what the registry keeps is a shell of a few kilobytes, not a run.
+        """
+        self.remove_all_agents()
+        for name in set(vars(self)) - self._mesa_names - {"_mesa_names"}:
+            delattr(self, name)
+
+    def misuse_charges(self, slots: np.ndarray) -> dict[int, tuple[Any, Any]]:
+        """Delivered free grants among live `slots` found misused -> (Quote, Split) of the retroactive charge.
 
         As `workflows.free_use.find_misuse` charges it: at the paid price of the purpose the policy names for
         the declared free purpose (`free_use.<purpose>.paid_as`). The fee is the operator's revenue against
         MAR like any other; metrics and `simulate --db` both count it from here.
         """
         st = self.statics
-        found = (self.status == DELIVERED) & self.free & self.declared_false & self.misuse_found
+        found = (self.status[slots] == DELIVERED) & self.free[slots] & self.declared_false[slots]
+        found &= self.misuse_found[slots]
         out = {}
-        for i in np.flatnonzero(found).tolist():
+        for i in slots[found].tolist():
             paid_as = int(st.paid_as[self.purpose[i]])
             hit = st.quote_for(int(self.target[i]), paid_as, int(self.arr_cls[i]), int(self.quote_volume[i]))
             if not isinstance(hit, str):

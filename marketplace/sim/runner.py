@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 
 from marketplace.errors import InvalidInput
-from marketplace.sim.metrics import compute_metrics
+from marketplace.sim.events import REQUEST_COLUMNS, EventLog, MemoryEvents, ParquetEvents
+from marketplace.sim.metrics import Tally
 from marketplace.sim.model import (
+    BLOCK_DAYS,
     CHANNELS,
     DECISIONS,
     PURPOSES,
@@ -44,7 +46,8 @@ __all__ = ["RunResult", "compare", "run", "summarize", "sweep"]
 
 @dataclass
 class RunResult:
-    """Metrics and event tables (pandas DataFrames; days count from the start date) of one run."""
+    """Metrics of one run, its day-by-day table and its quotes; its event tables (pandas DataFrames;
+    days count from the start date) when the run was asked to keep them (`run(..., events=True)`)."""
 
     scenario: str
     policy: str
@@ -52,7 +55,11 @@ class RunResult:
     days: int
     metrics: dict[str, Any]
     money: dict[str, Decimal]
-    model: MarketModel = field(repr=False)
+    statics: Statics = field(repr=False)
+    daily: pd.DataFrame = field(repr=False)
+    quote_keys: list[tuple[int, int, int, int]] = field(repr=False, default_factory=list)
+    quote_filed: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+    events: EventLog | None = field(repr=False, default=None)
 
     @property
     def metrics_df(self) -> pd.DataFrame:
@@ -70,34 +77,45 @@ class RunResult:
         }
         return json.dumps(doc, sort_keys=True, indent=1) + "\n"
 
+    def _events(self) -> EventLog:
+        if self.events is None:
+            raise InvalidInput(
+                "events", "not kept", "a run that keeps its events: run(..., events=True) or a directory"
+            )
+        return self.events
+
+    def _raw_requests(self) -> pd.DataFrame:
+        chunks = list(self._events().request_chunks())
+        if not chunks:
+            return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in REQUEST_COLUMNS})
+        return pd.concat(chunks, ignore_index=True).sort_values("request", kind="stable")
+
     @property
     def requests(self) -> pd.DataFrame:
         """Every arrival: who, what, purpose, value, price and what became of it (status)."""
-        m = self.model
-        st = m.statics
-        tgt = np.maximum(m.target, 0)
-        has = m.target >= 0
-        chan = np.where(has, st.world.target_channel[tgt], -1)
+        r = self._raw_requests()
+        org = r["org_index"].to_numpy()
+        org_ids = self.statics.world.org_ids
         return pd.DataFrame(
             {
-                "request": np.arange(m.n),
-                "day": m.arr_day,
-                "requester_class": pd.Categorical.from_codes(m.arr_cls, REQUESTER_CLASSES),
-                "org": np.where(m.org >= 0, st.world.org_ids[np.maximum(m.org, 0)], -1),
-                "target": m.target,
-                "channel": pd.Categorical.from_codes(chan, [c.value for c in CHANNELS]),
-                "purpose": pd.Categorical.from_codes(m.purpose, [p.value for p in PURPOSES]),
-                "volume": m.volume,
-                "value": m.value,
-                "price": m.price,
-                "free": m.free,
-                "status": pd.Categorical.from_codes(m.status, STATUS),
-                "filed_day": m.filed_day,
-                "decided_day": m.decided_day,
-                "breaches": m.breaches,
-                "with_conditions": m.with_conditions,
-                "release_k": m.release_k,
-                "refusal": m.refusal,
+                "request": r["request"].to_numpy(),
+                "day": r["day"].to_numpy(),
+                "requester_class": pd.Categorical.from_codes(r["requester_class"], REQUESTER_CLASSES),
+                "org": np.where(org >= 0, org_ids[np.maximum(org, 0)] if org_ids.size else -1, -1),
+                "target": r["target"].to_numpy(),
+                "channel": pd.Categorical.from_codes(r["channel"], [c.value for c in CHANNELS]),
+                "purpose": pd.Categorical.from_codes(r["purpose"], [p.value for p in PURPOSES]),
+                "volume": r["volume"].to_numpy(),
+                "value": r["value"].to_numpy(),
+                "price": r["price"].to_numpy(),
+                "free": r["free"].to_numpy(),
+                "status": pd.Categorical.from_codes(r["status"], STATUS),
+                "filed_day": r["filed_day"].to_numpy(),
+                "decided_day": r["decided_day"].to_numpy(),
+                "breaches": r["breaches"].to_numpy(),
+                "with_conditions": r["with_conditions"].to_numpy(),
+                "release_k": r["release_k"].to_numpy(),
+                "refusal": r["refusal"].to_numpy(dtype=object),
             }
         )
 
@@ -115,11 +133,10 @@ class RunResult:
             "status",
             "breached",
         ]
-        rv = self.model.reviews
-        if not rv:
+        chunks = list(self._events().review_chunks())
+        if not chunks:
             return pd.DataFrame({c: [] for c in cols})
-        arr = [np.concatenate([r[i] for r in rv]) for i in range(len(cols))]
-        df = pd.DataFrame(dict(zip(cols, arr, strict=True)))
+        df = pd.concat(chunks, ignore_index=True)[cols]
         df["stage"] = pd.Categorical.from_codes(df["stage"], [s.value for s in STAGES])
         df["decision"] = pd.Categorical.from_codes(df["decision"], list(DECISIONS))
         df["status"] = pd.Categorical.from_codes(df["status"], list(REVIEW_STATUS))
@@ -129,12 +146,16 @@ class RunResult:
     @property
     def quotes(self) -> pd.DataFrame:
         """The distinct quotes of the run with their split, and how many filed requests used each."""
-        m = self.model
-        st = m.statics
-        filed = (m.filed_day >= 0) & (m.quote_id >= 0)
-        used = np.bincount(m.quote_id[filed], minlength=len(m.quote_keys)) if m.quote_keys else []
+        st = self.statics
+        # numbered in the order of (target, purpose, class, volume; computation queries after volumes)
+        order = sorted(
+            range(len(self.quote_keys)),
+            key=lambda i: (*self.quote_keys[i][:3], self.quote_keys[i][3] < 0, abs(self.quote_keys[i][3])),
+        )
+        used = self.quote_filed
         rows = []
-        for i, key in enumerate(m.quote_keys):
+        for rank, i in enumerate(order):
+            key = self.quote_keys[i]
             hit = st.quote_memo[key]
             if isinstance(hit, str):
                 continue
@@ -142,7 +163,7 @@ class RunResult:
             t, p, c, vol = key
             rows.append(
                 {
-                    "quote": i,
+                    "quote": rank,
                     "target": t,
                     "purpose": PURPOSES[p].value,
                     "requester_class": REQUESTER_CLASSES[c],
@@ -151,8 +172,8 @@ class RunResult:
                     "operator": sp.operator,
                     "holder": sp.holder,
                     "taxes": sp.taxes,
-                    "requests": int(used[i]),
-                    "lines": q.as_dict()["lines"],
+                    "requests": int(used[i]) if i < used.size else 0,
+                    "lines": st.quote_lines(key),
                 }
             )
         return pd.DataFrame(rows)
@@ -167,7 +188,7 @@ class RunResult:
                 "request": d["request"].to_numpy(),
                 "day": d["decided_day"].to_numpy(),
                 "kind": np.where(
-                    self.model.statics.world.target_channel[np.maximum(d["target"].to_numpy(), 0)] == 2,
+                    self.statics.world.target_channel[np.maximum(d["target"].to_numpy(), 0)] == 2,
                     "aggregate",
                     "rows",
                 ),
@@ -175,11 +196,6 @@ class RunResult:
                 "prosecutor_risk": np.where(d["release_k"] > 0, 1.0 / np.maximum(d["release_k"], 1), 0.0),
             }
         )
-
-    @property
-    def daily(self) -> pd.DataFrame:
-        """The DataCollector's day-by-day model table (queues, filings, decisions)."""
-        return self.model.datacollector.get_model_vars_dataframe()
 
 
 _STATICS: dict[tuple[str, int, str], Statics] = {}
@@ -200,6 +216,11 @@ def _statics(scenario: Scenario, days: int | None, world: SimWorld | None) -> St
     return hit
 
 
+def statics_for(scenario: Scenario, days: int | None = None, world: SimWorld | None = None) -> Statics:
+    """The tables a run of `scenario` uses (built once per process and cached): its world, policy, horizon."""
+    return _statics(scenario, days, world)
+
+
 def _as_scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
@@ -211,8 +232,14 @@ def run(
     *,
     world: SimWorld | None = None,
     progress: Callable[[int], Any] | None = None,
+    events: bool | str | os.PathLike[str] | EventLog = False,
+    block_days: int = BLOCK_DAYS,
 ) -> RunResult:
-    """Run `scenario` (a Scenario, a name or a path) for `days` (default: its horizon) from `seed`."""
+    """Run `scenario` (a Scenario, a name or a path) for `days` (default: its horizon) from `seed`.
+
+    `events`: False (metrics only; memory bounded by the open requests), True (event tables kept in memory:
+    `requests`, `reviews`, `deliveries`), a directory (written there as Parquet in chunks) or an `EventLog`.
+    """
     sc = _as_scenario(scenario)
     if seed is None:
         seed = sc.seeds.default
@@ -220,11 +247,30 @@ def run(
         raise InvalidInput("seed", seed, "a non-negative integer")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660):
         raise InvalidInput("days", days, "a whole number of days from 1 to 3660")
+    if isinstance(events, EventLog):
+        log: EventLog | None = events
+    elif events is True:
+        log = MemoryEvents()
+    elif events is False or events is None:
+        log = None
+    else:
+        log = ParquetEvents(events)
     statics = _statics(sc, days, world)
-    model = MarketModel(statics, int(seed))
-    model.run(progress)
-    metrics, money = compute_metrics(model)
-    return RunResult(sc.name, statics.policy.name, int(seed), statics.days, metrics, money, model)
+    tally = Tally(statics)
+    model = MarketModel(statics, int(seed), [tally] if log is None else [tally, log], block_days=block_days)
+    try:
+        model.run(progress)
+        if log is not None:
+            log.close()
+        metrics, money = tally.result(model)
+        daily = model.datacollector.get_model_vars_dataframe()
+        quote_keys = list(model.quote_keys)
+    finally:
+        model.release()
+    return RunResult(
+        sc.name, statics.policy.name, int(seed), statics.days, metrics, money, statics, daily, quote_keys,
+        tally.quote_filed, log,
+    )
 
 
 def _run_metrics(

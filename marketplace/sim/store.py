@@ -5,14 +5,17 @@ and `marketplace seed` writes the same world (same size, seed, locale) under the
 `world` setting must equal the scenario's `[world]` (else nothing is written and the error says which
 `marketplace seed` to run); rows are then mapped by code, and each organization files through its first
 account. A hand-built world (tests, notebooks) is mapped by code only. Only filed requests are stored
-(declined arrivals stay in `RunResult.requests`). Request codes are `SIM-<scenario>-<seed>-<n>`: storing the
+(declined arrivals stay in the run's events). Request codes are `SIM-<scenario>-<seed>-<n>`: storing the
 same run again replaces its rows, so re-running is safe.
 
-Speed: one transaction of bulk Core inserts (executemany) with ids assigned here, so no per-row round trip.
+Speed and memory: one transaction of bulk Core inserts (executemany) with ids assigned here, so no per-row
+round trip; rows are built from the run's event chunks `STORE_CHUNK` at a time, so memory stays flat however
+long the run (a run stored this way keeps its events: `run(..., events=True)` or `events=DIR`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -35,7 +38,16 @@ from marketplace.models import (
     Review,
     SandboxSetting,
 )
-from marketplace.sim.model import CHANNELS, DELIVERED, IN_REVIEW, PURPOSES, REJECTED, STAGES
+from marketplace.sim.model import (
+    CHANNELS,
+    DECISIONS,
+    DELIVERED,
+    IN_REVIEW,
+    PURPOSES,
+    REJECTED,
+    STAGES,
+    Statics,
+)
 from marketplace.sim.runner import RunResult
 from marketplace.vocabulary import (
     Channel,
@@ -47,7 +59,7 @@ from marketplace.vocabulary import (
     ReviewStatus,
 )
 
-__all__ = ["run_rows", "store_run"]
+__all__ = ["STORE_CHUNK", "check_store", "iter_rows", "store_run"]
 
 
 def _table(model: Any) -> sa.Table:
@@ -66,216 +78,259 @@ def _lookup(conn: sa.Connection, model: Any) -> dict[str, int]:
     return {code: i for code, i in conn.execute(sa.select(t.c.code, t.c.id))}
 
 
-def run_rows(result: RunResult, conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
-    """The rows of every table for `result`, mapped onto the sandbox world behind `conn`."""
-    m = result.model
-    st = m.statics
-    w = st.world
-    prefix = f"SIM-{result.scenario}-{result.seed}-"[:48]
-    orgs, resources, products = _lookup(conn, Organization), _lookup(conn, Resource), _lookup(conn, Product)
-    acct = _table(Account)
-    first_account = {
-        o: a
-        for o, a in conn.execute(
-            sa.select(acct.c.organization_id, sa.func.min(acct.c.id)).group_by(acct.c.organization_id)
-        )
-    }
-    hint = (
-        f"a sandbox seeded with the scenario's world: marketplace seed --seed {st.scenario.world.seed} "
-        f"--size {st.scenario.world.size} --locale {st.scenario.world.locale}"
-    )
+class _Rows:
+    """Turns a run's event chunks into rows of the sandbox's tables, mapped onto the world behind `conn`.
 
-    filed = np.flatnonzero(m.filed_day >= 0)
-    org_map = np.full(len(w.orgs), -1, dtype=np.int64)
-    acc_map = np.full(len(w.orgs), -1, dtype=np.int64)
-    for i, o in enumerate(w.orgs):
-        oid = orgs.get(o.code)
-        if oid is not None:
-            org_map[i] = oid
-            acc_map[i] = first_account.get(oid, -1)
-    used_orgs = np.unique(m.org[filed])
-    missing = [w.orgs[i].code for i in used_orgs if org_map[i] < 0 or acc_map[i] < 0]
-    if missing:
-        raise NotFound(
-            "organization with an account", f"{missing[0]} ({len(missing)} missing); expected {hint}"
-        )
-    res_map = np.full(len(w.targets), -1, dtype=np.int64)
-    prod_map = np.full(len(w.targets), -1, dtype=np.int64)
-    for i, t in enumerate(w.targets):
-        if t.product_id is not None:
-            prod_map[i] = products.get(t.code, -1)
-        else:
-            res_map[i] = resources.get(t.code, -1)
-    used_t = np.unique(m.target[filed])
-    bad = [w.targets[i].code for i in used_t if res_map[i] < 0 and prod_map[i] < 0]
-    if bad:
-        raise NotFound("resource or product", f"{bad[0]} ({len(bad)} missing); expected {hint}")
+    Ids are assigned here (a request's id is the first free id plus its filing number, so a review finds its
+    request's id without a lookup table of the run's size) and rows are built one chunk at a time."""
 
-    base = datetime.combine(st.start, time(9, 0), tzinfo=UTC)
-    day = [base + timedelta(days=d) for d in range(st.days + 1)]
-    now = datetime.now(UTC)
-    req_id0 = _next_id(conn, AccessRequest)
-    status_of = {
-        DELIVERED: RequestStatus.delivered,
-        REJECTED: RequestStatus.rejected,
-        IN_REVIEW: RequestStatus.in_review,
-    }
-    rid = {}
-    requests = []
-    policy = st.policy.name
-    misused = m.misuse_charges()  # free grants found misused: revoked, charged at the paid price
-    for n, i in enumerate(filed.tolist()):
-        rid[i] = req_id0 + n
-        t = int(m.target[i])
-        dd = int(m.decided_day[i])
-        requests.append(
-            {
-                "id": req_id0 + n,
-                "code": f"{prefix}{i}",
-                "requester_id": int(acc_map[m.org[i]]),
-                "requester_org_id": int(org_map[m.org[i]]),
-                "channel": CHANNELS[int(w.target_channel[t])],
-                "resource_id": int(res_map[t]) if res_map[t] >= 0 else None,
-                "product_id": int(prod_map[t]) if prod_map[t] >= 0 else None,
-                "purpose": PURPOSES[int(m.purpose[i])],
-                "use_statement": "simulated demand",
-                "project_reference": "",
-                "sponsor_org_id": None,
-                "list_entry_id": None,  # the simulator counts list-based requests; it does not name entries
-                "fields": [],
-                "volume": int(m.volume[i]),
-                "duration_days": 365,
-                "status": RequestStatus.revoked if i in misused else status_of[int(m.status[i])],
-                "policy_name": policy,
-                "created_at": day[int(m.filed_day[i])],
-                "submitted_at": day[int(m.filed_day[i])],
-                "decided_at": day[dd] if dd >= 0 else None,
-                "updated_at": now,
-                "version": 1,
-            }
-        )
-    roles = st.policy.routing.reviewer_roles
-    rv = result.reviews
-    rv_status = {
-        "decided": ReviewStatus.decided,
-        "deemed": ReviewStatus.deemed,
-        "escalated": ReviewStatus.escalated,
-    }
-    review_id0 = _next_id(conn, Review)
-    reviews = [
-        {
-            "id": review_id0 + n,
-            "request_id": rid[r],
-            "sequence": s,
-            "stage": STAGES[STAGES.index(stage)],
-            "reviewer_role": getattr(roles, stage),
-            "status": rv_status[status],
-            "decision": Decision(dec),
-            "reason": "deemed by the deadline rule" if status == "deemed" else "",
-            "opened_at": day[o],
-            "due_on": (st.start + timedelta(days=due)) if due < 10**8 else None,
-            "decided_at": day[dd],
-            "breached": bool(br),
-            "version": 1,
-        }
-        for n, (r, s, stage, o, dd, due, dec, status, br) in enumerate(
-            zip(
-                rv["request"].tolist(),
-                rv["sequence"].tolist(),
-                rv["stage"].astype(str).tolist(),
-                rv["opened_day"].tolist(),
-                rv["decided_day"].tolist(),
-                rv["due_day"].tolist(),
-                rv["decision"].astype(str).tolist(),
-                rv["status"].astype(str).tolist(),
-                rv["breached"].tolist(),
-                strict=True,
+    def __init__(self, result: RunResult, conn: sa.Connection) -> None:
+        st = result.statics
+        w = st.world
+        self.st, self.w = st, w
+        self.prefix = f"SIM-{result.scenario}-{result.seed}-"[:48]
+        orgs, resources = _lookup(conn, Organization), _lookup(conn, Resource)
+        products = _lookup(conn, Product)
+        acct = _table(Account)
+        first_account = {
+            o: a
+            for o, a in conn.execute(
+                sa.select(acct.c.organization_id, sa.func.min(acct.c.id)).group_by(acct.c.organization_id)
             )
+        }
+        self.hint = (
+            f"a sandbox seeded with the scenario's world: marketplace seed --seed {st.scenario.world.seed} "
+            f"--size {st.scenario.world.size} --locale {st.scenario.world.locale}"
         )
-    ]
-    # quotes (paid filed requests), payments (paid deliveries), grants and deliveries (every delivery)
-    quote_id0, pay_id0 = _next_id(conn, Quote), _next_id(conn, Payment)
-    grant_id0, del_id0 = _next_id(conn, Grant), _next_id(conn, Delivery)
-    quotes, payments, grants, deliveries = [], [], [], []
-    lines_cache: dict[int, list[dict[str, str]]] = {}
-    op_db = {o.id: orgs[o.code] for o in w.orgs if o.code in orgs}
-    def add_quote(i: int, q: Any, lines: list[dict[str, Any]], at: datetime) -> int:
-        qid = quote_id0 + len(quotes)
+        self.org_map = np.full(len(w.orgs), -1, dtype=np.int64)
+        self.acc_map = np.full(len(w.orgs), -1, dtype=np.int64)
+        for i, o in enumerate(w.orgs):
+            oid = orgs.get(o.code)
+            if oid is not None:
+                self.org_map[i] = oid
+                self.acc_map[i] = first_account.get(oid, -1)
+        self.res_map = np.full(len(w.targets), -1, dtype=np.int64)
+        self.prod_map = np.full(len(w.targets), -1, dtype=np.int64)
+        for i, t in enumerate(w.targets):
+            if t.product_id is not None:
+                self.prod_map[i] = products.get(t.code, -1)
+            else:
+                self.res_map[i] = resources.get(t.code, -1)
+        self.op_db = {o.id: orgs[o.code] for o in w.orgs if o.code in orgs}
+        base = datetime.combine(st.start, time(9, 0), tzinfo=UTC)
+        self.day = [base + timedelta(days=d) for d in range(st.days + 1)]
+        self.now = datetime.now(UTC)
+        self.quote_keys = result.quote_keys
+        self.lines: dict[int, list[dict[str, str]]] = {}
+        self.req_id0 = _next_id(conn, AccessRequest)
+        self.next_id = {name: _next_id(conn, model) for name, model in _ORDER[1:]}
+        self.counts = dict.fromkeys((name for name, _ in _ORDER), 0)
+
+    def _ids(self, name: str, n: int) -> int:
+        first = self.next_id[name]
+        self.next_id[name] += n
+        self.counts[name] += n
+        return first
+
+    def requests(self, chunk: Any) -> dict[str, list[dict[str, Any]]]:
+        """Rows of accessrequest, quote, payment, grant and delivery for the filed requests of `chunk`."""
+        st, w, day = self.st, self.w, self.day
+        c = chunk[chunk["filed_day"].to_numpy() >= 0]
+        gid = c["request"].to_numpy()
+        org = c["org_index"].to_numpy()
+        tgt = c["target"].to_numpy()
+        if org.size and ((self.org_map[org] < 0) | (self.acc_map[org] < 0)).any():
+            bad = np.unique(org[(self.org_map[org] < 0) | (self.acc_map[org] < 0)])
+            raise NotFound(
+                "organization with an account",
+                f"{w.orgs[int(bad[0])].code} ({bad.size} missing); expected {self.hint}",
+            )
+        if tgt.size and ((self.res_map[tgt] < 0) & (self.prod_map[tgt] < 0)).any():
+            bad = np.unique(tgt[(self.res_map[tgt] < 0) & (self.prod_map[tgt] < 0)])
+            raise NotFound(
+                "resource or product",
+                f"{w.targets[int(bad[0])].code} ({bad.size} missing); expected {self.hint}",
+            )
+        status_of = {
+            DELIVERED: RequestStatus.delivered,
+            REJECTED: RequestStatus.rejected,
+            IN_REVIEW: RequestStatus.in_review,
+        }
+        policy = st.policy.name
+        rid = self.req_id0 + c["filed_seq"].to_numpy()
+        self.counts["accessrequest"] += int(gid.size)
+        cols = {
+            k: c[k].to_numpy().tolist()
+            for k in ("purpose", "volume", "status", "filed_day", "decided_day", "misused", "quote", "free",
+                      "release_k", "requester_class", "quote_volume", "channel")
+        }
+        requests, quotes, payments, grants, deliveries = [], [], [], [], []
+        rows = zip(gid.tolist(), rid.tolist(), org.tolist(), tgt.tolist(), strict=True)
+        for n, (i, r, o, t) in enumerate(rows):
+            dd = cols["decided_day"][n]
+            fd = cols["filed_day"][n]
+            misused = cols["misused"][n]
+            delivered = cols["status"][n] == DELIVERED
+            requests.append(
+                {
+                    "id": r,
+                    "code": f"{self.prefix}{i}",
+                    "requester_id": int(self.acc_map[o]),
+                    "requester_org_id": int(self.org_map[o]),
+                    "channel": CHANNELS[cols["channel"][n]],
+                    "resource_id": int(self.res_map[t]) if self.res_map[t] >= 0 else None,
+                    "product_id": int(self.prod_map[t]) if self.prod_map[t] >= 0 else None,
+                    "purpose": PURPOSES[cols["purpose"][n]],
+                    "use_statement": "simulated demand",
+                    "project_reference": "",
+                    "sponsor_org_id": None,
+                    "list_entry_id": None,  # the simulator counts list-based requests, names no entries
+                    "fields": [],
+                    "volume": cols["volume"][n],
+                    "duration_days": 365,
+                    "status": RequestStatus.revoked if misused else status_of[cols["status"][n]],
+                    "policy_name": policy,
+                    "created_at": day[fd],
+                    "submitted_at": day[fd],
+                    "decided_at": day[dd] if dd >= 0 else None,
+                    "updated_at": self.now,
+                    "version": 1,
+                }
+            )
+            q_i = cols["quote"][n]
+            if q_i >= 0 and not cols["free"][n]:
+                q, sp = st.quote_memo[self.quote_keys[q_i]]
+                if q_i not in self.lines:
+                    self.lines[q_i] = st.quote_lines(self.quote_keys[q_i])
+                qid = self._quote(quotes, r, q, self.lines[q_i], day[fd], policy)
+                if delivered:
+                    self._payment(payments, r, qid, q, sp, t, day[dd])
+            if misused:  # charged at the paid price when the misuse is found (at delivery in the model)
+                paid_as = int(st.paid_as[cols["purpose"][n]])
+                key = (t, paid_as, cols["requester_class"][n], cols["quote_volume"][n])
+                q, sp = st.quote_for(*key)
+                qid = self._quote(quotes, r, q, [*st.quote_lines(key), MISUSE_LINE], day[dd], policy)
+                self._payment(payments, r, qid, q, sp, t, day[dd])
+            if delivered:
+                gid_ = self._ids("grant", 1)
+                grants.append(
+                    {
+                        "id": gid_,
+                        "code": f"{self.prefix}{i}",
+                        "request_id": r,
+                        "terms": {},
+                        "status": GrantStatus.revoked if misused else GrantStatus.active,
+                        "valid_from": st.start + timedelta(days=dd),
+                        "valid_until": st.start + timedelta(days=dd + 365),
+                        "revoked_reason": "misuse of free use" if misused else "",
+                        "suspended_reason": "",
+                        "usage_report_due": None,
+                        "created_at": day[dd],
+                        "version": 1,
+                    }
+                )
+                k = cols["release_k"][n]
+                product = CHANNELS[cols["channel"][n]] is Channel.authorized_operation
+                deliveries.append(
+                    {
+                        "id": self._ids("delivery", 1),
+                        "grant_id": gid_,
+                        "request_id": r,
+                        "kind": DeliveryKind.aggregate if product else DeliveryKind.rows,
+                        "row_count": 0,
+                        "columns": [],
+                        "checksum": "",
+                        "privacy_report": {"k": k, "prosecutor_risk": 1.0 / k} if k else None,
+                        "delivered_at": day[dd],
+                    }
+                )
+        return {
+            "accessrequest": requests,
+            "quote": quotes,
+            "payment": payments,
+            "grant": grants,
+            "delivery": deliveries,
+        }
+
+    def _quote(self, quotes: list, rid: int, q: Any, lines: list, at: datetime, policy: str) -> int:
+        qid = self._ids("quote", 1)
         quotes.append(
             {
-                "id": qid, "request_id": rid[i], "policy_name": policy, "currency": q.currency,
+                "id": qid, "request_id": rid, "policy_name": policy, "currency": q.currency,
                 "total": q.total,
                 "lines": lines, "status": QuoteStatus.accepted, "created_at": at, "accepted_at": at,
             }
         )
         return qid
 
-    def add_payment(i: int, qid: int, q: Any, sp: Any, at: datetime) -> None:
+    def _payment(self, payments: list, rid: int, qid: int, q: Any, sp: Any, t: int, at: datetime) -> None:
         payments.append(
             {
-                "id": pay_id0 + len(payments), "request_id": rid[i], "quote_id": qid,
-                "operator_id": op_db.get(w.targets[int(m.target[i])].operator_id or -1), "amount": q.total,
+                "id": self._ids("payment", 1), "request_id": rid, "quote_id": qid,
+                "operator_id": self.op_db.get(self.w.targets[t].operator_id or -1), "amount": q.total,
                 "operator_revenue": sp.operator, "holder_share": sp.holder, "taxes": sp.taxes, "paid_at": at,
             }
         )
 
-    for i in filed.tolist():
-        q_i = int(m.quote_id[i])
-        dd = int(m.decided_day[i])
-        delivered = m.status[i] == DELIVERED
-        if q_i >= 0 and not m.free[i]:
-            q, sp = st.quote_memo[m.quote_keys[q_i]]
-            if q_i not in lines_cache:
-                lines_cache[q_i] = q.as_dict()["lines"]
-            quoted = day[int(m.filed_day[i])]
-            qid = add_quote(i, q, lines_cache[q_i], quoted)
-            if delivered:
-                add_payment(i, qid, q, sp, day[dd])
-        if i in misused:  # charged at the paid price when the misuse is found (at delivery in the model)
-            q, sp = misused[i]
-            qid = add_quote(i, q, [*q.as_dict()["lines"], MISUSE_LINE], day[dd])
-            add_payment(i, qid, q, sp, day[dd])
-        if delivered:
-            gid = grant_id0 + len(grants)
-            grants.append(
-                {
-                    "id": gid,
-                    "code": f"{prefix}{i}",
-                    "request_id": rid[i],
-                    "terms": {},
-                    "status": GrantStatus.revoked if i in misused else GrantStatus.active,
-                    "valid_from": st.start + timedelta(days=dd),
-                    "valid_until": st.start + timedelta(days=dd + 365),
-                    "revoked_reason": "misuse of free use" if i in misused else "",
-                    "suspended_reason": "",
-                    "usage_report_due": None,
-                    "created_at": day[dd],
-                    "version": 1,
-                }
+    def reviews(self, chunk: Any) -> list[dict[str, Any]]:
+        """Rows of review for the decided review stages of `chunk`."""
+        st, day = self.st, self.day
+        roles = st.policy.routing.reviewer_roles
+        rv_status = (ReviewStatus.decided, ReviewStatus.deemed, ReviewStatus.escalated)
+        decisions = [Decision(d) for d in DECISIONS]
+        first = self._ids("review", len(chunk))
+        rid = (self.req_id0 + chunk["filed_seq"].to_numpy()).tolist()
+        return [
+            {
+                "id": first + n,
+                "request_id": r,
+                "sequence": s,
+                "stage": STAGES[stage],
+                "reviewer_role": getattr(roles, STAGES[stage].value),
+                "status": rv_status[status],
+                "decision": decisions[dec],
+                "reason": "deemed by the deadline rule" if status == 1 else "",
+                "opened_at": day[o],
+                "due_on": (st.start + timedelta(days=due)) if due < 10**8 else None,
+                "decided_at": day[dd],
+                "breached": br,
+                "version": 1,
+            }
+            for n, (r, s, stage, o, dd, due, dec, status, br) in enumerate(
+                zip(
+                    rid,
+                    chunk["sequence"].tolist(),
+                    chunk["stage"].tolist(),
+                    chunk["opened_day"].tolist(),
+                    chunk["decided_day"].tolist(),
+                    chunk["due_day"].tolist(),
+                    chunk["decision"].tolist(),
+                    chunk["status"].tolist(),
+                    chunk["breached"].tolist(),
+                    strict=True,
+                )
             )
-            k = int(m.release_k[i])
-            product = CHANNELS[int(w.target_channel[int(m.target[i])])] is Channel.authorized_operation
-            deliveries.append(
-                {
-                    "id": del_id0 + len(deliveries),
-                    "grant_id": gid,
-                    "request_id": rid[i],
-                    "kind": DeliveryKind.aggregate if product else DeliveryKind.rows,
-                    "row_count": 0,
-                    "columns": [],
-                    "checksum": "",
-                    "privacy_report": {"k": k, "prosecutor_risk": 1.0 / k} if k else None,
-                    "delivered_at": day[dd],
-                }
-            )
-    return {
-        "accessrequest": requests,
-        "review": reviews,
-        "quote": quotes,
-        "payment": payments,
-        "grant": grants,
-        "delivery": deliveries,
-    }
+        ]
+
+
+def iter_rows(result: RunResult, conn: sa.Connection) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(table name, rows) in chunks, in an order the foreign keys accept: every request chunk's rows, then
+    the reviews. Only one chunk's rows exist at a time."""
+    if result.events is None:
+        raise InvalidInput(
+            "events", "not kept", "a run that keeps its events to store: run(..., events=True or a directory)"
+        )
+    rows = _Rows(result, conn)
+    for chunk in result.events.request_chunks():
+        for start in range(0, len(chunk), STORE_CHUNK):
+            yield from rows.requests(chunk.iloc[start : start + STORE_CHUNK]).items()
+    for chunk in result.events.review_chunks():
+        for start in range(0, len(chunk), STORE_CHUNK):
+            yield "review", rows.reviews(chunk.iloc[start : start + STORE_CHUNK])
+
+
+#: rows built and inserted at a time by `store_run`
+STORE_CHUNK = 5000
 
 
 _ORDER = [
@@ -296,11 +351,15 @@ def _delete_previous(conn: sa.Connection, prefix: str) -> None:
     conn.execute(sa.delete(ar).where(ar.c.id.in_(old)))
 
 
-def _check_world(result: RunResult, engine: Engine) -> None:
-    """A run on a synthetic world goes only into a sandbox seeded with that same world."""
-    st = result.model.statics
-    spec = st.scenario.world
-    if st.world.label != f"{spec.size}/{spec.seed}/{spec.locale}":
+def check_store(statics: Statics, engine: Engine) -> None:
+    """Before any work: the sandbox answers, is seeded, and (for a synthetic world) holds the run's world."""
+    db.check_connection(engine)
+    if not db.is_seeded(engine):
+        raise NotFound(
+            "sandbox world", f"{db.redact(str(engine.url))} is empty; run `marketplace seed` first"
+        )
+    spec = statics.scenario.world
+    if statics.world.label != f"{spec.size}/{spec.seed}/{spec.locale}":
         return  # a hand-built world: mapped by codes only
     setting = _table(SandboxSetting)
     with engine.connect() as conn:
@@ -316,19 +375,21 @@ def _check_world(result: RunResult, engine: Engine) -> None:
 
 
 def store_run(result: RunResult, engine: Engine | None = None) -> dict[str, int]:
-    """Write the run into the sandbox in one transaction; returns rows written per table."""
-    engine = engine or db.get_engine()
-    db.check_connection(engine)
-    if not db.is_seeded(engine):
-        raise NotFound(
-            "sandbox world", f"{db.redact(str(engine.url))} is empty; run `marketplace seed` first"
+    """Write the run's events into the sandbox in one transaction, a chunk of rows at a time; returns rows
+    written per table. The run must have kept its events (`run(..., events=True)` or a directory)."""
+    if result.events is None:
+        raise InvalidInput(
+            "events", "not kept", "a run that keeps its events to store: run(..., events=True or a directory)"
         )
+    engine = engine or db.get_engine()
+    check_store(result.statics, engine)
     prefix = f"SIM-{result.scenario}-{result.seed}-"[:48]
-    _check_world(result, engine)
+    counts = dict.fromkeys((name for name, _ in _ORDER), 0)
+    tables = dict(_ORDER)
     with engine.begin() as conn:
         _delete_previous(conn, prefix)
-        rows = run_rows(result, conn)
-        for name, model in _ORDER:
-            if rows[name]:
-                conn.execute(sa.insert(_table(model)), rows[name])
-    return {name: len(rows[name]) for name, _ in _ORDER}
+        for name, rows in iter_rows(result, conn):
+            if rows:
+                conn.execute(sa.insert(_table(tables[name])), rows)
+                counts[name] += len(rows)
+    return counts

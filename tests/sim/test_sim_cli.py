@@ -187,3 +187,67 @@ def test_compare_plots_svg_and_refuses_other_formats(
     assert "<svg" in svg.read_text(encoding="utf-8")[:400]
     code, _, err = _cli([*argv, str(tmp_path / "d.jpg")], capsys)
     assert code == 2 and "--plot" in err and len(err.strip().splitlines()) == 1
+
+
+def _free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.timeout(60)  # a hang guard: the command itself must give up after its 10 s timeout
+def test_a_scheduler_on_an_unused_port_fails_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.parquet"
+    address = f"tcp://127.0.0.1:{_free_loopback_port()}"
+    argv = ["sweep", "national-2025", "--param", "review.capacity.holder=1,2", "--scheduler", address]
+    code, _, err = _cli([*argv, "--out", str(out)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--scheduler" in err and address in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.timeout(60)
+def test_a_scheduler_address_that_never_answers_fails_within_the_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A listener that accepts and stays silent (what hung for 24 minutes): refused after the timeout."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        out = tmp_path / "x.parquet"
+        argv = ["sweep", "national-2025", "--param", "review.capacity.holder=1,2", "--scheduler", address]
+        code, _, err = _cli([*argv, "--out", str(out)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--scheduler" in err and address in err and "within 10 s" in err
+    assert not out.exists()
+
+
+def test_simulate_writes_its_events_as_parquet_chunks(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events, metrics = tmp_path / "events", tmp_path / "m.json"
+    events.mkdir()
+    argv = ["simulate", "national-2025", "--seed", "3", "--days", "30"]
+    code, out, err = _cli([*argv, "--events", str(events), "--json", str(metrics)], capsys)
+    assert code == 0, err
+    assert str(events) in out
+    doc = json.loads(metrics.read_text())["metrics"]
+    req = pd.concat(pd.read_parquet(p) for p in sorted((events / "requests").glob("part-*.parquet")))
+    rv = pd.concat(pd.read_parquet(p) for p in sorted((events / "reviews").glob("part-*.parquet")))
+    assert len(req) == doc["arrivals"] and len(rv) == doc["reviews"]
+    assert int((req["filed_day"] >= 0).sum()) == doc["filed"]
+
+
+def test_simulate_events_need_an_existing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-folder"
+    code, _, err = _cli(["simulate", "national-2025", "--days", "5", "--events", str(missing)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--events" in err and "no-such-folder" in err and "Traceback" not in err
+    assert not missing.exists()

@@ -67,7 +67,7 @@ def test_simulate_db_stores_the_charges_disclosure_counts(tmp_path):
         load_scenario("national-2025"),
         {**SMALL, "demand.free_claims": {"false_share": 0.3, "detection": 1.0}},
     )
-    result = run(sc, 3)
+    result = run(sc, 3, events=True)
     engine = db.make_engine(f"sqlite:///{tmp_path / 'sim.db'}")
     seed_sandbox(engine, 7, "small")
     store.store_run(result, engine)

@@ -31,7 +31,7 @@ def test_run_on_the_synthetic_world_is_stored_and_replaced(tmp_path: Path) -> No
             "demand.arrivals": {"department": 8.0, "enterprise_small": 6.0, "research": 4.0},
         },
     )
-    res = run(sc, 1)
+    res = run(sc, 1, events=True)
     counts = store_run(res, engine)
     m = res.metrics
     assert counts["accessrequest"] == m["filed"] > 0
@@ -54,7 +54,7 @@ def test_run_on_the_synthetic_world_is_stored_and_replaced(tmp_path: Path) -> No
     # a sandbox with another world is refused, and nothing changes
     other = apply_overrides(sc, {"world.seed": 8})
     with pytest.raises(InvalidInput, match="marketplace seed --seed 8"):
-        store_run(run(other, 1), engine)
+        store_run(run(other, 1, events=True), engine)
     assert _count(engine, "accessrequest") == m["filed"]
     engine.dispose()
 

@@ -89,7 +89,7 @@ def test_mmc_stage_serves_every_request_and_is_reproducible() -> None:
 def test_daily_quota_stage_reports_its_queue_wait_too() -> None:
     sc = apply_overrides(mmc_scenario(20.0, 3, 0.2, days=56), {"review.service_mean_days": {}})
     sc = apply_overrides(sc, {"review.capacity": {"compliance": 1000, "holder": 1000, "security": 1000}})
-    res = run(sc, 3, world=mmc_world())
+    res = run(sc, 3, world=mmc_world(), events=True)
     rv = res.reviews
     assert res.metrics["review_wait_days_mean.holder"] == pytest.approx(
         (rv["decided_day"] - rv["opened_day"]).mean(), abs=1e-6
@@ -138,7 +138,7 @@ def test_revenue_under_a_posted_price_is_price_times_accepted_demand_exactly(
             "operators.price_markup": 1.0,
         },
     )
-    res = run(sc, seed, world=world)
+    res = run(sc, seed, world=world, events=True)
     m = res.metrics
     accepted = m["delivered"]
     assert m["paid_deliveries"] == accepted
@@ -172,7 +172,7 @@ def test_deemed_approval_with_zero_capacity_approves_every_request_at_its_deadli
             "review.capacity": {"compliance": 0, "holder": 0, "security": 0},
         },
     )
-    res = run(sc, seed, world=single_target_world(CONDITIONAL_OPEN))
+    res = run(sc, seed, world=single_target_world(CONDITIONAL_OPEN), events=True)
     m = res.metrics
     rv = res.reviews
     assert m["filed"] == m["arrivals"]

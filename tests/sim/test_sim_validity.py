@@ -9,8 +9,7 @@ import numpy as np
 
 from marketplace.policy import RequestFacts, Target, route
 from marketplace.sim import apply_overrides, load_scenario, run
-from marketplace.sim.model import PURPOSES, class_requester
-from marketplace.sim.scenario import REQUESTER_CLASSES
+from marketplace.sim.model import class_requester
 from marketplace.vocabulary import (
     BillingUnit,
     Channel,
@@ -18,6 +17,7 @@ from marketplace.vocabulary import (
     OpeningAttribute,
     OrganizationKind,
     ProductKind,
+    Purpose,
     SharingAttribute,
 )
 
@@ -53,7 +53,7 @@ def _single(rate: float, holder_capacity: int, days: int, **extra: object) -> ob
 
 def test_queue_with_spare_capacity_waits_only_for_the_next_working_day() -> None:
     sc = _single(20.0, 1000, 56)  # 8 whole weeks
-    res = run(sc, 3, world=single_target_world(CONDITIONAL_OPEN))
+    res = run(sc, 3, world=single_target_world(CONDITIONAL_OPEN), events=True)
     req = res.requests
     assert res.metrics["filed"] == res.metrics["arrivals"] > 1000
     # analytic: arrivals spread evenly over the week; Mon-Fri decided the same day, Sat waits 2, Sun 1
@@ -69,7 +69,7 @@ def test_queue_with_spare_capacity_waits_only_for_the_next_working_day() -> None
 
 def test_overloaded_queue_decides_exactly_capacity_per_working_day() -> None:
     sc = _single(50.0, 20, 28)
-    res = run(sc, 5, world=single_target_world(CONDITIONAL_OPEN))
+    res = run(sc, 5, world=single_target_world(CONDITIONAL_OPEN), events=True)
     daily = res.reviews.groupby("decided_day").size()
     # deterministic server: 20 decisions on each of the 20 working days (utilisation 1), none at weekends
     assert len(daily) == 20 and set(daily.tolist()) == {20}
@@ -207,21 +207,26 @@ def test_deemed_approval_turns_breaches_into_deemed_decisions(world: object) -> 
 
 def test_memoised_routing_equals_direct_policy_calls(world: object) -> None:
     sc = apply_overrides(load_scenario("national-2025"), {"horizon.days": 40})
-    res = run(sc, 9, world=world)
-    m = res.model
-    st = m.statics
+    res = run(sc, 9, world=world, events=True)
+    st = res.statics
+    req = res.requests.set_index("request")
+    rv = res.reviews
     rng = np.random.default_rng(0)
-    filed = np.flatnonzero(m.filed_day >= 0)
+    filed = req.index[req["filed_day"].to_numpy() >= 0].to_numpy()
     for i in rng.choice(filed, size=200, replace=False).tolist():
-        tgt = world.targets[int(m.target[i])].target
-        cls = REQUESTER_CLASSES[int(m.arr_cls[i])]
-        start = date.fromordinal(st.start.toordinal() + int(m.filed_day[i]))
+        row = req.loc[i]
+        tgt = world.targets[int(row["target"])].target
+        start = date.fromordinal(st.start.toordinal() + int(row["filed_day"]))
         r = route(
-            st.policy, RequestFacts(PURPOSES[int(m.purpose[i])]), tgt, class_requester(cls), start=start
+            st.policy, RequestFacts(Purpose(row["purpose"])), tgt, class_requester(row["requester_class"]),
+            start=start,
         )
-        assert r.allowed and r.free == bool(m.free[i])
+        assert r.allowed and r.free == bool(row["free"])
         dues = tuple((s.due - st.start).days for s in r.stages)
-        assert tuple(m.due[i, : len(dues)].tolist()) == dues
+        decided = rv[rv["request"] == i]
+        assert len(decided) <= len(dues)
+        for seq, due in zip(decided["sequence"].tolist(), decided["due_day"].tolist(), strict=True):
+            assert due == dues[seq]
 
 
 def test_budget_balances_exactly_on_a_mixed_world() -> None:

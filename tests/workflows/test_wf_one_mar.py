@@ -34,7 +34,7 @@ def _year_run(engine: sa.Engine, prices: str) -> tuple[dict, object]:
             "policy.overrides": {"pricing.caps.per_record": prices} if prices else {},
         },
     )
-    res = run(sc, 1)
+    res = run(sc, 1, events=True)
     store_run(res, engine)
     return res.metrics, sc
 
