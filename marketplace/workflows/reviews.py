@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, literal_column, tuple_
+from sqlalchemy import func, literal_column, or_, tuple_
 from sqlmodel import Session, select
 
 from marketplace import policy as pol
@@ -359,8 +359,9 @@ def queue_query(session: Session, actor: Account) -> Any:
     The open-stage terms are `models.requests.OPEN_STAGE_WHERE` with literal values, so that the partial
     index `ix_review_open_due` matches on SQLite and PostgreSQL (a bound parameter hides the values from
     SQLite's planner, and from PostgreSQL's generic plans). On SQLite both status terms are wrapped in
-    `likely(...)` (a hint that they select most rows): without statistics its planner would otherwise start
-    from the index on a status, or on the reviewer's organization, and sort every open stage.
+    `likely(...)` (a hint that they select most rows) and the organization is one `coalesce` term: without
+    statistics its planner would otherwise start from the index on a status, or on the reviewer's
+    organization, and sort every open stage.
     """
     roles = [
         r.role for r in session.exec(select(AccountRole).where(AccountRole.account_id == actor.id)).all()
@@ -369,12 +370,13 @@ def queue_query(session: Session, actor: Account) -> Any:
         return None
     is_open = Review.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STAGE_STATUSES])
     in_review = AccessRequest.status == RequestStatus.in_review
+    org = actor.organization_id
+    of_org = or_(Review.reviewer_org_id.is_(None), Review.reviewer_org_id == org)
     if session.get_bind().dialect.name == "sqlite":
         is_open, in_review = func.likely(is_open), func.likely(in_review)
-    org = actor.organization_id
-    # "no organization named, or the actor's": one term, so no index on the organization competes
-    of_org = (Review.reviewer_org_id.is_(None) if org is None
-              else func.coalesce(Review.reviewer_org_id, org) == org)
+        # one term, so that no index on the organization competes (PostgreSQL estimates the OR better)
+        of_org = (Review.reviewer_org_id.is_(None) if org is None
+                  else func.coalesce(Review.reviewer_org_id, org) == org)
     return (
         select(Review)
         .join(AccessRequest)
@@ -418,5 +420,7 @@ def review_queue_count(session: Session, actor: Account, *, cap: int = QUEUE_COU
     query = queue_query(session, actor)
     if query is None:
         return QueueCount(0, False)
-    n = int(session.exec(select(func.count()).select_from(query.limit(cap + 1).subquery())).one())
+    # along the partial index, reading only ids: at most cap + 1 rows whatever the queue's length
+    first = query.with_only_columns(Review.id).order_by(Review.due_on, Review.id).limit(cap + 1)
+    n = int(session.exec(select(func.count()).select_from(first.subquery())).one())
     return QueueCount(min(n, cap), n > cap)

@@ -110,8 +110,8 @@ def test_the_count_is_exact_below_the_cap_and_says_more_above(queue_world) -> No
 
 
 def page_plans(engine: sa.Engine, steward_id: int) -> list[str]:
-    """The backend's plan of the page queries `review_queue` really sends (first page and a later page),
-    captured with their parameters."""
+    """The backend's plan of the queries the queue really sends (first page, a later page, the capped
+    count), captured with their parameters."""
     sent: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -124,9 +124,10 @@ def page_plans(engine: sa.Engine, steward_id: int) -> list[str]:
             steward = s.get(Account, steward_id)
             first = wf.review_queue(s, steward, limit=20)
             wf.review_queue(s, steward, limit=20, after=wf.queue_key(first[-1]))
+            wf.review_queue_count(s, steward)
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
-    assert len(sent) == 2
+    assert len(sent) == 3
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as conn:
         return ["\n".join(" ".join(map(str, row)) for row in conn.exec_driver_sql(explain + sql, params))
