@@ -7,12 +7,16 @@ cached, because notebooks, widgets and the CLI all ask for "the" database many t
 The schema is versioned with Alembic (`marketplace.migrations`): `upgrade_schema` creates a new database at
 the head revision and upgrades one made by an older release; every entry point calls it before its first
 transaction.
+
+SQLAlchemy, SQLModel and the models are imported by the functions that need them, not by this module:
+`marketplace --help` and `marketplace info` import it and must start in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -21,16 +25,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from platformdirs import user_data_dir
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel
-
-from marketplace import models  # registers every table on SQLModel.metadata
 from marketplace.errors import DatabaseUnavailable, InvalidInput
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
     from marketplace.migrations import SchemaChange
 
 ENV_URL = "MARKETPLACE_DB_URL"
@@ -44,6 +44,8 @@ _lock = threading.Lock()
 
 def data_dir() -> Path:
     """Where the sandbox keeps its files (never inside the repository)."""
+    from platformdirs import user_data_dir
+
     home = os.environ.get(ENV_HOME)
     path = Path(home) if home else Path(user_data_dir("public-data-marketplace", appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
@@ -58,8 +60,71 @@ def database_url() -> str:
     return os.environ.get(ENV_URL) or default_url()
 
 
+#: How each shipped revision file names itself and its parent (the form `migrations revision` writes).
+_REVISION_LINE = re.compile(r'^(down_revision|revision)\s*:[^=]*=\s*(None|"([^"]*)")', re.M)
+
+
+def shipped_head() -> str | None:
+    """The head revision this version ships, read from the revision files' text (no Alembic import).
+
+    `marketplace info` needs to know whether a SQLite sandbox is current before it reads it with the
+    standard library alone; `tests/foundation/test_startup.py` checks this equals `migrations.head()`.
+    None when the files cannot be read as a single chain (the caller then takes the full path).
+    """
+    folder = Path(__file__).resolve().parent / "migrations" / "versions"
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in folder.glob("[0-9]*.py"):
+        found = dict((m.group(1), m.group(3)) for m in _REVISION_LINE.finditer(path.read_text("utf-8")))
+        if not found.get("revision"):
+            return None
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def quick_counts(url: str | None = None) -> dict[str, int] | None:
+    """Rows per table of a SQLite sandbox file already at this version's head, read with `sqlite3` alone.
+
+    Why: `marketplace info` is run to glance at the sandbox, and importing SQLAlchemy, SQLModel and the
+    models costs most of a second. None (the caller then opens the sandbox the usual way, upgrading or
+    creating it) for any other database, a missing file, or a schema that is not exactly at head.
+    """
+    url = url or database_url()
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url or "#" in url:
+        return None
+    path = Path(url[len(prefix):])
+    head = shipped_head()
+    if not path.is_file() or head is None:
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True,
+                               timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error:
+        return None
+    try:
+        cur = conn.cursor()
+        names = [row[0] for row in cur.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")]
+        if "alembic_version" not in names:
+            return None
+        if [row[0] for row in cur.execute("SELECT version_num FROM alembic_version")] != [head]:
+            return None
+        return {name: cur.execute('SELECT COUNT(*) FROM "{}"'.format(name.replace('"', '""'))).fetchone()[0]
+                for name in sorted(names) if name != "alembic_version"}
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def redact(url: str) -> str:
     """The URL with any password hidden, for `marketplace info` and error messages."""
+    import sqlalchemy as sa
+
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -90,6 +155,11 @@ def _enter_wal(cur: sqlite3.Cursor) -> None:
 
 def make_engine(url: str | None = None) -> Engine:
     """Build a new engine; prefer `get_engine()`, which caches one per URL."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import StaticPool
+
+    from marketplace import models  # noqa: F401  registers every table on SQLModel.metadata
+
     url = url or database_url()
     try:
         parsed = sa.engine.make_url(url)
@@ -144,6 +214,8 @@ def dispose_engines() -> None:
 
 def check_connection(engine: Engine) -> None:
     """Fail with one clear line when the database cannot be reached."""
+    import sqlalchemy as sa
+
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -178,7 +250,10 @@ def create_all(engine: Engine | None = None) -> Engine:
 
 def drop_all(engine: Engine | None = None) -> None:
     """Drop every table of ours and the schema revision (a newer release's database is refused)."""
-    from marketplace import migrations
+    import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
+    from marketplace import migrations, models
 
     engine = engine or get_engine()
     check_connection(engine)
@@ -201,6 +276,8 @@ def reset(engine: Engine | None = None) -> Engine:
 
 def is_seeded(engine: Engine | None = None) -> bool:
     """True when the sandbox has tables and at least one organization."""
+    import sqlalchemy as sa
+
     engine = engine or get_engine()
     check_connection(engine)
     if not sa.inspect(engine).has_table("organization"):
@@ -212,6 +289,8 @@ def is_seeded(engine: Engine | None = None) -> bool:
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back everything on any error."""
+    from sqlmodel import Session
+
     session = Session(engine or get_engine(), expire_on_commit=False)
     try:
         yield session

@@ -285,3 +285,12 @@ class DeliveryKind(StrEnum):
 class AuditOutcome(StrEnum):
     ok = "ok"
     refused = "refused"
+
+
+# Bounds on user input that several layers check (policy schema, workflows, command-line options). They live
+# in this leaf module so that declaring a command-line option does not import the layer that enforces it.
+#: Largest k and ℓ a policy may ask for: far above any published guidance, small enough to be deliverable.
+MAX_K = 1000
+MAX_L = 100
+#: Most units one request may ask for.
+MAX_VOLUME = 10_000_000

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # for `pgserver`
 
 from pgserver import PgServer, start_server
 
-from marketplace import db
+from marketplace import db, models  # noqa: F401  (models: every table on SQLModel.metadata)
 
 _db_counter = itertools.count()
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from wcwidth import wcswidth
 
 from marketplace.errors import MarketplaceError
 from marketplace.i18n import error_text, t
@@ -33,6 +32,8 @@ def main() -> None:
 
 def columns(text: str) -> int:
     """Terminal columns `text` takes: a Chinese character takes two, so `str.ljust` would misalign tables."""
+    from wcwidth import wcswidth  # its tables take a while to import; only tables and panels need them
+
     width = wcswidth(text)
     return width if width >= 0 else len(text)
 

@@ -1,4 +1,8 @@
-"""Sandbox housekeeping commands: `info`, `reset`, `catalog list | show | search`."""
+"""Sandbox housekeeping commands: `info`, `reset`, `catalog list | show | search`.
+
+SQLAlchemy, SQLModel and the models are imported inside the commands: importing this module is part of every
+`marketplace` start, `--help` included.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,11 @@ import sys
 from typing import Any
 
 import click
-import sqlalchemy as sa
-from sqlmodel import SQLModel, select
 
 from marketplace import db
 from marketplace.cli import columns, main, pad
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.i18n import domain_label, label, listing, t
-from marketplace.models import Resource
 from marketplace.vocabulary import Grade
 
 # headings of `catalog list` (the panels' own words for the same columns)
@@ -35,6 +36,25 @@ COLUMNS = {
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def info(as_json: bool) -> None:
     """Database URL and the number of rows of every entity."""
+    counts = db.quick_counts()  # a current SQLite sandbox: read without SQLAlchemy (a fast start)
+    if counts is not None:
+        url = db.database_url()  # a SQLite file URL: no password to hide
+    else:
+        url, counts = sandbox_counts()
+    if as_json:
+        click.echo(json.dumps({"database": url, "counts": counts}, indent=2))
+        return
+    click.echo(t("cli.info.database", url=url))
+    width = max(map(len, counts))
+    for name, n in counts.items():
+        click.echo(f"  {name:<{width}}  {n:>8}")
+
+
+def sandbox_counts() -> tuple[str, dict[str, int]]:
+    """The sandbox opened (created or upgraded as needed), its redacted URL and rows per table."""
+    import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
     engine = open_sandbox()
     inspector = sa.inspect(engine)
     counts: dict[str, int] = {}
@@ -42,13 +62,7 @@ def info(as_json: bool) -> None:
         for name, table in sorted(SQLModel.metadata.tables.items()):
             counts[name] = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() \
                 if inspector.has_table(name) else 0
-    if as_json:
-        click.echo(json.dumps({"database": db.redact(str(engine.url)), "counts": counts}, indent=2))
-        return
-    click.echo(t("cli.info.database", url=db.redact(str(engine.url))))
-    width = max(map(len, counts))
-    for name, n in counts.items():
-        click.echo(f"  {name:<{width}}  {n:>8}")
+    return db.redact(str(engine.url)), counts
 
 
 @main.command()
@@ -57,6 +71,8 @@ def info(as_json: bool) -> None:
               help="The trainer's join code, required when a workshop runs on the database.")
 def reset(yes: bool, trainer_code: str | None) -> None:
     """Delete everything in the sandbox database and leave empty tables."""
+    import sqlalchemy as sa
+
     if not yes and not sys.stdin.isatty():
         raise click.UsageError(t("cli.reset.no_terminal"))
     engine = db.get_engine()
@@ -88,6 +104,10 @@ def catalog() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_json: bool) -> None:
     """List the resources of the catalog."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from marketplace.models import Resource
     from marketplace.workflows.facts import resource_channels
 
     engine = open_sandbox()
@@ -132,6 +152,8 @@ def catalog_list(domain: str | None, grade: str | None, channel: str | None, as_
 
 
 def _catalog_session() -> Any:
+    import sqlalchemy as sa
+
     engine = open_sandbox()
     if not sa.inspect(engine).has_table("resource"):
         raise click.UsageError(t("cli.not_seeded"))

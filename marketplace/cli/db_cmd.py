@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import Engine
 
 from marketplace import db
 from marketplace.cli import main
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def open_sandbox() -> Engine:

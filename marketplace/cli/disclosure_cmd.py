@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 
 from marketplace import db
 from marketplace.cli import main
@@ -18,6 +17,8 @@ REPORT_FORMATS = ("html", "md", "csv", "json", "dcat")
 
 
 def _ready_engine():
+    import sqlalchemy as sa
+
     engine = open_sandbox()
     if not sa.inspect(engine).has_table("resource"):
         raise click.UsageError(t("cli.not_seeded"))

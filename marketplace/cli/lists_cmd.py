@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 
 from marketplace import db
 from marketplace.cli import main
@@ -20,6 +19,8 @@ def lists() -> None:
 @click.option("--department", default=None, help="Organization code of a department: only its list.")
 def lists_show(department: str | None) -> None:
     """Print every published list (or one department's) with its entries, in the language in force."""
+    import sqlalchemy as sa
+
     from marketplace.errors import InvalidInput
     from marketplace.workflows.sharing_list_view import list_views
 

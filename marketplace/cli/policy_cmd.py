@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,23 +27,10 @@ from marketplace.i18n import (
     t,
     t_or,
 )
-from marketplace.policy import (
-    PolicyFileError,
-    Requester,
-    RequestFacts,
-    diff_policies,
-    list_policies,
-    load_policy,
-    policy_summary,
-    quote,
-    split,
-)
-from marketplace.policy.loader import flatten_policy
-from marketplace.vocabulary import (
-    OrganizationKind,
-    Purpose,
-)
-from marketplace.workflows.requests import MAX_VOLUME
+from marketplace.vocabulary import MAX_VOLUME, OrganizationKind, Purpose
+
+if TYPE_CHECKING:  # the policy package (pydantic) is imported by the commands that read a policy
+    from marketplace.policy import PolicyFileError
 
 __all__ = ["policy", "quote_cmd"]
 
@@ -61,6 +48,8 @@ def _fail_problems(exc: PolicyFileError) -> None:
 
 
 def _load(name: str) -> Any:
+    from marketplace.policy import PolicyFileError, load_policy
+
     try:
         return load_policy(name)
     except PolicyFileError as exc:
@@ -76,6 +65,8 @@ def policy() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check_cmd(files: tuple[str, ...]) -> None:
     """Validate policy FILES; every problem is printed on its own line."""
+    from marketplace.policy import PolicyFileError, load_policy
+
     problems = []
     for f in files:
         try:
@@ -91,6 +82,8 @@ def check_cmd(files: tuple[str, ...]) -> None:
 @policy.command("list")
 def list_cmd() -> None:
     """Names of the shipped policies."""
+    from marketplace.policy import list_policies
+
     for name in list_policies():
         click.echo(name)
 
@@ -100,6 +93,9 @@ def list_cmd() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Every parameter as dotted key: value.")
 def show_cmd(name: str, as_json: bool) -> None:
     """A readable summary of policy NAME (a name in seed/policies or a file path)."""
+    from marketplace.policy import policy_summary
+    from marketplace.policy.loader import flatten_policy
+
     p = _load(name)
     if as_json:
         click.echo(json.dumps(flatten_policy(p), indent=2, ensure_ascii=False))
@@ -113,6 +109,8 @@ def show_cmd(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def diff_cmd(a: str, b: str, as_json: bool) -> None:
     """The parameters that differ between policies A and B."""
+    from marketplace.policy import diff_policies
+
     pa, pb = _load(a), _load(b)
     rows = diff_policies(pa, pb)
     if as_json:
@@ -180,7 +178,15 @@ def quote_cmd(
     from marketplace import db
     from marketplace.cli.db_cmd import open_sandbox
     from marketplace.models import Organization, Product
-    from marketplace.policy import evidence_needed, free_use_rule, kind_may_claim
+    from marketplace.policy import (
+        Requester,
+        RequestFacts,
+        evidence_needed,
+        free_use_rule,
+        kind_may_claim,
+        split,
+    )
+    from marketplace.policy import quote as price_quote
     from marketplace.workflows.facts import product_target, requester_facts
     from marketplace.workflows.price_formation import cap_filing_of
 
@@ -216,7 +222,7 @@ def quote_cmd(
                 kind = listing([label(org.kind), label(org.size)] if org.size else [label(org.kind)])
                 who = f"{org.name} ({kind})"
             name = product.name
-        q = quote(pol, target, RequestFacts(Purpose(purpose), volume=volume), requester)
+        q = price_quote(pol, target, RequestFacts(Purpose(purpose), volume=volume), requester)
     except MarketplaceError as exc:
         raise UserError(error_text(exc)) from exc
     except Exception as exc:  # a missing table: the sandbox was never seeded

@@ -11,21 +11,21 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
-from sqlmodel import select
 
 from marketplace import db
 from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED, FiniteFloatRange, OutputFile
-from marketplace.errors import NotFound
 from marketplace.i18n import t
-from marketplace.models import Resource
-from marketplace.policy.schema import MAX_K, MAX_L
-from marketplace.privacy import check_release_targets, deidentify, reviewed_schema
+from marketplace.vocabulary import MAX_K, MAX_L
+
+if TYPE_CHECKING:  # pandas, the models and the privacy pipeline are imported when a release runs
+    import pandas as pd
+
+    from marketplace.models import Resource
 
 #: Rows of one release: the synthetic table is generated and de-identified in memory.
 MAX_RELEASE_ROWS = 1_000_000
@@ -74,6 +74,11 @@ def release(resource_code: str, rows: int, k: int, l_value: float, l_kind: str, 
 
     k and ℓ must be at least the minimum of the policy in force (national-2025: k 5, ℓ 2).
     """
+    from sqlmodel import select
+
+    from marketplace.errors import NotFound
+    from marketplace.models import Resource
+    from marketplace.privacy import check_release_targets, deidentify, reviewed_schema
     from marketplace.workflows.facts import current_policy
 
     with db.session_scope(open_sandbox()) as session:

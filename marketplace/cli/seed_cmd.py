@@ -12,7 +12,7 @@ from marketplace.cli import main
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED
 from marketplace.i18n import t
-from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALES, SIZES, seed_sandbox
+from marketplace.synth.spec import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALES, SIZES
 
 
 @main.command()
@@ -43,6 +43,8 @@ from marketplace.synth import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, LOCALE
               help="Seed only when the sandbox is empty (used by `make lab` and Binder).")
 def seed(seed_: int, size: str, locale: str, yes: bool, if_empty: bool) -> None:
     """Replace the sandbox content by the synthetic world of a seed."""
+    from marketplace.synth import seed_sandbox
+
     engine = open_sandbox()  # an older release's sandbox is upgraded first, keeping its world
     if db.is_seeded(engine):
         if if_empty:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import Engine
 
 from marketplace import db
 from marketplace.cli import main, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED
 from marketplace.i18n import clock_report_lines, story_text, t, t_or
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def _engine() -> Engine:

@@ -64,10 +64,26 @@ class AccessRequest(Versioned, table=True):
     grant: "Grant" = Relationship(back_populates="request")
 
 
+#: Statuses of an open review stage: the review queue lists these (opened, with a due date) and nothing else.
+OPEN_STAGE_STATUSES = (ReviewStatus.pending, ReviewStatus.escalated)
+#: The partial index's predicate, as SQL with literal values: both backends' planners use a partial index
+#: only for a query whose WHERE implies this (`workflows.reviews.queue_query` states the same terms).
+OPEN_STAGE_WHERE = (
+    "status IN (" + ", ".join(f"'{s.value}'" for s in OPEN_STAGE_STATUSES) + ") "
+    "AND opened_at IS NOT NULL AND due_on IS NOT NULL"
+)
+#: Name of the index of the open stages in queue order (due date, then id): the queue pages along it by key.
+OPEN_STAGE_INDEX = "ix_review_open_due"
+
+
 class Review(Versioned, table=True):
     """One review stage of a request, with its due date from the policy."""
 
-    __table_args__ = (sa.UniqueConstraint("request_id", "sequence"),)
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "sequence"),
+        sa.Index(OPEN_STAGE_INDEX, "due_on", "id", sqlite_where=sa.text(OPEN_STAGE_WHERE),
+                 postgresql_where=sa.text(OPEN_STAGE_WHERE)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = fk("accessrequest.id")

@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from marketplace.vocabulary import (
+    MAX_K,
+    MAX_L,
     BillingUnit,
     Channel,
     ComputeKind,
@@ -93,9 +95,7 @@ GradeName = Annotated[Grade, Strict(False)]
 DeliveryModeName = Annotated[DeliveryMode, Strict(False)]
 ComputeKindName = Annotated[ComputeKind, Strict(False)]
 ComputeUnitName = Annotated[ComputeUnit, Strict(False)]
-#: Largest k and ℓ a policy may ask for: far above any published guidance, small enough to be deliverable.
-MAX_K = 1000
-MAX_L = 100
+# MAX_K, MAX_L: the largest k and ℓ a policy may ask for, defined with the other input bounds in vocabulary.
 #: At most this many dates in each `[calendar]` list (a yearly notice changes about 40 days).
 MAX_CALENDAR_DAYS = 2000
 

@@ -19,9 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from marketplace import db
+from marketplace import db, models  # noqa: F401  (models: every table on SQLModel.metadata)
 from marketplace.errors import ConflictError
-from marketplace.synth.spec import check_locale, check_seed, check_size
+from marketplace.synth.spec import (
+    DEFAULT_LOCALE,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
+    check_locale,
+    check_seed,
+    check_size,
+)
 from marketplace.synth.world import World, build_world
 
 __all__ = [
@@ -34,7 +41,6 @@ __all__ = [
     "seed_sandbox",
 ]
 
-DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_LOCALE = 42, "small", "en_US"
 WALL_CLOCK_COLUMNS = frozenset({"recorded_at"})
 
 

@@ -15,16 +15,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from marketplace.configfile import seed_data
 from marketplace.errors import InvalidInput
 from marketplace.vocabulary import FieldMarking, FieldType, Grade, OpeningAttribute, SharingAttribute
 
 SIZES = ("small", "province")
+DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_LOCALE = 42, "small", "en_US"
 LOCALES = ("en_US", "zh_CN")
 
 
 def seed_dir() -> Path:
     """$MARKETPLACE_SEED_DIR, else the seed data shipped with the package."""
+    from marketplace.configfile import seed_data  # pydantic: not needed to declare `seed`'s options
+
     env = os.environ.get("MARKETPLACE_SEED_DIR")
     return Path(env) if env else seed_data()
 

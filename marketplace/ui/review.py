@@ -3,7 +3,9 @@ form.
 
 Which stages an account may decide is `marketplace.workflows.reviews.review_queue`'s answer; deciding is
 `reviews.decide`, which parses and checks the conditions against the policy. The panel shows one page of the
-queue (`PAGE_SIZE` rows) so a queue of thousands stays fast.
+queue (`PAGE_SIZE` rows) so a queue of thousands stays fast: pages are read by key (after the last row of the
+page before, along the index of open stages), and the queue's size is counted up to
+`reviews.QUEUE_COUNT_CAP` ("more than 1,000").
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from marketplace.ui import i18n
 from marketplace.ui.common import Downloads, Feedback, Panel, button, guard, heading, table_html, text
 from marketplace.ui.context import Sandbox, resolve
 from marketplace.vocabulary import Decision
+from marketplace.workflows import reviews as wf_reviews
+from marketplace.workflows.reviews import QueueCount, QueueKey, queue_key
 
 PAGE_SIZE = 20
 CONDITION_EXAMPLES = (
@@ -33,11 +37,13 @@ CONDITION_EXAMPLES = (
 )
 
 
-def queue_page(session: Any, actor: Any, offset: int, limit: int) -> tuple[list[Review], int]:
-    """One page of `actor`'s queue (LIMIT/OFFSET in SQL) and the queue's total size, from `workflows`."""
-    from marketplace.workflows.reviews import review_queue, review_queue_count
-
-    return (review_queue(session, actor, limit=limit, offset=offset), review_queue_count(session, actor))
+def queue_page(
+    session: Any, actor: Any, after: QueueKey | None, limit: int
+) -> tuple[list[Review], QueueCount]:
+    """Up to `limit` + 1 stages of `actor`'s queue after the key `after` (the extra one says whether a next
+    page exists) and the queue's capped size, from `workflows`."""
+    return (wf_reviews.review_queue(session, actor, limit=limit + 1, after=after),
+            wf_reviews.review_queue_count(session, actor))
 
 
 class ReviewQueue(Panel):
@@ -46,6 +52,10 @@ class ReviewQueue(Panel):
         self.page_size = page_size
         self.page = 0
         self.total = 0
+        self.total_capped = False  # True: the queue holds more than `total` stages
+        self.starts: list[QueueKey | None] = [None]  # where each page visited so far starts
+        self.has_next = False
+        self.last_key: QueueKey | None = None  # the last row shown: the next page starts after it
         self.feedback = Feedback()
         self.acting = w.HTML()
         self.table = w.HTML()
@@ -129,7 +139,13 @@ class ReviewQueue(Panel):
         self.load()
 
     def go(self, page: int) -> None:
-        self.page = max(0, page)
+        """Show page `page` (0: the first); a page is reached from the one before it, so one step at a time
+        forward, any number back."""
+        page = max(0, min(page, len(self.starts) - 1 + (1 if self.has_next else 0)))
+        if page == len(self.starts) and self.last_key is not None:
+            self.starts.append(self.last_key)
+        del self.starts[page + 1:]
+        self.page = page
         self.load()
 
     def load(self) -> None:
@@ -140,15 +156,21 @@ class ReviewQueue(Panel):
 
         if self.sandbox.account_id is None:
             self.acting.value = f"<i>{html.escape(i18n.t('common.nobody'))}</i>"
-            self.rows, self.total = [], 0
+            self.rows, self.total, self.total_capped, self.has_next = [], 0, False, False
+            self.page, self.starts = 0, [None]
             self._render()
             return
         with self.sandbox.session() as session:
             actor = self.sandbox.account(session)
-            reviews, self.total = queue_page(session, actor, self.page * self.page_size, self.page_size)
-            if not reviews and self.page > 0 and self.total:
-                self.page = (self.total - 1) // self.page_size
-                reviews, self.total = queue_page(session, actor, self.page * self.page_size, self.page_size)
+            reviews, count = queue_page(session, actor, self.starts[self.page], self.page_size)
+            while not reviews and self.page > 0:  # everything on this page was decided: step back
+                self.page -= 1
+                del self.starts[self.page + 1:]
+                reviews, count = queue_page(session, actor, self.starts[self.page], self.page_size)
+            self.total, self.total_capped = count.n, count.capped
+            self.has_next = len(reviews) > self.page_size
+            reviews = reviews[: self.page_size]
+            self.last_key = queue_key(reviews[-1]) if reviews else None
             today = clock.today(session)
             self.rows = [self._row(r, today) for r in reviews]
             self.acting.value = f"<b>{html.escape(i18n.t('review.acting', name=actor.display_name))}</b>"
@@ -173,12 +195,14 @@ class ReviewQueue(Panel):
         }
 
     def _render(self) -> None:
-        pages = max(1, -(-self.total // self.page_size))
-        self.page_label.value = html.escape(
-            i18n.t("common.page", page=self.page + 1, pages=pages, total=self.total)
-        )
+        if self.total_capped:
+            label = i18n.t("review.page_capped", page=self.page + 1, total=f"{self.total:,}")
+        else:
+            pages = max(1, -(-self.total // self.page_size), self.page + 1 + (1 if self.has_next else 0))
+            label = i18n.t("common.page", page=self.page + 1, pages=pages, total=self.total)
+        self.page_label.value = html.escape(label)
         self.prev_button.disabled = self.page == 0
-        self.next_button.disabled = self.page + 1 >= pages
+        self.next_button.disabled = not self.has_next
         frame = pd.DataFrame(
             [
                 (

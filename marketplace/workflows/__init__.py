@@ -154,9 +154,12 @@ from marketplace.workflows.requests import (
     withdraw,
 )
 from marketplace.workflows.reviews import (
+    QueueCount,
+    QueueKey,
     decide,
     open_review,
     parse_condition,
+    queue_key,
     review_queue,
     review_queue_count,
 )
@@ -182,6 +185,8 @@ __all__ = [
     "AdvanceReport",
     "ChainCheck",
     "Delivered",
+    "QueueCount",
+    "QueueKey",
     "accept_quote",
     "accept_registration",
     "account",
@@ -242,6 +247,7 @@ __all__ = [
     "publish_disclosure",
     "publish_notice",
     "publish_sharing_list",
+    "queue_key",
     "record_disclosure_breaches",
     "record_incident",
     "register",

@@ -30,6 +30,7 @@ from marketplace.models import (
     SharingListEntry,
 )
 from marketplace.vocabulary import (
+    MAX_VOLUME,
     Channel,
     OrganizationKind,
     ProductStatus,
@@ -58,7 +59,6 @@ __all__ = [
     "withdraw",
 ]
 
-MAX_VOLUME = 10_000_000
 MAX_DURATION_DAYS = 3660
 EDITABLE = frozenset(
     {"use_statement", "fields", "volume", "duration_days", "purpose", "project_reference", "sponsor_org_id"}

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, literal_column, or_, tuple_
 from sqlmodel import Session, select
 
 from marketplace import policy as pol
 from marketplace.errors import InvalidInput, TransitionError
 from marketplace.models import AccessRequest, Account, AccountRole, Condition, Review
+from marketplace.models.requests import OPEN_STAGE_STATUSES
 from marketplace.policy import ConditionSpec, Policy
 from marketplace.policy.schema import MAX_K, MAX_L
 from marketplace.vocabulary import ConditionKind, Decision, RequestStatus, ReviewStage, ReviewStatus
@@ -27,11 +30,15 @@ from marketplace.workflows.roles import has_role
 from marketplace.workflows.step import Step, step
 
 __all__ = [
+    "QUEUE_COUNT_CAP",
+    "QueueCount",
+    "QueueKey",
     "condition_text",
     "decide",
     "open_review",
     "parse_condition",
     "parse_conditions",
+    "queue_key",
     "review_queue",
     "review_queue_count",
 ]
@@ -324,45 +331,102 @@ def after_decision(st: Step, req: AccessRequest, review: Review) -> None:
     )
 
 
+class QueueKey(NamedTuple):
+    """A stage's place in the review queue (due date, then id); a page starts after the previous row's key."""
+
+    due_on: date
+    id: int
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    """The size of a queue, counted up to `QUEUE_COUNT_CAP`: `capped` means "at least `n`"."""
+
+    n: int
+    capped: bool
+
+
+#: A queue's size is counted up to this many stages, then shown as "1,000+": counting every one of a million
+#: open stages would cost as much as the unindexed sort the keyset paging avoids (50 pages of 20 is more than
+#: anyone pages through; the exact figure is in `marketplace workshop status` and the disclosure report).
+QUEUE_COUNT_CAP = 1000
+
+
+def queue_key(review: Review) -> QueueKey:
+    """The key after which the page following `review` starts."""
+    if review.due_on is None or review.id is None:
+        raise InvalidInput("after", review.id, "an open review stage (one with a due date)")
+    return QueueKey(review.due_on, review.id)
+
+
 def queue_query(session: Session, actor: Account) -> Any:
+    """The stages `actor` may decide now, unordered (None: the actor has no role).
+
+    The open-stage terms are `models.requests.OPEN_STAGE_WHERE` with literal values, so that the partial
+    index `ix_review_open_due` matches on SQLite and PostgreSQL (a bound parameter hides the values from
+    SQLite's planner, and from PostgreSQL's generic plans). On SQLite both status terms are wrapped in
+    `likely(...)` (a hint that they select most rows) and the organization is one `coalesce` term: without
+    statistics its planner would otherwise start from the index on a status, or on the reviewer's
+    organization, and sort every open stage.
+    """
     roles = [
         r.role for r in session.exec(select(AccountRole).where(AccountRole.account_id == actor.id)).all()
     ]
     if not roles:
         return None
+    is_open = Review.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STAGE_STATUSES])
+    in_review = AccessRequest.status == RequestStatus.in_review
+    org = actor.organization_id
+    of_org = or_(Review.reviewer_org_id.is_(None), Review.reviewer_org_id == org)
+    if session.get_bind().dialect.name == "sqlite":
+        is_open, in_review = func.likely(is_open), func.likely(in_review)
+        # one term, so that no index on the organization competes (PostgreSQL estimates the OR better)
+        of_org = (Review.reviewer_org_id.is_(None) if org is None
+                  else func.coalesce(Review.reviewer_org_id, org) == org)
     return (
         select(Review)
         .join(AccessRequest)
         .where(
-            Review.status.in_([ReviewStatus.pending, ReviewStatus.escalated]),
+            is_open,
             Review.opened_at.is_not(None),
+            Review.due_on.is_not(None),
             Review.reviewer_role.in_(roles),
-            or_(Review.reviewer_org_id.is_(None), Review.reviewer_org_id == actor.organization_id),
-            AccessRequest.status == RequestStatus.in_review,
+            of_org,
+            in_review,
             AccessRequest.requester_id != actor.id,
         )
     )
 
 
 def review_queue(
-    session: Session, actor: Account, *, limit: int | None = None, offset: int = 0
+    session: Session, actor: Account, *, limit: int | None = None, after: QueueKey | None = None
 ) -> list[Review]:
-    """The open stages `actor` may decide now, earliest due first; `limit`/`offset` page in SQL.
+    """The open stages `actor` may decide now, earliest due first (then by id); a page is `limit` stages
+    after the key `after` (the last row of the page before; None: from the start).
 
-    Their roles, their organization's stages only, never their own requests.
+    Paging by key rather than by offset: each page reads `limit` entries of the partial index along
+    (due date, id), whatever the page's depth, and rows inserted or decided between pages neither repeat nor
+    skip a stage. Their roles, their organization's stages only, never their own requests.
     """
     query = queue_query(session, actor)
     if query is None:
         return []
-    query = query.order_by(Review.due_on, Review.id).offset(offset)
+    if after is not None:
+        due_on, review_id = after  # a row-value comparison: both backends seek the index to it
+        query = query.where(tuple_(Review.due_on, Review.id) > tuple_(due_on, review_id))
+    query = query.order_by(Review.due_on, Review.id)
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())
 
 
-def review_queue_count(session: Session, actor: Account) -> int:
-    """How many stages `review_queue` would list."""
+def review_queue_count(session: Session, actor: Account, *, cap: int = QUEUE_COUNT_CAP) -> QueueCount:
+    """How many stages `review_queue` would list, counted up to `cap` (a capped count: cheap at any size,
+    exact below the cap; `capped` says the queue holds at least `cap` stages)."""
     query = queue_query(session, actor)
     if query is None:
-        return 0
-    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+        return QueueCount(0, False)
+    # along the partial index, reading only ids: at most cap + 1 rows whatever the queue's length
+    first = query.with_only_columns(Review.id).order_by(Review.due_on, Review.id).limit(cap + 1)
+    n = int(session.exec(select(func.count()).select_from(first.subquery())).one())
+    return QueueCount(min(n, cap), n > cap)

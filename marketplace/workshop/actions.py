@@ -226,9 +226,19 @@ def report_usage(
     }
 
 
-def review_queue(session: Session, actor: Account, *, limit: int = 100) -> list[dict[str, Any]]:
-    """The first `limit` stages of the actor's queue (in due-date order), their requests loaded in one go."""
-    reviews = list(wf_reviews.review_queue(session, actor, limit=limit))
+def review_queue(
+    session: Session, actor: Account, *, limit: int = 100, after: int | None = None
+) -> list[dict[str, Any]]:
+    """`limit` stages of the actor's queue (in due-date order) after the stage `after` (a review id: the last
+    row of the page before; None: from the start), their requests loaded in one go. Pages by key, so rows
+    decided or added between two pages are neither repeated nor skipped."""
+    key = None
+    if after is not None:
+        stage = session.get(Review, after)
+        if stage is None or stage.due_on is None:
+            raise InvalidInput("after", after, "the review id of a row of the page before")
+        key = wf_reviews.queue_key(stage)
+    reviews = list(wf_reviews.review_queue(session, actor, limit=limit, after=key))
     ids = {rv.request_id for rv in reviews}
     if ids:  # one query instead of three per row: the rows below then come from the identity map
         session.exec(

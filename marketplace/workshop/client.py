@@ -162,8 +162,8 @@ class WorkshopClient:
     def report_usage(self, request: str | int, summary: str, *, key: str | None = None) -> Receipt:
         return self._write(f"/api/requests/{_ref(request)}/usage", {"summary": summary}, key)
 
-    def review_queue(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        return self._call("GET", "/api/reviews", limit=limit)
+    def review_queue(self, *, limit: int = 100, after: int | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/reviews", limit=limit, **({} if after is None else {"after": after}))
 
     def decide(
         self,

@@ -631,8 +631,9 @@ class WorkshopServer:
             return _receipt(await run(p.deliver, ref, rows=body.rows, key=body.key))
 
         @app.get(f"{API}/reviews")
-        async def review_queue(limit: int = 100, p: Caller = me) -> list[dict[str, Any]]:
-            return await run(p.review_queue, limit=limit)
+        async def review_queue(limit: int = 100, after: int | None = None,
+                               p: Caller = me) -> list[dict[str, Any]]:
+            return await run(p.review_queue, limit=limit, after=after)
 
         @app.post(f"{API}/reviews/{{review}}/decide")
         async def decide(review: int, body: DecideBody, p: Caller = me) -> dict[str, Any]:

@@ -367,11 +367,14 @@ class ParticipantSession:
 
     # ------------------------------------------------------------ reviewer
 
-    def review_queue(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        """The review stages this account may decide now, earliest due first (at most `limit`)."""
+    def review_queue(self, *, limit: int = 100, after: int | None = None) -> list[dict[str, Any]]:
+        """The review stages this account may decide now, earliest due first (at most `limit`); the next page
+        is `review_queue(after=<review_id of the last row>)`."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise InvalidInput("limit", limit, "a whole number from 1 to 1000")
-        return self._read(lambda s, a: actions.review_queue(s, a, limit=limit))
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 1):
+            raise InvalidInput("after", after, "the review id of a row of the page before (a whole number)")
+        return self._read(lambda s, a: actions.review_queue(s, a, limit=limit, after=after))
 
     def decide(
         self,

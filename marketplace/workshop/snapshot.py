@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 
+from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from marketplace.errors import InvalidInput
 
 FORMAT = "marketplace-snapshot/2"
