@@ -30,17 +30,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from marketplace import db
 from marketplace import workflows as wf
 from marketplace.models import AccessRequest, Account, Resource, Review
+from marketplace.policy import load_policy
+from marketplace.policy.compute import delivery_mode
 from marketplace.synth import rows as synth_rows
 from marketplace.synth import seed_sandbox
-from marketplace.vocabulary import OrganizationKind, Role
+from marketplace.vocabulary import Channel, DeliveryMode, OrganizationKind, Role
 
 
 def _cast(engine: sa.Engine) -> tuple[int, int, int, int]:
     """(requester, resource, registrar, holder steward) ids for the lifecycle."""
+    policy = load_policy("national-2025")
     with Session(engine) as s:
         for res in s.exec(select(Resource).order_by(Resource.id)).all():
             stewards = wf.accounts_with_role(s, Role.steward, org_id=res.holder_id)
-            if res.sharing_attribute.value == "conditional" and stewards:
+            # rows may be delivered (important data goes to computation only under national-2025)
+            rows = delivery_mode(
+                policy, res.grade, Channel.sharing, domain=res.domain, source=res.source
+            ) is not DeliveryMode.compute
+            if res.sharing_attribute.value == "conditional" and stewards and rows:
                 dept = next(
                     a
                     for a in wf.accounts_with_role(s, Role.requester)
@@ -48,7 +55,7 @@ def _cast(engine: sa.Engine) -> tuple[int, int, int, int]:
                     and a.organization_id != res.holder_id
                 )
                 return dept.id, res.id, wf.accounts_with_role(s, Role.registrar)[0].id, stewards[0].id
-    raise RuntimeError("no conditional sharing resource in the seeded world")
+    raise RuntimeError("no conditional sharing resource with row delivery in the seeded world")
 
 
 STEPS = ("create", "submit", "decide (compliance)", "decide (holder, grants)", "deliver")
