@@ -15,6 +15,7 @@ PostgreSQL, 0 lost or doubled actions, 0 unhandled errors.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import sys
@@ -46,6 +47,27 @@ def prepare(url: str, seed: int) -> list:
     return seats
 
 
+def start_and_after(log_dir: str, first_s: float = 5.0) -> tuple[float, float]:
+    """p95 (ms) of the actions in the first `first_s` seconds, when all workers start at the same instant,
+    and of the rest of the run (the workers' logs: one JSON line per action with its time and latency)."""
+    import json
+
+    import numpy as np
+
+    rows = []
+    for f in Path(log_dir).iterdir():
+        for line in f.read_text().splitlines():
+            r = json.loads(line)
+            if r.get("phase") in ("ack", "read", "error") and "latency" in r:
+                rows.append((r["t"], r["latency"] * 1000))
+    if not rows:
+        return math.nan, math.nan
+    a = np.array(sorted(rows))
+    first = a[:, 0] < a[0, 0] + first_s
+    p95 = [float(np.percentile(a[m, 1], 95)) if m.any() else math.nan for m in (first, ~first)]
+    return p95[0], p95[1]
+
+
 def run_mode(url: str, *, workers: int, seconds: float, seed: int, served: bool) -> tuple[RunResult, float]:
     """One load run on a freshly prepared database; through a server on loopback when `served`."""
     seats = prepare(url, seed)[:workers]
@@ -68,6 +90,8 @@ def run_mode(url: str, *, workers: int, seconds: float, seed: int, served: bool)
     else:
         result = run_workers(url, codes, seconds=seconds, log_dir=log_dir, seed=seed)
     wall = time.perf_counter() - t0
+    burst, steady = start_and_after(log_dir)
+    print(f"  p95 of the first 5 s   {burst:.1f} ms (all workers start at once); after it {steady:.1f} ms")
     engine = db.make_engine(url)
     verify_run(engine, result, {s.account_id for s in seats})
     engine.dispose()
