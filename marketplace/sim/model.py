@@ -494,6 +494,10 @@ class ReviewTeam(mesa.Agent):
             self.queue = np.concatenate([self.queue, *self.incoming])
             self.incoming = []
 
+    def keep_waiting(self, keep: np.ndarray) -> None:
+        """Keep the queued requests where `keep` is True (the others were decided by silence)."""
+        self.queue = self.queue[keep]
+
     def renumber(self, remap: np.ndarray) -> None:
         """The model dropped finished requests: `remap[old slot]` is each open request's new slot."""
         self.queue = remap[self.queue]
@@ -517,7 +521,7 @@ class ReviewTeam(mesa.Agent):
         late = m.due[self.queue, m.stage_pos[self.queue]] <= m.day
         if late.any():
             gone = self.queue[late]
-            self.queue = self.queue[~late]
+            self.keep_waiting(~late)
             m.decide(gone, self.stage, deemed=True)
 
 
@@ -584,16 +588,9 @@ class ServerTeam(ReviewTeam):
             self.decided += int(head.size)
             m.decide(head, self.stage, deemed=False)
 
-    def expire(self) -> None:
+    def keep_waiting(self, keep: np.ndarray) -> None:
         """Deemed decisions take only requests still waiting (one a reviewer has taken up is decided)."""
-        m = self.model
-        if not self.queue.size or m.statics.on_breach[self.stage] == BREACH["escalate"]:
-            return
-        late = m.due[self.queue, m.stage_pos[self.queue]] <= m.day
-        if late.any():
-            gone = self.queue[late]
-            self.queue, self.joined = self.queue[~late], self.joined[~late]
-            m.decide(gone, self.stage, deemed=True)
+        self.queue, self.joined = self.queue[keep], self.joined[keep]
 
 
 # ---------------------------------------------------------------- the model
