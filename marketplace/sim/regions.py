@@ -567,7 +567,7 @@ def run_national(
     client: Any = None,
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int = 1,
-    progress: Callable[[int], Any] | None = None,
+    progress: Callable[[int], Any] | bool | None = None,
     stop_after: int | None = None,
 ) -> NationalResult:
     """Run national `scenario` from `seed` for `days` on `workers` groups of regions.
@@ -575,8 +575,25 @@ def run_national(
     `executor`: "inline" (this process), "processes" (one worker process per group), "dask" (an actor per
     group on `client`, a `distributed.Client`). `checkpoint`: a directory for per-region checkpoints, every
     `checkpoint_every` intervals; a run finding a complete set there for this scenario and seed resumes from
-    it. `stop_after` (tests): stop after that many intervals, as an interrupted run would.
+    it. `progress`: called with the simulated days done after each interval, or True for a bar of its own
+    (`tqdm.auto`: a widget bar in a notebook, text in a terminal; with the Dask dashboard's link).
+    `stop_after` (tests): stop after that many intervals, as an interrupted run would.
     """
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        if executor == "dask" and client is not None:
+            from marketplace.i18n import t
+
+            print(t("cli.sim.dashboard", link=client.dashboard_link or "-"))
+        with tqdm(total=days or scenario.horizon.days, unit="day", desc=scenario.name) as bar:
+            return run_national(
+                scenario, seed, days, workers=workers, executor=executor, client=client,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=bar.update,
+                stop_after=stop_after,
+            )  # fmt: skip
+    if progress is False:
+        progress = None
     if executor not in EXECUTORS:
         raise InvalidInput("executor", executor, "one of " + ", ".join(EXECUTORS))
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:

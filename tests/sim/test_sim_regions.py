@@ -178,3 +178,20 @@ def test_messages_reach_their_destination_in_canonical_order_whatever_the_batchi
         assert key == sorted(key)
     groups = group_regions(count, workers)
     assert sorted(r for g in groups for r in g) == list(range(count)) and all(groups)
+
+
+@pytest.mark.timeout(300)
+def test_national_scenarios_run_in_compare_and_sweep() -> None:
+    from marketplace.sim import compare, sweep
+
+    sc = national(**{"horizon.days": 21, "regions.count": 2})
+    table = compare(sc, apply_overrides(sc, {"policy.name": "sme-discount"}), [1, 2])
+    assert table.loc["filed", "a_mean"] > 0
+    row = table.loc["price_paid_mean.enterprise_micro"]
+    assert row.diff_mean < 0
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as one:
+        df = sweep(sc, {"regions.cross_share": [0.0, 0.3]}, [1], one)
+    assert list(df["cross_region_sent"] > 0) == [False, True]
+    assert run(sc, 1).metrics_json() == run_national(sc, 1, workers=2).metrics_json()
