@@ -332,6 +332,13 @@ class RegionGroup:
     def results(self) -> list[dict[str, Any]]:
         return [self.tasks[r].payload() for r in self.regions]
 
+    def release(self) -> None:
+        """Let go of the regions' models (Mesa's registry would keep them alive in a long-lived worker or
+        notebook kernel: `MarketModel.release`)."""
+        for t in self.tasks.values():
+            t.model.release()
+        self.tasks = {}
+
     # ------------------------------------------------------------ checkpoints
 
     def _binding(self, region: int) -> str:
@@ -375,6 +382,8 @@ class InlineDriver:
         return [getattr(g, method)(*a) for g, a in zip(self.groups, args, strict=True)]
 
     def close(self) -> None:
+        for g in self.groups:
+            g.release()
         self.groups = []
 
 
@@ -641,6 +650,7 @@ def run_national(
                 progress(min((k + 1) * interval, n_days) - k * interval)
         driver.call_all("finish_transit", [({r: inbound[r] for r in g if r in inbound},) for g in groups])
         payloads = [p for part in driver.call_all("results", [() for _ in groups]) for p in part]
+        driver.call_all("release", [() for _ in groups])
     finally:
         driver.close()
     metrics, money = merge(scenario, payloads)
