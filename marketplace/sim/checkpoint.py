@@ -26,7 +26,7 @@ from typing import Any
 
 from marketplace.errors import InvalidInput
 
-__all__ = ["load_region", "prepare_dir", "resumable_interval", "run_binding", "save_region"]
+__all__ = ["checkpoint_key", "load_region", "prepare_dir", "resumable_interval", "run_binding", "save_region"]
 
 FORMAT = 1
 MAGIC = b"MARKETPLACE-CHECKPOINT 1\n"
@@ -40,7 +40,8 @@ NAME = re.compile(r"^region-(\d{3})-(\d{6})\.ckpt$")
 KEEP = 2
 
 
-def _key() -> bytes:
+def checkpoint_key() -> bytes:
+    """This user's checkpoint key (created on first use)."""
     env = os.environ.get(KEY_ENV)
     if env:
         try:
@@ -124,13 +125,15 @@ class _Unpickler(pickle.Unpickler):
         return self.statics
 
 
-def save_region(folder: Path, region: int, k: int, binding: str, task: Any, statics: Any) -> Path:
+def save_region(
+    folder: Path, region: int, k: int, binding: str, task: Any, statics: Any, key: bytes | None = None
+) -> Path:
     """Write region `region`'s state at boundary `k` (atomically), and drop its older checkpoints."""
     buf = io.BytesIO()
     _Pickler(buf, statics).dump(task)
     payload = buf.getvalue()
     header = {"format": FORMAT, "region": region, "interval": k, "run": binding, "size": len(payload)}
-    header["mac"] = _mac(_key(), header, payload)
+    header["mac"] = _mac(key or checkpoint_key(), header, payload)
     path = folder / _name(region, k)
     tmp = folder / f".{path.name}.tmp"
     with open(tmp, "wb") as f:
@@ -204,7 +207,9 @@ def resumable_interval(folder: Path, bindings: dict[int, str]) -> int | None:
     return max(common) if common else None
 
 
-def load_region(folder: Path, region: int, k: int, binding: str, statics: Any) -> Any:
+def load_region(
+    folder: Path, region: int, k: int, binding: str, statics: Any, key: bytes | None = None
+) -> Any:
     """Region `region`'s state at boundary `k`, after its header, run and HMAC check out."""
     path = folder / _name(region, k)
     header, start = _read_header(path)
@@ -212,7 +217,7 @@ def load_region(folder: Path, region: int, k: int, binding: str, statics: Any) -
         raise InvalidInput("checkpoint", str(path), "a checkpoint of this run, region and boundary")
     payload = path.read_bytes()[start:]
     body = {k2: v for k2, v in header.items() if k2 != "mac"}
-    if not hmac.compare_digest(_mac(_key(), body, payload), header["mac"]):
+    if not hmac.compare_digest(_mac(key or checkpoint_key(), body, payload), header["mac"]):
         raise InvalidInput(
             "checkpoint", str(path), "a checkpoint this user wrote (its authentication code does not match)"
         )

@@ -290,8 +290,10 @@ class RegionGroup:
         days: int,
         checkpoint_dir: str | None = None,
         resume_interval: int | None = None,
+        checkpoint_key: bytes | None = None,
     ) -> None:
         self.scenario = scenario
+        self.checkpoint_key = checkpoint_key
         self.regions = [int(r) for r in regions]
         self.seed, self.days = int(seed), int(days)
         self.count = region_count(scenario)
@@ -350,14 +352,16 @@ class RegionGroup:
         from marketplace.sim.checkpoint import save_region
 
         t = self.tasks[region]
-        save_region(Path(self.checkpoint_dir or "."), region, k, self._binding(region), t, t.statics)
+        folder = Path(self.checkpoint_dir or ".")
+        save_region(folder, region, k, self._binding(region), t, t.statics, self.checkpoint_key)
 
     def _load(self, region: int, k: int) -> RegionTask:
         from marketplace.sim.checkpoint import load_region
 
         world = self.world.build(region)
         statics = Statics.build(self.scenario, world, self.days)
-        task = load_region(Path(self.checkpoint_dir or "."), region, k, self._binding(region), statics)
+        folder = Path(self.checkpoint_dir or ".")
+        task = load_region(folder, region, k, self._binding(region), statics, self.checkpoint_key)
         for key in task.model.quote_keys:  # the policy memo the live requests' quotes point into
             statics.quote_for(*key)
         return task
@@ -393,7 +397,7 @@ def _serve(conn: Any, args: tuple[Any, ...]) -> None:
         group = RegionGroup(*args)
         conn.send(("ok", None))
     except BaseException as exc:
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send(_failure(exc))
         return
     while True:
         msg = conn.recv()
@@ -403,8 +407,16 @@ def _serve(conn: Any, args: tuple[Any, ...]) -> None:
         try:
             conn.send(("ok", getattr(group, method)(*a)))
         except BaseException as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            conn.send(_failure(exc))
     conn.close()
+
+
+def _failure(exc: BaseException) -> tuple[str, Any]:
+    """What a worker reports of an exception: bad input as itself (the driver raises it again, so the user
+    sees one line), anything else as its message."""
+    if isinstance(exc, InvalidInput):
+        return ("invalid", (exc.field, exc.value, exc.expected))
+    return ("error", f"{type(exc).__name__}: {exc}")
 
 
 class RegionWorkerError(RuntimeError):
@@ -417,7 +429,10 @@ class ProcessDriver:
     def __init__(self, group_args: Sequence[tuple[Any, ...]]) -> None:
         import multiprocessing
 
-        ctx = multiprocessing.get_context("spawn")
+        # a fork server (a clean process, never a fork of this one and its threads) that has imported the
+        # simulator once: each worker then starts in milliseconds instead of importing it again
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["marketplace.sim.regions"])
         self.conns, self.procs = [], []
         for args in group_args:
             parent, child = ctx.Pipe()
@@ -435,6 +450,8 @@ class ProcessDriver:
                 status, value = c.recv()
             except EOFError:
                 raise RegionWorkerError("a region worker process ended unexpectedly") from None
+            if status == "invalid":
+                raise InvalidInput(*value)
             if status != "ok":
                 raise RegionWorkerError(value)
             out.append(value)
@@ -626,7 +643,12 @@ def run_national(
         if found is not None:
             start_k = found
     resume = start_k if start_k > 0 else None
-    args = [(scenario, g, int(seed), n_days, ck, resume) for g in groups]
+    key = None
+    if ck is not None:  # read here and handed to the groups: a worker's environment may be older than ours
+        from marketplace.sim.checkpoint import checkpoint_key
+
+        key = checkpoint_key()
+    args = [(scenario, g, int(seed), n_days, ck, resume, key) for g in groups]
     if executor == "inline":
         driver: Any = InlineDriver(lambda i: RegionGroup(*args[i]), len(groups))
     elif executor == "processes":

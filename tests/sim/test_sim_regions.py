@@ -131,6 +131,8 @@ def test_checkpoints_of_another_run_or_tampered_ones_are_refused(tmp_path: Path)
     victim.write_bytes(bytes(data))
     with pytest.raises(InvalidInput, match="authentication code"):
         run_national(sc, 3, workers=1, checkpoint=ck)
+    with pytest.raises(InvalidInput, match="authentication code"):  # found by a worker, raised here as itself
+        run_national(sc, 3, workers=2, executor="processes", checkpoint=ck)
     victim.write_bytes(b'MARKETPLACE-CHECKPOINT 1\n{"format": 1}\n' + bytes(data[-100:]))
     with pytest.raises(InvalidInput, match="checkpoint"):
         run_national(sc, 3, workers=1, checkpoint=ck)
