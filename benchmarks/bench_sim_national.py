@@ -43,12 +43,13 @@ def _child(days: int, regions: int | None, workers: int) -> None:
     t0 = time.perf_counter()
     res = run_national(sc, 1, days, workers=workers, executor="processes")
     wall = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     doc = {
         "workers": workers,
         "wall": wall,
         "arrivals": res.metrics["arrivals"],
-        "worker_rss": rss,
+        "worker_rss": max(u["peak_rss"] for u in res.workers),
+        "worker_cpu": [round(u["cpu_seconds"], 2) for u in res.workers],
+        "coordinator_cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
         "digest": hashlib.sha256(res.metrics_json().encode()).hexdigest(),
         "regions": res.regions,
         "sent": res.metrics["cross_region_sent"],
@@ -121,12 +122,15 @@ def main() -> None:
         print(
             f"{r['regions']} regions, {args.days} days, {r['workers']} worker(s): {r['wall']:.1f} s wall, "
             f"{r['arrivals']:,} arrivals ({r['sent']:,} across regions), {per:,.0f} arrivals/s per worker, "
-            f"largest worker peak RSS {r['worker_rss'] / 2**20:,.0f} MB (target <= 2048 MB)"
+            f"largest worker peak RSS {r['worker_rss'] / 2**20:,.0f} MB (target <= 2048 MB); CPU s per worker"
+            f" {r['worker_cpu']}, coordinator {r['coordinator_cpu']:.1f}"
         )
     by = {r["workers"]: r for r in runs}
     if 1 in by and 2 in by:
         ratio = by[1]["wall"] / by[2]["wall"]
         print(f"speed-up 2 workers vs 1: {ratio:.2f} x (target >= 1.6; cores {os.cpu_count()})")
+        busiest = by[1]["worker_cpu"][0] / max(by[2]["worker_cpu"])
+        print(f"  by CPU time (the busiest worker's, free of other load on the machine): {busiest:.2f} x")
     print("same metrics bytes on every worker count:", len({r["digest"] for r in runs}) == 1)
     n, mt, bt = region_vs_bare(args.days)
     print(

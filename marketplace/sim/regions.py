@@ -334,6 +334,13 @@ class RegionGroup:
     def results(self) -> list[dict[str, Any]]:
         return [self.tasks[r].payload() for r in self.regions]
 
+    def usage(self) -> dict[str, float]:
+        """This worker's peak memory (max RSS, bytes) and CPU seconds so far (for benchmarks and planning)."""
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return {"peak_rss": float(ru.ru_maxrss * 1024), "cpu_seconds": ru.ru_utime + ru.ru_stime}
+
     def release(self) -> None:
         """Let go of the regions' models (Mesa's registry would keep them alive in a long-lived worker or
         notebook kernel: `MarketModel.release`)."""
@@ -512,7 +519,8 @@ class NationalResult:
     regions: int
     metrics: dict[str, Any]
     money: dict[str, Decimal]
-    region_metrics: list[dict[str, Any]] = field(repr=False, default_factory=list)
+    workers: list[dict[str, float]] = field(repr=False, default_factory=list)
+    """Per group of regions: the peak memory and CPU seconds of the process it ran in (not in the metrics)."""
 
     def metrics_json(self) -> str:
         """Canonical JSON (sorted keys, money as exact strings): the same bytes on every executor."""
@@ -672,8 +680,10 @@ def run_national(
                 progress(min((k + 1) * interval, n_days) - k * interval)
         driver.call_all("finish_transit", [({r: inbound[r] for r in g if r in inbound},) for g in groups])
         payloads = [p for part in driver.call_all("results", [() for _ in groups]) for p in part]
+        usage = driver.call_all("usage", [() for _ in groups])
         driver.call_all("release", [() for _ in groups])
     finally:
         driver.close()
     metrics, money = merge(scenario, payloads)
-    return NationalResult(scenario.name, scenario.policy_obj.name, int(seed), n_days, count, metrics, money)
+    policy = scenario.policy_obj.name
+    return NationalResult(scenario.name, policy, int(seed), n_days, count, metrics, money, usage)
