@@ -57,6 +57,8 @@ EXECUTORS = ("inline", "processes", "dask")
 BORDER_STREAM = 20
 #: ids of region r's organizations, resources and products are r x ID_STRIDE + the id in its own world
 ID_STRIDE = 10_000_000
+#: simulated days between checkpoints by default (rounded to whole exchange intervals)
+CHECKPOINT_DAYS = 28
 #: sequence numbers of requests that came from other regions start here (clear of the local ones)
 INBOUND_GID = 1 << 40
 #: the draws a cross-region request carries (everything its destination needs to resolve and decide it)
@@ -600,7 +602,7 @@ def run_national(
     executor: str = "inline",
     client: Any = None,
     checkpoint: str | os.PathLike[str] | None = None,
-    checkpoint_every: int = 1,
+    checkpoint_every: int | None = None,
     progress: Callable[[int], Any] | bool | None = None,
     stop_after: int | None = None,
 ) -> NationalResult:
@@ -608,9 +610,11 @@ def run_national(
 
     `executor`: "inline" (this process), "processes" (one worker process per group), "dask" (an actor per
     group on `client`, a `distributed.Client`). `checkpoint`: a directory for per-region checkpoints, every
-    `checkpoint_every` intervals; a run finding a complete set there for this scenario and seed resumes from
-    it. `progress`: called with the simulated days done after each interval, or True for a bar of its own
-    (`tqdm.auto`: a widget bar in a notebook, text in a terminal; with the Dask dashboard's link).
+    `checkpoint_every` intervals (default: about every 28 simulated days; a province region's checkpoint is
+    a few MB and takes tens of milliseconds, so weekly ones would cost a five-year run minutes); a run
+    finding a complete set there for this scenario and seed resumes from it. `progress`: called with the
+    simulated days done after each interval, or True for a bar of its own (`tqdm.auto`: a widget bar in a
+    notebook, text in a terminal; with the Dask dashboard's link).
     `stop_after` (tests): stop after that many intervals, as an interrupted run would.
     """
     if progress is True:
@@ -637,6 +641,7 @@ def run_national(
     count = region_count(scenario)
     interval = scenario.regions.exchange_days
     n_int = -(-n_days // interval)
+    every = checkpoint_every or max(1, CHECKPOINT_DAYS // interval)
     groups = group_regions(count, workers)
     ck = str(checkpoint) if checkpoint is not None else None
     start_k = 0
@@ -672,7 +677,7 @@ def run_national(
         for k in range(start_k, n_int):
             if stop_after is not None and k >= stop_after:
                 raise KeyboardInterrupt(f"stopped after {stop_after} intervals")
-            save = ck is not None and k > start_k and k % max(1, checkpoint_every) == 0
+            save = ck is not None and k > start_k and k % every == 0
             calls = [(k, {r: inbound[r] for r in g if r in inbound}, save) for g in groups]
             outs = driver.call_all("step_interval", calls)
             inbound = route_messages([b for out in outs for b in out], count)

@@ -107,7 +107,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoints_to_the_same_bytes(
     sc = national()
     ck = tmp_path / "ck"
     with pytest.raises(KeyboardInterrupt):
-        run_national(sc, 3, workers=2, checkpoint=ck, stop_after=5)
+        run_national(sc, 3, workers=2, checkpoint=ck, checkpoint_every=1, stop_after=5)
     names = sorted(p.name for p in ck.iterdir())
     assert names and all(n.startswith("region-") for n in names)
     assert len(names) == 4 * 2  # the last two boundaries of each region
@@ -122,7 +122,7 @@ def test_checkpoints_of_another_run_or_tampered_ones_are_refused(tmp_path: Path)
     sc = national()
     ck = tmp_path / "ck"
     with pytest.raises(KeyboardInterrupt):
-        run_national(sc, 3, workers=1, checkpoint=ck, stop_after=3)
+        run_national(sc, 3, workers=1, checkpoint=ck, stop_after=6)
     with pytest.raises(InvalidInput, match="checkpoint of this run"):
         run_national(sc, 4, workers=1, checkpoint=ck)
     victim = max(ck.iterdir())
@@ -197,3 +197,12 @@ def test_national_scenarios_run_in_compare_and_sweep() -> None:
         df = sweep(sc, {"regions.cross_share": [0.0, 0.3]}, [1], one)
     assert list(df["cross_region_sent"] > 0) == [False, True]
     assert run(sc, 1).metrics_json() == run_national(sc, 1, workers=2).metrics_json()
+
+
+@pytest.mark.timeout(120)
+def test_a_notebook_gets_a_progress_bar_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    sc = national(**{"regions.count": 2, "horizon.days": 14})
+    a = run_national(sc, 1, progress=True)
+    assert "14/14" in capsys.readouterr().err
+    assert a.metrics_json() == run_national(sc, 1).metrics_json()
+    assert len(a.workers) == 1 and a.workers[0]["peak_rss"] > 0
