@@ -90,3 +90,23 @@ def test_a_wrong_scheduler_address_fails_within_the_timeout(
 ) -> None:
     code, _, err = _cli(["simulate", str(small_country), "--scheduler", "tcp://127.0.0.1:9"], capsys)
     assert code == 2 and "--scheduler" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(300)
+def test_national_run_on_an_existing_dask_cluster(
+    small_country: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distributed import LocalCluster
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    code, _, err = _cli(["simulate", str(small_country), "--days", "14", "--json", str(a)], capsys)
+    assert code == 0, err
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as cluster:
+        code, out, err = _cli(
+            ["simulate", str(small_country), "--days", "14", "--workers", "3", "--json", str(b),
+             "--scheduler", cluster.scheduler_address],
+            capsys,
+        )  # fmt: skip
+    assert code == 0, err
+    assert "Dask dashboard:" in out and "on dask" in out
+    assert a.read_bytes() == b.read_bytes()
