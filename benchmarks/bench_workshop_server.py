@@ -75,8 +75,9 @@ def run_mode(url: str, *, workers: int, seconds: float, seed: int, served: bool)
     log_dir = tempfile.mkdtemp(prefix="bench-wss-" + ("served-" if served else "direct-"))
     t0 = time.perf_counter()
     if served:
-        engine = db.make_engine(url)
-        server = WorkshopServer(engine, ServerSettings())
+        settings = ServerSettings()
+        engine = db.make_engine(url, pool_size=settings.threads)
+        server = WorkshopServer(engine, settings)
         with ServerThread(server.app) as running:
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             result = run_workers(

@@ -153,8 +153,12 @@ def _enter_wal(cur: sqlite3.Cursor) -> None:
             pause = min(pause * 2, 0.2)
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Build a new engine; prefer `get_engine()`, which caches one per URL."""
+def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engine:
+    """Build a new engine; prefer `get_engine()`, which caches one per URL.
+
+    `pool_size` keeps that many connections open on a server backend (a multi-threaded server passes its
+    thread count: with SQLAlchemy's default of 5 kept plus 10 overflow, every connection past the fifth is
+    opened and closed again per request, and PostgreSQL starts a backend process for each)."""
     import sqlalchemy as sa
     from sqlalchemy.pool import StaticPool
 
@@ -189,7 +193,8 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg")
     try:
-        return sa.create_engine(url, pool_pre_ping=True)
+        sizing = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": pool_size}
+        return sa.create_engine(url, pool_pre_ping=True, **sizing)
     except (ImportError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise InvalidInput(ENV_URL, redact(str(url)), f"a usable SQLAlchemy URL ({exc})") from exc
 

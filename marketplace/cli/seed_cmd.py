@@ -29,7 +29,8 @@ from marketplace.synth.spec import DEFAULT_LOCALE, DEFAULT_SEED, DEFAULT_SIZE, L
     type=click.Choice(SIZES),
     default=DEFAULT_SIZE,
     show_default=True,
-    help="small (~90 organizations, 34 resources) or province (ten times more).",
+    help="small (~90 organizations, 34 resources), province (ten times more) or national (31 provincial "
+    "regions calibrated to published national figures, written region by region).",
 )
 @click.option(
     "--locale",

@@ -236,9 +236,11 @@ def serve(
     from marketplace.workshop.server import ServerSettings, WorkshopServer
 
     origins = tuple(check_url(o) for o in cors)  # one clear line for a bad origin, before anything starts
-    engine = _engine()
-    _facilitator(trainer_code)  # only a trainer serves the workshop
+    _facilitator(trainer_code)  # only a trainer serves the workshop (this also opens and checks the database)
     settings = ServerSettings(token_ttl=dt.timedelta(hours=token_hours), cors_origins=origins)
+    engine = _engine()
+    if engine.dialect.name != "sqlite":  # the server's own engine keeps a connection per worker thread
+        engine = db.make_engine(engine.url.render_as_string(hide_password=False), pool_size=settings.threads)
     server = WorkshopServer(engine, settings)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -5,6 +5,7 @@ Importing this package registers every table.
 
 from marketplace.models.audit import AuditEvent
 from marketplace.models.catalog import (
+    DatasetCopies,
     Objection,
     Registration,
     Resource,
@@ -61,6 +62,7 @@ __all__ = [
     "ComputeRun",
     "Condition",
     "CostFiling",
+    "DatasetCopies",
     "Delivery",
     "Designation",
     "Evaluation",

@@ -155,3 +155,16 @@ class SharingListEntry(Versioned, table=True):
 
     sharing_list: SharingList = Relationship(back_populates="entries")
     resource: Resource = Relationship()
+
+
+class DatasetCopies(SQLModel, table=True):
+    """How many open datasets of its kind a seeded resource stands for (the `national` world only).
+
+    A national catalog calibrated to the published count of open datasets (340,000) is far too large to hold
+    one resource per dataset; each open resource of a region stands for `copies` datasets of its kind on the
+    region's open-data platforms, so the sum over resources is the calibrated figure
+    (seed/world/national.toml).
+    """
+
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True)
+    copies: int = Field(ge=1)

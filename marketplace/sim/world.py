@@ -29,7 +29,15 @@ from marketplace.vocabulary import (
     SharingAttribute,
 )
 
-__all__ = ["OrgRow", "SimWorld", "TargetRow", "org_class", "sim_world"]
+__all__ = [
+    "OrgRow",
+    "SimWorld",
+    "TargetRow",
+    "national_region_count",
+    "org_class",
+    "region_sim_world",
+    "sim_world",
+]
 
 def org_class(kind: OrganizationKind | str, size: str | None) -> str | None:
     """The demand-model class of an organization (None for operators and regulators, who do not request)."""
@@ -58,6 +66,9 @@ class TargetRow:
     resource_id: int | None = None
     product_id: int | None = None
     operator_id: int | None = None
+    copies: int = 1
+    """How many datasets of its kind this target stands for (an open resource of the `national` world: its
+    share of the region's calibrated open datasets; 1 everywhere else)."""
 
 
 @dataclass(slots=True)
@@ -121,6 +132,7 @@ def from_synth(world: Any, label: str = "synth") -> SimWorld:
     fields: dict[int, list[tuple[str, str]]] = {}
     for f in sorted(tables.get("resourcefield", []), key=lambda f: (f["resource_id"], f.get("position", 0))):
         fields.setdefault(int(f["resource_id"]), []).append((str(f["name"]), str(f["marking"])))
+    copies = {int(c["resource_id"]): int(c["copies"]) for c in tables.get("datasetcopies", [])}
     targets: list[TargetRow] = []
     resources: dict[int, tuple[dict[str, Any], str, Decimal]] = {}
     for r in tables["resource"]:
@@ -140,7 +152,10 @@ def from_synth(world: Any, label: str = "synth") -> SimWorld:
         resources[rid] = (base, str(r["domain"]), _dec(r.get("cost_basis")) or Decimal(0))
         for ch in (Channel.sharing, Channel.opening):
             targets.append(
-                TargetRow(Target(channel=ch, **base), str(r["code"]), str(r["domain"]), resource_id=rid)
+                TargetRow(
+                    Target(channel=ch, **base), str(r["code"]), str(r["domain"]), resource_id=rid,
+                    copies=copies.get(rid, 1) if ch is Channel.opening else 1,
+                )
             )
     sources: dict[int, list[int]] = {}
     for pr in tables.get("productresource", []):
@@ -208,3 +223,25 @@ def sim_world(size: str, seed: int, locale: str) -> SimWorld:
     from marketplace.synth import build_world
 
     return from_synth(build_world(seed, size=size, locale=locale), label=f"{size}/{seed}/{locale}")
+
+
+def national_region_count() -> int:
+    """How many regions the `national` world has (read from seed/world/national.toml, not fixed in code)."""
+    from marketplace.synth.national import region_count
+
+    return region_count()
+
+
+@lru_cache(maxsize=4)
+def region_sim_world(seed: int, region: int, locale: str) -> SimWorld:
+    """Region `region` (0 .. national_region_count() - 1) of the `national` world of `seed`, flattened.
+
+    Built from (seed, region, locale) alone, so each task of a national run builds only its own region; the
+    organizations' `region` is the region's name and every id and code is unique across regions (each region
+    owns an id block), so results of different regions can be joined. Open resources carry `copies`: their
+    share of the region's calibrated open datasets. Cached per process (a few regions: each is small, and a
+    worker runs one region after another).
+    """
+    from marketplace.synth.national import build_region
+
+    return from_synth(build_region(seed, region, locale), label=f"national/{seed}/{locale}/{region}")

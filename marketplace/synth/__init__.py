@@ -13,7 +13,8 @@ from typing import Any
 
 #: Where each exported name is defined.
 _SOURCES = {
-    **dict.fromkeys(("canonical_dump", "ensure_seeded", "persist_world", "seed_sandbox"), "persist"),
+    **dict.fromkeys(("canonical_dump", "ensure_seeded", "persist_national", "persist_world", "seed_sandbox"),
+                    "persist"),
     **dict.fromkeys(("DEFAULT_LOCALE", "DEFAULT_SEED", "DEFAULT_SIZE", "LOCALES", "SIZES", "FieldSpec",
                      "Template", "templates"), "spec"),
     **dict.fromkeys(("GENERATORS", "field_specs", "guess_generator", "rows", "sandbox_rows"), "tables"),
@@ -53,6 +54,7 @@ __all__ = [
     "ensure_seeded",
     "field_specs",
     "guess_generator",
+    "persist_national",
     "persist_world",
     "rows",
     "sandbox_rows",

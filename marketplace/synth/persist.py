@@ -10,6 +10,7 @@ the seeded ids so that later inserts by the workflows do not collide.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_SIZE",
     "canonical_dump",
     "ensure_seeded",
+    "persist_national",
     "persist_world",
     "seed_sandbox",
 ]
@@ -118,26 +120,75 @@ def _reset_sequences(conn: sa.Connection, tables: list[sa.Table]) -> None:
         )
 
 
+def _check_empty(conn: sa.Connection) -> None:
+    organization = SQLModel.metadata.tables["organization"]
+    if conn.execute(sa.select(sa.func.count()).select_from(organization)).scalar():
+        raise ConflictError("the sandbox already has organizations; reset it first (seed_sandbox resets)")
+
+
+def _write_tables(conn: sa.Connection, tables: dict[str, list[dict[str, Any]]]) -> list[sa.Table]:
+    """One bulk insert per table, in foreign-key order; returns the tables written."""
+    written = []
+    for table in SQLModel.metadata.sorted_tables:
+        rows = tables.get(table.name)
+        if not rows:
+            continue
+        if conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark":
+            _insert_sqlite(conn, table, rows)
+        else:
+            conn.execute(table.insert(), _prepare(table, rows))
+        written.append(table)
+    return written
+
+
 def persist_world(world: World, engine: Engine) -> dict[str, int]:
     """Write the whole world in one transaction into an empty sandbox; returns row counts per table."""
     SQLModel.metadata.create_all(engine)
-    tables = SQLModel.metadata.tables
     with engine.begin() as conn:
-        if conn.execute(sa.select(sa.func.count()).select_from(tables["organization"])).scalar():
-            raise ConflictError("the sandbox already has organizations; reset it first (seed_sandbox resets)")
-        written = []
-        for table in SQLModel.metadata.sorted_tables:
-            rows = world.tables.get(table.name)
-            if not rows:
-                continue
-            if conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark":
-                _insert_sqlite(conn, table, rows)
-            else:
-                conn.execute(table.insert(), _prepare(table, rows))
-            written.append(table)
+        _check_empty(conn)
+        written = _write_tables(conn, world.tables)
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn, written)
     return world.counts()
+
+
+def persist_national(
+    engine: Engine,
+    seed: int,
+    locale: str,
+    *,
+    regions: Iterable[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Stream the national world into an empty sandbox, region by region, in one transaction.
+
+    Each region is built, written with one bulk insert per table, and dropped before the next is built, so
+    memory stays that of one region however many there are. `regions` (indexes) seeds a subset, e.g. for a
+    quick test; `progress(done, total)` is called after each region. Returns row counts per table.
+    """
+    from marketplace.synth.national import iter_regions, national_settings
+
+    chosen = list(regions) if regions is not None else None
+    settings = national_settings(seed, locale, chosen)  # checks seed, locale and region indexes first
+    SQLModel.metadata.create_all(engine)
+    counts: dict[str, int] = {}
+    written: set[sa.Table] = set()
+    with engine.begin() as conn:
+        _check_empty(conn)
+        parts = iter_regions(seed, locale, chosen)
+        total = len(settings[-1]["value"]["regions"])
+        for done, part in enumerate(parts, start=1):
+            written.update(_write_tables(conn, part.tables))
+            for name, n in part.counts().items():
+                counts[name] = counts.get(name, 0) + n
+            del part
+            if progress is not None:
+                progress(done, total)
+        written.update(_write_tables(conn, {"sandboxsetting": settings}))
+        counts["sandboxsetting"] = len(settings)
+        if conn.dialect.name == "postgresql":
+            _reset_sequences(conn, sorted(written, key=lambda t: t.name))
+    return counts
 
 
 def seed_sandbox(
@@ -147,13 +198,19 @@ def seed_sandbox(
     locale: str = DEFAULT_LOCALE,
     *,
     reset: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Replace the sandbox's content by the world of `seed`.
 
-    Arguments are checked, and the world built, before the database is touched.
+    Arguments are checked, and the world built, before the database is touched (the `national` world is
+    streamed region by region after the reset; `progress(done, total)` is told after each region).
     """
     check_seed(seed), check_size(size), check_locale(locale)
     db.check_connection(engine)
+    if size == "national":  # streamed: the whole world is never in memory at once
+        if reset:
+            db.reset(engine)
+        return persist_national(engine, seed, locale, progress=progress)
     world = build_world(seed, size, locale)
     if reset:
         db.reset(engine)

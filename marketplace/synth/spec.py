@@ -18,7 +18,7 @@ from typing import Any
 from marketplace.errors import InvalidInput
 from marketplace.vocabulary import FieldMarking, FieldType, Grade, OpeningAttribute, SharingAttribute
 
-SIZES = ("small", "province")
+SIZES = ("small", "province", "national")
 DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_LOCALE = 42, "small", "en_US"
 LOCALES = ("en_US", "zh_CN")
 
@@ -86,6 +86,12 @@ def check_seed(seed: Any) -> int:
 @cache
 def world_spec() -> dict[str, Any]:
     return _read(seed_dir() / "world" / "world.toml")
+
+
+@cache
+def national_spec() -> dict[str, Any]:
+    """The `national` world's regions, calibration (with its sources) and per-region parties."""
+    return _read(seed_dir() / "world" / "national.toml")
 
 
 @cache

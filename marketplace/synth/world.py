@@ -58,7 +58,7 @@ from marketplace.vocabulary import (
     SharingAttribute,
 )
 
-__all__ = ["ResourceSpec", "World", "build_world", "check_world"]
+__all__ = ["ResourceSpec", "World", "build_part", "build_world", "check_world"]
 
 CENT = Decimal("0.01")
 DEFAULT_POLICY = "national-2025"  # the policy the seeded world is consistent with
@@ -116,7 +116,9 @@ class World:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        return {name: len(self.tables.get(name, [])) for name in TABLE_ORDER}
+        out = {name: len(self.tables.get(name, [])) for name in TABLE_ORDER}
+        out.update((name, len(rows)) for name, rows in self.tables.items() if name not in out)
+        return out
 
     @property
     def organizations(self) -> list[dict[str, Any]]:
@@ -172,15 +174,35 @@ def _allocate(total: int, weights: dict[str, float]) -> list[str]:
 
 
 class _Builder:
-    def __init__(self, seed: int, size: str, locale: str) -> None:
+    """Builds one world. The keyword options serve the `national` world (marketplace.synth.national), whose
+    regions are built one at a time: `cities`/`sizes` replace the size's, `id_base` offsets every id (the
+    region's id block), `user_suffix` ends every username, `stream` is extra entropy for every generator and
+    `list_batches` = (batches, interval in days) spreads the sharing lists over publication batches. With the
+    defaults the world is exactly the size's."""
+
+    def __init__(
+        self,
+        seed: int,
+        size: str,
+        locale: str,
+        *,
+        cities: list[dict[str, Any]] | None = None,
+        sizes: dict[str, Any] | None = None,
+        id_base: int = 0,
+        user_suffix: str = "",
+        stream: tuple[int, ...] = (),
+        list_batches: tuple[int, int] | None = None,
+    ) -> None:
         self.seed, self.size, self.locale = seed, size, locale
         self.spec = world_spec()
-        self.sizes = self.spec["sizes"][size]
-        self.cities = regions(locale)["cities"][: self.sizes["regions"]]
+        self.sizes = sizes if sizes is not None else self.spec["sizes"][size]
+        self.cities = cities if cities is not None else regions(locale)["cities"][: self.sizes["regions"]]
         self.multi = len(self.cities) > 1
-        self.rng = np.random.default_rng([seed, 2025])
+        self.id_base, self.user_suffix, self.stream = id_base, user_suffix, tuple(stream)
+        self.list_batches = list_batches
+        self.rng = np.random.default_rng([seed, 2025, *self.stream])
         self.fake = Faker(locale)
-        self.fake.seed_instance(seed)
+        self.fake.seed_instance(seed if not self.stream else "/".join(map(str, (seed, *self.stream))))
         self.epoch = epoch().astimezone(UTC)
         self.t: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_ORDER}
         self.dept: dict[tuple[str, int], dict[str, Any]] = {}  # (key, region index) -> organization row
@@ -190,6 +212,10 @@ class _Builder:
         self.zh = locale == "zh_CN"
 
     # ------------------------------------------------------------ helpers
+    def next_id(self, table: str) -> int:
+        """The id the next row of `table` gets (inside the world's id block)."""
+        return self.id_base + len(self.t[table]) + 1
+
     def days_before(self, lo: int, hi: int) -> datetime:
         return self.epoch - timedelta(days=int(self.rng.integers(lo, hi)))
 
@@ -204,7 +230,7 @@ class _Builder:
         if "id" not in row and table not in (
             "authorizationresource", "productresource", "planresource", "selectionresource", "sandboxsetting"
         ):
-            row = {"id": len(rows) + 1, **row}
+            row = {"id": self.next_id(table), **row}
         rows.append(row)
         return row
 
@@ -217,7 +243,7 @@ class _Builder:
         sector: str = "",
         size: EnterpriseSize | None = None,
     ) -> dict[str, Any]:
-        oid = len(self.t["organization"]) + 1
+        oid = self.next_id("organization")
         return self.add(
             "organization",
             {
@@ -234,6 +260,7 @@ class _Builder:
         )
 
     def account(self, username: str, org: dict[str, Any], roles: list[Role]) -> dict[str, Any]:
+        username += self.user_suffix
         acc = self.add(
             "account",
             {
@@ -363,7 +390,7 @@ class _Builder:
 
     def resource(self, tpl: Template, r: int, city: dict[str, Any], weight: float) -> None:
         holder = self.dept[(tpl.holder, r)]
-        rid = len(self.t["resource"]) + 1
+        rid = self.next_id("resource")
         row_count = max(100, int(tpl.rows * (0.3 + 0.7 * weight) * self.rng.lognormal(0, 0.25)))
         cost = _dec(row_count * tpl.cost_per_record * self.rng.uniform(0.8, 1.2) + 5000)
         title = tpl.title[self.locale]
@@ -427,7 +454,7 @@ class _Builder:
         registered = datetime.combine(notice_until + timedelta(days=1), datetime.min.time(), UTC) + timedelta(
             hours=9
         )
-        reg_id = len(self.t["registration"]) + 1
+        reg_id = self.next_id("registration")
         tag = "R" if subject is RegistrationSubject.resource else "P"
         return self.add(
             "registration",
@@ -495,7 +522,7 @@ class _Builder:
             end = date(start.year + years, start.month, 1) - timedelta(days=1)
             created = datetime.combine(start, datetime.min.time(), UTC) - timedelta(days=30)
             agency = self.dept[("data-bureau", r)]
-            aid = len(self.t["authorization"]) + 1
+            aid = self.next_id("authorization")
             self.add(
                 "authorization",
                 {
@@ -561,7 +588,7 @@ class _Builder:
         share = Decimal(repr(round(float(self.rng.uniform(0.7, 1.0)), 3)))
         actual = max((cap * share).quantize(CENT, rounding=ROUND_DOWN), unit_cost)
         actual = min(actual, cap)
-        pid = len(self.t["product"]) + 1
+        pid = self.next_id("product")
         label = {
             ProductKind.dataset: ("dataset", "数据集"),
             ProductKind.api: ("API", "数据接口"),
@@ -638,7 +665,7 @@ class _Builder:
             total = sum(costs.values(), Decimal(0)).quantize(CENT)
             costs = {k: str(v) for k, v in costs.items()}
             taxes = (total * (1 + rate) * policy.pricing.tax.rate).quantize(CENT)
-            fid = len(self.t["costfiling"]) + 1
+            fid = self.next_id("costfiling")
             self.add(
                 "costfiling",
                 {
@@ -709,7 +736,7 @@ class _Builder:
             )
             forecast = (p["price_cap"] * volume).quantize(CENT)
             committed += forecast
-            fid = len(self.t["capfiling"]) + 1
+            fid = self.next_id("capfiling")
             self.add(
                 "capfiling",
                 {
@@ -775,7 +802,7 @@ class _Builder:
         holder_region = {o["id"]: o["region"] for o in self.t["organization"]}
         plan_of: dict[str, int] = {}
         for r, city in enumerate(self.cities):
-            oid = len(self.t["organization"]) + 1
+            oid = self.next_id("organization")
             gov = self.add(
                 "organization",
                 {
@@ -802,7 +829,7 @@ class _Builder:
                     "designated_at": designated,
                 },
             )
-            pid = len(self.t["implementationplan"]) + 1
+            pid = self.next_id("implementationplan")
             self.add(
                 "implementationplan",
                 {
@@ -865,7 +892,7 @@ class _Builder:
             applicants = [o for o in operators if o["region"] == region]
             scores = {o["id"]: win if o["id"] == a["operator_id"] else lose for o in applicants}
             ranked = rank_applicants(policy, [(code_of[o["id"]], scores[o["id"]]) for o in applicants])
-            sid = len(self.t["selectionround"]) + 1
+            sid = self.next_id("selectionround")
             r = next(k for k, c in enumerate(self.cities) if c["name"] == region)
             registrar = self.registrar.get(r)
             self.add(
@@ -905,7 +932,7 @@ class _Builder:
                 self.add(
                     "selectionapplication",
                     {
-                        "id": len(self.t["selectionapplication"]) + 1,
+                        "id": self.next_id("selectionapplication"),
                         "selection_id": sid,
                         "operator_id": o["id"],
                         "filed_by": self.operator_account.get(o["id"]),
@@ -932,9 +959,9 @@ class _Builder:
         the world is the same as without them."""
         from marketplace.policy import load_policy
 
-        rng = np.random.default_rng([self.seed, 2025, 16])
+        rng = np.random.default_rng([self.seed, 2025, 16, *self.stream])
         grade_channels = load_policy(DEFAULT_POLICY).routing.grade_channels
-        published = self.epoch - timedelta(days=200)
+        base_published = self.epoch - timedelta(days=200)
         for r, city in enumerate(self.cities):
             departments = [
                 o for (key, region), o in sorted(self.dept.items(), key=lambda kv: kv[1]["id"])
@@ -949,11 +976,15 @@ class _Builder:
                 ]
                 if not shareable or rng.random() >= 0.5:
                     continue
-                lid = len(self.t["sharinglist"]) + 1
+                lid = self.next_id("sharinglist")
                 basis = (
                     f"{city['name']}数据主管部门发布" if self.zh
                     else f"Issued by the data authority of {city['name']}"
                 )
+                published = self.list_published(len(self.t["sharinglist"]), base_published)
+                if self.list_batches:
+                    batch = self.list_batch(len(self.t["sharinglist"]))
+                    basis += f"（第{batch}批）" if self.zh else f" (batch {batch})"
                 self.add(
                     "sharinglist",
                     {
@@ -970,7 +1001,7 @@ class _Builder:
                 others = [o["id"] for o in departments if o["id"] != dept["id"]]
                 picks = rng.permutation(len(shareable))[: int(rng.integers(1, 3))]
                 for i in sorted(picks.tolist()):
-                    eid = len(self.t["sharinglistentry"]) + 1
+                    eid = self.next_id("sharinglistentry")
                     named = int(rng.integers(0, 3))  # 0: any department with the duty
                     recipients = sorted(int(x) for x in rng.choice(others, size=min(named, len(others)),
                                                                    replace=False)) if named else []
@@ -990,6 +1021,19 @@ class _Builder:
                             "version": 1,
                         },
                     )
+
+    def list_batch(self, j: int) -> int:
+        """The publication batch (1-based) of the world's j-th sharing list (0-based): round robin."""
+        assert self.list_batches is not None
+        return j % self.list_batches[0] + 1
+
+    def list_published(self, j: int, base: datetime) -> datetime:
+        """When the j-th list was published: `base`, or with batches, batch b `interval x (batches - b)` days
+        earlier (the last batch on `base`)."""
+        if not self.list_batches:
+            return base
+        batches, interval = self.list_batches
+        return base - timedelta(days=interval * (batches - self.list_batch(j)))
 
     def settings(self) -> None:
         for key, value in (
@@ -1011,8 +1055,47 @@ class _Builder:
 
 
 def build_world(seed: int, size: str = "small", locale: str = "en_US") -> World:
-    """The synthetic world of `seed`, in memory; same arguments => the same rows."""
-    world = _Builder(check_seed(seed), check_size(size), check_locale(locale)).build()
+    """The synthetic world of `seed`, in memory; same arguments => the same rows.
+
+    The `national` world is built region by region (marketplace.synth.national) and joined here; to write it
+    into a database without holding it all, `seed_sandbox` streams the regions instead.
+    """
+    if check_size(size) == "national":
+        from marketplace.synth.national import build_national
+
+        return build_national(check_seed(seed), check_locale(locale))
+    world = _Builder(check_seed(seed), size, check_locale(locale)).build()
+    check_world(world)
+    return world
+
+
+def build_part(
+    seed: int,
+    size: str,
+    locale: str,
+    *,
+    cities: list[dict[str, Any]],
+    sizes: dict[str, Any],
+    id_base: int,
+    user_suffix: str,
+    stream: tuple[int, ...],
+    list_batches: tuple[int, int] | None,
+) -> World:
+    """One part of a larger world (a region of `national`), built alone: its own cities and counts, ids from
+    `id_base + 1`, usernames ending in `user_suffix`, generators seeded by (seed, *stream). No settings rows
+    (the whole world writes them once). Checked like a whole world."""
+    builder = _Builder(
+        check_seed(seed), size, check_locale(locale), cities=cities, sizes=sizes, id_base=id_base,
+        user_suffix=user_suffix, stream=stream, list_batches=list_batches,
+    )
+    builder.parties()
+    builder.catalog()
+    builder.operation()
+    builder.price_formation()
+    builder.public_services()
+    builder.jurisdiction()
+    builder.sharing_lists()
+    world = World(seed, size, locale, builder.t)
     check_world(world)
     return world
 

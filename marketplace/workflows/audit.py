@@ -40,6 +40,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql import visitors
 from sqlmodel import Session, select
 
 from marketplace.auditkey import AuditKey, load_key
@@ -375,21 +376,21 @@ AUDIT_TABLE = AuditEvent.__table__
 
 
 def reads_the_log(orm_execute_state: Any) -> bool:
-    """Whether a statement run through the session reads the audit log (its entity or its table)."""
-    if any(m.class_ is AuditEvent for m in orm_execute_state.all_mappers):
-        return True
-    statement = orm_execute_state.statement
-    froms = list(statement.get_final_froms()) if isinstance(statement, sa.Select) else []
-    while froms:
-        f = froms.pop()
-        if f is AUDIT_TABLE:
-            return True
-        if isinstance(f, sa.Join):
-            froms += [f.left, f.right]
-        elif isinstance(f, sa.Subquery | sa.Alias):
-            inner = f.element
-            froms += list(inner.get_final_froms()) if isinstance(inner, sa.Select) else [inner]
-    return False
+    """Whether a statement run through the session reads the audit log (its entity or its table).
+
+    Runs before every ORM statement of a transaction with queued events, so it must stay cheap: a load of a
+    relationship or of expired columns names its entity (`bind_mapper`); any other select is searched for the
+    log's table by walking its expression tree (`visitors.iterate`), which compiles nothing — asking an ORM
+    select for its FROM list builds its whole compile state, and cost more than the statement itself."""
+    if orm_execute_state.is_relationship_load or orm_execute_state.is_column_load:
+        mapper = orm_execute_state.bind_mapper
+        return mapper is not None and mapper.class_ is AuditEvent
+    if not orm_execute_state.is_select:
+        return any(m.class_ is AuditEvent for m in orm_execute_state.all_mappers)
+    return any(
+        isinstance(el, sa.Table) and el.name == AUDIT_TABLE.name  # an entity's table comes annotated: a copy
+        for el in visitors.iterate(orm_execute_state.statement)
+    )
 
 
 class AuditTrail:

@@ -120,12 +120,17 @@ def catalog(session: Session, *, limit: int = 200) -> list[dict[str, Any]]:
     return out
 
 
+PRELOADED = "workshop.preloaded"  # session.info: rows `_preload` read for the open transaction
+
+
 def _preload(session: Session, actor: Account, res: Resource | None, prod: Product | None) -> None:
     """Load what routing and pricing read (fields, holders, the requester's organization) BEFORE the first
-    audit event takes the chain lock, so the locked part of the transaction issues fewer statements."""
-    session.get(Organization, actor.organization_id)
+    audit event takes the chain lock, so the locked part of the transaction issues fewer statements. The rows
+    are kept in `session.info` for the transaction: the identity map alone holds none alive, and a row
+    loaded and dropped is loaded again by the next lookup."""
+    held: list[Any] = [session.get(Organization, actor.organization_id)]
     if prod is not None:
-        session.exec(
+        held += session.exec(
             select(Product)
             .where(Product.id == prod.id)
             .options(
@@ -134,10 +139,11 @@ def _preload(session: Session, actor: Account, res: Resource | None, prod: Produ
             )
         ).all()
     if res is not None:
-        session.exec(
+        held += session.exec(
             select(Resource).where(Resource.id == res.id).options(selectinload(Resource.fields))
         ).all()
-        session.get(Organization, res.holder_id)
+        held.append(session.get(Organization, res.holder_id))
+    session.info[PRELOADED] = held
 
 
 def file_request(
@@ -240,8 +246,9 @@ def review_queue(
         key = wf_reviews.queue_key(stage)
     reviews = list(wf_reviews.review_queue(session, actor, limit=limit, after=key))
     ids = {rv.request_id for rv in reviews}
-    if ids:  # one query instead of three per row: the rows below then come from the identity map
-        session.exec(
+    requests: dict[int, AccessRequest] = {}
+    if ids:  # one query instead of three per row (held here: the identity map alone keeps no row alive)
+        loaded = session.exec(
             select(AccessRequest)
             .where(AccessRequest.id.in_(ids))
             .options(
@@ -250,9 +257,10 @@ def review_queue(
                 selectinload(AccessRequest.conditions),
             )
         ).all()
+        requests = {r.id: r for r in loaded}
     out = []
     for rv in reviews:
-        req = rv.request
+        req = requests[rv.request_id]
         out.append(
             {
                 "review_id": rv.id,

@@ -55,7 +55,7 @@ from marketplace.vocabulary import Role
 from marketplace.workflows import audit
 from marketplace.workshop import roster
 from marketplace.workshop.facilitator import Facilitator
-from marketplace.workshop.session import ParticipantSession, Receipt, resume, run_retrying
+from marketplace.workshop.session import ParticipantSession, Receipt, gated, resume, run_retrying
 
 log = logging.getLogger(__name__)
 
@@ -466,6 +466,12 @@ class WorkshopServer:
             return s.exec(select(SessionToken).where(SessionToken.token_hash == digest)).first()
 
         row = run_retrying(self.engine, load)
+        self.check_token(row, client)
+        assert row is not None
+        return resume(self.engine, row.code_hash), row
+
+    def check_token(self, row: SessionToken | None, client: str) -> None:
+        """Refuse (and count for the client) an unknown, revoked or expired session token."""
         if row is None:
             self.throttle.refused(client, "bad_token")
             raise Unauthorized("unknown session token: join again with your code")
@@ -476,7 +482,39 @@ class WorkshopServer:
         if expires <= datetime.now(UTC):
             self.throttle.refused(client, "expired_token")
             raise Unauthorized("session expired: join again with your code")
-        return resume(self.engine, row.code_hash), row
+
+    def open_connections(self) -> None:
+        """Open the connections the worker threads will hold before the first participant acts: a room presses
+        its first button within the same second, and a PostgreSQL connection opened then is a new backend
+        process competing with those actions. Up to the pool's kept size (`db.make_engine(pool_size=…)`)."""
+        if not isinstance(self.engine.pool, sa.pool.QueuePool):
+            return  # one shared connection (in-memory SQLite) or none kept
+        with contextlib.ExitStack() as opened:
+            for _ in range(min(self.settings.threads, self.engine.pool.size())):
+                opened.enter_context(self.engine.connect())
+
+    def participant(self, request: Request) -> ParticipantSession:
+        """The caller's session for one participant action: its token is checked by the first statement of the
+        action's own transaction (one query finds the token and the seat it was issued for), so the check
+        comes before anything the action reads or writes and costs no transaction of its own."""
+        client = _client(request)
+        token = bearer_token(request)
+        if token is None:
+            self.throttle.refused(client, "no_token")
+            raise Unauthorized("no session token: join with your code first (POST /api/join)")
+        find = (
+            select(SessionToken, Participant, Account)
+            .outerjoin(Participant, Participant.join_code_hash == SessionToken.code_hash)
+            .outerjoin(Account, Account.id == Participant.account_id)  # type: ignore[arg-type]
+            .where(SessionToken.token_hash == token_digest(token))
+        )
+
+        def gate(s: Session) -> tuple[Participant, Account] | None:
+            found = s.exec(find).first()
+            self.check_token(None if found is None else found[0], client)
+            return None if found[1] is None or found[2] is None else (found[1], found[2])
+
+        return gated(self.engine, gate)
 
     def leave(self, row: SessionToken) -> None:
         """End the caller's own session (the client's `close`)."""
@@ -508,6 +546,7 @@ class WorkshopServer:
                     await run(server.flush_refusals)
 
             pool["workers"] = ThreadPoolExecutor(server.settings.threads, thread_name_prefix="workshop")
+            await run(server.open_connections)
             task = asyncio.create_task(flusher())
             try:
                 yield
@@ -773,8 +812,9 @@ class Caller:
     """A participant request whose token is checked on the worker thread that runs its action.
 
     `caller.file_request(...)` authenticates (`WorkshopServer.authenticate`: unknown, revoked or expired
-    tokens refused) and then calls the session's method, in one hop to the thread pool instead of two: the
-    check still comes before anything the action reads or writes.
+    tokens refused) and then calls the session's method, in one hop to the thread pool instead of two and
+    in the action's own transaction (`WorkshopServer.participant`): the check still comes before anything the
+    action reads or writes.
     """
 
     __slots__ = ("_request", "_server")
@@ -788,8 +828,7 @@ class Caller:
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            session = self._server.authenticate(self._request)[0]
-            return getattr(session, name)(*args, **kwargs)
+            return getattr(self._server.participant(self._request), name)(*args, **kwargs)
 
         return call
 

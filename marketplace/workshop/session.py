@@ -76,6 +76,9 @@ def run_retrying(engine: Engine, fn: Callable[[Session], T], *, attempts: int = 
     raise AssertionError("unreachable")
 
 
+BOUND = "workshop.bound"  # session.info: the (participant, account) a transaction acts as
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who a session acts as (for display; changing it changes nothing)."""
@@ -106,16 +109,22 @@ class Receipt:
 class ParticipantSession:
     """The only handle a participant gets. Created by `join(code)`; see the module docstring."""
 
-    __slots__ = ("__weakref__", "_code_hash", "_engine")
+    __slots__ = ("__weakref__", "_code_hash", "_engine", "_gate")
 
     def __init__(self, *_: Any, **__: Any) -> None:
         raise TypeError("use marketplace.workshop.join(code) to start a participant session")
 
     @classmethod
-    def _bind(cls, engine: Engine, code_digest: str) -> ParticipantSession:
+    def _bind(
+        cls,
+        engine: Engine,
+        code_digest: str,
+        gate: Callable[[Session], tuple[Participant, Account] | None] | None = None,
+    ) -> ParticipantSession:
         obj = object.__new__(cls)
         object.__setattr__(obj, "_engine", engine)
         object.__setattr__(obj, "_code_hash", code_digest)
+        object.__setattr__(obj, "_gate", gate)
         return obj
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -126,22 +135,33 @@ class ParticipantSession:
 
     # ------------------------------------------------------------ binding
 
+    def _bound(self, session: Session) -> tuple[Participant, Account]:
+        """The seat and account this session acts as, read once per transaction (with the gate, if any) and
+        kept in `session.info`: the identity map holds no row alive, so `session.get(Account, …)` later in
+        the transaction then finds it without another query."""
+        held = session.info.get(BOUND)
+        if held is None:
+            if self._gate is not None:
+                held = self._gate(session)
+            else:
+                row = session.exec(_select_bound(self._code_hash)).first()
+                held = None if row is None else (row[0], row[1])
+            if held is None:
+                raise PermissionDenied(
+                    "this session",
+                    "act",
+                    "its join code is no longer valid (the seat was removed "
+                    "or the marketplace was restored to before it existed)",
+                )
+            session.info[BOUND] = held
+        return held
+
     def _participant(self, session: Session) -> Participant:
-        p = session.exec(_select_participant(self._code_hash)).first()
-        if p is None:
-            raise PermissionDenied(
-                "this session",
-                "act",
-                "its join code is no longer valid (the seat was removed "
-                "or the marketplace was restored to before it existed)",
-            )
-        return p
+        return self._bound(session)[0]
 
     def _actor(self, session: Session) -> Account:
         """The bound account, loaded in `session` (for the workflows calls of this package)."""
-        account = session.get(Account, self._participant(session).account_id)
-        assert account is not None
-        return account
+        return self._bound(session)[1]
 
     @property
     def account_id(self) -> int:
@@ -211,8 +231,8 @@ class ParticipantSession:
                 ) from exc
 
         def _attempt(s: Session) -> Receipt:
+            actor = self._actor(s)  # first: a gated session authenticates before anything is read
             found = s.get(ActionReceipt, key)
-            actor = self._actor(s)
             if found is not None:
                 if found.account_id != actor.id:
                     # Keys are scoped to the account: another account's key never returns its receipt.
@@ -519,6 +539,14 @@ def _select_participant(digest: str) -> Any:
     return select(Participant).where(Participant.join_code_hash == digest)
 
 
+def _select_bound(digest: str) -> Any:
+    return (
+        select(Participant, Account)
+        .join(Account, Account.id == Participant.account_id)  # type: ignore[arg-type]
+        .where(Participant.join_code_hash == digest)
+    )
+
+
 def _receipt(row: ActionReceipt, *, replayed: bool) -> Receipt:
     return Receipt(row.key, row.action, row.subject_type, row.subject_id, dict(row.result or {}), replayed)
 
@@ -547,6 +575,16 @@ def resume(engine: Engine, code_digest: str) -> ParticipantSession:
     """The session for a join code the caller has already checked (the workshop server, for a token it issued
     against that code). It still resolves the account at every action, so a reissued code ends it."""
     return ParticipantSession._bind(engine, code_digest)
+
+
+def gated(
+    engine: Engine, gate: Callable[[Session], tuple[Participant, Account] | None]
+) -> ParticipantSession:
+    """A session whose every transaction starts with `gate(session)`, which authenticates the caller (raising
+    to refuse) and returns its seat and account, or None when the seat is gone (the workshop server: the
+    token is checked in the same transaction as the action it allows, so a request costs one transaction,
+    not two)."""
+    return ParticipantSession._bind(engine, "", gate)
 
 
 def engine_of(session: ParticipantSession) -> Engine:

@@ -117,6 +117,42 @@ def test_events_of_the_open_step_are_read_back_before_it_commits(world):
     assert actions == ["review.decide", "request.approve", "request.grant"]
 
 
+READS_OF_THE_LOG = {
+    "entity": lambda s: len(s.exec(select(AuditEvent)).all()),
+    "column": lambda s: len(s.exec(select(AuditEvent.seq)).all()),
+    "count": lambda s: s.exec(select(sa.func.count()).select_from(AuditEvent)).one(),
+    "core table": lambda s: s.exec(select(sa.func.count()).select_from(AuditEvent.__table__)).one(),
+    "subquery": lambda s: s.exec(
+        select(sa.func.count()).select_from(select(AuditEvent.id).where(AuditEvent.seq > 0).subquery())
+    ).one(),
+    "join": lambda s: len(
+        s.exec(select(AccessRequest.id, AuditEvent.id).join(AuditEvent, sa.true(), isouter=True)).all()
+    )
+    and s.exec(select(sa.func.count(AuditEvent.id))).one(),
+    "by key": lambda s: s.get(AuditEvent, s.exec(select(sa.func.max(AuditEvent.id))).one()) is not None,
+}
+
+
+@pytest.mark.parametrize("how", sorted(READS_OF_THE_LOG))
+def test_every_form_of_reading_the_log_sees_the_queued_events(world, how):
+    """Whatever shape a read of the log takes (entity, column, count, plain table, subquery, join, primary
+    key), the events the open step queued are written first; reads of other rows leave them queued."""
+    rid = world.conditional_sharing()
+    before = world.count(AuditEvent)
+    with world.step() as s:
+        req = s.get(AccessRequest, rid)
+        review = wf.open_review(req)
+        wf.decide(s, world.reviewer(s, review), review, "approve")
+        assert s.get(AccessRequest, rid).conditions is not None  # other rows, and a relationship load
+        assert world.count(AuditEvent) == before  # another connection: nothing written yet
+        seen = READS_OF_THE_LOG[how](s)
+        if how in ("entity", "column", "count", "core table", "subquery"):
+            assert seen == before + 1
+        else:
+            assert seen
+    assert world.count(AuditEvent) == before + 1 and world.verify().ok
+
+
 def test_refusal_survives_rollback_but_nothing_else_does(world):
     rid = world.conditional_sharing()
     before = world.count(AuditEvent)
