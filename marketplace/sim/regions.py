@@ -36,7 +36,7 @@ from marketplace.errors import InvalidInput
 from marketplace.sim.metrics import Tally
 from marketplace.sim.model import MarketModel, Statics
 from marketplace.sim.scenario import Scenario
-from marketplace.sim.world import SimWorld, TargetRow, sim_world
+from marketplace.sim.world import SimWorld, TargetRow, national_region_count, region_sim_world, sim_world
 
 __all__ = [
     "EXECUTORS",
@@ -77,16 +77,11 @@ def derived_seed(seed: int, region: int) -> int:
 # ---------------------------------------------------------------- worlds
 
 
-def national_region_count() -> int:
-    """Provincial-level regions of the national world (31: 22 provinces, 5 autonomous regions, 4
-    municipalities, mainland). STAND-IN until `marketplace.sim.world.national_region_count` exists."""
-    return 31
-
-
 def standin_region_world(seed: int, region: int, locale: str, size: str = "province") -> SimWorld:
-    """One region's world. STAND-IN until `marketplace.sim.world.region_sim_world` exists: the `size` world
-    of a seed derived from (world seed, region), its ids moved to region x ID_STRIDE + id so they are unique
-    across the country, and its organizations labelled with the region's name."""
+    """A stand-in for region `region` (`regions.region_size` "small" or "province", e.g. for tests that want
+    a country of known small worlds): the `size` world of a seed derived from (world seed, region), its ids
+    moved to region x ID_STRIDE + id so they are unique across the country, its organizations labelled
+    with the region's name. The national world's own regions are `region_sim_world`."""
     base = sim_world(size, derived_seed(seed, region), locale)
     off = (region + 1) * ID_STRIDE
     name = f"region-{region + 1:02d}"
@@ -130,11 +125,14 @@ class RegionalWorld:
 
 
 def regional_world(scenario: Scenario) -> RegionalWorld:
-    """The regions `scenario` runs on (the stand-in builder until the national world lands)."""
+    """The regions `scenario` runs on: the national world's (`region_sim_world`), or stand-ins of a size."""
     w = scenario.world
+    size = scenario.regions.region_size
 
     def build(region: int) -> SimWorld:
-        return standin_region_world(w.seed, region, w.locale, scenario.regions.region_size)
+        if size == "national":
+            return region_sim_world(w.seed, region, w.locale)
+        return standin_region_world(w.seed, region, w.locale, size)
 
     return RegionalWorld(region_count(scenario), build)
 

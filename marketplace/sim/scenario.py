@@ -94,12 +94,13 @@ class Regions(_Section):
     other regions (one weight per region, in region order; empty = equally), and `exchange_days` how often
     the regions exchange them: a request filed for another region in one interval enters that region's
     queues at the start of the next, as requests routed between provincial platforms would.
-    `count` (default: every region of the national world) and `region_size` (the world of one region until
-    the national world builds its own) let tests and notebooks run a smaller country.
+    `count` (default: every region of the national world) and `region_size` ("national": the national
+    world's own regions; "small" / "province": stand-ins of that world size, for tests) let tests and
+    notebooks run a smaller country.
     """
 
     count: Annotated[int, Field(ge=1, le=MAX_REGIONS)] | None = None
-    region_size: Literal["small", "province"] = "province"
+    region_size: Literal["national", "small", "province"] = "national"
     cross_share: Prob = 0.05
     destination_weights: Annotated[list[NonNegFloat], Field(max_length=MAX_REGIONS)] = []
     exchange_days: Annotated[int, Field(ge=1, le=91)] = 7
