@@ -206,3 +206,14 @@ def test_a_notebook_gets_a_progress_bar_of_its_own(capsys: pytest.CaptureFixture
     assert "14/14" in capsys.readouterr().err
     assert a.metrics_json() == run_national(sc, 1).metrics_json()
     assert len(a.workers) == 1 and a.workers[0]["peak_rss"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_the_national_worlds_own_regions_run_the_same_on_any_grouping() -> None:
+    sc = load_scenario(
+        "national-2025", {"world.size": "national", "regions.count": 3, "horizon.days": 21}
+    )
+    assert sc.regions.region_size == "national"
+    a = run_national(sc, 2, workers=1)
+    assert a.metrics_json() == run_national(sc, 2, workers=3, executor="processes").metrics_json()
+    assert a.metrics["cross_region_sent"] > 0 and a.metrics["orgs_served"] > 0
