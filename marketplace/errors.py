@@ -23,6 +23,10 @@ class InvalidInput(MarketplaceError, ValueError):
         self.field, self.value, self.expected = field, value, expected
         super().__init__(f"{field}: got {value!r}; expected {expected}")
 
+    def __reduce__(self) -> Any:
+        # rebuilt from its three parts when it crosses a process boundary (worker processes, Dask actors)
+        return (type(self), (self.field, self.value, self.expected))
+
 
 class TransitionError(MarketplaceError):
     """An action that the object's lifecycle (docs/vocabulary.md#lifecycles) does not allow from its state."""

@@ -113,6 +113,28 @@ def _progress(total: int, label: str) -> Any:
 @click.option(
     "--db", "to_db", is_flag=True, help="Store requests, reviews, quotes and deliveries in the sandbox."
 )
+@click.option(
+    "--world",
+    "world_size",
+    type=click.Choice(["small", "province", "national"]),
+    help="The world to run on (default: the scenario's); national runs one model per region.",
+)
+@click.option("--regions", type=click.IntRange(1, 64), help="National: how many regions (default: all).")
+@click.option(
+    "--workers", type=click.IntRange(1, 256), help="National: groups of regions run in parallel (default 1)."
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["inline", "processes", "dask"]),
+    help="National: where the groups run (default: processes if --workers > 1, dask with --scheduler).",
+)
+@click.option("--scheduler", help="National: a Dask scheduler address (tcp://host:port) for the regions.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="National: a folder for per-region checkpoints; a run finding its own there resumes from them.",
+)
 def simulate(
     scenario: str,
     seed: int | None,
@@ -120,14 +142,41 @@ def simulate(
     json_out: Path | None,
     events_dir: Path | None,
     to_db: bool,
+    world_size: str | None,
+    regions: int | None,
+    workers: int | None,
+    executor: str | None,
+    scheduler: str | None,
+    checkpoint_dir: Path | None,
 ) -> None:
     """Simulate SCENARIO (a name in seed/scenarios or a .toml path) and print its metrics."""
     import tempfile
 
     from marketplace.sim import load_scenario, run
 
-    sc = load_scenario(scenario)
+    over: dict[str, Any] = {}
+    if world_size is not None:
+        over["world.size"] = world_size
+    if regions is not None:
+        over["regions.count"] = regions
+    sc = load_scenario(scenario, over or None)
     n = days or sc.horizon.days
+    national_opts = {
+        "--regions": regions, "--workers": workers, "--executor": executor, "--scheduler": scheduler,
+        "--checkpoint": checkpoint_dir,
+    }  # fmt: skip
+    if sc.world.size != "national":
+        for opt, value in national_opts.items():
+            if value is not None:
+                raise click.BadParameter(
+                    t("cli.sim.national_only", value=repr(str(value))), param_hint=opt
+                )
+    else:
+        for opt, value in (("--events", events_dir), ("--db", to_db or None)):
+            if value is not None:
+                raise click.BadParameter(t("cli.sim.national_metrics_only"), param_hint=opt)
+        _national(sc, seed, days, json_out, workers or 1, executor, scheduler, checkpoint_dir)
+        return
     engine = None
     if to_db:  # checked before any work: the sandbox answers and holds the scenario's world
         from marketplace.cli.db_cmd import open_sandbox
@@ -332,6 +381,105 @@ def sweep(
     summary.columns = [_metric(c) for c in summary.columns]
     click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
     _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
+
+
+def _national(
+    sc: Any,
+    seed: int | None,
+    days: int | None,
+    json_out: Path | None,
+    workers: int,
+    executor: str | None,
+    scheduler: str | None,
+    checkpoint_dir: Path | None,
+) -> None:
+    """`simulate` of a national scenario: its regions in groups on the chosen executor, a progress bar over
+    the simulated days, the metrics written to --json (else to the data folder) and where they are."""
+    from marketplace.sim.regions import check_national, region_count, run_national
+
+    check_national(sc)
+    if executor == "dask" or scheduler:
+        if executor not in (None, "dask"):
+            raise click.BadParameter(
+                t("cli.sim.scheduler_needs_dask", value=repr(executor)), param_hint="--executor"
+            )
+        executor = "dask"
+    else:
+        executor = executor or ("processes" if workers > 1 else "inline")
+    if checkpoint_dir is not None:
+        from marketplace.sim.checkpoint import prepare_dir
+
+        prepare_dir(checkpoint_dir)
+    seed = sc.seeds.default if seed is None else seed
+    n = days or sc.horizon.days
+    if json_out is None:
+        from marketplace.db import data_dir
+
+        runs = data_dir() / "runs"
+        runs.mkdir(exist_ok=True)
+        json_out = runs / f"{sc.name}-national-seed{seed}-{n}d.json"
+    with contextlib.ExitStack() as stack:
+        client = None
+        if executor == "dask":
+            client = stack.enter_context(_dask_client(scheduler, workers))
+            click.echo(t("cli.sim.dashboard", link=client.dashboard_link or "-"))
+        click.echo(t("cli.sim.national_plan", regions=region_count(sc), workers=workers, executor=executor))
+        bar = stack.enter_context(_progress(n, f"simulating {sc.name}"))
+        result = run_national(
+            sc, seed, days, workers=workers, executor=executor, client=client, checkpoint=checkpoint_dir,
+            progress=bar.update,
+        )  # fmt: skip
+    head = {"scenario": result.scenario, "policy": result.policy, "seed": result.seed, "days": result.days}
+    click.echo(t("cli.sim.header", **head))
+    names = {k: _metric(k) for k in HEADLINE}
+    width = max(map(columns, names.values()))
+    for k in HEADLINE:
+        click.echo(f"  {pad(names[k], width)}  {_fmt(result.metrics[k]):>16}")
+    click.echo(
+        t(
+            "cli.sim.cross_region",
+            regions=result.regions,
+            sent=_fmt(result.metrics["cross_region_sent"]),
+            transit=_fmt(result.metrics["cross_region_in_transit"]),
+        )
+    )
+    json_out.write_text(result.metrics_json(), encoding="utf-8")
+    click.echo(t("cli.sim.metrics_written", path=json_out))
+    if checkpoint_dir is not None:
+        click.echo(t("cli.sim.checkpoints", path=checkpoint_dir))
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None, workers: int) -> Any:
+    """A Dask client: on the cluster at `scheduler` (reached within the timeout or refused in one line), or
+    on a local cluster of `workers` single-threaded worker processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise click.BadParameter(
+            f"{scheduler!r}; a Dask scheduler needs the optional Dask support: "
+            "pip install 'public-data-marketplace[distributed]'",
+            param_hint="--scheduler",
+        ) from None
+    if scheduler:
+        try:
+            _probe_scheduler(scheduler, SCHEDULER_TIMEOUT)
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except Exception as exc:  # anything the address does is the user's address being wrong
+            raise click.BadParameter(
+                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=_one_line(exc)),
+                param_hint="--scheduler",
+            ) from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
 
 
 #: seconds to reach a Dask scheduler, its greeting included

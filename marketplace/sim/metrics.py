@@ -114,6 +114,7 @@ class Tally:
             else np.zeros(0, dtype=np.int64)
         )
         self.fixed_total = 0.0
+        self.orgs_added = 0  # organizations whose counts `add` has folded in
 
     # ------------------------------------------------------------ observer
 
@@ -252,6 +253,58 @@ class Tally:
         mo["operator"] += sp.operator * k
         mo["holder"] += sp.holder * k
         mo["taxes"] += sp.taxes * k
+
+    # ------------------------------------------------------------ merging (regional runs)
+
+    def state(self) -> dict[str, Any]:
+        """What this tally has summed so far, as plain data (a region's share of a national run)."""
+        return {
+            "n": dict(self.n),
+            "chan": {k: v.copy() for k, v in self.chan.items()},
+            "cls": {k: v.copy() for k, v in self.cls.items()},
+            "wait": self.wait.copy(),
+            "wait_reviewed": self.wait_reviewed.copy(),
+            "late_by_stage": self.late_by_stage.copy(),
+            "price_sum": self.price_sum.copy(),
+            "price_n": self.price_n.copy(),
+            "f": dict(self.f),
+            "money": dict(self.money),
+            "charges_total": self.charges_total,
+            "operators": sorted(self.operators),
+            "period_pay": dict(self.period_pay),
+            "per_org": self.per_org.copy(),
+            "k_min": self.k_min,
+        }
+
+    def add(self, part: dict[str, Any]) -> None:
+        """Fold in another tally's `state()` (a region's, in region order): counts, histograms and exact
+        money add up; organizations are appended after those already here; the smallest k is kept."""
+        for k, v in part["n"].items():
+            self.n[k] += v
+        for k, v in part["chan"].items():
+            self.chan[k] += v
+        for k, v in part["cls"].items():
+            self.cls[k] += v
+        for name in ("wait", "wait_reviewed"):
+            mine, theirs = getattr(self, name), part[name]
+            size = max(mine.size, theirs.size)
+            setattr(self, name, _grow(mine, size) + _grow(theirs, size))
+        self.late_by_stage += part["late_by_stage"]
+        self.price_sum += part["price_sum"]
+        self.price_n += part["price_n"]
+        for k, v in part["f"].items():
+            self.f[k] += v
+        for k, v in part["money"].items():
+            self.money[k] += v
+        self.charges_total += part["charges_total"]
+        self.operators.update(part["operators"])
+        for k, v in part["period_pay"].items():
+            self.period_pay[k] += v
+        lo = self.orgs_added
+        self.per_org[lo : lo + part["per_org"].size] += part["per_org"]
+        self.orgs_added = lo + part["per_org"].size
+        if part["k_min"]:
+            self.k_min = part["k_min"] if not self.k_min else min(self.k_min, part["k_min"])
 
     # ------------------------------------------------------------ result
 

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 import mesa
@@ -462,17 +463,24 @@ class RequesterGroup(mesa.Agent):
         idx = idx[m.status[idx] != UNSERVED]
         if not idx.size:
             return
-        st = m.statics
-        wait = m.expected_wait()[m.req_shape[idx]]
-        p_ok = np.where(m.list_based[idx], m.p_approve_list[m.req_shape[idx]], m.p_approve[m.req_shape[idx]])
-        worth = p_ok * m.value[idx]
-        files = worth > m.price[idx] + st.waiting_cost[self.cls] * wait
-        m.status[idx[~files]] = NOT_FILED
-        self.declined += int((~files).sum())
-        filed = idx[files]
-        self.filed += int(filed.size)
-        if filed.size:
-            m.file(filed)
+        n_filed = consider(m, idx, self.cls)
+        self.declined += int(idx.size) - n_filed
+        self.filed += n_filed
+
+
+def consider(m: MarketModel, idx: np.ndarray, cls: int | np.ndarray) -> int:
+    """Requesters of live slots `idx` (class `cls`, one or per slot) file when P(approve) x value exceeds the
+    price plus waiting cost x expected wait; the others decline. Returns how many filed."""
+    st = m.statics
+    wait = m.expected_wait()[m.req_shape[idx]]
+    p_ok = np.where(m.list_based[idx], m.p_approve_list[m.req_shape[idx]], m.p_approve[m.req_shape[idx]])
+    worth = p_ok * m.value[idx]
+    files = worth > m.price[idx] + st.waiting_cost[cls] * wait
+    m.status[idx[~files]] = NOT_FILED
+    filed = idx[files]
+    if filed.size:
+        m.file(filed)
+    return int(filed.size)
 
 
 class ReviewTeam(mesa.Agent):
@@ -626,6 +634,10 @@ class MarketModel(mesa.Model):
         self.filed_count = 0
         self.quote_ids: dict[tuple[int, int, int, int], int] = {}
         self.quote_keys: list[tuple[int, int, int, int]] = []
+        #: a regional run's border (marketplace.sim.regions): takes the requests for other regions' data
+        self.border: Any = None
+        #: draws of requests from other regions, by the day they enter this region's queues
+        self.inbound: dict[int, dict[str, Any]] = {}
         self._setup_streams()
         self.p_approve = np.ones(max(len(st.shapes), 1))
         self.p_approve_list = np.ones(max(len(st.shapes), 1))  # citing a list: the holder cannot reject
@@ -645,7 +657,7 @@ class MarketModel(mesa.Model):
             model_reporters={
                 "day": "day",
                 **{
-                    f"queue_{s.value}": (lambda m, i=i: int(m.teams_list[i].queue.size))
+                    f"queue_{s.value}": partial(queue_size, stage=i)
                     for i, s in enumerate(STAGES)
                 },
                 "filed": "filed_today",
@@ -722,23 +734,71 @@ class MarketModel(mesa.Model):
 
     def _draw_block(self, d0: int, d1: int) -> dict[str, np.ndarray]:
         """Every per-arrival draw and policy result of the arrivals of days [d0, d1)."""
-        st = self.statics
-        C, T = len(REQUESTER_CLASSES), len(st.world.targets)
+        raw = self.draws(d0, d1)
+        if self.border is not None:  # a regional run: requests for other regions' data leave here
+            raw = self.border.split(self, raw, d0, d1)
+        return self._resolve(raw)
+
+    def draws(self, d0: int, d1: int) -> dict[str, Any]:
+        """The random draws of the arrivals of days [d0, d1), before anything reads the world.
+
+        Kept apart from `_resolve` so a regional run can send a draw to another region, which resolves it
+        against its own targets (`inject`). Each stream is read exactly as one draw of the whole block.
+        """
+        C = len(REQUESTER_CLASSES)
         g0, g1 = int(self.offsets[d0 * C]), int(self.offsets[d1 * C])
         N = g1 - g0
         counts = np.diff(self.offsets[d0 * C : d1 * C + 1])
-        out: dict[str, np.ndarray] = {"gid": np.arange(g0, g1, dtype=np.int64)}
-        out["arr_day"] = np.repeat(np.repeat(np.arange(d0, d1), C), counts)
-        arr_cls = np.repeat(np.tile(np.arange(C), d1 - d0), counts)
+        raw: dict[str, Any] = {"gid": np.arange(g0, g1, dtype=np.int64)}
+        raw["arr_day"] = np.repeat(np.repeat(np.arange(d0, d1), C), counts)
+        raw["arr_cls"] = np.repeat(np.tile(np.arange(C), d1 - d0), counts)
+        raw["local"] = np.ones(N, dtype=bool)
+        raw["u"] = self._u_rng.random((N, 8))
+        raw["z"] = self._z_rng.standard_normal(N)
+        raw["u_claim"] = self._claim_rng.random((N, 2)) if self._claim_rng is not None else np.ones((N, 2))
+        raw["u_list"] = self._list_rng.random(N)
+        raw["wanted"] = self._compute_rng.poisson(self.statics.scenario.compute.queries_mean, N) + 1
+        raw["u_reject"] = self._reject_rng.random((N, len(STAGES)))
+        if self._enter_rng is not None:
+            raw["u_enter"] = self._enter_rng.random(N)  # uniform time of day
+            raw["service"] = self._service_rng.exponential(1.0, (N, len(STAGES)))  # in units of each mean
+        else:
+            raw["u_enter"] = np.zeros(N)
+            raw["service"] = np.zeros((N, len(STAGES)))
+        return raw
+
+    def keep_arrivals(self, raw: dict[str, Any], keep: np.ndarray, d0: int, d1: int) -> dict[str, Any]:
+        """The draws of block [d0, d1) without the rows `keep` is False for (requests that leave the region):
+        the day/class offsets and the arrival count shrink to match, so the block reads as if drawn so."""
+        C = len(REQUESTER_CLASSES)
+        gone = ~keep
+        if not gone.any():
+            return raw
+        cell = raw["arr_day"] * C + raw["arr_cls"] - d0 * C
+        removed = np.cumsum(np.bincount(cell[gone], minlength=(d1 - d0) * C))
+        self.offsets[d0 * C + 1 : d1 * C + 1] -= removed
+        self.offsets[d1 * C + 1 :] -= removed[-1]
+        self.n -= int(removed[-1])
+        out = {k: v[keep] for k, v in raw.items()}
+        out["gid"] = int(self.offsets[d0 * C]) + np.arange(int(keep.sum()), dtype=np.int64)
+        return out
+
+    def _resolve(self, raw: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Every per-arrival result of `raw` draws on this model's world and policy."""
+        st = self.statics
+        C, T = len(REQUESTER_CLASSES), len(st.world.targets)
+        N = int(raw["gid"].size)
+        out: dict[str, np.ndarray] = {"gid": raw["gid"], "arr_day": raw["arr_day"]}
+        arr_cls = raw["arr_cls"]
         out["arr_cls"] = arr_cls
-        u = self._u_rng.random((N, 8))
-        z = self._z_rng.standard_normal(N)
+        u = raw["u"]
+        z = raw["z"]
         purpose = _pick(st.purpose_cdf[arr_cls], u[:, 0])
         channel = _pick(st.channel_cdf[arr_cls], u[:, 1])
         org = np.full(N, -1, dtype=np.int64)
         for c in range(C):
             cdf = self._org_cdf[c]
-            m = arr_cls == c
+            m = (arr_cls == c) & raw["local"]  # a request from another region names none of ours
             if cdf is None or not m.any():
                 continue
             orgs = st.class_orgs[c]
@@ -775,7 +835,7 @@ class MarketModel(mesa.Model):
         fc = st.scenario.demand.free_claims
         free_p = np.array([p in st.policy.purposes.free for p in PURPOSES])
         if self._claim_rng is not None:
-            u_claim = self._claim_rng.random((N, 2))
+            u_claim = raw["u_claim"]
             claim_p = PURPOSES.index(Purpose(fc.purpose))
             lie = product & ~free_p[purpose] & (u_claim[:, 0] < fc.false_share)
             lie &= st.allowed[sig, kind, claim_p] if T else lie
@@ -793,7 +853,7 @@ class MarketModel(mesa.Model):
         SH = CHANNELS.index(Channel.sharing)
         sharing = has & (st.world.target_channel[tg] == SH) if T else np.zeros(N, dtype=bool)
         dept = kind == KINDS.index(OrganizationKind.department)
-        out["list_based"] = sharing & dept & (self._list_rng.random(N) < st.scenario.demand.list_share)
+        out["list_based"] = sharing & dept & (raw["u_list"] < st.scenario.demand.list_share)
         out["req_shape"] = np.where(has, st.shape[sig, kind, purpose] if T else -1, 0)
         out["free"] = free = np.where(has, st.free[sig, kind, purpose] if T else True, True)
         out["policy_cond"] = np.where(has, st.policy_conditions[sig, kind, purpose] if T else False, False)
@@ -817,7 +877,7 @@ class MarketModel(mesa.Model):
         out["volume"] = volume
         cd = st.scenario.compute
         out["compute"] = compute = has & st.compute_mode[tg] if T else np.zeros(N, dtype=bool)
-        wanted = self._compute_rng.poisson(cd.queries_mean, N) + 1
+        wanted = raw["wanted"]
         answered = np.minimum(wanted, st.compute_queries_max)
         out["queries"] = queries = np.where(compute, answered, 0)
         out["budget_exhausted"] = compute & (wanted > st.compute_queries_max)
@@ -826,12 +886,10 @@ class MarketModel(mesa.Model):
         out["value"] = np.where(compute, value * factor, value)
         out["release_k"] = np.where(compute, 0, release_k)  # no rows released
         out["quote_volume"] = quote_volume = np.where(compute, -queries, volume)
-        out["u_reject"] = self._reject_rng.random((N, len(STAGES)))
+        out["u_reject"] = raw["u_reject"]
         if self._enter_rng is not None:
-            out["enter_time"] = out["arr_day"] + self._enter_rng.random(N)  # filing day + uniform time of day
-            out["service"] = self._service_rng.exponential(1.0, (N, len(STAGES)))  # in units of each mean
-        else:
-            out["service"] = np.zeros((N, len(STAGES)))
+            out["enter_time"] = out["arr_day"] + raw["u_enter"]  # filing day + uniform time of day
+        out["service"] = raw["service"]
         out["u_cond"] = u[:, 6].copy()
         # quotes for paid requests, one policy call per distinct (product, purpose, class, volume)
         price = np.zeros(N)
@@ -893,6 +951,11 @@ class MarketModel(mesa.Model):
         new = self._draw_block(d0, d1)
         n_live = int(self.gid.size)
         self._block_g0, self._block_s0 = int(self.offsets[d0 * len(REQUESTER_CLASSES)]), n_live
+        self._append(new)
+        self._drawn_days = d1
+
+    def _append(self, new: dict[str, np.ndarray]) -> None:
+        """Add resolved arrivals to the live requests."""
         n = int(new["gid"].size)
         self.gid = np.concatenate([self.gid, new["gid"]])
         for name, dtype in LIVE_FIELDS:
@@ -906,7 +969,22 @@ class MarketModel(mesa.Model):
             setattr(self, name, np.concatenate([old, add]))
         self.u_reject = np.concatenate([self.u_reject, new["u_reject"]])
         self.service = np.concatenate([self.service, new["service"]])
-        self._drawn_days = d1
+
+    def inject(self, raw: dict[str, Any]) -> None:
+        """Requests from other regions (their draws, in canonical order) enter today, after today's block.
+
+        This region resolves each draw against its own targets and prices; the requester then files or not
+        by the same rule as local requesters (`RequesterGroup.consider`), seeing this region's backlogs.
+        """
+        n_live = int(self.gid.size)
+        n = int(raw["gid"].size)
+        raw = dict(raw, arr_day=np.full(n, self.day, dtype=np.int64), local=np.zeros(n, dtype=bool))
+        self._append(self._resolve(raw))
+        self.n += n
+        idx = np.arange(n_live, n_live + n)
+        idx = idx[self.status[idx] != UNSERVED]
+        if idx.size:
+            consider(self, idx, self.arr_cls[idx])
 
     def _emit(self, *, final: bool) -> None:
         """Hand the finished requests (every live one if `final`) to the observers; keep the rest."""
@@ -1043,6 +1121,10 @@ class MarketModel(mesa.Model):
 
     def step(self) -> None:
         self.begin_day()
+        if self.inbound:
+            arriving = self.inbound.pop(self.day, None)
+            if arriving is not None:
+                self.inject(arriving)
         self.groups.do("step")
         for t in self.teams_list:
             t.admit()
@@ -1088,6 +1170,12 @@ class MarketModel(mesa.Model):
             if not isinstance(hit, str):
                 out[i] = hit
         return out
+
+
+def queue_size(m: MarketModel, stage: int) -> int:
+    """Reporter of one review team's queue length (a module function under `partial`, not a lambda, so a
+    model can be checkpointed)."""
+    return int(m.teams_list[stage].queue.size)
 
 
 def _pick(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:

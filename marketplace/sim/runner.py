@@ -239,6 +239,8 @@ def run(
 
     `events`: False (metrics only; memory bounded by the open requests), True (event tables kept in memory:
     `requests`, `reviews`, `deliveries`), a directory (written there as Parquet in chunks) or an `EventLog`.
+    A national scenario (`world.size = "national"`) runs all its regions here and returns a
+    `NationalResult` (metrics and money, as compare and sweep read them); `run_national` picks executors.
     """
     sc = _as_scenario(scenario)
     if seed is None:
@@ -247,6 +249,16 @@ def run(
         raise InvalidInput("seed", seed, "a non-negative integer")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660):
         raise InvalidInput("days", days, "a whole number of days from 1 to 3660")
+    if sc.world.size == "national":  # one run over every region, in this process (see run_national)
+        if world is not None or events is not False:
+            raise InvalidInput(
+                "events" if world is None else "world",
+                events if world is None else world.label,
+                "none for a national scenario (its regions build their own worlds; metrics only)",
+            )
+        from marketplace.sim.regions import run_national
+
+        return run_national(sc, int(seed), days, progress=progress)  # type: ignore[return-value]
     if isinstance(events, EventLog):
         log: EventLog | None = events
     elif events is True:

@@ -76,9 +76,34 @@ ReviewStageName = Annotated[ReviewStage, Strict(False)]
 class WorldSpec(_Section):
     """The synthetic world (marketplace.synth.build_world) the scenario runs on."""
 
-    size: Literal["small", "province"] = "small"
+    size: Literal["small", "province", "national"] = "small"
+    """`national`: one world per provincial region, run as a regional run (see `Regions`)."""
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     locale: Literal["en_US", "zh_CN"] = "en_US"
+
+
+#: The most regions a national run may have (the national world has about 31).
+MAX_REGIONS = 64
+
+
+class Regions(_Section):
+    """How a national world (`world.size = "national"`) runs: one task per region (or group of regions).
+
+    Every figure here is an assumption (no published figure): `cross_share` is the share of each region's
+    demand that asks for another region's data, `destination_weights` how those requests spread over the
+    other regions (one weight per region, in region order; empty = equally), and `exchange_days` how often
+    the regions exchange them: a request filed for another region in one interval enters that region's
+    queues at the start of the next, as requests routed between provincial platforms would.
+    `count` (default: every region of the national world) and `region_size` ("national": the national
+    world's own regions; "small" / "province": stand-ins of that world size, for tests) let tests and
+    notebooks run a smaller country.
+    """
+
+    count: Annotated[int, Field(ge=1, le=MAX_REGIONS)] | None = None
+    region_size: Literal["national", "small", "province"] = "national"
+    cross_share: Prob = 0.05
+    destination_weights: Annotated[list[NonNegFloat], Field(max_length=MAX_REGIONS)] = []
+    exchange_days: Annotated[int, Field(ge=1, le=91)] = 7
 
 
 class PolicySpec(_Section):
@@ -271,6 +296,7 @@ class Scenario(_Section):
     review: Review
     operators: Operators = Operators()
     compute: ComputeDemand = ComputeDemand()
+    regions: Regions = Regions()
     source: str = ""
     """The file it was loaded from (set by the loader)."""
 

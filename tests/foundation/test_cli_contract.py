@@ -169,13 +169,14 @@ def test_a_good_release_writes_both_files(sandbox: sa.Engine, tmp_path: Path) ->
 # ---------------------------------------------------------------- the fuzz test
 
 
-#: Options never generated: they reach beyond this machine (a Dask scheduler, another database).
-NEVER = {"scheduler", "db_url", "help", "version"}
+#: Options never generated: they reach beyond this machine (a Dask scheduler, another database) or start
+#: a cluster of worker processes (`simulate --executor`, tested in tests/sim/test_sim_regions.py).
+NEVER = {"scheduler", "db_url", "help", "version", "executor"}
 #: Commands that take seconds when their arguments are good (they rebuild or replay the whole world): the
 #: fuzz test gives them at least one bad argument, so they are checked for "exit 2, nothing changed".
 SLOW = {"seed", "demo"}
 #: Options whose good values are kept small so that a run stays short (a year of simulation takes seconds).
-CHEAP = {"days": 3, "seeds": 1, "rows": 300, "participants": 4, "workers": 1, "count": 3}
+CHEAP = {"days": 3, "seeds": 1, "rows": 300, "participants": 4, "workers": 1, "count": 3, "regions": 2}
 
 NAMES = ["national-2025", "sme-discount", "RES-000003", "RES-999999", "PRD-2024-000001", "T-1", "trainer",
          "ckpt", "e1", "", " ", "-x", "../../etc/passwd", "名字", "a" * 300]

@@ -1,0 +1,112 @@
+"""`marketplace simulate --world national`: runs, says where its results are, resumes, refuses bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from marketplace.cli import run as cli
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        cli(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.fixture
+def small_country(tmp_path: Path) -> Path:
+    """national-2025 on a country of small regions (the shipped default is province-size regions)."""
+    p = tmp_path / "small-country.toml"
+    p.write_text(
+        'extends = "national-2025"\nname = "small-country"\n[world]\nsize = "national"\n'
+        '[regions]\ncount = 3\nregion_size = "small"\ncross_share = 0.1\n',
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.mark.timeout(300)
+def test_national_run_prints_where_results_are_and_resumes(
+    small_country: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    code, out, err = _cli(
+        ["simulate", str(small_country), "--days", "28", "--workers", "2", "--json", str(a)], capsys
+    )
+    assert code == 0, err
+    assert "3 regions" in out and f"metrics written to {a}" in out
+    ck = tmp_path / "ck"
+    argv = ["simulate", str(small_country), "--days", "28", "--checkpoint", str(ck), "--json", str(b)]
+    code, out, err = _cli(argv, capsys)
+    assert code == 0, err
+    assert f"checkpoints in {ck}" in out
+    assert a.read_bytes() == b.read_bytes()
+    code, out, err = _cli(argv, capsys)  # resumes from the last boundary: the same bytes again
+    assert code == 0, err
+    assert a.read_bytes() == b.read_bytes()
+    doc = json.loads(a.read_text())
+    assert doc["regions"] == 3 and doc["metrics"]["cross_region_sent"] > 0
+    code, out, err = _cli(["simulate", str(small_country), "--days", "7", "--executor", "inline"], capsys)
+    assert code == 0 and "metrics written to " in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["simulate", "national-2025", "--workers", "2"], "--workers"),
+        (["simulate", "national-2025", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+        (["simulate", "national-2025", "--world", "national", "--events", "."], "--events"),
+        (["simulate", "national-2025", "--world", "national", "--db"], "--db"),
+        (["simulate", "national-2025", "--world", "national", "--workers", "0"], "--workers"),
+        (["simulate", "national-2025", "--world", "national", "--regions", "65"], "--regions"),
+        (["simulate", "national-2025", "--world", "nation"], "--world"),
+        (
+            ["simulate", "national-2025", "--world", "national", "--executor", "inline", "--scheduler", "x"],
+            "--executor",
+        ),
+        (
+            ["simulate", "national-2025", "--world", "national", "--checkpoint", "/no/such/dir/ck"],
+            "checkpoint",
+        ),
+    ],
+)
+def test_bad_national_input_is_one_line_and_exit_2(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(argv, capsys)
+    assert code == 2
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and option in lines[0], err
+    assert "Traceback" not in err
+
+
+@pytest.mark.timeout(60)
+def test_a_wrong_scheduler_address_fails_within_the_timeout(
+    small_country: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(["simulate", str(small_country), "--scheduler", "tcp://127.0.0.1:9"], capsys)
+    assert code == 2 and "--scheduler" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(300)
+def test_national_run_on_an_existing_dask_cluster(
+    small_country: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distributed import LocalCluster
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    code, _, err = _cli(["simulate", str(small_country), "--days", "14", "--json", str(a)], capsys)
+    assert code == 0, err
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as cluster:
+        code, out, err = _cli(
+            ["simulate", str(small_country), "--days", "14", "--workers", "3", "--json", str(b),
+             "--scheduler", cluster.scheduler_address],
+            capsys,
+        )  # fmt: skip
+    assert code == 0, err
+    assert "Dask dashboard:" in out and "on dask" in out
+    assert a.read_bytes() == b.read_bytes()
