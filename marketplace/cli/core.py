@@ -15,7 +15,7 @@ import click
 from marketplace import db
 from marketplace.cli import columns, main, pad
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import domain_label, label, listing, t
+from marketplace.i18n import domain_label, has, label, listing, t
 from marketplace.vocabulary import Grade
 
 # headings of `catalog list` (the panels' own words for the same columns)
@@ -45,9 +45,17 @@ def info(as_json: bool) -> None:
         click.echo(json.dumps({"database": url, "counts": counts}, indent=2))
         return
     click.echo(t("cli.info.database", url=url))
-    width = max(map(len, counts))
-    for name, n in counts.items():
-        click.echo(f"  {name:<{width}}  {n:>8}")
+    shown = {table_label(name): n for name, n in counts.items()}
+    width = max(map(columns, shown))
+    for name, n in shown.items():
+        click.echo(f"  {pad(name, width)}  {n:>8}")
+
+
+def table_label(name: str) -> str:
+    """A table as people call what it holds ('accessrequest' -> 'access requests' / '访问申请'); --json keeps
+    the table names, which scripts read."""
+    key = f"table.{name}"
+    return t(key) if has(key) else t("cli.info.unknown_table", name=name)
 
 
 def sandbox_counts() -> tuple[str, dict[str, int]]:

@@ -61,6 +61,22 @@ def test_results_are_printed_in_chinese(sandbox) -> None:
     assert t("enum.core", "zh") in listing.stdout and " core " not in listing.stdout
 
 
+def test_info_names_what_each_table_holds_in_chinese(sandbox) -> None:
+    from sqlmodel import SQLModel
+
+    import marketplace.models  # noqa: F401  # every table registered
+
+    for name in SQLModel.metadata.tables:
+        assert t(f"table.{name}", "zh") != t(f"table.{name}", "en"), name
+    info = mkt("info", env=sandbox, lang="zh")
+    assert info.returncode == 0, info.stderr
+    rows = info.stdout.splitlines()[1:]
+    assert len(rows) == len(SQLModel.metadata.tables)
+    for row in rows:
+        assert CJK.search(row) and not re.search(r"[A-Za-z]", row), row
+    assert t("table.accessrequest", "zh") in info.stdout
+
+
 def test_a_quote_reads_in_chinese_line_by_line(sandbox) -> None:
     out = mkt(
         "quote",
