@@ -312,6 +312,17 @@ SEEDED_TEXTS: tuple[str, ...] = (
     "seeded.sharing_list_duty",
     "stored.authorization_terminated",
     "stored.authorization_expired",
+    # the implementation plan seeded per region (seed/world/world.toml, [names.plan])
+    "seeded.plan_scope",
+    "seeded.plan_scenario_transport",
+    "seeded.plan_scenario_health",
+    "seeded.plan_scenario_credit",
+    "seeded.plan_measure_environment",
+    "seeded.plan_measure_deidentify",
+    "seeded.plan_measure_audit",
+    "seeded.plan_product_datasets",
+    "seeded.plan_product_reports",
+    "seeded.plan_product_apis",
 )
 
 
@@ -429,6 +440,13 @@ def _shipped_text(key: str, text: str, code: str) -> str:
     if code == "en" or not has(key) or translations("en").gettext(key) != text:
         return text
     return t(key, code)
+
+
+def scenario_description(name: str, description: str, lang: str | None = None) -> str:
+    """A scenario's description in the language in force when it is a shipped scenario's own text (held by
+    the catalogs as `scenario.about.<name>`); a description someone wrote or changed is shown as written."""
+    code = normalize(lang) if lang else get_language()
+    return _shipped_text(f"scenario.about.{name}", description, code) if description else "—"
 
 
 def policy_note(parameter: str, note: str, lang: str | None = None) -> str:

@@ -98,6 +98,20 @@ def _progress(total: int, label: str) -> Any:
 
 
 @main.command()
+def scenarios() -> None:
+    """List the shipped scenarios: name, what each changes, its policy, days and seeds."""
+    from marketplace.i18n import scenario_description
+    from marketplace.sim import list_scenarios, load_scenario, scenario_dir
+
+    click.echo(t("cli.scenarios.header", folder=scenario_dir()))
+    for name in list_scenarios():
+        sc = load_scenario(name)
+        about = scenario_description(sc.name, sc.description)
+        click.echo("  " + t("cli.scenarios.row", name=sc.name, description=about, policy=sc.policy_obj.name,
+                            days=sc.horizon.days, seeds=sc.seeds.count))
+
+
+@main.command()
 @click.argument("scenario")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Random seed (default: the scenario's).")
 @click.option("--days", type=click.IntRange(1, 3660), help="Horizon in days (default: the scenario's).")
@@ -141,7 +155,7 @@ def simulate(
         events: Path | None = events_dir
         if events is None and to_db:
             events = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="marketplace-events-")))
-        with _progress(n, f"simulating {sc.name}") as bar:
+        with _progress(n, t("cli.sim.progress", scenario=sc.name)) as bar:
             result = run(sc, seed, days, progress=bar.update, events=events if events is not None else False)
         click.echo(
             t("cli.sim.header", scenario=result.scenario, policy=result.policy, seed=result.seed,
@@ -194,7 +208,7 @@ def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | No
         _check_suffix(plot, PLOT_SUFFIXES, "--plot")
     sa, sb = load_scenario(a), load_scenario(b)
     n = seeds or sa.seeds.count
-    with _progress(n, f"comparing {sa.name} and {sb.name}") as bar:
+    with _progress(n, t("cli.sim.progress_compare", a=sa.name, b=sb.name)) as bar:
         table = compare_runs(sa, sb, n, days=days, progress=bar.update)
     rows = table.index if show_all else [k for k in HEADLINE if k in table.index]
 
@@ -313,7 +327,7 @@ def sweep(
             ) from None
         executor = client.get_executor()
     try:
-        with _progress(total, f"sweeping {sc.name}") as bar:
+        with _progress(total, t("cli.sim.progress_sweep", scenario=sc.name)) as bar:
             df = sweep_runs(sc, grid, n, executor, days=days, max_workers=workers, progress=bar.update)
     finally:
         if client is not None:

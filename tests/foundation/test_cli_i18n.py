@@ -77,6 +77,20 @@ def test_info_names_what_each_table_holds_in_chinese(sandbox) -> None:
     assert t("table.accessrequest", "zh") in info.stdout
 
 
+def test_scenarios_are_listed_with_their_description_in_the_language_in_force(sandbox) -> None:
+    from marketplace.sim import list_scenarios
+
+    for lang, about in (("zh", "基准需求，不设价格上限。"), ("en", "Baseline demand, no price caps.")):
+        out = mkt("scenarios", env=sandbox, lang=lang)
+        assert out.returncode == 0, out.stderr
+        rows = out.stdout.splitlines()[1:]
+        assert [re.split("[:：]", r.strip(), maxsplit=1)[0] for r in rows] == list_scenarios()
+        assert any(about in r for r in rows), out.stdout
+    for row in mkt("scenarios", env=sandbox, lang="zh").stdout.splitlines()[1:]:
+        words = re.findall(r"[A-Za-z]{3,}", re.sub(r"[a-z0-9]+(?:-[a-z0-9]+)+", "", row))
+        assert not words, row  # scenario and policy names (kebab-case) only
+
+
 def test_a_quote_reads_in_chinese_line_by_line(sandbox) -> None:
     out = mkt(
         "quote",
