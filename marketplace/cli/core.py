@@ -15,7 +15,7 @@ import click
 from marketplace import db
 from marketplace.cli import columns, main, pad
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import domain_label, has, label, listing, t
+from marketplace.i18n import domain_label, frequency_label, has, label, listing, t
 from marketplace.vocabulary import Grade
 
 # headings of `catalog list` (the panels' own words for the same columns)
@@ -205,7 +205,7 @@ def catalog_show(code: str, as_json: bool) -> None:
         ("catalog.sharing", label(card.sharing)),
         ("catalog.opening", label(card.opening)),
         ("catalog.channels", listing(label(c) for c in card.channels) or t("cli.none")),
-        ("catalog.frequency", label(card.update_frequency)),
+        ("catalog.frequency", frequency_label(card.update_frequency)),
         ("catalog.size", f"{card.rows:,}"),
         (
             "catalog.registration",

@@ -91,6 +91,20 @@ def test_scenarios_are_listed_with_their_description_in_the_language_in_force(sa
         assert not words, row  # scenario and policy names (kebab-case) only
 
 
+def test_schema_state_and_catalog_card_read_in_chinese(sandbox) -> None:
+    current = mkt("db", "current", env=sandbox, lang="zh")
+    assert current.returncode == 0, current.stderr
+    assert "结构版本" in current.stdout and t("cli.db.state.current", "zh") in current.stdout
+    assert not re.search(r"\b(database|revision|head|current)\b", current.stdout), current.stdout
+    history = mkt("db", "history", env=sandbox, lang="zh")
+    assert "(当前、最新)" in history.stdout, history.stdout
+    card = mkt("catalog", "show", "RES-000003", env=sandbox, lang="zh")
+    assert card.returncode == 0, card.stderr
+    name = t("catalog.frequency", "zh")
+    frequency = next(line for line in card.stdout.splitlines() if line.startswith(name))
+    assert CJK.search(frequency.removeprefix(name)) and not re.search(r"[a-z]{3,}", frequency), frequency
+
+
 def test_a_quote_reads_in_chinese_line_by_line(sandbox) -> None:
     out = mkt(
         "quote",
