@@ -11,7 +11,7 @@ import click
 
 from marketplace.cli import columns, main, pad
 from marketplace.cli.params import MAX_SEED, OutputDir, OutputFile
-from marketplace.i18n import get_language, label, listing, t, t_or
+from marketplace.i18n import get_language, label, listing, setting_label, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
 HEADLINE = [
@@ -343,9 +343,26 @@ def sweep(
         "mar_compliant_share", "leaked_revenue",
     ]
     summary = df.groupby(keys, sort=False)[shown].mean()
-    summary.columns = [_metric(c) for c in summary.columns]
-    click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
+    header = [", ".join(_param_name(k) for k in keys)] + [_metric(c) for c in shown]
+    body = [
+        [_point(keys, point)] + [f"{row[c]:,.1f}" for c in shown] for point, row in summary.iterrows()
+    ]
+    widths = [max(columns(r[i]) for r in [header, *body]) for i in range(len(header))]
+    for r in [header, *body]:  # aligned by terminal columns: a Chinese heading takes two per character
+        click.echo("  ".join(pad(r[0], widths[0]) if i == 0 else " " * (widths[i] - columns(v)) + v
+                             for i, v in enumerate(r)).rstrip())
     _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
+
+
+def _param_name(key: str) -> str:
+    """A --param key in words: 'policy.overrides.pricing.caps.per_record' -> 'pricing › caps › per record'."""
+    return setting_label(key.removeprefix("policy.overrides."))
+
+
+def _point(keys: list[str], point: Any) -> str:
+    """One point of the sweep grid: each parameter in words with its value."""
+    values = point if isinstance(point, tuple) else (point,)
+    return ", ".join(f"{_param_name(k)} = {v}" for k, v in zip(keys, values, strict=True))
 
 
 #: seconds to reach a Dask scheduler, its greeting included
@@ -390,8 +407,7 @@ def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> 
     names = {m: metric_name(m) for m in SMALL_FIRM_METRICS}
     width = max(map(columns, names.values()))
     for point, row in summary.iterrows():
-        values = point if isinstance(point, tuple) else (point,)
-        click.echo("  " + ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)))
+        click.echo("  " + _point(keys, point))
         for m in SMALL_FIRM_METRICS:
             mean, low, high = row[m], row[f"{m}.low"], row[f"{m}.high"]
             click.echo(f"    {pad(names[m], width)}  {_fmt(mean):>12}  [{_fmt(low)}, {_fmt(high)}]")
@@ -404,7 +420,7 @@ def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> 
             unit = label(keys[0].removeprefix(cap_prefix))
             x_label = t("figure.sweep.cap_axis", unit=unit, currency=currency)
         else:
-            x_label = ", ".join(keys)
+            x_label = ", ".join(_param_name(k) for k in keys)
         fig = sweep_figure(summary, x_label, currency=currency)
         plot.write_bytes(image_bytes(fig, plot.suffix.lower().lstrip(".")))
         click.echo(t("cli.compare.plot_written", path=plot))
