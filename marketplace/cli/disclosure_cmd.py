@@ -176,7 +176,7 @@ class _LimitOption(click.Option):
         from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
 
         defaults = ", ".join(f"{name}={getattr(DEFAULT_LIMITS, name)}" for name in ImportLimits.names())
-        self.help = f"Raise or lower one limit on the file (repeatable); defaults: {defaults}."
+        self.help = t("help.catalog.import.limit_values", defaults=defaults)
         return super().get_help_record(ctx)
 
 
