@@ -264,6 +264,17 @@ def clock_report_lines(report: Any, lang: str | None = None) -> list[str]:
     return out
 
 
+def stages_text(value: Any, lang: str | None = None) -> str:
+    """A route as the policy-switch sample writes it ('compliance+holder', 'refused: <rule>', 'none') in
+    words: 'compliance review + holder review' / '合规审查 + 持有方审核'."""
+    raw = str(value or "")
+    if raw.startswith("refused: "):
+        return t("policy.switch.refused", lang, rule=raw.removeprefix("refused: "))
+    if raw in ("", "none"):
+        return t("policy.switch.no_stage", lang)
+    return " + ".join(label(stage, lang) for stage in raw.split("+"))
+
+
 def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
     """What switching the policy changed (`workshop.PolicyEffect`), worded from its fields."""
     out = [t("workshop.switched", lang, old=effect.old, new=effect.new)]
@@ -275,8 +286,8 @@ def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
             purpose=label(row["purpose"], lang),
             old_total=cell_text(row["old_total"], lang),
             new_total=cell_text(row["new_total"], lang),
-            old_stages=cell_text(row["old_stages"], lang),
-            new_stages=cell_text(row["new_stages"], lang),
+            old_stages=stages_text(row["old_stages"], lang),
+            new_stages=stages_text(row["new_stages"], lang),
         )
         out.append(f"  {line}")
     return out

@@ -41,6 +41,7 @@ from marketplace.i18n import (
     seeded_text,
     setting_label,
     setting_value,
+    stages_text,
     t,
     t_or,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "set_language",
     "setting_label",
     "setting_value",
+    "stages_text",
     "t",
     "t_or",
 ]
