@@ -168,7 +168,7 @@ def _catalog_session() -> Any:
     return db.session_scope(engine)
 
 
-def _table(rows: list[dict[str, Any]], headings: dict[str, str]) -> str:
+def text_table(rows: list[dict[str, Any]], headings: dict[str, str]) -> str:
     """Rows as an aligned text table under translated headings (Chinese counted as two columns)."""
     import pandas as pd
 
@@ -220,7 +220,7 @@ def catalog_show(code: str, as_json: bool) -> None:
     click.echo("")
     click.echo(t("catalog.schema"))
     click.echo(
-        _table(
+        text_table(
             [{**f, "type": label(f["type"]), "role": label(f["role"])} for f in card.fields],
             {
                 "name": t("catalog.field"),
@@ -236,7 +236,7 @@ def catalog_show(code: str, as_json: bool) -> None:
         click.echo("  " + t("catalog.no_products"))
         return
     click.echo(
-        _table(
+        text_table(
             [
                 {**p, "kind": label(p["kind"]), "status": label(p["status"]),
                  "billing_unit": label(p["billing_unit"]), "actual_price": p["actual_price"] or "—"}
@@ -282,7 +282,7 @@ def catalog_search(text: str, limit: int, offset: int, as_json: bool) -> None:
         return
     click.echo(t("catalog.page", first=page.first, last=page.last, total=page.total))
     click.echo(
-        _table(
+        text_table(
             [{**r, "grade": label(r["grade"]), "domain": domain_label(r["domain"]),
               "matched_fields": listing(r["matched_fields"]) or "—"} for r in page.rows],
             {

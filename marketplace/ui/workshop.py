@@ -18,12 +18,11 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from marketplace.errors import NotFound
 from marketplace.policy import list_policies
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, Panel, guard, worded_table
 from marketplace.vocabulary import Decision, Purpose, Role
-from marketplace.workshop import Facilitator, ParticipantSession, get_exercise
+from marketplace.workshop import Facilitator, ParticipantSession, title_in
 from marketplace.workshop.agents import REVIEWER_ROLES
 
 WORKSHOP_URL_ENV = "MARKETPLACE_WORKSHOP_URL"  # the workshop server's address, when the trainer sets it
@@ -919,21 +918,12 @@ def traffic_label(key: str) -> str:
 
 
 def exercise_titles(df: pd.DataFrame) -> pd.DataFrame:
-    """The dashboard's exercise table with each shipped exercise's title in the language in force (the
-    dashboard carries the English one); an exercise from elsewhere keeps its title."""
+    """The dashboard's exercise table with each shipped exercise's title in the language in force."""
     if df.empty or "title" not in df:
         return df
-    lang = i18n.get_language()
-
-    def title(exercise_id: str, english: str) -> str:
-        try:
-            ex = get_exercise(exercise_id)
-        except NotFound:
-            return english
-        return ex.text(lang)[0] if ex.title.en == english else english
-
     out = df.copy()
-    out["title"] = [title(e, str(t)) for e, t in zip(out["exercise"], out["title"], strict=True)]
+    lang = i18n.get_language()
+    out["title"] = [title_in(e, str(t), lang) for e, t in zip(out["exercise"], out["title"], strict=True)]
     return out
 
 
