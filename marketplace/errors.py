@@ -31,9 +31,21 @@ class InvalidInput(MarketplaceError, ValueError):
 class TransitionError(MarketplaceError):
     """An action that the object's lifecycle (docs/vocabulary.md#lifecycles) does not allow from its state."""
 
-    def __init__(self, subject: str, state: str, action: str, allowed: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        subject: str,
+        state: str,
+        action: str,
+        allowed: list[str] | None = None,
+        *,
+        key: str = "",
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """`key` and `params`, when given, word the refusal as a sentence of its own in any language (a
+        grant that is missing or expired); the English `str()` stays the lifecycle's sentence."""
         self.subject, self.state, self.action = subject, state, action
         self.allowed = list(allowed or [])
+        self.key, self.params = key, dict(params or {})
         hint = f"; allowed from {state}: {', '.join(allowed)}" if allowed else ""
         super().__init__(f"{subject} is {state}: cannot {action}{hint}")
 

@@ -264,6 +264,17 @@ def clock_report_lines(report: Any, lang: str | None = None) -> list[str]:
     return out
 
 
+def stages_text(value: Any, lang: str | None = None) -> str:
+    """A route as the policy-switch sample writes it ('compliance+holder', 'refused: <rule>', 'none') in
+    words: 'compliance review + holder review' / '合规审查 + 持有方审核'."""
+    raw = str(value or "")
+    if raw.startswith("refused: "):
+        return t("policy.switch.refused", lang, rule=raw.removeprefix("refused: "))
+    if raw in ("", "none"):
+        return t("policy.switch.no_stage", lang)
+    return " + ".join(label(stage, lang) for stage in raw.split("+"))
+
+
 def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
     """What switching the policy changed (`workshop.PolicyEffect`), worded from its fields."""
     out = [t("workshop.switched", lang, old=effect.old, new=effect.new)]
@@ -275,8 +286,8 @@ def policy_switch_lines(effect: Any, lang: str | None = None) -> list[str]:
             purpose=label(row["purpose"], lang),
             old_total=cell_text(row["old_total"], lang),
             new_total=cell_text(row["new_total"], lang),
-            old_stages=cell_text(row["old_stages"], lang),
-            new_stages=cell_text(row["new_stages"], lang),
+            old_stages=stages_text(row["old_stages"], lang),
+            new_stages=stages_text(row["new_stages"], lang),
         )
         out.append(f"  {line}")
     return out
@@ -312,6 +323,17 @@ SEEDED_TEXTS: tuple[str, ...] = (
     "seeded.sharing_list_duty",
     "stored.authorization_terminated",
     "stored.authorization_expired",
+    # the implementation plan seeded per region (seed/world/world.toml, [names.plan])
+    "seeded.plan_scope",
+    "seeded.plan_scenario_transport",
+    "seeded.plan_scenario_health",
+    "seeded.plan_scenario_credit",
+    "seeded.plan_measure_environment",
+    "seeded.plan_measure_deidentify",
+    "seeded.plan_measure_audit",
+    "seeded.plan_product_datasets",
+    "seeded.plan_product_reports",
+    "seeded.plan_product_apis",
 )
 
 
@@ -429,6 +451,13 @@ def _shipped_text(key: str, text: str, code: str) -> str:
     if code == "en" or not has(key) or translations("en").gettext(key) != text:
         return text
     return t(key, code)
+
+
+def scenario_description(name: str, description: str, lang: str | None = None) -> str:
+    """A scenario's description in the language in force when it is a shipped scenario's own text (held by
+    the catalogs as `scenario.about.<name>`); a description someone wrote or changed is shown as written."""
+    code = normalize(lang) if lang else get_language()
+    return _shipped_text(f"scenario.about.{name}", description, code) if description else "—"
 
 
 def policy_note(parameter: str, note: str, lang: str | None = None) -> str:

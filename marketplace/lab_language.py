@@ -1,4 +1,5 @@
-"""The JupyterLab interface in the sandbox's language: `MARKETPLACE_LANG=zh` opens Lab in Chinese.
+"""The JupyterLab interface in the sandbox's language: `MARKETPLACE_LANG=zh` opens Lab in Chinese (and never
+asks whether to fetch Jupyter news: no popup over the panels, no request beyond the sandbox).
 
 Lab's own texts come from language packs (`jupyterlab-language-pack-zh-CN`, a dependency), and which one is
 used is the `locale` setting of `@jupyterlab/translation-extension:plugin`. A settings override sets it: a
@@ -22,6 +23,10 @@ from typing import Any
 from marketplace.i18n import ENV_LANG, normalize
 
 TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+#: Lab's news and update checks: off, so no popup asks (in English, over the panels' download buttons) whether
+#: to fetch news from a website, and Lab itself makes no request beyond the sandbox (loopback only)
+NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
+QUIET = {"fetchNews": "false", "checkForUpdates": False}
 #: the sandbox's languages as JupyterLab names its locales
 LAB_LOCALES = {"en": "en", "zh": "zh_CN"}
 FILE_NAME = "marketplace-language.json"
@@ -42,8 +47,8 @@ def settings_dir() -> Path:
 
 
 def override(lang: str | None = None) -> dict[str, Any]:
-    """The settings override that makes Lab speak `lang`."""
-    return {TRANSLATION_PLUGIN: {"locale": lab_locale(lang)}}
+    """The settings override that makes Lab speak `lang` and keeps it from asking about news."""
+    return {TRANSLATION_PLUGIN: {"locale": lab_locale(lang)}, NOTIFICATION_PLUGIN: dict(QUIET)}
 
 
 def apply(lang: str | None = None, directory: Path | None = None) -> Path:

@@ -3,28 +3,146 @@
 User errors (bad options, bad files, refused actions) print one line naming the option or field, the value and
 what is allowed, and exit with status 2 — never a traceback. An unexpected internal error prints one line with
 the path of a log file that holds the traceback, and exits with status 1. What the commands print follows
-`MARKETPLACE_LANG` (`marketplace.i18n`); help texts, and the wording click itself adds to a usage error, stay
-English.
+`MARKETPLACE_LANG` (`marketplace.i18n`), and so do the help pages (`help.<command path>[.<option>]` in the
+catalogs, English being the code's own text); the wording click itself adds to a usage error stays English.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from marketplace.errors import MarketplaceError
-from marketplace.i18n import error_text, t
+from marketplace.i18n import error_text, get_language, has, t
 
 LOG_DIR_NAME = "logs"
 #: Longest single argument: any name, code, path or value is far shorter (a 100 KB name is refused at once).
 MAX_ARG_CHARS = 4096
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class WordedFormatter(click.HelpFormatter):
+    """Help pages with click's own words (Usage, Options, Commands) in the language in force."""
+
+    SECTIONS = {
+        "Options": "cli.help.options", "Commands": "cli.help.commands", "Arguments": "cli.help.arguments",
+    }
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        if prefix is None and get_language() != "en":
+            prefix = t("cli.help.usage") + " "
+        super().write_usage(prog, args, prefix)
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        if get_language() != "en":  # click's own note after an option's help: [default: x; required]
+            words = {"default: ": t("cli.help.default") + "：", "required": t("cli.help.required"),
+                     "env var: ": t("cli.help.env_var") + "："}
+
+            def note(found: re.Match[str]) -> str:
+                return "[" + "; ".join(_replace_all(part, words) for part in found[1].split("; ")) + "]"
+
+            rows = [(term, re.sub(r"\[([^\[\]]*)\]$", note, text)) for term, text in rows]
+        super().write_dl(rows, col_max, col_spacing)
+
+    def section(self, name: str) -> Any:
+        key = self.SECTIONS.get(name)
+        return super().section(t(key) if key and get_language() != "en" else name)
+
+
+def _replace_all(text: str, pairs: dict[str, str]) -> str:
+    for old, new in pairs.items():
+        text = text.replace(old, new)
+    return text
+
+
+class WordedContext(click.Context):
+    formatter_class = WordedFormatter
+
+
+def help_key(ctx: click.Context) -> str:
+    """The catalog key of a command's help: 'help.catalog.list' (the root is 'help.main')."""
+    names: list[str] = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return "help." + (".".join(reversed(names)) or "main")
+
+
+@contextmanager
+def worded_help(command: click.Command, ctx: click.Context) -> Iterator[None]:
+    """While a help page is written, the command's, its options' and its subcommands' help in the language
+    in force (`help.<command path>[.<option>]` in the catalogs); English is the code's own text."""
+    if get_language() == "en":
+        yield
+        return
+    key = help_key(ctx)
+    saved: list[tuple[Any, str, Any]] = []
+
+    def swap(obj: Any, attr: str, message: str) -> None:
+        if has(message):
+            saved.append((obj, attr, getattr(obj, attr)))
+            setattr(obj, attr, t(message))
+
+    swap(command, "help", key)
+    for param in command.get_params(ctx):
+        if isinstance(param, click.Option) and param.name != "help":  # --help: `worded_help_option`
+            swap(param, "help", f"{key}.{param.name}")
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                swap(sub, "help", f"{key}.{name}" if key != "help.main" else f"help.{name}")
+    try:
+        yield
+    finally:
+        for obj, attr, value in reversed(saved):
+            setattr(obj, attr, value)
+
+
+class WordedCommand(click.Command):
+    """A command whose help page follows MARKETPLACE_LANG."""
+
+    context_class = WordedContext
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with worded_help(self, ctx):
+            super().format_help(ctx, formatter)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return worded_help_option(super().get_help_option(ctx))
+
+
+class WordedGroup(click.Group):
+    """A group whose help page, and every command and group under it, follows MARKETPLACE_LANG."""
+
+    context_class = WordedContext
+    command_class = WordedCommand
+    group_class = type  # subgroups are WordedGroups too
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with worded_help(self, ctx):
+            super().format_help(ctx, formatter)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return worded_help_option(super().get_help_option(ctx))
+
+
+def worded_help_option(option: click.Option | None) -> click.Option | None:
+    """`--help` says what it does in the language in force."""
+    if option is not None:
+        option.help = t("cli.help.help_option")
+    return option
+
+
+@click.group(cls=WordedGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="public-data-marketplace", prog_name="marketplace")
 def main() -> None:
     """Public data marketplace sandbox: seed a synthetic world, run the workflows, study policies."""

@@ -15,7 +15,7 @@ import click
 from marketplace import db
 from marketplace.cli import columns, main, pad
 from marketplace.cli.db_cmd import open_sandbox
-from marketplace.i18n import domain_label, label, listing, t
+from marketplace.i18n import domain_label, frequency_label, has, label, listing, t
 from marketplace.vocabulary import Grade
 
 # headings of `catalog list` (the panels' own words for the same columns)
@@ -45,9 +45,17 @@ def info(as_json: bool) -> None:
         click.echo(json.dumps({"database": url, "counts": counts}, indent=2))
         return
     click.echo(t("cli.info.database", url=url))
-    width = max(map(len, counts))
-    for name, n in counts.items():
-        click.echo(f"  {name:<{width}}  {n:>8}")
+    shown = {table_label(name): n for name, n in counts.items()}
+    width = max(map(columns, shown))
+    for name, n in shown.items():
+        click.echo(f"  {pad(name, width)}  {n:>8}")
+
+
+def table_label(name: str) -> str:
+    """A table as people call what it holds ('accessrequest' -> 'access requests' / '访问申请'); --json keeps
+    the table names, which scripts read."""
+    key = f"table.{name}"
+    return t(key) if has(key) else t("cli.info.unknown_table", name=name)
 
 
 def sandbox_counts() -> tuple[str, dict[str, int]]:
@@ -160,7 +168,7 @@ def _catalog_session() -> Any:
     return db.session_scope(engine)
 
 
-def _table(rows: list[dict[str, Any]], headings: dict[str, str]) -> str:
+def text_table(rows: list[dict[str, Any]], headings: dict[str, str]) -> str:
     """Rows as an aligned text table under translated headings (Chinese counted as two columns)."""
     import pandas as pd
 
@@ -197,7 +205,7 @@ def catalog_show(code: str, as_json: bool) -> None:
         ("catalog.sharing", label(card.sharing)),
         ("catalog.opening", label(card.opening)),
         ("catalog.channels", listing(label(c) for c in card.channels) or t("cli.none")),
-        ("catalog.frequency", label(card.update_frequency)),
+        ("catalog.frequency", frequency_label(card.update_frequency)),
         ("catalog.size", f"{card.rows:,}"),
         (
             "catalog.registration",
@@ -212,7 +220,7 @@ def catalog_show(code: str, as_json: bool) -> None:
     click.echo("")
     click.echo(t("catalog.schema"))
     click.echo(
-        _table(
+        text_table(
             [{**f, "type": label(f["type"]), "role": label(f["role"])} for f in card.fields],
             {
                 "name": t("catalog.field"),
@@ -228,7 +236,7 @@ def catalog_show(code: str, as_json: bool) -> None:
         click.echo("  " + t("catalog.no_products"))
         return
     click.echo(
-        _table(
+        text_table(
             [
                 {**p, "kind": label(p["kind"]), "status": label(p["status"]),
                  "billing_unit": label(p["billing_unit"]), "actual_price": p["actual_price"] or "—"}
@@ -274,7 +282,7 @@ def catalog_search(text: str, limit: int, offset: int, as_json: bool) -> None:
         return
     click.echo(t("catalog.page", first=page.first, last=page.last, total=page.total))
     click.echo(
-        _table(
+        text_table(
             [{**r, "grade": label(r["grade"]), "domain": domain_label(r["domain"]),
               "matched_fields": listing(r["matched_fields"]) or "—"} for r in page.rows],
             {

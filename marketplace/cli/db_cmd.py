@@ -15,9 +15,12 @@ import click
 
 from marketplace import db
 from marketplace.cli import main
+from marketplace.i18n import listing, t
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from marketplace.migrations import SchemaChange
 
 
 def open_sandbox() -> Engine:
@@ -25,8 +28,18 @@ def open_sandbox() -> Engine:
     engine = db.get_engine()
     change = db.upgrade_schema(engine)
     if change is not None and not change.created:
-        click.echo(change.line(), err=True)
+        click.echo(change_line(change), err=True)
     return engine
+
+
+#: What the database's schema is, in the words of `db current --json` (read by scripts: kept in English).
+STATES = {
+    "earlier": "made by an earlier release (no revision recorded)",
+    "empty": "empty (no schema yet)",
+    "current": "current",
+    "behind": "behind: run `marketplace db upgrade`",
+    "newer": "newer than this version of marketplace",
+}
 
 
 def _state(engine: Engine) -> dict[str, object]:
@@ -37,14 +50,26 @@ def _state(engine: Engine) -> dict[str, object]:
         ours = migrations.has_our_tables(conn)
     head = migrations.head()
     if revision is None:
-        state = "made by an earlier release (no revision recorded)" if ours else "empty (no schema yet)"
+        code = "earlier" if ours else "empty"
     elif revision == head:
-        state = "current"
+        code = "current"
     elif migrations.known(revision):
-        state = "behind: run `marketplace db upgrade`"
+        code = "behind"
     else:
-        state = "newer than this version of marketplace"
-    return {"database": db.redact(str(engine.url)), "revision": revision, "head": head, "state": state}
+        code = "newer"
+    return {"database": db.redact(str(engine.url)), "revision": revision, "head": head, "state": STATES[code],
+            "code": code}
+
+
+def change_line(change: SchemaChange) -> str:
+    """What opening the database did to its schema, in the language in force."""
+    if change.created:
+        return t("cli.db.created", database=change.database, after=change.after)
+    if change.earlier_release:
+        from marketplace.migrations import BASELINE
+
+        return t("cli.db.upgraded_earlier", database=change.database, baseline=BASELINE, after=change.after)
+    return t("cli.db.upgraded", database=change.database, before=change.before, after=change.after)
 
 
 @main.group("db")
@@ -66,9 +91,9 @@ def upgrade(as_sql: bool) -> None:
         return
     change = db.upgrade_schema(engine)
     if change is None:
-        click.echo(f"{db.redact(str(engine.url))} is already at revision {migrations.head()} (head)")
+        click.echo(t("cli.db.at_head", database=db.redact(str(engine.url)), head=migrations.head()))
     else:
-        click.echo(change.line())
+        click.echo(change_line(change))
 
 
 def _offline_sql(engine: Engine) -> str:
@@ -101,12 +126,12 @@ def current(as_json: bool) -> None:
     engine = db.get_engine()
     db.check_connection(engine)
     state = _state(engine)
+    code = state.pop("code")
     if as_json:
         click.echo(json.dumps(state))
         return
-    click.echo(f"database: {state['database']}")
-    click.echo(f"revision: {state['revision'] or '(none)'}  ({state['state']})")
-    click.echo(f"head:     {state['head']}")
+    click.echo(t("cli.db.current", database=state["database"], revision=state["revision"] or t("cli.db.none"),
+                 state=t(f"cli.db.state.{code}"), head=state["head"]))
 
 
 @db_group.command("history")
@@ -127,7 +152,7 @@ def history(as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for row in rows:
-        marks = ", ".join(m for m in ("current", "head") if row[m])
+        marks = listing(t(f"cli.db.mark.{m}") for m in ("current", "head") if row[m])
         click.echo(f"{row['revision']}  {row['message']}" + (f"  ({marks})" if marks else ""))
     if here is not None and not any(r["current"] for r in rows):
-        click.echo(f"the database records revision {here!r}, which this version does not know (newer)")
+        click.echo(t("cli.db.unknown_revision", revision=repr(here)))

@@ -11,7 +11,7 @@ from marketplace.cli import main
 from marketplace.cli.core import catalog
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import OutputFile
-from marketplace.i18n import t
+from marketplace.i18n import label, t
 
 REPORT_FORMATS = ("html", "md", "csv", "json", "dcat")
 
@@ -163,7 +163,8 @@ def _publish_for(code: str, year: int | None, out: str) -> None:
              "content": pub.content},
             ensure_ascii=False, indent=2,
         )
-        message = t("cli.disclose.published", party=org.code, year=pub.year, status=pub.status, due=pub.due)
+        message = t("cli.disclose.published", party=org.code, year=pub.year, status=label(pub.status),
+                    due=pub.due)
     _write_text(out, text + "\n")
     click.echo(message, err=True)
 
@@ -176,7 +177,7 @@ class _LimitOption(click.Option):
         from marketplace.disclosure.safeparse import DEFAULT_LIMITS, ImportLimits
 
         defaults = ", ".join(f"{name}={getattr(DEFAULT_LIMITS, name)}" for name in ImportLimits.names())
-        self.help = f"Raise or lower one limit on the file (repeatable); defaults: {defaults}."
+        self.help = t("help.catalog.import.limit_values", defaults=defaults)
         return super().get_help_record(ctx)
 
 

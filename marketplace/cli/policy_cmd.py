@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from marketplace.cli import columns, pad
+from marketplace.cli import WordedCommand, WordedGroup, columns, pad
 from marketplace.errors import MarketplaceError
 from marketplace.i18n import (
     condition_label,
@@ -56,7 +56,7 @@ def _load(name: str) -> Any:
         _fail_problems(exc)
 
 
-@click.group()
+@click.group(cls=WordedGroup)
 def policy() -> None:
     """Validate, show and compare policy files (seed/policies/*.toml)."""
 
@@ -148,7 +148,7 @@ def _money(x: Decimal) -> str:
     return f"{x.quantize(Decimal('0.01')):,}"
 
 
-@click.command("quote")
+@click.command("quote", cls=WordedCommand)
 @click.option(
     "--policy",
     "policy_name",

@@ -11,7 +11,7 @@ import click
 
 from marketplace.cli import columns, main, pad
 from marketplace.cli.params import MAX_SEED, OutputDir, OutputFile
-from marketplace.i18n import get_language, label, listing, t, t_or
+from marketplace.i18n import get_language, label, listing, setting_label, t, t_or
 
 #: metrics shown by `simulate` and `compare` (all of them go to --json / the Python API)
 HEADLINE = [
@@ -95,6 +95,20 @@ def _progress(total: int, label: str) -> Any:
         leave=False,
         disable=None,
     )
+
+
+@main.command()
+def scenarios() -> None:
+    """List the shipped scenarios: name, what each changes, its policy, days and seeds."""
+    from marketplace.i18n import scenario_description
+    from marketplace.sim import list_scenarios, load_scenario, scenario_dir
+
+    click.echo(t("cli.scenarios.header", folder=scenario_dir()))
+    for name in list_scenarios():
+        sc = load_scenario(name)
+        about = scenario_description(sc.name, sc.description)
+        click.echo("  " + t("cli.scenarios.row", name=sc.name, description=about, policy=sc.policy_obj.name,
+                            days=sc.horizon.days, seeds=sc.seeds.count))
 
 
 @main.command()
@@ -190,7 +204,7 @@ def simulate(
         events: Path | None = events_dir
         if events is None and to_db:
             events = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="marketplace-events-")))
-        with _progress(n, f"simulating {sc.name}") as bar:
+        with _progress(n, t("cli.sim.progress", scenario=sc.name)) as bar:
             result = run(sc, seed, days, progress=bar.update, events=events if events is not None else False)
         click.echo(
             t("cli.sim.header", scenario=result.scenario, policy=result.policy, seed=result.seed,
@@ -243,7 +257,7 @@ def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | No
         _check_suffix(plot, PLOT_SUFFIXES, "--plot")
     sa, sb = load_scenario(a), load_scenario(b)
     n = seeds or sa.seeds.count
-    with _progress(n, f"comparing {sa.name} and {sb.name}") as bar:
+    with _progress(n, t("cli.sim.progress_compare", a=sa.name, b=sb.name)) as bar:
         table = compare_runs(sa, sb, n, days=days, progress=bar.update)
     rows = table.index if show_all else [k for k in HEADLINE if k in table.index]
 
@@ -362,7 +376,7 @@ def sweep(
             ) from None
         executor = client.get_executor()
     try:
-        with _progress(total, f"sweeping {sc.name}") as bar:
+        with _progress(total, t("cli.sim.progress_sweep", scenario=sc.name)) as bar:
             df = sweep_runs(sc, grid, n, executor, days=days, max_workers=workers, progress=bar.update)
     finally:
         if client is not None:
@@ -378,8 +392,14 @@ def sweep(
         "mar_compliant_share", "leaked_revenue",
     ]
     summary = df.groupby(keys, sort=False)[shown].mean()
-    summary.columns = [_metric(c) for c in summary.columns]
-    click.echo(summary.to_string(float_format=lambda v: f"{v:,.1f}"))
+    header = [", ".join(_param_name(k) for k in keys)] + [_metric(c) for c in shown]
+    body = [
+        [_point(keys, point)] + [f"{row[c]:,.1f}" for c in shown] for point, row in summary.iterrows()
+    ]
+    widths = [max(columns(r[i]) for r in [header, *body]) for i in range(len(header))]
+    for r in [header, *body]:  # aligned by terminal columns: a Chinese heading takes two per character
+        click.echo("  ".join(pad(r[0], widths[0]) if i == 0 else " " * (widths[i] - columns(v)) + v
+                             for i, v in enumerate(r)).rstrip())
     _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
 
 
@@ -424,7 +444,7 @@ def _national(
             client = stack.enter_context(_dask_client(scheduler, workers))
             click.echo(t("cli.sim.dashboard", link=client.dashboard_link or "-"))
         click.echo(t("cli.sim.national_plan", regions=region_count(sc), workers=workers, executor=executor))
-        bar = stack.enter_context(_progress(n, f"simulating {sc.name}"))
+        bar = stack.enter_context(_progress(n, t("cli.sim.progress", scenario=sc.name)))
         result = run_national(
             sc, seed, days, workers=workers, executor=executor, client=client, checkpoint=checkpoint_dir,
             progress=bar.update,
@@ -482,6 +502,17 @@ def _dask_client(scheduler: str | None, workers: int) -> Any:
         yield client
 
 
+def _param_name(key: str) -> str:
+    """A --param key in words: 'policy.overrides.pricing.caps.per_record' -> 'pricing › caps › per record'."""
+    return setting_label(key.removeprefix("policy.overrides."))
+
+
+def _point(keys: list[str], point: Any) -> str:
+    """One point of the sweep grid: each parameter in words with its value."""
+    values = point if isinstance(point, tuple) else (point,)
+    return ", ".join(f"{_param_name(k)} = {v}" for k, v in zip(keys, values, strict=True))
+
+
 #: seconds to reach a Dask scheduler, its greeting included
 SCHEDULER_TIMEOUT = 10.0
 
@@ -524,8 +555,7 @@ def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> 
     names = {m: metric_name(m) for m in SMALL_FIRM_METRICS}
     width = max(map(columns, names.values()))
     for point, row in summary.iterrows():
-        values = point if isinstance(point, tuple) else (point,)
-        click.echo("  " + ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)))
+        click.echo("  " + _point(keys, point))
         for m in SMALL_FIRM_METRICS:
             mean, low, high = row[m], row[f"{m}.low"], row[f"{m}.high"]
             click.echo(f"    {pad(names[m], width)}  {_fmt(mean):>12}  [{_fmt(low)}, {_fmt(high)}]")
@@ -538,7 +568,7 @@ def _small_firms(df: Any, keys: list[str], plot: Path | None, currency: str) -> 
             unit = label(keys[0].removeprefix(cap_prefix))
             x_label = t("figure.sweep.cap_axis", unit=unit, currency=currency)
         else:
-            x_label = ", ".join(keys)
+            x_label = ", ".join(_param_name(k) for k in keys)
         fig = sweep_figure(summary, x_label, currency=currency)
         plot.write_bytes(image_bytes(fig, plot.suffix.lower().lstrip(".")))
         click.echo(t("cli.compare.plot_written", path=plot))

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import click
 
 from marketplace import db
-from marketplace.cli import main, writable_path
+from marketplace.cli import main, pad, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED
-from marketplace.i18n import clock_report_lines, story_text, t, t_or
+from marketplace.i18n import clock_report_lines, label, story_text, t, t_or
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -194,8 +194,12 @@ def audit_log(last: int, as_json: bool) -> None:
     from marketplace.workflows import audit_events
 
     with db.session_scope(_engine()) as s:
-        rows = []
+        rows, worded = [], []
         for e in audit_events(s, last=last):
+            # the subject and outcome in words; the action is the audit log's own code
+            subject = "-" if not e.subject_type else (
+                f"{label(e.subject_type)} {e.subject_id if e.subject_id is not None else '—'}")
+            worded.append((subject, label(e.outcome)))
             actor = s.get(Account, e.actor_id) if e.actor_id else None
             rows.append(
                 {
@@ -214,11 +218,11 @@ def audit_log(last: int, as_json: bool) -> None:
         return
     if not rows:
         click.echo(t("cli.audit.empty"))
-    for r in rows:
+    for r, (subject, outcome) in zip(rows, worded, strict=True):
         extra = r["payload"].get("reason") or r["payload"].get("rule") or ""
         click.echo(
-            f"{r['seq']:>6}  {r['at']}  {r['actor']:<24} {r['action']:<24} {r['subject']:<18} "
-            f"{r['outcome']:<8} {r['hash'][:12]}  {extra}"
+            f"{r['seq']:>6}  {r['at']}  {r['actor']:<24} {r['action']:<24} {pad(subject, 18)} "
+            f"{pad(outcome, 8)} {r['hash'][:12]}  {extra}"
         )
 
 

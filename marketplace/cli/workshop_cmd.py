@@ -14,7 +14,7 @@ from marketplace.cli import main, pad, writable_path
 from marketplace.cli.db_cmd import open_sandbox
 from marketplace.cli.params import MAX_SEED, OutputFile
 from marketplace.errors import InvalidInput
-from marketplace.i18n import get_language, policy_switch_lines, t
+from marketplace.i18n import column_label, get_language, policy_switch_lines, t
 
 TRAINER_ENV = "MARKETPLACE_TRAINER_CODE"
 
@@ -113,7 +113,13 @@ def status(trainer_code: str | None) -> None:
     for k, v in d.figures.items():
         click.echo(f"  {pad(t(f'workshop.figure.{k}'), 24)} {v}")
     if not d.exercises.empty:
-        click.echo(d.exercises.to_string(index=False))
+        from marketplace.cli.core import text_table
+        from marketplace.workshop import title_in
+
+        lang = get_language()
+        rows = [{**r, "title": title_in(r["exercise"], r["title"], lang)}
+                for r in d.exercises.to_dict("records")]
+        click.echo(text_table(rows, {c: column_label(c) for c in d.exercises.columns}))
 
 
 @workshop.command("release")

@@ -258,7 +258,7 @@ class ScenarioExplainer(Panel):
 
         def facts(sc: object) -> list[str]:
             return [
-                i18n.t_or(f"scenario.about.{sc.name}", sc.description or "—"),
+                i18n.scenario_description(sc.name, sc.description),
                 f"{sc.policy_obj.name} ({sc.policy_obj.version})",
                 i18n.t(
                     "guide.explain.world_value",

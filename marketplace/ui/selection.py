@@ -120,6 +120,23 @@ def selection_rounds(sandbox: Sandbox | None = None) -> SelectionPanel:
 # ---------------------------------------------------------------- the selection desk (acting)
 
 
+def plan_detail(plan: Any) -> str:
+    """An implementation plan's scope, scenarios, security measures and expected products: the seeded plan's
+    text in the language in force, what a person typed as written."""
+
+    def items(values: Any) -> str:
+        return i18n.listing(i18n.seeded_text(str(v)) for v in values or []) or "—"
+
+    line = i18n.t(
+        "selection.plan_detail",
+        scope=i18n.seeded_text(plan.scope) or "—",
+        scenarios=items(plan.scenarios),
+        measures=items(plan.security_measures),
+        products=items(plan.expected_products),
+    )
+    return f'<div class="mp-plan-detail">{html.escape(line)}</div>'
+
+
 def round_label(rnd: SelectionRound) -> str:
     """A round as a dropdown shows it: its code, how it chooses and where it stands."""
     return f"{rnd.code} — {_method(rnd)}, {_status(rnd)}"
@@ -145,6 +162,7 @@ class SelectionDesk(Panel):
         self.detail = w.HTML()
         # opening a round (and the scope of a direct award)
         self.plan = i18n.bind(w.Dropdown(layout=wide), "description", "selection.plan")
+        self.plan_detail = w.HTML()
         self.resources = i18n.bind(
             w.SelectMultiple(rows=4, layout=wide), "description", "selection.resources"
         )
@@ -201,6 +219,7 @@ class SelectionDesk(Panel):
                 text("selection.desk_intro"),
                 heading("selection.open_title", 4),
                 self.plan,
+                self.plan_detail,
                 self.resources,
                 self.title,
                 self.open_button,
@@ -263,10 +282,12 @@ class SelectionDesk(Panel):
 
         if self.plan.value is None:
             self.resources.options = []
+            self.plan_detail.value = ""
             return
         with self.sandbox.session() as s:
             plan = s.get(ImplementationPlan, self.plan.value)
             options = [(f"{r.code} — {r.title}", r.id) for r in sorted(plan.resources, key=lambda r: r.code)]
+            self.plan_detail.value = plan_detail(plan)
         keep = tuple(v for v in self.resources.value if v in {o[1] for o in options})
         self.resources.options = options
         self.resources.value = keep

@@ -22,7 +22,7 @@ from marketplace.policy import list_policies
 from marketplace.ui import i18n
 from marketplace.ui.common import Feedback, Panel, guard, worded_table
 from marketplace.vocabulary import Decision, Purpose, Role
-from marketplace.workshop import Facilitator, ParticipantSession
+from marketplace.workshop import Facilitator, ParticipantSession, title_in
 from marketplace.workshop.agents import REVIEWER_ROLES
 
 WORKSHOP_URL_ENV = "MARKETPLACE_WORKSHOP_URL"  # the workshop server's address, when the trainer sets it
@@ -770,7 +770,7 @@ class FacilitatorConsole(Panel):
         self.tables.value = "".join(
             "<div style='display:inline-block;vertical-align:top;margin-right:2em'>"
             f"{worded_table(df, keep=('exercise', 'title'))}</div>"
-            for df in (d.queues, d.requests, d.decisions, d.exercises)
+            for df in (d.queues, d.requests, d.decisions, exercise_titles(d.exercises))
         )
         comp = d.completion.drop(columns=["account_id", "last_seen"], errors="ignore")
         exercises = list(d.exercises["exercise"]) if not d.exercises.empty else []
@@ -869,7 +869,11 @@ class FacilitatorConsole(Panel):
 
     def switch_policy(self) -> Any:
         effect = self.fac.switch_policy(self.policy_pick.value)
-        self.effect.value = worded_table(effect.samples, keep=("request",))
+        samples = effect.samples.copy()
+        for column in ("old_stages", "new_stages"):
+            if column in samples:
+                samples[column] = samples[column].map(i18n.stages_text)
+        self.effect.value = worded_table(samples, keep=("request", "old_stages", "new_stages"))
         self.feedback.ok(i18n.t("workshop.switched", old=effect.old, new=effect.new))
         self.refresh()
         return effect
@@ -896,10 +900,31 @@ class FacilitatorConsole(Panel):
 
     def _show_traffic(self) -> None:
         counts = dict(self.traffic.counts) if self.traffic is not None else {}
-        shown = i18n.listing(f"{i18n.action_text(k)}: {v}" for k, v in sorted(counts.items()))
+        shown = i18n.listing(f"{traffic_label(k)}: {v}" for k, v in sorted(counts.items()))
         self.traffic_status.value = html.escape(
             i18n.t("workshop.traffic_counts", counts=shown or i18n.t("workshop.traffic_none"))
         )
+
+
+def traffic_label(key: str) -> str:
+    """A background-traffic count's key ('file_request', 'accept_quote:TransitionError') in words: what the
+    simulated participants did and, for a refusal, why."""
+    action, _, error = key.partition(":")
+    name = i18n.t_or(f"workshop.traffic.{action}", i18n.action_text(action))
+    if not error:
+        return name
+    why = i18n.t_or(f"workshop.traffic.why.{error}", i18n.t("workshop.traffic.why.other"))
+    return i18n.t("workshop.traffic.failed", action=name, why=why)
+
+
+def exercise_titles(df: pd.DataFrame) -> pd.DataFrame:
+    """The dashboard's exercise table with each shipped exercise's title in the language in force."""
+    if df.empty or "title" not in df:
+        return df
+    out = df.copy()
+    lang = i18n.get_language()
+    out["title"] = [title_in(e, str(t), lang) for e, t in zip(out["exercise"], out["title"], strict=True)]
+    return out
 
 
 class JoinBox(Panel):

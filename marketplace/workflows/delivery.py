@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -179,6 +180,15 @@ def deliver_for(
         return release(st, req, rows=rows, seed=seed, frame=frame, automatic=automatic)
 
 
+def _grant_refusal(
+    req: AccessRequest, as_state: str, key: str, /, *, date: Any, action: str = "", **params: Any
+) -> TransitionError:
+    """Delivery refused by the grant's state, with a message key and params so it reads in any language."""
+    shown = {k: str(v.value if isinstance(v, StrEnum) else v) for k, v in params.items()}
+    return TransitionError(f"grant of request {req.code}", as_state, action or f"deliver on {date}",
+                           key=key, params={"request": req.code, "date": str(date), **shown})
+
+
 def release(
     st: Step,
     req: AccessRequest,
@@ -197,15 +207,14 @@ def release(
         or g.status is not GrantStatus.active
         or (g.valid_until is not None and g.valid_until < today)
     ):
-        state = "missing" if g is None else ("expired" if g.status is GrantStatus.active else g.status.value)
-        key, params = "", {}
-        if g is not None and g.status is GrantStatus.suspended and g.suspended_reason:
-            state = f"suspended: {g.suspended_reason}"
-            key, params = "error.grant_suspended", {"request": req.code, "reason": g.suspended_reason,
-                                                    "date": str(today)}
-        error = TransitionError(f"grant of request {req.code}", state, f"deliver on {today}")
-        error.key, error.params = key, params  # type: ignore[attr-defined]  # worded in any language
-        raise error
+        if g is None:
+            raise _grant_refusal(req, "missing", "error.grant_missing", date=today)
+        if g.status is GrantStatus.active:
+            raise _grant_refusal(req, "expired", "error.grant_expired", date=today, until=g.valid_until)
+        if g.status is GrantStatus.suspended and g.suspended_reason:
+            raise _grant_refusal(req, f"suspended: {g.suspended_reason}", "error.grant_suspended",
+                                date=today, reason=g.suspended_reason)
+        raise _grant_refusal(req, g.status.value, "error.grant_not_active", date=today, state=g.status)
     if req.product_id is not None:  # the authorization a product rests on must still be in force
         auth = req.product.authorization
         if auth is not None and (
@@ -213,16 +222,17 @@ def release(
             or (auth.term_end is not None and auth.term_end < today)
         ):
             why = auth.ended_reason or f"term ended {auth.term_end}"
-            raise TransitionError(
-                f"grant of request {req.code}",
-                f"resting on authorization {auth.code}, {auth.status.value}: {why}",
-                f"deliver on {today}",
+            key = "error.grant_authorization_ended" if auth.ended_reason else "error.grant_authorization_term"
+            raise _grant_refusal(
+                req, f"resting on authorization {auth.code}, {auth.status.value}: {why}", key,
+                date=today, authorization=auth.code, state=auth.status, reason=auth.ended_reason or "",
+                term_end=auth.term_end,
             )
     if usage_overdue(g.usage_report_due if g.status is GrantStatus.active else None, today):
-        raise TransitionError(
-            f"grant of request {req.code}",
-            f"usage report overdue since {g.usage_report_due}",
-            f"deliver on {today} (the requester files the report first)",
+        raise _grant_refusal(
+            req, f"usage report overdue since {g.usage_report_due}", "error.grant_usage_overdue",
+            date=today, due=g.usage_report_due,
+            action=f"deliver on {today} (the requester files the report first)",
         )
 
     resource = source_of(req)

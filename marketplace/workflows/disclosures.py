@@ -102,7 +102,9 @@ def publish_disclosure(session: Session, actor: Account, party: Organization, ye
             select(Publication).where(Publication.party_id == party.id, Publication.year == year)
         ).first()
         if pub is not None and pub.published_at is not None:
-            raise TransitionError(f"disclosure of {party.code} for {year}", pub.status, "publish again")
+            raise TransitionError(f"disclosure of {party.code} for {year}", pub.status, "publish again",
+                                  key="error.disclosure_published",
+                                  params={"party": party.code, "year": str(year), "state": str(pub.status)})
         status = "published" if st.today <= due else "late"
         if pub is None:
             pub = Publication(party_id=party.id, year=year, role=role, due=due, status=status)

@@ -266,17 +266,20 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         today = st.today
         due = None if g is None else g.usage_report_due
         period = usage_period(conditions_of(session, request)) or USAGE_REPORT_DAYS
-        state = ""
+        state, key, params = "", "", {"request": request.code, "date": str(today)}
         if g is None:
-            state = "missing"
+            state, key = "missing", "error.report_usage_no_grant"
         elif g.status is not GrantStatus.active:
-            state = g.status.value
+            state, key = g.status.value, "error.report_usage_grant_state"
+            params["state"] = g.status.value
         elif due is None:
-            state = "without a usage report to file"
+            state, key = "without a usage report to file", "error.report_usage_none_due"
         elif today < usage_period_start(g.valid_from, due, period):
-            state = f"next usage report due {due}, its period not begun"
-        if state:
-            raise TransitionError(f"grant of request {request.code}", state, f"report usage on {today}")
+            state, key = f"next usage report due {due}, its period not begun", "error.report_usage_not_begun"
+            params["due"] = str(due)
+        if state:  # worded by key and params, so it reads in the language in force
+            raise TransitionError(f"grant of request {request.code}", state, f"report usage on {today}",
+                                  key=key, params=params)
         assert g is not None and due is not None
         nxt = next_usage_due(due, period, g.valid_until)
         g.usage_report_due = nxt

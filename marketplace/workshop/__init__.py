@@ -4,7 +4,7 @@
 required, refusals audited); exercises are data in `seed/exercises/`; checkpoints are portable JSON snapshots.
 """
 
-from marketplace.workshop.exercises import Exercise, get_exercise, load_exercises
+from marketplace.workshop.exercises import Exercise, get_exercise, load_exercises, title_in
 from marketplace.workshop.facilitator import (
     Dashboard,
     Facilitator,
@@ -32,5 +32,6 @@ __all__ = [
     "load_exercises",
     "parse_mix",
     "released_exercises",
+    "title_in",
     "write_roster",
 ]

@@ -170,6 +170,16 @@ def get_exercise(exercise_id: str, directory: str | Path | None = None) -> Exerc
     raise NotFound("exercise", exercise_id)
 
 
+def title_in(exercise_id: str, title: str, lang: str) -> str:
+    """A dashboard's exercise title (the English one) in `lang` when it is the shipped exercise's own title;
+    an exercise from elsewhere keeps the title it came with."""
+    try:
+        ex = get_exercise(exercise_id)
+    except NotFound:
+        return title
+    return ex.text(lang)[0] if ex.title.en == title else title
+
+
 @dataclass(frozen=True)
 class CheckResult:
     exercise_id: str

@@ -80,7 +80,10 @@ def test_the_lab_locale_setting_follows_marketplace_lang(
     monkeypatch.setenv("MARKETPLACE_LANG", lang)
     written = lab_language.apply(directory=tmp_path)
     assert written == tmp_path / "overrides.d" / lab_language.FILE_NAME
-    assert json.loads(written.read_text()) == {lab_language.TRANSLATION_PLUGIN: {"locale": locale}}
+    assert json.loads(written.read_text()) == {
+        lab_language.TRANSLATION_PLUGIN: {"locale": locale},
+        lab_language.NOTIFICATION_PLUGIN: {"fetchNews": "false", "checkForUpdates": False},
+    }
     # what Lab itself reads: the translation plugin's default locale, with our override applied
     result, _warnings = get_settings(
         str(tmp_path),
@@ -89,6 +92,14 @@ def test_the_lab_locale_setting_follows_marketplace_lang(
         schema_name=lab_language.TRANSLATION_PLUGIN,
     )
     assert result["schema"]["properties"]["locale"]["default"] == locale
+    quiet, _warnings = get_settings(
+        str(tmp_path),
+        str(Path(get_app_dir()) / "schemas"),
+        str(tmp_path / "user"),
+        schema_name=lab_language.NOTIFICATION_PLUGIN,
+    )
+    news = quiet["schema"]["properties"]
+    assert news["fetchNews"]["default"] == "false" and news["checkForUpdates"]["default"] is False
 
 
 def test_a_bad_language_is_one_line_exit_2(tmp_path: Path) -> None:

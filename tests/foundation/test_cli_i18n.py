@@ -61,6 +61,50 @@ def test_results_are_printed_in_chinese(sandbox) -> None:
     assert t("enum.core", "zh") in listing.stdout and " core " not in listing.stdout
 
 
+def test_info_names_what_each_table_holds_in_chinese(sandbox) -> None:
+    from sqlmodel import SQLModel
+
+    import marketplace.models  # noqa: F401  # every table registered
+
+    for name in SQLModel.metadata.tables:
+        assert t(f"table.{name}", "zh") != t(f"table.{name}", "en"), name
+    info = mkt("info", env=sandbox, lang="zh")
+    assert info.returncode == 0, info.stderr
+    rows = info.stdout.splitlines()[1:]
+    assert len(rows) == len(SQLModel.metadata.tables)
+    for row in rows:
+        assert CJK.search(row) and not re.search(r"[A-Za-z]", row), row
+    assert t("table.accessrequest", "zh") in info.stdout
+
+
+def test_scenarios_are_listed_with_their_description_in_the_language_in_force(sandbox) -> None:
+    from marketplace.sim import list_scenarios
+
+    for lang, about in (("zh", "基准需求，不设价格上限。"), ("en", "Baseline demand, no price caps.")):
+        out = mkt("scenarios", env=sandbox, lang=lang)
+        assert out.returncode == 0, out.stderr
+        rows = out.stdout.splitlines()[1:]
+        assert [re.split("[:：]", r.strip(), maxsplit=1)[0] for r in rows] == list_scenarios()
+        assert any(about in r for r in rows), out.stdout
+    for row in mkt("scenarios", env=sandbox, lang="zh").stdout.splitlines()[1:]:
+        words = re.findall(r"[A-Za-z]{3,}", re.sub(r"[a-z0-9]+(?:-[a-z0-9]+)+", "", row))
+        assert not words, row  # scenario and policy names (kebab-case) only
+
+
+def test_schema_state_and_catalog_card_read_in_chinese(sandbox) -> None:
+    current = mkt("db", "current", env=sandbox, lang="zh")
+    assert current.returncode == 0, current.stderr
+    assert "结构版本" in current.stdout and t("cli.db.state.current", "zh") in current.stdout
+    assert not re.search(r"\b(database|revision|head|current)\b", current.stdout), current.stdout
+    history = mkt("db", "history", env=sandbox, lang="zh")
+    assert "(当前、最新)" in history.stdout, history.stdout
+    card = mkt("catalog", "show", "RES-000003", env=sandbox, lang="zh")
+    assert card.returncode == 0, card.stderr
+    name = t("catalog.frequency", "zh")
+    frequency = next(line for line in card.stdout.splitlines() if line.startswith(name))
+    assert CJK.search(frequency.removeprefix(name)) and not re.search(r"[a-z]{3,}", frequency), frequency
+
+
 def test_a_quote_reads_in_chinese_line_by_line(sandbox) -> None:
     out = mkt(
         "quote",

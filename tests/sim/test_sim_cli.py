@@ -251,3 +251,25 @@ def test_simulate_events_need_an_existing_folder(tmp_path: Path, capsys: pytest.
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "--events" in err and "no-such-folder" in err and "Traceback" not in err
     assert not missing.exists()
+
+
+def test_sweep_in_chinese_names_the_parameter_in_words_and_lines_up_its_table(
+    tmp_path: Path, patched_world: object, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marketplace import i18n
+    from marketplace.cli import columns
+
+    monkeypatch.setenv("MARKETPLACE_LANG", "zh")
+    i18n.reset_language()
+    try:
+        argv = ["sweep", "national-2025", "--param", "policy.overrides.pricing.caps.per_product=2500,20000"]
+        code, out, err = _cli([*argv, "--seeds", "2", "--days", "10", "--workers", "1",
+                               "--out", str(tmp_path / "s.csv")], capsys)
+    finally:
+        monkeypatch.delenv("MARKETPLACE_LANG")
+        i18n.reset_language()
+    assert code == 0, err
+    assert "policy.overrides" not in out and "定价 › 价格上限" in out, out
+    table = out.splitlines()[1:4]  # heading and one row per point
+    assert len({columns(line) for line in table}) == 1, table  # every column ends where its heading ends
+    assert table[1].startswith("定价 › 价格上限") and "= 2500" in table[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,6 +107,22 @@ def test_scenario_explainer_lists_what_differs() -> None:
     assert "模拟期限" in panel.facts.value
     panel.b.value = "market-pricing"
     assert "定价 › 上限适用范围" in panel.policy_diff.value
+
+
+def test_every_shipped_scenario_is_described_in_both_languages() -> None:
+    from marketplace.sim import list_scenarios, load_scenario
+
+    for name in list_scenarios():
+        sc = load_scenario(name)
+        english, chinese = (i18n.scenario_description(name, sc.description, lang) for lang in ("en", "zh"))
+        assert english == sc.description and chinese != english, name
+        assert re.search("[\u4e00-\u9fff]", chinese), name
+    # a description someone changed is shown as written
+    assert i18n.scenario_description("national-2025", "My own baseline", "zh") == "My own baseline"
+    panel = scenarios.scenario_explainer("rows-only", "usable-not-visible")
+    i18n.set_language("zh")
+    panel.show()
+    assert "所有交付均为脱敏数据行" in panel.facts.value and "Baseline" not in panel.facts.value
 
 
 def test_scenario_explainer_needs_two_scenarios() -> None:

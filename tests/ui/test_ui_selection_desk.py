@@ -6,6 +6,8 @@ holds it back until then); a disqualified applicant and a refused direct award a
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from marketplace import workflows as wf
@@ -180,3 +182,28 @@ def test_a_direct_award_without_allowed_grounds_is_refused_under_national_2025(s
     assert desk.feedback.kind == "ok", desk.feedback.text
     assert len(desk.round.options) == before + 1
     desk.close()
+
+
+def test_the_seeded_plan_reads_in_the_language_in_force(sandbox: Sandbox) -> None:
+    """The seeded plan's scope, scenarios, measures and products were written in the seed's language; the
+    desk shows them in the language in force, and a plan someone typed exactly as typed."""
+    who = actas.act_as(sandbox)
+    plan_id, _res, _org = _institution_and_plan(sandbox, who)
+    desk = selection.selection_panel(sandbox)
+    desk.plan.value = plan_id
+    english = desk.plan_detail.value
+    assert "transport planning" in english and "audit of every access" in english, english
+    i18n.set_language("zh")
+    desk.plan.value = None
+    desk.plan.value = plan_id
+    chinese = desk.plan_detail.value
+    assert "交通规划" in chinese and "全程访问审计" in chinese and "本市部门" in chinese, chinese
+    assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", chinese)), chinese
+    with sandbox.session() as s:
+        plan = s.get(ImplementationPlan, plan_id)
+        plan.scope, plan.scenarios = "Night bus routes", ["night buses"]
+        s.add(plan)
+        s.commit()
+    desk.plan.value = None
+    desk.plan.value = plan_id
+    assert "Night bus routes" in desk.plan_detail.value and "night buses" in desk.plan_detail.value

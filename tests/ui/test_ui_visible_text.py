@@ -8,6 +8,7 @@ other one. The rules are tests/visible_text.py, shared with the real-browser wal
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -301,3 +302,35 @@ def test_closed_workshop_panels_are_garbage_collected(workshop_engine) -> None:
     del panel
     gc.collect()
     assert [r() for r in refs] == [None, None, None]
+
+
+def test_trainer_console_in_chinese_after_exercises_traffic_and_a_switch(workshop_engine) -> None:
+    """Exercises 01-06 released, a round of background traffic, a policy switch: the console's exercise
+    titles, traffic counts and switch sample (routes such as compliance+holder) are all in Chinese."""
+    from marketplace.ui import workshop
+
+    engine, trainer, _seats = workshop_engine
+    i18n.set_language("zh")
+    console = workshop.facilitator_console(trainer.join_code, engine)
+    for _ in range(6):
+        console.release_button.click()
+        assert console.feedback.kind == "ok", console.feedback.text
+    console.round_button.click()
+    console.policy_pick.value = "sme-discount"
+    console.switch_button.click()
+    assert console.feedback.kind == "ok", console.feedback.text
+    assert "提交第一份数据申请" in console.tables.value and "File your first" not in console.tables.value
+    effect = console.effect.value
+    assert "compliance" not in effect and "holder" not in effect, effect
+    status = console.traffic_status.value
+    assert "Error" not in status and not re.search(r"[a-z]+_[a-z]+|read |file ", status), status
+    found = walk([console], "zh", data_words(engine))
+    assert found == [], "\n".join(found)
+    console.close()
+
+
+def test_routes_of_the_policy_switch_sample_are_worded() -> None:
+    assert i18n.stages_text("compliance+holder", "zh") == "合规审查 + 持有方审核"
+    assert i18n.stages_text("compliance", "en") == i18n.label("compliance", "en")
+    assert "rule" in i18n.stages_text("refused: purpose.allowed", "en")
+    assert i18n.stages_text("none", "zh") == i18n.t("policy.switch.no_stage", "zh")

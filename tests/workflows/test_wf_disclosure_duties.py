@@ -91,4 +91,23 @@ def test_marketplace_disclose_party_publishes_its_own_disclosure(tmp_path, monke
             run(args)
         err = capsys.readouterr().err
         assert exc.value.code == 2 and needle in err and "Traceback" not in err
+    # in Chinese: the refusal, what was published and the audit log's subject and outcome read in words
+    from marketplace import i18n
+
+    monkeypatch.setenv("MARKETPLACE_LANG", "zh")
+    i18n.reset_language()
+    try:
+        with pytest.raises(SystemExit):
+            run(["disclose", "--party", "ORG-000001", "--year", "2025"])
+        err = capsys.readouterr().err
+        assert "不能再次发布" in err and "published" not in err and "publish again" not in err, err
+        with pytest.raises(SystemExit) as done:
+            run(["audit", "log", "--last", "1"])
+        assert done.value.code in (0, None)
+        line = capsys.readouterr().out.splitlines()[-1]
+        assert "disclosure.publish" in line and "机构" in line and "被拒绝" in line, line
+        assert "organization" not in line and " refused " not in line, line
+    finally:
+        monkeypatch.delenv("MARKETPLACE_LANG")
+        i18n.reset_language()
     db.dispose_engines()

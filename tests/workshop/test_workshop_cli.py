@@ -142,3 +142,21 @@ def test_trainer_commands_refuse_participants_and_log_it(tmp_path: Path, env: di
         refusals = s.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
     assert [e.action for e in refusals] == ["workshop.console"]
     engine.dispose()
+
+
+def test_status_and_a_missing_exercise_read_in_chinese(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "roster.csv"
+    made = cli("workshop", "create", "-n", "2", "--roles", "department=1,steward=1", "--practice-world",
+               "--out", str(out), env=env)
+    assert made.returncode == 0, made.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    trainer = next(r["join_code"] for r in rows if r["group"] == "trainer")
+    zh = {**env, "MARKETPLACE_TRAINER_CODE": trainer, "MARKETPLACE_LANG": "zh"}
+    assert cli("workshop", "release", env=zh).returncode == 0
+    status = cli("workshop", "status", env=zh)
+    assert status.returncode == 0, status.stderr
+    table = status.stdout.splitlines()[-2:]
+    assert "练习" in table[0] and "标题" in table[0] and "exercise" not in table[0], table
+    assert "提交第一份数据申请" in table[1] and "File your" not in table[1], table
+    missing = cli("workshop", "release", "bogus", env=zh)
+    assert missing.returncode == 2 and "未找到练习" in missing.stderr, missing.stderr

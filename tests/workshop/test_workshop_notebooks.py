@@ -134,7 +134,7 @@ assert console.feedback.kind == "ok", console.feedback.text
 """,
     """
 console.round_button.click()
-assert sum(console.traffic.counts.values()) > 0 and "file request" in console.traffic_status.value
+assert sum(console.traffic.counts.values()) > 0 and "file a request" in console.traffic_status.value
 console.days.value = 12
 console.advance_button.click()
 assert console.feedback.kind == "ok" and "2025-03-15" in console.feedback.text, console.feedback.text
