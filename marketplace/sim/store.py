@@ -199,7 +199,7 @@ class _Rows:
             )
             q_i = cols["quote"][n]
             if q_i >= 0 and not cols["free"][n]:
-                q, sp = st.quote_memo[self.quote_keys[q_i]]
+                q, sp = st.quote_for(*self.quote_keys[q_i])
                 if q_i not in self.lines:
                     self.lines[q_i] = st.quote_lines(self.quote_keys[q_i])
                 qid = self._quote(quotes, r, q, self.lines[q_i], day[fd], policy)
