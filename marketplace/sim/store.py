@@ -430,7 +430,7 @@ class _Inserts:
         for name, proc, memo in zip(order, procs, memos, strict=True):
             values = [r[name] for r in rows]
             if proc is not None:
-                values = [_convert(v, proc, memo) for v in values]
+                values = _converted(values, proc, memo, table.c[name].type)
             columns.append(values)
         self.conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
@@ -448,6 +448,22 @@ class _Inserts:
                 procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in order]
                 self.plans[key] = (str(compiled), order, procs, [{} for _ in order])
         return self.plans[key]
+
+
+def _converted(values: list[Any], proc: Any, memo: dict[Any, Any], type_: Any) -> list[Any]:
+    """`proc` of every value of a column. Enums, dates and flags are looked up by value (each distinct one
+    converted once); instants, amounts and JSON go through `_convert`, whose keys tell their forms apart."""
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    if isinstance(type_, sa.Enum | sa.Date | sa.Boolean) and not isinstance(type_, sa.DateTime):
+        try:
+            return [memo[v] for v in values]
+        except KeyError:
+            for v in set(values):
+                if v not in memo:
+                    memo[v] = proc(v)
+            return [memo[v] for v in values]
+    return [_convert(v, proc, memo) for v in values]
 
 
 def _convert(value: Any, proc: Any, memo: dict[Any, Any]) -> Any:
