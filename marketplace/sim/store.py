@@ -8,9 +8,10 @@ account. A hand-built world (tests, notebooks) is mapped by code only. Only file
 (declined arrivals stay in the run's events). Request codes are `SIM-<scenario>-<seed>-<n>`: storing the
 same run again replaces its rows, so re-running is safe.
 
-Speed and memory: one transaction of bulk Core inserts (executemany) with ids assigned here, so no per-row
-round trip; rows are built from the run's event chunks `STORE_CHUNK` at a time, so memory stays flat however
-long the run (a run stored this way keeps its events: `run(..., events=True)` or `events=DIR`).
+Speed and memory: one transaction of bulk inserts (executemany) with ids assigned here, so no per-row
+round trip (on SQLite the rows go to the driver as tuples, see `_Inserts`); rows are built from the run's
+event chunks `STORE_CHUNK` at a time, so memory stays flat however long the run (a run stored this way
+keeps its events: `run(..., events=True)` or `events=DIR`).
 """
 
 from __future__ import annotations
