@@ -72,12 +72,17 @@ def calendar_warning(policy: Policy, day: date) -> str | None:
     return tables(policy).calendar.coverage_warning(day)
 
 
+#: (start, working days) pairs whose due date is kept: a day's filings meet a handful, so this holds
+#: months of them; a larger bound let a long simulation hold years of dates it never asks for again
+DUE_CACHE_MAX = 1024
+
+
 def _due(t: Tables, start: date, days: int) -> date:
     key = (start, days)
     d = t.due_cache.get(key)
     if d is None:
         d = t.calendar.add(start, days)
-        if len(t.due_cache) > 50_000:
+        if len(t.due_cache) >= DUE_CACHE_MAX:
             t.due_cache.clear()
         t.due_cache[key] = d
     return d

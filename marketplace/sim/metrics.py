@@ -190,7 +190,7 @@ class Tally:
             keys = np.stack([op, period, quote_id[pd_]], axis=1)
             uniq, cnt = np.unique(keys, axis=0, return_counts=True)
             for (o, p, q_i), k in zip(uniq.tolist(), cnt.tolist(), strict=True):
-                q, sp = st.quote_memo[m.quote_keys[q_i]]
+                q, sp = st.quote_for(*m.quote_keys[q_i])
                 self._add_money(q, sp, k)
                 self.period_pay[(o, p)] += q.total * k
                 self.operators.add(o)

@@ -25,8 +25,10 @@ Requester organizations are not individual Mesa agents: at province size there a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -98,6 +100,12 @@ HOLDER = STAGES.index(ReviewStage.holder)
 _NEVER = np.iinfo(np.int32).max
 #: days drawn at a time; finished requests are folded into the metrics and dropped at each block's end
 BLOCK_DAYS = 28
+#: filing days whose due days `Statics.due_days` keeps at a time
+DUE_WINDOW = 2 * BLOCK_DAYS
+#: quotes `Statics.quote_for` keeps: a block of a province world meets ~1,000 distinct quotes, a year ~4,000;
+#: four per target keeps a block's quotes (misses cost ~25 µs each) while a long run holds no more than a year
+QUOTE_MEMO_PER_TARGET = 4
+QUOTE_MEMO_MIN = 1024
 #: per-request arrays of the live (drawn, not yet finished) requests, besides `gid`, `u_reject` and `service`
 LIVE_FIELDS: tuple[tuple[str, Any], ...] = (
     *((n, np.int64) for n in ("arr_day", "arr_cls", "org", "target", "true_purpose", "purpose", "req_shape")),
@@ -175,10 +183,15 @@ class Statics:
     unit_cost: np.ndarray  # (T,) float
     claim_ok: np.ndarray  # (K, P) bool: kind k may claim purpose p free (conditional free use)
     paid_as: np.ndarray  # (P,) int: the purpose a refused free claim is quoted as
-    #: due days per (stage plan, filing day), filled as met: a compact table (a dict of tuples took ~250 bytes
-    #: per entry, which grew with the horizon); -1 where not yet asked, -2 past a plan's last stage
-    due_table: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=np.int32))
-    quote_memo: dict[tuple[int, int, int, int], Any] = field(default_factory=dict)
+    #: due days per (stage plan, filing day) for a window of DUE_WINDOW filing days from the first of them:
+    #: (first day, table); -1 where not yet asked, -2 past a plan's last stage. A run files day after day, so
+    #: a window it has left is not asked again: the table is bounded by the plans, not the horizon
+    due_window: tuple[int, np.ndarray] = field(default_factory=lambda: (0, np.zeros((0, 0, 0), np.int32)))
+    #: (Priced, Shares) or refusal per (target, purpose, class, volume), least recently used dropped first
+    #: once it holds `quote_cap` quotes: distinct quotes keep appearing over the years (new volumes), so an
+    #: unbounded memo grew with the horizon
+    quote_memo: OrderedDict[tuple[int, int, int, int], Any] = field(default_factory=OrderedDict)
+    quote_cap: int = 0
     compute_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) by computation
     personal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) personal information
     compute_queries_max: int = 0  # queries one grant's ε budget answers (compute.epsilon_per_grant / ε each)
@@ -370,32 +383,46 @@ class Statics:
 
     def due_days(self, shape: int, day: int) -> tuple[int, ...]:
         """Due days of the stages of plan `shape` for a request filed on `day` (via route)."""
-        if not self.due_table.size:
-            self.due_table = np.full((max(len(self.shapes), 1), self.days, len(STAGES)), -1, dtype=np.int32)
-        row = self.due_table[shape, day]
+        first, table = self.due_window
+        if not first <= day < first + table.shape[1]:
+            first, table = day, np.full((max(len(self.shapes), 1), DUE_WINDOW, len(STAGES)), -1, np.int32)
+            self.due_window = (first, table)
+        row = table[shape, day - first]
         if row[0] == -1:
             facts, tgt, req = self.shape_rep[shape]
-            start = self.start + timedelta(days=day)
-            r = route(self.policy, facts, tgt, req, start=start)
-            row[:] = -2
-            row[: len(r.stages)] = [(st.due - self.start).days for st in r.stages]
+            r = route(self.policy, facts, tgt, req, start=self.start + timedelta(days=day))
+            dues = tuple((st.due - self.start).days for st in r.stages)
+            row[len(dues) :] = -2
+            row[: len(dues)] = dues
+            return dues
         return tuple(int(x) for x in row if x != -2)
 
     def quote_for(self, target: int, purpose: int, cls: int, volume: int) -> Any:
         """(Priced, Shares) of a paid request's quote and split, or a refusal rule string (memoised per
-        distinct input; only the total and the split are kept, `quote_lines` gives a quote's lines).
+        distinct input, the `quote_cap` most recently used; only the total and the split are kept,
+        `quote_lines` gives a quote's lines).
 
         A negative `volume` is that many computation queries (a grant delivered by computation)."""
         key = (target, purpose, cls, volume)
-        hit = self.quote_memo.get(key)
-        if hit is None:
-            full = self.full_quote(key)
-            if isinstance(full, str):
-                hit = full
-            else:
-                q, sp = full
-                hit = (Priced(q.total, q.currency), Shares(sp.operator, sp.holder, sp.taxes))
-            self.quote_memo[key] = hit
+        memo = self.quote_memo
+        hit = memo.get(key)
+        if hit is not None:
+            with contextlib.suppress(KeyError):  # dropped meanwhile by a run in another thread
+                memo.move_to_end(key)
+            return hit
+        full = self.full_quote(key)
+        if isinstance(full, str):
+            hit = full
+        else:
+            q, sp = full
+            hit = (Priced(q.total, q.currency), Shares(sp.operator, sp.holder, sp.taxes))
+        memo[key] = hit
+        cap = self.quote_cap or max(QUOTE_MEMO_MIN, QUOTE_MEMO_PER_TARGET * len(self.world.targets))
+        while len(memo) > cap:
+            try:
+                memo.popitem(last=False)
+            except KeyError:
+                break
         return hit
 
     def quote_lines(self, key: tuple[int, int, int, int]) -> list[dict[str, str]]:

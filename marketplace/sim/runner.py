@@ -156,7 +156,7 @@ class RunResult:
         rows = []
         for rank, i in enumerate(order):
             key = self.quote_keys[i]
-            hit = st.quote_memo[key]
+            hit = st.quote_for(*key)
             if isinstance(hit, str):
                 continue
             q, sp = hit

@@ -8,15 +8,17 @@ account. A hand-built world (tests, notebooks) is mapped by code only. Only file
 (declined arrivals stay in the run's events). Request codes are `SIM-<scenario>-<seed>-<n>`: storing the
 same run again replaces its rows, so re-running is safe.
 
-Speed and memory: one transaction of bulk Core inserts (executemany) with ids assigned here, so no per-row
-round trip; rows are built from the run's event chunks `STORE_CHUNK` at a time, so memory stays flat however
-long the run (a run stored this way keeps its events: `run(..., events=True)` or `events=DIR`).
+Speed and memory: one transaction of bulk inserts (executemany) with ids assigned here, so no per-row
+round trip (on SQLite the rows go to the driver as tuples, see `_Inserts`); rows are built from the run's
+event chunks `STORE_CHUNK` at a time, so memory stays flat however long the run (a run stored this way
+keeps its events: `run(..., events=True)` or `events=DIR`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -59,7 +61,7 @@ from marketplace.vocabulary import (
     ReviewStatus,
 )
 
-__all__ = ["STORE_CHUNK", "check_store", "iter_rows", "store_run"]
+__all__ = ["FAST_SQLITE", "STORED_TABLES", "STORE_CHUNK", "check_store", "iter_rows", "store_run"]
 
 
 def _table(model: Any) -> sa.Table:
@@ -199,7 +201,7 @@ class _Rows:
             )
             q_i = cols["quote"][n]
             if q_i >= 0 and not cols["free"][n]:
-                q, sp = st.quote_memo[self.quote_keys[q_i]]
+                q, sp = st.quote_for(*self.quote_keys[q_i])
                 if q_i not in self.lines:
                     self.lines[q_i] = st.quote_lines(self.quote_keys[q_i])
                 qid = self._quote(quotes, r, q, self.lines[q_i], day[fd], policy)
@@ -333,7 +335,7 @@ def iter_rows(result: RunResult, conn: sa.Connection) -> Iterator[tuple[str, lis
 STORE_CHUNK = 5000
 
 
-_ORDER = [
+STORED_TABLES = _ORDER = [
     ("accessrequest", AccessRequest),
     ("review", Review),
     ("quote", Quote),
@@ -388,8 +390,101 @@ def store_run(result: RunResult, engine: Engine | None = None) -> dict[str, int]
     tables = dict(_ORDER)
     with engine.begin() as conn:
         _delete_previous(conn, prefix)
+        write = _Inserts(conn, fast=FAST_SQLITE)
         for name, rows in iter_rows(result, conn):
             if rows:
-                conn.execute(sa.insert(_table(tables[name])), rows)
+                write(_table(tables[name]), rows)
                 counts[name] += len(rows)
     return counts
+
+
+#: SQLite: hand rows to the driver's executemany as tuples (see `_Inserts`); False: Core's executemany
+FAST_SQLITE = True
+#: distinct values a column's bind conversion is remembered for (dates, times, amounts, enums repeat)
+_MEMO_MAX = 4096
+
+
+class _Inserts:
+    """Bulk inserts of row dicts into one table at a time, in the transaction of `conn`.
+
+    Core's executemany converts every value of every row through its type's bind processor and builds
+    a parameter dict per row: over half the time of storing a run went there, not into SQLite. On SQLite
+    (and when the compiled INSERT takes exactly the rows' columns), the same processors are applied column by
+    column, each distinct value converted once (a run's half-million rows carry a few hundred dates), and
+    the tuples go to the driver's executemany through `exec_driver_sql`. Other backends, and any table this
+    does not fit, use Core's executemany unchanged.
+    """
+
+    def __init__(self, conn: sa.Connection, *, fast: bool = True) -> None:
+        self.conn = conn
+        self.fast = fast and conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark"
+        self.plans: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def __call__(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        cols = tuple(rows[0])
+        plan = self._plan(table, cols) if self.fast else None
+        if plan is None:
+            self.conn.execute(sa.insert(table), rows)
+            return
+        sql, order, procs, memos = plan
+        columns = []
+        for name, proc, memo in zip(order, procs, memos, strict=True):
+            values = [r[name] for r in rows]
+            if proc is not None:
+                values = _converted(values, proc, memo, table.c[name].type)
+            columns.append(values)
+        self.conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+    def _plan(self, table: sa.Table, cols: tuple[str, ...]) -> Any:
+        """(SQL, its parameters' columns in order, bind processors, memos) for inserting `cols` into
+        `table`, or None to use Core."""
+        key = (table.name, cols)
+        if key not in self.plans:
+            dialect = self.conn.dialect
+            compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(cols))
+            order = tuple(compiled.positiontup or ())
+            if sorted(order) != sorted(cols):  # defaults or renamed binds: leave it to Core
+                self.plans[key] = None
+            else:
+                procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in order]
+                self.plans[key] = (str(compiled), order, procs, [{} for _ in order])
+        return self.plans[key]
+
+
+def _converted(values: list[Any], proc: Any, memo: dict[Any, Any], type_: Any) -> list[Any]:
+    """`proc` of every value of a column. Enums, dates and flags are looked up by value (each distinct one
+    converted once); instants, amounts and JSON go through `_convert`, whose keys tell their forms apart."""
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    if isinstance(type_, sa.Enum | sa.Date | sa.Boolean) and not isinstance(type_, sa.DateTime):
+        try:
+            return [memo[v] for v in values]
+        except KeyError:
+            for v in set(values):
+                if v not in memo:
+                    memo[v] = proc(v)
+            return [memo[v] for v in values]
+    return [_convert(v, proc, memo) for v in values]
+
+
+def _convert(value: Any, proc: Any, memo: dict[Any, Any]) -> Any:
+    """`proc(value)`, remembered per distinct value (empty lists and dicts included). The key tells apart
+    what compares equal but is written differently: 1 and True, Decimal 2.5 and 2.50, one instant in two
+    time zones."""
+    cls = value.__class__
+    if cls is list or cls is dict:
+        if value:
+            return proc(value)
+        key: Any = cls
+    elif cls is Decimal:
+        key = (cls, value, value.as_tuple().exponent)
+    elif cls is datetime:
+        key = (cls, value, value.tzinfo)
+    else:
+        key = (cls, value)
+    hit = memo.get(key, memo)
+    if hit is memo:
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        hit = memo[key] = proc(value)
+    return hit

@@ -26,6 +26,7 @@ from marketplace.workshop import Facilitator, ParticipantSession, title_in
 from marketplace.workshop.agents import REVIEWER_ROLES
 
 WORKSHOP_URL_ENV = "MARKETPLACE_WORKSHOP_URL"  # the workshop server's address, when the trainer sets it
+QUEUE_PAGE_SIZE = 20  # review stages on one page of a participant's queue (as the review panel's page)
 
 
 class _Texts:
@@ -83,8 +84,15 @@ def _language_picker() -> w.Dropdown:
 class ParticipantPanel(Panel):
     """What one participant may do, and nothing else."""
 
-    def __init__(self, session: ParticipantSession) -> None:
+    def __init__(self, session: ParticipantSession, *, queue_page_size: int = QUEUE_PAGE_SIZE) -> None:
         self.session = session
+        # the review queue, a page at a time by key (`review_queue(after=<last review id>)`): where each page
+        # visited so far starts, and whether a page follows the one shown
+        self.queue_page_size = queue_page_size
+        self.queue_page = 0
+        self.queue_starts: list[int | None] = [None]
+        self.queue_has_next = False
+        self.queue_last: int | None = None
         self.texts = _Texts()
         self.feedback = Feedback()
         me = session.whoami()
@@ -191,10 +199,16 @@ class ParticipantPanel(Panel):
         )
         self.decide_button = _button(self.texts, "workshop.decide", "primary")
         self.decide_button.on_click(guard(self.feedback)(lambda _b: self.decide()))
+        self.queue_prev = _button(self.texts, "common.previous")
+        self.queue_next = _button(self.texts, "common.next")
+        self.queue_page_label = w.HTML()
+        self.queue_prev.on_click(guard(self.feedback)(lambda _b: self.queue_go(self.queue_page - 1)))
+        self.queue_next.on_click(guard(self.feedback)(lambda _b: self.queue_go(self.queue_page + 1)))
         return w.VBox(
             [
                 _h(self.texts, "workshop.queue_title"),
                 self.queue_table,
+                w.HBox([self.queue_prev, self.queue_page_label, self.queue_next]),
                 self.review_pick,
                 self.decision,
                 self.reason,
@@ -336,7 +350,7 @@ class ParticipantPanel(Panel):
                 [(f"{r['code']} ({r['usage_report_due']})", r["id"]) for r in mine if r["usage_report_due"]],
             )
         if self.roles & REVIEWER_ROLES:
-            queue = self.session.review_queue()
+            queue = self._queue_rows()
             self.queue_table.value = worded_table(
                 pd.DataFrame(
                     queue,
@@ -380,6 +394,35 @@ class ParticipantPanel(Panel):
             self._show_rounds()
         if "decide_selection" in self.allowed:
             self._show_desk()
+
+    def queue_go(self, page: int) -> None:
+        """Show page `page` of the review queue (0: the first); a page is reached from the one before it, so
+        one step at a time forward, any number back."""
+        page = max(0, min(page, len(self.queue_starts) - 1 + (1 if self.queue_has_next else 0)))
+        if page == len(self.queue_starts) and self.queue_last is not None:
+            self.queue_starts.append(self.queue_last)
+        del self.queue_starts[page + 1 :]
+        self.queue_page = page
+        self.refresh()
+
+    def _queue_rows(self) -> list[dict[str, Any]]:
+        """The rows of the queue's current page (one more is read to learn whether a next page exists); a
+        page whose rows were all decided meanwhile steps back to the one before."""
+        size = self.queue_page_size
+        rows = self.session.review_queue(limit=size + 1, after=self.queue_starts[self.queue_page])
+        while not rows and self.queue_page > 0:
+            self.queue_page -= 1
+            del self.queue_starts[self.queue_page + 1 :]
+            rows = self.session.review_queue(limit=size + 1, after=self.queue_starts[self.queue_page])
+        self.queue_has_next = len(rows) > size
+        rows = rows[:size]
+        self.queue_last = rows[-1]["review_id"] if rows else None
+        self.queue_page_label.value = html.escape(
+            i18n.t("workshop.queue_page", page=self.queue_page + 1, count=len(rows))
+        )
+        self.queue_prev.disabled = self.queue_page == 0
+        self.queue_next.disabled = not self.queue_has_next
+        return rows
 
     def _show_entries(self, entries: list[dict[str, Any]]) -> None:
         self._entries = {e["id"]: e for e in entries}

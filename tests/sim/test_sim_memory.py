@@ -13,6 +13,7 @@ import pytest
 from marketplace.errors import InvalidInput
 from marketplace.sim import apply_overrides, load_scenario, run
 from marketplace.sim.events import ParquetEvents
+from marketplace.sim.model import DUE_WINDOW
 from marketplace.sim.runner import statics_for
 
 from .conftest import mixed_world
@@ -92,3 +93,26 @@ def test_twenty_runs_in_one_process_stay_within_a_fixed_bound(world: object) -> 
     finally:
         tracemalloc.stop()
     assert grown < 2_000_000, f"{grown:,} bytes kept by 20 finished runs"
+
+
+def test_policy_memos_are_bounded_and_change_nothing(world: object) -> None:
+    """Due days are kept for a window of filing days and quotes for the most recently used few: a run with a
+    memo of 8 quotes (recomputed all the time) gives exactly the metrics and money of one that keeps all."""
+    sc = _scenario(120)
+    st = statics_for(sc, None, world)
+    saved = st.quote_cap
+    try:
+        st.quote_cap = 1_000_000
+        full = run(sc, 4, world=world, events=True)
+        st.quote_cap = 8
+        st.quote_memo.clear()
+        small = run(sc, 4, world=world, events=True)
+        assert len(st.quote_memo) <= 8
+    finally:
+        st.quote_cap = saved
+        st.quote_memo.clear()
+    assert small.metrics_json() == full.metrics_json()
+    pd.testing.assert_frame_equal(small.quotes, full.quotes)
+    pd.testing.assert_frame_equal(small.requests, full.requests)
+    first, table = st.due_window
+    assert table.shape[1] == DUE_WINDOW and first > 120 - 1 - DUE_WINDOW
