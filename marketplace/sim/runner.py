@@ -298,8 +298,12 @@ def _run_metrics(
 # ---------------------------------------------------------------- statistics
 
 
-def summarize(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high) of a Student t-interval; a single value gives a zero-width interval."""
+def summarize(
+    values: Sequence[float], confidence: float = 0.95, floor: float | None = None
+) -> tuple[float, float, float]:
+    """(mean, low, high) of a Student t-interval; a single value gives a zero-width interval. With `floor`
+    the interval stops there (a count or a price cannot be negative, though with few seeds the symmetric
+    interval of its mean reaches below zero)."""
     from scipy import stats
 
     x = np.asarray(values, dtype=float)
@@ -307,7 +311,8 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> tuple[float,
     if x.size < 2 or np.ptp(x) == 0:
         return mean, mean, mean
     half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return mean, mean - half, mean + half
+    low = mean - half if floor is None else max(floor, mean - half)
+    return mean, low, mean + half
 
 
 def _seed_list(sc: Scenario, seeds: int | Iterable[int] | None) -> list[int]:
@@ -417,6 +422,8 @@ SMALL_FIRMS = ("enterprise_micro", "enterprise_small")
 SMALL_FIRM_METRICS = tuple(
     f"{what}.{cls}" for what in ("filed", "approved", "price_paid_mean") for cls in SMALL_FIRMS
 )
+#: metrics that count or price something, per requester class: their intervals stop at zero
+NON_NEGATIVE = ("filed", "approved", "price_paid_mean")
 
 
 def sweep_summary(
@@ -437,7 +444,8 @@ def sweep_summary(
         row: dict[str, Any] = dict(zip(keys, values, strict=True))
         row["seeds"] = len(group)
         for m in metrics:
-            mean, low, high = summarize(group[m], confidence)
+            floor = 0.0 if m.split(".")[0] in NON_NEGATIVE else None
+            mean, low, high = summarize(group[m], confidence, floor)
             row[m], row[f"{m}.low"], row[f"{m}.high"] = mean, low, high
         rows.append(row)
     out = pd.DataFrame(rows).set_index(list(keys))

@@ -165,3 +165,23 @@ def test_tick_labels_do_not_overlap_on_log_k_axis() -> None:
 
 def test_charts_figure_is_constrained() -> None:
     assert figure().get_layout_engine() is not None
+
+
+def test_intervals_of_counts_and_prices_stop_at_zero():
+    """Two seeds far apart give a t-interval wider than its mean: for a price or a count (the small-firm
+    figures) the interval stops at zero instead of reading a negative price; other metrics keep theirs."""
+    from marketplace.sim.runner import summarize, sweep_summary
+
+    df = pd.DataFrame(
+        {
+            "cap": [1, 1],
+            **{m: [0.0, 3000.0] for m in SMALL_FIRM_METRICS},
+            "welfare": [0.0, 3000.0],
+        }
+    )
+    out = sweep_summary(df, ["cap"], [*SMALL_FIRM_METRICS, "welfare"])
+    for m in SMALL_FIRM_METRICS:
+        assert out[f"{m}.low"].iloc[0] == 0.0 and out[f"{m}.high"].iloc[0] > 3000.0
+    assert out["welfare.low"].iloc[0] < 0  # a welfare change may be negative: no floor
+    mean, low, _high = summarize([0.0, 3000.0])
+    assert low < 0 and mean == 1500.0
