@@ -35,7 +35,7 @@ import numpy as np
 from marketplace.errors import InvalidInput
 from marketplace.sim.metrics import Tally
 from marketplace.sim.model import MarketModel, Statics
-from marketplace.sim.scenario import Scenario
+from marketplace.sim.scenario import REQUESTER_CLASSES, Scenario
 from marketplace.sim.world import SimWorld, TargetRow, national_region_count, region_sim_world, sim_world
 
 __all__ = [
@@ -217,12 +217,39 @@ def concat(batches: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {f: np.concatenate([b[f] for b in batches]) for f in batches[0]}
 
 
+def class_counts(world: SimWorld) -> dict[str, int]:
+    """Requester organizations per demand class."""
+    counts = np.bincount(world.org_class[world.org_class >= 0], minlength=len(REQUESTER_CLASSES))
+    return {c: int(n) for c, n in zip(REQUESTER_CLASSES, counts, strict=True)}
+
+
+def regional_scenario(scenario: Scenario, world: SimWorld) -> Scenario:
+    """`scenario` as one region runs it: each class's arrival rate scaled by the region's organizations of
+    that class relative to the world the rates were written for (`regions.rates_for`, same seed and
+    locale), and each review team's capacity by the region's whole demand relative to that world's
+    (`Regions` says why). A class that world lacks keeps its rate."""
+    w = scenario.world
+    base = class_counts(sim_world(scenario.regions.rates_for, w.seed, w.locale))
+    have = class_counts(world)
+    rates = scenario.demand.arrivals
+    scaled = {c: r * have.get(c, 0) / base[c] if base.get(c) else r for c, r in rates.items()}
+    total = math.fsum(rates.values())
+    factor = math.fsum(scaled.values()) / total if total else 1.0
+    capacity = {s: max(1, round(v * factor)) if v else 0 for s, v in scenario.review.capacity.items()}
+    return scenario.model_copy(
+        update={
+            "demand": scenario.demand.model_copy(update={"arrivals": scaled}),
+            "review": scenario.review.model_copy(update={"capacity": capacity}),
+        }
+    )
+
+
 class RegionTask:
     """One region's model, its metrics and its border."""
 
     def __init__(self, scenario: Scenario, region: int, seed: int, days: int, count: int, world: SimWorld):
         self.region = region
-        self.statics = Statics.build(scenario, world, days)
+        self.statics = Statics.build(regional_scenario(scenario, world), world, days)
         self.tally = Tally(self.statics)
         rseed = derived_seed(seed, region)
         self.model = MarketModel(self.statics, rseed, [self.tally])
@@ -366,7 +393,7 @@ class RegionGroup:
         from marketplace.sim.checkpoint import load_region
 
         world = self.world.build(region)
-        statics = Statics.build(self.scenario, world, self.days)
+        statics = Statics.build(regional_scenario(self.scenario, world), world, self.days)
         folder = Path(self.checkpoint_dir or ".")
         task = load_region(folder, region, k, self._binding(region), statics, self.checkpoint_key)
         for key in task.model.quote_keys:  # the policy memo the live requests' quotes point into

@@ -96,7 +96,11 @@ class Regions(_Section):
     queues at the start of the next, as requests routed between provincial platforms would.
     `count` (default: every region of the national world) and `region_size` ("national": the national
     world's own regions; "small" / "province": stand-ins of that world size, for tests) let tests and
-    notebooks run a smaller country.
+    notebooks run a smaller country. `rates_for` is the world size the scenario's demand rates and review
+    capacities were written for: a region files at those rates scaled by its organizations per requester
+    class relative to that world (each organization as active as there), and its review teams decide at
+    the capacities scaled by its whole demand relative to it (each region staffed at that world's
+    utilisation) — so Guangdong's demand is not Tibet's. Assumption: no published regional demand figures.
     """
 
     count: Annotated[int, Field(ge=1, le=MAX_REGIONS)] | None = None
@@ -104,6 +108,7 @@ class Regions(_Section):
     cross_share: Prob = 0.05
     destination_weights: Annotated[list[NonNegFloat], Field(max_length=MAX_REGIONS)] = []
     exchange_days: Annotated[int, Field(ge=1, le=91)] = 7
+    rates_for: Literal["small", "province"] = "province"
 
 
 class PolicySpec(_Section):

@@ -15,6 +15,7 @@ from marketplace.sim import apply_overrides, load_scenario, run
 from marketplace.sim.regions import (
     derived_seed,
     group_regions,
+    regional_scenario,
     route_messages,
     run_national,
     standin_region_world,
@@ -90,10 +91,11 @@ def test_requests_cross_borders_and_are_counted_once(reference: str) -> None:
 def test_one_closed_region_is_exactly_a_plain_run_of_its_world() -> None:
     sc = national(**{"regions.count": 1, "regions.cross_share": 0.0})
     whole = run_national(sc, 3)
-    plain = run(
-        apply_overrides(sc, {"world.size": "small"}),
+    world = standin_region_world(sc.world.seed, 0, sc.world.locale, "small")
+    plain = run(  # at the region's own rates (regional_scenario)
+        apply_overrides(regional_scenario(sc, world), {"world.size": "small"}),
         derived_seed(3, 0),
-        world=standin_region_world(sc.world.seed, 0, sc.world.locale, "small"),
+        world=world,
     )
     for k, v in plain.metrics.items():
         assert whole.metrics[k] == v, k
@@ -217,3 +219,33 @@ def test_the_national_worlds_own_regions_run_the_same_on_any_grouping() -> None:
     a = run_national(sc, 2, workers=1)
     assert a.metrics_json() == run_national(sc, 2, workers=3, executor="processes").metrics_json()
     assert a.metrics["cross_region_sent"] > 0 and a.metrics["orgs_served"] > 0
+
+
+def test_each_region_files_at_the_rates_of_its_own_organizations() -> None:
+    """A region's demand follows its organizations per class (the rates were written for the province world),
+    and its review teams are staffed for that demand: a province-sized stand-in keeps the rates exactly,
+    Guangdong files far more than Tibet, and a capacity of zero (deemed approval) stays zero."""
+    from marketplace.sim.regions import class_counts
+    from marketplace.sim.world import region_sim_world, sim_world
+
+    sc = load_scenario("national-2025", {"world.size": "national"})
+    w = sc.world
+    same = regional_scenario(sc, sim_world("province", w.seed, w.locale))
+    assert same.demand.arrivals == sc.demand.arrivals and same.review.capacity == sc.review.capacity
+
+    by_name = {}
+    for region in range(31):
+        world = region_sim_world(w.seed, region, w.locale)
+        by_name[world.orgs[0].region] = (world, regional_scenario(sc, world))
+    big, small = by_name["Guangdong"], by_name["Xizang"]
+    assert sum(big[1].demand.arrivals.values()) > 5 * sum(small[1].demand.arrivals.values())
+    base = class_counts(sim_world("province", w.seed, w.locale))
+    for world, regional in (big, small):
+        have = class_counts(world)
+        for cls, rate in sc.demand.arrivals.items():  # each organization as active as in the province world
+            assert regional.demand.arrivals[cls] == pytest.approx(rate * have[cls] / base[cls])
+    assert all(v >= 1 for v in small[1].review.capacity.values())
+    assert big[1].review.capacity["compliance"] > small[1].review.capacity["compliance"]
+
+    deemed = load_scenario("national-2025", {"world.size": "national", "review.capacity.compliance": 0})
+    assert regional_scenario(deemed, big[0]).review.capacity["compliance"] == 0
