@@ -4,7 +4,7 @@ User errors (bad options, bad files, refused actions) print one line naming the 
 what is allowed, and exit with status 2 — never a traceback. An unexpected internal error prints one line with
 the path of a log file that holds the traceback, and exits with status 1. What the commands print follows
 `MARKETPLACE_LANG` (`marketplace.i18n`), and so do the help pages (`help.<command path>[.<option>]` in the
-catalogs, English being the code's own text); the wording click itself adds to a usage error stays English.
+catalogs, English being the code's own text) and click's own words for a bad value (`CLICK_WORDS`).
 """
 
 from __future__ import annotations
@@ -182,14 +182,8 @@ def run(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo(t("cli.aborted"), err=True)
         sys.exit(1)
-    except click.exceptions.BadParameter as exc:
-        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
-        hint = " / ".join(hint) if isinstance(hint, list | tuple) else hint
-        message = t("cli.invalid_value", hint=hint, message=exc.message) if hint else exc.format_message()
-        click.echo(t("cli.error", message=message), err=True)
-        sys.exit(2)
     except click.exceptions.UsageError as exc:
-        click.echo(t("cli.error", message=exc.format_message()), err=True)
+        click.echo(t("cli.error", message=usage_error_text(exc)), err=True)
         sys.exit(2)
     except click.exceptions.ClickException as exc:
         click.echo(t("cli.error", message=exc.format_message()), err=True)
@@ -205,6 +199,68 @@ def run(argv: list[str] | None = None) -> None:
         click.echo(f"error: internal error ({type(exc).__name__}); {_log_traceback(exc)}", err=True)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: click's own wording of a bad value (click/types.py, parser.py, core.py), matched to catalog messages: click
+#: words its errors through the standard library's gettext, which follows the operating system's locale, not
+#: MARKETPLACE_LANG, and carries no Chinese. Anything not listed keeps click's English.
+CLICK_WORDS = (
+    (re.compile(r"(?P<value>.+) is not (?:one of )?(?P<choices>'.*')\.", re.S), "cli.click.not_one_of"),
+    (re.compile(r"(?P<value>.+) is not in the range (?P<range>.+)\.", re.S), "cli.click.not_in_range"),
+    (re.compile(r"(?P<value>.+) is not a valid (?P<kind>integer|float|boolean|UUID)(?: range)?\.", re.S),
+     "cli.click.not_a"),
+    (re.compile(r"(?P<kind>File|Directory|Path) (?P<name>.+) does not exist\.", re.S), "cli.click.not_found"),
+    (re.compile(r"(?P<kind>File|Directory|Path) (?P<name>.+) is a (?P<what>file|directory)\.", re.S),
+     "cli.click.wrong_kind"),
+    (re.compile(r"Got unexpected extra arguments? \((?P<args>.*)\)", re.S), "cli.click.extra_arguments"),
+    (re.compile(r"Option (?P<name>'.+') requires (?:an argument|(?P<nargs>\d+) arguments)\.", re.S),
+     "cli.click.needs_value"),
+    (re.compile(r"Option (?P<name>'.+') does not take a value\.", re.S), "cli.click.takes_no_value"),
+    (re.compile(r"Missing command\.", re.S), "cli.click.missing_command"),
+)
+
+
+def click_words(message: str) -> str:
+    """click's English `message` in the language in force, when it is one of `CLICK_WORDS`."""
+    if get_language() == "en":
+        return message
+    for pattern, key in CLICK_WORDS:
+        found = pattern.fullmatch(message.strip())
+        if found:
+            parts = {k: v or "" for k, v in found.groupdict().items()}
+            if "kind" in parts:
+                parts["kind"] = t(f"cli.click.kind.{parts['kind'].lower()}")
+            if "what" in parts:
+                parts["what"] = t(f"cli.click.kind.{parts['what']}")
+            return t(key, **parts)
+    return message
+
+
+def usage_error_text(exc: click.exceptions.UsageError) -> str:
+    """One line for a usage error: the option or argument, the value and what was expected, in the language
+    in force (a missing required option included: click leaves its message empty)."""
+    if isinstance(exc, click.exceptions.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param else "parameter")
+        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
+        hint = " / ".join(hint) if isinstance(hint, list | tuple) else hint
+        key = f"cli.click.missing_{kind}" if kind in ("option", "argument") else "cli.click.missing_parameter"
+        return t(key, name=hint)
+    if isinstance(exc, click.exceptions.BadParameter):
+        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
+        hint = " / ".join(hint) if isinstance(hint, list | tuple) else hint
+        message = click_words(exc.message)
+        return t("cli.invalid_value", hint=hint, message=message) if hint else message
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        text = t("cli.click.no_such_option", name=repr(exc.option_name))
+        if exc.possibilities:
+            text += " " + t("cli.click.did_you_mean", names=", ".join(map(repr, sorted(exc.possibilities))))
+        return text
+    if isinstance(exc, click.exceptions.NoSuchCommand):
+        text = t("cli.click.no_such_command", name=repr(exc.command_name))
+        if exc.possibilities:
+            text += " " + t("cli.click.did_you_mean", names=", ".join(map(repr, sorted(exc.possibilities))))
+        return text
+    return click_words(exc.message)
 
 
 def _log_traceback(exc: BaseException) -> str:

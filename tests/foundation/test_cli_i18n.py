@@ -184,3 +184,34 @@ def test_a_release_reports_in_chinese(sandbox, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "已发布" in out.stdout and "已写入" in out.stdout and "rows released" not in out.stdout
+
+
+USAGE_ERRORS = [  # (arguments, what the one line names) — click's own wording of each, in both languages
+    (("seed", "--size", "bogus"), "'bogus'"),
+    (("seed", "--seed", "-5"), "-5"),
+    (("seed", "--seed", "abc"), "'abc'"),
+    (("seed", "--bogus"), "'--bogus'"),
+    (("seedd",), "'seedd'"),
+    (("quote",), "'--product'"),
+    (("seed", "extra"), "extra"),
+    (("seed", "--size"), "'--size'"),
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_click_usage_errors_are_one_line_in_the_language_in_force(sandbox, lang: str) -> None:
+    """A bad value, an unknown option or command, a missing option, an extra argument: one line naming what
+    was given, exit 2; in Chinese without click's English (a missing required option used to read
+    "Invalid value for '--product': " with nothing after it)."""
+    english = re.compile(r"\b(is not|one of|range|valid|No such|Missing|unexpected|requires|Did you)\b")
+    for args, named in USAGE_ERRORS:
+        done = mkt(*args, env=sandbox, lang=lang)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, (args, done.stderr)
+        assert named in lines[0], (args, lines[0])
+        if lang == "zh":
+            assert CJK.search(lines[0]) and not english.search(lines[0]), (args, lines[0])
+        else:
+            assert not CJK.search(lines[0]) and not lines[0].rstrip().endswith(":"), (args, lines[0])
+    missing = mkt("quote", env=sandbox, lang="en").stderr
+    assert "Missing option '--product'" in missing
