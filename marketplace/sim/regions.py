@@ -401,10 +401,31 @@ class RegionGroup:
         return task
 
 
-def group_regions(count: int, workers: int) -> list[list[int]]:
-    """Regions split into `workers` contiguous groups (as even as possible; none empty)."""
+def group_regions(count: int, workers: int, loads: Sequence[float] | None = None) -> list[list[int]]:
+    """Regions split into `workers` groups, none empty: contiguous and even in number, or with `loads` (work
+    expected of each region) largest first onto the least loaded group, so the groups finish each exchange
+    interval together (the metrics never depend on the grouping)."""
     workers = max(1, min(workers, count))
-    return [[int(r) for r in g] for g in np.array_split(np.arange(count), workers)]
+    if loads is None:
+        return [[int(r) for r in g] for g in np.array_split(np.arange(count), workers)]
+    groups: list[list[int]] = [[] for _ in range(workers)]
+    total = [0.0] * workers
+    for r in sorted(range(count), key=lambda r: (-loads[r], r)):
+        g = min(range(workers), key=lambda g: (total[g], len(groups[g]), g))
+        groups[g].append(r)
+        total[g] += loads[r]
+    return [sorted(g) for g in groups]
+
+
+def region_loads(scenario: Scenario, count: int) -> list[float] | None:
+    """Work expected of each region of the national world, from its plan alone (its requester
+    organizations, which its demand follows: `regional_scenario`); None for equal stand-ins."""
+    if scenario.regions.region_size != "national":
+        return None
+    from marketplace.synth.national import region_plan
+
+    fixed = 15  # the departments and institutions of every region's government
+    return [float(p.enterprises + p.research + p.nonprofits + fixed) for p in map(region_plan, range(count))]
 
 
 # ---------------------------------------------------------------- drivers (where groups run)
@@ -667,7 +688,7 @@ def run_national(
     interval = scenario.regions.exchange_days
     n_int = -(-n_days // interval)
     every = checkpoint_every or max(1, CHECKPOINT_DAYS // interval)
-    groups = group_regions(count, workers)
+    groups = group_regions(count, workers, region_loads(scenario, count))
     ck = str(checkpoint) if checkpoint is not None else None
     start_k = 0
     if ck is not None:

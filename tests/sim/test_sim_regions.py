@@ -249,3 +249,19 @@ def test_each_region_files_at_the_rates_of_its_own_organizations() -> None:
 
     deemed = load_scenario("national-2025", {"world.size": "national", "review.capacity.compliance": 0})
     assert regional_scenario(deemed, big[0]).review.capacity["compliance"] == 0
+
+
+def test_groups_by_load_split_the_work_evenly_and_keep_every_region_once() -> None:
+    """With loads, the largest regions go first onto the least loaded group (each exchange interval then ends
+    together on every worker); the national world's regions follow their plans' requester organizations."""
+    from marketplace.sim.regions import region_loads
+
+    loads = [10.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    groups = group_regions(len(loads), 2, loads)
+    assert sorted(r for g in groups for r in g) == list(range(len(loads))) and all(groups)
+    assert sorted(sum(loads[r] for r in g) for g in groups) == [10.0, 10.0]
+    national_loads = region_loads(load_scenario("national-2025", {"world.size": "national"}), 31)
+    assert national_loads is not None and max(national_loads) > 5 * min(national_loads)
+    split = [sum(national_loads[r] for r in g) for g in group_regions(31, 2, national_loads)]
+    assert max(split) / min(split) < 1.05
+    assert region_loads(national(), 4) is None  # equal stand-ins: contiguous groups
