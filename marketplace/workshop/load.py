@@ -69,6 +69,7 @@ class WorkerSpec:
     kill_in_write_after: int | None = None  # SIGKILL itself inside its N-th write, before commit (requesters
     # then only file requests, so that the write happens at a known moment)
     server_url: str | None = None  # act through this workshop server instead of the database
+    stop_path: str | None = None  # the run ends early once this file exists (see `LiveRun.stop`)
 
 
 def _log(fh: Any, **rec: Any) -> None:
@@ -110,7 +111,7 @@ def worker_main(spec: WorkerSpec) -> None:
             rng = np.random.default_rng(spec.seed)
             _log(fh, phase="ready", t=time.time(), account_id=agent.session.account_id)
             time.sleep(max(0.0, spec.start_at - time.time()))
-            while time.time() < spec.stop_at:
+            while time.time() < spec.stop_at and not (spec.stop_path and os.path.exists(spec.stop_path)):
                 killing = (
                     spec.kill_in_write_after is not None and "file_request" in agent.session.allowed_actions()
                 )
@@ -208,6 +209,51 @@ class RunResult:
         }
 
 
+@dataclass(frozen=True)
+class LiveRun:
+    """What a `during` callback sees of a run in progress: the workers' logs so far, and a way to end it.
+
+    A test that must act *between* acknowledged writes (a database restart) waits on what the workers
+    have logged rather than on the clock, so a slow machine delays the step instead of missing it.
+    """
+
+    start_at: float
+    log_paths: tuple[str, ...]
+    stop_path: str
+
+    def acks_since(self, t: float) -> int:
+        """Acknowledged writes logged after time `t` (a partly written last line is not counted yet)."""
+        n = 0
+        for path in self.log_paths:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                continue
+            for line in text.splitlines():
+                if '"ack"' not in line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if rec.get("phase") == "ack" and rec.get("t", 0.0) > t:
+                    n += 1
+        return n
+
+    def wait_for_acks(self, after: float, count: int, timeout: float, poll_s: float = 0.2) -> bool:
+        """Block until the workers logged `count` acknowledged writes after `after`; False on timeout."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.acks_since(after) >= count:
+                return True
+            time.sleep(poll_s)
+        return False
+
+    def stop(self) -> None:
+        """Ask every worker to finish its current step and log `done`."""
+        Path(self.stop_path).touch()
+
+
 def run_workers(
     url: str,
     codes: list[str],
@@ -221,8 +267,9 @@ def run_workers(
     warmup_s: float = 3.0,
     server_url: str | None = None,
 ) -> RunResult:
-    """Fork one process per code, run them for `seconds`, call `during(t0)` meanwhile, collect the logs.
+    """Fork one process per code, run them for `seconds`, call `during(LiveRun)` meanwhile, collect the logs.
 
+    `seconds` is the longest the workers run: `during` may end the run earlier with `LiveRun.stop()`.
     `kill` maps worker index -> the write inside which that worker SIGKILLs itself (direct mode only);
     `server_url` makes every worker act through that workshop server.
     """
@@ -232,6 +279,8 @@ def run_workers(
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     start_at = time.time() + warmup_s
+    stop_path = log_dir / "stop"
+    stop_path.unlink(missing_ok=True)
     specs = [
         WorkerSpec(
             url,
@@ -243,6 +292,7 @@ def run_workers(
             think_s,
             (kill or {}).get(i),
             server_url,
+            str(stop_path),
         )
         for i, code in enumerate(codes)
     ]
@@ -251,7 +301,15 @@ def run_workers(
         p.start()
     if during is not None:
         time.sleep(max(0.0, start_at - time.time()))
-        during(start_at)
+        try:
+            during(LiveRun(start_at, tuple(spec.log_path for spec in specs), str(stop_path)))
+        except BaseException:
+            stop_path.touch()  # end the workers before the failure propagates: no orphans left running
+            for p in procs:
+                p.join(timeout=max(1.0, start_at + seconds + 120 - time.time()))
+                if p.is_alive():
+                    p.kill()
+            raise
     deadline = start_at + seconds + 120
     for p in procs:
         p.join(timeout=max(1.0, deadline - time.time()))
@@ -268,7 +326,8 @@ def run_workers(
                     rec = json.loads(line)
                     rec["worker"] = i
                     records.append(rec)
-    return RunResult(len(codes), seconds, records, [p.exitcode for p in procs])
+    ran = min(seconds, stop_path.stat().st_mtime - start_at) if stop_path.exists() else seconds
+    return RunResult(len(codes), ran, records, [p.exitcode for p in procs])
 
 
 def verify_run(engine: sa.Engine, result: RunResult, account_ids: set[int] | None = None) -> RunResult:

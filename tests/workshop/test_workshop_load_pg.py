@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from marketplace import db
 from marketplace.models import ActionReceipt
-from marketplace.workshop.load import run_workers, verify_run
+from marketplace.workshop.load import LiveRun, run_workers, verify_run
 
 from .conftest import make_workshop
 
@@ -78,14 +78,19 @@ def test_postgresql_restart_mid_session_loses_no_acknowledged_action(
     ws = _setup(pg_url)
     restarted: dict[str, float] = {}
 
-    def restart(start_at: float) -> None:
-        time.sleep(4)
+    def restart(run: LiveRun) -> None:
+        # Driven by what the workers logged, not by the clock: a loaded machine delays the restart
+        # instead of restarting before anyone was acknowledged (or ending before anyone carried on).
+        assert run.wait_for_acks(after=0.0, count=5, timeout=240), "no writes acknowledged before the restart"
         restarted["down"] = time.time()
         pg_server.restart()
         restarted["up"] = time.time()
+        run.wait_for_acks(after=restarted["up"], count=10, timeout=240)
+        time.sleep(2)  # let the others meet the new server too
+        run.stop()
 
     result = run_workers(
-        pg_url, [e.join_code for e in ws.seats], seconds=14, log_dir=tmp_path, seed=12, during=restart
+        pg_url, [e.join_code for e in ws.seats], seconds=300, log_dir=tmp_path, seed=12, during=restart
     )
     engine = db.make_engine(pg_url)
     try:
