@@ -1,9 +1,10 @@
 """A national run (issue 21, points 3 and 6): one simulated year of the national world on 1 and 2 workers.
 
-Run: .venv/bin/python benchmarks/bench_sim_national.py [--days 365] [--regions N] [--workers 1,2]
+Run: .venv/bin/python benchmarks/bench_sim_national.py [--days 365] [--regions N] [--workers 1,2] [--repeat 3]
 Prints, for national-2025 on the national world (every region, or the first N):
-- wall time of the run with each number of worker processes (each in a fresh process, worlds built by the
-  workers, included), and the ratio 1 worker / 2 workers (target >= 1.6 on 2 cores; <= 60 s with 2);
+- wall time of the run with each number of worker processes (each in a fresh process; the workers' start
+  and the worlds they build included; how they started: `worker_start_method`), and the ratio 1 worker /
+  2 workers in each of `--repeat` paired rounds, and their median (target >= 1.6 on 2 cores; <= 60 s with 2);
 - peak memory (max RSS) of the largest worker process (target <= 2 GB);
 - arrivals per second per worker, and one region's year in the model next to a bare Python loop over the
   same arrivals (the same draws, filings, reviews and metrics, without Mesa's step, AgentSet.do and
@@ -18,6 +19,7 @@ import hashlib
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -27,7 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from marketplace.sim import load_scenario  # noqa: E402
-from marketplace.sim.regions import RegionTask, region_count, regional_world, run_national  # noqa: E402
+from marketplace.sim.regions import (  # noqa: E402
+    RegionTask,
+    region_count,
+    regional_world,
+    run_national,
+    worker_start_method,
+)
 
 
 def scenario(regions: int | None) -> object:
@@ -40,6 +48,7 @@ def scenario(regions: int | None) -> object:
 def _child(days: int, regions: int | None, workers: int) -> None:
     """In a fresh process: one national run on `workers` worker processes."""
     sc = scenario(regions)
+    started_by = worker_start_method()
     t0 = time.perf_counter()
     res = run_national(sc, 1, days, workers=workers, executor="processes")
     wall = time.perf_counter() - t0
@@ -53,6 +62,7 @@ def _child(days: int, regions: int | None, workers: int) -> None:
         "digest": hashlib.sha256(res.metrics_json().encode()).hexdigest(),
         "regions": res.regions,
         "sent": res.metrics["cross_region_sent"],
+        "start": started_by,
     }
     print(json.dumps(doc))
 
@@ -111,27 +121,40 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--regions", type=int, default=None)
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--repeat", type=int, default=3, help="paired rounds (this machine's speed drifts)")
     ap.add_argument("--child", type=int, default=None)
     args = ap.parse_args()
     if args.child is not None:
         _child(args.days, args.regions, args.child)
         return
-    runs = [_measure(args.days, args.regions, int(w)) for w in args.workers.split(",")]
-    for r in runs:
-        per = r["arrivals"] / r["wall"] / r["workers"]
+    counts = [int(w) for w in args.workers.split(",")]
+    rounds = [[_measure(args.days, args.regions, w) for w in counts] for _ in range(args.repeat)]
+    for runs in rounds:
+        for r in runs:
+            per = r["arrivals"] / r["wall"] / r["workers"]
+            print(
+                f"{r['regions']} regions, {args.days} days, {r['workers']} worker(s): {r['wall']:.1f} s "
+                f"wall, {r['arrivals']:,} arrivals ({r['sent']:,} across regions), {per:,.0f} arrivals/s "
+                "per worker, "
+                f"largest worker peak RSS {r['worker_rss'] / 2**20:,.0f} MB (target <= 2048 MB); CPU s per "
+                f"worker {r['worker_cpu']}, coordinator {r['coordinator_cpu']:.1f}; workers started by "
+                f"{r['start']}"
+            )
+    if 1 in counts and 2 in counts:
+        pairs = [{r["workers"]: r for r in runs} for runs in rounds]
+        ratios = [p[1]["wall"] / p[2]["wall"] for p in pairs]
+        busiest = [p[1]["worker_cpu"][0] / max(p[2]["worker_cpu"]) for p in pairs]
+        shown = ", ".join(f"{x:.2f}" for x in ratios)
         print(
-            f"{r['regions']} regions, {args.days} days, {r['workers']} worker(s): {r['wall']:.1f} s wall, "
-            f"{r['arrivals']:,} arrivals ({r['sent']:,} across regions), {per:,.0f} arrivals/s per worker, "
-            f"largest worker peak RSS {r['worker_rss'] / 2**20:,.0f} MB (target <= 2048 MB); CPU s per worker"
-            f" {r['worker_cpu']}, coordinator {r['coordinator_cpu']:.1f}"
+            f"speed-up 2 workers vs 1: median {statistics.median(ratios):.2f} x of {len(ratios)} paired "
+            f"rounds ({shown}) (target >= 1.6; cores {os.cpu_count()})"
         )
-    by = {r["workers"]: r for r in runs}
-    if 1 in by and 2 in by:
-        ratio = by[1]["wall"] / by[2]["wall"]
-        print(f"speed-up 2 workers vs 1: {ratio:.2f} x (target >= 1.6; cores {os.cpu_count()})")
-        busiest = by[1]["worker_cpu"][0] / max(by[2]["worker_cpu"])
-        print(f"  by CPU time (the busiest worker's, free of other load on the machine): {busiest:.2f} x")
-    print("same metrics bytes on every worker count:", len({r["digest"] for r in runs}) == 1)
+        print(
+            "  by CPU time (the busiest worker's, free of waiting on other load): median "
+            f"{statistics.median(busiest):.2f} x"
+        )
+    digests = {r["digest"] for runs in rounds for r in runs}
+    print("same metrics bytes on every worker count and round:", len(digests) == 1)
     n, mt, bt = region_vs_bare(args.days)
     print(
         f"one region, {args.days} days: {n:,} arrivals, model {mt:.2f} s ({n / mt:,.0f}/s), "

@@ -85,13 +85,14 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
-def _progress(total: int, label: str) -> Any:
+def _progress(total: int, label: str, unit: str = "day") -> Any:
+    """A terminal progress bar (hidden when output is not a terminal); `unit` "day" or "run", in words."""
     from tqdm import tqdm
 
     return tqdm(
         total=total,
         desc=label,
-        unit="day" if label.startswith("simulating") else "run",
+        unit=t(f"cli.sim.unit_{unit}"),
         leave=False,
         disable=None,
     )
@@ -257,7 +258,7 @@ def compare(a: str, b: str, seeds: int | None, days: int | None, plot: Path | No
         _check_suffix(plot, PLOT_SUFFIXES, "--plot")
     sa, sb = load_scenario(a), load_scenario(b)
     n = seeds or sa.seeds.count
-    with _progress(n, t("cli.sim.progress_compare", a=sa.name, b=sb.name)) as bar:
+    with _progress(n, t("cli.sim.progress_compare", a=sa.name, b=sb.name), "run") as bar:
         table = compare_runs(sa, sb, n, days=days, progress=bar.update)
     rows = table.index if show_all else [k for k in HEADLINE if k in table.index]
 
@@ -355,32 +356,12 @@ def sweep(
     sc = load_scenario(scenario)
     n = seeds or sc.seeds.count
     total = n * math.prod(len(v) for v in grid.values())
-    executor = None
-    client = None
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise click.BadParameter(
-                f"{scheduler!r}; a Dask scheduler needs the optional Dask support: "
-                "pip install 'public-data-marketplace[distributed]'",
-                param_hint="--scheduler",
-            ) from None
-        try:
-            _probe_scheduler(scheduler, SCHEDULER_TIMEOUT)
-            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        except Exception as exc:  # anything the address does is the user's address being wrong
-            raise click.BadParameter(
-                t("cli.sweep.bad_scheduler", value=repr(scheduler), details=_one_line(exc)),
-                param_hint="--scheduler",
-            ) from None
-        executor = client.get_executor()
-    try:
-        with _progress(total, t("cli.sim.progress_sweep", scenario=sc.name)) as bar:
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if scheduler:
+            executor = stack.enter_context(_dask_client(scheduler, workers)).get_executor()
+        with _progress(total, t("cli.sim.progress_sweep", scenario=sc.name), "run") as bar:
             df = sweep_runs(sc, grid, n, executor, days=days, max_workers=workers, progress=bar.update)
-    finally:
-        if client is not None:
-            client.close()
     if out.suffix.lower() == ".csv":
         df.to_csv(out, index=False)
     else:
@@ -415,7 +396,7 @@ def _national(
 ) -> None:
     """`simulate` of a national scenario: its regions in groups on the chosen executor, a progress bar over
     the simulated days, the metrics written to --json (else to the data folder) and where they are."""
-    from marketplace.sim.regions import check_national, region_count, run_national
+    from marketplace.sim.regions import LazyBar, check_national, region_count, run_national
 
     check_national(sc)
     if executor == "dask" or scheduler:
@@ -444,7 +425,8 @@ def _national(
             client = stack.enter_context(_dask_client(scheduler, workers))
             click.echo(t("cli.sim.dashboard", link=client.dashboard_link or "-"))
         click.echo(t("cli.sim.national_plan", regions=region_count(sc), workers=workers, executor=executor))
-        bar = stack.enter_context(_progress(n, t("cli.sim.progress", scenario=sc.name)))
+        # opened at its first update, after the workers started (`LazyBar`)
+        bar = stack.enter_context(LazyBar(lambda: _progress(n, t("cli.sim.progress", scenario=sc.name))))
         result = run_national(
             sc, seed, days, workers=workers, executor=executor, client=client, checkpoint=checkpoint_dir,
             progress=bar.update,
@@ -477,9 +459,8 @@ def _dask_client(scheduler: str | None, workers: int) -> Any:
         from distributed import Client, LocalCluster
     except ImportError:
         raise click.BadParameter(
-            f"{scheduler!r}; a Dask scheduler needs the optional Dask support: "
-            "pip install 'public-data-marketplace[distributed]'",
-            param_hint="--scheduler",
+            t("cli.sim.needs_dask", value=repr(scheduler or "dask")),
+            param_hint="--scheduler" if scheduler else "--executor",
         ) from None
     if scheduler:
         try:

@@ -14,6 +14,7 @@ same scenario and seed on any backend.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -36,9 +37,16 @@ from marketplace.sim.model import (
 from marketplace.sim.scenario import REQUESTER_CLASSES
 from marketplace.vocabulary import Channel
 
-__all__ = ["Tally", "compute_metrics", "gini", "percentile_of_counts"]
+__all__ = ["Tally", "compute_metrics", "gini", "metrics_document", "percentile_of_counts"]
 
 _ZERO = Decimal("0.00")
+
+
+def metrics_document(head: dict[str, Any], metrics: dict[str, Any], money: dict[str, Decimal]) -> str:
+    """A run's metrics as canonical JSON (sorted keys, money as exact strings, `head` naming the run): the
+    same bytes for the same scenario and seed on every backend, executor and number of workers."""
+    doc = {**head, "metrics": metrics, "money": {k: str(v) for k, v in money.items()}}
+    return json.dumps(doc, sort_keys=True, indent=1) + "\n"
 
 
 def gini(x: np.ndarray) -> float:

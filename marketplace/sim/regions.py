@@ -20,7 +20,6 @@ where it stopped and gives the same bytes as an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from marketplace.errors import InvalidInput
-from marketplace.sim.metrics import Tally
+from marketplace.sim.metrics import Tally, metrics_document
 from marketplace.sim.model import MarketModel, Statics
 from marketplace.sim.scenario import REQUESTER_CLASSES, Scenario
 from marketplace.sim.world import SimWorld, TargetRow, national_region_count, region_sim_world, sim_world
@@ -478,16 +477,53 @@ class RegionWorkerError(RuntimeError):
     """A worker process failed; its message says how."""
 
 
+class LazyBar:
+    """A progress bar opened at its first update, which comes after the worker processes started: tqdm
+    starts a monitor thread with its first bar, and a thread makes `worker_start_method` choose the slower
+    fork server."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+        self.bar: Any = None
+
+    def update(self, n: int) -> None:
+        if self.bar is None:
+            self.bar = self.make()
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __enter__(self) -> LazyBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def worker_start_method() -> str:
+    """How worker processes start: forked from this process when it runs no other thread (a terminal run or
+    a script: the workers start in milliseconds with the simulator already imported); else from a fork
+    server, a clean process that imports the simulator once (about 2 s) and forks the workers, since a fork
+    of a process with threads (a notebook kernel, a Dask client) may copy a lock another thread held."""
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "forkserver"
+
+
 class ProcessDriver:
     """One long-lived worker process per group, driven over a pipe (its regions never leave it)."""
 
     def __init__(self, group_args: Sequence[tuple[Any, ...]]) -> None:
         import multiprocessing
 
-        # a fork server (a clean process, never a fork of this one and its threads) that has imported the
-        # simulator once: each worker then starts in milliseconds instead of importing it again
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["marketplace.sim.regions"])
+        ctx = multiprocessing.get_context(worker_start_method())
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(["marketplace.sim.regions"])
         self.conns, self.procs = [], []
         for args in group_args:
             parent, child = ctx.Pipe()
@@ -572,16 +608,14 @@ class NationalResult:
 
     def metrics_json(self) -> str:
         """Canonical JSON (sorted keys, money as exact strings): the same bytes on every executor."""
-        doc = {
+        head = {
             "scenario": self.scenario,
             "policy": self.policy,
             "seed": self.seed,
             "days": self.days,
             "regions": self.regions,
-            "metrics": self.metrics,
-            "money": {k: str(v) for k, v in self.money.items()},
         }
-        return json.dumps(doc, sort_keys=True, indent=1) + "\n"
+        return metrics_document(head, self.metrics, self.money)
 
 
 def route_messages(batches: Sequence[dict[str, np.ndarray]], count: int) -> dict[int, dict[str, np.ndarray]]:
@@ -670,7 +704,8 @@ def run_national(
             from marketplace.i18n import t
 
             print(t("cli.sim.dashboard", link=client.dashboard_link or "-"))
-        with tqdm(total=days or scenario.horizon.days, unit="day", desc=scenario.name) as bar:
+        total = days or scenario.horizon.days
+        with LazyBar(lambda: tqdm(total=total, unit="day", desc=scenario.name)) as bar:
             return run_national(
                 scenario, seed, days, workers=workers, executor=executor, client=client,
                 checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=bar.update,

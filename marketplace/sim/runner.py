@@ -9,7 +9,6 @@ The confidence intervals are Student t-intervals (scipy, which Mesa already depe
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -23,7 +22,7 @@ import pandas as pd
 
 from marketplace.errors import InvalidInput
 from marketplace.sim.events import REQUEST_COLUMNS, EventLog, MemoryEvents, ParquetEvents
-from marketplace.sim.metrics import Tally
+from marketplace.sim.metrics import Tally, metrics_document
 from marketplace.sim.model import (
     BLOCK_DAYS,
     CHANNELS,
@@ -67,15 +66,8 @@ class RunResult:
 
     def metrics_json(self) -> str:
         """Canonical JSON (sorted keys, money as exact strings): byte-identical per scenario and seed."""
-        doc = {
-            "scenario": self.scenario,
-            "policy": self.policy,
-            "seed": self.seed,
-            "days": self.days,
-            "metrics": self.metrics,
-            "money": {k: str(v) for k, v in self.money.items()},
-        }
-        return json.dumps(doc, sort_keys=True, indent=1) + "\n"
+        head = {"scenario": self.scenario, "policy": self.policy, "seed": self.seed, "days": self.days}
+        return metrics_document(head, self.metrics, self.money)
 
     def _events(self) -> EventLog:
         if self.events is None:
@@ -451,4 +443,3 @@ def sweep_summary(
     out = pd.DataFrame(rows).set_index(list(keys))
     out.attrs.update({"metrics": list(metrics), "confidence": confidence, **df.attrs})
     return out
-

@@ -245,9 +245,12 @@ def test_simulate_writes_its_events_as_parquet_chunks(
     assert int((req["filed_day"] >= 0).sum()) == doc["filed"]
 
 
-def test_simulate_events_need_an_existing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_events_need_an_existing_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a short relative name: a long value is shortened in the message
     missing = tmp_path / "no-such-folder"
-    code, _, err = _cli(["simulate", "national-2025", "--days", "5", "--events", str(missing)], capsys)
+    code, _, err = _cli(["simulate", "national-2025", "--days", "5", "--events", "no-such-folder"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "--events" in err and "no-such-folder" in err and "Traceback" not in err
     assert not missing.exists()
@@ -273,3 +276,27 @@ def test_sweep_in_chinese_names_the_parameter_in_words_and_lines_up_its_table(
     table = out.splitlines()[1:4]  # heading and one row per point
     assert len({columns(line) for line in table}) == 1, table  # every column ends where its heading ends
     assert table[1].startswith("定价 › 价格上限") and "= 2500" in table[1]
+
+
+@pytest.mark.parametrize(("lang", "day", "run_word"), [("en", "day", "run"), ("zh", "天", "次")])
+def test_progress_bars_count_in_the_session_language(
+    lang: str, day: str, run_word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar's unit is a word of the language in force (it used to follow the English label's first word,
+    so a Chinese run counted days as 'run')."""
+    import tqdm
+
+    from marketplace import i18n
+    from marketplace.cli.sim_cmd import _progress
+
+    made: list[dict[str, object]] = []
+    monkeypatch.setattr(tqdm, "tqdm", lambda **kw: made.append(kw))  # what the terminal bar is given
+    monkeypatch.setenv("MARKETPLACE_LANG", lang)
+    i18n.reset_language()
+    try:
+        _progress(3, i18n.t("cli.sim.progress", scenario="x"))
+        _progress(3, "y", "run")
+        assert [kw["unit"] for kw in made] == [day, run_word]
+    finally:
+        monkeypatch.delenv("MARKETPLACE_LANG")
+        i18n.reset_language()

@@ -110,3 +110,34 @@ def test_national_run_on_an_existing_dask_cluster(
     assert code == 0, err
     assert "Dask dashboard:" in out and "on dask" in out
     assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "optional Dask support"), ("zh", "可选的 Dask 支持")])
+def test_the_dask_executor_without_the_distributed_extra_names_the_extra(
+    lang: str,
+    words: str,
+    small_country: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without Dask installed, `--executor dask` is refused in one line, in the session's language, naming
+    the option the user gave (not a --scheduler they did not) and the extra to install."""
+    import sys
+
+    from marketplace import i18n
+
+    monkeypatch.setenv("MARKETPLACE_LANG", lang)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed: importing it raises
+    out = tmp_path / "m.json"
+    argv = ["simulate", str(small_country), "--executor", "dask", "--days", "7", "--json", str(out)]
+    i18n.reset_language()
+    try:
+        code, _, err = _cli(argv, capsys)
+    finally:
+        monkeypatch.delenv("MARKETPLACE_LANG")
+        i18n.reset_language()
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--executor" in err and "--scheduler" not in err and "None" not in err
+    assert words in err and "public-data-marketplace[distributed]" in err
+    assert not out.exists()

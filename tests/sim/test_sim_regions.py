@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from marketplace.errors import InvalidInput
-from marketplace.sim import apply_overrides, load_scenario, run
+from marketplace.sim import apply_overrides, load_scenario, regions, run
 from marketplace.sim.regions import (
     derived_seed,
     group_regions,
@@ -53,11 +53,64 @@ def test_in_process_grouping_never_changes_a_byte(reference: str) -> None:
 
 
 @pytest.mark.timeout(300)
-def test_worker_processes_give_the_same_bytes(reference: str) -> None:
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_worker_processes_give_the_same_bytes(
+    start: str, reference: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked from this process or from a fork server (`worker_start_method`), the workers give the same
+    bytes."""
+    monkeypatch.setattr(regions, "worker_start_method", lambda: start)
     sc = national()
     for workers in (1, 2, 4):
         got = run_national(sc, 3, workers=workers, executor="processes").metrics_json()
-        assert got == reference, workers
+        assert got == reference, (start, workers)
+
+
+def test_workers_are_forked_only_from_a_process_without_other_threads() -> None:
+    """A fork copies every lock another thread may hold: with a second thread running (a notebook kernel's,
+    tqdm's monitor), the workers come from the fork server instead."""
+    import sys
+    import threading
+
+    if not sys.platform.startswith("linux"):
+        assert regions.worker_start_method() == "forkserver"
+        return
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    assert regions.worker_start_method() == ("forkserver" if others else "fork")
+    release = threading.Event()
+    helper = threading.Thread(target=release.wait, daemon=True)
+    helper.start()
+    try:
+        assert regions.worker_start_method() == "forkserver"
+    finally:
+        release.set()
+        helper.join()
+
+
+def test_the_progress_bar_opens_at_its_first_update_and_closes_once() -> None:
+    """`LazyBar`: nothing is made before the first update (the workers are forked first), every update
+    reaches the bar, and closing a bar never opened does nothing."""
+    made: list[object] = []
+
+    class Bar:
+        def __init__(self) -> None:
+            self.n, self.closed = 0, 0
+            made.append(self)
+
+        def update(self, n: int) -> None:
+            self.n += n
+
+        def close(self) -> None:
+            self.closed += 1
+
+    with regions.LazyBar(Bar) as bar:
+        assert made == []
+        bar.update(7)
+        bar.update(3)
+    assert len(made) == 1 and made[0].n == 10 and made[0].closed == 1
+    with regions.LazyBar(Bar):
+        pass
+    assert len(made) == 1
 
 
 @pytest.mark.timeout(300)
