@@ -28,7 +28,7 @@ from marketplace.errors import InvalidInput
 
 __all__ = ["checkpoint_key", "load_region", "prepare_dir", "resumable_interval", "run_binding", "save_region"]
 
-FORMAT = 1
+FORMAT = 2  # 2: cross-region requests carry their requester (`regions.MESSAGE_FIELDS`)
 MAGIC = b"MARKETPLACE-CHECKPOINT 1\n"
 #: longest header line accepted
 MAX_HEADER = 4096

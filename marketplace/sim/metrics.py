@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from marketplace.policy import carried_deduction, mar_position
 from marketplace.sim.model import (
     CHANNELS,
     DELIVERED,
+    FOREIGN_ORG,
     IN_REVIEW,
     NOT_FILED,
     REJECTED,
@@ -123,6 +125,9 @@ class Tally:
         )
         self.fixed_total = 0.0
         self.orgs_added = 0  # organizations whose counts `add` has folded in
+        self.org_offsets: list[int] = []  # where each added tally's organizations start in `per_org`
+        # deliveries to requesters of other regions, by the reference their origin gave them
+        self.foreign: dict[int, int] = defaultdict(int)
 
     # ------------------------------------------------------------ observer
 
@@ -228,6 +233,11 @@ class Tally:
         # access concentration
         org = m.org[s]
         self.per_org += np.bincount(org[delivered & (org >= 0)], minlength=self.per_org.size)
+        far = org[delivered & (org <= FOREIGN_ORG)]
+        if far.size:  # requesters of other regions: credited to them when the regions merge
+            refs, counts = np.unique(FOREIGN_ORG - far, return_counts=True)
+            for ref, c in zip(refs.tolist(), counts.tolist(), strict=True):
+                self.foreign[ref] += c
         # privacy of releases
         rk = m.release_k[s]
         ks = rk[delivered]
@@ -281,6 +291,7 @@ class Tally:
             "operators": sorted(self.operators),
             "period_pay": dict(self.period_pay),
             "per_org": self.per_org.copy(),
+            "foreign": dict(self.foreign),
             "k_min": self.k_min,
         }
 
@@ -311,8 +322,20 @@ class Tally:
         lo = self.orgs_added
         self.per_org[lo : lo + part["per_org"].size] += part["per_org"]
         self.orgs_added = lo + part["per_org"].size
+        self.org_offsets.append(lo)
+        for k, v in part["foreign"].items():
+            self.foreign[k] += v
         if part["k_min"]:
             self.k_min = part["k_min"] if not self.k_min else min(self.k_min, part["k_min"])
+
+    def credit_foreign(self, locate: Callable[[int], tuple[int, int]]) -> None:
+        """Once every part is added: each delivery to a requester of another region counted for that
+        requester, `locate(reference)` giving (the part it belongs to, in `add` order; its organization
+        there)."""
+        for ref, count in sorted(self.foreign.items()):
+            part, org = locate(ref)
+            self.per_org[self.org_offsets[part] + org] += count
+        self.foreign.clear()
 
     # ------------------------------------------------------------ result
 

@@ -106,6 +106,9 @@ DUE_WINDOW = 2 * BLOCK_DAYS
 #: four per target keeps a block's quotes (misses cost ~25 µs each) while a long run holds no more than a year
 QUOTE_MEMO_PER_TARGET = 4
 QUOTE_MEMO_MIN = 1024
+#: `org` of a request from another region: FOREIGN_ORG - the reference its origin gave its requester (`org` is
+#: otherwise an organization of this world, or -1 for none), so the merged metrics credit the right requester
+FOREIGN_ORG = -2
 #: per-request arrays of the live (drawn, not yet finished) requests, besides `gid`, `u_reject` and `service`
 LIVE_FIELDS: tuple[tuple[str, Any], ...] = (
     *((n, np.int64) for n in ("arr_day", "arr_cls", "org", "target", "true_purpose", "purpose", "req_shape")),
@@ -810,6 +813,19 @@ class MarketModel(mesa.Model):
         out["gid"] = int(self.offsets[d0 * C]) + np.arange(int(keep.sum()), dtype=np.int64)
         return out
 
+    def pick_orgs(self, arr_cls: np.ndarray, u: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The requesting organization of each arrival in `mask` from its class and uniform `u` (Zipf activity
+        within the class); -1 elsewhere and for a class this world has none of."""
+        org = np.full(arr_cls.size, -1, dtype=np.int64)
+        for c in range(len(REQUESTER_CLASSES)):
+            cdf = self._org_cdf[c]
+            m = (arr_cls == c) & mask
+            if cdf is None or not m.any():
+                continue
+            orgs = self.statics.class_orgs[c]
+            org[m] = orgs[np.minimum(np.searchsorted(cdf, u[m], side="right"), orgs.size - 1)]
+        return org
+
     def _resolve(self, raw: dict[str, Any]) -> dict[str, np.ndarray]:
         """Every per-arrival result of `raw` draws on this model's world and policy."""
         st = self.statics
@@ -822,14 +838,12 @@ class MarketModel(mesa.Model):
         z = raw["z"]
         purpose = _pick(st.purpose_cdf[arr_cls], u[:, 0])
         channel = _pick(st.channel_cdf[arr_cls], u[:, 1])
-        org = np.full(N, -1, dtype=np.int64)
-        for c in range(C):
-            cdf = self._org_cdf[c]
-            m = (arr_cls == c) & raw["local"]  # a request from another region names none of ours
-            if cdf is None or not m.any():
-                continue
-            orgs = st.class_orgs[c]
-            org[m] = orgs[np.minimum(np.searchsorted(cdf, u[m, 2], side="right"), orgs.size - 1)]
+        # a request from another region names none of our organizations, but carries who asked, in its
+        # origin's terms
+        org = self.pick_orgs(arr_cls, u[:, 2], raw["local"])
+        if "requester" in raw:
+            far = ~raw["local"] & (raw["requester"] >= 0)
+            org[far] = FOREIGN_ORG - raw["requester"][far]
         out["org"] = org
         kind_of_class = np.array([KINDS.index(class_requester(c).kind) for c in REQUESTER_CLASSES])
         target = np.full(N, -1, dtype=np.int64)

@@ -64,8 +64,9 @@ INBOUND_GID = 1 << 40
 DRAW_FIELDS = (
     "arr_day", "arr_cls", "u", "z", "u_claim", "u_list", "wanted", "u_reject", "u_enter", "service",
 )  # fmt: skip
-#: the columns of a batch of cross-region requests: the draws, then origin, sequence and destination
-MESSAGE_FIELDS = (*DRAW_FIELDS, "origin", "seq", "dest")
+#: the columns of a batch of cross-region requests: the draws, the requester (origin x ID_STRIDE + its
+#: organization in the origin's world, -1 for none), then origin, sequence and destination
+MESSAGE_FIELDS = (*DRAW_FIELDS, "requester", "origin", "seq", "dest")
 
 
 def derived_seed(seed: int, region: int) -> int:
@@ -189,6 +190,8 @@ class Border:
         if not k:
             return raw
         batch = {f: raw[f][leave] for f in DRAW_FIELDS}
+        org = m.pick_orgs(batch["arr_cls"], batch["u"][:, 2], np.ones(k, dtype=bool))
+        batch["requester"] = np.where(org >= 0, self.region * ID_STRIDE + org, -1)
         batch["origin"] = np.full(k, self.region, dtype=np.int64)
         batch["seq"] = self.seq + np.arange(k, dtype=np.int64)
         batch["dest"] = np.minimum(np.searchsorted(self.cdf, u[leave, 1], side="right"), self.cdf.size - 1)
@@ -263,7 +266,7 @@ class RegionTask:
         if batch is None or not batch["seq"].size:
             return
         n = int(batch["seq"].size)
-        raw = {f: batch[f] for f in DRAW_FIELDS}
+        raw = {f: batch[f] for f in (*DRAW_FIELDS, "requester")}
         raw["gid"] = INBOUND_GID + self.received + np.arange(n, dtype=np.int64)
         self.received += n
         if start_day >= self.model.n_days:
@@ -632,13 +635,12 @@ def route_messages(batches: Sequence[dict[str, np.ndarray]], count: int) -> dict
     return out
 
 
-def merge(
-    scenario: Scenario, payloads: Sequence[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, Decimal]]:
-    """The national metrics: the per-region tallies summed in region order, then `Tally.result` once."""
+def merged_tally(scenario: Scenario, payloads: Sequence[dict[str, Any]]) -> Tally:
+    """Every region's tally in one (region order), over every region's organizations, each cross-region
+    delivery credited to its requester in the origin region."""
     parts = sorted(payloads, key=lambda p: p["region"])
-    policy = scenario.policy_obj
-    n_days = parts[0]["n_days"]
+    if [p["region"] for p in parts] != list(range(len(parts))):
+        raise ValueError("a national merge needs every region's results, once each")
     costs: dict[int, Decimal] = {}
     taxes: dict[int, Decimal] = {}
     for p in parts:
@@ -652,10 +654,21 @@ def merge(
         operator_taxes=taxes,
         org_class=org_class,
     )
-    view = SimpleNamespace(days=n_days, policy=policy, world=world)
+    view = SimpleNamespace(days=parts[0]["n_days"], policy=scenario.policy_obj, world=world)
     total = Tally(view)  # type: ignore[arg-type]  # the merged view has what Tally reads
     for p in parts:
         total.add(p["tally"])
+    total.credit_foreign(lambda ref: divmod(ref, ID_STRIDE))  # part r is region r
+    return total
+
+
+def merge(
+    scenario: Scenario, payloads: Sequence[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Decimal]]:
+    """The national metrics: the per-region tallies summed in region order, then `Tally.result` once."""
+    parts = sorted(payloads, key=lambda p: p["region"])
+    n_days = parts[0]["n_days"]
+    total = merged_tally(scenario, parts)
     teams = []
     for i, (name, _, _) in enumerate(parts[0]["teams"]):
         teams.append(
