@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -140,7 +141,21 @@ def _sizes(plan: RegionPlan) -> dict[str, Any]:
         "operators": int(parties["operators_per_region"]),
         "regulators": int(parties["regulators_per_region"]),
         "resource_copies": 1,
+        "operations_scale": operations_scale(plan),
     }
+
+
+def operations_scale(plan: RegionPlan) -> Decimal:
+    """How much demand the region's operators serve relative to a region of the province world: its requester
+    organizations over a province-world region's (the simulator's demand follows the same counts,
+    `regions.rates_for`). Scales the demand-driven items of their cost filings and their forecast volumes
+    (seed/world/national.toml, [parties] operations)."""
+    province = world_spec()["sizes"]["province"]
+    per_region = Decimal(province["enterprises"] + province["research"] + province["nonprofits"]) / Decimal(
+        province["regions"]
+    )
+    mine = Decimal(plan.enterprises + plan.research + plan.nonprofits)
+    return (mine / per_region).quantize(Decimal("0.0001"))
 
 
 def _copies(world: World, open_datasets: int) -> list[dict[str, Any]]:

@@ -177,8 +177,9 @@ class _Builder:
     """Builds one world. The keyword options serve the `national` world (marketplace.synth.national), whose
     regions are built one at a time: `cities`/`sizes` replace the size's, `id_base` offsets every id (the
     region's id block), `user_suffix` ends every username, `stream` is extra entropy for every generator and
-    `list_batches` = (batches, interval in days) spreads the sharing lists over publication batches. With the
-    defaults the world is exactly the size's."""
+    `list_batches` = (batches, interval in days) spreads the sharing lists over publication batches; a
+    `sizes["operations_scale"]` scales what its operators' costs and forecasts take from the demand they serve
+    (`price_formation`). With the defaults the world is exactly the size's."""
 
     def __init__(
         self,
@@ -200,6 +201,8 @@ class _Builder:
         self.multi = len(self.cities) > 1
         self.id_base, self.user_suffix, self.stream = id_base, user_suffix, tuple(stream)
         self.list_batches = list_batches
+        # the demand its operators serve, relative to a province-world region's (national regions)
+        self.operations_scale = Decimal(str(self.sizes.get("operations_scale", 1)))
         self.rng = np.random.default_rng([seed, 2025, *self.stream])
         self.fake = Faker(locale)
         self.fake.seed_instance(seed if not self.stream else "/".join(map(str, (seed, *self.stream))))
@@ -637,7 +640,9 @@ class _Builder:
 
         Costs by category (assumption, sandbox figures of a provincial operator): platform 1,200,000; data
         processing 250,000 per resource in scope plus the resources' cost basis; staff 300,000 per product on
-        the shelf; security 150,000. Forecast taxes = the policy's tax rate on cost plus permitted profit. MAR
+        the shelf; security 150,000. Data processing and staff grow with the demand served: a national
+        region's are these times its `operations_scale` (platform and security are fixed). Forecast taxes =
+        the policy's tax rate on cost plus permitted profit. MAR
         comes from `policy.mar_position`, the rule the workflows use. Then the authorizing body's cap filing
         for each product on the shelf (`cap_filings`), within that MAR.
         """
@@ -655,11 +660,13 @@ class _Builder:
             if p["status"] in (ProductStatus.listed, ProductStatus.priced):
                 shelf[p["operator_id"]] = shelf.get(p["operator_id"], 0) + 1
         rate = policy.allowed_profit_rate
+        scale = self.operations_scale
         for op, res in sorted(scope.items()):
+            processing = Decimal(250000) * len(res) + sum(cost_of[r] for r in res)
             costs = {
                 "platform": Decimal("1200000.00"),
-                "data_processing": (Decimal(250000) * len(res) + sum(cost_of[r] for r in res)).quantize(CENT),
-                "staff": Decimal(300000 * shelf.get(op, 0)).quantize(CENT),
+                "data_processing": (processing * scale).quantize(CENT),
+                "staff": (Decimal(300000 * shelf.get(op, 0)) * scale).quantize(CENT),
                 "security": Decimal("150000.00"),
             }
             total = sum(costs.values(), Decimal(0)).quantize(CENT)
@@ -709,7 +716,8 @@ class _Builder:
         """The authorizing body files the cap of each of `op`'s products on the shelf for `year`, within MAR.
 
         Forecast volumes per billing unit are drawn from `products.forecast_volume` (assumption: sandbox
-        demand of a provincial operator). When the caps at those volumes would bring more than MAR, the
+        demand of a provincial operator), times the region's `operations_scale`. When the caps at those
+        volumes would bring more than MAR, the
         agency files lower forecast volumes in proportion (the caps, set from the products' costs, stay): the
         filings then pass `policy.check_cap_filing`, the rule `workflows.price_formation.file_cap` applies.
         """
@@ -724,7 +732,8 @@ class _Builder:
         volumes = []
         for p in shelf:
             lo, hi = spans[p["billing_unit"].value]
-            volumes.append(int(self.rng.integers(int(lo), int(hi) + 1)))
+            drawn = int(self.rng.integers(int(lo), int(hi) + 1))
+            volumes.append(max(1, round(drawn * self.operations_scale)))
         total = sum((p["price_cap"] * v for p, v in zip(shelf, volumes, strict=True)), Decimal(0))
         if total > mar:
             volumes = [max(1, int(v * mar / total)) for v in volumes]

@@ -8,6 +8,7 @@ import gc
 import json
 import tracemalloc
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -248,3 +249,48 @@ def test_streaming_memory_does_not_grow_with_the_number_of_regions() -> None:
     six = peak(largest)
     eighteen = peak([*largest, *(i for i in range(18) if i not in largest)])
     assert eighteen <= 1.25 * six, (six, eighteen)
+
+
+def _mar_per_operator(world: object) -> dict[int, Decimal]:
+    return {int(r["operator_id"]): r["mar"] for r in world.tables["revenueperiod"]}
+
+
+def test_a_regions_operators_cost_what_serving_its_demand_costs() -> None:
+    """Data processing and staff costs (and cap forecasts) follow the demand a region's operators serve, which
+    follows its requester organizations: with the province world's costs in every region, Guangdong's two
+    operators took 5x their MAR in a simulated year while Tibet's took a third of theirs."""
+    from marketplace.synth.national import operations_scale
+    from marketplace.synth.spec import world_spec
+
+    province = world_spec()["sizes"]["province"]
+    per_region = Decimal(province["enterprises"] + province["research"] + province["nonprofits"]) / 10
+    slugs = [region_plan(i).slug for i in range(region_count())]
+    small, large = slugs.index("xizang"), slugs.index("guangdong")
+    worlds = {}
+    for i in (small, large):
+        plan = region_plan(i)
+        scale = operations_scale(plan)
+        assert scale == (Decimal(plan.enterprises + plan.research + plan.nonprofits) / per_region).quantize(
+            Decimal("0.0001")
+        )
+        w = worlds[i] = build_region(SEED, i, "en_US")
+        cost_of = {r["id"]: r["cost_basis"] or Decimal(0) for r in w.tables["resource"]}
+        auth = {a["id"]: a["operator_id"] for a in w.tables["authorization"]}
+        scope: dict[int, list[int]] = {}
+        for ar in w.tables["authorizationresource"]:
+            scope.setdefault(auth[ar["authorization_id"]], []).append(ar["resource_id"])
+        shelf = Counter(p["operator_id"] for p in w.tables["product"] if p["status"] in ("listed", "priced"))
+        for f in w.tables["costfiling"]:
+            res = scope[f["operator_id"]]
+            processing = Decimal(250000) * len(res) + sum(cost_of[r] for r in res)
+            assert Decimal(f["costs"]["data_processing"]) == (processing * scale).quantize(Decimal("0.01"))
+            assert Decimal(f["costs"]["staff"]) == (300000 * shelf[f["operator_id"]] * scale).quantize(
+                Decimal("0.01")
+            )
+            assert (f["costs"]["platform"], f["costs"]["security"]) == ("1200000.00", "150000.00")
+    assert operations_scale(region_plan(small)) < Decimal("0.5") < Decimal(8) < operations_scale(
+        region_plan(large)
+    )
+    small_mar = sum(_mar_per_operator(worlds[small]).values())
+    large_mar = sum(_mar_per_operator(worlds[large]).values())
+    assert large_mar > 4 * small_mar  # the province world's costs everywhere gave about the same MAR
