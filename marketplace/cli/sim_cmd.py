@@ -407,12 +407,12 @@ def _national(
         executor = "dask"
     else:
         executor = executor or ("processes" if workers > 1 else "inline")
-    if checkpoint_dir is not None:
-        from marketplace.sim.checkpoint import prepare_dir
-
-        prepare_dir(checkpoint_dir)
     seed = sc.seeds.default if seed is None else seed
     n = days or sc.horizon.days
+    if checkpoint_dir is not None:  # another run's or version's checkpoints: refused before anything starts
+        from marketplace.sim.regions import resume_point
+
+        resume_point(sc, seed, n, checkpoint_dir)
     if json_out is None:
         from marketplace.db import data_dir
 

@@ -153,7 +153,7 @@ def _listing(folder: Path) -> list[tuple[int, int]]:
         m = NAME.match(p.name)
         if m and p.is_file():
             out.append((int(m.group(1)), int(m.group(2))))
-    return out
+    return sorted(out)
 
 
 def _read_header(path: Path) -> tuple[dict[str, Any], int]:
@@ -174,6 +174,13 @@ def _read_header(path: Path) -> tuple[dict[str, Any], int]:
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("checkpoint", str(path), bad) from None
     types = {"format": int, "region": int, "interval": int, "run": str, "size": int, "mac": str}
+    if isinstance(header, dict) and type(header.get("format")) is int and header["format"] != FORMAT:
+        raise InvalidInput(  # written by another version: say so, not that it is no checkpoint at all
+            "checkpoint",
+            str(path),
+            f"a checkpoint of format {FORMAT} (this one has format {header['format']}, from another version "
+            "of the sandbox: resume it with that version, or start afresh in a new folder)",
+        )
     if (
         not isinstance(header, dict)
         or set(header) != set(types)

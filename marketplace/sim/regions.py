@@ -686,6 +686,21 @@ def merge(
     return metrics, money
 
 
+def resume_point(scenario: Scenario, seed: int, days: int, checkpoint: str | os.PathLike[str]) -> int:
+    """The exchange interval a run of `scenario` from `seed` over `days` resumes at from the checkpoints in
+    folder `checkpoint` (0: none yet; the folder is made if missing). A folder holding another run's,
+    another version's or a tampered checkpoint is refused (`InvalidInput`), so a command can check it before
+    it starts anything."""
+    from marketplace.sim.checkpoint import prepare_dir, resumable_interval, run_binding
+
+    folder = Path(checkpoint)
+    prepare_dir(folder)
+    count = region_count(scenario)
+    binding = {r: run_binding(scenario, int(seed), days, count, r) for r in range(count)}
+    found = resumable_interval(folder, binding)
+    return found or 0
+
+
 def run_national(
     scenario: Scenario,
     seed: int,
@@ -738,17 +753,7 @@ def run_national(
     every = checkpoint_every or max(1, CHECKPOINT_DAYS // interval)
     groups = group_regions(count, workers, region_loads(scenario, count))
     ck = str(checkpoint) if checkpoint is not None else None
-    start_k = 0
-    if ck is not None:
-        from marketplace.sim.checkpoint import prepare_dir, resumable_interval
-
-        prepare_dir(Path(ck))
-        from marketplace.sim.checkpoint import run_binding
-
-        binding = {r: run_binding(scenario, int(seed), n_days, count, r) for r in range(count)}
-        found = resumable_interval(Path(ck), binding)
-        if found is not None:
-            start_k = found
+    start_k = resume_point(scenario, seed, n_days, ck) if ck is not None else 0
     resume = start_k if start_k > 0 else None
     key = None
     if ck is not None:  # read here and handed to the groups: a worker's environment may be older than ours

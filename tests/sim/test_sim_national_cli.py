@@ -141,3 +141,25 @@ def test_the_dask_executor_without_the_distributed_extra_names_the_extra(
     assert "--executor" in err and "--scheduler" not in err and "None" not in err
     assert words in err and "public-data-marketplace[distributed]" in err
     assert not out.exists()
+
+
+@pytest.mark.timeout(300)
+def test_a_checkpoint_of_another_version_is_refused_before_anything_starts(
+    small_country: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checkpoints written by another version (another format) are refused in one line saying so, before the
+    run prints its plan or writes anything."""
+    ck, out = tmp_path / "ck", tmp_path / "m.json"
+    argv = ["simulate", str(small_country), "--days", "56", "--checkpoint", str(ck)]
+    code, _, err = _cli([*argv, "--json", str(tmp_path / "first.json")], capsys)
+    assert code == 0, err
+    victim = sorted(ck.iterdir())[0]
+    data = victim.read_bytes()
+    magic, header, payload = data.split(b"\n", 2)
+    doc = json.loads(header)
+    doc["format"] = 1
+    victim.write_bytes(magic + b"\n" + json.dumps(doc).encode() + b"\n" + payload)
+    code, stdout, err = _cli([*argv, "--json", str(out)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "format 1, from another version" in err and victim.name in err
+    assert stdout == "" and not out.exists()

@@ -221,7 +221,10 @@ def test_checkpoints_of_another_run_or_tampered_ones_are_refused(tmp_path: Path)
     with pytest.raises(InvalidInput, match="authentication code"):  # found by a worker, raised here as itself
         run_national(sc, 3, workers=2, executor="processes", checkpoint=ck)
     victim.write_bytes(b'MARKETPLACE-CHECKPOINT 1\n{"format": 1}\n' + bytes(data[-100:]))
-    with pytest.raises(InvalidInput, match="checkpoint"):
+    with pytest.raises(InvalidInput, match="this one has format 1, from another version"):
+        run_national(sc, 3, workers=1, checkpoint=ck)
+    victim.write_bytes(b'MARKETPLACE-CHECKPOINT 1\n{"format": "2"}\n' + bytes(data[-100:]))
+    with pytest.raises(InvalidInput, match="expected a checkpoint written by"):
         run_national(sc, 3, workers=1, checkpoint=ck)
 
 
