@@ -241,26 +241,30 @@ def usage_error_text(exc: click.exceptions.UsageError) -> str:
     in force (a missing required option included: click leaves its message empty)."""
     if isinstance(exc, click.exceptions.MissingParameter):
         kind = exc.param_type or (exc.param.param_type_name if exc.param else "parameter")
-        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
-        hint = " / ".join(hint) if isinstance(hint, list | tuple) else hint
         key = f"cli.click.missing_{kind}" if kind in ("option", "argument") else "cli.click.missing_parameter"
-        return t(key, name=hint)
+        return t(key, name=_param_hint(exc))
     if isinstance(exc, click.exceptions.BadParameter):
-        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
-        hint = " / ".join(hint) if isinstance(hint, list | tuple) else hint
+        hint = _param_hint(exc)
         message = click_words(exc.message)
         return t("cli.invalid_value", hint=hint, message=message) if hint else message
     if isinstance(exc, click.exceptions.NoSuchOption):
-        text = t("cli.click.no_such_option", name=repr(exc.option_name))
-        if exc.possibilities:
-            text += " " + t("cli.click.did_you_mean", names=", ".join(map(repr, sorted(exc.possibilities))))
-        return text
+        return _did_you_mean(t("cli.click.no_such_option", name=repr(exc.option_name)), exc.possibilities)
     if isinstance(exc, click.exceptions.NoSuchCommand):
-        text = t("cli.click.no_such_command", name=repr(exc.command_name))
-        if exc.possibilities:
-            text += " " + t("cli.click.did_you_mean", names=", ".join(map(repr, sorted(exc.possibilities))))
-        return text
+        return _did_you_mean(t("cli.click.no_such_command", name=repr(exc.command_name)), exc.possibilities)
     return click_words(exc.message)
+
+
+def _param_hint(exc: click.exceptions.BadParameter) -> str:
+    """The option or argument a bad or missing value belongs to, as the user typed it ('' if unknown)."""
+    hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param and exc.ctx else "")
+    return " / ".join(hint) if isinstance(hint, list | tuple) else hint
+
+
+def _did_you_mean(text: str, possibilities: Any) -> str:
+    """`text`, then click's near matches of a mistyped name, if it found any."""
+    if not possibilities:
+        return text
+    return text + " " + t("cli.click.did_you_mean", names=", ".join(map(repr, sorted(possibilities))))
 
 
 def _log_traceback(exc: BaseException) -> str:

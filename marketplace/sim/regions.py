@@ -425,9 +425,11 @@ def region_loads(scenario: Scenario, count: int) -> list[float] | None:
     if scenario.regions.region_size != "national":
         return None
     from marketplace.synth.national import region_plan
+    from marketplace.synth.spec import world_spec
 
-    fixed = 15  # the departments and institutions of every region's government
-    return [float(p.enterprises + p.research + p.nonprofits + fixed) for p in map(region_plan, range(count))]
+    small = world_spec()["sizes"]["small"]  # every region's government has these departments and institutions
+    fixed = small["departments_per_region"] + small["institutions_per_region"]
+    return [float(p.requesters + fixed) for p in map(region_plan, range(count))]
 
 
 # ---------------------------------------------------------------- drivers (where groups run)

@@ -102,6 +102,12 @@ class RegionPlan:
     def name(self, locale: str) -> str:
         return self.names[locale]
 
+    @property
+    def requesters(self) -> int:
+        """Its requester organizations (enterprises, research organizations, nonprofits): what its demand
+        follows in the simulator, and so its operators' scale and a worker's load."""
+        return self.enterprises + self.research + self.nonprofits
+
 
 def _weights() -> list[float]:
     return [float(r["weight"]) for r in national_spec()["regions"]]
@@ -154,8 +160,7 @@ def operations_scale(plan: RegionPlan) -> Decimal:
     per_region = Decimal(province["enterprises"] + province["research"] + province["nonprofits"]) / Decimal(
         province["regions"]
     )
-    mine = Decimal(plan.enterprises + plan.research + plan.nonprofits)
-    return (mine / per_region).quantize(Decimal("0.0001"))
+    return (Decimal(plan.requesters) / per_region).quantize(Decimal("0.0001"))
 
 
 def _copies(world: World, open_datasets: int) -> list[dict[str, Any]]:
