@@ -54,10 +54,19 @@ class WorkshopClient:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        try:
-            resp = self._http.request(method, path, json=body, params=params or None, headers=headers)
-        except httpx.HTTPError as exc:
-            raise ServerRefused(0, "Unreachable", f"workshop server {self.url}: {exc}") from None
+        # A kept-alive connection the server closed while idle (its keep-alive timeout) fails the next request
+        # with no response at all. A read, or a write under its idempotency key (the server replays a key it
+        # has seen, never doing the action twice), is then sent once more on a new connection.
+        again = method == "GET" or (body is not None and "key" in body)
+        for attempt in (1, 2):
+            try:
+                resp = self._http.request(method, path, json=body, params=params or None, headers=headers)
+                break
+            except httpx.RemoteProtocolError as exc:
+                if attempt == 2 or not again:
+                    raise ServerRefused(0, "Unreachable", f"workshop server {self.url}: {exc}") from None
+            except httpx.HTTPError as exc:
+                raise ServerRefused(0, "Unreachable", f"workshop server {self.url}: {exc}") from None
         try:
             data = resp.json()
         except ValueError:
