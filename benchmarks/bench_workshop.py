@@ -122,6 +122,7 @@ def main() -> None:
             "p95_ms",
             "max_ms",
             "retried",
+            "slowest_join_s",
             "unhandled",
             "problems",
             "audit_events_checked",

@@ -55,7 +55,7 @@ def start_and_after(log_dir: str, first_s: float = 5.0) -> tuple[float, float]:
     import numpy as np
 
     rows = []
-    for f in Path(log_dir).iterdir():
+    for f in Path(log_dir).glob("worker-*.jsonl"):
         for line in f.read_text().splitlines():
             r = json.loads(line)
             if r.get("phase") in ("ack", "read", "error") and "latency" in r:

@@ -1,9 +1,9 @@
 """Many participants at once: worker processes driving agents, and the audit of what they were told.
 
 Each worker is a separate OS process (forked, with its own engine) that joins with one join code and runs a
-seeded `Agent` until a deadline, with a think time between steps. It appends one JSON line per event to its
-own log *before* it could be lost: `start` before a write, `ack` once the write is committed, `error` for a
-domain
+seeded `Agent` for the run's seconds, with a think time between steps; the seconds start once every worker has
+joined (`ready`), so a slow start-up shortens nobody's run. It appends one JSON line per event to its own log
+*before* it could be lost: `start` before a write, `ack` once the write is committed, `error` for a domain
 refusal, `unhandled` for anything else. `verify_run` then checks the database against those logs:
 
 - every acknowledged write has its receipt and exactly ONE matching audit event (nothing lost, nothing
@@ -22,6 +22,7 @@ Used by `benchmarks/bench_workshop.py`, `benchmarks/bench_workshop_server.py` an
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -63,8 +64,10 @@ class WorkerSpec:
     code: str
     seed: int
     log_path: str
-    start_at: float
-    stop_at: float
+    go_path: str  # the parent writes the run's start time here once every worker is ready
+    seconds: float
+    forked_at: float
+    ready_timeout_s: float
     think_s: tuple[float, float] = (1.0, 4.0)
     kill_in_write_after: int | None = None  # SIGKILL itself inside its N-th write, before commit (requesters
     # then only file requests, so that the write happens at a known moment)
@@ -109,9 +112,10 @@ def worker_main(spec: WorkerSpec) -> None:
             agent = Agent(session, seed=spec.seed, on_start=on_start)
             agent.warm_up()
             rng = np.random.default_rng(spec.seed)
-            _log(fh, phase="ready", t=time.time(), account_id=agent.session.account_id)
-            time.sleep(max(0.0, spec.start_at - time.time()))
-            while time.time() < spec.stop_at and not (spec.stop_path and os.path.exists(spec.stop_path)):
+            now = time.time()
+            _log(fh, phase="ready", t=now, account_id=agent.session.account_id, after_s=now - spec.forked_at)
+            stop_at = _await_start(spec.go_path, spec.ready_timeout_s + 60.0) + spec.seconds
+            while time.time() < stop_at and not (spec.stop_path and os.path.exists(spec.stop_path)):
                 killing = (
                     spec.kill_in_write_after is not None and "file_request" in agent.session.allowed_actions()
                 )
@@ -147,6 +151,43 @@ def worker_main(spec: WorkerSpec) -> None:
                 t=time.time(),
             )
             raise
+
+
+def _await_start(go_path: str, timeout: float) -> float:
+    """The run's start time, once the parent has written it (every worker ready, or its wait over)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return float(Path(go_path).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            if time.time() > deadline:
+                raise TimeoutError(f"no start signal in {timeout:.0f} s (the parent stopped?)") from None
+            time.sleep(0.01)
+
+
+def _announce_start(go_path: Path) -> float:
+    """Write the start time atomically (a worker never reads half of it) and return it."""
+    start = time.time()
+    tmp = go_path.with_suffix(".tmp")
+    tmp.write_text(repr(start), encoding="utf-8")
+    tmp.replace(go_path)
+    return start
+
+
+def _wait_until_ready(specs: list[WorkerSpec], procs: list[Any], timeout: float) -> None:
+    """Until every worker has logged `ready` (or ended: it logged why), at most `timeout` seconds."""
+    deadline = time.time() + timeout
+    pending = set(range(len(specs)))
+    while pending and time.time() < deadline:
+        for i in list(pending):
+            try:
+                text = Path(specs[i].log_path).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                text = ""
+            if '"phase": "ready"' in text or not procs[i].is_alive():
+                pending.discard(i)
+        if pending:
+            time.sleep(0.02)
 
 
 def _child(spec: WorkerSpec) -> None:
@@ -202,6 +243,7 @@ class RunResult:
             "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
             "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat.size else None,
             "max_ms": round(float(lat.max()), 1) if lat.size else None,
+            "slowest_join_s": round(max((r["after_s"] for r in self.of("ready")), default=0.0), 1),
             "unhandled": len(self.unhandled),
             "problems": len(self.problems),
             "audit_events_checked": self.checked_events,
@@ -264,12 +306,14 @@ def run_workers(
     think_s: tuple[float, float] = (1.0, 4.0),
     kill: dict[int, int] | None = None,
     during: Any = None,
-    warmup_s: float = 3.0,
+    ready_timeout_s: float = 300.0,
     server_url: str | None = None,
 ) -> RunResult:
     """Fork one process per code, run them for `seconds`, call `during(LiveRun)` meanwhile, collect the logs.
 
-    `seconds` is the longest the workers run: `during` may end the run earlier with `LiveRun.stop()`.
+    The `seconds` start once every worker has joined and warmed up (at most `ready_timeout_s`: a worker
+    still joining then starts late), so a slow start-up shortens nobody's run. `seconds` is the longest the
+    workers run: `during` may end the run earlier with `LiveRun.stop()`.
     `kill` maps worker index -> the write inside which that worker SIGKILLs itself (direct mode only);
     `server_url` makes every worker act through that workshop server.
     """
@@ -278,17 +322,20 @@ def run_workers(
     ctx = mp.get_context("fork")
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    start_at = time.time() + warmup_s
-    stop_path = log_dir / "stop"
+    stop_path, go_path = log_dir / "stop", log_dir / "go"
     stop_path.unlink(missing_ok=True)
+    go_path.unlink(missing_ok=True)
+    forked_at = time.time()
     specs = [
         WorkerSpec(
             url,
             code,
             seed * 100_000 + i,
             str(log_dir / f"worker-{i:03d}.jsonl"),
-            start_at,
-            start_at + seconds,
+            str(go_path),
+            seconds,
+            forked_at,
+            ready_timeout_s,
             think_s,
             (kill or {}).get(i),
             server_url,
@@ -297,10 +344,17 @@ def run_workers(
         for i, code in enumerate(codes)
     ]
     procs = [ctx.Process(target=_child, args=(spec,), daemon=False) for spec in specs]
-    for p in procs:
-        p.start()
+    # The children inherit the parent's heap (a whole test session's, say): frozen, their garbage collector
+    # leaves it alone instead of touching, and so copying, every inherited object's page in each child.
+    gc.freeze()
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        gc.unfreeze()
+    _wait_until_ready(specs, procs, ready_timeout_s)
+    start_at = _announce_start(go_path)
     if during is not None:
-        time.sleep(max(0.0, start_at - time.time()))
         try:
             during(LiveRun(start_at, tuple(spec.log_path for spec in specs), str(stop_path)))
         except BaseException:

@@ -36,7 +36,6 @@ def test_load_through_the_server_loses_and_doubles_nothing(
             log_dir=tmp_path / "logs",
             seed=2,
             think_s=(0.05, 0.2),
-            warmup_s=4,
             server_url=running.url,
         )
     verify_run(engine, result, {s.account_id for s in ws.seats})
