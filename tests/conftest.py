@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,18 @@ from pgserver import PgServer, start_server
 from marketplace import db, models  # noqa: F401  (models: every table on SQLModel.metadata)
 
 _db_counter = itertools.count()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run stopped by SIGTERM (a CI time limit, `kill`) ends as an interrupted run, so that its session
+    fixtures are torn down: the PostgreSQL server stops instead of outliving the run. Processes the tests
+    fork get the default handling back (they must die of SIGTERM as they would outside the tests)."""
+
+    def interrupted(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
 @pytest.fixture(autouse=True)
