@@ -177,11 +177,40 @@ def run(argv: list[str] | None = None) -> None:
                         limit=MAX_ARG_CHARS)
             click.echo(t("cli.error", message=message), err=True)
             sys.exit(2)
+    with _sigterm_as_interrupt() as stopped_by:
+        _run_main(args, stopped_by)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (`kill`, a job scheduler's time limit) ends a command as Ctrl-C does: its clean-up runs (a
+    transaction rolls back, a run's worker processes end, its checkpoints stay) and the user reads one line,
+    where the default action would end the process on the spot and leave its workers running."""
+    import signal
+    import threading
+
+    stopped_by: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield stopped_by
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield stopped_by
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_main(args: list[str], stopped_by: list[int]) -> None:
     try:
         rv = main.main(args=args, prog_name="marketplace", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo(t("cli.aborted"), err=True)
-        sys.exit(1)
+        sys.exit(128 + stopped_by[0] if stopped_by else 1)  # a signal's exit status, as the shell reports it
     except click.exceptions.UsageError as exc:
         click.echo(t("cli.error", message=usage_error_text(exc)), err=True)
         sys.exit(2)

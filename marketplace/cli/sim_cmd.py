@@ -384,6 +384,18 @@ def sweep(
     _small_firms(df, keys, plot, sc.policy_obj.pricing.currency)
 
 
+def _say_what_resumes(sc: Any, seed: int, days: int, checkpoint_dir: Path | None) -> None:
+    """After an interrupted national run: from which simulated day the same command would go on."""
+    if checkpoint_dir is None:
+        return
+    from marketplace.sim.regions import resume_point
+
+    k = resume_point(sc, seed, days, checkpoint_dir)
+    if k:
+        day = min(k * sc.regions.exchange_days, days)
+        click.echo(t("cli.sim.resumes_from", path=checkpoint_dir, day=day), err=True)
+
+
 def _national(
     sc: Any,
     seed: int | None,
@@ -427,10 +439,15 @@ def _national(
         click.echo(t("cli.sim.national_plan", regions=region_count(sc), workers=workers, executor=executor))
         # opened at its first update, after the workers started (`LazyBar`)
         bar = stack.enter_context(LazyBar(lambda: _progress(n, t("cli.sim.progress", scenario=sc.name))))
-        result = run_national(
-            sc, seed, days, workers=workers, executor=executor, client=client, checkpoint=checkpoint_dir,
-            progress=bar.update,
-        )  # fmt: skip
+        try:
+            result = run_national(
+                sc, seed, days, workers=workers, executor=executor, client=client, checkpoint=checkpoint_dir,
+                progress=bar.update,
+            )  # fmt: skip
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say what is kept before the one "aborted" line
+            bar.close()
+            _say_what_resumes(sc, seed, n, checkpoint_dir)
+            raise
     head = {"scenario": result.scenario, "policy": result.policy, "seed": result.seed, "days": result.days}
     click.echo(t("cli.sim.header", **head))
     names = {k: _metric(k) for k in HEADLINE}

@@ -444,14 +444,18 @@ class InlineDriver:
     def call_all(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
         return [getattr(g, method)(*a) for g, a in zip(self.groups, args, strict=True)]
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
         for g in self.groups:
             g.release()
         self.groups = []
 
 
-def _serve(conn: Any, args: tuple[Any, ...]) -> None:
-    """A worker process: build the group, then answer calls until told to stop."""
+def _serve(conn: Any, args: tuple[Any, ...], driver: int | None) -> None:
+    """A worker process: build the group, then answer calls until told to stop; it ends with `driver` (the
+    process that forked it; None: started by a fork server, which ends with the driver)."""
+    from marketplace.sim.lifetime import watch_parent
+
+    watch_parent(driver)
     try:
         group = RegionGroup(*args)
         conn.send(("ok", None))
@@ -532,7 +536,8 @@ class ProcessDriver:
         self.conns, self.procs = [], []
         for args in group_args:
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_serve, args=(child, args), daemon=True)
+            driver = os.getpid() if ctx.get_start_method() == "fork" else None
+            p = ctx.Process(target=_serve, args=(child, args, driver), daemon=True)
             p.start()
             child.close()
             self.conns.append(parent)
@@ -558,17 +563,21 @@ class ProcessDriver:
             c.send((method, a))
         return self._gather()
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
+        """Let the workers finish and exit; `abandon` (the run was interrupted): end them now."""
         for c in self.conns:
             try:
-                c.send(None)
+                if not abandon:
+                    c.send(None)
                 c.close()
             except (OSError, BrokenPipeError):
                 pass
         for p in self.procs:
+            if abandon:
+                p.terminate()
             p.join(timeout=10)
             if p.is_alive():
-                p.terminate()
+                p.kill()
                 p.join()
 
 
@@ -588,7 +597,7 @@ class DaskDriver:
         pending = [getattr(a, method)(*x) for a, x in zip(self.actors, args, strict=True)]
         return [p.result() for p in pending]
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
         self.actors = []
         for f in self.futures:
             f.release()
@@ -788,8 +797,10 @@ def run_national(
         payloads = [p for part in driver.call_all("results", [() for _ in groups]) for p in part]
         usage = driver.call_all("usage", [() for _ in groups])
         driver.call_all("release", [() for _ in groups])
-    finally:
-        driver.close()
+    except BaseException:
+        driver.close(abandon=True)  # interrupted or failed: the checkpoints stay, the workers end now
+        raise
+    driver.close()
     metrics, money = merge(scenario, payloads)
     policy = scenario.policy_obj.name
     return NationalResult(scenario.name, policy, int(seed), n_days, count, metrics, money, usage)

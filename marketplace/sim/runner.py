@@ -9,6 +9,7 @@ The confidence intervals are Student t-intervals (scipy, which Mesa already depe
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -22,6 +23,7 @@ import pandas as pd
 
 from marketplace.errors import InvalidInput
 from marketplace.sim.events import REQUEST_COLUMNS, EventLog, MemoryEvents, ParquetEvents
+from marketplace.sim.lifetime import watch_parent
 from marketplace.sim.metrics import Tally, metrics_document
 from marketplace.sim.model import (
     BLOCK_DAYS,
@@ -365,6 +367,14 @@ def compare(
 # ---------------------------------------------------------------- sweeps
 
 
+def _own_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers end with this process, even when it is killed outright (`lifetime`);
+    a fork server's workers watch the fork server, which ends with this process."""
+    ctx = multiprocessing.get_context()
+    parent = None if ctx.get_start_method() == "forkserver" else os.getpid()
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=watch_parent, initargs=(parent,))
+
+
 def sweep(
     scenario: Scenario | str,
     params: Mapping[str, Sequence[Any]],
@@ -390,7 +400,7 @@ def sweep(
     data = sc.model_dump(mode="python")
     tasks = [(pt, s) for pt in points for s in seed_list]
     own = executor is None
-    ex = executor or ProcessPoolExecutor(max_workers=max_workers or os.cpu_count() or 1)
+    ex = executor or _own_pool(max_workers or os.cpu_count() or 1)
     try:
         futures = [ex.submit(_run_metrics, data, pt, s, days) for pt, s in tasks]
         results = []
@@ -399,8 +409,8 @@ def sweep(
             if progress is not None:
                 progress(1)
     finally:
-        if own:
-            ex.shutdown()
+        if own:  # interrupted: the runs not started yet are dropped, not run first
+            ex.shutdown(cancel_futures=True)
     rows = []
     for (pt, s), met in zip(tasks, results, strict=True):
         rows.append({**{k: str(v) for k, v in pt.items()}, "seed": s, **met})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,3 +159,15 @@ def patched_world(monkeypatch: pytest.MonkeyPatch, world: SimWorld) -> SimWorld:
 
     monkeypatch.setattr(runner, "sim_world", lambda size, seed, locale: world)
     return world
+
+
+@pytest.fixture
+def small_country(tmp_path: Path) -> Path:
+    """national-2025 on a country of small regions (the shipped default is province-size regions)."""
+    p = tmp_path / "small-country.toml"
+    p.write_text(
+        'extends = "national-2025"\nname = "small-country"\n[world]\nsize = "national"\n'
+        '[regions]\ncount = 3\nregion_size = "small"\ncross_share = 0.1\n',
+        encoding="utf-8",
+    )
+    return p

@@ -17,18 +17,6 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return int(exc.value.code or 0), out, err
 
 
-@pytest.fixture
-def small_country(tmp_path: Path) -> Path:
-    """national-2025 on a country of small regions (the shipped default is province-size regions)."""
-    p = tmp_path / "small-country.toml"
-    p.write_text(
-        'extends = "national-2025"\nname = "small-country"\n[world]\nsize = "national"\n'
-        '[regions]\ncount = 3\nregion_size = "small"\ncross_share = 0.1\n',
-        encoding="utf-8",
-    )
-    return p
-
-
 @pytest.mark.timeout(300)
 def test_national_run_prints_where_results_are_and_resumes(
     small_country: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
