@@ -17,15 +17,21 @@ class MarketplaceError(Exception):
 
 
 class InvalidInput(MarketplaceError, ValueError):
-    """Bad input: names the field, the value given and what was expected."""
+    """Bad input: names the field, the value given and what was expected.
 
-    def __init__(self, field: str, value: Any, expected: str) -> None:
+    `key`/`params`, when given, word what was expected in any language (a panel's text box: "a text of at
+    most 4000 characters"); the English `str()` stays `expected`."""
+
+    def __init__(
+        self, field: str, value: Any, expected: str, key: str = "", params: dict[str, Any] | None = None
+    ) -> None:
         self.field, self.value, self.expected = field, value, expected
+        self.key, self.params = key, dict(params or {})
         super().__init__(f"{field}: got {value!r}; expected {expected}")
 
     def __reduce__(self) -> Any:
-        # rebuilt from its three parts when it crosses a process boundary (worker processes, Dask actors)
-        return (type(self), (self.field, self.value, self.expected))
+        # rebuilt from its parts when it crosses a process boundary (worker processes, Dask actors)
+        return (type(self), (self.field, self.value, self.expected, self.key, self.params))
 
 
 class TransitionError(MarketplaceError):

@@ -574,6 +574,14 @@ def refusal_text(refusal: Any, lang: str | None = None) -> str:
     return policy_text(refusal.key, refusal.params, refusal.message, lang)
 
 
+def _invalid_input_text(exc: errors.InvalidInput, code: str) -> str:
+    """Bad input in `code`: the field as a form names it, what was expected from its key where it has one.
+    A field without words of its own keeps its name: it is what the user typed (an option, a file's key)."""
+    field = t(f"field.{exc.field}", code) if has(f"field.{exc.field}") else exc.field
+    expected = render_policy(exc.key, exc.params, code, worded=True) if has(exc.key) else exc.expected
+    return t("error.invalid_input", code, field=field, value=repr(exc.value), expected=expected)
+
+
 def error_text(exc: BaseException, lang: str | None = None) -> str:
     """A domain error in the language in force, worded from its fields (states and actions as words, in
     English too: "is in review: cannot deliver", not "in_review"); other English errors are `str(exc)`.
@@ -582,6 +590,8 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     """
     english = str(exc)
     code = normalize(lang) if lang else get_language()
+    if isinstance(exc, errors.InvalidInput) and (has(f"field.{exc.field}") or has(exc.key)):
+        return _invalid_input_text(exc, code)  # a form's field: its name and what fits in words, English too
     worded_in_english = (
         errors.PolicyRefusal, errors.TransitionError, errors.PermissionDenied, errors.NotFound
     )
@@ -595,7 +605,7 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
         message = render_policy(key, params, code, worded=True) if has(key) else english.removesuffix(suffix)
         return t("error.policy", code, message=message, rule=exc.rule)
     if isinstance(exc, errors.InvalidInput):
-        return t("error.invalid_input", code, field=exc.field, value=repr(exc.value), expected=exc.expected)
+        return _invalid_input_text(exc, code)
     if isinstance(exc, errors.TransitionError):
         key = getattr(exc, "key", "")
         if has(key):  # a transition refused with its own sentence (a suspended grant and why)
@@ -630,7 +640,8 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
         )
         return t("error.permission", code, actor=exc.actor, action=action, reason=reason)
     if isinstance(exc, errors.NotFound):
-        return t("error.not_found", code, kind=label(exc.kind, code), code=repr(exc.key))
+        kind = t(f"kind.{exc.kind}", code) if has(f"kind.{exc.kind}") else label(exc.kind, code)
+        return t("error.not_found", code, kind=kind, code=repr(exc.key))
     if isinstance(exc, errors.ConflictError):
         return t("error.conflict", code, details=english)
     if isinstance(exc, errors.PrivacyError):

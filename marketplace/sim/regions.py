@@ -478,7 +478,7 @@ def _failure(exc: BaseException) -> tuple[str, Any]:
     """What a worker reports of an exception: bad input as itself (the driver raises it again, so the user
     sees one line), anything else as its message."""
     if isinstance(exc, InvalidInput):
-        return ("invalid", (exc.field, exc.value, exc.expected))
+        return ("invalid", (exc.field, exc.value, exc.expected, exc.key, exc.params))
     return ("error", f"{type(exc).__name__}: {exc}")
 
 

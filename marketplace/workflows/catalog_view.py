@@ -161,7 +161,10 @@ def _like(text: str) -> str:
 def _check_text(text: str) -> str:
     query = str(text).strip()
     if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput("text", query[:40] + "…", f"at most {MAX_QUERY_CHARS} characters")
+        raise InvalidInput(
+            "text", query[:40] + "…", f"at most {MAX_QUERY_CHARS} characters",
+            "expected.at_most_chars", {"limit": MAX_QUERY_CHARS},
+        )  # fmt: skip
     return query
 
 

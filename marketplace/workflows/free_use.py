@@ -32,7 +32,10 @@ def find_misuse(session: Session, actor: Account, request: AccessRequest, reason
     """A compliance reviewer or the regulator finds a free grant misused: revoked, charged the paid price."""
     text = reason.strip() if isinstance(reason, str) else ""
     if not text or len(text) > MAX_REASON:
-        raise InvalidInput("reason", str(reason)[:40], f"what the misuse was, 1 to {MAX_REASON} characters")
+        raise InvalidInput(
+            "reason", str(reason)[:40], f"what the misuse was, 1 to {MAX_REASON} characters",
+            "expected.misuse_between", {"low": 1, "limit": MAX_REASON},
+        )  # fmt: skip
     with step(session, actor, "request.misuse", request) as st:
         reviewer = st.policy.routing.reviewer_roles.compliance
         st.require(

@@ -63,7 +63,10 @@ def _year(value: Any) -> int:
 
 def _basis(value: str) -> str:
     if not isinstance(value, str) or len(value) > MAX_BASIS:
-        raise InvalidInput("basis", f"{str(value)[:40]}…", f"a text of at most {MAX_BASIS} characters")
+        raise InvalidInput(
+            "basis", f"{str(value)[:40]}…", f"a text of at most {MAX_BASIS} characters",
+            "expected.text_at_most", {"limit": MAX_BASIS},
+        )  # fmt: skip
     return value.strip()
 
 

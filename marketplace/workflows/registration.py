@@ -333,7 +333,10 @@ def decide_objection(
         raise InvalidInput("decision", decision, "uphold or dismiss")
     text = note.strip() if isinstance(note, str) else ""
     if (decision == "uphold" and not text) or len(text) > OBJECTION_MAX:
-        raise InvalidInput("note", note, f"the reasons of the decision, 1 to {OBJECTION_MAX} characters")
+        raise InvalidInput(
+            "note", note, f"the reasons of the decision, 1 to {OBJECTION_MAX} characters",
+            "expected.reasons_between", {"low": 1, "limit": OBJECTION_MAX},
+        )  # fmt: skip
     with step(session, actor, f"objection.{decision}", objection) as st:
         st.require_role(Role.registrar, doing=f"decide objection {objection.id}")
         objection.status = st.allow(objection, decision)

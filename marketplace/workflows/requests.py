@@ -91,13 +91,16 @@ def check_claim_texts(use_statement: Any, project_reference: Any, sponsor: Any =
     """Bounded texts of a request; a sponsor must be a government department."""
     if not isinstance(use_statement, str) or len(use_statement) > MAX_STATEMENT:
         raise InvalidInput(
-            "use_statement", str(use_statement)[:40], f"a text of at most {MAX_STATEMENT} characters"
-        )
+            "use_statement", str(use_statement)[:40], f"a text of at most {MAX_STATEMENT} characters",
+            "expected.text_at_most", {"limit": MAX_STATEMENT},
+        )  # fmt: skip
     if not isinstance(project_reference, str) or len(project_reference) > MAX_PROJECT_REFERENCE:
         raise InvalidInput(
             "project_reference",
             str(project_reference)[:40],
             f"a text of at most {MAX_PROJECT_REFERENCE} characters",
+            "expected.text_at_most",
+            {"limit": MAX_PROJECT_REFERENCE},
         )
     if sponsor is not None and getattr(sponsor, "kind", None) is not OrganizationKind.department:
         raise InvalidInput("sponsor", getattr(sponsor, "name", sponsor), "a government department")

@@ -219,9 +219,15 @@ def decide(
             "conditions", [s.text for s in specs], "no conditions unless approve_with_conditions"
         )
     if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise InvalidInput("reason", str(reason)[:40] + "…", f"a text of at most {MAX_REASON} characters")
+        raise InvalidInput(
+            "reason", str(reason)[:40] + "…", f"a text of at most {MAX_REASON} characters",
+            "expected.text_at_most", {"limit": MAX_REASON},
+        )  # fmt: skip
     if decision in (Decision.reject, Decision.return_for_revision) and not reason.strip():
-        raise InvalidInput("reason", reason, f"a reason the requester can read for {decision.value}")
+        raise InvalidInput(
+            "reason", reason, f"a reason the requester can read for {decision.value}",
+            "expected.reason_for", {"decision": decision.value},
+        )  # fmt: skip
 
     with step(session, actor, "review.decide", req) as st:
         doing = f"decide the {review.stage.value} stage of request {req.code}"

@@ -72,7 +72,11 @@ def _text(field: str, value: Any, limit: int, *, required: bool = True) -> str:
         return ""
     text = value.strip() if isinstance(value, str) else ""
     if not isinstance(value, str) or (required and not text) or len(text) > limit:
-        raise InvalidInput(field, value, f"text of {1 if required else 0} to {limit} characters")
+        low = 1 if required else 0
+        raise InvalidInput(
+            field, value, f"text of {low} to {limit} characters", "expected.text_between",
+            {"low": low, "limit": limit},
+        )
     return text
 
 

@@ -38,7 +38,10 @@ MAX_RECIPIENTS = 200
 
 def _text(field: str, value: object) -> str:
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise InvalidInput(field, str(value)[:40], f"a text of at most {MAX_TEXT} characters")
+        raise InvalidInput(
+            field, str(value)[:40], f"a text of at most {MAX_TEXT} characters",
+            "expected.text_at_most", {"limit": MAX_TEXT},
+        )  # fmt: skip
     return value.strip()
 
 

@@ -49,7 +49,10 @@ SEVERITIES = ("minor", "major")
 def _text(field: str, value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text or len(text) > TEXT_MAX:
-        raise InvalidInput(field, value, f"a description, 1 to {TEXT_MAX} characters")
+        raise InvalidInput(
+            field, value, f"a description, 1 to {TEXT_MAX} characters", "expected.description_between",
+            {"low": 1, "limit": TEXT_MAX},
+        )
     return text
 
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from marketplace.errors import InvalidInput, MarketplaceError
+from marketplace.i18n import get_language
 from marketplace.vocabulary import Role
 from marketplace.workshop.session import Identity, Receipt
 
@@ -53,7 +54,10 @@ class WorkshopClient:
     # ---------------------------------------------------------- plumbing
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        # refusals come back in the language this notebook shows at the time of the call
+        headers = {"Accept-Language": get_language()}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
         # A kept-alive connection the server closed while idle (its keep-alive timeout) fails the next request
         # with no response at all. A read, or a write under its idempotency key (the server replays a key it
         # has seen, never doing the action twice), is then sent once more on a new connection.

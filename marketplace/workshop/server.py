@@ -50,6 +50,7 @@ from marketplace.errors import (
     PolicyRefusal,
     TransitionError,
 )
+from marketplace.i18n import error_text, normalize
 from marketplace.models import Account, Participant, SessionToken
 from marketplace.vocabulary import Role
 from marketplace.workflows import audit
@@ -572,7 +573,7 @@ class WorkshopServer:
             )
 
         @app.exception_handler(MarketplaceError)
-        async def refused(_request: Request, exc: MarketplaceError) -> JSONResponse:
+        async def refused(request: Request, exc: MarketplaceError) -> JSONResponse:
             headers = {}
             if isinstance(exc, Unauthorized):
                 code = 401
@@ -582,8 +583,8 @@ class WorkshopServer:
                 headers["Retry-After"] = str(math.ceil(exc.retry_after))
             else:
                 code = status_of(exc)
-            return JSONResponse(
-                {"error": type(exc).__name__, "message": _one_line(str(exc))},
+            return JSONResponse(  # worded in the caller's language, as an in-process panel words it
+                {"error": type(exc).__name__, "message": _one_line(error_text(exc, _language(request)))},
                 status_code=code,
                 headers=headers,
             )
@@ -852,6 +853,17 @@ def revoke_sessions(fac: Facilitator, *, seat: int | None = None, keep_token: in
         return n
 
     return run_retrying(engine, go)
+
+
+def _language(request: Request) -> str:
+    """The language the caller reads (`WorkshopClient` sends its own with every call): the first tag of
+    Accept-Language the sandbox speaks, else English (order taken as preference, q-values not weighed)."""
+    for part in request.headers.get("accept-language", "")[:200].split(","):
+        try:
+            return normalize(part.split(";", 1)[0].strip())
+        except InvalidInput:
+            continue
+    return "en"
 
 
 def _client(request: Request) -> str:

@@ -169,6 +169,32 @@ def test_submit_writes_the_request_and_shows_its_status(sandbox: Sandbox) -> Non
     assert "Waiting for the data holder review by the steward" in panel.status.value
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_too_long_text_is_refused_in_the_users_words(sandbox: Sandbox, lang: str) -> None:
+    """A text box has no limit of its own: the workflow's refusal names the box as the form does and says
+    what fits in the user's language (it showed `use_statement` and English in a Chinese panel)."""
+    from marketplace.workflows.requests import MAX_STATEMENT
+
+    who = actas.act_as(sandbox)
+    who.choose(Role.requester, _username_with_kind(sandbox, "research"))
+    i18n.set_language(lang)
+    panel = requests.request_panel(sandbox)
+    panel.resource.value = _resource(sandbox, CONDITIONAL_OPEN).id
+    panel.channel.value = "opening"
+    panel.purpose.value = "research"
+    before = _count(sandbox, AccessRequest)
+    panel.use_statement.value = "x" * (MAX_STATEMENT + 1)
+    panel.submit_button.click()
+    assert panel.feedback.kind == "error"
+    shown = panel.feedback.text
+    assert "use_statement" not in shown and "xxxxxxxxxx" in shown
+    assert i18n.t("field.use_statement") in shown, shown
+    assert str(MAX_STATEMENT) in shown
+    if lang == "zh":
+        assert "a text of" not in shown and "字符" in shown, shown
+    assert _count(sandbox, AccessRequest) == before
+
+
 def test_refused_request_is_shown_and_writes_nothing(sandbox: Sandbox) -> None:
     who = actas.act_as(sandbox)
     who.choose(Role.requester, _username_with_kind(sandbox, "enterprise"))

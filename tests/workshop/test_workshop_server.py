@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from marketplace import db
+from marketplace import db, i18n
 from marketplace.models import AuditEvent, Participant, SessionToken
 from marketplace.vocabulary import Role
 from marketplace.workflows import clock
@@ -70,6 +71,38 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
     with ServerThread(server.app) as running:
         yield Served(ws, server, running.url)
     engine.dispose()
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_refusal_reaches_the_participant_in_their_language(served: Served) -> None:
+    """A participant notebook on another machine reads the server's refusals in the language it shows:
+    the client sends it with every call (they all came back in English)."""
+    seat = served.ws.seat("enterprise")
+    shown: dict[str, tuple[str, str]] = {}
+    try:
+        for lang in ("en", "zh"):
+            i18n.set_language(lang)
+            with served.client(seat.join_code) as me:
+                with pytest.raises(ServerRefused) as not_theirs:
+                    me.pause_clock()  # the trainer's
+                with pytest.raises(ServerRefused) as missing:
+                    me.accept_quote("REQ-999999")
+            assert not_theirs.value.status == 403 and missing.value.status == 404
+            shown[lang] = (str(not_theirs.value), str(missing.value))
+    finally:
+        i18n.reset_language()
+    assert all(CJK.search(m) and "\n" not in m for m in shown["zh"]), shown
+    names = {seat.username, "REQ-999999"}  # the user's own name and what they typed stay as they are
+    for message in shown["zh"]:
+        words = re.findall(r"[A-Za-z][A-Za-z-]{2,}", message)
+        assert not [w for w in words if not any(w in n for n in names)], message  # no English left
+    assert not any(CJK.search(m) for m in shown["en"]), shown
+    with served.raw() as http:  # no language asked for, or one the sandbox does not speak: English
+        for header in ({}, {"Accept-Language": "fr-FR,fr;q=0.9"}, {"Accept-Language": "x" * 5000}):
+            got = http.post("/api/join", json={"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ"}, headers=header).json()
+            assert not CJK.search(got["message"]), got
 
 
 def _participants(served: Served) -> list[Participant]:
