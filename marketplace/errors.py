@@ -6,6 +6,8 @@ CLI and widgets can turn any of them into one clear line instead of a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 
@@ -14,6 +16,15 @@ class MarketplaceError(Exception):
 
     exit_code = 2
     audited = False  # set once the refusal is queued for the audit log, so it is logged once
+    # A whole message as a catalog key and its parameters, for an error that is only a sentence (a workshop
+    # server's "session expired"): `i18n.error_text` words it in any language; `str()` stays the English.
+    message_key = ""
+    message_params: Mapping[str, Any] = MappingProxyType({})
+
+    def worded(self, key: str, **params: Any) -> MarketplaceError:
+        """This error with its message as catalog `key` (returns self, to raise in one expression)."""
+        self.message_key, self.message_params = key, params
+        return self
 
 
 class InvalidInput(MarketplaceError, ValueError):

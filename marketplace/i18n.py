@@ -590,6 +590,8 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     """
     english = str(exc)
     code = normalize(lang) if lang else get_language()
+    if isinstance(exc, errors.MarketplaceError) and has(exc.message_key):
+        return render_policy(exc.message_key, exc.message_params, code, worded=True)
     if isinstance(exc, errors.InvalidInput) and (has(f"field.{exc.field}") or has(exc.key)):
         return _invalid_input_text(exc, code)  # a form's field: its name and what fits in words, English too
     worded_in_english = (

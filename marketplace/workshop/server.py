@@ -397,13 +397,19 @@ class WorkshopServer:
             wait = 0.0
         if wait == math.inf:
             self.throttle.refused(client, "locked_out")
-            raise Throttled("join: too many wrong codes from here; ask the trainer to unlock", 3600)
+            raise Throttled("join: too many wrong codes from here; ask the trainer to unlock", 3600).worded(
+                "workshop.refused.locked_out"
+            )
         if wait > 0:
             self.throttle.refused(client, "too_soon")
-            raise Throttled(f"join: too many wrong codes; try again in {math.ceil(wait)} s", wait)
+            raise Throttled(f"join: too many wrong codes; try again in {math.ceil(wait)} s", wait).worded(
+                "workshop.refused.too_soon", seconds=math.ceil(wait)
+            )
         if not normalized or len(normalized) != roster.CODE_GROUPS * roster.CODE_GROUP_LEN:
             self.throttle.miss(keys, client, "malformed_code")
-            raise InvalidInput("code", code, "the code on your roster card, e.g. K7QM-3XTA-9PRD-W2HF")
+            raise InvalidInput(
+                "code", code, "the code on your roster card, e.g. K7QM-3XTA-9PRD-W2HF", "expected.roster_code"
+            )
 
         def find(s: Session) -> Participant | None:
             p = s.exec(select(Participant).where(Participant.join_code_hash == digest)).first()
@@ -441,7 +447,9 @@ class WorkshopServer:
         if out is None:
             if self.throttle.miss(keys, client, "unknown_code"):
                 self.flush_refusals()  # a lockout is written at once
-            raise Unauthorized("join: unknown join code (check the code on your roster card)")
+            raise Unauthorized("join: unknown join code (check the code on your roster card)").worded(
+                "workshop.refused.unknown_code"
+            )
         self.throttle.succeeded(keys)
         return out
 
@@ -460,7 +468,9 @@ class WorkshopServer:
         token = bearer_token(request)
         if token is None:
             self.throttle.refused(client, "no_token")
-            raise Unauthorized("no session token: join with your code first (POST /api/join)")
+            raise Unauthorized("no session token: join with your code first (POST /api/join)").worded(
+                "workshop.refused.no_token"
+            )
         digest = token_digest(token)
 
         def load(s: Session) -> SessionToken | None:
@@ -475,14 +485,20 @@ class WorkshopServer:
         """Refuse (and count for the client) an unknown, revoked or expired session token."""
         if row is None:
             self.throttle.refused(client, "bad_token")
-            raise Unauthorized("unknown session token: join again with your code")
+            raise Unauthorized("unknown session token: join again with your code").worded(
+                "workshop.refused.unknown_token"
+            )
         if row.revoked_at is not None:
             self.throttle.refused(client, "revoked_token")
-            raise Unauthorized("session revoked by the trainer: join again with your code")
+            raise Unauthorized("session revoked by the trainer: join again with your code").worded(
+                "workshop.refused.revoked"
+            )
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
         if expires <= datetime.now(UTC):
             self.throttle.refused(client, "expired_token")
-            raise Unauthorized("session expired: join again with your code")
+            raise Unauthorized("session expired: join again with your code").worded(
+                "workshop.refused.expired"
+            )
 
     def open_connections(self) -> None:
         """Open the connections the worker threads will hold before the first participant acts: a room presses
@@ -502,7 +518,9 @@ class WorkshopServer:
         token = bearer_token(request)
         if token is None:
             self.throttle.refused(client, "no_token")
-            raise Unauthorized("no session token: join with your code first (POST /api/join)")
+            raise Unauthorized("no session token: join with your code first (POST /api/join)").worded(
+                "workshop.refused.no_token"
+            )
         find = (
             select(SessionToken, Participant, Account)
             .outerjoin(Participant, Participant.join_code_hash == SessionToken.code_hash)
@@ -608,7 +626,8 @@ class WorkshopServer:
         async def participant(request: Request) -> Caller:
             if bearer_token(request) is None:  # no database needed to refuse a request without a token
                 server.throttle.refused(_client(request), "no_token")
-                raise Unauthorized("no session token: join with your code first (POST /api/join)")
+                no_token = "no session token: join with your code first (POST /api/join)"
+                raise Unauthorized(no_token).worded("workshop.refused.no_token")
             return Caller(server, request)
 
         def trainer(request: Request) -> tuple[Facilitator, SessionToken]:

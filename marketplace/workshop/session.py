@@ -555,13 +555,18 @@ def join(code: str, engine: Engine | None = None) -> ParticipantSession:
     """Start a session bound to the account of join `code`; a wrong code is refused (and audited)."""
     engine = engine or db.get_engine()
     if not isinstance(code, str) or not roster.normalize_code(code):
-        raise InvalidInput("join code", code, "the code on your roster card, e.g. K7QM-3XTA-9PRD-W2HF")
+        raise InvalidInput(
+            "join code", code, "the code on your roster card, e.g. K7QM-3XTA-9PRD-W2HF",
+            "expected.roster_code",
+        )  # fmt: skip
     digest = roster.code_hash(code)
 
     def find(s: Session) -> int | None:
         p = s.exec(_select_participant(digest)).first()
         if p is None:
-            err = PermissionDenied("anyone", "join the workshop", "unknown join code")
+            err = PermissionDenied("anyone", "join the workshop", "unknown join code").worded(
+                "workshop.refused.unknown_code"
+            )
             audit.refuse(s, None, "workshop.join", ("participant", None), err)
             raise err
         roster.touch(s, p.id, datetime.now(UTC))

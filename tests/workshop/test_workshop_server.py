@@ -24,12 +24,14 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from marketplace import db, i18n
+from marketplace.errors import MarketplaceError
 from marketplace.models import AuditEvent, Participant, SessionToken
 from marketplace.vocabulary import Role
 from marketplace.workflows import clock
 from marketplace.workshop.client import ServerRefused, WorkshopClient
 from marketplace.workshop.roster import code_kdf_matches
 from marketplace.workshop.server import JoinThrottle, ServerSettings, ServerThread, WorkshopServer
+from marketplace.workshop.session import join
 
 from .conftest import Workshop, make_workshop
 
@@ -80,7 +82,7 @@ def test_a_refusal_reaches_the_participant_in_their_language(served: Served) -> 
     """A participant notebook on another machine reads the server's refusals in the language it shows:
     the client sends it with every call (they all came back in English)."""
     seat = served.ws.seat("enterprise")
-    shown: dict[str, tuple[str, str]] = {}
+    shown: dict[str, tuple[str, ...]] = {}
     try:
         for lang in ("en", "zh"):
             i18n.set_language(lang)
@@ -90,11 +92,22 @@ def test_a_refusal_reaches_the_participant_in_their_language(served: Served) -> 
                 with pytest.raises(ServerRefused) as missing:
                     me.accept_quote("REQ-999999")
             assert not_theirs.value.status == 403 and missing.value.status == 404
-            shown[lang] = (str(not_theirs.value), str(missing.value))
+            with pytest.raises(ServerRefused) as unknown:  # the first thing a participant may get wrong
+                WorkshopClient(served.url, "ZZZZ-ZZZZ-ZZZZ-ZZZZ")
+            with pytest.raises(ServerRefused) as malformed:
+                WorkshopClient(served.url, "REQ-999999")
+            with pytest.raises(MarketplaceError) as in_process:  # joining without the server
+                join("ZZZZ-ZZZZ-ZZZZ-ZZZZ", served.ws.engine)
+            assert unknown.value.status == 401 and malformed.value.status == 422
+            shown[lang] = (
+                str(not_theirs.value), str(missing.value), str(unknown.value), str(malformed.value),
+                i18n.error_text(in_process.value),
+            )  # fmt: skip
     finally:
         i18n.reset_language()
     assert all(CJK.search(m) and "\n" not in m for m in shown["zh"]), shown
-    names = {seat.username, "REQ-999999"}  # the user's own name and what they typed stay as they are
+    # the user's own name and what they typed stay as they are; the example code and the API path too
+    names = {seat.username, "REQ-999999", "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "K7QM-3XTA-9PRD-W2HF", "anyone"}
     for message in shown["zh"]:
         words = re.findall(r"[A-Za-z][A-Za-z-]{2,}", message)
         assert not [w for w in words if not any(w in n for n in names)], message  # no English left
