@@ -161,6 +161,15 @@ def action_text(action: str, lang: str | None = None) -> str:
     return t(key, lang) if has(key) else str(action).replace("_", " ")
 
 
+#: the action key of a permission refused inside a lifecycle step, its parameters a verb, a kind and a code
+STEP_DOING = "doing.step"
+
+
+def kind_text(kind: str, lang: str | None = None) -> str:
+    """A kind of thing as people say it ('selection round' -> '遴选'): a missing thing's, a step's subject."""
+    return t(f"kind.{kind}", lang) if has(f"kind.{kind}") else label(kind, lang)
+
+
 def domain_label(domain: str | None, lang: str | None = None) -> str:
     """A catalogue domain in words: 'public_safety' -> 'public safety' / '公共安全'."""
     key = f"domain.{domain}" if domain else "domain.none"
@@ -632,18 +641,20 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
         reason = (
             render_policy(reason_key, getattr(exc, "reason_params", None), code, worded=True)
             if has(reason_key)
-            else exc.reason
-        )
+            else t(f"reason.{exc.reason}", code) if has(f"reason.{exc.reason}") else exc.reason
+        )  # a reason written as a sentence has its words under `reason.<sentence>`, as actions do
         action_key = getattr(exc, "action_key", "")
-        action = (
-            render_policy(action_key, getattr(exc, "action_params", None), code, worded=True)
-            if has(action_key)
-            else action_text(exc.action, code)
-        )
+        params = getattr(exc, "action_params", None) or {}
+        if action_key == STEP_DOING:  # a lifecycle step's "<verb> <kind> <code>": each part in words
+            action = t(STEP_DOING, code, action=action_text(params.get("verb", ""), code),
+                       kind=kind_text(params.get("kind", ""), code), code=params.get("code", ""))
+        elif has(action_key):
+            action = render_policy(action_key, params, code, worded=True)
+        else:
+            action = action_text(exc.action, code)
         return t("error.permission", code, actor=exc.actor, action=action, reason=reason)
     if isinstance(exc, errors.NotFound):
-        kind = t(f"kind.{exc.kind}", code) if has(f"kind.{exc.kind}") else label(exc.kind, code)
-        return t("error.not_found", code, kind=kind, code=repr(exc.key))
+        return t("error.not_found", code, kind=kind_text(exc.kind, code), code=repr(exc.key))
     if isinstance(exc, errors.ConflictError):
         return t("error.conflict", code, details=english)
     if isinstance(exc, errors.PrivacyError):

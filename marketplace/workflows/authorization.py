@@ -169,14 +169,19 @@ def require_agency(st: Step, authorization: Authorization) -> None:
     st.require(
         agency_staff(st.actor) and st.actor.organization_id == authorization.agency_id,
         "only the implementing agency's steward or registrar may do this",
-        doing=f"{st.verb} {authorization.code}",
+        **st.acting_on("authorization", authorization.code),
     )
 
 
 def agree_authorization(session: Session, actor: Account, authorization: Authorization) -> Authorization:
     with step(session, actor, "authorization.agree", authorization) as st:
         st.require_org(
-            Role.operator, authorization.operator_id, what="operator", doing=f"agree to {authorization.code}"
+            Role.operator,
+            authorization.operator_id,
+            what="operator",
+            doing=f"agree to {authorization.code}",
+            doing_key="permission.doing.agree_to",
+            doing_params={"authorization": authorization.code},
         )
         authorization.status = st.allow(authorization)
         st.save(authorization.code)

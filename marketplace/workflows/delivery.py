@@ -136,7 +136,13 @@ def deliver(
             if request.product_id is not None
             else "only a steward of the data holder delivers its data"
         )
-        st.require(supplies(actor, request), why, doing=f"deliver request {request.code}")
+        st.require(
+            supplies(actor, request),
+            why,
+            doing=f"deliver request {request.code}",
+            doing_key="permission.doing.deliver_request",
+            doing_params={"request": request.code},
+        )
         return release(st, request, rows=rows, seed=seed, frame=frame)
 
 

@@ -95,8 +95,13 @@ def publish_disclosure(session: Session, actor: Account, party: Organization, ye
             has_role(actor, Role.operator) if party.kind is OrganizationKind.operator
             else has_role(actor, Role.steward) or has_role(actor, Role.registrar)
         )
-        st.require(staff and actor.organization_id == party.id,
-                   "only the party's own staff publishes its disclosure", doing=f"publish for {party.code}")
+        st.require(
+            staff and actor.organization_id == party.id,
+            "only the party's own staff publishes its disclosure",
+            doing=f"publish for {party.code}",
+            doing_key="permission.doing.publish_for",
+            doing_params={"party": party.code},
+        )
         due = disclosure_due(st.policy, year)
         pub = session.exec(
             select(Publication).where(Publication.party_id == party.id, Publication.year == year)

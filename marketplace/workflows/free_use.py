@@ -41,6 +41,8 @@ def find_misuse(session: Session, actor: Account, request: AccessRequest, reason
         st.require(
             actor is not None and (has_role(actor, Role.regulator) or has_role(actor, reviewer)),
             f"only the regulator or a compliance reviewer ({reviewer.value}) may find a free grant misused",
+            key="permission.misuse_finder",
+            params={"role": reviewer.value},
         )
         q = current_quote(session, request)
         st.refuse_unless(

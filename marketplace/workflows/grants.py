@@ -210,7 +210,11 @@ def require_supplier(st: Step, req: AccessRequest) -> None:
         if req.product_id is not None
         else "only a steward of the data holder may do this"
     )
-    st.require(supplies(st.actor, req), why, doing=f"{st.verb} request {req.code}")
+    st.require(
+        supplies(st.actor, req),
+        why,
+        **st.acting_on("request", req.code),
+    )
 
 
 def revoke_grant(session: Session, actor: Account, request: AccessRequest, reason: str) -> Grant:
@@ -260,7 +264,11 @@ def report_usage(session: Session, actor: Account, request: AccessRequest, summa
         )
     with step(session, actor, "grant.report_usage", request) as st:
         st.require_org(
-            Role.requester, request.requester_org_id, doing=f"report usage of request {request.code}"
+            Role.requester,
+            request.requester_org_id,
+            doing=f"report usage of request {request.code}",
+            doing_key="permission.doing.report_usage",
+            doing_params={"request": request.code},
         )
         g = request.grant
         today = st.today

@@ -134,8 +134,12 @@ def draft_plan(
 
 
 def require_government(st: Step, plan: ImplementationPlan) -> None:
-    st.require_org(Role.authorizer, plan.government_id, what="designating government",
-                   doing=f"{st.verb} implementation plan {plan.code}")
+    st.require_org(
+        Role.authorizer,
+        plan.government_id,
+        what="designating government",
+        **st.acting_on("implementation plan", plan.code),
+    )
 
 
 def approve_plan(

@@ -134,7 +134,12 @@ def file_costs(
     amounts = {str(k): money(f"costs.{k}", v) for k, v in costs.items()}
     sub, tax, basis = money("subsidy", subsidy), money("taxes", taxes), _basis(basis)
     with step(session, actor, "costs.file", ("operator", actor.organization_id)) as st:
-        st.require_role(Role.operator, doing=f"file the costs of {year}")
+        st.require_role(
+            Role.operator,
+            doing=f"file the costs of {year}",
+            doing_key="permission.doing.file_costs",
+            doing_params={"year": str(year)},
+        )
         operating = pol.filed_operating_cost(st.policy, amounts, sub)
         done = session.exec(
             select(CostFiling.code).where(
@@ -169,7 +174,12 @@ def determine_mar(
     """The price authority sets the operator's MAR for the filing's year, less what last period carried."""
     rate = None if profit_rate is None else _rate(profit_rate)
     with step(session, actor, "mar.determine", filing) as st:
-        st.require_role(Role.regulator, doing=f"set the maximum allowed revenue of {filing.code}")
+        st.require_role(
+            Role.regulator,
+            doing=f"set the maximum allowed revenue of {filing.code}",
+            doing_key="permission.doing.set_mar",
+            doing_params={"filing": filing.code},
+        )
         existing = _period(session, filing.operator_id, filing.year)
         if existing is not None and existing.determined_at is not None:
             raise TransitionError(f"the MAR of {filing.code}", "set", "set again")
@@ -278,6 +288,8 @@ def file_cap(
             auth is not None and agency_staff(st.actor) and st.actor.organization_id == auth.agency_id,
             "only the authorizing body (the implementing agency's steward or registrar) files a cap",
             doing=f"file the cap of {product.code}",
+            doing_key="permission.doing.file_cap",
+            doing_params={"product": product.code},
         )
         year = st.today.year
         mar, committed, in_force = _cap_room(session, product.operator_id, year, product.id)
@@ -337,7 +349,12 @@ def close_period(session: Session, actor: Account, operator: Organization, year:
     """The regulator closes an operator's period: revenue against MAR; the excess carries to the next."""
     year = _year(year)
     with step(session, actor, "mar.close", operator) as st:
-        st.require_role(Role.regulator, doing=f"close the {year} period of {operator.name}")
+        st.require_role(
+            Role.regulator,
+            doing=f"close the {year} period of {operator.name}",
+            doing_key="permission.doing.close_period",
+            doing_params={"year": str(year), "operator": operator.name},
+        )
         period = _period(session, operator.id, year)
         if period is None or period.determined_at is None:
             raise NotFound("MAR determination", f"{operator.name} {year}")

@@ -134,7 +134,12 @@ def set_price_cap(session: Session, actor: Account, product: Product, cap: Any) 
     """The regulator sets a product's cap; a listed product priced above the new cap is withdrawn."""
     amount = money("price_cap", cap)
     with step(session, actor, "product.set_cap", product) as st:
-        st.require_role(Role.regulator, doing=f"set the price cap of {product.code}")
+        st.require_role(
+            Role.regulator,
+            doing=f"set the price cap of {product.code}",
+            doing_key="permission.doing.set_price_cap",
+            doing_params={"product": product.code},
+        )
         old = product.price_cap
         product.price_cap = amount
         st.save(product.code)

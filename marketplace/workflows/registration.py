@@ -90,7 +90,13 @@ def submit_registration(
         else:
             ok = has_role(actor, Role.operator) and actor.organization_id == subject.operator_id
             why = "only the product's operator registers it"
-        st.require(ok, why, doing=f"register {subject.code}")
+        st.require(
+            ok,
+            why,
+            doing=f"register {subject.code}",
+            doing_key="permission.doing.register",
+            doing_params={"code": subject.code},
+        )
         previous = current_registration(session, subject)
         if previous is not None:
             st.refuse_unless(
@@ -161,7 +167,7 @@ def renew_registration(
 
 def registrar_moves(st: Step, reg: Registration) -> None:
     """The registrar moves the record one step on its lifecycle (the step's verb)."""
-    st.require_role(Role.registrar, doing=f"{st.verb} registration {reg.id}")
+    st.require_role(Role.registrar, **st.acting_on("registration", str(reg.id)))
     reg.status = st.allow(reg)
     reg.registrar_id = st.actor.id if st.actor is not None else None
 
@@ -196,7 +202,12 @@ def publish_notice(session: Session, actor: Account, registration: Registration)
 def register(session: Session, actor: Account, registration: Registration) -> Registration:
     """Register after the notice period: issue the code and the validity; follow-ups close the old record."""
     with step(session, actor, "registration.register", registration) as st:
-        st.require_role(Role.registrar, doing=f"register registration {registration.id}")
+        st.require_role(
+            Role.registrar,
+            doing=f"register registration {registration.id}",
+            doing_key="permission.doing.register_registration",
+            doing_params={"id": str(registration.id)},
+        )
         nxt = st.allow(registration)
         today = st.today
         st.refuse_unless(
@@ -338,7 +349,12 @@ def decide_objection(
             "expected.reasons_between", {"low": 1, "limit": OBJECTION_MAX},
         )  # fmt: skip
     with step(session, actor, f"objection.{decision}", objection) as st:
-        st.require_role(Role.registrar, doing=f"decide objection {objection.id}")
+        st.require_role(
+            Role.registrar,
+            doing=f"decide objection {objection.id}",
+            doing_key="permission.doing.decide_objection",
+            doing_params={"id": str(objection.id)},
+        )
         objection.status = st.allow(objection, decision)
         objection.decided_by, objection.decided_at, objection.decision_note = actor.id, st.now, text
         st.save(f"objection {objection.id}")

@@ -232,7 +232,7 @@ def require_requester(st: Step, req: AccessRequest) -> None:
     st.require(
         st.actor is not None and st.actor.id == req.requester_id,
         "only the account that filed the request may do this",
-        doing=f"{st.verb} request {req.code}",
+        **st.acting_on("request", req.code),
     )
 
 

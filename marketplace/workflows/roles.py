@@ -96,6 +96,8 @@ def require_role(
     subject: Any = None,
     *,
     audit_action: str = "",
+    action_key: str = "",
+    action_params: dict[str, Any] | None = None,
 ) -> None:
     if has_role(actor, role):
         return
@@ -113,6 +115,8 @@ def require_role(
         reason_params={"role": Role(role).value, "has": _roles(actor)}
         if actor is not None
         else {"role": Role(role).value},
+        action_key=action_key,
+        action_params=action_params,
     )
 
 
@@ -126,9 +130,12 @@ def require_org(
     *,
     what: str = "organization",
     audit_action: str = "",
+    action_key: str = "",
+    action_params: dict[str, Any] | None = None,
 ) -> None:
     """The actor must hold `role` and act for organization `org_id`."""
-    require_role(session, actor, role, action, subject, audit_action=audit_action)
+    worded = {"action_key": action_key, "action_params": action_params}
+    require_role(session, actor, role, action, subject, audit_action=audit_action, **worded)
     assert actor is not None
     require(
         session,
@@ -140,6 +147,7 @@ def require_org(
         audit_action=audit_action,
         reason_key="permission.other_org",
         reason_params={"what": what},
+        **worded,
     )
 
 

@@ -129,7 +129,7 @@ def _require_institution(st: Step, selection: SelectionRound) -> None:
     st.require(
         institution_staff(st.actor) and st.actor.organization_id == selection.institution_id,
         "only the implementing institution that opened the round may do this",
-        doing=f"{st.verb} selection {selection.code}",
+        **st.acting_on("selection", selection.code),
     )
 
 
@@ -201,12 +201,18 @@ def apply_for_selection(
     capital = money("registered_capital", registered_capital)
     text = _text("statement", statement, TEXT_MAX, required=False)
     with step(session, actor, "selection.apply", selection) as st:
-        st.require_role(Role.operator, doing=f"apply to selection {selection.code}")
+        st.require_role(
+            Role.operator,
+            doing=f"apply to selection {selection.code}",
+            doing_key="permission.doing.apply_to_selection",
+            doing_params={"selection": selection.code},
+        )
         st.allow(selection)
         operator = actor.organization
         st.refuse_unless(
             all(a.operator_id != operator.id for a in selection.applications),
-            "apply", f"{operator.code} has applied already",
+            "apply",
+            f"{operator.code} has applied already",
         )
         facts = applicant_facts(session, operator, st.today, security_level=level, registered_capital=capital)
         refusal = qualification_refusal(st.policy, facts)

@@ -121,13 +121,29 @@ class Step:
             action_params=doing_params,
         )
 
-    def require_role(self, role: Role | str, *, doing: str = "") -> None:
+    def require_role(
+        self,
+        role: Role | str,
+        *,
+        doing: str = "",
+        doing_key: str = "",
+        doing_params: dict[str, Any] | None = None,
+    ) -> None:
+        """PermissionDenied unless the actor holds `role` (`doing_key`/`doing_params` as in `require`)."""
         roles.require_role(
-            self.session, self.actor, role, doing or self.doing(), self.subject, audit_action=self.action
-        )
+            self.session, self.actor, role, doing or self.doing(), self.subject, audit_action=self.action,
+            action_key=doing_key, action_params=doing_params,
+        )  # fmt: skip
 
     def require_org(
-        self, role: Role | str, org_id: int | None, *, what: str = "organization", doing: str = ""
+        self,
+        role: Role | str,
+        org_id: int | None,
+        *,
+        what: str = "organization",
+        doing: str = "",
+        doing_key: str = "",
+        doing_params: dict[str, Any] | None = None,
     ) -> None:
         roles.require_org(
             self.session,
@@ -138,6 +154,8 @@ class Step:
             self.subject,
             what=what,
             audit_action=self.action,
+            action_key=doing_key,
+            action_params=doing_params,
         )
 
     def refuse(self, error: BaseException, payload: dict[str, Any] | None = None) -> BaseException:
@@ -148,6 +166,12 @@ class Step:
 
     def doing(self) -> str:
         return f"{self.verb.replace('_', ' ')} {self.label}"
+
+    def acting_on(self, kind: str, code: str) -> dict[str, Any]:
+        """The `doing` of a refusal of this step on `kind` `code` ("withdraw request REQ-…"), with the key
+        and parameters that word its verb, kind and code apart in any language (`require*(**acting_on)`)."""
+        params = {"verb": self.verb, "kind": kind, "code": code}
+        return {"doing": f"{self.verb} {kind} {code}", "doing_key": "doing.step", "doing_params": params}
 
     # ------------------------------------------------------------ change
 

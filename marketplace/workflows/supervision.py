@@ -139,7 +139,12 @@ def evaluate(session: Session, actor: Account, operator: Organization, year: int
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise InvalidInput("year", year, "a year from 2000 to 2100")
     with step(session, actor, "operator.evaluate", operator) as st:
-        st.require_role(Role.regulator, doing=f"evaluate operator {operator.code}")
+        st.require_role(
+            Role.regulator,
+            doing=f"evaluate operator {operator.code}",
+            doing_key="permission.doing.evaluate_operator",
+            doing_params={"operator": operator.code},
+        )
         done = session.exec(
             select(Evaluation).where(Evaluation.operator_id == operator.id, Evaluation.year == year)
         ).first()

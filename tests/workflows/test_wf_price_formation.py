@@ -7,6 +7,7 @@ set in advance, and revenue above MAR is deducted from the next period's MAR.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from sqlmodel import select
 from marketplace import workflows as wf
 from marketplace.disclosure import build_report
 from marketplace.errors import InvalidInput, PermissionDenied, PolicyRefusal, TransitionError
+from marketplace.i18n import error_text
 from marketplace.models import (
     AccessRequest,
     Account,
@@ -32,6 +34,13 @@ from marketplace.policy import load_policy
 from marketplace.vocabulary import ProductStatus, Role
 from marketplace.workflows import facts
 
+
+def _worded_in_chinese(exc: Exception, *names: str) -> None:
+    """A Chinese panel shows the refusal without English words, except names and codes (the actor's too)."""
+    shown = error_text(exc, "zh")
+    keep = (*names, getattr(exc, "actor", ""))
+    english = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", shown) if not any(w in k for k in keep)]
+    assert not english, shown
 
 def _listed(s):
     prod = s.exec(select(Product).where(Product.status == ProductStatus.listed).order_by(Product.id)).first()
@@ -91,8 +100,9 @@ def test_cap_is_filed_within_the_mar_set_in_advance(world):
     with world.step() as s:
         prod = s.get(Product, prod_id)
         op = wf.accounts_with_role(s, Role.operator, org_id=prod.operator_id)[0]
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             wf.file_cap(s, op, prod, cap=within, forecast_volume=volume)
+        _worded_in_chinese(refused.value, prod.code)
     with world.step() as s:
         prod = s.get(Product, prod_id)
         filing = wf.file_cap(s, s.get(Account, agency_id), prod, cap=within, forecast_volume=volume,
@@ -137,8 +147,10 @@ def test_period_close_carries_the_excess_into_the_next_mar(world):
         wf.close_period(s, world.role(s, Role.regulator), s.get(Organization, op_id), 2025)
     with world.step() as s:
         wf.set_clock(s, world.role(s, Role.trainer), start=date(2026, 1, 5))
-    with pytest.raises(PermissionDenied), world.step() as s:
+    with pytest.raises(PermissionDenied) as refused, world.step() as s:
+        operator_name = s.get(Organization, op_id).name
         wf.close_period(s, s.get(Account, operator_id), s.get(Organization, op_id), 2025)
+    _worded_in_chinese(refused.value, operator_name)
     with world.step() as s:
         regulator = world.role(s, Role.regulator)
         closed = wf.close_period(s, regulator, s.get(Organization, op_id), 2025)
